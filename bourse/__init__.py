@@ -1,0 +1,1 @@
+"""The `bourse` command: mounts each package's CLI group, nothing else."""

@@ -1,0 +1,207 @@
+"""eth_* writes and executions: send, call, estimate, access lists, signing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_defunct, encode_typed_data
+
+from ..errors import InvalidParams, UnknownAccount
+from ..node import Node
+from ..rpc import format as fmt
+from ..rpc import params as p
+from ..rpc.registry import rpc
+from ..transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, PendingTx, build_unsigned, decode_raw, impersonated, \
+    sign_tx
+
+DEFAULT_TIP = 10**9
+
+
+class TransactApi:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    def _number(self, value: Any) -> int:
+        ref = p.block_ref(value)
+        backend = self.node.backend
+        return backend.resolve_hash(ref.hash) if ref.hash is not None else backend.resolve_block(ref.tag)  # type: ignore[arg-type]
+
+    @rpc("eth_sendRawTransaction")
+    def send_raw_transaction(self, params: Any) -> str:
+        """Submit a signed transaction; with automine it is mined before the hash returns."""
+        (raw,) = p.positional(params, 1, 1, "eth_sendRawTransaction")
+        tx = decode_raw(p.data(raw, "transaction data"), self.node.backend.chain_id)
+        return fmt.hb(self.node.submit(tx))
+
+    def _fill(self, req: p.CallRequest) -> PendingTx:
+        """Complete a dev account's (or impersonated account's) transaction and sign it."""
+        node, backend = self.node, self.node.backend
+        if req.sender is None:
+            raise InvalidParams("invalid transaction.from: required")
+        key = node.keys.get(req.sender)
+        if key is None and not node.is_impersonated(req.sender):
+            raise UnknownAccount(fmt.addr(req.sender))
+        if req.chain_id is not None and req.chain_id != backend.chain_id:
+            raise InvalidParams(f"invalid transaction.chainId: node is chain {backend.chain_id}")
+        head = backend.head.number
+        if req.nonce is None:
+            req.nonce = node.pool.pending_nonce(req.sender, backend.nonce(req.sender, head))
+        if req.gas_price is not None:
+            type_id = ACCESS_LIST if req.has_access_list else LEGACY
+        else:
+            type_id = req.type_id if req.type_id is not None else DYNAMIC_FEE
+            if req.tip is None:
+                req.tip = DEFAULT_TIP if req.max_fee is None else min(DEFAULT_TIP, req.max_fee)
+            if req.max_fee is None:
+                req.max_fee = 2 * backend.pending_base_fee() + req.tip
+        if req.gas is None:
+            req.gas = node.executor.estimate(req, head)
+        unsigned = build_unsigned(
+            type_id=type_id, chain_id=backend.chain_id, nonce=req.nonce, gas=req.gas, to=req.to or b"",
+            value=req.value, data=req.data, gas_price=req.gas_price or 0, max_fee=req.max_fee or 0,
+            tip=req.tip or 0, access_list=req.access_list)
+        if key is not None:
+            return sign_tx(unsigned, key, backend.chain_id)
+        return impersonated(unsigned, req.sender, backend.chain_id)
+
+    @rpc("eth_sendTransaction")
+    def send_transaction(self, params: Any) -> str:
+        """Sign with a dev key (or impersonate) and submit; missing gas is estimated, so reverts are reported."""
+        (tx,) = p.positional(params, 1, 1, "eth_sendTransaction")
+        req = p.call_request(tx)
+        with self.node.lock:
+            return fmt.hb(self.node.submit(self._fill(req)))
+
+    @rpc("eth_signTransaction")
+    def sign_transaction(self, params: Any) -> str:
+        """Sign with a dev key and return the raw transaction without sending it."""
+        (tx,) = p.positional(params, 1, 1, "eth_signTransaction")
+        req = p.call_request(tx)
+        with self.node.lock:
+            if req.sender is not None and req.sender not in self.node.keys:
+                raise UnknownAccount(fmt.addr(req.sender))
+            return fmt.hb(self._fill(req).raw)
+
+    @rpc("eth_call")
+    def call(self, params: Any) -> str:
+        """Execute without mining, at a block, with optional state overrides."""
+        tx, block, overrides = p.positional(params, 1, 3, "eth_call")
+        req = p.call_request(tx)
+        with self.node.lock:
+            return fmt.hb(self.node.executor.call(req, self._number(block), overrides))
+
+    @rpc("eth_estimateGas")
+    def estimate_gas(self, params: Any) -> str:
+        """Least gas with which the transaction succeeds."""
+        tx, block, overrides = p.positional(params, 1, 3, "eth_estimateGas")
+        req = p.call_request(tx)
+        with self.node.lock:
+            return fmt.hx(self.node.executor.estimate(req, self._number(block), overrides))
+
+    @rpc("eth_createAccessList")
+    def create_access_list(self, params: Any) -> dict[str, Any]:
+        """The addresses and slots a transaction touches, and its gas with that list."""
+        tx, block = p.positional(params, 1, 2, "eth_createAccessList")
+        req = p.call_request(tx)
+        with self.node.lock:
+            entries, gas_used, error = self.node.executor.access_list(req, self._number(block))
+        out: dict[str, Any] = {
+            "accessList": [{"address": fmt.addr(a), "storageKeys": ["0x" + s.to_bytes(32, "big").hex() for s in slots]}
+                           for a, slots in entries],
+            "gasUsed": fmt.hx(gas_used),
+        }
+        if error:
+            out["error"] = error
+        return out
+
+    # -- signing ------------------------------------------------------------------------
+    def _key(self, address: Any) -> Any:
+        addr = p.address(address, "address")
+        key = self.node.keys.get(addr)
+        if key is None:
+            raise UnknownAccount(fmt.addr(addr))
+        return key
+
+    @staticmethod
+    def _signature(signed: Any) -> str:
+        return "0x" + signed.signature.hex().removeprefix("0x")
+
+    @rpc("eth_sign")
+    def eth_sign(self, params: Any) -> str:
+        """EIP-191 personal-message signature of data by a dev account (address first)."""
+        address, message = p.positional(params, 2, 2, "eth_sign")
+        key = self._key(address)
+        signed = Account.sign_message(encode_defunct(p.data(message, "message")), key.to_bytes())
+        return self._signature(signed)
+
+    @rpc("personal_sign")
+    def personal_sign(self, params: Any) -> str:
+        """EIP-191 personal-message signature (message first, as MetaMask sends it)."""
+        message, address, _password = p.positional(params, 2, 3, "personal_sign")
+        key = self._key(address)
+        signed = Account.sign_message(encode_defunct(p.data(message, "message")), key.to_bytes())
+        return self._signature(signed)
+
+    @rpc("eth_signTypedData_v4", "eth_signTypedData")
+    def sign_typed_data(self, params: Any) -> str:
+        """EIP-712 signature of typed data (object or JSON string)."""
+        address, typed = p.positional(params, 2, 2, "eth_signTypedData_v4")
+        key = self._key(address)
+        if isinstance(typed, str):
+            try:
+                typed = json.loads(typed)
+            except ValueError:
+                raise InvalidParams("invalid typed data: not JSON") from None
+        if not isinstance(typed, dict):
+            raise InvalidParams("invalid typed data: expected an object with types, domain, primaryType, message")
+        try:
+            signable = encode_typed_data(full_message=typed)
+        except Exception as exc:
+            raise InvalidParams(f"invalid typed data: {exc}") from None
+        return self._signature(Account.sign_message(signable, key.to_bytes()))
+
+    # -- identity -------------------------------------------------------------------------
+    @rpc("eth_accounts")
+    def accounts(self, params: Any) -> list[str]:
+        """The dev accounts (their keys are in the banner)."""
+        p.positional(params, 0, 0, "eth_accounts")
+        return [a.checksum for a in self.node.accounts]
+
+    @rpc("eth_requestAccounts")
+    def request_accounts(self, params: Any) -> list[str]:
+        """Same as eth_accounts (for wallets that ask)."""
+        return self.accounts(params)
+
+    @rpc("eth_coinbase")
+    def coinbase(self, params: Any) -> str:
+        """Fee recipient of new blocks."""
+        p.positional(params, 0, 0, "eth_coinbase")
+        return fmt.addr(self.node.backend.coinbase)
+
+    @rpc("eth_chainId")
+    def chain_id(self, params: Any) -> str:
+        """EIP-155 chain id."""
+        p.positional(params, 0, 0, "eth_chainId")
+        return fmt.hx(self.node.backend.chain_id)
+
+    @rpc("eth_mining")
+    def mining(self, params: Any) -> bool:
+        """True unless mining is manual."""
+        from ..config import MiningMode
+
+        p.positional(params, 0, 0, "eth_mining")
+        return self.node.mode is not MiningMode.MANUAL
+
+    @rpc("eth_hashrate")
+    def hashrate(self, params: Any) -> str:
+        """Always 0 (no proof of work)."""
+        p.positional(params, 0, 0, "eth_hashrate")
+        return "0x0"
+
+    @rpc("eth_syncing")
+    def syncing(self, params: Any) -> bool:
+        """Always false: a dev chain is its own source of truth."""
+        p.positional(params, 0, 0, "eth_syncing")
+        return False

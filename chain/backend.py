@@ -1,0 +1,339 @@
+"""The block builder and state access: the one place that runs py-evm.
+
+Design (see the node issue's measured traps): transactions execute on an
+`Overlay` over the flat live state, never through py-evm's MiningChain (which
+re-executes the pending block on every add) nor its trie-backed AccountDB
+(which re-reads and re-validates nodes through a database on every write).
+A block is: one overlay, N transactions, one `LiveState.apply` that updates
+only the touched trie paths, one SQLite transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from eth._utils.address import generate_contract_address
+from eth.vm.execution_context import ExecutionContext
+from eth.vm.forks.cancun import CancunVM
+from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.shanghai import ShanghaiVM
+from eth_utils import ValidationError
+
+from .blocks import ZERO_ADDRESS, ZERO_HASH, Header, Log, Receipt, logs_bloom, next_base_fee
+from .config import NodeConfig
+from .errors import ChainError, ResourceNotFound
+from .hashing import keccak
+from .state import EMPTY_CODE_HASH, HistoricReader, LiveState, Overlay, StateDiff, StateReader
+from .storage import MinedTx, Storage
+from .transactions import PendingTx, restore_impersonated
+from .trie import BLANK_ROOT, ordered_trie_root
+
+VMS = {"shanghai": ShanghaiVM, "cancun": CancunVM, "prague": PragueVM}
+FORK_LEVEL = {"shanghai": 0, "cancun": 1, "prague": 2}
+
+
+def _state_class(vm: Any) -> Any:
+    base = vm.get_state_class()
+
+    class OverlayState(base):  # type: ignore[misc, valid-type]
+        """py-evm's fork state, built on an Overlay instead of a trie database."""
+
+        def __init__(self, account_db: Overlay, execution_context: ExecutionContext) -> None:
+            self._db = None
+            self.execution_context = execution_context
+            self._account_db = account_db
+
+        def set_system_contracts(self) -> None:  # no beacon-roots/history predeploys on a dev chain
+            pass
+
+    return OverlayState
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    seq: int
+    number: int
+    time_offset: int
+
+
+@dataclass
+class BlockResult:
+    header: Header
+    hash: bytes
+    included: list[MinedTx]
+    dropped: list[tuple[PendingTx, str]]
+    deferred: list[PendingTx]
+
+
+class Backend:
+    """Chain state, blocks and execution. Not thread-safe: the node serialises calls."""
+
+    def __init__(self, config: NodeConfig, storage: Storage, alloc: Callable[[Overlay], None]) -> None:
+        self.config = config
+        self.storage = storage
+        self.vm = VMS[config.hardfork]
+        self.fork_level = FORK_LEVEL[config.hardfork]
+        self.state_class = _state_class(self.vm)
+        self.chain_id = config.chain_id
+        self.gas_limit = config.gas_limit
+        self.coinbase = ZERO_ADDRESS
+        self.time_offset = 0
+        self.next_timestamp: int | None = None
+        self.next_base_fee: int | None = None
+        self.min_gas_price = 0
+        self.snapshots: dict[int, Snapshot] = {}
+        self._snapshot_ids = 0
+        self._alloc = alloc
+        if storage.head_number() is None:
+            self._make_genesis()
+        else:
+            self._load()
+
+    # -- start-up --------------------------------------------------------------
+    def _make_genesis(self) -> None:
+        self.storage.set_meta("chain_id", self.chain_id.to_bytes(8, "big"))
+        self.storage.set_meta("hardfork", self.config.hardfork.encode())
+        self.live = LiveState()
+        overlay = Overlay(self.live)
+        self._alloc(overlay)
+        diff = overlay.diff()
+        self.live.apply(diff)
+        timestamp = self.config.genesis_timestamp or int(time.time())
+        header = Header(
+            parent_hash=ZERO_HASH, coinbase=ZERO_ADDRESS, state_root=self.live.state_root(),
+            transactions_root=BLANK_ROOT, receipts_root=BLANK_ROOT, bloom=b"\x00" * 256, number=0,
+            gas_limit=self.gas_limit, gas_used=0, timestamp=timestamp, base_fee=self.config.base_fee,
+            fork_level=self.fork_level,
+        )
+        self.seq = 1
+        self.storage.commit_block(header, header.hash, [], diff, StateDiff(), self.seq)
+        self._set_head(header, header.hash)
+        self.recent_hashes: deque[bytes] = deque([header.hash], maxlen=256)
+
+    def _load(self) -> None:
+        stored = self.storage.get_meta("chain_id")
+        if stored is not None and int.from_bytes(stored, "big") != self.chain_id:
+            raise ChainError(
+                f"data dir holds chain {int.from_bytes(stored, 'big')}, not {self.chain_id}; "
+                "pass the same --chain-id or use another --data-dir")
+        fork = self.storage.get_meta("hardfork")
+        if fork is not None and fork.decode() != self.config.hardfork:
+            raise ChainError(f"data dir holds a {fork.decode()} chain; pass --hardfork {fork.decode()}")
+        self.live = self.storage.load_state()
+        self.seq = self.storage.seq()
+        number = self.storage.head_number()
+        assert number is not None
+        self._reload_head(number)
+
+    def _reload_head(self, number: int) -> None:
+        found = self.storage.block_by_number(number)
+        assert found is not None
+        header, block_hash, _, _ = found
+        self._set_head(header, block_hash)
+        hashes = []
+        for n in range(number, max(-1, number - 256), -1):
+            if n == number:
+                hashes.append(block_hash)
+            else:
+                older = self.storage.block_by_number(n)
+                assert older is not None
+                hashes.append(older[1])
+        self.recent_hashes = deque(hashes, maxlen=256)
+
+    def _set_head(self, header: Header, block_hash: bytes) -> None:
+        self.head = header
+        self.head_hash = block_hash
+
+    def pool_from_storage(self) -> list[PendingTx]:
+        """Transactions accepted but not yet mined when the node last stopped."""
+        from .transactions import decode_raw
+
+        out = []
+        for _tx_hash, sender, raw, is_impersonated in self.storage.pool_txs():
+            out.append(restore_impersonated(raw, sender) if is_impersonated else decode_raw(raw, self.chain_id))
+        return out
+
+    # -- contexts ----------------------------------------------------------------
+    def pending_base_fee(self) -> int:
+        return self.next_base_fee if self.next_base_fee is not None else next_base_fee(self.head)
+
+    def _context(self, number: int, timestamp: int, base_fee: int, prev_hashes: Any, gas_limit: int) -> Any:
+        return ExecutionContext(
+            coinbase=self.coinbase, timestamp=timestamp, block_number=number, difficulty=0,
+            mix_hash=keccak(number.to_bytes(32, "big")), gas_limit=gas_limit, prev_hashes=prev_hashes,
+            chain_id=self.chain_id, base_fee_per_gas=base_fee, excess_blob_gas=0,
+        )
+
+    def now(self) -> int:
+        return int(time.time()) + self.time_offset
+
+    def _take_timestamp(self, explicit: int | None) -> int:
+        if explicit is not None:
+            ts = explicit
+        elif self.next_timestamp is not None:
+            ts = self.next_timestamp
+        else:
+            ts = max(self.now(), self.head.timestamp)
+        if self.next_timestamp is not None and explicit is None:
+            # later blocks continue from the forced time, as anvil does
+            self.time_offset = ts - int(time.time())
+            self.next_timestamp = None
+        return ts
+
+    def state_for(self, overlay: Overlay, header: Header, base_fee: int | None = None) -> Any:
+        """A py-evm state over `overlay` in the context of the block after `header`'s parent."""
+        fee = header.base_fee if base_fee is None else base_fee
+        return self.state_class(overlay, self._context(header.number, header.timestamp, fee, self.recent_hashes,
+                                                       header.gas_limit))
+
+    # -- mining --------------------------------------------------------------------
+    def mine_block(self, txs: list[PendingTx], timestamp: int | None = None) -> BlockResult:
+        parent = self.head
+        number = parent.number + 1
+        base_fee = self.pending_base_fee()
+        ts = self._take_timestamp(timestamp)
+        context = self._context(number, ts, base_fee, tuple(self.recent_hashes), self.gas_limit)
+        overlay = Overlay(self.live)
+        state = self.state_class(overlay, context)
+        included: list[MinedTx] = []
+        dropped: list[tuple[PendingTx, str]] = []
+        deferred: list[PendingTx] = []
+        receipts: list[bytes] = []
+        raws: list[bytes] = []
+        gas_used = 0
+        all_logs: list[Log] = []
+        for pending in txs:
+            tx = pending.tx
+            if gas_used + tx.gas > self.gas_limit or pending.max_fee() < base_fee:
+                deferred.append(pending)
+                continue
+            state.lock_changes()
+            checkpoint = overlay.record()
+            try:
+                computation = state.apply_transaction(tx)
+            except ValidationError as exc:
+                overlay.discard(checkpoint)
+                dropped.append((pending, str(exc)))
+                continue
+            overlay.commit(checkpoint)
+            tx_gas = self.vm.finalize_gas_used(tx, computation)
+            gas_used += tx_gas
+            logs = tuple(
+                Log(address, tuple(t.to_bytes(32, "big") for t in topics), data)
+                for address, topics, data in computation.get_log_entries()
+            )
+            all_logs.extend(logs)
+            receipt = Receipt(pending.type_id, 0 if computation.is_error else 1, gas_used, logs, logs_bloom(logs))
+            contract = generate_contract_address(pending.sender, tx.nonce) if not tx.to else None
+            included.append(MinedTx(pending.hash, pending.raw, pending.sender, receipt, tx_gas,
+                                    pending.effective_gas_price(base_fee), contract))
+            receipts.append(receipt.encode())
+            raws.append(pending.raw)
+        diff = overlay.diff()
+        undo = self.live.apply(diff)
+        header = Header(
+            parent_hash=self.head_hash, coinbase=self.coinbase, state_root=self.live.state_root(),
+            transactions_root=ordered_trie_root(raws), receipts_root=ordered_trie_root(receipts),
+            bloom=logs_bloom(all_logs), number=number, gas_limit=self.gas_limit, gas_used=gas_used, timestamp=ts,
+            base_fee=base_fee, mix_hash=keccak(number.to_bytes(32, "big")), fork_level=self.fork_level,
+        )
+        block_hash = header.hash
+        try:
+            self.storage.commit_block(header, block_hash, included, diff, undo, self.seq + 1)
+        except BaseException:
+            self.live.apply(undo)
+            raise
+        self.seq += 1
+        self.next_base_fee = None
+        self._set_head(header, block_hash)
+        self.recent_hashes.appendleft(block_hash)
+        return BlockResult(header, block_hash, included, dropped, deferred)
+
+    # -- state access ----------------------------------------------------------------
+    def resolve_block(self, tag: str | int) -> int:
+        """Block number for a tag or number; 'pending' reads as 'latest'."""
+        if tag in ("latest", "pending", "safe", "finalized"):
+            return self.head.number
+        if tag == "earliest":
+            return 0
+        assert isinstance(tag, int)
+        if tag > self.head.number or tag < 0:
+            raise ResourceNotFound(f"block {tag} not found (head is {self.head.number})")
+        return tag
+
+    def resolve_hash(self, block_hash: bytes) -> int:
+        number = self.storage.block_number_by_hash(block_hash)
+        if number is None:
+            raise ResourceNotFound(f"block 0x{block_hash.hex()} not found")
+        return number
+
+    def reader(self, number: int) -> StateReader:
+        if number >= self.head.number:
+            return self.live
+        seq = self.storage.block_seq(number)
+        assert seq is not None
+        return HistoricReader(self.live, seq, self.storage)
+
+    def header(self, number: int) -> Header:
+        if number == self.head.number:
+            return self.head
+        found = self.storage.block_by_number(number)
+        if found is None:
+            raise ResourceNotFound(f"block {number} not found")
+        return found[0]
+
+    def balance(self, address: bytes, number: int) -> int:
+        account = self.reader(number).account(address)
+        return account[1] if account else 0
+
+    def nonce(self, address: bytes, number: int) -> int:
+        account = self.reader(number).account(address)
+        return account[0] if account else 0
+
+    def code(self, address: bytes, number: int) -> bytes:
+        reader = self.reader(number)
+        account = reader.account(address)
+        if not account or account[2] == EMPTY_CODE_HASH:
+            return b""
+        return reader.code(account[2])
+
+    def storage_at(self, address: bytes, slot: int, number: int) -> int:
+        return self.reader(number).storage(address, slot)
+
+    # -- dev edits, snapshots ----------------------------------------------------------
+    def edit(self, change: Callable[[Overlay], None]) -> None:
+        """Change state outside a block (setBalance, setCode...), durably and revertibly."""
+        overlay = Overlay(self.live)
+        change(overlay)
+        diff = overlay.diff()
+        if diff.is_empty() and not diff.codes:
+            return
+        undo = self.live.apply(diff)
+        try:
+            self.storage.commit_edit(diff, undo, self.seq + 1)
+        except BaseException:
+            self.live.apply(undo)
+            raise
+        self.seq += 1
+
+    def snapshot(self) -> int:
+        self._snapshot_ids += 1
+        self.snapshots[self._snapshot_ids] = Snapshot(self.seq, self.head.number, self.time_offset)
+        return self._snapshot_ids
+
+    def revert(self, snapshot_id: int) -> bool:
+        snap = self.snapshots.get(snapshot_id)
+        if snap is None:
+            return False
+        restore = self.storage.rollback_to(snap.seq, snap.number)
+        self.live.apply(restore)
+        self.seq = snap.seq
+        self.time_offset = snap.time_offset
+        self.next_timestamp = None
+        self._reload_head(snap.number)
+        for sid in [s for s in self.snapshots if s >= snapshot_id]:
+            del self.snapshots[sid]
+        return True

@@ -1,0 +1,112 @@
+"""`bourse node`: run the local chain with HTTP + WebSocket JSON-RPC."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import click
+
+from .config import DEFAULT_MNEMONIC, ETHER, HARDFORKS, MiningMode, NodeConfig
+from .errors import ChainError
+from .node import Node
+from .server import RpcServer
+
+
+def _ether(value: str) -> int:
+    try:
+        wei = Decimal(value) * ETHER  # parsing user input once, exactly; never float
+    except InvalidOperation:
+        raise click.BadParameter(f"not a number: {value!r}") from None
+    if wei < 0 or wei != wei.to_integral_value():
+        raise click.BadParameter("balance must be a non-negative amount with at most 18 decimals")
+    return int(wei)
+
+
+def banner(node: Node, url: str) -> str:
+    cfg = node.config
+    lines = [
+        "",
+        "  bourse node",
+        "",
+        "Available Accounts",
+        "==================",
+    ]
+    ether = cfg.balance_wei // ETHER
+    lines += [f"({i}) {a.checksum} ({ether} ETH)" for i, a in enumerate(node.accounts)]
+    lines += ["", "Private Keys", "=================="]
+    lines += [f"({i}) 0x{a.key.to_bytes().hex()}" for i, a in enumerate(node.accounts)]
+    lines += [
+        "",
+        "Wallet",
+        "==================",
+        f"Mnemonic:          {cfg.mnemonic}",
+        f"Derivation path:   {cfg.derivation_path}<index>",
+        "",
+        f"Chain ID:          {cfg.chain_id}",
+        f"Hardfork:          {cfg.hardfork}",
+        f"Base fee:          {node.backend.pending_base_fee()}",
+        f"Gas limit:         {node.backend.gas_limit}",
+        f"Mining:            {node.mode.value}" + (f" every {node.block_time}s" if node.mode is MiningMode.INTERVAL else ""),
+        f"Storage:           {cfg.data_dir or 'in memory'}",
+        f"Head block:        {node.backend.head.number}",
+        "",
+        f"Listening on {url} (HTTP and WebSocket)",
+    ]
+    return "\n".join(lines)
+
+
+@click.command("node")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=8545, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--chain-id", default=31337, show_default=True, type=click.IntRange(min=1))
+@click.option("--accounts", "account_count", default=10, show_default=True, type=click.IntRange(0, 1000))
+@click.option("--balance", default="10000", show_default=True, help="Ether per dev account.")
+@click.option("--mnemonic", default=DEFAULT_MNEMONIC, show_default=False,
+              help="BIP-39 mnemonic for the dev accounts (default: anvil's and hardhat's).")
+@click.option("--block-time", type=click.FloatRange(min=0, min_open=True), help="Mine every N seconds.")
+@click.option("--no-mining", is_flag=True, help="Mine only on evm_mine / anvil_mine.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Persist the chain here.")
+@click.option("--gas-limit", default=30_000_000, show_default=True, type=click.IntRange(min=21_000))
+@click.option("--base-fee", default=10**9, show_default=True, type=click.IntRange(min=0), help="Genesis base fee (wei).")
+@click.option("--hardfork", default="prague", show_default=True, type=click.Choice(HARDFORKS))
+@click.option("-q", "--quiet", is_flag=True, help="Print only the URL.")
+def node_command(host: str, port: int, chain_id: int, account_count: int, balance: str, mnemonic: str,
+                 block_time: float | None, no_mining: bool, data_dir: Path | None, gas_limit: int, base_fee: int,
+                 hardfork: str, quiet: bool) -> None:
+    """Run a local EVM chain (an anvil for Python)."""
+    if block_time and no_mining:
+        raise click.UsageError("--block-time and --no-mining are exclusive")
+    config = NodeConfig(chain_id=chain_id, accounts=account_count, balance_wei=_ether(balance), mnemonic=mnemonic,
+                        block_time=block_time, no_mining=no_mining, data_dir=data_dir, gas_limit=gas_limit,
+                        base_fee=base_fee, hardfork=hardfork, host=host, port=port)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        node = Node(config)
+    except (ChainError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        asyncio.run(_serve(node, host, port, quiet))
+    finally:
+        node.close()
+
+
+async def _serve(node: Node, host: str, port: int, quiet: bool) -> None:
+    server = RpcServer(node)
+    try:
+        await server.start(host, port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    url = f"http://{host}:{server.port}"
+    click.echo(url if quiet else banner(node, url), nl=True)
+    node.start_interval_miner()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    node.stop_interval_miner()
+    await server.stop()

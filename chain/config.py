@@ -1,0 +1,61 @@
+"""Node configuration: what a user sets with `bourse node` flags."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
+ETHER = 10**18
+GWEI = 10**9
+
+
+class MiningMode(enum.Enum):
+    """When blocks are made."""
+
+    AUTO = "auto"  # one block per transaction, as soon as it arrives
+    INTERVAL = "interval"  # a block every `block_time` seconds with whatever is pending
+    MANUAL = "manual"  # only on evm_mine / anvil_mine
+
+
+HARDFORKS = ("shanghai", "cancun", "prague")
+
+
+@dataclass
+class NodeConfig:
+    chain_id: int = 31337
+    accounts: int = 10
+    balance_wei: int = 10_000 * ETHER
+    mnemonic: str = DEFAULT_MNEMONIC
+    derivation_path: str = "m/44'/60'/0'/0/"
+    block_time: float | None = None
+    no_mining: bool = False
+    data_dir: Path | None = None
+    gas_limit: int = 30_000_000
+    base_fee: int = 1 * GWEI
+    hardfork: str = "prague"
+    host: str = "127.0.0.1"
+    port: int = 8545
+    genesis_timestamp: int | None = None
+    extra_genesis: dict[bytes, int] = field(default_factory=dict)
+
+    @property
+    def mining_mode(self) -> MiningMode:
+        if self.no_mining:
+            return MiningMode.MANUAL
+        if self.block_time:
+            return MiningMode.INTERVAL
+        return MiningMode.AUTO
+
+    def validate(self) -> None:
+        if self.hardfork not in HARDFORKS:
+            raise ValueError(f"unknown hardfork {self.hardfork!r}; choose one of {', '.join(HARDFORKS)}")
+        if self.chain_id <= 0:
+            raise ValueError("chain id must be positive")
+        if self.accounts < 0:
+            raise ValueError("account count must not be negative")
+        if self.gas_limit < 21_000:
+            raise ValueError("gas limit must be at least 21000")
+        if self.block_time is not None and self.block_time <= 0:
+            raise ValueError("block time must be positive")

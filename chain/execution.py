@@ -1,0 +1,207 @@
+"""eth_call, eth_estimateGas and eth_createAccessList on a throw-away overlay."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth.exceptions import Revert
+from eth.vm.spoof import SpoofTransaction
+from eth_abi import decode as abi_decode
+from eth_utils import ValidationError
+
+from .backend import Backend
+from .errors import ChainError, ExecutionReverted, InvalidParams
+from .rpc.params import CallRequest
+from .state import Overlay
+from .transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, SET_CODE, build_unsigned
+
+PANIC_REASONS = {
+    0x00: "generic panic", 0x01: "assert(false)", 0x11: "arithmetic underflow or overflow",
+    0x12: "division or modulo by zero", 0x21: "enum overflow", 0x22: "invalid encoded storage byte array",
+    0x31: "out-of-bounds array access; popping on an empty array", 0x32: "out-of-bounds access of an array",
+    0x41: "out of memory", 0x51: "uninitialized function",
+}
+ERROR_SELECTOR = bytes.fromhex("08c379a0")
+PANIC_SELECTOR = bytes.fromhex("4e487b71")
+PRECOMPILES = {i.to_bytes(20, "big") for i in range(1, 0x12)}
+
+
+def revert_reason(data: bytes) -> str | None:
+    """Error(string), Panic(uint256) or a custom error's selector, as anvil phrases them."""
+    if not data:
+        return None
+    try:
+        if data[:4] == ERROR_SELECTOR:
+            return str(abi_decode(["string"], data[4:])[0])
+        if data[:4] == PANIC_SELECTOR:
+            code = int(abi_decode(["uint256"], data[4:])[0])
+            return f"panic: {PANIC_REASONS.get(code, 'unknown panic')} (0x{code:02x})"
+    except Exception:
+        pass
+    return f"custom error 0x{data[:4].hex()}" + (f": {data[4:].hex()}" if len(data) > 4 else "")
+
+
+@dataclass
+class CallResult:
+    output: bytes
+    gas_used: int
+    error: Exception | None
+    access_list: list[tuple[bytes, list[int]]]
+
+
+class Executor:
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    def run(self, req: CallRequest, number: int, overrides: dict[str, Any] | None = None,
+            gas: int | None = None) -> CallResult:
+        """Execute `req` on the state after block `number` as if it were mined next; nothing is kept."""
+        backend = self.backend
+        header = backend.header(number)
+        overlay = Overlay(backend.reader(number))
+        if overrides:
+            apply_overrides(overlay, overrides)
+        sender = req.sender or b"\x00" * 20
+        base_fee = header.base_fee if req.fee_given else 0
+        gas_limit = gas if gas is not None else (req.gas if req.gas is not None else header.gas_limit)
+        type_id = self._type_of(req)
+        unsigned = build_unsigned(
+            type_id=type_id, chain_id=backend.chain_id, nonce=overlay.get_nonce(sender), gas=gas_limit,
+            to=req.to or b"", value=req.value, data=req.data, gas_price=req.gas_price or 0,
+            max_fee=req.max_fee if req.max_fee is not None else (req.tip or 0), tip=req.tip or 0,
+            access_list=req.access_list, authorizations=req.authorizations,
+        )
+        tx = SpoofTransaction(unsigned, from_=sender)
+        state = backend.state_for(overlay, header, base_fee=base_fee)
+        state.lock_changes()
+        try:
+            computation = state.apply_transaction(tx)
+        except ValidationError as exc:
+            raise ChainError(_phrase_validation(str(exc)), None) from None
+        used = backend.vm.finalize_gas_used(tx, computation)
+        error = computation.error if computation.is_error else None
+        return CallResult(computation.output, used, error, self._access_list(overlay, sender, req))
+
+    @staticmethod
+    def _type_of(req: CallRequest) -> int:
+        if req.type_id is not None:
+            if req.type_id not in (LEGACY, ACCESS_LIST, DYNAMIC_FEE, SET_CODE):
+                raise InvalidParams(f"invalid transaction.type: unsupported type {req.type_id}")
+            return req.type_id
+        if req.authorizations:
+            return SET_CODE
+        if req.max_fee is not None or req.tip is not None:
+            return DYNAMIC_FEE
+        if req.has_access_list:
+            return ACCESS_LIST if req.gas_price is not None else DYNAMIC_FEE
+        return LEGACY
+
+    def _access_list(self, overlay: Overlay, sender: bytes, req: CallRequest) -> list[tuple[bytes, list[int]]]:
+        slots: dict[bytes, list[int]] = {}
+        for key in overlay._warm:  # what the transaction touched (EIP-2929 access sets)
+            if isinstance(key, tuple):
+                slots.setdefault(key[0], []).append(key[1])
+            elif key not in PRECOMPILES and key not in (sender, req.to, self.backend.coinbase):
+                slots.setdefault(key, [])
+        return [(a, sorted(s)) for a, s in sorted(slots.items())]
+
+    def call(self, req: CallRequest, number: int, overrides: dict[str, Any] | None = None) -> bytes:
+        result = self.run(req, number, overrides)
+        raise_if_failed(result)
+        return result.output
+
+    def estimate(self, req: CallRequest, number: int, overrides: dict[str, Any] | None = None) -> int:
+        """The least gas with which the call succeeds (binary search, as geth does)."""
+        cap = req.gas if req.gas is not None else self.backend.header(number).gas_limit
+        first = self.run(req, number, overrides, gas=cap)
+        raise_if_failed(first)
+        lo, hi = max(first.gas_used - 1, 20_999), cap
+        guess = min(cap, first.gas_used * 64 // 63 + 5_000)
+        if guess < hi and self._succeeds(req, number, overrides, guess):
+            hi = guess
+        while lo + 1 < hi:
+            mid = (lo + hi) // 2
+            if self._succeeds(req, number, overrides, mid):
+                hi = mid
+            else:
+                lo = mid
+        return hi
+
+    def _succeeds(self, req: CallRequest, number: int, overrides: dict[str, Any] | None, gas: int) -> bool:
+        try:
+            return self.run(req, number, overrides, gas=gas).error is None
+        except ChainError:
+            return False
+
+    def access_list(self, req: CallRequest, number: int) -> tuple[list[tuple[bytes, list[int]]], int, str | None]:
+        listed: list[tuple[bytes, list[int]]] = list(req.access_list)
+        for _ in range(8):  # adding entries changes gas paths; settle as geth does
+            req.access_list, req.has_access_list = listed, True
+            result = self.run(req, number)
+            if result.access_list == listed:
+                break
+            listed = result.access_list
+        error = None
+        if result.error is not None:
+            error = str(_as_chain_error(result))
+        return result.access_list, result.gas_used, error
+
+
+def _as_chain_error(result: CallResult) -> ChainError:
+    error = result.error
+    if isinstance(error, Revert):
+        return ExecutionReverted(revert_reason(result.output), result.output)
+    return ChainError(_phrase_vm_error(error), None)
+
+
+def raise_if_failed(result: CallResult) -> None:
+    if result.error is not None:
+        raise _as_chain_error(result)
+
+
+def _phrase_vm_error(error: Exception | None) -> str:
+    name = type(error).__name__
+    text = str(error)
+    if name == "OutOfGas":
+        return "out of gas"
+    if name == "InvalidInstruction":
+        return f"invalid opcode: {text}" if text else "invalid opcode"
+    return f"{name}: {text}" if text else name
+
+
+def _phrase_validation(text: str) -> str:
+    lowered = text.lower()
+    if "balance" in lowered or "afford" in lowered or "insufficient" in lowered:
+        return f"insufficient funds for gas * price + value: {text}"
+    return text
+
+
+def apply_overrides(overlay: Overlay, overrides: dict[str, Any]) -> None:
+    """geth's state override set: balance, nonce, code, state (replace) or stateDiff (patch)."""
+    from .rpc import params as p
+
+    if not isinstance(overrides, dict):
+        raise InvalidParams("invalid state overrides: expected an object keyed by address")
+    for key, change in overrides.items():
+        address = p.address(key, "state override address")
+        if not isinstance(change, dict):
+            raise InvalidParams(f"invalid state override for {key}: expected an object")
+        if "state" in change and "stateDiff" in change:
+            raise InvalidParams(f"invalid state override for {key}: state and stateDiff are exclusive")
+        if change.get("balance") is not None:
+            overlay.set_balance(address, p.quantity(change["balance"], f"{key}.balance"))
+        if change.get("nonce") is not None:
+            overlay.set_nonce(address, p.quantity(change["nonce"], f"{key}.nonce"))
+        if change.get("code") is not None:
+            overlay.set_code(address, p.data(change["code"], f"{key}.code"))
+        if change.get("state") is not None:
+            overlay.delete_storage(address)
+            overlay.touch_account(address)
+            for slot, value in change["state"].items():
+                overlay.set_storage(address, p.quantity_or_hash(slot, f"{key}.state"),
+                                    p.quantity_or_hash(value, f"{key}.state"))
+        if change.get("stateDiff") is not None:
+            for slot, value in change["stateDiff"].items():
+                overlay.set_storage(address, p.quantity_or_hash(slot, f"{key}.stateDiff"),
+                                    p.quantity_or_hash(value, f"{key}.stateDiff"))

@@ -1,0 +1,292 @@
+"""The node: backend, pool, mining mode, filters and subscribers, behind one lock.
+
+`Node` is the library entry point: `Node(NodeConfig())` is a working chain in
+process; `chain.server` puts it behind HTTP/WebSocket.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from eth_account import Account
+from eth_keys import keys
+
+from .backend import Backend, BlockResult
+from .config import MiningMode, NodeConfig
+from .errors import ChainError, TransactionRejected
+from .execution import Executor
+from .filters import Filters
+from .pool import Pool
+from .rpc import format as fmt
+from .state import Overlay
+from .storage import Storage
+from .transactions import PendingTx, intrinsic_gas
+
+log = logging.getLogger("bourse.node")
+Account.enable_unaudited_hdwallet_features()
+
+
+@dataclass(frozen=True)
+class DevAccount:
+    address: bytes
+    key: keys.PrivateKey
+
+    @property
+    def checksum(self) -> str:
+        from eth_utils import to_checksum_address
+
+        return to_checksum_address(self.address)
+
+
+def derive_accounts(mnemonic: str, count: int, path: str = "m/44'/60'/0'/0/") -> list[DevAccount]:
+    from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
+
+    seed = seed_from_mnemonic(mnemonic, "")
+    out = []
+    for i in range(count):
+        key = keys.PrivateKey(key_from_seed(seed, f"{path}{i}"))
+        out.append(DevAccount(key.public_key.to_canonical_address(), key))
+    return out
+
+
+Listener = Callable[[str, Any], None]
+
+
+class Node:
+    """A local chain. Thread-safe: every public method takes the node lock."""
+
+    def __init__(self, config: NodeConfig | None = None,
+                 genesis_hook: Callable[[Overlay, "Node"], None] | None = None) -> None:
+        self.config = config or NodeConfig()
+        self.config.validate()
+        self.lock = threading.RLock()
+        self.accounts = derive_accounts(self.config.mnemonic, self.config.accounts, self.config.derivation_path)
+        self.keys = {a.address: a.key for a in self.accounts}
+        self.impersonated: set[bytes] = set()
+        self.auto_impersonate = False
+        path = None
+        if self.config.data_dir is not None:
+            Path(self.config.data_dir).mkdir(parents=True, exist_ok=True)
+            path = Path(self.config.data_dir) / "chain.sqlite3"
+        self.storage = Storage(path)
+        self._genesis_hook = genesis_hook
+        self.backend = Backend(self.config, self.storage, self._alloc)
+        self.executor = Executor(self.backend)
+        self.pool = Pool()
+        self.filters = Filters()
+        self.listeners: list[Listener] = []
+        self.mode = self.config.mining_mode
+        self.block_time = self.config.block_time
+        for tx in self.backend.pool_from_storage():
+            self.pool.add(tx, self.backend.nonce(tx.sender, self.backend.head.number))
+
+    def _alloc(self, overlay: Overlay) -> None:
+        for account in self.accounts:
+            overlay.set_balance(account.address, self.config.balance_wei)
+        for address, balance in self.config.extra_genesis.items():
+            overlay.set_balance(address, balance)
+        if self._genesis_hook is not None:
+            self._genesis_hook(overlay, self)
+
+    def close(self) -> None:
+        self.stop_interval_miner()
+        with self.lock:
+            self.storage.close()
+
+    # -- interval mining ----------------------------------------------------------
+    def start_interval_miner(self) -> None:
+        """Mine every `block_time` seconds while the mode is INTERVAL (a daemon thread)."""
+        if getattr(self, "_miner_thread", None) is not None:
+            return
+        self._miner_stop = threading.Event()
+        self._miner_thread = threading.Thread(target=self._interval_loop, name="bourse-miner", daemon=True)
+        self._miner_thread.start()
+
+    def stop_interval_miner(self) -> None:
+        thread = getattr(self, "_miner_thread", None)
+        if thread is not None:
+            self._miner_stop.set()
+            thread.join(timeout=5)
+            self._miner_thread = None
+
+    def _interval_loop(self) -> None:
+        next_at = time.monotonic()
+        while not self._miner_stop.is_set():
+            if self.mode is not MiningMode.INTERVAL or not self.block_time:
+                self._miner_stop.wait(0.05)
+                next_at = time.monotonic()
+                continue
+            next_at += self.block_time
+            if self._miner_stop.wait(max(0.0, next_at - time.monotonic())):
+                return
+            if self.mode is MiningMode.INTERVAL:
+                try:
+                    self.mine(1)
+                except Exception:
+                    log.exception("interval mining failed")
+
+    # -- transactions -------------------------------------------------------------
+    def submit(self, tx: PendingTx) -> bytes:
+        """Validate and pool a transaction; with automine, mine it before returning."""
+        with self.lock:
+            backend = self.backend
+            if tx.hash in self.pool or self.storage.tx(tx.hash) is not None:
+                raise TransactionRejected("already known")
+            head = backend.head.number
+            state_nonce = backend.nonce(tx.sender, head)
+            if tx.nonce < state_nonce:
+                raise TransactionRejected(f"nonce too low: next nonce {state_nonce}, tx nonce {tx.nonce}")
+            needed = intrinsic_gas(tx.tx)
+            if tx.tx.gas < needed:
+                raise TransactionRejected(f"intrinsic gas too low: gas {tx.tx.gas}, minimum needed {needed}")
+            if tx.tx.gas > backend.gas_limit:
+                raise TransactionRejected(f"exceeds block gas limit: gas {tx.tx.gas}, limit {backend.gas_limit}")
+            if tx.tip() > tx.max_fee():
+                raise TransactionRejected("max priority fee per gas higher than max fee per gas")
+            base_fee = backend.pending_base_fee()
+            if tx.max_fee() < base_fee and self.mode is MiningMode.AUTO:
+                raise TransactionRejected(
+                    f"max fee per gas less than block base fee: maxFeePerGas {tx.max_fee()}, baseFee {base_fee}")
+            if tx.max_fee() < backend.min_gas_price:
+                raise TransactionRejected(f"transaction underpriced: minimum gas price is {backend.min_gas_price}")
+            cost = tx.tx.gas * tx.max_fee() + tx.tx.value
+            balance = backend.balance(tx.sender, head)
+            if balance < cost:
+                raise TransactionRejected(
+                    f"insufficient funds for gas * price + value: address {fmt.addr(tx.sender)} have {balance} want {cost}")
+            ready = self.pool.add(tx, state_nonce)
+            if self.mode is not MiningMode.AUTO or not ready:
+                self.storage.add_pool_tx(tx.hash, tx.sender, tx.raw, tx.impersonated, head)
+            self._emit("pending", tx.hash)
+            if self.mode is MiningMode.AUTO and ready:
+                self._automine()
+            return tx.hash
+
+    def _automine(self) -> None:
+        while True:
+            tx = self.pool.first_ready()
+            if tx is None:
+                return
+            self._mine([tx])
+
+    def mine(self, blocks: int = 1, timestamp: int | None = None, interval: int = 0) -> list[BlockResult]:
+        """Mine `blocks` blocks with what is ready (anvil_mine / evm_mine)."""
+        with self.lock:
+            results = []
+            for i in range(blocks):
+                ts = None
+                if timestamp is not None:
+                    ts = timestamp + i * interval
+                elif interval and i:
+                    ts = self.backend.head.timestamp + interval
+                results.append(self._mine(self.pool.ready(), ts))
+            return results
+
+    def _mine(self, txs: list[PendingTx], timestamp: int | None = None) -> BlockResult:
+        result = self.backend.mine_block(txs, timestamp)
+        touched = {t.sender for t in txs}
+        for mined in result.included:
+            self.pool.remove(mined.hash)
+        for dropped, reason in result.dropped:
+            log.info("dropped transaction 0x%s: %s", dropped.hash.hex(), reason)
+            self.pool.remove(dropped.hash)
+        if result.dropped:
+            self.storage.remove_pool_txs(d.hash for d, _ in result.dropped)
+        head = result.header.number
+        for sender in touched:
+            stale = self.pool.resync(sender, self.backend.nonce(sender, head))
+            if stale:
+                self.storage.remove_pool_txs(t.hash for t in stale)
+        self._emit("block", result)
+        return result
+
+    def drop_transaction(self, tx_hash: bytes) -> bool:
+        with self.lock:
+            tx = self.pool.remove(tx_hash)
+            if tx is None:
+                return False
+            self.storage.remove_pool_txs([tx_hash])
+            self.pool.resync(tx.sender, self.backend.nonce(tx.sender, self.backend.head.number))
+            return True
+
+    # -- dev controls ---------------------------------------------------------------
+    def set_mode(self, mode: MiningMode, block_time: float | None = None) -> None:
+        with self.lock:
+            self.mode = mode
+            self.block_time = block_time
+            self._emit("mode", mode)
+            if mode is MiningMode.AUTO:
+                self._automine()
+
+    def edit(self, change: Callable[[Overlay], None], resync: bytes | None = None) -> None:
+        with self.lock:
+            self.backend.edit(change)
+            if resync is not None:
+                stale = self.pool.resync(resync, self.backend.nonce(resync, self.backend.head.number))
+                self.storage.remove_pool_txs(t.hash for t in stale)
+
+    def snapshot(self) -> int:
+        with self.lock:
+            return self.backend.snapshot()
+
+    def revert(self, snapshot_id: int) -> bool:
+        with self.lock:
+            ok = self.backend.revert(snapshot_id)
+            if ok:
+                self.pool.clear()
+            return ok
+
+    def reset(self) -> None:
+        """Back to a fresh genesis (anvil_reset without forking)."""
+        with self.lock:
+            path = self.storage.path
+            self.storage.close()
+            if path is not None:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(str(path) + suffix).unlink(missing_ok=True)
+            self.storage = Storage(path)
+            self.backend = Backend(self.config, self.storage, self._alloc)
+            self.executor = Executor(self.backend)
+            self.pool.clear()
+            self.filters.clear()
+            self.impersonated.clear()
+
+    # -- events ---------------------------------------------------------------------
+    def _emit(self, kind: str, payload: Any) -> None:
+        if kind == "block":
+            self._feed_filters(payload)
+        elif kind == "pending":
+            self.filters.on_pending(fmt.hb(payload))
+        for listener in list(self.listeners):
+            try:
+                listener(kind, payload)
+            except Exception:  # a broken subscriber must not stop the chain
+                log.exception("listener failed")
+
+    def _feed_filters(self, result: BlockResult) -> None:
+        self.filters.on_block(fmt.hb(result.hash), self.block_logs(result))
+
+    def block_logs(self, result: BlockResult) -> list[tuple[bytes, tuple[bytes, ...], dict[str, Any]]]:
+        out = []
+        log_index = 0
+        for i, mined in enumerate(result.included):
+            for entry in mined.receipt.logs:
+                out.append((entry.address, entry.topics,
+                            fmt.log_json(entry, result.hash, result.header.number, mined.hash, i, log_index)))
+                log_index += 1
+        return out
+
+    def can_sign(self, address: bytes) -> bool:
+        return address in self.keys
+
+    def is_impersonated(self, address: bytes) -> bool:
+        return self.auto_impersonate or address in self.impersonated
+
+    def require(self, cond: bool, message: str) -> None:
+        if not cond:
+            raise ChainError(message)

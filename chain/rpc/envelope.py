@@ -1,0 +1,96 @@
+"""JSON-RPC 2.0 envelopes: parse, dispatch, and the one place errors are mapped."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from typing import Any, Awaitable, Callable
+
+import orjson
+
+from ..errors import ChainError, InvalidRequest, MethodNotFound
+from .registry import Registry
+
+log = logging.getLogger("bourse.rpc")
+MAX_BATCH = 1_000
+
+
+def error_object(exc: BaseException) -> dict[str, Any]:
+    """EIP-1474 error for any exception; unexpected ones are logged, never leaked."""
+    if isinstance(exc, ChainError):
+        out: dict[str, Any] = {"code": exc.code, "message": exc.message}
+        if exc.data is not None:
+            out["data"] = exc.data
+        return out
+    log.exception("internal error", exc_info=exc)
+    return {"code": -32603, "message": "internal error"}
+
+
+def _reply(request_id: Any, result: Any = None, error: dict[str, Any] | None = None) -> dict[str, Any]:
+    if error is not None:
+        return {"jsonrpc": "2.0", "id": request_id, "error": error}
+    return {"jsonrpc": "2.0", "id": request_id, "result": result}
+
+
+Connection = Any
+Runner = Callable[[Callable[[], Any]], Awaitable[Any]]
+
+
+class Dispatcher:
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    def _method(self, name: Any) -> Any:
+        if not isinstance(name, str):
+            raise InvalidRequest("invalid request: method must be a string")
+        method = self.registry.get(name)
+        if method is None:
+            near = difflib.get_close_matches(name, self.registry.names(), n=1)
+            hint = f"; did you mean {near[0]}?" if near else ""
+            raise MethodNotFound(f"the method {name} does not exist/is not available{hint}")
+        return method
+
+    async def one(self, request: Any, connection: Connection = None) -> dict[str, Any] | None:
+        if not isinstance(request, dict):
+            return _reply(None, error={"code": -32600, "message": "invalid request: expected an object"})
+        request_id = request.get("id")
+        is_notification = "id" not in request
+        if request.get("jsonrpc") != "2.0":
+            return _reply(request_id, error={"code": -32600, "message": "invalid request: jsonrpc must be \"2.0\""})
+        if request_id is not None and not isinstance(request_id, (str, int, float)):
+            return _reply(None, error={"code": -32600, "message": "invalid request: bad id"})
+        try:
+            method = self._method(request.get("method"))
+            params = request.get("params", [])
+            if method.needs_connection:
+                if connection is None:
+                    raise MethodNotFound(f"{method.name} is only available over WebSocket")
+                result = await method.handler(params, connection)
+            elif method.is_async:
+                result = await method.handler(params)
+            else:
+                result = method.handler(params)
+        except BaseException as exc:  # noqa: BLE001 - mapped to an error reply
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            return _reply(request_id, error=error_object(exc))
+        if is_notification:
+            return None
+        return _reply(request_id, result)
+
+    async def payload(self, body: bytes, connection: Connection = None) -> bytes | None:
+        """Handle a request body (single or batch); None means nothing to send back."""
+        try:
+            request = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return orjson.dumps(_reply(None, error={"code": -32700, "message": "parse error: invalid JSON"}))
+        if isinstance(request, list):
+            if not request:
+                return orjson.dumps(_reply(None, error={"code": -32600, "message": "invalid request: empty batch"}))
+            if len(request) > MAX_BATCH:
+                return orjson.dumps(_reply(None, error={
+                    "code": -32600, "message": f"invalid request: batch larger than {MAX_BATCH}"}))
+            replies = [r for r in [await self.one(item, connection) for item in request] if r is not None]
+            return orjson.dumps(replies) if replies else None
+        reply = await self.one(request, connection)
+        return orjson.dumps(reply) if reply is not None else None

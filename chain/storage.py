@@ -1,0 +1,310 @@
+"""SQLite storage: blocks, transactions, receipts, logs, flat state and history.
+
+Every mined block (or dev-method state edit) is one SQLite transaction, so a
+crash leaves the chain at a block boundary. WAL mode with synchronous=NORMAL
+survives a killed process (SIGKILL); it trades only power-loss durability of
+the last commits, as anvil and hardhat do not persist at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .blocks import Header, Log, Receipt
+from .state import Account, LiveState, StateDiff
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);
+CREATE TABLE IF NOT EXISTS blocks (
+    number INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, header BLOB NOT NULL,
+    tx_hashes BLOB NOT NULL, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS txs (
+    hash BLOB PRIMARY KEY, block INTEGER NOT NULL, idx INTEGER NOT NULL, raw BLOB NOT NULL,
+    sender BLOB NOT NULL, receipt BLOB NOT NULL, gas_used INTEGER NOT NULL,
+    gas_price INTEGER NOT NULL, contract BLOB, first_log INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS logs (
+    block INTEGER NOT NULL, log_index INTEGER NOT NULL, address BLOB NOT NULL,
+    topic0 BLOB, PRIMARY KEY (block, log_index)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS logs_address ON logs (address, block);
+CREATE INDEX IF NOT EXISTS logs_topic0 ON logs (topic0, block);
+CREATE TABLE IF NOT EXISTS accounts (
+    address BLOB PRIMARY KEY, nonce INTEGER NOT NULL, balance BLOB NOT NULL, code_hash BLOB NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS storage (
+    address BLOB NOT NULL, slot BLOB NOT NULL, value BLOB NOT NULL, PRIMARY KEY (address, slot))
+    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS codes (hash BLOB PRIMARY KEY, code BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS history (
+    key BLOB NOT NULL, seq INTEGER NOT NULL, old BLOB NOT NULL, PRIMARY KEY (key, seq)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS history_seq ON history (seq);
+CREATE TABLE IF NOT EXISTS pool (
+    hash BLOB PRIMARY KEY, sender BLOB NOT NULL, raw BLOB NOT NULL, impersonated INTEGER NOT NULL,
+    added INTEGER NOT NULL) WITHOUT ROWID;
+"""
+
+
+def _u(value: int) -> bytes:
+    return value.to_bytes((value.bit_length() + 7) // 8, "big")
+
+
+def _encode_account(account: Account | None) -> bytes:
+    if account is None:
+        return b""
+    nonce, balance, code_hash = account
+    return code_hash + nonce.to_bytes(8, "big") + _u(balance)
+
+
+def _decode_account(data: bytes) -> Account | None:
+    if not data:
+        return None
+    return (int.from_bytes(data[32:40], "big"), int.from_bytes(data[40:], "big"), data[:32])
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTx:
+    hash: bytes
+    block: int
+    index: int
+    raw: bytes
+    sender: bytes
+    receipt: Receipt
+    gas_used: int
+    gas_price: int
+    contract: bytes | None
+    first_log: int
+
+
+@dataclass(frozen=True, slots=True)
+class MinedTx:
+    """What the block builder hands to storage for one included transaction."""
+
+    hash: bytes
+    raw: bytes
+    sender: bytes
+    receipt: Receipt
+    gas_used: int
+    gas_price: int
+    contract: bytes | None
+
+
+class Storage:
+    """One SQLite database per chain; `path=None` keeps it in memory."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        target = str(path) if path is not None else ":memory:"
+        self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        if path is not None:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA cache_size=-16000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- meta ------------------------------------------------------------------
+    def get_meta(self, key: str) -> bytes | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: bytes) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- writes ----------------------------------------------------------------
+    def commit_block(
+        self, header: Header, block_hash: bytes, txs: list[MinedTx], diff: StateDiff, undo: StateDiff, seq: int
+    ) -> None:
+        """Store a block, its transactions, logs and state changes atomically."""
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            db.execute(
+                "INSERT INTO blocks VALUES (?, ?, ?, ?, ?)",
+                (header.number, block_hash, header.encode(), b"".join(t.hash for t in txs), seq),
+            )
+            log_index = 0
+            tx_rows, log_rows = [], []
+            for i, t in enumerate(txs):
+                tx_rows.append((t.hash, header.number, i, t.raw, t.sender, t.receipt.encode(), t.gas_used,
+                                t.gas_price, t.contract, log_index))
+                for log in t.receipt.logs:
+                    log_rows.append((header.number, log_index, log.address, log.topics[0] if log.topics else None))
+                    log_index += 1
+            db.executemany("INSERT INTO txs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", tx_rows)
+            if log_rows:
+                db.executemany("INSERT INTO logs VALUES (?, ?, ?, ?)", log_rows)
+            if txs:
+                db.executemany("DELETE FROM pool WHERE hash=?", [(t.hash,) for t in txs])
+            self._write_state(diff, undo, seq)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('seq', ?)", (_u(seq),))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def commit_edit(self, diff: StateDiff, undo: StateDiff, seq: int) -> None:
+        """Store a state edit made outside a block (anvil_setBalance and friends)."""
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            self._write_state(diff, undo, seq)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('seq', ?)", (_u(seq),))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _write_state(self, diff: StateDiff, undo: StateDiff, seq: int) -> None:
+        db = self._db
+        if diff.codes:
+            db.executemany("INSERT OR IGNORE INTO codes VALUES (?, ?)", list(diff.codes.items()))
+        for address in diff.wiped:
+            db.execute("DELETE FROM storage WHERE address=?", (address,))
+        puts, dels = [], []
+        for address, slots in diff.storage.items():
+            for slot, value in slots.items():
+                key = slot.to_bytes(32, "big")
+                if value:
+                    puts.append((address, key, _u(value)))
+                else:
+                    dels.append((address, key))
+        if puts:
+            db.executemany("INSERT OR REPLACE INTO storage VALUES (?, ?, ?)", puts)
+        if dels:
+            db.executemany("DELETE FROM storage WHERE address=? AND slot=?", dels)
+        acc_puts, acc_dels = [], []
+        for address, account in diff.accounts.items():
+            if account is None:
+                acc_dels.append((address,))
+            else:
+                acc_puts.append((address, account[0], _u(account[1]), account[2]))
+        if acc_puts:
+            db.executemany("INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?)", acc_puts)
+        if acc_dels:
+            db.executemany("DELETE FROM accounts WHERE address=?", acc_dels)
+        rows = [(address, seq, _encode_account(old)) for address, old in undo.accounts.items()]
+        for address, slots in undo.storage.items():
+            rows.extend((address + slot.to_bytes(32, "big"), seq, _u(old)) for slot, old in slots.items())
+        if rows:
+            db.executemany("INSERT OR REPLACE INTO history VALUES (?, ?, ?)", rows)
+
+    def add_pool_tx(self, tx_hash: bytes, sender: bytes, raw: bytes, impersonated: bool, added: int) -> None:
+        self._db.execute("INSERT OR REPLACE INTO pool VALUES (?, ?, ?, ?, ?)",
+                         (tx_hash, sender, raw, int(impersonated), added))
+
+    def remove_pool_txs(self, hashes: Iterable[bytes]) -> None:
+        self._db.executemany("DELETE FROM pool WHERE hash=?", [(h,) for h in hashes])
+
+    def pool_txs(self) -> list[tuple[bytes, bytes, bytes, bool]]:
+        rows = self._db.execute("SELECT hash, sender, raw, impersonated FROM pool ORDER BY added").fetchall()
+        return [(h, s, r, bool(i)) for h, s, r, i in rows]
+
+    # -- state -----------------------------------------------------------------
+    def load_state(self) -> LiveState:
+        """Rebuild the live state (and its tries) from the flat tables."""
+        live = LiveState()
+        diff = StateDiff()
+        for code_hash, code in self._db.execute("SELECT hash, code FROM codes"):
+            diff.codes[code_hash] = code
+        for address, nonce, balance, code_hash in self._db.execute("SELECT * FROM accounts"):
+            diff.accounts[address] = (nonce, int.from_bytes(balance, "big"), code_hash)
+        for address, slot, value in self._db.execute("SELECT * FROM storage"):
+            diff.storage.setdefault(address, {})[int.from_bytes(slot, "big")] = int.from_bytes(value, "big")
+        live.apply(diff)
+        return live
+
+    def account_after(self, address: bytes, seq: int) -> tuple[bool, Account | None]:
+        row = self._db.execute(
+            "SELECT old FROM history WHERE key=? AND seq>? ORDER BY seq LIMIT 1", (address, seq)).fetchone()
+        return (True, _decode_account(row[0])) if row else (False, None)
+
+    def storage_after(self, address: bytes, slot: int, seq: int) -> tuple[bool, int]:
+        row = self._db.execute(
+            "SELECT old FROM history WHERE key=? AND seq>? ORDER BY seq LIMIT 1",
+            (address + slot.to_bytes(32, "big"), seq)).fetchone()
+        return (True, int.from_bytes(row[0], "big")) if row else (False, 0)
+
+    def rollback_to(self, seq: int, number: int) -> StateDiff:
+        """Delete everything after change `seq` / block `number`; return the state diff that restores it."""
+        db = self._db
+        restore = StateDiff()
+        rows = db.execute(
+            "SELECT key, old FROM history h WHERE seq = (SELECT MIN(seq) FROM history WHERE key=h.key AND seq>?)",
+            (seq,)).fetchall()
+        for key, old in rows:
+            if len(key) == 20:
+                restore.accounts[key] = _decode_account(old)
+            else:
+                restore.storage.setdefault(key[:20], {})[int.from_bytes(key[20:], "big")] = int.from_bytes(old, "big")
+        db.execute("BEGIN")
+        try:
+            db.execute("DELETE FROM history WHERE seq>?", (seq,))
+            db.execute("DELETE FROM txs WHERE block>?", (number,))
+            db.execute("DELETE FROM logs WHERE block>?", (number,))
+            db.execute("DELETE FROM blocks WHERE number>?", (number,))
+            db.execute("DELETE FROM pool")
+            self._write_state(restore, StateDiff(), seq)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('seq', ?)", (_u(seq),))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return restore
+
+    # -- reads -----------------------------------------------------------------
+    def seq(self) -> int:
+        value = self.get_meta("seq")
+        return int.from_bytes(value, "big") if value else 0
+
+    def head_number(self) -> int | None:
+        row = self._db.execute("SELECT MAX(number) FROM blocks").fetchone()
+        return row[0]
+
+    def block_by_number(self, number: int) -> tuple[Header, bytes, list[bytes], int] | None:
+        row = self._db.execute("SELECT header, hash, tx_hashes, seq FROM blocks WHERE number=?", (number,)).fetchone()
+        if row is None:
+            return None
+        return Header.decode(row[0]), row[1], _split_hashes(row[2]), row[3]
+
+    def block_number_by_hash(self, block_hash: bytes) -> int | None:
+        row = self._db.execute("SELECT number FROM blocks WHERE hash=?", (block_hash,)).fetchone()
+        return row[0] if row else None
+
+    def block_seq(self, number: int) -> int | None:
+        row = self._db.execute("SELECT seq FROM blocks WHERE number=?", (number,)).fetchone()
+        return row[0] if row else None
+
+    def tx(self, tx_hash: bytes) -> StoredTx | None:
+        row = self._db.execute("SELECT * FROM txs WHERE hash=?", (tx_hash,)).fetchone()
+        if row is None:
+            return None
+        h, block, idx, raw, sender, receipt, gas_used, gas_price, contract, first_log = row
+        return StoredTx(h, block, idx, raw, sender, Receipt.decode(receipt), gas_used, gas_price, contract, first_log)
+
+    def log_blocks(self, start: int, end: int, addresses: list[bytes], topic0s: list[bytes]) -> Iterator[int]:
+        """Blocks in [start, end] that may hold matching logs (narrowed by index)."""
+        sql = "SELECT DISTINCT block FROM logs WHERE block BETWEEN ? AND ?"
+        args: list[object] = [start, end]
+        if addresses:
+            sql += f" AND address IN ({','.join('?' * len(addresses))})"
+            args.extend(addresses)
+        if topic0s:
+            sql += f" AND topic0 IN ({','.join('?' * len(topic0s))})"
+            args.extend(topic0s)
+        for (block,) in self._db.execute(sql + " ORDER BY block", args):
+            yield block
+
+    def code(self, code_hash: bytes) -> bytes | None:
+        row = self._db.execute("SELECT code FROM codes WHERE hash=?", (code_hash,)).fetchone()
+        return row[0] if row else None
+
+
+def _split_hashes(blob: bytes) -> list[bytes]:
+    return [blob[i:i + 32] for i in range(0, len(blob), 32)]
+
+
+__all__ = ["Storage", "StoredTx", "MinedTx", "Log"]

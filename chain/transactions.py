@@ -1,0 +1,130 @@
+"""Decoding, building and checking transactions (py-evm's transaction classes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth.vm.spoof import SpoofTransaction
+from eth.abc import SignedTransactionAPI
+from eth.vm.forks.prague.transactions import PragueTransactionBuilder
+from eth_utils import ValidationError
+
+from .errors import InvalidParams, TransactionRejected
+from .hashing import keccak
+
+Builder = PragueTransactionBuilder
+LEGACY, ACCESS_LIST, DYNAMIC_FEE, BLOB, SET_CODE = 0, 1, 2, 3, 4
+
+
+@dataclass(frozen=True, slots=True)
+class PendingTx:
+    """A transaction the node accepted: its bytes, hash, sender and py-evm object."""
+
+    hash: bytes
+    raw: bytes
+    sender: bytes
+    tx: Any  # SignedTransactionAPI, or a SpoofTransaction for impersonated senders
+    impersonated: bool = False
+
+    @property
+    def nonce(self) -> int:
+        return self.tx.nonce
+
+    @property
+    def type_id(self) -> int:
+        return self.tx.type_id or 0
+
+    def max_fee(self) -> int:
+        return self.tx.max_fee_per_gas if self.type_id >= DYNAMIC_FEE else self.tx.gas_price
+
+    def tip(self) -> int:
+        return self.tx.max_priority_fee_per_gas if self.type_id >= DYNAMIC_FEE else self.tx.gas_price
+
+    def effective_gas_price(self, base_fee: int) -> int:
+        return min(self.max_fee(), base_fee + self.tip()) if self.type_id >= DYNAMIC_FEE else self.tx.gas_price
+
+
+def decode_raw(raw: bytes, chain_id: int) -> PendingTx:
+    """Decode a signed transaction and recover its sender, or say what is wrong."""
+    if not raw:
+        raise InvalidParams("empty transaction")
+    try:
+        tx = Builder.decode(raw)
+    except Exception as exc:
+        raise InvalidParams(f"could not decode transaction: {exc}") from None
+    type_id = tx.type_id or 0
+    if type_id == BLOB:
+        raise TransactionRejected("blob transactions (EIP-4844) are not supported by this node")
+    tx_chain_id = getattr(tx, "chain_id", None)
+    if tx_chain_id is not None and tx_chain_id != chain_id:
+        raise TransactionRejected(f"invalid chain id: transaction is for chain {tx_chain_id}, node is chain {chain_id}")
+    try:
+        tx.check_signature_validity()
+        sender = tx.sender
+    except (ValidationError, Exception) as exc:
+        raise TransactionRejected(f"invalid signature: {exc}") from None
+    return PendingTx(hash=keccak(raw), raw=raw, sender=sender, tx=tx)
+
+
+def build_unsigned(
+    *, type_id: int, chain_id: int, nonce: int, gas: int, to: bytes, value: int, data: bytes,
+    gas_price: int = 0, max_fee: int = 0, tip: int = 0, access_list: list[Any] | None = None,
+    authorizations: list[Any] | None = None,
+) -> Any:
+    """An unsigned py-evm transaction of the given type."""
+    access = tuple((a, tuple(slots)) for a, slots in (access_list or []))
+    if type_id == LEGACY:
+        return Builder.create_unsigned_transaction(
+            nonce=nonce, gas_price=gas_price, gas=gas, to=to, value=value, data=data)
+    if type_id == ACCESS_LIST:
+        return Builder.new_unsigned_access_list_transaction(
+            chain_id=chain_id, nonce=nonce, gas_price=gas_price, gas=gas, to=to, value=value, data=data,
+            access_list=access)
+    if type_id == SET_CODE:
+        return Builder.new_unsigned_set_code_transaction(
+            chain_id=chain_id, nonce=nonce, max_priority_fee_per_gas=tip, max_fee_per_gas=max_fee, gas=gas,
+            to=to, value=value, data=data, access_list=access, authorization_list=tuple(authorizations or ()))
+    return Builder.new_unsigned_dynamic_fee_transaction(
+        chain_id=chain_id, nonce=nonce, max_priority_fee_per_gas=tip, max_fee_per_gas=max_fee, gas=gas, to=to,
+        value=value, data=data, access_list=access)
+
+
+def impersonated(unsigned: Any, sender: bytes, chain_id: int) -> PendingTx:
+    """A transaction from an account whose key the node lacks (anvil_impersonateAccount).
+
+    It carries a fake signature; its hash is that of the encoding with the fake
+    signature and the sender, so two identical requests from different senders differ.
+    """
+    from eth_keys import keys
+
+    fake_key = keys.PrivateKey(keccak(b"bourse impersonation"))
+    signed: SignedTransactionAPI = _sign_any(unsigned, fake_key, chain_id)
+    raw = signed.encode()
+    return PendingTx(hash=keccak(raw + sender), raw=raw, sender=sender,
+                     tx=SpoofTransaction(signed, sender=sender, get_sender=lambda: sender), impersonated=True)
+
+
+def restore_impersonated(raw: bytes, sender: bytes) -> PendingTx:
+    tx = Builder.decode(raw)
+    return PendingTx(hash=keccak(raw + sender), raw=raw, sender=sender,
+                     tx=SpoofTransaction(tx, sender=sender, get_sender=lambda: sender), impersonated=True)
+
+
+def _sign_any(unsigned: Any, key: Any, chain_id: int) -> SignedTransactionAPI:
+    if hasattr(unsigned, "chain_id"):
+        return unsigned.as_signed_transaction(key)
+    return unsigned.as_signed_transaction(key, chain_id=chain_id)
+
+
+def sign_tx(unsigned: Any, key: Any, chain_id: int) -> PendingTx:
+    signed = _sign_any(unsigned, key, chain_id)
+    raw = signed.encode()
+    return PendingTx(hash=keccak(raw), raw=raw, sender=signed.sender, tx=signed)
+
+
+def intrinsic_gas(tx: Any) -> int:
+    try:
+        return tx.intrinsic_gas
+    except ValidationError as exc:
+        raise TransactionRejected(str(exc)) from None

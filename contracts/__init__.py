@@ -1,0 +1,1 @@
+"""Bourse contracts package (see its issue)."""

@@ -1,0 +1,1 @@
+"""Bourse matcher package (see its issue)."""

@@ -1,0 +1,1 @@
+"""Bourse wallet package (see its issue)."""

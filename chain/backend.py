@@ -25,6 +25,7 @@ from eth_utils import ValidationError
 from .blocks import ZERO_ADDRESS, ZERO_HASH, Header, Log, Receipt, logs_bloom, next_base_fee
 from .config import NodeConfig
 from .errors import ChainError, ResourceNotFound
+from .evm import fast_computation_class, quiet_executor_class
 from .hashing import keccak
 from .state import EMPTY_CODE_HASH, HistoricReader, LiveState, Overlay, StateDiff, StateReader
 from .storage import MinedTx, Storage
@@ -40,6 +41,9 @@ def _state_class(vm: Any) -> Any:
 
     class OverlayState(base):  # type: ignore[misc, valid-type]
         """py-evm's fork state, built on an Overlay instead of a trie database."""
+
+        computation_class = fast_computation_class(base.computation_class)
+        transaction_executor_class = quiet_executor_class(base.transaction_executor_class)
 
         def __init__(self, account_db: Overlay, execution_context: ExecutionContext) -> None:
             self._db = None

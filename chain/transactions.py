@@ -8,10 +8,13 @@ from typing import Any
 from eth.vm.spoof import SpoofTransaction
 from eth.abc import SignedTransactionAPI
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
+import rlp
+from coincurve import PublicKey
 from eth_utils import ValidationError
 
 from .errors import InvalidParams, TransactionRejected
 from .hashing import keccak
+from .trie import encode_bytes, encode_list
 
 Builder = PragueTransactionBuilder
 LEGACY, ACCESS_LIST, DYNAMIC_FEE, BLOB, SET_CODE = 0, 1, 2, 3, 4
@@ -59,12 +62,51 @@ def decode_raw(raw: bytes, chain_id: int) -> PendingTx:
     tx_chain_id = getattr(tx, "chain_id", None)
     if tx_chain_id is not None and tx_chain_id != chain_id:
         raise TransactionRejected(f"invalid chain id: transaction is for chain {tx_chain_id}, node is chain {chain_id}")
-    try:
-        tx.check_signature_validity()
-        sender = tx.sender
-    except (ValidationError, Exception) as exc:
-        raise TransactionRejected(f"invalid signature: {exc}") from None
+    sender = recover_sender(raw)
+    tx.__dict__["sender"] = sender  # py-evm caches `sender` here; we recovered it once, natively
     return PendingTx(hash=keccak(raw), raw=raw, sender=sender, tx=tx)
+
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def _encode_item(item: Any) -> bytes:
+    if isinstance(item, list):
+        return encode_list(b"".join(_encode_item(i) for i in item))
+    return encode_bytes(item)
+
+
+def recover_sender(raw: bytes) -> bytes:
+    """The signer of a raw transaction: one keccak of the signing payload, one native recovery.
+
+    py-evm builds the signing payload twice and recovers the key twice (once to
+    verify, once for the sender); this does each once, with the same checks:
+    r and s in range, s in the lower half (EIP-2), y parity 0 or 1.
+    """
+    if raw[0] >= 0xC0:
+        items = rlp.decode(raw)
+        v = int.from_bytes(items[6], "big")
+        if v in (27, 28):
+            parity, payload = v - 27, items[:6]
+        elif v >= 35:
+            chain_id, parity = (v - 35) // 2, (v - 35) % 2
+            payload = items[:6] + [chain_id.to_bytes((chain_id.bit_length() + 7) // 8, "big"), b"", b""]
+        else:
+            raise TransactionRejected(f"invalid signature: bad v {v}")
+        message = _encode_item(payload)
+    else:
+        items = rlp.decode(raw[1:])
+        parity = int.from_bytes(items[-3], "big")
+        message = raw[:1] + _encode_item(items[:-3])
+    r, s = int.from_bytes(items[-2], "big"), int.from_bytes(items[-1], "big")
+    if parity not in (0, 1) or not 0 < r < SECP256K1_N or not 0 < s <= SECP256K1_N // 2:
+        raise TransactionRejected("invalid signature: r, s or y parity out of range (EIP-2)")
+    try:
+        public = PublicKey.from_signature_and_message(
+            r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes((parity,)), keccak(message), hasher=None)
+    except Exception as exc:
+        raise TransactionRejected(f"invalid signature: {exc}") from None
+    return keccak(public.format(compressed=False)[1:])[12:]
 
 
 def build_unsigned(

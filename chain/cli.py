@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -88,10 +90,25 @@ def node_command(host: str, port: int, chain_id: int, account_count: int, balanc
         node = Node(config)
     except (ChainError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+    # The chain allocates many short-lived objects per block; the default GC
+    # thresholds make full collections walk the whole heap every few blocks.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
     try:
-        asyncio.run(_serve(node, host, port, quiet))
+        _run_loop(_serve(node, host, port, quiet))
     finally:
         node.close()
+
+
+def _run_loop(main: Any) -> None:
+    """uvloop when installed (about 20% less per-request overhead), else asyncio."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 async def _serve(node: Node, host: str, port: int, quiet: bool) -> None:

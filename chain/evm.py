@@ -10,15 +10,54 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth.exceptions import Halt, OutOfGas
+from eth.exceptions import FullStack, Halt, InsufficientStack, OutOfGas
+from eth.vm.stack import Stack
 from eth.vm.logic.invalid import InvalidOpcode
 from eth.vm.opcode import _FastOpcode
 
 _NO_RESULT = object()
 
 
+class FastStack(Stack):
+    """py-evm's stack without re-validating values the EVM itself produced.
+
+    Opcodes already reduce results modulo 2**256 and PUSH reads at most 32
+    bytes, so the per-push type and range checks only cost time; the depth
+    limit (1024) and underflow checks stay.
+    """
+
+    __slots__ = ()
+
+    def push_int(self, value: int) -> None:
+        if len(self.values) > 1023:
+            raise FullStack("Stack limit reached")
+        self._append(value)
+
+    push_bytes = push_int  # type: ignore[assignment]
+
+    def pop_ints(self, num_items: int) -> tuple[int, ...]:
+        values = self.values
+        if num_items > len(values):
+            raise InsufficientStack(f"Wanted {num_items} stack items, only had {len(values)}")
+        items = values[-num_items:]
+        del values[-num_items:]
+        items.reverse()
+        return tuple(x if type(x) is int else int.from_bytes(x, "big") for x in items)
+
+    def pop1_int(self) -> int:
+        try:
+            x = self._pop()
+        except IndexError:
+            raise InsufficientStack("Wanted 1 stack item, had none") from None
+        return x if type(x) is int else int.from_bytes(x, "big")
+
+
 def fast_computation_class(base: Any) -> Any:
     class FastComputation(base):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._stack = FastStack()
+
         @classmethod
         def apply_computation(cls, state: Any, message: Any, transaction_context: Any,
                               parent_computation: Any = None) -> Any:

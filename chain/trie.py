@@ -58,10 +58,10 @@ def _common_prefix(a: str, b: str) -> int:
 
 
 class _Leaf:
-    __slots__ = ("path", "value", "enc")
+    __slots__ = ("path", "value", "enc", "ref")
 
     def __init__(self, path: str, value: bytes) -> None:
-        self.path, self.value, self.enc = path, value, b""
+        self.path, self.value, self.enc, self.ref = path, value, b"", b""
 
     def encode(self) -> bytes:
         if not self.enc:
@@ -70,10 +70,10 @@ class _Leaf:
 
 
 class _Extension:
-    __slots__ = ("path", "child", "enc")
+    __slots__ = ("path", "child", "enc", "ref")
 
     def __init__(self, path: str, child: "_Branch") -> None:
-        self.path, self.child, self.enc = path, child, b""
+        self.path, self.child, self.enc, self.ref = path, child, b"", b""
 
     def encode(self) -> bytes:
         if not self.enc:
@@ -82,11 +82,11 @@ class _Extension:
 
 
 class _Branch:
-    __slots__ = ("children", "enc")
+    __slots__ = ("children", "enc", "ref")
 
     def __init__(self) -> None:
         self.children: list[_Node | None] = [None] * 16
-        self.enc = b""
+        self.enc = self.ref = b""
 
     def encode(self) -> bytes:
         if not self.enc:
@@ -98,10 +98,12 @@ _Node = _Leaf | _Extension | _Branch
 
 
 def _ref(node: _Node) -> bytes:
-    enc = node.encode()
-    if len(enc) < 32:
-        return enc
-    return b"\xa0" + keccak(enc)
+    """How a parent refers to `node`: inline if short, else by hash (cached until it changes)."""
+    ref = node.ref
+    if not ref or not node.enc:
+        enc = node.encode()
+        ref = node.ref = enc if len(enc) < 32 else b"\xa0" + keccak(enc)
+    return ref
 
 
 _HEX = "0123456789abcdef"

@@ -38,6 +38,12 @@ class TransactionRejected(ChainError):
     code = -32003
 
 
+class ExecutionError(ChainError):
+    """The call could not run (insufficient funds, out of gas, invalid opcode): geth's -32000."""
+
+    code = -32000
+
+
 class ExecutionReverted(ChainError):
     """EIP-1474/geth: code 3 with the raw revert data in `data`."""
 

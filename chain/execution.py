@@ -11,7 +11,7 @@ from eth_abi import decode as abi_decode
 from eth_utils import ValidationError
 
 from .backend import Backend
-from .errors import ChainError, ExecutionReverted, InvalidParams
+from .errors import ChainError, ExecutionError, ExecutionReverted, InvalidParams
 from .rpc.params import CallRequest
 from .state import Overlay
 from .transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, SET_CODE, build_unsigned
@@ -78,7 +78,7 @@ class Executor:
         try:
             computation = state.apply_transaction(tx)
         except ValidationError as exc:
-            raise ChainError(_phrase_validation(str(exc)), None) from None
+            raise ExecutionError(_phrase_validation(str(exc))) from None
         used = backend.vm.finalize_gas_used(tx, computation)
         error = computation.error if computation.is_error else None
         return CallResult(computation.output, used, error, self._access_list(overlay, sender, req))
@@ -114,6 +114,12 @@ class Executor:
     def estimate(self, req: CallRequest, number: int, overrides: dict[str, Any] | None = None) -> int:
         """The least gas with which the call succeeds (binary search, as geth does)."""
         cap = req.gas if req.gas is not None else self.backend.header(number).gas_limit
+        price = req.max_fee if req.max_fee is not None else (req.gas_price or 0)
+        if price:  # as geth: never search above what the sender can pay for
+            balance = self.backend.balance(req.sender or b"\x00" * 20, number)
+            affordable = (balance - req.value) // price if balance > req.value else 0
+            if affordable < cap:
+                cap = max(affordable, 21_000)
         first = self.run(req, number, overrides, gas=cap)
         raise_if_failed(first)
         lo, hi = max(first.gas_used - 1, 20_999), cap
@@ -152,7 +158,7 @@ def _as_chain_error(result: CallResult) -> ChainError:
     error = result.error
     if isinstance(error, Revert):
         return ExecutionReverted(revert_reason(result.output), result.output)
-    return ChainError(_phrase_vm_error(error), None)
+    return ExecutionError(_phrase_vm_error(error))
 
 
 def raise_if_failed(result: CallResult) -> None:

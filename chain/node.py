@@ -281,6 +281,14 @@ class Node:
                 log_index += 1
         return out
 
+    def add_account(self, private_key: bytes) -> bytes:
+        """Let the node sign for another key (like hardhat's `accounts` config); returns its address."""
+        key = keys.PrivateKey(private_key)
+        address = key.public_key.to_canonical_address()
+        with self.lock:
+            self.keys[address] = key
+        return address
+
     def can_sign(self, address: bytes) -> bool:
         return address in self.keys
 

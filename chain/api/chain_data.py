@@ -91,12 +91,26 @@ class ChainDataApi:
         ref = p.block_ref(block)
         with self.node.lock:
             if ref.tag == "pending":
-                ref = p.BlockRef("latest")
+                return self._pending_block(bool(full))
             try:
                 number = self._number(ref)
             except ResourceNotFound:
                 return None
             return self._block(number, bool(full))
+
+    def _pending_block(self, full: bool) -> dict[str, Any]:
+        """What the next block would hold now (geth's shape: no hash, nonce or miner yet)."""
+        backend = self.node.backend
+        ready = self.node.pool.ready()
+        header = backend.head.with_(
+            parent_hash=backend.head_hash, number=backend.head.number + 1, gas_used=0,
+            timestamp=max(backend.now(), backend.head.timestamp), base_fee=backend.pending_base_fee(),
+            gas_limit=backend.gas_limit, coinbase=backend.coinbase)
+        txs: list[Any] = [fmt.tx_json(t.raw, t.hash, t.sender, None, header.base_fee) if full else fmt.hb(t.hash)
+                          for t in ready]
+        out = fmt.block_json(header, b"", txs, len(header.encode()))
+        out.update(hash=None, nonce=None, miner=None, totalDifficulty=None)
+        return out
 
     @rpc("eth_getBlockByHash")
     def get_block_by_hash(self, params: Any) -> dict[str, Any] | None:
@@ -200,6 +214,46 @@ class ChainDataApi:
         with self.node.lock:
             number = self.node.storage.block_number_by_hash(p.hash32(block_hash, "block hash"))
             return self._tx_at(number, p.quantity(index, "index"))
+
+    @rpc("eth_getRawTransactionByHash")
+    def get_raw_transaction_by_hash(self, params: Any) -> str | None:
+        """The signed bytes of a mined or pending transaction."""
+        (tx_hash,) = p.positional(params, 1, 1, "eth_getRawTransactionByHash")
+        h = p.hash32(tx_hash, "transaction hash")
+        with self.node.lock:
+            stored = self.node.storage.tx(h)
+            if stored is not None:
+                return fmt.hb(stored.raw)
+            pending = self.node.pool.by_hash.get(h)
+            return None if pending is None else fmt.hb(pending.raw)
+
+    def _raw_at(self, number: int | None, index: int) -> str | None:
+        if number is None:
+            return None
+        found = self.node.storage.block_by_number(number)
+        if found is None or index >= len(found[2]):
+            return None
+        stored = self.node.storage.tx(found[2][index])
+        return None if stored is None else fmt.hb(stored.raw)
+
+    @rpc("eth_getRawTransactionByBlockNumberAndIndex")
+    def raw_tx_by_number_and_index(self, params: Any) -> str | None:
+        """Signed bytes of a transaction by block number and position."""
+        block, index = p.positional(params, 2, 2, "eth_getRawTransactionByBlockNumberAndIndex")
+        with self.node.lock:
+            try:
+                number = self._number(p.block_ref(block))
+            except ResourceNotFound:
+                return None
+            return self._raw_at(number, p.quantity(index, "index"))
+
+    @rpc("eth_getRawTransactionByBlockHashAndIndex")
+    def raw_tx_by_hash_and_index(self, params: Any) -> str | None:
+        """Signed bytes of a transaction by block hash and position."""
+        block_hash, index = p.positional(params, 2, 2, "eth_getRawTransactionByBlockHashAndIndex")
+        with self.node.lock:
+            number = self.node.storage.block_number_by_hash(p.hash32(block_hash, "block hash"))
+            return self._raw_at(number, p.quantity(index, "index"))
 
     def _receipt(self, tx_hash: bytes) -> dict[str, Any] | None:
         stored = self.node.storage.tx(tx_hash)

@@ -13,8 +13,8 @@ from ..node import Node
 from ..rpc import format as fmt
 from ..rpc import params as p
 from ..rpc.registry import rpc
-from ..transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, PendingTx, build_unsigned, decode_raw, impersonated, \
-    sign_tx
+from ..transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, SET_CODE, PendingTx, build_unsigned, decode_raw, \
+    impersonated, sign_tx
 
 DEFAULT_TIP = 10**9
 
@@ -51,7 +51,7 @@ class TransactApi:
         if req.gas_price is not None:
             type_id = ACCESS_LIST if req.has_access_list else LEGACY
         else:
-            type_id = req.type_id if req.type_id is not None else DYNAMIC_FEE
+            type_id = SET_CODE if req.authorizations else (req.type_id if req.type_id is not None else DYNAMIC_FEE)
             if req.tip is None:
                 req.tip = DEFAULT_TIP if req.max_fee is None else min(DEFAULT_TIP, req.max_fee)
             if req.max_fee is None:
@@ -61,7 +61,7 @@ class TransactApi:
         unsigned = build_unsigned(
             type_id=type_id, chain_id=backend.chain_id, nonce=req.nonce, gas=req.gas, to=req.to or b"",
             value=req.value, data=req.data, gas_price=req.gas_price or 0, max_fee=req.max_fee or 0,
-            tip=req.tip or 0, access_list=req.access_list)
+            tip=req.tip or 0, access_list=req.access_list, authorizations=req.authorizations)
         if key is not None:
             return sign_tx(unsigned, key, backend.chain_id)
         return impersonated(unsigned, req.sender, backend.chain_id)
@@ -156,6 +156,7 @@ class TransactApi:
                 raise InvalidParams("invalid typed data: not JSON") from None
         if not isinstance(typed, dict):
             raise InvalidParams("invalid typed data: expected an object with types, domain, primaryType, message")
+        _check_typed_arrays(typed)
         try:
             signable = encode_typed_data(full_message=typed)
         except Exception as exc:
@@ -205,3 +206,32 @@ class TransactApi:
         """Always false: a dev chain is its own source of truth."""
         p.positional(params, 0, 0, "eth_syncing")
         return False
+
+
+def _check_typed_arrays(typed: dict[str, Any]) -> None:
+    """Reject fixed-size arrays of the wrong length (eth-account does not check them)."""
+    import re
+
+    types = typed.get("types")
+    if not isinstance(types, dict):
+        raise InvalidParams("invalid typed data: types must be an object")
+
+    def walk(type_name: str, value: Any, where: str) -> None:
+        match = re.fullmatch(r"(.+)\[(\d*)\]", type_name)
+        if match:
+            inner, size = match.group(1), match.group(2)
+            if not isinstance(value, list):
+                raise InvalidParams(f"invalid typed data: {where} must be an array of {inner}")
+            if size and int(size) != len(value):
+                raise InvalidParams(
+                    f"invalid typed data: Expected {size} items for array type {type_name}, got {len(value)} items")
+            for i, item in enumerate(value):
+                walk(inner, item, f"{where}[{i}]")
+        elif type_name in types and isinstance(value, dict):
+            for field in types[type_name]:
+                if isinstance(field, dict) and field.get("name") in value:
+                    walk(str(field.get("type")), value[field["name"]], f"{where}.{field['name']}")
+
+    primary = typed.get("primaryType")
+    if isinstance(primary, str):
+        walk(primary, typed.get("message"), "message")

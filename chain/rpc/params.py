@@ -145,10 +145,30 @@ def call_request(value: Any, name: str = "transaction") -> CallRequest:
             slots = [quantity_or_hash(s, f"{name}.accessList[{i}].storageKeys") for s in item.get("storageKeys", [])]
             req.access_list.append((address(item.get("address"), f"{name}.accessList[{i}].address"), slots))
     if value.get("authorizationList") is not None:
-        req.authorizations = list(value["authorizationList"])
+        auths = value["authorizationList"]
+        if not isinstance(auths, list):
+            raise _fail(f"{name}.authorizationList", "expected a list")
+        req.authorizations = [authorization(a, f"{name}.authorizationList[{i}]") for i, a in enumerate(auths)]
     if req.gas_price is not None and (req.max_fee is not None or req.tip is not None):
         raise _fail(name, "gasPrice and maxFeePerGas/maxPriorityFeePerGas are mutually exclusive")
     return req
+
+
+def authorization(value: Any, name: str) -> dict[str, Any]:
+    """An EIP-7702 signed authorization (chainId, address, nonce, yParity, r, s)."""
+    if not isinstance(value, dict):
+        raise _fail(name, "expected an object")
+    parity = value.get("yParity", value.get("v"))
+    if parity is None:
+        raise _fail(name, "yParity is required")
+    return {
+        "chain_id": quantity(value.get("chainId"), f"{name}.chainId"),
+        "address": address(value.get("address"), f"{name}.address"),
+        "nonce": quantity(value.get("nonce"), f"{name}.nonce"),
+        "y_parity": quantity(parity, f"{name}.yParity"),
+        "r": quantity_or_hash(value.get("r"), f"{name}.r"),
+        "s": quantity_or_hash(value.get("s"), f"{name}.s"),
+    }
 
 
 def quantity_or_hash(value: Any, name: str) -> int:

@@ -247,6 +247,13 @@ def test_signing_methods_recover_to_the_dev_account(url: str) -> None:
     raw = rpc(url, "eth_signTransaction", [{"from": ANVIL_0, "to": ANVIL_1, "value": "0x1", "gas": "0x5208"}])
     assert raw["result"].startswith("0x02")
     assert rpc(url, "eth_signTypedData_v4", [ANVIL_0, "{bad"])["error"]["code"] == -32602
+    pair = {"types": {"EIP712Domain": [{"name": "name", "type": "string"}],
+                      "Pair": [{"name": "who", "type": "string[2]"}]},
+            "primaryType": "Pair", "domain": {"name": "x"}, "message": {"who": ["a"]}}
+    bad = rpc(url, "eth_signTypedData_v4", [ANVIL_0, pair])["error"]
+    assert bad["code"] == -32602 and "Expected 2 items for array type string[2], got 1" in bad["message"]
+    pair["message"] = {"who": ["a", "b"]}
+    assert rpc(url, "eth_signTypedData_v4", [ANVIL_0, pair])["result"].startswith("0x")
 
 
 def test_fee_methods(web3: Web3, url: str) -> None:

@@ -95,6 +95,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=2000, help="transactions per transfer run")
     ap.add_argument("--n-calls", type=int, default=5000)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--grow", type=int, default=0,
+                    help="after the first table, mine this many more transfer blocks (untimed) and measure again")
     a = ap.parse_args()
     rpc = Rpc(a.url)
     me = Account.from_key(KEY).address
@@ -104,37 +106,47 @@ def main() -> None:
     token = to_checksum_address(receipt(rpc, rpc("eth_sendRawTransaction", sign_all(
         chain_id, nonce(), 1, lambda i: None, lambda i: deploy, 1_500_000)))["contractAddress"])
     recipient = lambda i: to_checksum_address("0x%040x" % (0xBEEF0000 + i % 100))  # noqa: E731
-    results: dict[str, list[float]] = {}
-    start_block = int(rpc("eth_blockNumber"), 16)
-    for _ in range(a.reps):
-        results.setdefault("value transfers/s", []).append(
-            timed_send(rpc, sign_all(chain_id, nonce(), a.n, recipient, lambda i: b"", 21_000)))
-        results.setdefault("ERC-20 transfers/s", []).append(timed_send(rpc, sign_all(
-            chain_id, nonce(), a.n // 2, lambda i: token,
-            lambda i: TRANSFER + encode(["address", "uint256"], [recipient(i), 1]), 100_000)))
-        call = {"to": token, "data": "0x" + (BALANCE_OF + encode(["address"], [me])).hex()}
-        t0 = time.perf_counter()
-        for _ in range(a.n_calls):
-            rpc("eth_call", [call, "latest"])
-        results.setdefault("eth_call/s", []).append(a.n_calls / (time.perf_counter() - t0))
-        t0 = time.perf_counter()
-        for _ in range(a.n_calls):
-            rpc("eth_blockNumber")
-        results.setdefault("eth_blockNumber/s", []).append(a.n_calls / (time.perf_counter() - t0))
-        lat = []
-        for raw in sign_all(chain_id, nonce(), 5, lambda i: None, lambda i: deploy, 1_500_000):
+    def measure() -> None:
+        results: dict[str, list[float]] = {}
+        start_block = int(rpc("eth_blockNumber"), 16)
+        for _ in range(a.reps):
+            results.setdefault("value transfers/s", []).append(
+                timed_send(rpc, sign_all(chain_id, nonce(), a.n, recipient, lambda i: b"", 21_000)))
+            results.setdefault("ERC-20 transfers/s", []).append(timed_send(rpc, sign_all(
+                chain_id, nonce(), a.n // 2, lambda i: token,
+                lambda i: TRANSFER + encode(["address", "uint256"], [recipient(i), 1]), 100_000)))
+            call = {"to": token, "data": "0x" + (BALANCE_OF + encode(["address"], [me])).hex()}
             t0 = time.perf_counter()
-            receipt(rpc, rpc("eth_sendRawTransaction", [raw]))
-            lat.append((time.perf_counter() - t0) * 1000)
-        results.setdefault("deploy latency ms", []).append(statistics.median(lat))
-    end_block = int(rpc("eth_blockNumber"), 16)
-    load = os.getloadavg()
-    print(f"\n{a.label} at {a.url}  (blocks {start_block}..{end_block}, median of {a.reps}, "
-          f"load avg {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {os.cpu_count()} cores)")
-    print(f"{'metric':<22}{'median':>12}{'min':>12}{'max':>12}")
-    for metric, values in results.items():
-        print(f"{metric:<22}{statistics.median(values):>12.1f}{min(values):>12.1f}{max(values):>12.1f}")
+            for _ in range(a.n_calls):
+                rpc("eth_call", [call, "latest"])
+            results.setdefault("eth_call/s", []).append(a.n_calls / (time.perf_counter() - t0))
+            t0 = time.perf_counter()
+            for _ in range(a.n_calls):
+                rpc("eth_blockNumber")
+            results.setdefault("eth_blockNumber/s", []).append(a.n_calls / (time.perf_counter() - t0))
+            lat = []
+            for raw in sign_all(chain_id, nonce(), 5, lambda i: None, lambda i: deploy, 1_500_000):
+                t0 = time.perf_counter()
+                receipt(rpc, rpc("eth_sendRawTransaction", [raw]))
+                lat.append((time.perf_counter() - t0) * 1000)
+            results.setdefault("deploy latency ms", []).append(statistics.median(lat))
+        end_block = int(rpc("eth_blockNumber"), 16)
+        load = os.getloadavg()
+        print(f"\n{a.label} at {a.url}  (blocks {start_block}..{end_block}, median of {a.reps}, "
+              f"load avg {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {os.cpu_count()} cores)")
+        print(f"{'metric':<22}{'median':>12}{'min':>12}{'max':>12}")
+        for metric, values in results.items():
+            print(f"{metric:<22}{statistics.median(values):>12.1f}{min(values):>12.1f}{max(values):>12.1f}", flush=True)
 
+    measure()
+    if a.grow:
+        done = 0
+        while done < a.grow:
+            batch = min(2000, a.grow - done)
+            timed_send(rpc, sign_all(chain_id, nonce(), batch, recipient, lambda i: b"", 21_000))
+            done += batch
+        print(f"\n(grew the chain by {a.grow} transfer blocks)")
+        measure()
 
 if __name__ == "__main__":
     main()

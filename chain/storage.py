@@ -100,7 +100,11 @@ class Storage:
         if path is not None:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA cache_size=-16000")
+            self._db.execute("PRAGMA cache_size=-16000")
+        else:
+            # An in-memory database lives in the page cache; a cache limit smaller than
+            # the database makes every commit walk all pages trying to shrink it.
+            self._db.execute("PRAGMA cache_size=-64000000")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:

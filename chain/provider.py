@@ -10,7 +10,7 @@ from web3.providers.base import JSONBaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
 from .node import Node
-from .rpc.envelope import Dispatcher
+from .rpc.envelope import Dispatcher, run_sync
 from .server import build_registry
 
 
@@ -27,7 +27,7 @@ class BourseProvider(JSONBaseProvider):
     def call(self, method: str, params: Any = None) -> Any:
         """Raw call returning the decoded JSON reply (result or error)."""
         body = orjson.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params or []})
-        reply = _run(self._dispatcher.payload(body))
+        reply = run_sync(self._dispatcher.payload(body))
         return orjson.loads(reply) if reply else None
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
@@ -36,12 +36,3 @@ class BourseProvider(JSONBaseProvider):
     def is_connected(self, show_traceback: bool = False) -> bool:
         return True
 
-
-def _run(coro: Any) -> Any:
-    """Drive a coroutine that never awaits real I/O (our handlers are synchronous)."""
-    try:
-        coro.send(None)
-    except StopIteration as done:
-        return done.value
-    coro.close()
-    raise RuntimeError("in-process handler awaited I/O; use the HTTP server for WebSocket methods")

@@ -1,4 +1,4 @@
-"""HTTP and WebSocket JSON-RPC on one port (aiohttp), with CORS and batches."""
+"""The JSON-RPC server: HTTP and WebSocket on one port, with CORS and batches."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import threading
 from typing import Any
 
 import orjson
-from aiohttp import WSMsgType, web
 
 from .api.anvil import AnvilApi
 from .api.chain_data import ChainDataApi
@@ -16,17 +15,11 @@ from .api.misc import MiscApi
 from .api.subscribe import Subscriber, SubscribeApi
 from .api.transact import TransactApi
 from .node import Node
-from .rpc.envelope import Dispatcher
+from .rpc.envelope import Dispatcher, run_sync
 from .rpc.registry import Registry, collect
+from .transport import RpcProtocol
 
 log = logging.getLogger("bourse.server")
-MAX_BODY = 16 * 1024 * 1024
-CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "POST, GET, OPTIONS",
-    "Access-Control-Allow-Headers": "Content-Type, Authorization",
-    "Access-Control-Max-Age": "86400",
-}
 
 
 def build_registry(node: Node) -> tuple[Registry, SubscribeApi]:
@@ -44,65 +37,30 @@ class RpcServer:
         self.node = node
         self.registry, self.subscribe = build_registry(node)
         self.dispatcher = Dispatcher(self.registry)
-        self.app = web.Application(client_max_size=MAX_BODY)
-        self.app.router.add_route("POST", "/", self._post)
-        self.app.router.add_route("GET", "/", self._get)
-        self.app.router.add_route("OPTIONS", "/", self._options)
-        self._runner: web.AppRunner | None = None
+        self._info = orjson.dumps({"name": "bourse node", "methods": self.registry.names()})
+        self._server: asyncio.AbstractServer | None = None
         self.port: int | None = None
 
-    async def _post(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        reply = await self.dispatcher.payload(body)
-        if reply is None:
-            return web.Response(status=204, headers=CORS)
-        return web.Response(body=reply, content_type="application/json", headers=CORS)
+    def _handle(self, body: bytes, connection: Any) -> bytes | None:
+        return run_sync(self.dispatcher.payload(body, connection))  # type: ignore[no-any-return]
 
-    async def _options(self, request: web.Request) -> web.Response:
-        return web.Response(status=204, headers=CORS)
-
-    async def _get(self, request: web.Request) -> web.StreamResponse:
-        if request.headers.get("Upgrade", "").lower() != "websocket":
-            return web.json_response({"name": "bourse node", "methods": self.registry.names()}, headers=CORS)
-        ws = web.WebSocketResponse(max_msg_size=MAX_BODY, heartbeat=30)
-        await ws.prepare(request)
-        subscriber = Subscriber(asyncio.get_running_loop())
+    def _on_websocket(self, protocol: RpcProtocol) -> Subscriber:
+        subscriber = Subscriber(asyncio.get_running_loop(), protocol.send_text)
         self.subscribe.attach(subscriber)
-        writer = asyncio.create_task(self._write(ws, subscriber))
-        try:
-            async for msg in ws:
-                if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
-                    data = msg.data.encode() if isinstance(msg.data, str) else msg.data
-                    reply = await self.dispatcher.payload(data, subscriber)
-                    if reply is not None:
-                        await subscriber.queue.put(orjson.loads(reply))
-                elif msg.type == WSMsgType.ERROR:
-                    break
-        finally:
-            self.subscribe.detach(subscriber)
-            writer.cancel()
-        return ws
+        return subscriber
 
-    @staticmethod
-    async def _write(ws: web.WebSocketResponse, subscriber: Subscriber) -> None:
-        while True:
-            message = await subscriber.queue.get()
-            try:
-                await ws.send_str(orjson.dumps(message).decode())
-            except (ConnectionError, RuntimeError):
-                return
+    def _protocol(self) -> RpcProtocol:
+        return RpcProtocol(self._handle, lambda: self._info, self._on_websocket, self.subscribe.detach)
 
     async def start(self, host: str, port: int) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port, reuse_address=True)
-        await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-        self.port = sockets[0].getsockname()[1] if sockets else port
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self._protocol, host, port, reuse_address=True)
+        self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
 
 
 class ServerThread:
@@ -146,4 +104,3 @@ class ServerThread:
     def stop(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
-

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from typing import Any
+from typing import Any, Callable
+
+import orjson
 
 from ..errors import InvalidParams
 from ..filters import LogQuery, log_query
@@ -17,17 +19,17 @@ KINDS = ("newHeads", "logs", "newPendingTransactions")
 
 
 class Subscriber:
-    """One WebSocket connection's subscriptions; messages are queued for its writer task."""
+    """One WebSocket connection's subscriptions; pushes are handed to the event loop that owns it."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, send: Callable[[bytes], None]) -> None:
         self.loop = loop
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.send = send
         self.subscriptions: dict[str, tuple[str, LogQuery | None]] = {}
 
     def push(self, subscription: str, result: Any) -> None:
-        message = {"jsonrpc": "2.0", "method": "eth_subscription",
-                   "params": {"subscription": subscription, "result": result}}
-        self.loop.call_soon_threadsafe(self.queue.put_nowait, message)
+        message = orjson.dumps({"jsonrpc": "2.0", "method": "eth_subscription",
+                                "params": {"subscription": subscription, "result": result}})
+        self.loop.call_soon_threadsafe(self.send, message)
 
 
 class SubscribeApi:

@@ -94,3 +94,13 @@ class Dispatcher:
             return orjson.dumps(replies) if replies else None
         reply = await self.one(request, connection)
         return orjson.dumps(reply) if reply is not None else None
+
+
+def run_sync(coroutine: Any) -> Any:
+    """Drive a handler coroutine that never awaits I/O (every handler here) without a task."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise RuntimeError("handler awaited I/O; handlers must complete synchronously")

@@ -1,0 +1,233 @@
+"""HTTP/1.1 and WebSocket on one port, as a plain asyncio protocol.
+
+JSON-RPC over HTTP is one small POST after another on a keep-alive
+connection; a general web framework spends more per request than the node
+spends on eth_blockNumber. This protocol parses just what JSON-RPC clients
+send (Content-Length or chunked bodies, keep-alive, CORS preflight) and hands
+WebSocket upgrades to the `websockets` library's sans-I/O protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Callable
+
+import orjson
+from websockets.frames import Opcode
+from websockets.http11 import Request
+from websockets.server import ServerProtocol
+
+log = logging.getLogger("bourse.transport")
+MAX_BODY = 16 * 1024 * 1024
+MAX_HEADER = 64 * 1024
+CORS = (b"Access-Control-Allow-Origin: *\r\n"
+        b"Access-Control-Allow-Methods: POST, GET, OPTIONS\r\n"
+        b"Access-Control-Allow-Headers: Content-Type, Authorization\r\n"
+        b"Access-Control-Max-Age: 86400\r\n")
+REASONS = {200: b"OK", 204: b"No Content", 400: b"Bad Request", 405: b"Method Not Allowed",
+           413: b"Payload Too Large", 431: b"Request Header Fields Too Large"}
+
+# handle(body, connection) -> reply bytes or None; connection is None for HTTP
+Handler = Callable[[bytes, Any], "bytes | None"]
+
+
+class _HttpError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class RpcProtocol(asyncio.Protocol):
+    def __init__(self, handle: Handler, info: Callable[[], bytes],
+                 on_websocket: Callable[["RpcProtocol"], Any], on_close: Callable[[Any], None]) -> None:
+        self._handle, self._info, self._on_websocket, self._on_close = handle, info, on_websocket, on_close
+        self._buffer = bytearray()
+        self._ws: ServerProtocol | None = None
+        self._fragments: list[bytes] = []
+        self.connection: Any = None  # the WebSocket subscriber, once upgraded
+        self.transport: asyncio.Transport | None = None
+
+    # -- asyncio callbacks ---------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            import socket
+
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.connection is not None:
+            self._on_close(self.connection)
+        self.transport = None
+
+    def data_received(self, data: bytes) -> None:
+        if self._ws is not None:
+            self._ws.receive_data(data)
+            self._ws_pump()
+            return
+        self._buffer += data
+        try:
+            while self._buffer and self._ws is None and self.transport is not None:
+                if not self._one_request():
+                    return
+        except _HttpError as exc:
+            self._respond(exc.status, orjson.dumps({"error": str(exc)}), keep_alive=False)
+            self._close()
+        if self._ws is not None and self._buffer:
+            rest, self._buffer = bytes(self._buffer), bytearray()
+            self._ws.receive_data(rest)
+            self._ws_pump()
+
+    # -- HTTP ----------------------------------------------------------------------
+    def _one_request(self) -> bool:
+        """Handle one complete request from the buffer; False if more bytes are needed."""
+        buf = self._buffer
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            if len(buf) > MAX_HEADER:
+                raise _HttpError(431, "request headers too large")
+            return False
+        head = bytes(buf[:end]).decode("latin-1")
+        lines = head.split("\r\n")
+        try:
+            method, _target, version = lines[0].split(" ", 2)
+        except ValueError:
+            raise _HttpError(400, "malformed request line") from None
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if not sep:
+                raise _HttpError(400, "malformed header line")
+            headers[name.strip().lower()] = value.strip()
+        if method == "GET" and headers.get("upgrade", "").lower() == "websocket":
+            self._upgrade(bytes(buf[:end + 4]))
+            del buf[:end + 4]
+            return True
+        body_start = end + 4
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            parsed = _dechunk(buf, body_start)
+            if parsed is None:
+                return False
+            body, consumed = parsed
+        else:
+            try:
+                length = int(headers.get("content-length", "0"))
+            except ValueError:
+                raise _HttpError(400, "bad Content-Length") from None
+            if length < 0 or length > MAX_BODY:
+                raise _HttpError(413, "request body too large")
+            if len(buf) < body_start + length:
+                return False
+            body, consumed = bytes(buf[body_start:body_start + length]), body_start + length
+        del buf[:consumed]
+        keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+        if method == "POST":
+            reply = self._handle(body, None)
+            if reply is None:
+                self._respond(204, b"", keep_alive)
+            else:
+                self._respond(200, reply, keep_alive)
+        elif method == "OPTIONS":
+            self._respond(204, b"", keep_alive)
+        elif method in ("GET", "HEAD"):
+            self._respond(200, self._info() if method == "GET" else b"", keep_alive)
+        else:
+            self._respond(405, orjson.dumps({"error": f"method {method} not allowed"}), keep_alive)
+        if not keep_alive:
+            self._close()
+        return True
+
+    def _respond(self, status: int, body: bytes, keep_alive: bool) -> None:
+        if self.transport is None:
+            return
+        head = b"HTTP/1.1 %d %s\r\n" % (status, REASONS.get(status, b"OK"))
+        if body:
+            head += b"Content-Type: application/json\r\n"
+        head += b"Content-Length: %d\r\n" % len(body) + CORS
+        head += b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n"
+        self.transport.write(head + body)
+
+    def _close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    # -- WebSocket -------------------------------------------------------------------
+    def _upgrade(self, request_bytes: bytes) -> None:
+        ws = ServerProtocol(max_size=MAX_BODY)
+        ws.receive_data(request_bytes)
+        events = ws.events_received()
+        request = events[0] if events and isinstance(events[0], Request) else None
+        if request is None:
+            raise _HttpError(400, "bad WebSocket handshake")
+        response = ws.accept(request)
+        ws.send_response(response)
+        self._ws = ws
+        self._flush_ws()
+        if response.status_code != 101:
+            self._close()
+            return
+        self.connection = self._on_websocket(self)
+
+    def _ws_pump(self) -> None:
+        ws = self._ws
+        assert ws is not None
+        for frame in ws.events_received():
+            opcode = getattr(frame, "opcode", None)
+            if opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
+                self._fragments.append(frame.data)
+                if frame.fin:
+                    message, self._fragments = b"".join(self._fragments), []
+                    reply = self._handle(message, self.connection)
+                    if reply is not None:
+                        ws.send_text(reply)
+        self._flush_ws()
+        if ws.close_expected() or ws.state.name == "CLOSED":
+            self._close()
+
+    def send_text(self, payload: bytes) -> None:
+        """Push a message to this WebSocket (called on the event loop)."""
+        if self._ws is None or self.transport is None or self._ws.state.name != "OPEN":
+            return
+        self._ws.send_text(payload)
+        self._flush_ws()
+
+    def _flush_ws(self) -> None:
+        assert self._ws is not None
+        if self.transport is None:
+            return
+        for chunk in self._ws.data_to_send():
+            if chunk:
+                self.transport.write(chunk)
+
+
+def _dechunk(buf: bytearray, start: int) -> tuple[bytes, int] | None:
+    """Decode a chunked body starting at `start`; None until it is complete."""
+    body = bytearray()
+    pos = start
+    while True:
+        line_end = buf.find(b"\r\n", pos)
+        if line_end < 0:
+            return None
+        try:
+            size = int(bytes(buf[pos:line_end]).split(b";")[0], 16)
+        except ValueError:
+            raise _HttpError(400, "bad chunk size") from None
+        pos = line_end + 2
+        if size == 0:  # then optional trailer lines, then an empty line
+            if buf[pos:pos + 2] == b"\r\n":
+                return bytes(body), pos + 2
+            trailer_end = buf.find(b"\r\n\r\n", pos)
+            if trailer_end < 0:
+                return None
+            return bytes(body), trailer_end + 4
+        if len(buf) < pos + size + 2:
+            return None
+        body += buf[pos:pos + size]
+        if len(body) > MAX_BODY:
+            raise _HttpError(413, "request body too large")
+        pos += size + 2

@@ -1,0 +1,61 @@
+"""Mining modes: automine, interval (--block-time / evm_setIntervalMining) and manual."""
+
+from __future__ import annotations
+
+import time
+
+from chain import MiningMode, Node, NodeConfig
+from chain.provider import BourseProvider
+
+A0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+A1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+
+
+def _wait_for(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_mode_follows_the_flags() -> None:
+    assert NodeConfig().mining_mode is MiningMode.AUTO
+    assert NodeConfig(block_time=2).mining_mode is MiningMode.INTERVAL
+    assert NodeConfig(no_mining=True).mining_mode is MiningMode.MANUAL
+
+
+def test_interval_mode_mines_pending_transactions_on_its_own() -> None:
+    node = Node(NodeConfig(accounts=2, block_time=0.2))
+    provider = BourseProvider(node)
+    node.start_interval_miner()
+    try:
+        tx_hash = provider.call("eth_sendTransaction", [{"from": A0, "to": A1, "value": "0x1"}])["result"]
+        assert provider.call("eth_getTransactionReceipt", [tx_hash])["result"] is None  # not mined on arrival
+        assert _wait_for(lambda: provider.call("eth_getTransactionReceipt", [tx_hash])["result"] is not None)
+        first = node.backend.head.number
+        assert _wait_for(lambda: node.backend.head.number >= first + 2)  # empty blocks keep coming
+    finally:
+        node.close()
+
+
+def test_set_interval_mining_switches_modes_at_run_time() -> None:
+    node = Node(NodeConfig(accounts=2))
+    provider = BourseProvider(node)
+    node.start_interval_miner()
+    try:
+        provider.call("evm_setIntervalMining", [1])
+        assert node.mode is MiningMode.INTERVAL
+        head = node.backend.head.number
+        assert _wait_for(lambda: node.backend.head.number > head, timeout=5)
+        provider.call("evm_setIntervalMining", [0])
+        assert node.mode is MiningMode.MANUAL
+        time.sleep(0.1)
+        head = node.backend.head.number
+        time.sleep(1.3)
+        assert node.backend.head.number == head
+        provider.call("evm_setAutomine", [True])
+        assert node.mode is MiningMode.AUTO
+    finally:
+        node.close()

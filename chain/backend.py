@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from eth._utils.address import generate_contract_address
+from eth.constants import CREATE_CONTRACT_ADDRESS
+from eth.vm.message import Message
 from eth.vm.execution_context import ExecutionContext
 from eth.vm.forks.cancun import CancunVM
 from eth.vm.forks.prague import PragueVM
@@ -32,6 +34,7 @@ from .storage import MinedTx, Storage
 from .transactions import PendingTx, restore_impersonated
 from .trie import BLANK_ROOT, ordered_trie_root
 
+Deployer = Callable[[bytes, bytes, bytes], None]  # (sender, address, initcode)
 VMS = {"shanghai": ShanghaiVM, "cancun": CancunVM, "prague": PragueVM}
 FORK_LEVEL = {"shanghai": 0, "cancun": 1, "prague": 2}
 
@@ -75,7 +78,7 @@ class BlockResult:
 class Backend:
     """Chain state, blocks and execution. Not thread-safe: the node serialises calls."""
 
-    def __init__(self, config: NodeConfig, storage: Storage, alloc: Callable[[Overlay], None]) -> None:
+    def __init__(self, config: NodeConfig, storage: Storage, alloc: Callable[[Overlay, "Deployer"], None]) -> None:
         self.config = config
         self.storage = storage
         self.vm = VMS[config.hardfork]
@@ -102,10 +105,10 @@ class Backend:
         self.storage.set_meta("hardfork", self.config.hardfork.encode())
         self.live = LiveState()
         overlay = Overlay(self.live)
-        self._alloc(overlay)
+        timestamp = self.config.genesis_timestamp or int(time.time())
+        self._alloc(overlay, self._genesis_deployer(overlay, timestamp))
         diff = overlay.diff()
         self.live.apply(diff)
-        timestamp = self.config.genesis_timestamp or int(time.time())
         header = Header(
             parent_hash=ZERO_HASH, coinbase=ZERO_ADDRESS, state_root=self.live.state_root(),
             transactions_root=BLANK_ROOT, receipts_root=BLANK_ROOT, bloom=b"\x00" * 256, number=0,
@@ -116,6 +119,21 @@ class Backend:
         self.storage.commit_block(header, header.hash, [], diff, StateDiff(), self.seq)
         self._set_head(header, header.hash)
         self.recent_hashes: deque[bytes] = deque([header.hash], maxlen=256)
+
+    def _genesis_deployer(self, overlay: Overlay, timestamp: int) -> "Deployer":
+        """Run constructors at chosen addresses inside the genesis state (predeploys)."""
+        state = self.state_class(overlay, self._context(0, timestamp, 0, (), self.gas_limit))
+
+        def deploy(sender: bytes, address: bytes, initcode: bytes) -> None:
+            message = Message(gas=self.gas_limit, to=CREATE_CONTRACT_ADDRESS, sender=sender, value=0, data=b"",
+                              code=initcode, create_address=address)
+            context = state.get_transaction_context_class()(gas_price=0, origin=sender)
+            state.lock_changes()
+            computation = state.computation_class.apply_create_message(state, message, context)
+            if computation.is_error:
+                raise ChainError(f"predeploy at 0x{address.hex()} failed: {computation.error!r}")
+
+        return deploy
 
     def _load(self) -> None:
         stored = self.storage.get_meta("chain_id")

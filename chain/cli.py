@@ -55,6 +55,13 @@ def banner(node: Node, url: str) -> str:
         f"Mining:            {node.mode.value}" + (f" every {node.block_time}s" if node.mode is MiningMode.INTERVAL else ""),
         f"Storage:           {cfg.data_dir or 'in memory'}",
         f"Head block:        {node.backend.head.number}",
+    ]
+    if cfg.predeploy and node.accounts:
+        from contracts.predeploy import PREDEPLOYS
+
+        lines += ["", "Platform contracts (owner: account 0)", "=================="]
+        lines += [f"{p.label:<26} {p.address}" for p in PREDEPLOYS]
+    lines += [
         "",
         f"Listening on {url} (HTTP and WebSocket)",
     ]
@@ -75,16 +82,17 @@ def banner(node: Node, url: str) -> str:
 @click.option("--gas-limit", default=30_000_000, show_default=True, type=click.IntRange(min=21_000))
 @click.option("--base-fee", default=10**9, show_default=True, type=click.IntRange(min=0), help="Genesis base fee (wei).")
 @click.option("--hardfork", default="prague", show_default=True, type=click.Choice(HARDFORKS))
+@click.option("--bare", is_flag=True, help="Start without the platform contracts.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the URL.")
 def node_command(host: str, port: int, chain_id: int, account_count: int, balance: str, mnemonic: str,
                  block_time: float | None, no_mining: bool, data_dir: Path | None, gas_limit: int, base_fee: int,
-                 hardfork: str, quiet: bool) -> None:
+                 hardfork: str, bare: bool, quiet: bool) -> None:
     """Run a local EVM chain (an anvil for Python)."""
     if block_time and no_mining:
         raise click.UsageError("--block-time and --no-mining are exclusive")
     config = NodeConfig(chain_id=chain_id, accounts=account_count, balance_wei=_ether(balance), mnemonic=mnemonic,
                         block_time=block_time, no_mining=no_mining, data_dir=data_dir, gas_limit=gas_limit,
-                        base_fee=base_fee, hardfork=hardfork, host=host, port=port)
+                        base_fee=base_fee, hardfork=hardfork, host=host, port=port, predeploy=not bare)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         node = Node(config)

@@ -39,6 +39,7 @@ class NodeConfig:
     port: int = 8545
     genesis_timestamp: int | None = None
     extra_genesis: dict[bytes, int] = field(default_factory=dict)
+    predeploy: bool = True  # the platform contracts at their fixed addresses (--bare turns this off)
 
     @property
     def mining_mode(self) -> MiningMode:

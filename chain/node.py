@@ -16,7 +16,7 @@ from typing import Any, Callable
 from eth_account import Account
 from eth_keys import keys
 
-from .backend import Backend, BlockResult
+from .backend import Backend, BlockResult, Deployer
 from .config import MiningMode, NodeConfig
 from .errors import ChainError, TransactionRejected
 from .execution import Executor
@@ -85,11 +85,17 @@ class Node:
         for tx in self.backend.pool_from_storage():
             self.pool.add(tx, self.backend.nonce(tx.sender, self.backend.head.number))
 
-    def _alloc(self, overlay: Overlay) -> None:
+    def _alloc(self, overlay: Overlay, deploy: Deployer) -> None:
         for account in self.accounts:
             overlay.set_balance(account.address, self.config.balance_wei)
         for address, balance in self.config.extra_genesis.items():
             overlay.set_balance(address, balance)
+        if self.config.predeploy and self.accounts:
+            from contracts.predeploy import PREDEPLOYS
+
+            owner = self.accounts[0].address
+            for item in PREDEPLOYS:
+                deploy(owner, bytes.fromhex(item.address[2:]), item.initcode(owner))
         if self._genesis_hook is not None:
             self._genesis_hook(overlay, self)
 

@@ -1,1 +1,6 @@
-"""Bourse contracts package (see its issue)."""
+"""Bourse's Vyper contracts: sources, compiled artifacts, deploy helpers and predeploys."""
+
+from .artifacts import Artifact, load
+from .errors import ContractsError, UnknownContract
+
+__all__ = ["Artifact", "load", "ContractsError", "UnknownContract"]

@@ -21,6 +21,7 @@ class Artifact:
     deployed_bytecode: bytes
     compiler: str
     source_hash: str
+    blueprint_bytecode: bytes = b""  # ERC-5202 blueprint deploy code, for contracts created from blueprints
 
 
 def names() -> list[str]:
@@ -37,4 +38,5 @@ def load(name: str) -> Artifact:
         name=name, abi=data["abi"], bytecode=bytes.fromhex(data["bytecode"].removeprefix("0x")),
         deployed_bytecode=bytes.fromhex(data["deployedBytecode"].removeprefix("0x")),
         compiler=data["compiler"], source_hash=data["sourceHash"],
+        blueprint_bytecode=bytes.fromhex(data.get("blueprintBytecode", "0x").removeprefix("0x")),
     )

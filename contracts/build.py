@@ -20,7 +20,11 @@ VYPER_VERSION = "0.4.3"
 SOURCES = {
     "PlatformToken": "platform_token.vy",
     "WrappedNative": "wrapped_native.vy",
+    "AmmPair": "amm_pair.vy",
+    "AmmFactory": "amm_factory.vy",
+    "AmmRouter": "amm_router.vy",
 }
+BLUEPRINTS = ("AmmPair",)  # deployed as ERC-5202 blueprints and created from them
 MODULES = ("ownable.vy",)
 
 
@@ -41,9 +45,11 @@ def compile_contract(name: str) -> dict[str, Any]:
         raise RuntimeError(f"contracts are pinned to vyper {VYPER_VERSION}, found {vyper.__version__}")
     source = SOURCES[name]
     bundle = FilesystemInputBundle([HERE])
-    out = compile_from_file_input(bundle.load_file(HERE / source), input_bundle=bundle,
-                                  output_formats=["abi", "bytecode", "bytecode_runtime"])
+    formats = ["abi", "bytecode", "bytecode_runtime"] + (["blueprint_bytecode"] if name in BLUEPRINTS else [])
+    out = compile_from_file_input(bundle.load_file(HERE / source), input_bundle=bundle, output_formats=formats)
+    extra = {"blueprintBytecode": out["blueprint_bytecode"]} if name in BLUEPRINTS else {}
     return {
+        **extra,
         "contractName": name,
         "source": source,
         "compiler": f"vyper {VYPER_VERSION}",

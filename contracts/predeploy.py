@@ -22,22 +22,37 @@ WRAPPED_NAME = "Wrapped BNB"
 WRAPPED_SYMBOL = "WBNB"
 
 
+SWAP_FEE_BPS = 25  # PancakeSwap v2's 0.25%
+
+
+def _addr(suffix: int) -> str:
+    return to_checksum_address(f"0x{0xB05E00 + suffix:040x}")
+
+
 @dataclass(frozen=True)
 class Predeploy:
     name: str  # artifact name
     label: str  # what the banner calls it
     address: str
     constructor: Callable[[bytes], bytes]  # owner address -> ABI-encoded constructor arguments
+    blueprint: bool = False
 
     def initcode(self, owner: bytes) -> bytes:
-        return load(self.name).bytecode + self.constructor(owner)
+        artifact = load(self.name)
+        if self.blueprint:
+            return artifact.blueprint_bytecode
+        return artifact.bytecode + self.constructor(owner)
 
 
 PREDEPLOYS = (
-    Predeploy("PlatformToken", "Platform token (BRS)", to_checksum_address("0x0000000000000000000000000000000000b05e01"),
+    Predeploy("PlatformToken", "Platform token (BRS)", _addr(1),
               lambda owner: encode(["string", "string", "uint256"], [TOKEN_NAME, TOKEN_SYMBOL, TOKEN_SUPPLY])),
-    Predeploy("WrappedNative", "Wrapped native (WBNB)", to_checksum_address("0x0000000000000000000000000000000000b05e02"),
+    Predeploy("WrappedNative", "Wrapped native (WBNB)", _addr(2),
               lambda owner: encode(["string", "string"], [WRAPPED_NAME, WRAPPED_SYMBOL])),
+    Predeploy("AmmPair", "AMM pair blueprint", _addr(3), lambda owner: b"", blueprint=True),
+    Predeploy("AmmFactory", "AMM factory", _addr(4),
+              lambda owner: encode(["address", "uint256", "address"], [_addr(3), SWAP_FEE_BPS, owner])),
+    Predeploy("AmmRouter", "AMM router", _addr(5), lambda owner: encode(["address", "address"], [_addr(4), _addr(2)])),
 )
 
 

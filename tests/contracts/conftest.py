@@ -9,6 +9,16 @@ from contracts.predeploy import address_of
 
 
 @pytest.fixture
+def router(w3: Any) -> Any:
+    return w3.eth.contract(address=address_of("AmmRouter"), abi=load("AmmRouter").abi)
+
+
+@pytest.fixture
+def factory(w3: Any) -> Any:
+    return w3.eth.contract(address=address_of("AmmFactory"), abi=load("AmmFactory").abi)
+
+
+@pytest.fixture
 def token(w3: Any) -> Any:
     return w3.eth.contract(address=address_of("PlatformToken"), abi=load("PlatformToken").abi)
 
@@ -25,3 +35,9 @@ def reverts(w3: Any, call: Any, sender: str, reason: str) -> None:
     with pytest.raises(ContractLogicError) as info:
         call.call({"from": sender})
     assert info.value.message == f"execution reverted: {reason}", info.value.message
+
+
+def send(w3: Any, call: Any, sender: str, value: int = 0) -> Any:
+    receipt = w3.eth.wait_for_transaction_receipt(call.transact({"from": sender, "value": value}))
+    assert receipt["status"] == 1
+    return receipt

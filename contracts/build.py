@@ -23,6 +23,7 @@ SOURCES = {
     "AmmPair": "amm_pair.vy",
     "AmmFactory": "amm_factory.vy",
     "AmmRouter": "amm_router.vy",
+    "SettlementVault": "settlement_vault.vy",
 }
 BLUEPRINTS = ("AmmPair",)  # deployed as ERC-5202 blueprints and created from them
 MODULES = ("ownable.vy",)

@@ -23,6 +23,8 @@ WRAPPED_SYMBOL = "WBNB"
 
 
 SWAP_FEE_BPS = 25  # PancakeSwap v2's 0.25%
+FEE_DISCOUNT_BPS = 2_500  # 25% off fees paid in the platform token, as BNB's launch discount
+WITHDRAWAL_DELAY_BLOCKS = 100  # escape hatch: blocks between request and withdrawal
 
 
 def _addr(suffix: int) -> str:
@@ -53,6 +55,9 @@ PREDEPLOYS = (
     Predeploy("AmmFactory", "AMM factory", _addr(4),
               lambda owner: encode(["address", "uint256", "address"], [_addr(3), SWAP_FEE_BPS, owner])),
     Predeploy("AmmRouter", "AMM router", _addr(5), lambda owner: encode(["address", "address"], [_addr(4), _addr(2)])),
+    Predeploy("SettlementVault", "Settlement vault", _addr(6),
+              lambda owner: encode(["address", "uint256", "uint256"], [_addr(1), FEE_DISCOUNT_BPS,
+                                                                        WITHDRAWAL_DELAY_BLOCKS])),
 )
 
 

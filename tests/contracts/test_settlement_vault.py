@@ -1,0 +1,194 @@
+"""The settlement vault: deposits, fills, fees, skips, reverts, cancels, withdrawals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from contracts.deploy import deploy
+from contracts.predeploy import FEE_DISCOUNT_BPS, WITHDRAWAL_DELAY_BLOCKS
+from contracts.settlement import PRICE_SCALE, Order, fill_tuple, sign_order
+
+from .conftest import reverts, send
+
+E18 = 10**18
+FAR = 2**40
+NATIVE = "0x" + "00" * 20
+
+
+@pytest.fixture
+def vault(w3: Any) -> Any:
+    from contracts.deploy import platform
+
+    return platform(w3)["SettlementVault"]
+
+
+@pytest.fixture
+def market(w3: Any, vault: Any, accounts: Any) -> dict[str, Any]:
+    """Two users with base and quote deposited; base/quote are fresh tokens."""
+    owner, alice, bob = accounts[0], accounts[1], accounts[2]
+    base = deploy(w3, "PlatformToken", "Base", "BASE", 10**30)
+    quote = deploy(w3, "PlatformToken", "Quote", "QUOTE", 10**30)
+    for user in (alice, bob):
+        for token in (base, quote):
+            send(w3, token.functions.transfer(user.checksum, 1000 * E18), owner.checksum)
+            send(w3, token.functions.approve(vault.address, 2**256 - 1), user.checksum)
+            send(w3, vault.functions.deposit(token.address, 500 * E18), user.checksum)
+    return {"base": base, "quote": quote, "owner": owner, "alice": alice, "bob": bob}
+
+
+def order(m: dict[str, Any], who: Any, is_buy: bool, amount: int, price: int, nonce: int, fee_bps: int = 30,
+          expiry: int = FAR) -> Order:
+    return Order(who.checksum, m["base"].address, m["quote"].address, is_buy, amount, price, expiry, nonce, fee_bps)
+
+
+def signed_fill(w3: Any, vault: Any, maker: Order, maker_key: Any, taker: Order, taker_key: Any, base: int,
+                maker_fee: int = 0, taker_fee: int = 0) -> tuple[Any, ...]:
+    chain_id = w3.eth.chain_id
+    return fill_tuple(maker, taker, sign_order(maker, maker_key.to_bytes(), chain_id, vault.address),
+                      sign_order(taker, taker_key.to_bytes(), chain_id, vault.address), base, maker_fee, taker_fee)
+
+
+def bal(vault: Any, who: Any, token: Any) -> int:
+    return int(vault.functions.balanceOf(who.checksum, token.address).call())
+
+
+def test_deposit_and_fast_path_withdraw(w3: Any, vault: Any, market: Any) -> None:
+    alice, owner, base = market["alice"], market["owner"], market["base"]
+    assert bal(vault, alice, base) == 500 * E18
+    reverts(w3, vault.functions.operatorWithdraw(alice.checksum, base.address, 1), alice.checksum,
+            "settlement: caller is not an operator")
+    reverts(w3, vault.functions.operatorWithdraw(alice.checksum, base.address, 501 * E18), owner.checksum,
+            "settlement: insufficient balance")
+    send(w3, vault.functions.operatorWithdraw(alice.checksum, base.address, 100 * E18), owner.checksum)
+    assert bal(vault, alice, base) == 400 * E18
+    assert base.functions.balanceOf(alice.checksum).call() == 600 * E18
+    reverts(w3, vault.functions.deposit(base.address, 0), alice.checksum, "settlement: zero amount")
+    reverts(w3, vault.functions.deposit(NATIVE, 1), alice.checksum, "settlement: use depositNative")
+
+
+def test_native_coin_deposit_and_escape_hatch(w3: Any, vault: Any, accounts: Any) -> None:
+    alice = accounts[1].checksum
+    send(w3, vault.functions.depositNative(), alice, value=3 * E18)
+    assert vault.functions.balanceOf(alice, NATIVE).call() == 3 * E18
+    send(w3, vault.functions.requestWithdrawal(NATIVE, 2 * E18), alice)
+    assert vault.functions.balanceOf(alice, NATIVE).call() == E18  # set aside at once
+    reverts(w3, vault.functions.withdraw(NATIVE), alice, "settlement: withdrawal still locked")
+    w3.provider.make_request("anvil_mine", [hex(WITHDRAWAL_DELAY_BLOCKS)])
+    before = w3.eth.get_balance(alice)
+    receipt = send(w3, vault.functions.withdraw(NATIVE), alice)
+    assert w3.eth.get_balance(alice) == before + 2 * E18 - receipt["gasUsed"] * receipt["effectiveGasPrice"]
+    reverts(w3, vault.functions.withdraw(NATIVE), alice, "settlement: no pending withdrawal")
+    reverts(w3, vault.functions.requestWithdrawal(NATIVE, 5 * E18), alice, "settlement: insufficient balance")
+
+
+def test_fill_moves_balances_at_the_makers_price_and_charges_fees(w3: Any, vault: Any, market: Any) -> None:
+    alice, bob, base, quote, owner = market["alice"], market["bob"], market["base"], market["quote"], market["owner"]
+    maker = order(market, alice, False, 10 * E18, 2 * PRICE_SCALE, 1)  # alice sells 10 at 2
+    taker = order(market, bob, True, 4 * E18, 3 * PRICE_SCALE, 1)  # bob buys 4 up to 3
+    fill = signed_fill(w3, vault, maker, alice.key, taker, bob.key, 4 * E18, maker_fee=8 * E18 // 1000,
+                       taker_fee=4 * E18 // 1000)
+    receipt = send(w3, vault.functions.settle(1, [fill]), owner.checksum)
+    event = vault.events.Filled().process_receipt(receipt)[0]["args"]
+    assert event["quoteAmount"] == 8 * E18  # the maker's price
+    assert bal(vault, alice, base) == 496 * E18
+    assert bal(vault, alice, quote) == 508 * E18 - 8 * E18 // 1000
+    assert bal(vault, bob, base) == 504 * E18 - 4 * E18 // 1000
+    assert bal(vault, bob, quote) == 492 * E18
+    assert bal(vault, owner, quote) == 8 * E18 // 1000 and bal(vault, owner, base) == 4 * E18 // 1000
+    assert vault.functions.filled(vault.functions.hashOrder(maker.as_tuple()).call()).call() == 4 * E18
+    assert vault.functions.lastBatchId().call() == 1
+
+
+def test_operator_errors_revert_the_whole_batch(w3: Any, vault: Any, market: Any) -> None:
+    alice, bob, owner = market["alice"], market["bob"], market["owner"].checksum
+    sell = order(market, alice, False, 10 * E18, 2 * PRICE_SCALE, 1)
+    buy = order(market, bob, True, 10 * E18, 2 * PRICE_SCALE, 1)
+    cheap_buy = order(market, bob, True, 10 * E18, PRICE_SCALE, 2)
+    other_sell = order(market, alice, False, 10 * E18, 2 * PRICE_SCALE, 2)
+    wrong_pair = Order(alice.checksum, market["quote"].address, market["base"].address, False, E18, 1, FAR, 3, 30)
+    good = signed_fill(w3, vault, sell, alice.key, buy, bob.key, E18)
+    cases = [
+        (signed_fill(w3, vault, sell, alice.key, cheap_buy, bob.key, E18), "settlement: price outside limit"),
+        (signed_fill(w3, vault, sell, alice.key, other_sell, alice.key, E18), "settlement: same side"),
+        (signed_fill(w3, vault, wrong_pair, alice.key, buy, bob.key, E18), "settlement: pair mismatch"),
+        (signed_fill(w3, vault, sell, bob.key, buy, bob.key, E18), "settlement: invalid signature"),
+        (signed_fill(w3, vault, sell, alice.key, buy, bob.key, 11 * E18), "settlement: overfill"),
+        (signed_fill(w3, vault, sell, alice.key, buy, bob.key, E18, maker_fee=E18), "settlement: maker fee above signed maximum"),
+        (signed_fill(w3, vault, sell, alice.key, buy, bob.key, E18, taker_fee=E18), "settlement: taker fee above signed maximum"),
+        (signed_fill(w3, vault, sell, alice.key, buy, bob.key, 0), "settlement: zero fill"),
+    ]
+    for bad, reason in cases:
+        reverts(w3, vault.functions.settle(5, [good, bad]), owner, reason)
+    high_s = list(good)
+    n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+    high_s[2], high_s[4] = 55 - good[2], (n - int.from_bytes(good[4], "big")).to_bytes(32, "big")
+    reverts(w3, vault.functions.settle(5, [tuple(high_s)]), owner, "settlement: invalid signature")
+    reverts(w3, vault.functions.settle(5, [good]), alice.checksum, "settlement: caller is not an operator")
+    send(w3, vault.functions.settle(5, [good]), owner)
+    reverts(w3, vault.functions.settle(5, [good]), owner, "settlement: stale batch id")
+    reverts(w3, vault.functions.settle(4, [good]), owner, "settlement: stale batch id")
+
+
+def test_races_with_the_user_skip_the_fill_and_settle_the_rest(w3: Any, vault: Any, market: Any) -> None:
+    alice, bob, owner, base = market["alice"], market["bob"], market["owner"].checksum, market["base"]
+    sell = order(market, alice, False, 10 * E18, 2 * PRICE_SCALE, 1)
+    buy = order(market, bob, True, 10 * E18, 2 * PRICE_SCALE, 1)
+    expired = order(market, alice, False, E18, 2 * PRICE_SCALE, 2, expiry=1)
+    cancelled = order(market, alice, False, E18, 2 * PRICE_SCALE, 3)
+    below_floor = order(market, bob, True, E18, 2 * PRICE_SCALE, 0)
+    big_sell = order(market, alice, False, 10_000 * E18, 2 * PRICE_SCALE, 4)
+    big_buy = order(market, bob, True, 10_000 * E18, 2 * PRICE_SCALE, 5)
+    send(w3, vault.functions.cancelOrder(cancelled.as_tuple()), alice.checksum)
+    send(w3, vault.functions.cancelAllBelow(1), bob.checksum)
+    fills = [
+        signed_fill(w3, vault, expired, alice.key, buy, bob.key, E18),
+        signed_fill(w3, vault, cancelled, alice.key, buy, bob.key, E18),
+        signed_fill(w3, vault, sell, alice.key, below_floor, bob.key, E18),
+        signed_fill(w3, vault, big_sell, alice.key, big_buy, bob.key, 600 * E18),  # alice holds 500 base
+        signed_fill(w3, vault, order(market, alice, True, 10_000 * E18, 2 * PRICE_SCALE, 6), alice.key,
+                    order(market, bob, False, 10_000 * E18, 2 * PRICE_SCALE, 7), bob.key, 300 * E18),  # 600 quote
+        signed_fill(w3, vault, sell, alice.key, buy, bob.key, 2 * E18),
+    ]
+    receipt = send(w3, vault.functions.settle(1, fills), owner)
+    skipped = [(e["args"]["index"], e["args"]["reason"]) for e in vault.events.FillSkipped().process_receipt(receipt)]
+    assert skipped == [(0, 2), (1, 1), (2, 1), (3, 3), (4, 4)]
+    assert vault.events.BatchSettled().process_receipt(receipt)[0]["args"]["skipped"] == 5
+    assert bal(vault, alice, base) == 498 * E18  # only the last fill settled
+    reverts(w3, vault.functions.cancelAllBelow(1), bob.checksum, "settlement: nonce floor must rise")
+    reverts(w3, vault.functions.cancelOrder(sell.as_tuple()), bob.checksum, "settlement: not your order")
+
+
+def test_fees_in_the_platform_token_get_the_discount(w3: Any, vault: Any, market: Any) -> None:
+    from contracts.deploy import platform
+
+    alice, bob, owner = market["alice"], market["bob"], market["owner"]
+    brs = platform(w3)["PlatformToken"]
+    send(w3, brs.functions.transfer(bob.checksum, 100 * E18), owner.checksum)
+    send(w3, brs.functions.approve(vault.address, 2**256 - 1), bob.checksum)
+    send(w3, vault.functions.deposit(brs.address, 100 * E18), bob.checksum)
+    send(w3, vault.functions.setPayFeesInPlatformToken(True), bob.checksum)
+    reverts(w3, vault.functions.setPlatformTokenRate(market["base"].address, 1), bob.checksum,
+            "ownable: caller is not the owner")
+    send(w3, vault.functions.setPlatformTokenRate(market["base"].address, 5 * PRICE_SCALE), owner.checksum)
+    sell = order(market, alice, False, 10 * E18, 2 * PRICE_SCALE, 1)
+    buy = order(market, bob, True, 10 * E18, 2 * PRICE_SCALE, 1)
+    fee = 10 * E18 // 1000
+    send(w3, vault.functions.settle(1, [signed_fill(w3, vault, sell, alice.key, buy, bob.key, 10 * E18, 0, fee)]),
+         owner.checksum)
+    assert bal(vault, bob, market["base"]) == 510 * E18  # the whole fill, no base fee
+    paid = fee * 5 * (10_000 - FEE_DISCOUNT_BPS) // 10_000
+    assert vault.functions.balanceOf(bob.checksum, brs.address).call() == 100 * E18 - paid
+    assert vault.functions.balanceOf(owner.checksum, brs.address).call() == paid
+
+
+def test_admin_functions_are_owner_only(w3: Any, vault: Any, accounts: Any) -> None:
+    owner, other = accounts[0].checksum, accounts[1].checksum
+    for call in (vault.functions.setOperator(other, True), vault.functions.setFeeRecipient(other),
+                 vault.functions.setFeeDiscount(1), vault.functions.setWithdrawalDelay(1)):
+        reverts(w3, call, other, "ownable: caller is not the owner")
+    send(w3, vault.functions.setOperator(other, True), owner)
+    assert vault.functions.operators(other).call() is True
+    reverts(w3, vault.functions.setFeeDiscount(10_001), owner, "settlement: discount above 100%")
+    reverts(w3, vault.functions.setFeeRecipient(NATIVE), owner, "settlement: zero fee recipient")

@@ -32,6 +32,16 @@ def _deploy_gas(w3: Any, rows: list[tuple[str, int]], name: str, *args: Any, blu
     return contract
 
 
+def _advance_time(w3: Any, seconds: int) -> None:
+    """Dev nodes (bourse, anvil, hardhat) can move the clock; on others the wait is real time."""
+    try:
+        w3.provider.make_request("evm_increaseTime", [seconds])
+    except Exception:
+        import time
+
+        time.sleep(seconds)
+
+
 def measure(w3: Any) -> list[tuple[str, int]]:
     """Gas used per operation, on whatever node `w3` talks to."""
     me, other = w3.eth.accounts[0], w3.eth.accounts[1]
@@ -50,8 +60,59 @@ def measure(w3: Any) -> list[tuple[str, int]]:
         a_token.address, b_token.address, 1000 * E18, 1000 * E18, 0, 0, me, FAR), me)))
     rows.append(("addLiquidity", _gas(w3, router.functions.addLiquidity(
         a_token.address, b_token.address, 10 * E18, 10 * E18, 0, 0, me, FAR), me)))
+    _advance_time(w3, 15)  # so the swap updates the TWAP accumulators on every node alike
     rows.append(("swapExactTokensForTokens (1 hop)", _gas(w3, router.functions.swapExactTokensForTokens(
         E18, 0, [a_token.address, b_token.address], me, FAR), me)))
+    rows.extend(settlement_rows(w3))
+    return rows
+
+
+def settlement_rows(w3: Any) -> list[tuple[str, int]]:
+    """Gas per fill for batches of 1, 10 and 100 fills between two traders (fresh orders each fill)."""
+    from chain.node import derive_accounts  # the dev keys of the test mnemonic
+    from contracts.settlement import PRICE_SCALE, Order, fill_tuple, sign_order
+
+    keys = {a.checksum: a.key.to_bytes()
+            for a in derive_accounts("test test test test test test test test test test test junk", 3)}
+    me, alice, bob = w3.eth.accounts[0], w3.eth.accounts[1], w3.eth.accounts[2]
+    base = deploy(w3, "PlatformToken", "Base", "BASE", 10**30)
+    quote = deploy(w3, "PlatformToken", "Quote", "QUOTE", 10**30)
+    platform_token = deploy(w3, "PlatformToken", "P", "P", 10**30)
+    vault = deploy(w3, "SettlementVault", platform_token.address, 2_500, 100)
+    for user in (alice, bob):
+        for token in (base, quote):
+            _gas(w3, token.functions.transfer(user, 10**27), me)
+            _gas(w3, token.functions.approve(vault.address, 2**256 - 1), user)
+            _gas(w3, vault.functions.deposit(token.address, 10**27), user)
+    chain_id = w3.eth.chain_id
+    rows = []
+    nonce = 0
+    for size in (1, 10, 100):
+        fills = []
+        for _ in range(size):
+            nonce += 1
+            sell = Order(alice, base.address, quote.address, False, 10 * E18, 2 * PRICE_SCALE, FAR, nonce, 30)
+            buy = Order(bob, base.address, quote.address, True, 10 * E18, 2 * PRICE_SCALE, FAR, nonce, 30)
+            fills.append(fill_tuple(sell, buy, sign_order(sell, keys[alice], chain_id, vault.address),
+                                    sign_order(buy, keys[bob], chain_id, vault.address), 10 * E18, E18 // 100,
+                                    E18 // 100))
+        gas = _gas(w3, vault.functions.settle(nonce, fills), me)
+        rows.append((f"settle batch of {size}: gas per fill", gas // size))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--url", help="JSON-RPC URL; default: an in-process bourse node")
+    a = ap.parse_args()
+    if a.url:
+        w3 = Web3(Web3.HTTPProvider(a.url))
+    else:
+        from chain import Node, NodeConfig
+        from chain.provider import BourseProvider
+
+        w3 = Web3(BourseProvider(Node(NodeConfig(accounts=3))))
+    rows = measure(w3)
     width = max(len(r[0]) for r in rows)
     print(f"{'operation':<{width}}  {'gas':>10}")
     for name, gas in rows:

@@ -32,7 +32,7 @@ struct Order:
     baseAmount: uint256
     price: uint256  # quote units per base unit, times PRICE_SCALE
     expiry: uint256  # unix seconds
-    nonce: uint256  # unique per maker; cancelAll raises the floor
+    nonce: uint256  # unique per maker (a fully filled order retires it); cancelAllBelow raises the floor
     maxFeeBps: uint256
 
 struct Fill:
@@ -122,7 +122,8 @@ SKIP_BUYER_BALANCE: public(constant(uint8)) = 4
 
 platformToken: public(immutable(address))
 balanceOf: public(HashMap[address, HashMap[address, uint256]])  # user -> token -> amount
-filled: public(HashMap[bytes32, uint256])  # order hash -> base amount settled
+filled: public(HashMap[bytes32, uint256])  # order hash -> base amount settled, while partially filled
+retired: public(HashMap[address, HashMap[uint256, uint256]])  # maker -> nonce // 256 -> bitmap of fully filled
 cancelled: public(HashMap[bytes32, bool])
 minNonce: public(HashMap[address, uint256])
 operators: public(HashMap[address, bool])
@@ -278,6 +279,17 @@ def hashOrder(order: Order) -> bytes32:
 
 @view
 @external
+def filledAmount(order: Order) -> uint256:
+    """
+    @notice How much of `order` (base units) has settled; a maker's nonce identifies one order.
+    @param order The signed order.
+    @return The settled base amount.
+    """
+    return self._filled(order, self._order_hash(order))
+
+
+@view
+@external
 def DOMAIN_SEPARATOR() -> bytes32:
     """
     @notice The EIP-712 domain separator of this vault on this chain.
@@ -382,8 +394,10 @@ def _settle_fill(batch_id: uint256, fill: Fill) -> uint8:
     self._check_signature(taker_hash, taker.maker, fill.takerV, fill.takerR, fill.takerS)
     base: uint256 = fill.baseAmount
     assert base > 0, "settlement: zero fill"
-    assert self.filled[maker_hash] + base <= maker.baseAmount, "settlement: overfill"
-    assert self.filled[taker_hash] + base <= taker.baseAmount, "settlement: overfill"
+    maker_filled: uint256 = self._filled(maker, maker_hash)
+    taker_filled: uint256 = self._filled(taker, taker_hash)
+    assert maker_filled + base <= maker.baseAmount, "settlement: overfill"
+    assert taker_filled + base <= taker.baseAmount, "settlement: overfill"
     quote: uint256 = base * maker.price // PRICE_SCALE
     assert quote > 0, "settlement: zero quote amount"
     # the fee is charged in what each side receives: base for the buyer, quote for the seller
@@ -410,8 +424,8 @@ def _settle_fill(batch_id: uint256, fill: Fill) -> uint8:
     if self.balanceOf[buyer.maker][maker.quoteToken] < quote:
         return SKIP_BUYER_BALANCE
 
-    self.filled[maker_hash] += base
-    self.filled[taker_hash] += base
+    self._record_fill(maker, maker_hash, maker_filled + base)
+    self._record_fill(taker, taker_hash, taker_filled + base)
     self.balanceOf[seller.maker][maker.baseToken] -= base
     self.balanceOf[buyer.maker][maker.quoteToken] -= quote
     buyer_fee: uint256 = fill.takerFee
@@ -424,6 +438,27 @@ def _settle_fill(batch_id: uint256, fill: Fill) -> uint8:
     log Filled(batchId=batch_id, makerHash=maker_hash, takerHash=taker_hash, baseAmount=base, quoteAmount=quote,
                makerFee=fill.makerFee, takerFee=fill.takerFee)
     return 0
+
+
+@view
+@internal
+def _filled(order: Order, order_hash: bytes32) -> uint256:
+    if self.retired[order.maker][order.nonce >> 8] & (1 << (order.nonce & 255)) != 0:
+        return order.baseAmount
+    return self.filled[order_hash]
+
+
+@internal
+def _record_fill(order: Order, order_hash: bytes32, total: uint256):
+    """A fully filled order retires its nonce in a shared bitmap (one slot per 256 nonces) instead of
+    keeping an amount, so a maker's consecutive orders cost one storage slot, not one each."""
+    if total == order.baseAmount:
+        word: uint256 = order.nonce >> 8
+        self.retired[order.maker][word] = self.retired[order.maker][word] | (1 << (order.nonce & 255))
+        if self.filled[order_hash] != 0:
+            self.filled[order_hash] = 0
+    else:
+        self.filled[order_hash] = total
 
 
 @internal

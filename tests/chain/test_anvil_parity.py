@@ -35,4 +35,5 @@ def test_gas_used_matches_anvil_for_deploys_transfers_and_swaps(web3: Web3) -> N
     finally:
         proc.kill()
         proc.wait()
+    assert len(ours) > 10 and all(gas > 21_000 for _, gas in ours)
     assert ours == theirs

@@ -192,3 +192,24 @@ def test_admin_functions_are_owner_only(w3: Any, vault: Any, accounts: Any) -> N
     assert vault.functions.operators(other).call() is True
     reverts(w3, vault.functions.setFeeDiscount(10_001), owner, "settlement: discount above 100%")
     reverts(w3, vault.functions.setFeeRecipient(NATIVE), owner, "settlement: zero fee recipient")
+
+
+def test_partial_then_full_fill_retires_the_nonce_and_blocks_refills(w3: Any, vault: Any, market: Any) -> None:
+    alice, bob, owner = market["alice"], market["bob"], market["owner"].checksum
+    sell = order(market, alice, False, 3 * E18, 2 * PRICE_SCALE, 9)
+    buys = [order(market, bob, True, 2 * E18, 2 * PRICE_SCALE, n) for n in (20, 21, 22)]
+    send(w3, vault.functions.settle(1, [signed_fill(w3, vault, sell, alice.key, buys[0], bob.key, 2 * E18)]), owner)
+    sell_hash = vault.functions.hashOrder(sell.as_tuple()).call()
+    assert vault.functions.filled(sell_hash).call() == 2 * E18
+    assert vault.functions.filledAmount(sell.as_tuple()).call() == 2 * E18
+    assert vault.functions.filledAmount(buys[0].as_tuple()).call() == 2 * E18  # retired: fully filled
+    reverts(w3, vault.functions.settle(2, [signed_fill(w3, vault, sell, alice.key, buys[1], bob.key, 2 * E18)]), owner,
+            "settlement: overfill")
+    send(w3, vault.functions.settle(2, [signed_fill(w3, vault, sell, alice.key, buys[1], bob.key, E18)]), owner)
+    assert vault.functions.filled(sell_hash).call() == 0  # the amount slot is freed once retired
+    assert vault.functions.filledAmount(sell.as_tuple()).call() == 3 * E18
+    reverts(w3, vault.functions.settle(3, [signed_fill(w3, vault, sell, alice.key, buys[2], bob.key, 1)]), owner,
+            "settlement: overfill")
+    # a fully filled taker cannot be replayed in a new batch either
+    reverts(w3, vault.functions.settle(3, [signed_fill(w3, vault, order(market, alice, False, E18, 2 * PRICE_SCALE, 30),
+                                                       alice.key, buys[0], bob.key, 1)]), owner, "settlement: overfill")

@@ -1,0 +1,69 @@
+"""Property: settlement never creates value, and never fills beyond what was signed or below a limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from contracts.deploy import deploy
+from contracts.settlement import PRICE_SCALE, Order, fill_tuple, sign_order
+
+from .conftest import send
+
+E18 = 10**18
+FAR = 2**40
+
+fills = st.lists(st.tuples(
+    st.booleans(),  # maker is the seller
+    st.integers(min_value=1, max_value=40),  # maker price (quote per base, whole units)
+    st.integers(min_value=0, max_value=5),  # taker price offset (taker is at least as aggressive)
+    st.integers(min_value=1, max_value=300),  # base amount, whole units
+    st.integers(min_value=0, max_value=30),  # fee bps actually charged
+    st.booleans(),  # withdraw some funds through the escape hatch first
+), min_size=1, max_size=8)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(plan=fills)
+def test_settlement_conserves_every_token(w3: Any, accounts: Any, plan: list[tuple[Any, ...]]) -> None:
+    owner, alice, bob = accounts[0], accounts[1], accounts[2]
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    try:
+        base = deploy(w3, "PlatformToken", "B", "B", 10**30)
+        quote = deploy(w3, "PlatformToken", "Q", "Q", 10**30)
+        vault = deploy(w3, "SettlementVault", base.address, 2_500, 0)
+        deposited = {base.address: 0, quote.address: 0}
+        withdrawn = {base.address: 0, quote.address: 0}
+        for user in (alice, bob):
+            for token in (base, quote):
+                send(w3, token.functions.transfer(user.checksum, 2_000 * E18), owner.checksum)
+                send(w3, token.functions.approve(vault.address, 2**256 - 1), user.checksum)
+                send(w3, vault.functions.deposit(token.address, 1_000 * E18), user.checksum)
+                deposited[token.address] += 1_000 * E18
+        chain_id = w3.eth.chain_id
+        batch = []
+        for i, (maker_sells, price, offset, amount, fee_bps, escape) in enumerate(plan):
+            if escape:
+                send(w3, vault.functions.requestWithdrawal(base.address, 100 * E18), alice.checksum)
+                send(w3, vault.functions.withdraw(base.address), alice.checksum)
+                withdrawn[base.address] += 100 * E18
+            maker_price = price * PRICE_SCALE
+            taker_price = (price + offset if maker_sells else max(price - offset, 1)) * PRICE_SCALE
+            maker = Order(alice.checksum, base.address, quote.address, not maker_sells, amount * E18, maker_price, FAR,
+                          i, 30)
+            taker = Order(bob.checksum, base.address, quote.address, maker_sells, amount * E18, taker_price, FAR, i, 30)
+            quote_amount = amount * E18 * maker_price // PRICE_SCALE
+            maker_gets = quote_amount if maker_sells else amount * E18
+            taker_gets = amount * E18 if maker_sells else quote_amount
+            batch.append(fill_tuple(maker, taker, sign_order(maker, alice.key.to_bytes(), chain_id, vault.address),
+                                    sign_order(taker, bob.key.to_bytes(), chain_id, vault.address), amount * E18,
+                                    maker_gets * fee_bps // 10_000, taker_gets * fee_bps // 10_000))
+        send(w3, vault.functions.settle(1, batch), owner.checksum)
+        for token in (base, quote):
+            internal = sum(vault.functions.balanceOf(x.checksum, token.address).call() for x in (owner, alice, bob))
+            assert internal == deposited[token.address] - withdrawn[token.address]
+            assert token.functions.balanceOf(vault.address).call() == internal
+    finally:
+        assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True

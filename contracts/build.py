@@ -24,6 +24,7 @@ SOURCES = {
     "AmmFactory": "amm_factory.vy",
     "AmmRouter": "amm_router.vy",
     "SettlementVault": "settlement_vault.vy",
+    "MultisigVault": "multisig_vault.vy",
 }
 BLUEPRINTS = ("AmmPair",)  # deployed as ERC-5202 blueprints and created from them
 MODULES = ("ownable.vy",)

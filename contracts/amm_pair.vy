@@ -11,11 +11,8 @@
 
 from ethereum.ercs import IERC20
 
-interface IFactory:
-    def feeTo() -> address: view
-
-interface ICallee:
-    def pancakeCall(sender: address, amount0: uint256, amount1: uint256, data: Bytes[1024]): nonpayable
+from interfaces import IAmmFactory as IFactory
+from interfaces import IPancakeCallee as ICallee
 
 event Transfer:
     sender: indexed(address)

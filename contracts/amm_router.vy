@@ -9,21 +9,9 @@
 
 from ethereum.ercs import IERC20
 
-interface IFactory:
-    def getPair(a: address, b: address) -> address: view
-    def createPair(a: address, b: address) -> address: nonpayable
-    def swapFeeBps() -> uint256: view
-
-interface IPair:
-    def getReserves() -> (uint112, uint112, uint32): view
-    def mint(to: address) -> uint256: nonpayable
-    def burn(to: address) -> (uint256, uint256): nonpayable
-    def swap(amount0Out: uint256, amount1Out: uint256, to: address, data: Bytes[1024]): nonpayable
-
-interface IWrapped:
-    def deposit(): payable
-    def withdraw(amount: uint256): nonpayable
-    def transfer(receiver: address, amount: uint256) -> bool: nonpayable
+from interfaces import IAmmFactory as IFactory
+from interfaces import IAmmPair as IPair
+from interfaces import IWrappedNative as IWrapped
 
 
 MAX_HOPS: constant(uint256) = 8

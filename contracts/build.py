@@ -27,7 +27,8 @@ SOURCES = {
     "MultisigVault": "multisig_vault.vy",
 }
 BLUEPRINTS = ("AmmPair",)  # deployed as ERC-5202 blueprints and created from them
-MODULES = ("ownable.vy",)
+MODULES = ("ownable.vy", "interfaces/IAmmFactory.vyi", "interfaces/IAmmPair.vyi", "interfaces/IWrappedNative.vyi",
+           "interfaces/IPancakeCallee.vyi")
 
 
 def source_hash(source: str) -> str:

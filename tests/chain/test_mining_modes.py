@@ -59,3 +59,18 @@ def test_set_interval_mining_switches_modes_at_run_time() -> None:
         assert node.mode is MiningMode.AUTO
     finally:
         node.close()
+
+
+def test_bare_chain_has_no_platform_contracts_and_default_has_them() -> None:
+    from contracts.predeploy import PREDEPLOYS
+
+    bare, full = Node(NodeConfig(accounts=1, predeploy=False)), Node(NodeConfig(accounts=1))
+    try:
+        for item in PREDEPLOYS:
+            address = bytes.fromhex(item.address[2:])
+            assert bare.backend.code(address, 0) == b""
+            assert full.backend.code(address, 0) != b""
+        assert full.backend.nonce(full.accounts[0].address, 0) == 0  # predeploys leave account 0's nonce alone
+    finally:
+        bare.close()
+        full.close()

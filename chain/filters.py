@@ -25,7 +25,7 @@ class LogQuery:
             return False
         if len(self.topics) > len(topics):
             return False
-        for want, have in zip(self.topics, topics):
+        for want, have in zip(self.topics, topics, strict=False):  # topics may be longer
             if want is not None and have not in want:
                 return False
         return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.deploy import deploy
@@ -26,7 +26,7 @@ fills = st.lists(st.tuples(
 ), min_size=1, max_size=8)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings()
 @given(plan=fills)
 def test_settlement_conserves_every_token(w3: Any, accounts: Any, plan: list[tuple[Any, ...]]) -> None:
     owner, alice, bob = accounts[0], accounts[1], accounts[2]
@@ -81,7 +81,7 @@ single_fill = st.tuples(
 )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings()
 @given(case=single_fill)
 def test_no_fill_beyond_signed_amount_after_cancel_or_expiry_or_at_a_worse_price(
         w3: Any, accounts: Any, case: tuple[Any, ...]) -> None:

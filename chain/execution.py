@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth.exceptions import Revert
+from eth.vm.message import Message
 from eth.vm.spoof import SpoofTransaction
 from eth_abi import decode as abi_decode
 from eth_utils import ValidationError
@@ -107,9 +108,55 @@ class Executor:
         return [(a, sorted(s)) for a, s in sorted(slots.items())]
 
     def call(self, req: CallRequest, number: int, overrides: dict[str, Any] | None = None) -> bytes:
-        result = self.run(req, number, overrides)
+        result = self._message_call(req, number, overrides)
+        if result is None:
+            result = self.run(req, number, overrides)
         raise_if_failed(result)
         return result.output
+
+    def _message_call(self, req: CallRequest, number: int, overrides: dict[str, Any] | None) -> CallResult | None:
+        """A plain contract call as a message, as geth's eth_call applies it, without building a transaction.
+
+        The transaction executor's work for a call is validation and gas bookkeeping that eth_call does not
+        report; this path does what is observable (gas purchase from the sender's balance, warm addresses,
+        EIP-7702 delegation) and falls back to the full path for anything else (access lists, authorizations,
+        creation, a sender who cannot pay), so errors keep one source.
+        """
+        if req.to is None or req.has_access_list or req.authorizations:
+            return None
+        backend = self.backend
+        header = backend.header(number)
+        overlay = Overlay(backend.reader(number))
+        if overrides:
+            apply_overrides(overlay, overrides)
+        sender = req.sender or b"\x00" * 20
+        gas = req.gas if req.gas is not None else header.gas_limit
+        zeros = req.data.count(0)
+        intrinsic = 21_000 + 4 * zeros + 16 * (len(req.data) - zeros)
+        price = req.gas_price if req.gas_price is not None else (req.max_fee or 0)
+        if req.max_fee is not None:
+            price = min(req.max_fee, header.base_fee + (req.tip or 0))
+        if gas < intrinsic or overlay.get_balance(sender) < req.value + gas * price:
+            return None
+        state = backend.state_for(overlay, header, base_fee=header.base_fee if req.fee_given else 0)
+        state.lock_changes()
+        if price:
+            overlay.set_balance(sender, overlay.get_balance(sender) - gas * price)
+        overlay.increment_nonce(sender)
+        for address in (sender, req.to, backend.coinbase):
+            overlay.mark_address_warm(address)
+        code = overlay.get_code(req.to)
+        is_delegation = code[:3] == b"\xef\x01\x00" and len(code) == 23
+        if is_delegation:
+            delegate = code[3:]
+            overlay.mark_address_warm(delegate)
+            code = overlay.get_code(delegate)
+        message = Message(gas=gas - intrinsic, to=req.to, sender=sender, value=req.value, data=req.data, code=code,
+                          is_delegation=is_delegation)
+        context = state.get_transaction_context_class()(gas_price=price, origin=sender)
+        computation = state.computation_class.apply_message(state, message, context)
+        error = computation.error if computation.is_error else None
+        return CallResult(computation.output, 0, error, [])
 
     def estimate(self, req: CallRequest, number: int, overrides: dict[str, Any] | None = None) -> int:
         """The least gas with which the call succeeds (binary search, as geth does)."""

@@ -1,0 +1,51 @@
+"""eth_call's message path and the full transaction path agree on results and errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from chain import Node, NodeConfig
+from chain.rpc.params import CallRequest
+
+from .evm_code import LOADER, error_string, reverter
+
+CALLER_BALANCE = bytes([0x33, 0x31, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xF3])  # return BALANCE(CALLER)
+CALLVALUE = bytes([0x34, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xF3])  # return CALLVALUE
+
+
+@pytest.fixture(scope="module")
+def node() -> Node:
+    node = Node(NodeConfig(accounts=2, predeploy=False))
+    for i, code in enumerate((LOADER, reverter(error_string("nope")), CALLER_BALANCE, CALLVALUE)):
+        node.edit(lambda o, i=i, code=code: o.set_code(bytes([0xC0 + i]) * 20, code))
+    node.edit(lambda o: o.set_storage(bytes([0xC0]) * 20, 7, 99))
+    return node
+
+
+def _both(node: Node, req: CallRequest) -> tuple[object, object]:
+    head = node.backend.head.number
+    fast = node.executor._message_call(req, head, None)
+    full = node.executor.run(req, head)
+    assert fast is not None, "this call should take the message path"
+    return (fast.output, type(fast.error)), (full.output, type(full.error))
+
+
+@pytest.mark.parametrize("target,data,value,gas_price", [
+    (0xC0, (7).to_bytes(32, "big"), 0, None),
+    (0xC1, b"", 0, None),
+    (0xC2, b"", 0, None),
+    (0xC2, b"", 0, 10**9),  # the sender's balance after buying gas
+    (0xC3, b"", 12345, None),
+])
+def test_message_path_matches_full_path(node: Node, target: int, data: bytes, value: int, gas_price: int) -> None:
+    req = CallRequest(sender=node.accounts[0].address, to=bytes([target]) * 20, data=data, value=value,
+                      gas_price=gas_price, gas=100_000)
+    fast, full = _both(node, req)
+    assert fast == full
+
+
+def test_calls_the_message_path_cannot_answer_fall_back(node: Node) -> None:
+    poor = CallRequest(sender=b"\x09" * 20, to=bytes([0xC3]) * 20, value=1)
+    assert node.executor._message_call(poor, node.backend.head.number, None) is None  # full path reports funds
+    listed = CallRequest(sender=node.accounts[0].address, to=bytes([0xC0]) * 20, has_access_list=True)
+    assert node.executor._message_call(listed, node.backend.head.number, None) is None

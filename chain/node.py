@@ -141,7 +141,7 @@ class Node:
         """Validate and pool a transaction; with automine, mine it before returning."""
         with self.lock:
             backend = self.backend
-            if tx.hash in self.pool or self.storage.tx(tx.hash) is not None:
+            if tx.hash in self.pool or self.storage.has_tx(tx.hash):
                 raise TransactionRejected("already known")
             head = backend.head.number
             state_nonce = backend.nonce(tx.sender, head)

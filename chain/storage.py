@@ -282,6 +282,9 @@ class Storage:
         row = self._db.execute("SELECT seq FROM blocks WHERE number=?", (number,)).fetchone()
         return row[0] if row else None
 
+    def has_tx(self, tx_hash: bytes) -> bool:
+        return self._db.execute("SELECT 1 FROM txs WHERE hash=?", (tx_hash,)).fetchone() is not None
+
     def tx(self, tx_hash: bytes) -> StoredTx | None:
         row = self._db.execute("SELECT * FROM txs WHERE hash=?", (tx_hash,)).fetchone()
         if row is None:

@@ -1,1 +1,10 @@
-"""Bourse matcher package (see its issue)."""
+"""Bourse's matching engine: deterministic, journaled, integer-only, Binance spot semantics."""
+
+from .engine import Engine
+from .errors import MatcherError
+from .market import Asset, MarketSpec
+from .model import (AmendOrder, CancelOrder, CancelReplace, Code, Deposit, ExecType, OrderType, PlaceOrder, Side,
+                    Status, Stp, TimeInForce, Withdraw)
+
+__all__ = ["Engine", "MatcherError", "Asset", "MarketSpec", "AmendOrder", "CancelOrder", "CancelReplace", "Code",
+           "Deposit", "ExecType", "OrderType", "PlaceOrder", "Side", "Status", "Stp", "TimeInForce", "Withdraw"]

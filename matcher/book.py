@@ -1,0 +1,97 @@
+"""One market's order book: price levels in price-time priority."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections import deque
+from dataclasses import dataclass
+from typing import Iterator
+
+from .model import OrderType, Side, Status, Stp, TimeInForce
+
+
+@dataclass(slots=True)
+class Order:
+    order_id: int
+    account: str
+    symbol: str
+    side: Side
+    type: OrderType
+    tif: TimeInForce
+    price: int
+    qty: int
+    client_order_id: str
+    stp: Stp
+    ts: int
+    stop_price: int = 0
+    quote_qty: int = 0
+    filled: int = 0
+    cum_quote: int = 0
+    locked: int = 0  # what this order still holds locked (quote for buys, base units for sells)
+    status: Status = Status.NEW
+
+    @property
+    def remaining(self) -> int:
+        return self.qty - self.filled
+
+
+class Book:
+    def __init__(self) -> None:
+        self._levels: dict[Side, dict[int, deque[Order]]] = {Side.BUY: {}, Side.SELL: {}}
+        self._prices: dict[Side, list[int]] = {Side.BUY: [], Side.SELL: []}  # ascending
+
+    def add(self, order: Order) -> None:
+        levels = self._levels[order.side]
+        level = levels.get(order.price)
+        if level is None:
+            level = levels[order.price] = deque()
+            insort(self._prices[order.side], order.price)
+        level.append(order)
+
+    def remove(self, order: Order) -> None:
+        levels = self._levels[order.side]
+        level = levels[order.price]
+        level.remove(order)
+        if not level:
+            self._drop_level(order.side, order.price)
+
+    def _drop_level(self, side: Side, price: int) -> None:
+        del self._levels[side][price]
+        prices = self._prices[side]
+        del prices[bisect_left(prices, price)]
+
+    def best(self, side: Side) -> int | None:
+        prices = self._prices[side]
+        if not prices:
+            return None
+        return prices[-1] if side is Side.BUY else prices[0]
+
+    def front(self, side: Side) -> Order | None:
+        """The first order in time at the best price of `side`."""
+        price = self.best(side)
+        return None if price is None else self._levels[side][price][0]
+
+    def pop_front(self, side: Side) -> None:
+        price = self.best(side)
+        assert price is not None
+        level = self._levels[side][price]
+        level.popleft()
+        if not level:
+            self._drop_level(side, price)
+
+    def walk(self, side: Side) -> Iterator[Order]:
+        """Orders of `side` from the best price outwards, each level in time order."""
+        prices = self._prices[side]
+        ordered = reversed(prices) if side is Side.BUY else iter(prices)
+        for price in list(ordered):
+            yield from list(self._levels[side][price])
+
+    def depth(self, side: Side, limit: int) -> list[tuple[int, int]]:
+        """Aggregated (price, qty) levels from the best price outwards."""
+        prices = self._prices[side]
+        ordered = list(reversed(prices)) if side is Side.BUY else prices
+        return [(p, sum(o.remaining for o in self._levels[side][p])) for p in ordered[:limit]]
+
+    def orders(self) -> Iterator[Order]:
+        for side in (Side.BUY, Side.SELL):
+            yield from self.walk(side)

@@ -1,0 +1,196 @@
+"""Commands in, events out: the engine's vocabulary, in Binance's spot terms."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Side(str, enum.Enum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class OrderType(str, enum.Enum):
+    LIMIT = "LIMIT"
+    MARKET = "MARKET"
+    LIMIT_MAKER = "LIMIT_MAKER"
+    STOP_LOSS_LIMIT = "STOP_LOSS_LIMIT"
+    TAKE_PROFIT_LIMIT = "TAKE_PROFIT_LIMIT"
+
+
+class TimeInForce(str, enum.Enum):
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+
+
+class Status(str, enum.Enum):
+    NEW = "NEW"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELED = "CANCELED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+    EXPIRED_IN_MATCH = "EXPIRED_IN_MATCH"
+
+
+class ExecType(str, enum.Enum):
+    NEW = "NEW"
+    TRADE = "TRADE"
+    CANCELED = "CANCELED"
+    REPLACED = "REPLACED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+    TRADE_PREVENTION = "TRADE_PREVENTION"
+
+
+class Stp(str, enum.Enum):
+    """Self-trade prevention, chosen by the taker."""
+
+    NONE = "NONE"
+    EXPIRE_TAKER = "EXPIRE_TAKER"
+    EXPIRE_MAKER = "EXPIRE_MAKER"
+    EXPIRE_BOTH = "EXPIRE_BOTH"
+
+
+class Code(enum.IntEnum):
+    """Result codes: a rejected command is a normal outcome, not an exception."""
+
+    OK = 0
+    UNKNOWN_MARKET = 1
+    PRICE_FILTER = 2
+    LOT_SIZE = 3
+    MIN_NOTIONAL = 4
+    INSUFFICIENT_BALANCE = 5
+    UNKNOWN_ORDER = 6
+    DUPLICATE_CLIENT_ORDER_ID = 7
+    WOULD_TAKE = 8  # LIMIT_MAKER that would match
+    INVALID_ORDER = 9  # a combination Binance refuses (e.g. MARKET with a price)
+    NO_LIQUIDITY = 10  # MARKET order with nothing to match
+
+
+# -- commands ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Deposit:
+    account: str
+    asset: str
+    amount: int
+    ts: int = 0
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    account: str
+    asset: str
+    amount: int
+    ts: int = 0
+
+
+@dataclass(frozen=True)
+class PlaceOrder:
+    account: str
+    symbol: str
+    side: Side
+    type: OrderType
+    qty: int = 0  # lots
+    price: int = 0  # ticks
+    quote_qty: int = 0  # quote units, MARKET orders by amount
+    tif: TimeInForce = TimeInForce.GTC
+    stop_price: int = 0
+    client_order_id: str = ""
+    stp: Stp = Stp.NONE
+    ts: int = 0
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    account: str
+    symbol: str
+    order_id: int = 0
+    client_order_id: str = ""
+    ts: int = 0
+
+
+@dataclass(frozen=True)
+class AmendOrder:
+    """Reduce an open order's quantity, keeping its place in the queue."""
+
+    account: str
+    symbol: str
+    order_id: int
+    new_qty: int
+    ts: int = 0
+
+
+@dataclass(frozen=True)
+class CancelReplace:
+    """Cancel an order and place a new one (which joins the back of the queue)."""
+
+    cancel: CancelOrder
+    place: PlaceOrder
+
+
+Command = Deposit | Withdraw | PlaceOrder | CancelOrder | AmendOrder | CancelReplace
+
+
+# -- events ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OrderUpdate:
+    order_id: int
+    client_order_id: str
+    account: str
+    symbol: str
+    side: Side
+    type: OrderType
+    tif: TimeInForce
+    price: int
+    qty: int
+    status: Status
+    exec_type: ExecType
+    filled: int
+    cum_quote: int
+    last_qty: int = 0
+    last_price: int = 0
+    reason: str = ""
+    ts: int = 0
+
+
+@dataclass(frozen=True)
+class Trade:
+    trade_id: int
+    symbol: str
+    price: int
+    qty: int
+    quote: int
+    maker_order_id: int
+    taker_order_id: int
+    maker: str
+    taker: str
+    taker_side: Side
+    maker_fee: int  # in the asset the maker receives
+    taker_fee: int
+    ts: int = 0
+
+
+@dataclass(frozen=True)
+class BalanceUpdate:
+    account: str
+    asset: str
+    free: int
+    locked: int
+
+
+Event = OrderUpdate | Trade | BalanceUpdate
+
+
+@dataclass
+class Result:
+    code: Code
+    events: list[Event] = field(default_factory=list)
+    order_id: int = 0
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.code is Code.OK

@@ -1,0 +1,193 @@
+"""Order types and rules, positive and negative side by side (Binance spot semantics)."""
+
+from __future__ import annotations
+
+from matcher import (AmendOrder, CancelOrder, CancelReplace, Code, ExecType, OrderType, PlaceOrder, Side, Status, Stp,
+                     TimeInForce, Withdraw)
+from matcher.model import OrderUpdate, Trade
+
+from .conftest import MARKET, Harness
+
+S = "BRSWBNB"
+
+
+def limit(account: str, side: Side, price: int, qty: int, tif: TimeInForce = TimeInForce.GTC, **kw) -> PlaceOrder:  # type: ignore[no-untyped-def]
+    return PlaceOrder(account, S, side, OrderType.LIMIT, qty=qty, price=price, tif=tif, **kw)
+
+
+def trades(result) -> list[Trade]:  # type: ignore[no-untyped-def]
+    return [e for e in result.events if isinstance(e, Trade)]
+
+
+def updates(result, order_id: int) -> list[OrderUpdate]:  # type: ignore[no-untyped-def]
+    return [e for e in result.events if isinstance(e, OrderUpdate) and e.order_id == order_id]
+
+
+def test_resting_limit_then_crossing_limit_trades_at_the_resting_price(ex: Harness) -> None:
+    sell = ex(limit("alice", Side.SELL, 1000, 5))
+    assert sell.ok and [u.exec_type for u in updates(sell, sell.order_id)] == [ExecType.NEW]
+    buy = ex(limit("bob", Side.BUY, 1100, 3))
+    [trade] = trades(buy)
+    assert (trade.price, trade.qty, trade.maker, trade.taker) == (1000, 3, "alice", "bob")
+    assert trade.quote == MARKET.notional(1000, 3)
+    assert updates(buy, buy.order_id)[-1].status is Status.FILLED
+    assert updates(buy, sell.order_id)[-1].status is Status.PARTIALLY_FILLED
+    # the buyer's price improvement stays free: it locked at 1100 but paid 1000
+    assert ex.engine.balance("bob", "WBNB") == (10**21 - MARKET.notional(1000, 3), 0)
+    assert ex.engine.balance("bob", "BRS")[0] == 10**21 + MARKET.base_units(3) - MARKET.base_units(3) * 20 // 10_000
+
+
+def test_price_time_priority(ex: Harness) -> None:
+    first = ex(limit("alice", Side.SELL, 1000, 1)).order_id
+    second = ex(limit("carol", Side.SELL, 1000, 1)).order_id
+    better = ex(limit("carol", Side.SELL, 990, 1)).order_id
+    result = ex(limit("bob", Side.BUY, 1000, 3))
+    assert [t.maker_order_id for t in trades(result)] == [better, first, second]
+    assert [t.price for t in trades(result)] == [990, 1000, 1000]
+
+
+def test_filters_reject_without_rounding(ex: Harness) -> None:
+    assert ex(limit("bob", Side.BUY, 0, 1)).code is Code.PRICE_FILTER
+    assert ex(limit("bob", Side.BUY, 10, 0)).code is Code.LOT_SIZE
+    assert ex(limit("bob", Side.BUY, 1, 1)).code is Code.MIN_NOTIONAL  # 10**12 < 10**14
+    assert ex(PlaceOrder("bob", "NOPE", Side.BUY, OrderType.LIMIT, qty=1, price=1000)).code is Code.UNKNOWN_MARKET
+    assert ex(limit("bob", Side.BUY, 1000, 1)).ok
+
+
+def test_insufficient_balance_is_rejected_and_changes_nothing(ex: Harness) -> None:
+    ex.fund("dave", brs=0, wbnb=MARKET.notional(1000, 2))
+    before = ex.engine.state_hash()
+    assert ex(limit("dave", Side.BUY, 1000, 3)).code is Code.INSUFFICIENT_BALANCE
+    assert ex(limit("dave", Side.SELL, 1000, 1)).code is Code.INSUFFICIENT_BALANCE
+    assert ex.engine.state_hash() == before
+    assert ex(limit("dave", Side.BUY, 1000, 2)).ok
+    assert ex.engine.balance("dave", "WBNB") == (0, MARKET.notional(1000, 2))
+
+
+def test_ioc_takes_what_it_can_and_expires_the_rest(ex: Harness) -> None:
+    ex(limit("alice", Side.SELL, 1000, 2))
+    result = ex(limit("bob", Side.BUY, 1000, 5, TimeInForce.IOC))
+    assert sum(t.qty for t in trades(result)) == 2
+    final = updates(result, result.order_id)[-1]
+    assert final.status is Status.EXPIRED and final.filled == 2
+    assert ex.engine.books[S].best(Side.BUY) is None
+
+
+def test_fok_fills_in_full_or_not_at_all(ex: Harness) -> None:
+    ex(limit("alice", Side.SELL, 1000, 2))
+    missed = ex(limit("bob", Side.BUY, 1000, 3, TimeInForce.FOK))
+    assert not trades(missed) and updates(missed, missed.order_id)[-1].status is Status.EXPIRED
+    ex(limit("carol", Side.SELL, 1000, 1))
+    done = ex(limit("bob", Side.BUY, 1000, 3, TimeInForce.FOK))
+    assert sum(t.qty for t in trades(done)) == 3 and updates(done, done.order_id)[-1].status is Status.FILLED
+
+
+def test_limit_maker_is_rejected_when_it_would_take(ex: Harness) -> None:
+    ex(limit("alice", Side.SELL, 1000, 2))
+    taking = ex(PlaceOrder("bob", S, Side.BUY, OrderType.LIMIT_MAKER, qty=1, price=1000))
+    assert taking.code is Code.WOULD_TAKE
+    resting = ex(PlaceOrder("bob", S, Side.BUY, OrderType.LIMIT_MAKER, qty=1, price=999))
+    assert resting.ok and ex.engine.books[S].best(Side.BUY) == 999
+
+
+def test_market_orders_by_quantity_and_by_quote_amount(ex: Harness) -> None:
+    ex(limit("alice", Side.SELL, 1000, 2))
+    ex(limit("alice", Side.SELL, 1010, 2))
+    by_qty = ex(PlaceOrder("bob", S, Side.BUY, OrderType.MARKET, qty=3))
+    assert [(t.price, t.qty) for t in trades(by_qty)] == [(1000, 2), (1010, 1)]
+    assert updates(by_qty, by_qty.order_id)[-1].status is Status.FILLED
+    budget = MARKET.notional(1010, 1) * 3 // 2  # enough for one lot, not two
+    by_quote = ex(PlaceOrder("carol", S, Side.BUY, OrderType.MARKET, quote_qty=budget))
+    assert [(t.price, t.qty) for t in trades(by_quote)] == [(1010, 1)]
+    assert ex.engine.balance("carol", "WBNB") == (10**21 - MARKET.notional(1010, 1), 0)
+    ex(limit("alice", Side.BUY, 900, 5))
+    sell_quote = ex(PlaceOrder("bob", S, Side.SELL, OrderType.MARKET, quote_qty=MARKET.notional(900, 2)))
+    assert [(t.price, t.qty) for t in trades(sell_quote)] == [(900, 2)]
+    assert ex(PlaceOrder("bob", S, Side.BUY, OrderType.MARKET, qty=1, price=5)).code is Code.INVALID_ORDER
+    assert ex(PlaceOrder("bob", S, Side.BUY, OrderType.MARKET, qty=1, quote_qty=10**16)).code is Code.INVALID_ORDER
+
+
+def test_market_order_into_an_empty_book_expires(ex: Harness) -> None:
+    result = ex(PlaceOrder("bob", S, Side.BUY, OrderType.MARKET, qty=1))
+    assert result.ok and not trades(result)
+    assert updates(result, result.order_id)[-1].status is Status.EXPIRED
+
+
+def test_cancel_by_id_and_client_id_releases_the_lock(ex: Harness) -> None:
+    order = ex(limit("bob", Side.BUY, 1000, 2, client_order_id="mine-1"))
+    assert ex.engine.balance("bob", "WBNB")[1] == MARKET.notional(1000, 2)
+    assert ex(CancelOrder("alice", S, order_id=order.order_id)).code is Code.UNKNOWN_ORDER  # not hers
+    cancelled = ex(CancelOrder("bob", S, client_order_id="mine-1"))
+    assert cancelled.ok and updates(cancelled, order.order_id)[-1].status is Status.CANCELED
+    assert ex.engine.balance("bob", "WBNB") == (10**21, 0)
+    assert ex(CancelOrder("bob", S, order_id=order.order_id)).code is Code.UNKNOWN_ORDER
+
+
+def test_client_order_ids_are_unique_among_open_orders(ex: Harness) -> None:
+    assert ex(limit("bob", Side.BUY, 1000, 1, client_order_id="x")).ok
+    assert ex(limit("bob", Side.BUY, 1000, 1, client_order_id="x")).code is Code.DUPLICATE_CLIENT_ORDER_ID
+    assert ex(limit("alice", Side.BUY, 1000, 1, client_order_id="x")).ok  # another account may use it
+    ex(CancelOrder("bob", S, client_order_id="x"))
+    assert ex(limit("bob", Side.BUY, 1000, 1, client_order_id="x")).ok  # free again once closed
+
+
+def test_amend_down_keeps_priority_and_cancel_replace_loses_it(ex: Harness) -> None:
+    first = ex(limit("alice", Side.SELL, 1000, 5)).order_id
+    second = ex(limit("carol", Side.SELL, 1000, 5)).order_id
+    amended = ex(AmendOrder("alice", S, first, 2))
+    assert amended.ok and updates(amended, first)[-1].exec_type is ExecType.REPLACED
+    assert ex.engine.balance("alice", "BRS")[1] == MARKET.base_units(2)
+    assert ex(AmendOrder("alice", S, first, 7)).code is Code.LOT_SIZE  # only down
+    result = ex(limit("bob", Side.BUY, 1000, 1))
+    assert trades(result)[0].maker_order_id == first  # still first in the queue
+    replaced = ex(CancelReplace(CancelOrder("alice", S, order_id=first), limit("alice", Side.SELL, 1000, 2)))
+    assert replaced.ok and replaced.order_id != first
+    result = ex(limit("bob", Side.BUY, 1000, 1))
+    assert trades(result)[0].maker_order_id == second  # the replacement went to the back
+
+
+def test_self_trade_prevention_modes(ex: Harness) -> None:
+    resting = ex(limit("alice", Side.SELL, 1000, 1)).order_id
+    taker = ex(limit("alice", Side.BUY, 1000, 1, stp=Stp.EXPIRE_TAKER))
+    assert not trades(taker) and updates(taker, taker.order_id)[-1].status is Status.EXPIRED_IN_MATCH
+    maker = ex(limit("alice", Side.BUY, 1000, 1, stp=Stp.EXPIRE_MAKER))
+    assert updates(maker, resting)[-1].status is Status.EXPIRED_IN_MATCH
+    assert updates(maker, resting)[-1].exec_type is ExecType.TRADE_PREVENTION
+    assert ex.engine.books[S].best(Side.BUY) == 1000  # the taker rests
+    other = ex(limit("alice", Side.SELL, 1000, 1, stp=Stp.EXPIRE_BOTH)).order_id
+    assert other not in ex.engine.orders and ex.engine.books[S].best(Side.BUY) is None
+    plain = ex(limit("bob", Side.SELL, 1000, 1)).order_id
+    selftrade = ex(limit("bob", Side.BUY, 1000, 1))  # NONE: allowed to trade with itself
+    assert trades(selftrade)[0].maker_order_id == plain
+
+
+def test_stop_limit_orders_fire_on_the_last_trade_price(ex: Harness) -> None:
+    stop = ex(PlaceOrder("carol", S, Side.BUY, OrderType.STOP_LOSS_LIMIT, qty=1, price=1100, stop_price=1050))
+    assert stop.ok and ex.engine.books[S].best(Side.BUY) is None  # parked
+    assert ex(PlaceOrder("carol", S, Side.BUY, OrderType.STOP_LOSS_LIMIT, qty=1, price=1100)).code is Code.PRICE_FILTER
+    ex(limit("alice", Side.SELL, 1060, 5))
+    fired = ex(limit("bob", Side.BUY, 1060, 1))  # last price 1060 >= stop 1050
+    assert any(t.taker_order_id == stop.order_id for t in trades(fired))
+    take_profit = ex(PlaceOrder("alice", S, Side.SELL, OrderType.TAKE_PROFIT_LIMIT, qty=1, price=1000,
+                                stop_price=1200))
+    assert take_profit.order_id in ex.engine.orders  # waits for the price to rise to 1200
+    assert ex(CancelOrder("alice", S, order_id=take_profit.order_id)).ok
+
+
+def test_withdraw_only_free_balance(ex: Harness) -> None:
+    ex(limit("bob", Side.BUY, 1000, 10))
+    locked = MARKET.notional(1000, 10)
+    assert ex.withdraw("bob", "WBNB", 10**21).code is Code.INSUFFICIENT_BALANCE
+    assert ex.withdraw("bob", "WBNB", 10**21 - locked).ok
+    assert ex(Withdraw("bob", "WBNB", 0)).code is Code.INVALID_ORDER
+    assert ex.engine.balance("bob", "WBNB") == (0, locked)
+
+
+def test_fees_go_to_the_fee_account_in_the_received_asset(ex: Harness) -> None:
+    ex(limit("alice", Side.SELL, 1000, 10))
+    result = ex(limit("bob", Side.BUY, 1000, 10))
+    [trade] = trades(result)
+    assert trade.taker_fee == MARKET.base_units(10) * 20 // 10_000  # bob receives base
+    assert trade.maker_fee == MARKET.notional(1000, 10) * 10 // 10_000  # alice receives quote
+    assert ex.engine.balance("fees", "BRS")[0] == trade.taker_fee
+    assert ex.engine.balance("fees", "WBNB")[0] == trade.maker_fee

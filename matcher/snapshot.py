@@ -1,0 +1,56 @@
+"""Engine state to and from plain JSON-able data (snapshots)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any, Iterable
+
+from .book import Order
+from .engine import Engine
+from .market import MarketSpec
+from .model import OrderType, Side, Status, Stp, TimeInForce
+
+
+def _order_data(order: Order) -> dict[str, Any]:
+    data = asdict(order)
+    for key in ("side", "type", "tif", "stp", "status"):
+        data[key] = data[key].value
+    return data
+
+
+def _order(data: dict[str, Any]) -> Order:
+    data = dict(data)
+    data["side"], data["type"] = Side(data["side"]), OrderType(data["type"])
+    data["tif"], data["stp"], data["status"] = TimeInForce(data["tif"]), Stp(data["stp"]), Status(data["status"])
+    return Order(**data)
+
+
+def dump(engine: Engine) -> dict[str, Any]:
+    return {
+        "next_order_id": engine.next_order_id,
+        "next_trade_id": engine.next_trade_id,
+        "free": [[a, s, v] for (a, s), v in sorted(engine.free.items())],
+        "locked": [[a, s, v] for (a, s), v in sorted(engine.locked.items())],
+        "books": {symbol: [_order_data(o) for o in book.orders()] for symbol, book in engine.books.items()},
+        "stops": {symbol: [_order_data(o) for o in stops] for symbol, stops in engine.stops.items()},
+        "last_price": engine.last_price,
+    }
+
+
+def load(markets: Iterable[MarketSpec], state: dict[str, Any]) -> Engine:
+    engine = Engine(markets)
+    engine.next_order_id, engine.next_trade_id = state["next_order_id"], state["next_trade_id"]
+    engine.free = {(a, s): v for a, s, v in state["free"]}
+    engine.locked = {(a, s): v for a, s, v in state["locked"]}
+    for symbol, orders in state["books"].items():
+        for data in orders:
+            order = _order(data)
+            engine.books[symbol].add(order)
+            engine._open(order)
+    for symbol, orders in state["stops"].items():
+        for data in orders:
+            order = _order(data)
+            engine.stops[symbol].append(order)
+            engine._open(order)
+    engine.last_price = dict(state["last_price"])
+    return engine

@@ -95,3 +95,51 @@ class Book:
     def orders(self) -> Iterator[Order]:
         for side in (Side.BUY, Side.SELL):
             yield from self.walk(side)
+
+
+class ReferenceBook:
+    """The obviously correct book: one list, sorted on every question. Slow; the oracle for `Book`."""
+
+    def __init__(self) -> None:
+        self._orders: list[Order] = []
+        self._arrival = 0
+        self._seq: dict[int, int] = {}
+
+    def add(self, order: Order) -> None:
+        self._arrival += 1
+        self._seq[order.order_id] = self._arrival
+        self._orders.append(order)
+
+    def remove(self, order: Order) -> None:
+        self._orders = [o for o in self._orders if o is not order]
+
+    def _sorted(self, side: Side) -> list[Order]:
+        same = [o for o in self._orders if o.side is side]
+        sign = -1 if side is Side.BUY else 1
+        return sorted(same, key=lambda o: (sign * o.price, self._seq[o.order_id]))
+
+    def best(self, side: Side) -> int | None:
+        ordered = self._sorted(side)
+        return ordered[0].price if ordered else None
+
+    def front(self, side: Side) -> Order | None:
+        ordered = self._sorted(side)
+        return ordered[0] if ordered else None
+
+    def pop_front(self, side: Side) -> None:
+        front = self.front(side)
+        assert front is not None
+        self.remove(front)
+
+    def walk(self, side: Side) -> Iterator[Order]:
+        yield from self._sorted(side)
+
+    def depth(self, side: Side, limit: int) -> list[tuple[int, int]]:
+        levels: dict[int, int] = {}
+        for o in self._sorted(side):
+            levels[o.price] = levels.get(o.price, 0) + o.remaining
+        return list(levels.items())[:limit]
+
+    def orders(self) -> Iterator[Order]:
+        for side in (Side.BUY, Side.SELL):
+            yield from self.walk(side)

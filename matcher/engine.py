@@ -20,9 +20,10 @@ STOP_TYPES = (OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT)
 
 
 class Engine:
-    def __init__(self, markets: Iterable[MarketSpec], fee_account: str = FEE_ACCOUNT) -> None:
+    def __init__(self, markets: Iterable[MarketSpec], fee_account: str = FEE_ACCOUNT,
+                 book_class: type = Book) -> None:
         self.markets = {m.symbol: m for m in markets}
-        self.books = {symbol: Book() for symbol in self.markets}
+        self.books = {symbol: book_class() for symbol in self.markets}
         self.fee_account = fee_account
         self.free: dict[tuple[str, str], int] = {}
         self.locked: dict[tuple[str, str], int] = {}

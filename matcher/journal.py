@@ -28,32 +28,29 @@ _COMMANDS = {cls.__name__: cls for cls in (model.Deposit, model.Withdraw, model.
 _ENUMS = {"side": model.Side, "type": model.OrderType, "tif": model.TimeInForce, "stp": model.Stp}
 
 
+_FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _COMMANDS.values()}
+
+
+def _values(command: Any) -> list[Any]:
+    return [v.value if isinstance(v, enum.Enum) else v for v in (getattr(command, f) for f in _FIELDS[type(command)])]
+
+
+def _build(cls: type, values: list[Any]) -> Any:
+    return cls(*[(_ENUMS[name](v) if name in _ENUMS else v) for name, v in zip(_FIELDS[cls], values, strict=True)])
+
+
 def encode_command(command: model.Command) -> str:
-    def plain(value: Any) -> Any:
-        if dataclasses.is_dataclass(value):
-            return {"kind": type(value).__name__, **{f.name: plain(getattr(value, f.name))
-                                                     for f in dataclasses.fields(value)}}
-        if isinstance(value, enum.Enum):
-            return value.value
-        return value
-
-    return json.dumps(plain(command), separators=(",", ":"))
+    """[kind, field values...] as JSON (amounts are arbitrary-size integers, so no 64-bit codec)."""
+    if isinstance(command, model.CancelReplace):
+        return json.dumps(["CancelReplace", _values(command.cancel), _values(command.place)], separators=(",", ":"))
+    return json.dumps([type(command).__name__, *_values(command)], separators=(",", ":"))
 
 
-def decode_command(text: str) -> model.Command:
-    def build(data: dict[str, Any]) -> Any:
-        cls = _COMMANDS[data.pop("kind")]
-        args = {}
-        for key, value in data.items():
-            if isinstance(value, dict):
-                args[key] = build(value)
-            elif key in _ENUMS:
-                args[key] = _ENUMS[key](value)
-            else:
-                args[key] = value
-        return cls(**args)
-
-    return build(json.loads(text))  # type: ignore[no-any-return]
+def decode_command(text: bytes | str) -> model.Command:
+    kind, *values = json.loads(text)
+    if kind == "CancelReplace":
+        return model.CancelReplace(_build(model.CancelOrder, values[0]), _build(model.PlaceOrder, values[1]))
+    return _build(_COMMANDS[kind], values)  # type: ignore[no-any-return]
 
 
 class Journal:
@@ -65,26 +62,26 @@ class Journal:
             "CREATE TABLE IF NOT EXISTS commands (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);"
             "CREATE TABLE IF NOT EXISTS snapshots (seq INTEGER PRIMARY KEY, state TEXT NOT NULL);")
         self.commit_every = max(1, commit_every)
-        self._pending = 0
+        self._pending: list[tuple[int, str]] = []
         row = self._db.execute("SELECT MAX(seq) FROM commands").fetchone()
         self.last_seq: int = row[0] or 0
 
     def append(self, command: model.Command) -> int:
+        """Record a command; durable at once (commit_every=1) or at the next group commit / flush."""
         seq = self.last_seq + 1
-        if self._pending == 0:
-            self._db.execute("BEGIN")
-        self._db.execute("INSERT INTO commands VALUES (?, ?)", (seq, encode_command(command)))
+        self._pending.append((seq, encode_command(command)))
         self.last_seq = seq
-        self._pending += 1
-        if self._pending >= self.commit_every:
+        if len(self._pending) >= self.commit_every:
             self.flush()
         return seq
 
     def flush(self) -> None:
         """Make every appended command durable (survives a killed process)."""
         if self._pending:
-            self._db.execute("COMMIT")
-            self._pending = 0
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.executemany("INSERT INTO commands VALUES (?, ?)", self._pending)
+            self._pending = []
 
     def save_snapshot(self, seq: int, state: dict[str, Any]) -> None:
         self.flush()

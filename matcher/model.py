@@ -67,7 +67,6 @@ class Code(enum.IntEnum):
     DUPLICATE_CLIENT_ORDER_ID = 7
     WOULD_TAKE = 8  # LIMIT_MAKER that would match
     INVALID_ORDER = 9  # a combination Binance refuses (e.g. MARKET with a price)
-    NO_LIQUIDITY = 10  # MARKET order with nothing to match
 
 
 # -- commands ----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ accept (`evm_snapshot` = `anvil_snapshot`); docs and tests read this registry.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 Handler = Callable[..., Any]
 
@@ -66,4 +66,3 @@ def collect(registry: Registry, api: object) -> None:
             registry.add(name, fn, aliases, is_async=is_async, needs_connection=needs_connection)
 
 
-AsyncHandler = Callable[..., Awaitable[Any]]

@@ -39,8 +39,17 @@ class Book:
     def __init__(self) -> None:
         self._levels: dict[Side, dict[int, deque[Order]]] = {Side.BUY: {}, Side.SELL: {}}
         self._prices: dict[Side, list[int]] = {Side.BUY: [], Side.SELL: []}  # ascending
+        self.touched: set[tuple[Side, int]] = set()  # levels changed since the engine last published depth
+
+    def touch(self, side: Side, price: int) -> None:
+        self.touched.add((side, price))
+
+    def level_qty(self, side: Side, price: int) -> int:
+        level = self._levels[side].get(price)
+        return sum(o.remaining for o in level) if level else 0
 
     def add(self, order: Order) -> None:
+        self.touched.add((order.side, order.price))
         levels = self._levels[order.side]
         level = levels.get(order.price)
         if level is None:
@@ -49,6 +58,7 @@ class Book:
         level.append(order)
 
     def remove(self, order: Order) -> None:
+        self.touched.add((order.side, order.price))
         levels = self._levels[order.side]
         level = levels[order.price]
         level.remove(order)
@@ -74,6 +84,7 @@ class Book:
     def pop_front(self, side: Side) -> None:
         price = self.best(side)
         assert price is not None
+        self.touched.add((side, price))
         level = self._levels[side][price]
         level.popleft()
         if not level:
@@ -104,13 +115,22 @@ class ReferenceBook:
         self._orders: list[Order] = []
         self._arrival = 0
         self._seq: dict[int, int] = {}
+        self.touched: set[tuple[Side, int]] = set()
+
+    def touch(self, side: Side, price: int) -> None:
+        self.touched.add((side, price))
+
+    def level_qty(self, side: Side, price: int) -> int:
+        return sum(o.remaining for o in self._orders if o.side is side and o.price == price)
 
     def add(self, order: Order) -> None:
+        self.touched.add((order.side, order.price))
         self._arrival += 1
         self._seq[order.order_id] = self._arrival
         self._orders.append(order)
 
     def remove(self, order: Order) -> None:
+        self.touched.add((order.side, order.price))
         self._orders = [o for o in self._orders if o is not order]
 
     def _sorted(self, side: Side) -> list[Order]:

@@ -11,7 +11,7 @@ from typing import Iterable
 
 from .book import Book, Order
 from .market import MarketSpec
-from .model import (AmendOrder, BalanceUpdate, CancelOrder, CancelReplace, Code, Command, Deposit, Event, ExecType,
+from .model import (AmendOrder, BalanceUpdate, BookTicker, CancelOrder, CancelReplace, Code, Command, DepthUpdate, Deposit, Event, ExecType,
                     OrderType, OrderUpdate, PlaceOrder, Result, Side, Status, Stp, TimeInForce, Trade, Withdraw)
 
 FEE_ACCOUNT = "fees"
@@ -31,6 +31,8 @@ class Engine:
         self.client_ids: dict[tuple[str, str], int] = {}
         self.stops: dict[str, list[Order]] = {symbol: [] for symbol in self.markets}
         self.last_price: dict[str, int] = {}
+        self.update_ids: dict[str, int] = {symbol: 0 for symbol in self.markets}
+        self._tickers: dict[str, tuple[int, int, int, int]] = {}  # last published best bid/ask
         self.next_order_id = 1
         self.next_trade_id = 1
         self._events: list[Event] = []
@@ -58,8 +60,38 @@ class Engine:
             raise TypeError(f"not a command: {command!r}")
         for key in self._touched:
             self._events.append(BalanceUpdate(key[0], key[1], self.free.get(key, 0), self.locked.get(key, 0)))
+        for symbol, book in self.books.items():
+            if book.touched:
+                self._publish_depth(symbol, book)
         result.events = self._events
         return result
+
+    # -- market data ---------------------------------------------------------------------------------
+    def _publish_depth(self, symbol: str, book: Book) -> None:
+        before = self._tickers.get(symbol, (0, 0, 0, 0))
+        update_id = self.update_ids[symbol] + 1
+        self.update_ids[symbol] = update_id
+        changed = sorted(book.touched, key=lambda t: (t[0].value, t[1]))
+        book.touched.clear()
+        bids = tuple((p, book.level_qty(side, p)) for side, p in changed if side is Side.BUY)
+        asks = tuple((p, book.level_qty(side, p)) for side, p in changed if side is Side.SELL)
+        self._events.append(DepthUpdate(symbol, update_id, update_id, bids, asks))
+        after = self._ticker(symbol, book)
+        if after != before:
+            self._tickers[symbol] = after
+            self._events.append(BookTicker(symbol, update_id, *after))
+
+    @staticmethod
+    def _ticker(symbol: str, book: Book) -> tuple[int, int, int, int]:
+        bid, ask = book.best(Side.BUY), book.best(Side.SELL)
+        return (bid or 0, book.level_qty(Side.BUY, bid) if bid else 0,
+                ask or 0, book.level_qty(Side.SELL, ask) if ask else 0)
+
+    def depth(self, symbol: str, limit: int = 100) -> dict[str, object]:
+        """An L2 snapshot with the update id diff events continue from (Binance's lastUpdateId)."""
+        book = self.books[symbol]
+        return {"lastUpdateId": self.update_ids[symbol], "bids": book.depth(Side.BUY, limit),
+                "asks": book.depth(Side.SELL, limit)}
 
     # -- balances ---------------------------------------------------------------------------------------
     def balance(self, account: str, asset: str) -> tuple[int, int]:
@@ -322,6 +354,7 @@ class Engine:
             self._close(maker, Status.FILLED)
         else:
             maker.status = Status.PARTIALLY_FILLED
+            book.touch(maker.side, maker.price)
         if taker.quote_qty == 0 and taker.remaining == 0:
             self._close(taker, Status.FILLED)
         else:  # quote-sized market orders are closed by _finish_quote_order
@@ -385,6 +418,7 @@ class Engine:
             self._unlock(order.account, market.base.symbol, market.base_units(cut))
             order.locked -= market.base_units(cut)
         order.qty = cmd.new_qty
+        self.books[order.symbol].touch(order.side, order.price)
         self._report(order, ExecType.REPLACED)
         return Result(Code.OK, order_id=order.order_id)
 
@@ -406,7 +440,7 @@ class Engine:
                 h.update(f"|{o.order_id},{o.side.value},{o.price},{o.qty},{o.filled},{o.locked}".encode())
             for o in self.stops[symbol]:
                 h.update(f"|s{o.order_id},{o.stop_price},{o.qty}".encode())
-            h.update(f"#{self.last_price.get(symbol)}".encode())
+            h.update(f"#{self.last_price.get(symbol)}#{self.update_ids[symbol]}".encode())
         for key in sorted(self.free):
             h.update(f"F{key}={self.free[key]}".encode())
         for key in sorted(self.locked):

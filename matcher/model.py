@@ -173,6 +173,27 @@ class Trade:
 
 
 @dataclass(frozen=True)
+class DepthUpdate:
+    """Binance's diff depth: levels changed by one command, with their new total (0 = gone)."""
+
+    symbol: str
+    first_update_id: int  # U
+    last_update_id: int  # u
+    bids: tuple[tuple[int, int], ...]
+    asks: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class BookTicker:
+    symbol: str
+    update_id: int
+    bid_price: int
+    bid_qty: int
+    ask_price: int
+    ask_qty: int
+
+
+@dataclass(frozen=True)
 class BalanceUpdate:
     account: str
     asset: str
@@ -180,7 +201,7 @@ class BalanceUpdate:
     locked: int
 
 
-Event = OrderUpdate | Trade | BalanceUpdate
+Event = OrderUpdate | Trade | BalanceUpdate | DepthUpdate | BookTicker
 
 
 @dataclass

@@ -34,6 +34,7 @@ def dump(engine: Engine) -> dict[str, Any]:
         "books": {symbol: [_order_data(o) for o in book.orders()] for symbol, book in engine.books.items()},
         "stops": {symbol: [_order_data(o) for o in stops] for symbol, stops in engine.stops.items()},
         "last_price": engine.last_price,
+        "update_ids": engine.update_ids,
     }
 
 
@@ -53,4 +54,8 @@ def load(markets: Iterable[MarketSpec], state: dict[str, Any]) -> Engine:
             engine.stops[symbol].append(order)
             engine._open(order)
     engine.last_price = dict(state["last_price"])
+    engine.update_ids = dict(state["update_ids"])
+    for symbol, book in engine.books.items():
+        book.touched.clear()  # restoring is not a change
+        engine._tickers[symbol] = engine._ticker(symbol, book)
     return engine

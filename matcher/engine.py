@@ -7,21 +7,40 @@ same commands rebuilds the same state, checked by `state_hash()`.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from typing import Iterable
 
 from .book import Book, Order
 from .market import MarketSpec
-from .model import (AmendOrder, BalanceUpdate, BookTicker, CancelOrder, CancelReplace, Code, Command, DepthUpdate, Deposit, Event, ExecType,
+from .model import (SetFeePreference, AmendOrder, BalanceUpdate, BookTicker, CancelOrder, CancelReplace, Code, Command, DepthUpdate, Deposit, Event, ExecType,
                     OrderType, OrderUpdate, PlaceOrder, Result, Side, Status, Stp, TimeInForce, Trade, Withdraw)
 
 FEE_ACCOUNT = "fees"
+PRICE_SCALE = 10**18
+
+
+@dataclass(frozen=True)
+class FeePolicy:
+    """Fees paid in the platform token: `rates[asset]` platform-token units per asset unit (x 10**18)."""
+
+    platform_asset: str = ""
+    discount_bps: int = 0
+    rates: dict[str, int] = field(default_factory=dict)
+
+    def platform_fee(self, asset: str, fee: int) -> int | None:
+        rate = self.rates.get(asset)
+        if not self.platform_asset or not rate:
+            return None
+        return fee * rate // PRICE_SCALE * (10_000 - self.discount_bps) // 10_000
 LIMIT_TYPES = (OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT)
 STOP_TYPES = (OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT)
 
 
 class Engine:
     def __init__(self, markets: Iterable[MarketSpec], fee_account: str = FEE_ACCOUNT,
-                 book_class: type = Book) -> None:
+                 book_class: type = Book, fee_policy: "FeePolicy | None" = None) -> None:
+        self.fee_policy = fee_policy or FeePolicy()
+        self.pays_in_platform_token: set[str] = set()
         self.markets = {m.symbol: m for m in markets}
         self.books = {symbol: book_class() for symbol in self.markets}
         self.fee_account = fee_account
@@ -54,6 +73,12 @@ class Engine:
                 result = Result(placed.code, order_id=placed.order_id, reason=placed.reason)
         elif isinstance(command, Deposit):
             result = self._deposit(command)
+        elif isinstance(command, SetFeePreference):
+            if command.pay_in_platform_token:
+                self.pays_in_platform_token.add(command.account)
+            else:
+                self.pays_in_platform_token.discard(command.account)
+            result = Result(Code.OK)
         elif isinstance(command, Withdraw):
             result = self._withdraw(command)
         else:  # pragma: no cover - the Command union is closed
@@ -332,21 +357,20 @@ class Engine:
         seller.locked -= base
         self._add(self.locked, (seller.account, market.base.symbol), -base)
         maker_fee_bps, taker_fee_bps = market.maker_fee_bps, market.taker_fee_bps
-        buyer_fee = base * (taker_fee_bps if buyer is taker else maker_fee_bps) // 10_000
-        seller_fee = quote * (taker_fee_bps if seller is taker else maker_fee_bps) // 10_000
-        self._add(self.free, (buyer.account, market.base.symbol), base - buyer_fee)
-        self._add(self.free, (seller.account, market.quote.symbol), quote - seller_fee)
-        if buyer_fee:
-            self._add(self.free, (self.fee_account, market.base.symbol), buyer_fee)
-        if seller_fee:
-            self._add(self.free, (self.fee_account, market.quote.symbol), seller_fee)
+        buyer_fee, buyer_fee_asset = self._credit_after_fee(
+            buyer.account, market.base.symbol, base, base * (taker_fee_bps if buyer is taker else maker_fee_bps) // 10_000)
+        seller_fee, seller_fee_asset = self._credit_after_fee(
+            seller.account, market.quote.symbol, quote,
+            quote * (taker_fee_bps if seller is taker else maker_fee_bps) // 10_000)
         for order in (maker, taker):
             order.filled += qty
             order.cum_quote += quote
+        maker_is_buyer = maker is buyer
         trade = Trade(self.next_trade_id, market.symbol, price, qty, quote, maker.order_id, taker.order_id,
                       maker.account, taker.account, taker.side,
-                      buyer_fee if maker is buyer else seller_fee, buyer_fee if taker is buyer else seller_fee,
-                      taker.ts)
+                      buyer_fee if maker_is_buyer else seller_fee, seller_fee if maker_is_buyer else buyer_fee,
+                      taker.ts, buyer_fee_asset if maker_is_buyer else seller_fee_asset,
+                      seller_fee_asset if maker_is_buyer else buyer_fee_asset)
         self.next_trade_id += 1
         self.last_price[market.symbol] = price
         if maker.remaining == 0:
@@ -362,6 +386,24 @@ class Engine:
         self._report(maker, ExecType.TRADE, last_qty=qty, last_price=price)
         self._report(taker, ExecType.TRADE, last_qty=qty, last_price=price)
         self._events.append(trade)
+
+    def _credit_after_fee(self, account: str, asset: str, amount: int, fee: int) -> tuple[int, str]:
+        """Credit a trade's proceeds; the fee comes out of them, or out of the platform token at the
+        discount when the account opted in and has enough free (the settlement vault's own rule)."""
+        policy = self.fee_policy
+        if fee and account in self.pays_in_platform_token and asset != policy.platform_asset:
+            platform_fee = policy.platform_fee(asset, fee)
+            key = (account, policy.platform_asset)
+            if platform_fee is not None and self.free.get(key, 0) >= platform_fee:
+                if platform_fee:
+                    self._add(self.free, key, -platform_fee)
+                    self._add(self.free, (self.fee_account, policy.platform_asset), platform_fee)
+                self._add(self.free, (account, asset), amount)
+                return platform_fee, policy.platform_asset
+        self._add(self.free, (account, asset), amount - fee)
+        if fee:
+            self._add(self.free, (self.fee_account, asset), fee)
+        return fee, asset
 
     def _trigger_stops(self, symbol: str, ts: int) -> None:
         """Stop-limit orders whose stop the last trade price crossed become limit orders, oldest first."""
@@ -445,4 +487,5 @@ class Engine:
             h.update(f"F{key}={self.free[key]}".encode())
         for key in sorted(self.locked):
             h.update(f"L{key}={self.locked[key]}".encode())
+        h.update(",".join(sorted(self.pays_in_platform_token)).encode())
         return h.hexdigest()

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import model
-from .engine import Engine
+from .engine import Engine, FeePolicy
 from .errors import JournalError
 from .market import MarketSpec
 from .snapshot import dump, load
 
 _COMMANDS = {cls.__name__: cls for cls in (model.Deposit, model.Withdraw, model.PlaceOrder, model.CancelOrder,
-                                           model.AmendOrder, model.CancelReplace)}
+                                           model.AmendOrder, model.CancelReplace, model.SetFeePreference)}
 _ENUMS = {"side": model.Side, "type": model.OrderType, "tif": model.TimeInForce, "stp": model.Stp}
 
 
@@ -111,11 +111,12 @@ class JournaledEngine:
         self.engine, self.journal = engine, journal
 
     @classmethod
-    def open(cls, path: Path | str, markets: Iterable[MarketSpec], commit_every: int = 1) -> "JournaledEngine":
+    def open(cls, path: Path | str, markets: Iterable[MarketSpec], commit_every: int = 1,
+             fee_policy: FeePolicy | None = None) -> "JournaledEngine":
         markets = list(markets)
         journal = Journal(path, commit_every)
         seq, state = journal.latest_snapshot()
-        engine = load(markets, state) if state is not None else Engine(markets)
+        engine = load(markets, state, fee_policy) if state is not None else Engine(markets, fee_policy=fee_policy)
         for _, command in journal.commands_after(seq):
             engine.process(command)
         return cls(engine, journal)

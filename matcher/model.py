@@ -123,6 +123,15 @@ class AmendOrder:
 
 
 @dataclass(frozen=True)
+class SetFeePreference:
+    """Opt in (or out) to paying fees in the platform token at the configured discount."""
+
+    account: str
+    pay_in_platform_token: bool
+    ts: int = 0
+
+
+@dataclass(frozen=True)
 class CancelReplace:
     """Cancel an order and place a new one (which joins the back of the queue)."""
 
@@ -130,7 +139,7 @@ class CancelReplace:
     place: PlaceOrder
 
 
-Command = Deposit | Withdraw | PlaceOrder | CancelOrder | AmendOrder | CancelReplace
+Command = Deposit | Withdraw | PlaceOrder | CancelOrder | AmendOrder | CancelReplace | SetFeePreference
 
 
 # -- events ------------------------------------------------------------------------------------
@@ -167,9 +176,11 @@ class Trade:
     maker: str
     taker: str
     taker_side: Side
-    maker_fee: int  # in the asset the maker receives
+    maker_fee: int
     taker_fee: int
     ts: int = 0
+    maker_fee_asset: str = ""  # the asset the maker received, or the platform token at a discount
+    taker_fee_asset: str = ""
 
 
 @dataclass(frozen=True)

@@ -35,11 +35,12 @@ def dump(engine: Engine) -> dict[str, Any]:
         "stops": {symbol: [_order_data(o) for o in stops] for symbol, stops in engine.stops.items()},
         "last_price": engine.last_price,
         "update_ids": engine.update_ids,
+        "pays_in_platform_token": sorted(engine.pays_in_platform_token),
     }
 
 
-def load(markets: Iterable[MarketSpec], state: dict[str, Any]) -> Engine:
-    engine = Engine(markets)
+def load(markets: Iterable[MarketSpec], state: dict[str, Any], fee_policy: Any = None) -> Engine:
+    engine = Engine(markets, fee_policy=fee_policy)
     engine.next_order_id, engine.next_trade_id = state["next_order_id"], state["next_trade_id"]
     engine.free = {(a, s): v for a, s, v in state["free"]}
     engine.locked = {(a, s): v for a, s, v in state["locked"]}
@@ -55,6 +56,7 @@ def load(markets: Iterable[MarketSpec], state: dict[str, Any]) -> Engine:
             engine._open(order)
     engine.last_price = dict(state["last_price"])
     engine.update_ids = dict(state["update_ids"])
+    engine.pays_in_platform_token = set(state["pays_in_platform_token"])
     for symbol, book in engine.books.items():
         book.touched.clear()  # restoring is not a change
         engine._tickers[symbol] = engine._ticker(symbol, book)

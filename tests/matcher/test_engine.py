@@ -191,3 +191,29 @@ def test_fees_go_to_the_fee_account_in_the_received_asset(ex: Harness) -> None:
     assert trade.maker_fee == MARKET.notional(1000, 10) * 10 // 10_000  # alice receives quote
     assert ex.engine.balance("fees", "BRS")[0] == trade.taker_fee
     assert ex.engine.balance("fees", "WBNB")[0] == trade.maker_fee
+
+
+def test_platform_token_fee_discount_when_opted_in_and_funded() -> None:
+    from matcher import Deposit, Engine
+    from matcher.engine import PRICE_SCALE, FeePolicy
+    from matcher.model import SetFeePreference
+
+    policy = FeePolicy(platform_asset="BRS", discount_bps=2_500, rates={"WBNB": 3 * PRICE_SCALE})
+    engine = Engine([MARKET], fee_policy=policy)
+    for who in ("alice", "bob"):
+        engine.process(Deposit(who, "BRS", 10**21))
+        engine.process(Deposit(who, "WBNB", 10**21))
+    engine.process(SetFeePreference("alice", True))
+    engine.process(limit("alice", Side.SELL, 1000, 10))
+    [trade] = trades(engine.process(limit("bob", Side.BUY, 1000, 10)))
+    quote_fee = MARKET.notional(1000, 10) * 10 // 10_000  # alice (maker) receives quote
+    expected = quote_fee * 3 * 7_500 // 10_000
+    assert (trade.maker_fee, trade.maker_fee_asset) == (expected, "BRS")
+    assert engine.balance("alice", "WBNB")[0] == 10**21 + MARKET.notional(1000, 10)  # proceeds in full
+    assert engine.balance("alice", "BRS")[0] == 10**21 - MARKET.base_units(10) - expected
+    assert engine.balance("fees", "BRS")[0] == expected + trade.taker_fee  # bob paid his fee in BRS (received)
+    assert trade.taker_fee_asset == "BRS"
+    engine.process(SetFeePreference("alice", False))
+    engine.process(limit("alice", Side.SELL, 1000, 10))
+    [plain] = trades(engine.process(limit("bob", Side.BUY, 1000, 10)))
+    assert (plain.maker_fee, plain.maker_fee_asset) == (quote_fee, "WBNB")

@@ -19,7 +19,7 @@ from typing import Any
 
 from matcher import Asset, Deposit, Engine, MarketSpec
 from matcher.journal import JournaledEngine
-from matcher.model import CancelOrder, CancelReplace, OrderType, PlaceOrder, Side, TimeInForce
+from matcher.model import CancelOrder, CancelReplace, OrderType, PlaceOrder, Side, Status, TimeInForce
 
 MARKET = MarketSpec("BRSWBNB", Asset("BRS", "0x" + "b1" * 20, 18), Asset("WBNB", "0x" + "b2" * 20, 18),
                     tick_size=10**14, lot_size=10**16, min_notional=1, maker_fee_bps=10, taker_fee_bps=20)
@@ -27,74 +27,96 @@ S = MARKET.symbol
 
 
 def commands(count: int, resting: int, seed: int) -> list[Any]:
+    """The command stream, generated against a shadow engine so cancels and moves name live orders."""
     rng = random.Random(seed)
+    shadow = Engine([MARKET])
     accounts = [f"u{i}" for i in range(100)]
     out: list[Any] = []
-    for a in accounts:
-        out += [Deposit(a, "BRS", 10**40), Deposit(a, "WBNB", 10**40)]
-    live: list[tuple[str, int, Side]] = []
-    next_id = 1
+    live: dict[int, tuple[str, Side]] = {}
+    live_ids: list[int] = []  # with stale entries, skipped lazily
 
-    def place(side: Side, price: int, tif: TimeInForce = TimeInForce.GTC) -> PlaceOrder:
-        nonlocal next_id
-        who = rng.choice(accounts)
-        if tif is TimeInForce.GTC:
-            live.append((who, next_id, side))
-        next_id += 1
-        return PlaceOrder(who, S, side, OrderType.LIMIT, qty=rng.randint(1, 10), price=price, tif=tif)
+    def emit(command: Any) -> None:
+        out.append(command)
+        result = shadow.process(command)
+        for event in result.events:
+            if type(event).__name__ != "OrderUpdate":
+                continue
+            if event.status in (Status.NEW, Status.PARTIALLY_FILLED) and event.order_id not in live \
+                    and event.order_id in shadow.orders:
+                live[event.order_id] = (event.account, event.side)
+                live_ids.append(event.order_id)
+            elif event.order_id not in shadow.orders:
+                live.pop(event.order_id, None)
+
+    def pick() -> int | None:
+        while live_ids:
+            i = rng.randrange(len(live_ids))
+            live_ids[i], live_ids[-1] = live_ids[-1], live_ids[i]
+            order_id = live_ids.pop()
+            if order_id in live:
+                return order_id
+        return None
 
     def passive(side: Side) -> int:  # a price on the own side of the spread
         return rng.randint(10_001, 10_100) if side is Side.SELL else rng.randint(9_900, 9_999)
 
+    def aggressive(side: Side) -> int:
+        return 10_100 if side is Side.BUY else 9_900
+
+    for a in accounts:
+        emit(Deposit(a, "BRS", 10**40))
+        emit(Deposit(a, "WBNB", 10**40))
     for _ in range(resting):
         side = rng.choice((Side.BUY, Side.SELL))
-        out.append(place(side, passive(side)))
+        emit(PlaceOrder(rng.choice(accounts), S, side, OrderType.LIMIT, qty=rng.randint(1, 10), price=passive(side)))
     for _ in range(count):
         roll = rng.random()
         side = rng.choice((Side.BUY, Side.SELL))
-        aggressive = rng.random() < 0.06
-        price = (10_050 if side is Side.BUY else 9_950) if aggressive else passive(side)
-        if roll < 0.09 or not live:
-            out.append(place(side, price))
+        price = aggressive(side) if rng.random() < 0.06 else passive(side)
+        who = rng.choice(accounts)
+        if roll < 0.09:
+            emit(PlaceOrder(who, S, side, OrderType.LIMIT, qty=rng.randint(1, 10), price=price))
         elif roll < 0.12:
-            out.append(place(side, price, TimeInForce.IOC))
-        elif roll < 0.18:
-            who, order_id, _ = live.pop(rng.randrange(len(live)))
-            out.append(CancelOrder(who, S, order_id=order_id))
+            emit(PlaceOrder(who, S, side, OrderType.LIMIT, qty=rng.randint(1, 10), price=price, tif=TimeInForce.IOC))
         else:
-            i = rng.randrange(len(live))
-            who, order_id, old_side = live[i]
-            live[i] = (who, next_id, old_side)
-            next_id += 1
-            new_price = (10_050 if old_side is Side.BUY else 9_950) if aggressive else passive(old_side)
-            out.append(CancelReplace(CancelOrder(who, S, order_id=order_id),
-                                     PlaceOrder(who, S, old_side, OrderType.LIMIT, qty=rng.randint(1, 10),
-                                                price=new_price)))
+            order_id = pick()
+            if order_id is None:
+                emit(PlaceOrder(who, S, side, OrderType.LIMIT, qty=rng.randint(1, 10), price=price))
+                continue
+            owner, old_side = live.pop(order_id)
+            cancel = CancelOrder(owner, S, order_id=order_id)
+            if roll < 0.18:
+                emit(cancel)
+            else:
+                new_price = aggressive(old_side) if price in (9_900, 10_100) else passive(old_side)
+                emit(CancelReplace(cancel, PlaceOrder(owner, S, old_side, OrderType.LIMIT, qty=rng.randint(1, 10),
+                                                      price=new_price)))
     return out
 
 
-def run(cmds: list[Any], warm: int, submit: Any) -> tuple[float, list[float], int]:
+def run(cmds: list[Any], warm: int, submit: Any) -> tuple[float, list[float], int, int]:
     for c in cmds[:warm]:
         submit(c)
     lat = []
-    trades = 0
+    trades = rejected = 0
     clock = time.perf_counter
     t0 = clock()
     for c in cmds[warm:]:
         s = clock()
         result = submit(c)
         lat.append(clock() - s)
-        events = result[1].events if isinstance(result, tuple) else result.events
-        trades += any(type(e).__name__ == "Trade" for e in events)
-    return clock() - t0, lat, trades
+        result = result[1] if isinstance(result, tuple) else result
+        trades += any(type(e).__name__ == "Trade" for e in result.events)
+        rejected += not result.ok
+    return clock() - t0, lat, trades, rejected
 
 
-def report(label: str, elapsed: float, lat: list[float], trades: int) -> None:
+def report(label: str, elapsed: float, lat: list[float], trades: int, rejected: int) -> None:
     lat.sort()
     n = len(lat)
     pct = lambda p: lat[min(n - 1, int(n * p))] * 1e6  # noqa: E731
     print(f"{label:<28} {n / elapsed:>10,.0f} ops/s   p50 {pct(0.5):6.1f} us   p99 {pct(0.99):7.1f} us   "
-          f"p99.9 {pct(0.999):7.1f} us   trading commands {trades / n:5.1%}")
+          f"p99.9 {pct(0.999):7.1f} us   trading {trades / n:5.1%}   rejected {rejected / n:5.1%}")
 
 
 def main() -> None:
@@ -110,9 +132,9 @@ def main() -> None:
     report("journal off", *run(cmds, warm, engine.process))
     with tempfile.TemporaryDirectory() as tmp:
         journaled = JournaledEngine.open(Path(tmp) / "j.sqlite3", [MARKET], commit_every=a.commit_every)
-        elapsed, lat, trades = run(cmds, warm, journaled.submit)
+        elapsed, lat, trades, rejected = run(cmds, warm, journaled.submit)
         journaled.journal.flush()
-        report(f"journal on (group {a.commit_every})", elapsed, lat, trades)
+        report(f"journal on (group {a.commit_every})", elapsed, lat, trades, rejected)
         assert journaled.engine.state_hash() == engine.state_hash()
 
 

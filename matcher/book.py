@@ -40,16 +40,24 @@ class Book:
         self._levels: dict[Side, dict[int, deque[Order]]] = {Side.BUY: {}, Side.SELL: {}}
         self._prices: dict[Side, list[int]] = {Side.BUY: [], Side.SELL: []}  # ascending
         self.touched: set[tuple[Side, int]] = set()  # levels changed since the engine last published depth
+        self._totals: dict[tuple[Side, int], int] = {}  # remaining quantity per level, kept as orders change
 
     def touch(self, side: Side, price: int) -> None:
         self.touched.add((side, price))
 
+    def reduce(self, order: Order, qty: int) -> None:
+        """A resting order lost `qty` (a fill or an amend) without leaving its place."""
+        key = (order.side, order.price)
+        self._totals[key] -= qty
+        self.touched.add(key)
+
     def level_qty(self, side: Side, price: int) -> int:
-        level = self._levels[side].get(price)
-        return sum(o.remaining for o in level) if level else 0
+        return self._totals.get((side, price), 0)
 
     def add(self, order: Order) -> None:
-        self.touched.add((order.side, order.price))
+        key = (order.side, order.price)
+        self.touched.add(key)
+        self._totals[key] = self._totals.get(key, 0) + order.remaining
         levels = self._levels[order.side]
         level = levels.get(order.price)
         if level is None:
@@ -58,7 +66,9 @@ class Book:
         level.append(order)
 
     def remove(self, order: Order) -> None:
-        self.touched.add((order.side, order.price))
+        key = (order.side, order.price)
+        self.touched.add(key)
+        self._totals[key] -= order.remaining
         levels = self._levels[order.side]
         level = levels[order.price]
         level.remove(order)
@@ -67,6 +77,7 @@ class Book:
 
     def _drop_level(self, side: Side, price: int) -> None:
         del self._levels[side][price]
+        self._totals.pop((side, price), None)
         prices = self._prices[side]
         del prices[bisect_left(prices, price)]
 
@@ -86,7 +97,7 @@ class Book:
         assert price is not None
         self.touched.add((side, price))
         level = self._levels[side][price]
-        level.popleft()
+        self._totals[(side, price)] -= level.popleft().remaining
         if not level:
             self._drop_level(side, price)
 
@@ -101,7 +112,7 @@ class Book:
         """Aggregated (price, qty) levels from the best price outwards."""
         prices = self._prices[side]
         ordered = list(reversed(prices)) if side is Side.BUY else prices
-        return [(p, sum(o.remaining for o in self._levels[side][p])) for p in ordered[:limit]]
+        return [(p, self._totals[(side, p)]) for p in ordered[:limit]]
 
     def orders(self) -> Iterator[Order]:
         for side in (Side.BUY, Side.SELL):
@@ -119,6 +130,9 @@ class ReferenceBook:
 
     def touch(self, side: Side, price: int) -> None:
         self.touched.add((side, price))
+
+    def reduce(self, order: Order, qty: int) -> None:
+        self.touched.add((order.side, order.price))  # totals are computed on demand here
 
     def level_qty(self, side: Side, price: int) -> int:
         return sum(o.remaining for o in self._orders if o.side is side and o.price == price)

@@ -362,6 +362,7 @@ class Engine:
         seller_fee, seller_fee_asset = self._credit_after_fee(
             seller.account, market.quote.symbol, quote,
             quote * (taker_fee_bps if seller is taker else maker_fee_bps) // 10_000)
+        book.reduce(maker, qty)
         for order in (maker, taker):
             order.filled += qty
             order.cum_quote += quote
@@ -378,7 +379,6 @@ class Engine:
             self._close(maker, Status.FILLED)
         else:
             maker.status = Status.PARTIALLY_FILLED
-            book.touch(maker.side, maker.price)
         if taker.quote_qty == 0 and taker.remaining == 0:
             self._close(taker, Status.FILLED)
         else:  # quote-sized market orders are closed by _finish_quote_order
@@ -459,8 +459,11 @@ class Engine:
         else:
             self._unlock(order.account, market.base.symbol, market.base_units(cut))
             order.locked -= market.base_units(cut)
-        order.qty = cmd.new_qty
-        self.books[order.symbol].touch(order.side, order.price)
+        if order in self.stops[order.symbol]:
+            order.qty = cmd.new_qty
+        else:
+            self.books[order.symbol].reduce(order, cut)
+            order.qty = cmd.new_qty
         self._report(order, ExecType.REPLACED)
         return Result(Code.OK, order_id=order.order_id)
 

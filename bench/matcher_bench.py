@@ -60,8 +60,9 @@ def commands(count: int, resting: int, seed: int) -> list[Any]:
     def passive(side: Side) -> int:  # a price on the own side of the spread
         return rng.randint(10_001, 10_100) if side is Side.SELL else rng.randint(9_900, 9_999)
 
-    def aggressive(side: Side) -> int:
-        return 10_100 if side is Side.BUY else 9_900
+    def aggressive(side: Side) -> int:  # crosses only the opposite best level
+        best = shadow.books[S].best(Side.SELL if side is Side.BUY else Side.BUY)
+        return best if best is not None else passive(side)
 
     for a in accounts:
         emit(Deposit(a, "BRS", 10**40))
@@ -72,8 +73,11 @@ def commands(count: int, resting: int, seed: int) -> list[Any]:
     for _ in range(count):
         roll = rng.random()
         side = rng.choice((Side.BUY, Side.SELL))
-        price = aggressive(side) if rng.random() < 0.06 else passive(side)
+        taking = rng.random() < 0.06
+        price = aggressive(side) if taking else passive(side)
         who = rng.choice(accounts)
+        if len(live) < resting and roll >= 0.12 and rng.random() < 0.5:
+            roll = 0.0  # top the book back up towards `resting` orders, as exchange-core's generator does
         if roll < 0.09:
             emit(PlaceOrder(who, S, side, OrderType.LIMIT, qty=rng.randint(1, 10), price=price))
         elif roll < 0.12:
@@ -88,7 +92,7 @@ def commands(count: int, resting: int, seed: int) -> list[Any]:
             if roll < 0.18:
                 emit(cancel)
             else:
-                new_price = aggressive(old_side) if price in (9_900, 10_100) else passive(old_side)
+                new_price = aggressive(old_side) if taking else passive(old_side)
                 emit(CancelReplace(cancel, PlaceOrder(owner, S, old_side, OrderType.LIMIT, qty=rng.randint(1, 10),
                                                       price=new_price)))
     return out

@@ -18,7 +18,7 @@ from eth_keys import keys
 
 from .backend import Backend, BlockResult, Deployer
 from .config import MiningMode, NodeConfig
-from .errors import ChainError, TransactionRejected
+from .errors import TransactionRejected
 from .execution import Executor
 from .filters import Filters
 from .pool import Pool
@@ -295,12 +295,5 @@ class Node:
             self.keys[address] = key
         return address
 
-    def can_sign(self, address: bytes) -> bool:
-        return address in self.keys
-
     def is_impersonated(self, address: bytes) -> bool:
         return self.auto_impersonate or address in self.impersonated
-
-    def require(self, cond: bool, message: str) -> None:
-        if not cond:
-            raise ChainError(message)

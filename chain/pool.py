@@ -107,9 +107,6 @@ class Pool:
             self._queued[sender] = queued
         return stale
 
-    def senders(self) -> set[bytes]:
-        return set(self._ready) | set(self._queued)
-
     def clear(self) -> None:
         self._ready.clear()
         self._queued.clear()

@@ -143,7 +143,9 @@ Command = Deposit | Withdraw | PlaceOrder | CancelOrder | AmendOrder | CancelRep
 
 
 # -- events ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+# Events are slotted records, not frozen ones: a frozen dataclass costs ~4.4 us to build against
+# ~0.5 us (object.__setattr__ per field), and the engine builds several per command. Treat them as read-only.
+@dataclass(slots=True)
 class OrderUpdate:
     order_id: int
     client_order_id: str
@@ -164,7 +166,7 @@ class OrderUpdate:
     ts: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Trade:
     trade_id: int
     symbol: str
@@ -183,7 +185,7 @@ class Trade:
     taker_fee_asset: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DepthUpdate:
     """Binance's diff depth: levels changed by one command, with their new total (0 = gone)."""
 
@@ -194,7 +196,7 @@ class DepthUpdate:
     asks: tuple[tuple[int, int], ...]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class BookTicker:
     symbol: str
     update_id: int
@@ -204,7 +206,7 @@ class BookTicker:
     ask_qty: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class BalanceUpdate:
     account: str
     asset: str

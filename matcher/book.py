@@ -10,7 +10,7 @@ from typing import Iterator
 from .model import OrderType, Side, Status, Stp, TimeInForce
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # an order is an entity: compare by identity (and fast)
 class Order:
     order_id: int
     account: str

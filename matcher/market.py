@@ -9,6 +9,7 @@ with no rounding anywhere inside the engine.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from .errors import BadMarketSpec
 
@@ -41,7 +42,7 @@ class MarketSpec:
         if not 0 <= self.maker_fee_bps <= 10_000 or not 0 <= self.taker_fee_bps <= 10_000:
             raise BadMarketSpec(f"{self.symbol}: fees must be between 0 and 10000 bps")
 
-    @property
+    @cached_property
     def quote_per_lot_tick(self) -> int:
         return self.tick_size * self.lot_size // 10**self.base.decimals
 

@@ -56,33 +56,17 @@ class Engine:
         self.next_trade_id = 1
         self._events: list[Event] = []
         self._touched: dict[tuple[str, str], None] = {}
+        self._handlers = {PlaceOrder: self._place, CancelOrder: self._cancel, AmendOrder: self._amend,
+                          CancelReplace: self._cancel_replace, Deposit: self._deposit, Withdraw: self._withdraw,
+                          SetFeePreference: self._set_fee_preference}
 
     # -- entry point ------------------------------------------------------------------------------
     def process(self, command: Command) -> Result:
         self._events, self._touched = [], {}
-        if isinstance(command, PlaceOrder):
-            result = self._place(command)
-        elif isinstance(command, CancelOrder):
-            result = self._cancel(command)
-        elif isinstance(command, AmendOrder):
-            result = self._amend(command)
-        elif isinstance(command, CancelReplace):
-            result = self._cancel(command.cancel)
-            if result.ok:
-                placed = self._place(command.place)
-                result = Result(placed.code, order_id=placed.order_id, reason=placed.reason)
-        elif isinstance(command, Deposit):
-            result = self._deposit(command)
-        elif isinstance(command, SetFeePreference):
-            if command.pay_in_platform_token:
-                self.pays_in_platform_token.add(command.account)
-            else:
-                self.pays_in_platform_token.discard(command.account)
-            result = Result(Code.OK)
-        elif isinstance(command, Withdraw):
-            result = self._withdraw(command)
-        else:  # pragma: no cover - the Command union is closed
+        handler = self._handlers.get(type(command))
+        if handler is None:
             raise TypeError(f"not a command: {command!r}")
+        result = handler(command)
         for key in self._touched:
             self._events.append(BalanceUpdate(key[0], key[1], self.free.get(key, 0), self.locked.get(key, 0)))
         for symbol, book in self.books.items():
@@ -91,15 +75,31 @@ class Engine:
         result.events = self._events
         return result
 
+    def _cancel_replace(self, command: CancelReplace) -> Result:
+        result = self._cancel(command.cancel)
+        if not result.ok:
+            return result
+        placed = self._place(command.place)
+        return Result(placed.code, order_id=placed.order_id, reason=placed.reason)
+
+    def _set_fee_preference(self, command: SetFeePreference) -> Result:
+        if command.pay_in_platform_token:
+            self.pays_in_platform_token.add(command.account)
+        else:
+            self.pays_in_platform_token.discard(command.account)
+        return Result(Code.OK)
+
     # -- market data ---------------------------------------------------------------------------------
     def _publish_depth(self, symbol: str, book: Book) -> None:
         before = self._tickers.get(symbol, (0, 0, 0, 0))
         update_id = self.update_ids[symbol] + 1
         self.update_ids[symbol] = update_id
-        changed = sorted(book.touched, key=lambda t: (t[0].value, t[1]))
+        bids_changed, asks_changed = [], []
+        for side, price in book.touched:
+            (bids_changed if side is Side.BUY else asks_changed).append(price)
         book.touched.clear()
-        bids = tuple((p, book.level_qty(side, p)) for side, p in changed if side is Side.BUY)
-        asks = tuple((p, book.level_qty(side, p)) for side, p in changed if side is Side.SELL)
+        bids = tuple((p, book.level_qty(Side.BUY, p)) for p in sorted(bids_changed, reverse=True))
+        asks = tuple((p, book.level_qty(Side.SELL, p)) for p in sorted(asks_changed))
         self._events.append(DepthUpdate(symbol, update_id, update_id, bids, asks))
         after = self._ticker(symbol, book)
         if after != before:

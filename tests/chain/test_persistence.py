@@ -83,7 +83,7 @@ def test_restart_continues_from_the_same_head_and_state(tmp_path: Path) -> None:
 
 def test_sigkill_mid_stream_keeps_every_acknowledged_transaction(tmp_path: Path) -> None:
     acknowledged: list[str] = []
-    for round_ in range(3):
+    for round_ in range(5):
         proc, url = _start(tmp_path)
         try:
             start = int(_rpc(url, "eth_getTransactionCount", [Account.from_key(KEY).address, "latest"]), 16)

@@ -58,7 +58,7 @@ def test_reopening_replays_to_the_same_state(tmp_path: Path) -> None:
 
 def test_sigkill_mid_stream_loses_no_acknowledged_command(tmp_path: Path) -> None:
     rng = random.Random(3)
-    for round_ in range(6):
+    for round_ in range(10):
         path = tmp_path / f"crash{round_}.sqlite3"
         commit_every = rng.choice((1, 16))
         proc = subprocess.Popen([sys.executable, str(CHILD), str(path), "11", "20000", str(commit_every)],

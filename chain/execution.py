@@ -55,15 +55,18 @@ class Executor:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
+    def _prepare(self, req: CallRequest, number: int, overrides: dict[str, Any] | None) -> tuple[Any, Overlay, bytes]:
+        """The block's header, a throw-away overlay on its state (overrides applied) and the sender."""
+        overlay = Overlay(self.backend.reader(number))
+        if overrides:
+            apply_overrides(overlay, overrides)
+        return self.backend.header(number), overlay, req.sender or b"\x00" * 20
+
     def run(self, req: CallRequest, number: int, overrides: dict[str, Any] | None = None,
             gas: int | None = None) -> CallResult:
         """Execute `req` on the state after block `number` as if it were mined next; nothing is kept."""
         backend = self.backend
-        header = backend.header(number)
-        overlay = Overlay(backend.reader(number))
-        if overrides:
-            apply_overrides(overlay, overrides)
-        sender = req.sender or b"\x00" * 20
+        header, overlay, sender = self._prepare(req, number, overrides)
         base_fee = header.base_fee if req.fee_given else 0
         gas_limit = gas if gas is not None else (req.gas if req.gas is not None else header.gas_limit)
         type_id = self._type_of(req)
@@ -125,11 +128,7 @@ class Executor:
         if req.to is None or req.has_access_list or req.authorizations:
             return None
         backend = self.backend
-        header = backend.header(number)
-        overlay = Overlay(backend.reader(number))
-        if overrides:
-            apply_overrides(overlay, overrides)
-        sender = req.sender or b"\x00" * 20
+        header, overlay, sender = self._prepare(req, number, overrides)
         gas = req.gas if req.gas is not None else header.gas_limit
         zeros = req.data.count(0)
         intrinsic = 21_000 + 4 * zeros + 16 * (len(req.data) - zeros)

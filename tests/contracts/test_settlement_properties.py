@@ -16,6 +16,19 @@ from .conftest import send
 E18 = 10**18
 FAR = 2**40
 
+def _funded_vault(w3: Any, owner: Any, users: tuple[Any, ...], each: int) -> tuple[Any, Any, Any]:
+    """Fresh base/quote tokens and a vault (no withdrawal delay) where each user deposited `each` of both."""
+    base = deploy(w3, "PlatformToken", "B", "B", 10**30)
+    quote = deploy(w3, "PlatformToken", "Q", "Q", 10**30)
+    vault = deploy(w3, "SettlementVault", base.address, 2_500, 0)
+    for user in users:
+        for token in (base, quote):
+            send(w3, token.functions.transfer(user.checksum, 2 * each), owner.checksum)
+            send(w3, token.functions.approve(vault.address, 2**256 - 1), user.checksum)
+            send(w3, vault.functions.deposit(token.address, each), user.checksum)
+    return base, quote, vault
+
+
 fills = st.lists(st.tuples(
     st.booleans(),  # maker is the seller
     st.integers(min_value=1, max_value=40),  # maker price (quote per base, whole units)
@@ -32,17 +45,9 @@ def test_settlement_conserves_every_token(w3: Any, accounts: Any, plan: list[tup
     owner, alice, bob = accounts[0], accounts[1], accounts[2]
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
     try:
-        base = deploy(w3, "PlatformToken", "B", "B", 10**30)
-        quote = deploy(w3, "PlatformToken", "Q", "Q", 10**30)
-        vault = deploy(w3, "SettlementVault", base.address, 2_500, 0)
-        deposited = {base.address: 0, quote.address: 0}
+        base, quote, vault = _funded_vault(w3, owner, (alice, bob), 1_000 * E18)
+        deposited = {base.address: 2_000 * E18, quote.address: 2_000 * E18}
         withdrawn = {base.address: 0, quote.address: 0}
-        for user in (alice, bob):
-            for token in (base, quote):
-                send(w3, token.functions.transfer(user.checksum, 2_000 * E18), owner.checksum)
-                send(w3, token.functions.approve(vault.address, 2**256 - 1), user.checksum)
-                send(w3, vault.functions.deposit(token.address, 1_000 * E18), user.checksum)
-                deposited[token.address] += 1_000 * E18
         chain_id = w3.eth.chain_id
         batch = []
         for i, (maker_sells, price, offset, amount, fee_bps, escape) in enumerate(plan):
@@ -91,14 +96,7 @@ def test_no_fill_beyond_signed_amount_after_cancel_or_expiry_or_at_a_worse_price
     owner, alice, bob = accounts[0], accounts[1], accounts[2]
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
     try:
-        base = deploy(w3, "PlatformToken", "B", "B", 10**30)
-        quote = deploy(w3, "PlatformToken", "Q", "Q", 10**30)
-        vault = deploy(w3, "SettlementVault", base.address, 0, 0)
-        for user in (alice, bob):
-            for token in (base, quote):
-                send(w3, token.functions.transfer(user.checksum, 10**6 * E18), owner.checksum)
-                send(w3, token.functions.approve(vault.address, 2**256 - 1), user.checksum)
-                send(w3, vault.functions.deposit(token.address, 10**6 * E18), user.checksum)
+        base, quote, vault = _funded_vault(w3, owner, (alice, bob), 10**6 * E18)
         now = w3.eth.get_block("latest")["timestamp"]
         taker_price = max(price + (offset if maker_sells else -offset), 1)
         maker = Order(alice.checksum, base.address, quote.address, not maker_sells, maker_amount * E18,

@@ -16,10 +16,6 @@ class ChainError(Exception):
         self.data = data
 
 
-class ParseError(ChainError):
-    code = -32700
-
-
 class InvalidRequest(ChainError):
     code = -32600
 
@@ -67,7 +63,3 @@ class UnknownAccount(ChainError, KeyError):
 
     def __init__(self, address: str) -> None:
         super().__init__(f"no key for account {address}; use a dev account or anvil_impersonateAccount")
-
-
-class InternalError(ChainError):
-    code = -32603

@@ -9,6 +9,7 @@ the last commits, as anvil and hardhat do not persist at all.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -110,6 +111,17 @@ class Storage:
     def close(self) -> None:
         self._db.close()
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One atomic SQLite transaction: everything inside lands, or nothing does."""
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     # -- meta ------------------------------------------------------------------
     def get_meta(self, key: str) -> bytes | None:
         row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -124,8 +136,7 @@ class Storage:
     ) -> None:
         """Store a block, its transactions, logs and state changes atomically."""
         db = self._db
-        db.execute("BEGIN")
-        try:
+        with self._transaction():
             db.execute(
                 "INSERT INTO blocks VALUES (?, ?, ?, ?, ?)",
                 (header.number, block_hash, header.encode(), b"".join(t.hash for t in txs), seq),
@@ -145,22 +156,13 @@ class Storage:
                 db.executemany("DELETE FROM pool WHERE hash=?", [(t.hash,) for t in txs])
             self._write_state(diff, undo, seq)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('seq', ?)", (_u(seq),))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def commit_edit(self, diff: StateDiff, undo: StateDiff, seq: int) -> None:
         """Store a state edit made outside a block (anvil_setBalance and friends)."""
         db = self._db
-        db.execute("BEGIN")
-        try:
+        with self._transaction():
             self._write_state(diff, undo, seq)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('seq', ?)", (_u(seq),))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def _write_state(self, diff: StateDiff, undo: StateDiff, seq: int) -> None:
         db = self._db
@@ -244,8 +246,7 @@ class Storage:
                 restore.accounts[key] = _decode_account(old)
             else:
                 restore.storage.setdefault(key[:20], {})[int.from_bytes(key[20:], "big")] = int.from_bytes(old, "big")
-        db.execute("BEGIN")
-        try:
+        with self._transaction():
             db.execute("DELETE FROM history WHERE seq>?", (seq,))
             db.execute("DELETE FROM txs WHERE block>?", (number,))
             db.execute("DELETE FROM logs WHERE block>?", (number,))
@@ -253,10 +254,6 @@ class Storage:
             db.execute("DELETE FROM pool")
             self._write_state(restore, StateDiff(), seq)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('seq', ?)", (_u(seq),))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         return restore
 
     # -- reads -----------------------------------------------------------------

@@ -188,13 +188,18 @@ class ChainDataApi:
             pending = self.node.pool.by_hash.get(h)
             return None if pending is None else fmt.tx_json(pending.raw, h, pending.sender, None, None)
 
-    def _tx_at(self, number: int | None, index: int) -> dict[str, Any] | None:
+    def _hash_at(self, number: int | None, index: int) -> bytes | None:
+        """The hash of the transaction at `index` in block `number`, if both exist."""
         if number is None:
             return None
         found = self.node.storage.block_by_number(number)
         if found is None or index >= len(found[2]):
             return None
-        return self._mined_tx(found[2][index])
+        return found[2][index]
+
+    def _tx_at(self, number: int | None, index: int) -> dict[str, Any] | None:
+        tx_hash = self._hash_at(number, index)
+        return None if tx_hash is None else self._mined_tx(tx_hash)
 
     @rpc("eth_getTransactionByBlockNumberAndIndex")
     def tx_by_number_and_index(self, params: Any) -> dict[str, Any] | None:
@@ -228,12 +233,8 @@ class ChainDataApi:
             return None if pending is None else fmt.hb(pending.raw)
 
     def _raw_at(self, number: int | None, index: int) -> str | None:
-        if number is None:
-            return None
-        found = self.node.storage.block_by_number(number)
-        if found is None or index >= len(found[2]):
-            return None
-        stored = self.node.storage.tx(found[2][index])
+        tx_hash = self._hash_at(number, index)
+        stored = None if tx_hash is None else self.node.storage.tx(tx_hash)
         return None if stored is None else fmt.hb(stored.raw)
 
     @rpc("eth_getRawTransactionByBlockNumberAndIndex")

@@ -8,24 +8,28 @@ from contracts import load
 from contracts.predeploy import address_of
 
 
+def _predeployed(w3: Any, name: str) -> Any:
+    return w3.eth.contract(address=address_of(name), abi=load(name).abi)
+
+
 @pytest.fixture
 def router(w3: Any) -> Any:
-    return w3.eth.contract(address=address_of("AmmRouter"), abi=load("AmmRouter").abi)
+    return _predeployed(w3, "AmmRouter")
 
 
 @pytest.fixture
 def factory(w3: Any) -> Any:
-    return w3.eth.contract(address=address_of("AmmFactory"), abi=load("AmmFactory").abi)
+    return _predeployed(w3, "AmmFactory")
 
 
 @pytest.fixture
 def token(w3: Any) -> Any:
-    return w3.eth.contract(address=address_of("PlatformToken"), abi=load("PlatformToken").abi)
+    return _predeployed(w3, "PlatformToken")
 
 
 @pytest.fixture
 def wrapped(w3: Any) -> Any:
-    return w3.eth.contract(address=address_of("WrappedNative"), abi=load("WrappedNative").abi)
+    return _predeployed(w3, "WrappedNative")
 
 
 def reverts(w3: Any, call: Any, sender: str, reason: str) -> None:

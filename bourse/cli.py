@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 
 from chain.cli import node_command
+from wallet.cli import wallet_group
+from wallet.cli_signer import signer_group
+from wallet.cli_treasury import por_group
 
 
 @click.group()
@@ -14,6 +17,9 @@ def main() -> None:
 
 
 main.add_command(node_command)
+main.add_command(wallet_group)
+main.add_command(signer_group)
+main.add_command(por_group)
 
 if __name__ == "__main__":
     main()

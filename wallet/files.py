@@ -1,0 +1,52 @@
+"""Atomic file writes: a reader sees the old file or the new one, never half of either."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+SECRET_FILE_MODE = 0o600
+SECRET_DIR_MODE = 0o700
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` (and parents) with mode 0700; tighten an existing folder to 0700."""
+    path.mkdir(mode=SECRET_DIR_MODE, parents=True, exist_ok=True)
+    os.chmod(path, SECRET_DIR_MODE)
+    return path
+
+
+def write_atomic(path: Path, data: bytes, mode: int = SECRET_FILE_MODE,
+                 check: Callable[[Path], None] | None = None) -> None:
+    """Write `data` to a temporary file beside `path`, fsync, run `check` on it, then rename over `path`.
+
+    If `check` raises, the temporary file is removed and `path` is untouched.
+    """
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if check is not None:
+            check(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

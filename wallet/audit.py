@@ -65,7 +65,8 @@ class AuditLog:
         write_atomic(self.head_path, json.dumps({"seq": self.head.seq, "hash": self.head.hash}).encode())
 
     def entries(self) -> Iterator[dict[str, Any]]:
-        yield from read_entries(self.path)
+        if self.path.exists():
+            yield from read_entries(self.path)
 
 
 def read_entries(path: Path) -> Iterator[dict[str, Any]]:

@@ -7,6 +7,7 @@ import hmac
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from coincurve import PrivateKey, PublicKey
 from Crypto.Hash import RIPEMD160
@@ -42,39 +43,47 @@ def mnemonic_from_entropy(entropy: bytes, language: str = "english") -> str:
 
 def mnemonic_entropy(mnemonic: str) -> bytes:
     """The entropy a valid mnemonic encodes (its words checked against the list and the checksum)."""
-    words = normalize_mnemonic(mnemonic)
-    wordlist = _wordlist(_detect_language(words))
-    if not wordlist.check(words):
-        raise InvalidKey("mnemonic checksum does not match (a word is wrong or out of order)")
-    return bytes(wordlist.to_entropy(words))
+    words = normalize_mnemonic(mnemonic).split(" ")
+    if len(words) not in (12, 15, 18, 21, 24):
+        raise InvalidKey(f"a mnemonic has 12, 15, 18, 21 or 24 words, this one has {len(words)}")
+    candidates = [language for language in LANGUAGES if set(words) <= _word_index(language).keys()]
+    if not candidates:
+        raise InvalidKey("mnemonic words are not all from one BIP-39 word list")
+    for language in candidates:  # the two Chinese lists share words: take the one whose checksum holds
+        index = _word_index(language)
+        bits = 0
+        for word in words:
+            bits = bits << 11 | index[word]
+        checksum_bits = len(words) // 3
+        entropy = (bits >> checksum_bits).to_bytes(len(words) * 4 // 3, "big")
+        if hashlib.sha256(entropy).digest()[0] >> (8 - checksum_bits) == bits & ((1 << checksum_bits) - 1):
+            return entropy
+    raise InvalidKey("mnemonic checksum does not match (a word is wrong or out of order)")
 
 
 def validate_mnemonic(mnemonic: str) -> str:
     """The normalised mnemonic, or InvalidKey saying what is wrong with it."""
-    words = normalize_mnemonic(mnemonic)
-    count = len(words.split(" "))
-    if count not in (12, 15, 18, 21, 24):
-        raise InvalidKey(f"a mnemonic has 12, 15, 18, 21 or 24 words, this one has {count}")
-    mnemonic_entropy(words)
-    return words
+    mnemonic_entropy(mnemonic)
+    return normalize_mnemonic(mnemonic)
 
 
 def mnemonic_to_seed(mnemonic: str, passphrase: str = "") -> bytes:
     """The 64-byte BIP-39 seed (PBKDF2-HMAC-SHA512, 2048 rounds, NFKD-normalised)."""
-    return Mnemonic.to_seed(validate_mnemonic(mnemonic), passphrase)
+    return hashlib.pbkdf2_hmac("sha512", validate_mnemonic(mnemonic).encode(),
+                               ("mnemonic" + unicodedata.normalize("NFKD", passphrase)).encode(), 2048)
 
 
 def normalize_mnemonic(mnemonic: str) -> str:
     return " ".join(unicodedata.normalize("NFKD", mnemonic).split())
 
 
-def _detect_language(words: str) -> str:
-    try:
-        return Mnemonic.detect_language(words)
-    except Exception as exc:  # the library raises ConfigurationError (a bare Exception) on unknown words
-        raise InvalidKey(f"mnemonic words are not from any BIP-39 word list ({exc})") from None
+@lru_cache(maxsize=None)
+def _word_index(language: str) -> dict[str, int]:
+    """NFKD-normalised word -> its index (the library's own lookup trips on lists stored in NFC)."""
+    return {unicodedata.normalize("NFKD", w): i for i, w in enumerate(_wordlist(language).wordlist)}
 
 
+@lru_cache(maxsize=None)
 def _wordlist(language: str) -> Mnemonic:
     if language not in LANGUAGES:
         raise InvalidKey(f"unknown BIP-39 language {language!r} (known: {', '.join(LANGUAGES)})")

@@ -27,7 +27,7 @@ from typing import Any
 from eth_utils import function_signature_to_4byte_selector, is_address, to_checksum_address
 
 from .calldata import decode_token_call
-from .errors import PolicyError, PolicyViolation
+from .errors import PolicyError, PolicyViolation, WalletError
 from .units import parse_amount
 
 NATIVE = "native"
@@ -74,7 +74,7 @@ class KeyPolicy:
                 allow_contract_creation=bool(table.get("allow_contract_creation", False)),
                 typed_data_contracts=frozenset(_address(a) for a in table.get("typed_data_contracts", [])),
             )
-        except (TypeError, ValueError, AttributeError) as exc:
+        except (TypeError, ValueError, AttributeError, WalletError) as exc:
             raise PolicyError(f"policy for {name}: {exc}") from None
 
 
@@ -118,6 +118,7 @@ class PolicyEngine:
             raise PolicyViolation("chain_ids", f"chain {chain_id} is not one of {sorted(policy.chain_ids)}")
         if to is None and not policy.allow_contract_creation:
             raise PolicyViolation("allow_contract_creation", "this key may not create contracts")
+        to = None if to is None else _address(to)
         spend = transaction_spend(to, value, data)
         if policy.allowlist is not None:
             for destination in spend.destinations:

@@ -18,7 +18,7 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from contracts import multisig
 
-from .errors import TransactionFileError, WalletError
+from .errors import RpcError, TransactionFileError, WalletError
 from .files import write_atomic
 from .rpc import Rpc
 from .signing import recover_typed_data, typed_data_digest
@@ -79,10 +79,15 @@ class VaultStatus:
 
 def status(rpc: Rpc, vault: str) -> VaultStatus:
     vault = to_checksum_address(vault)
-    owners = decode(["address[]"], _call(rpc, vault, "getOwners()"))[0]
-    return VaultStatus(vault, [to_checksum_address(o) for o in owners],
-                       decode(["uint256"], _call(rpc, vault, "threshold()"))[0],
-                       decode(["uint256"], _call(rpc, vault, "nonce()"))[0], rpc.balance(vault))
+    try:
+        owners = decode(["address[]"], _call(rpc, vault, "getOwners()"))[0]
+        threshold = decode(["uint256"], _call(rpc, vault, "threshold()"))[0]
+        nonce = decode(["uint256"], _call(rpc, vault, "nonce()"))[0]
+    except RpcError:
+        raise WalletError(f"{vault} does not answer as a multisig vault") from None
+    except Exception:  # eth-abi's decoding errors: the contract returned something else
+        raise WalletError(f"{vault} is not a multisig vault (unexpected answers)") from None
+    return VaultStatus(vault, [to_checksum_address(o) for o in owners], threshold, nonce, rpc.balance(vault))
 
 
 def propose(rpc: Rpc, vault: str, to: str, value: int, data: bytes, nonce: int | None = None) -> Proposal:

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,8 @@ def wait_for_rpc(url: str, timeout: float = 30.0) -> None:
             request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
             with urllib.request.urlopen(request, timeout=2):
                 return
+        except urllib.error.HTTPError:  # an HTTP answer, even 401, means the server is up
+            return
         except OSError:
             if time.time() > deadline:
                 raise TimeoutError(f"no JSON-RPC at {url} after {timeout}s") from None

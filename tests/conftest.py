@@ -6,11 +6,26 @@ HYPOTHESIS_PROFILE=thorough runs the property tests for much longer (soak).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from chain import Node, NodeConfig
+from chain.server import ServerThread
 
 settings.register_profile("ci", max_examples=12, deadline=None,
                           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=300, deadline=None,
                           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="module")
+def http_node() -> Iterator[tuple[Node, ServerThread]]:
+    """A node with five dev accounts served over real HTTP/WebSocket, one per test module."""
+    node = Node(NodeConfig(accounts=5))
+    server = ServerThread(node).start()
+    yield node, server
+    server.stop()
+    node.close()

@@ -11,8 +11,19 @@ from pathlib import Path
 
 import click
 
-from .cli_common import (WalletGroup, confirm_or_abort, emit, json_option, keystore_option, open_store,
-                         password_file_option, read_password, read_secret, rpc_option, unlock)
+from .cli_common import (
+    WalletGroup,
+    confirm_or_abort,
+    emit,
+    json_option,
+    keystore_option,
+    open_store,
+    password_file_option,
+    read_password,
+    read_secret,
+    rpc_option,
+    unlock,
+)
 from .errors import WalletError
 from .hd import ETHEREUM_PATH, account_path, derive_addresses, validate_mnemonic
 from .keystore import check_private_key

@@ -7,8 +7,19 @@ from pathlib import Path
 import click
 
 from .calldata import encode_call
-from .cli_common import (WalletGroup, confirm_or_abort, emit, json_option, keystore_option, open_store,
-                         password_file_option, read_password, read_secret, rpc_option, unlock)
+from .cli_common import (
+    WalletGroup,
+    confirm_or_abort,
+    emit,
+    json_option,
+    keystore_option,
+    open_store,
+    password_file_option,
+    read_password,
+    read_secret,
+    rpc_option,
+    unlock,
+)
 from .errors import WalletError
 from .rpc import Rpc
 from .units import parse_amount

@@ -75,4 +75,4 @@ def audit_verify(log_file: Path, expect_head: str | None) -> None:
     click.echo(f"ok: {head.seq} entries, head {head.hash}")
 
 
-__all__ = ["signer_group", "WalletError"]
+__all__ = ["WalletError", "signer_group"]

@@ -7,7 +7,7 @@ import hmac
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from coincurve import PrivateKey, PublicKey
 from Crypto.Hash import RIPEMD160
@@ -77,13 +77,13 @@ def normalize_mnemonic(mnemonic: str) -> str:
     return " ".join(unicodedata.normalize("NFKD", mnemonic).split())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _word_index(language: str) -> dict[str, int]:
     """NFKD-normalised word -> its index (the library's own lookup trips on lists stored in NFC)."""
     return {unicodedata.normalize("NFKD", w): i for i, w in enumerate(_wordlist(language).wordlist)}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _wordlist(language: str) -> Mnemonic:
     if language not in LANGUAGES:
         raise InvalidKey(f"unknown BIP-39 language {language!r} (known: {', '.join(LANGUAGES)})")

@@ -44,7 +44,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: Any
     protocol_version = "HTTP/1.1"
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         if not self._authorised():
             return self._send(401, {"jsonrpc": "2.0", "id": None,
                                     "error": {"code": -32000, "message": "missing or wrong bearer token"}})
@@ -71,7 +71,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, _error(request.get("id"), -32603, "internal error"))
         self._send(200, {"jsonrpc": "2.0", "id": request.get("id"), "result": result})
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._send(405, _error(None, -32600, "POST JSON-RPC requests"))
 
     def _authorised(self) -> bool:
@@ -87,7 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - overriding http.server
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.client_address, *args)
 
     def address_string(self) -> str:

@@ -9,14 +9,6 @@ from chain import Node, NodeConfig
 from chain.server import ServerThread
 
 
-@pytest.fixture(scope="module")
-def http_node() -> Iterator[tuple[Node, ServerThread]]:
-    node = Node(NodeConfig(accounts=5))
-    server = ServerThread(node).start()
-    yield node, server
-    server.stop()
-    node.close()
-
 
 @pytest.fixture
 def node(http_node: tuple[Node, ServerThread]) -> Iterator[Node]:

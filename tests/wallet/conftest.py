@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chain import Node, NodeConfig
+from chain import Node
 from chain.server import ServerThread
 from tests.tools import VECTORS
 from wallet.keystore import KdfParams
@@ -34,15 +34,6 @@ def vector(name: str) -> Any:
 @pytest.fixture
 def store(tmp_path: Path) -> KeyStore:
     return KeyStore(tmp_path / "keystore", KdfParams.light())
-
-
-@pytest.fixture(scope="module")
-def http_node() -> Iterator[tuple[Node, ServerThread]]:
-    node = Node(NodeConfig(accounts=5))
-    server = ServerThread(node).start()
-    yield node, server
-    server.stop()
-    node.close()
 
 
 @pytest.fixture

@@ -3,8 +3,18 @@ from __future__ import annotations
 import pytest
 
 from wallet.errors import InvalidKey
-from wallet.hd import (ExtendedKey, derive_addresses, key_from_mnemonic, mnemonic_entropy, mnemonic_from_entropy,
-                       mnemonic_to_seed, new_mnemonic, normalize_mnemonic, parse_path, validate_mnemonic)
+from wallet.hd import (
+    ExtendedKey,
+    derive_addresses,
+    key_from_mnemonic,
+    mnemonic_entropy,
+    mnemonic_from_entropy,
+    mnemonic_to_seed,
+    new_mnemonic,
+    normalize_mnemonic,
+    parse_path,
+    validate_mnemonic,
+)
 
 from .conftest import ADDR0, ADDR1, KEY0, vector
 

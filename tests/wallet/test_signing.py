@@ -3,8 +3,14 @@ from __future__ import annotations
 import pytest
 
 from wallet.errors import WalletError
-from wallet.signing import (message_bytes, recover_message, recover_typed_data, sign_message, sign_typed_data,
-                            typed_data_digest)
+from wallet.signing import (
+    message_bytes,
+    recover_message,
+    recover_typed_data,
+    sign_message,
+    sign_typed_data,
+    typed_data_digest,
+)
 
 from .conftest import ADDR0, ADDR1, KEY0, vector
 

@@ -13,8 +13,16 @@ from wallet.calldata import ERC20_TRANSFER, decode_token_call, encode_call
 from wallet.errors import RpcError, TransactionFileError, WalletError
 from wallet.rpc import Rpc
 from wallet.store import KeyStore
-from wallet.transactions import (build_transaction, read_signed, read_unsigned, send_signed, sign_transaction,
-                                 summary, write_signed, write_unsigned)
+from wallet.transactions import (
+    build_transaction,
+    read_signed,
+    read_unsigned,
+    send_signed,
+    sign_transaction,
+    summary,
+    write_signed,
+    write_unsigned,
+)
 
 from .conftest import ADDR0, ADDR1, ADDR2, KEY0, KEY1, PASSWORD
 

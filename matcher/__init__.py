@@ -4,7 +4,8 @@ from .engine import Engine
 from .errors import MatcherError
 from .market import Asset, MarketSpec
 from .model import (AmendOrder, CancelOrder, CancelReplace, Code, Deposit, ExecType, OrderType, PlaceOrder, Side,
-                    Status, Stp, TimeInForce, Withdraw)
+                    Status, Stp, TimeInForce, Transfer, Withdraw)
 
 __all__ = ["Engine", "MatcherError", "Asset", "MarketSpec", "AmendOrder", "CancelOrder", "CancelReplace", "Code",
-           "Deposit", "ExecType", "OrderType", "PlaceOrder", "Side", "Status", "Stp", "TimeInForce", "Withdraw"]
+           "Deposit", "ExecType", "OrderType", "PlaceOrder", "Side", "Status", "Stp", "TimeInForce", "Transfer",
+           "Withdraw"]

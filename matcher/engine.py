@@ -13,7 +13,8 @@ from typing import Iterable
 from .book import Book, Order
 from .market import MarketSpec
 from .model import (SetFeePreference, AmendOrder, BalanceUpdate, BookTicker, CancelOrder, CancelReplace, Code, Command, DepthUpdate, Deposit, Event, ExecType,
-                    OrderType, OrderUpdate, PlaceOrder, Result, Side, Status, Stp, TimeInForce, Trade, Withdraw)
+                    OrderType, OrderUpdate, PlaceOrder, Result, Side, Status, Stp, TimeInForce, Trade, Transfer,
+                    Withdraw)
 
 FEE_ACCOUNT = "fees"
 PRICE_SCALE = 10**18
@@ -58,7 +59,7 @@ class Engine:
         self._touched: dict[tuple[str, str], None] = {}
         self._handlers = {PlaceOrder: self._place, CancelOrder: self._cancel, AmendOrder: self._amend,
                           CancelReplace: self._cancel_replace, Deposit: self._deposit, Withdraw: self._withdraw,
-                          SetFeePreference: self._set_fee_preference}
+                          SetFeePreference: self._set_fee_preference, Transfer: self._transfer}
 
     # -- entry point ------------------------------------------------------------------------------
     def process(self, command: Command) -> Result:
@@ -145,6 +146,15 @@ class Engine:
         self._add(self.free, (cmd.account, cmd.asset), cmd.amount)
         return Result(Code.OK)
 
+    def _transfer(self, cmd: Transfer) -> Result:
+        if cmd.amount <= 0:
+            return Result(Code.INVALID_ORDER, reason="transfer amount must be positive")
+        if self.free.get((cmd.source, cmd.asset), 0) < cmd.amount:
+            return Result(Code.INSUFFICIENT_BALANCE, reason="insufficient free balance")
+        self._add(self.free, (cmd.source, cmd.asset), -cmd.amount)
+        self._add(self.free, (cmd.destination, cmd.asset), cmd.amount)
+        return Result(Code.OK)
+
     def _withdraw(self, cmd: Withdraw) -> Result:
         if cmd.amount <= 0:
             return Result(Code.INVALID_ORDER, reason="withdrawal amount must be positive")
@@ -189,10 +199,12 @@ class Engine:
 
     def _validate(self, cmd: PlaceOrder, market: MarketSpec) -> Result | None:
         if cmd.type is OrderType.MARKET:
-            if cmd.price:
-                return self._reject(Code.INVALID_ORDER, "MARKET orders take no price")
-            if (cmd.qty > 0) == (cmd.quote_qty > 0):
-                return self._reject(Code.INVALID_ORDER, "MARKET orders take either quantity or quoteOrderQty")
+            # a MARKET order may carry a protection price (the worst it will trade at; 0 = none) and, when sized
+            # by quote amount, a base quantity cap: what a signed settlement order needs
+            if cmd.price < 0:
+                return self._reject(Code.PRICE_FILTER, "protection price must not be negative")
+            if cmd.qty <= 0 and cmd.quote_qty <= 0:
+                return self._reject(Code.INVALID_ORDER, "MARKET orders take quantity or quoteOrderQty")
             if cmd.qty < 0 or cmd.quote_qty < 0:
                 return self._reject(Code.LOT_SIZE, "quantity must be positive")
             if cmd.quote_qty and cmd.quote_qty < market.min_notional:
@@ -228,21 +240,27 @@ class Engine:
                 return market.quote.symbol, cmd.quote_qty
             cost, left = 0, cmd.qty
             for maker in book.walk(opposite):
+                if cmd.price and not self._crosses(cmd.side, cmd.price, maker.price):
+                    break
                 take = min(left, maker.remaining)
                 cost += market.notional(maker.price, take)
                 left -= take
                 if not left:
                     break
             return market.quote.symbol, cost
-        if cmd.qty:
+        if cmd.qty and not cmd.quote_qty:
             return market.base.symbol, market.base_units(cmd.qty)
         lots, budget = 0, cmd.quote_qty
         for maker in book.walk(opposite):
+            if cmd.price and not self._crosses(cmd.side, cmd.price, maker.price):
+                break
             per_lot = market.notional(maker.price, 1)
             take = min(maker.remaining, budget // per_lot)
+            if cmd.qty:
+                take = min(take, cmd.qty - lots)
             lots += take
             budget -= take * per_lot
-            if take < maker.remaining:
+            if take < maker.remaining or (cmd.qty and lots == cmd.qty):
                 break
         return market.base.symbol, market.base_units(lots)
 
@@ -299,14 +317,15 @@ class Engine:
         by_quote = order.type is OrderType.MARKET and order.quote_qty > 0
         while True:
             if by_quote:
-                if order.side is Side.BUY and order.locked <= 0:
+                if (order.side is Side.BUY and order.locked <= 0) or (order.qty and order.remaining <= 0):
                     break
             elif order.remaining <= 0:
                 break
             maker = book.front(opposite)
             if maker is None:
                 break
-            if order.type is not OrderType.MARKET and not self._crosses(order.side, order.price, maker.price):
+            if (order.type is not OrderType.MARKET or order.price) and \
+                    not self._crosses(order.side, order.price, maker.price):
                 break
             if maker.account == order.account and order.stp is not Stp.NONE:
                 if order.stp in (Stp.EXPIRE_MAKER, Stp.EXPIRE_BOTH):
@@ -325,6 +344,8 @@ class Engine:
                 qty = min(qty, budget // per_lot)
                 if order.side is Side.SELL:
                     qty = min(qty, order.locked // market.lot_size)
+                if order.qty:
+                    qty = min(qty, order.remaining)
             else:
                 qty = min(qty, order.remaining)
             if qty <= 0:
@@ -336,13 +357,19 @@ class Engine:
     def _finish_quote_order(self, order: Order, market: MarketSpec) -> None:
         """A MARKET order sized in quote is done once matched: FILLED if less than one more lot's worth of
         its budget is left at the last price, else EXPIRED; what it did not use is released."""
+        capped = order.qty > 0 and order.filled == order.qty
         order.qty = order.filled
         left = order.locked if order.side is Side.BUY else order.quote_qty - order.cum_quote
         last = self.last_price.get(market.symbol)
-        done = order.filled > 0 and last is not None and left < market.notional(last, 1)
+        done = order.filled > 0 and (capped or (last is not None and left < market.notional(last, 1)))
         self._close(order, Status.FILLED if done else Status.EXPIRED)
         if not done:
             self._report(order, ExecType.EXPIRED, reason="quote amount could not be spent")
+            return
+        for event in reversed(self._events):  # its last trade report is where it became FILLED, as on Binance
+            if isinstance(event, OrderUpdate) and event.order_id == order.order_id:
+                event.status, event.qty = Status.FILLED, order.qty
+                break
 
     def _trade(self, maker: Order, taker: Order, price: int, qty: int, market: MarketSpec, book: Book,
                maker_side: Side) -> None:

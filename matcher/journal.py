@@ -23,8 +23,9 @@ from .errors import JournalError
 from .market import MarketSpec
 from .snapshot import dump, load
 
-_COMMANDS = {cls.__name__: cls for cls in (model.Deposit, model.Withdraw, model.PlaceOrder, model.CancelOrder,
-                                           model.AmendOrder, model.CancelReplace, model.SetFeePreference)}
+_COMMANDS = {cls.__name__: cls for cls in (model.Deposit, model.Withdraw, model.Transfer, model.PlaceOrder,
+                                           model.CancelOrder, model.AmendOrder, model.CancelReplace,
+                                           model.SetFeePreference)}
 _ENUMS = {"side": model.Side, "type": model.OrderType, "tif": model.TimeInForce, "stp": model.Stp}
 
 

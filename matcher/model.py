@@ -87,13 +87,24 @@ class Withdraw:
 
 
 @dataclass(frozen=True)
+class Transfer:
+    """Move free balance between accounts (a ledger correction, such as undoing a fill the chain refused)."""
+
+    source: str
+    destination: str
+    asset: str
+    amount: int
+    ts: int = 0
+
+
+@dataclass(frozen=True)
 class PlaceOrder:
     account: str
     symbol: str
     side: Side
     type: OrderType
-    qty: int = 0  # lots
-    price: int = 0  # ticks
+    qty: int = 0  # lots (for a MARKET order sized by quote_qty: an optional cap)
+    price: int = 0  # ticks (for a MARKET order: an optional protection price, the worst it trades at)
     quote_qty: int = 0  # quote units, MARKET orders by amount
     tif: TimeInForce = TimeInForce.GTC
     stop_price: int = 0
@@ -139,7 +150,7 @@ class CancelReplace:
     place: PlaceOrder
 
 
-Command = Deposit | Withdraw | PlaceOrder | CancelOrder | AmendOrder | CancelReplace | SetFeePreference
+Command = Deposit | Withdraw | Transfer | PlaceOrder | CancelOrder | AmendOrder | CancelReplace | SetFeePreference
 
 
 # -- events ------------------------------------------------------------------------------------

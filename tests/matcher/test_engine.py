@@ -103,8 +103,39 @@ def test_market_orders_by_quantity_and_by_quote_amount(ex: Harness) -> None:
     ex(limit("alice", Side.BUY, 900, 5))
     sell_quote = ex(PlaceOrder("bob", S, Side.SELL, OrderType.MARKET, quote_qty=MARKET.notional(900, 2)))
     assert [(t.price, t.qty) for t in trades(sell_quote)] == [(900, 2)]
-    assert ex(PlaceOrder("bob", S, Side.BUY, OrderType.MARKET, qty=1, price=5)).code is Code.INVALID_ORDER
-    assert ex(PlaceOrder("bob", S, Side.BUY, OrderType.MARKET, qty=1, quote_qty=10**16)).code is Code.INVALID_ORDER
+    assert ex(PlaceOrder("bob", S, Side.BUY, OrderType.MARKET)).code is Code.INVALID_ORDER
+    assert ex(PlaceOrder("bob", S, Side.BUY, OrderType.MARKET, qty=1, price=-1)).code is Code.PRICE_FILTER
+
+
+def test_market_order_with_a_protection_price_stops_at_it(ex: Harness) -> None:
+    ex(limit("alice", Side.SELL, 1000, 2))
+    ex(limit("alice", Side.SELL, 1010, 2))
+    protected = ex(PlaceOrder("bob", S, Side.BUY, OrderType.MARKET, qty=3, price=1005))
+    assert [(t.price, t.qty) for t in trades(protected)] == [(1000, 2)]
+    assert updates(protected, protected.order_id)[-1].status is Status.EXPIRED
+    assert ex.engine.balance("bob", "WBNB") == (10**21 - MARKET.notional(1000, 2), 0)
+    ex(limit("carol", Side.BUY, 990, 3))
+    sell = ex(PlaceOrder("bob", S, Side.SELL, OrderType.MARKET, quote_qty=MARKET.notional(990, 3), price=995))
+    assert trades(sell) == [] and updates(sell, sell.order_id)[-1].status is Status.EXPIRED
+
+
+def test_quote_sized_market_order_stops_at_its_quantity_cap(ex: Harness) -> None:
+    ex(limit("alice", Side.SELL, 1000, 5))
+    capped = ex(PlaceOrder("bob", S, Side.BUY, OrderType.MARKET, qty=2, quote_qty=MARKET.notional(1000, 4)))
+    assert [(t.price, t.qty) for t in trades(capped)] == [(1000, 2)]
+    assert updates(capped, capped.order_id)[-1].status is Status.FILLED
+    assert ex.engine.balance("bob", "WBNB") == (10**21 - MARKET.notional(1000, 2), 0)
+    ex(limit("carol", Side.BUY, 990, 5))
+    sold = ex(PlaceOrder("bob", S, Side.SELL, OrderType.MARKET, qty=1, quote_qty=MARKET.notional(990, 4)))
+    assert [(t.price, t.qty) for t in trades(sold)] == [(990, 1)]
+
+
+def test_transfer_moves_free_balance_and_refuses_more_than_is_free(ex: Harness) -> None:
+    from matcher import Transfer
+    assert ex(Transfer("alice", "bob", "BRS", 5)).ok
+    assert ex.engine.balance("bob", "BRS") == (10**21 + 5, 0)
+    assert ex(Transfer("alice", "bob", "BRS", 10**22)).code is Code.INSUFFICIENT_BALANCE
+    assert ex(Transfer("alice", "bob", "BRS", 0)).code is Code.INVALID_ORDER
 
 
 def test_market_order_into_an_empty_book_expires(ex: Harness) -> None:

@@ -15,7 +15,7 @@ import enum
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from . import model
 from .engine import Engine, FeePolicy
@@ -76,13 +76,21 @@ class Journal:
             self.flush()
         return seq
 
-    def flush(self) -> None:
-        """Make every appended command durable (survives a killed process)."""
-        if self._pending:
+    def flush(self, also: Callable[[sqlite3.Connection], None] | None = None) -> None:
+        """Make every appended command durable (survives a killed process). `also` writes more rows (what the
+        exchange derives from the same commands) in the same transaction: both land, or neither does."""
+        if self._pending or also is not None:
             with self._db:
                 self._db.execute("BEGIN")
                 self._db.executemany("INSERT INTO commands VALUES (?, ?)", self._pending)
+                if also is not None:
+                    also(self._db)
             self._pending = []
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The journal's connection, for tables kept beside it (written only inside `flush(also=...)`)."""
+        return self._db
 
     def save_snapshot(self, seq: int, state: dict[str, Any]) -> None:
         self.flush()

@@ -1,0 +1,304 @@
+"""The REST API under /api/v3 in Binance's shapes, WebSocket streams, and /openapi.json (aiohttp).
+
+Errors are `{"code": ..., "msg": ...}` with HTTP 400 (404 for unknown paths, 500 for bugs, which are logged and
+never shown). Handlers run on the event loop, the exchange core's only thread.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from . import store
+from .errors import (CANCEL_REJECTED, MALFORMED, NO_SUCH_ORDER, NOT_FOUND, REPLAYED_ORDER, UNKNOWN, ApiError)
+from .intake import parse_cancel, parse_cancel_all, parse_order, parse_withdraw
+from .signed import address
+from .streams import Subscriber
+from .views import OPEN_STATUSES, my_trade_view, order_view, trade_view
+
+log = logging.getLogger("bourse.exchange.api")
+MAX_LIMIT = 1000
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return web.json_response(exc.body(), status=exc.status)
+    except web.HTTPException as exc:
+        if exc.status == 404:
+            return web.json_response({"code": NOT_FOUND, "msg": f"no such endpoint: {request.method} "
+                                                               f"{request.path}"}, status=404)
+        if exc.status == 405:
+            return web.json_response({"code": NOT_FOUND, "msg": f"method {request.method} is not allowed on "
+                                                               f"{request.path}"}, status=405)
+        raise
+    except Exception:
+        log.exception("request %s %s failed", request.method, request.path)
+        return web.json_response({"code": UNKNOWN, "msg": "An unknown error occurred while processing the request."},
+                                 status=500)
+
+
+async def params(request: web.Request) -> dict[str, Any]:
+    """Query parameters merged with a JSON object body."""
+    merged: dict[str, Any] = dict(request.query)
+    if request.can_read_body:
+        raw = await request.read()
+        if raw.strip():
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                raise ApiError(MALFORMED, "Request body is not valid JSON.") from None
+            if not isinstance(body, dict):
+                raise ApiError(MALFORMED, "Request body must be a JSON object.")
+            merged.update(body)
+    return merged
+
+
+def build_app(service: Any) -> web.Application:
+    app = web.Application(middlewares=[errors_middleware], client_max_size=1 << 20)
+    handlers = Handlers(service)
+    app.router.add_get("/api/v3/ping", handlers.ping)
+    app.router.add_get("/api/v3/time", handlers.time)
+    app.router.add_get("/api/v3/exchangeInfo", handlers.exchange_info)
+    app.router.add_get("/api/v3/depth", handlers.depth)
+    app.router.add_get("/api/v3/trades", handlers.trades)
+    app.router.add_get("/api/v3/ticker/24hr", handlers.ticker_24hr)
+    app.router.add_get("/api/v3/ticker/bookTicker", handlers.book_ticker)
+    app.router.add_post("/api/v3/order", handlers.new_order)
+    app.router.add_delete("/api/v3/order", handlers.cancel_order)
+    app.router.add_get("/api/v3/order", handlers.get_order)
+    app.router.add_delete("/api/v3/openOrders", handlers.cancel_open_orders)
+    app.router.add_get("/api/v3/openOrders", handlers.open_orders)
+    app.router.add_get("/api/v3/allOrders", handlers.all_orders)
+    app.router.add_get("/api/v3/myTrades", handlers.my_trades)
+    app.router.add_get("/api/v3/account", handlers.account)
+    app.router.add_post("/api/v3/withdraw", handlers.withdraw)
+    app.router.add_get("/api/v3/withdrawals", handlers.withdrawals)
+    app.router.add_get("/admin/ledger", handlers.ledger)
+    app.router.add_get("/openapi.json", handlers.openapi)
+    app.router.add_get("/ws/{stream}", handlers.websocket)
+    app.router.add_get("/ws", handlers.websocket)
+    app.router.add_get("/stream", handlers.websocket)
+    return app
+
+
+class Handlers:
+    def __init__(self, service: Any) -> None:
+        self.service = service
+        self.core = service.core
+        self.markets = service.markets
+
+    # --- public --------------------------------------------------------------------------------------------------
+    async def ping(self, request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    async def time(self, request: web.Request) -> web.Response:
+        return web.json_response({"serverTime": self.core.clock_ms()})
+
+    async def exchange_info(self, request: web.Request) -> web.Response:
+        return web.json_response({
+            "timezone": "UTC", "serverTime": self.core.clock_ms(), "rateLimits": [], "exchangeFilters": [],
+            "chainId": self.service.domain.chain_id, "settlementVault": self.service.domain.vault,
+            "operator": self.service.operator, "symbols": [m.info() for m in self.markets]})
+
+    async def depth(self, request: web.Request) -> web.Response:
+        query = await params(request)
+        market = self.markets.get(query.get("symbol"))
+        limit = _limit(query, 100, 5000)
+        snapshot = self.core.engine.depth(market.symbol, limit)
+        return web.json_response({"lastUpdateId": snapshot["lastUpdateId"],
+                                  "bids": [[market.price_text(p), market.qty_text(q)] for p, q in snapshot["bids"]],
+                                  "asks": [[market.price_text(p), market.qty_text(q)] for p, q in snapshot["asks"]]})
+
+    async def trades(self, request: web.Request) -> web.Response:
+        query = await params(request)
+        market = self.markets.get(query.get("symbol"))
+        found = store.rows(self.core.db, "SELECT * FROM trades WHERE symbol = ? ORDER BY trade_id DESC LIMIT ?",
+                           market.symbol, _limit(query, 500, MAX_LIMIT))
+        return web.json_response([trade_view(t, market) for t in reversed(found)])
+
+    async def ticker_24hr(self, request: web.Request) -> web.Response:
+        query = await params(request)
+        symbols = [self.markets.get(query["symbol"])] if "symbol" in query else list(self.markets)
+        tickers = [self.service.ticker(m) for m in symbols]
+        return web.json_response(tickers[0] if "symbol" in query else tickers)
+
+    async def book_ticker(self, request: web.Request) -> web.Response:
+        query = await params(request)
+        symbols = [self.markets.get(query["symbol"])] if "symbol" in query else list(self.markets)
+        out = []
+        for market in symbols:
+            bid, bid_qty, ask, ask_qty = self.core.engine._ticker(market.symbol, self.core.engine.books[market.symbol])
+            out.append({"symbol": market.symbol, "bidPrice": market.price_text(bid), "bidQty": market.qty_text(bid_qty),
+                        "askPrice": market.price_text(ask), "askQty": market.qty_text(ask_qty)})
+        return web.json_response(out[0] if "symbol" in query else out)
+
+    # --- orders -------------------------------------------------------------------------------------------------
+    async def new_order(self, request: web.Request) -> web.Response:
+        body = await params(request)
+        return web.json_response(self.service.place(parse_order(body, self.markets, self.service.domain,
+                                                                self.core.clock_ms())))
+
+    async def cancel_order(self, request: web.Request) -> web.Response:
+        maker, symbol, order_id, client_id = parse_cancel(await params(request), self.markets, self.service.domain,
+                                                          self.core.clock_ms())
+        return web.json_response(self.service.cancel(maker, symbol, order_id, client_id))
+
+    async def cancel_open_orders(self, request: web.Request) -> web.Response:
+        maker, symbol = parse_cancel_all(await params(request), self.markets, self.service.domain,
+                                         self.core.clock_ms())
+        open_ids = [o.order_id for o in self.core.engine.orders.values() if o.account == maker and o.symbol == symbol]
+        return web.json_response([self.service.cancel(maker, symbol, order_id, "") for order_id in sorted(open_ids)])
+
+    async def get_order(self, request: web.Request) -> web.Response:
+        query = await params(request)
+        market = self.markets.get(query.get("symbol"))
+        account = address(query.get("address"), "address")
+        if query.get("orderId"):
+            row = store.one(self.core.db, "SELECT * FROM orders WHERE order_id = ? AND account = ? AND symbol = ?",
+                            _int(query["orderId"], "orderId"), account, market.symbol)
+        elif query.get("origClientOrderId"):
+            row = store.one(self.core.db, "SELECT * FROM orders WHERE client_order_id = ? AND account = ? AND "
+                            "symbol = ? ORDER BY order_id DESC LIMIT 1", query["origClientOrderId"], account,
+                            market.symbol)
+        else:
+            raise ApiError(MALFORMED, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
+        if row is None:
+            raise ApiError(NO_SUCH_ORDER, "Order does not exist.")
+        return web.json_response(order_view(row, market))
+
+    async def open_orders(self, request: web.Request) -> web.Response:
+        query = await params(request)
+        account = address(query.get("address"), "address")
+        sql = "SELECT * FROM orders WHERE account = ? AND status IN ('NEW', 'PARTIALLY_FILLED')"
+        args: list[Any] = [account]
+        if query.get("symbol"):
+            sql += " AND symbol = ?"
+            args.append(self.markets.get(query["symbol"]).symbol)
+        rows = store.rows(self.core.db, sql + " ORDER BY order_id", *args)
+        return web.json_response([order_view(r, self.markets.get(r["symbol"])) for r in rows])
+
+    async def all_orders(self, request: web.Request) -> web.Response:
+        query = await params(request)
+        account = address(query.get("address"), "address")
+        market = self.markets.get(query.get("symbol"))
+        rows = store.rows(self.core.db, "SELECT * FROM orders WHERE account = ? AND symbol = ? AND order_id >= ? "
+                          "ORDER BY order_id LIMIT ?", account, market.symbol, _int(query.get("orderId", 0), "orderId"),
+                          _limit(query, 500, MAX_LIMIT))
+        return web.json_response([order_view(r, market) for r in rows])
+
+    async def my_trades(self, request: web.Request) -> web.Response:
+        query = await params(request)
+        account = address(query.get("address"), "address")
+        market = self.markets.get(query.get("symbol"))
+        rows = store.rows(self.core.db, "SELECT * FROM trades WHERE symbol = ? AND (maker = ? OR taker = ?) AND "
+                          "trade_id >= ? ORDER BY trade_id LIMIT ?", market.symbol, account, account,
+                          _int(query.get("fromId", 0), "fromId"), _limit(query, 500, MAX_LIMIT))
+        return web.json_response([my_trade_view(r, market, account) for r in rows])
+
+    async def account(self, request: web.Request) -> web.Response:
+        query = await params(request)
+        account = address(query.get("address"), "address")
+        from .views import asset_text
+        balances = [{"asset": asset, "free": asset_text(self.markets, asset, free),
+                     "locked": asset_text(self.markets, asset, locked), "freeUnits": str(free),
+                     "lockedUnits": str(locked)}
+                    for asset, (free, locked) in sorted(self.core.balances(account).items())]
+        return web.json_response({"makerCommission": 0, "takerCommission": 0, "canTrade": True, "canWithdraw": True,
+                                  "canDeposit": True, "updateTime": self.core.clock_ms(), "accountType": "SPOT",
+                                  "address": account, "balances": balances, "permissions": ["SPOT"]})
+
+    async def withdraw(self, request: web.Request) -> web.Response:
+        user, asset, token, amount, nonce = parse_withdraw(await params(request), self.markets, self.service.domain)
+        return web.json_response(self.service.request_withdrawal(user, asset, token, amount, nonce))
+
+    async def withdrawals(self, request: web.Request) -> web.Response:
+        query = await params(request)
+        account = address(query.get("address"), "address")
+        rows = store.rows(self.core.db, "SELECT id, asset, token, amount, nonce, state, reason, tx_hash, block, "
+                          "created_ms FROM withdrawals WHERE account = ? ORDER BY id", account)
+        return web.json_response([{**r, "amount": str(r["amount"]), "nonce": str(r["nonce"])} for r in rows])
+
+    async def ledger(self, request: web.Request) -> web.Response:
+        return web.json_response(self.service.ledger_snapshot())
+
+    async def openapi(self, request: web.Request) -> web.Response:
+        from .openapi import SPEC
+        return web.json_response(SPEC)
+
+    # --- streams -------------------------------------------------------------------------------------------------
+    async def websocket(self, request: web.Request) -> web.WebSocketResponse:
+        streams = self.service.streams
+        wanted = [request.match_info["stream"]] if "stream" in request.match_info else \
+            [s for s in request.query.get("streams", "").split("/") if s]
+        names = [streams.normalize(s) for s in wanted]
+        if any(n is None for n in names):
+            raise ApiError(MALFORMED, f"unknown stream in {wanted}")
+        ws = web.WebSocketResponse(heartbeat=30)
+        await ws.prepare(request)
+        subscriber = Subscriber(combined=request.path == "/stream")
+        subscriber.streams.update(n for n in names if n)
+        streams.subscribers.add(subscriber)
+        import asyncio
+        writer = asyncio.create_task(_write(ws, subscriber))
+        try:
+            async for message in ws:
+                if message.type == WSMsgType.TEXT:
+                    await ws.send_str(json.dumps(_control(subscriber, streams, message.data)))
+        finally:
+            streams.subscribers.discard(subscriber)
+            writer.cancel()
+        return ws
+
+
+async def _write(ws: web.WebSocketResponse, subscriber: Subscriber) -> None:
+    while not ws.closed:
+        text = await subscriber.queue.get()
+        if subscriber.overflowed or text is None:
+            await ws.close(message=b"subscriber too slow")
+            return
+        await ws.send_str(text)
+
+
+def _control(subscriber: Subscriber, streams: Any, text: str) -> dict[str, Any]:
+    """Binance's live SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS messages."""
+    try:
+        request = json.loads(text)
+        method, request_id = request["method"], request.get("id")
+    except (ValueError, KeyError, TypeError):
+        return {"error": {"code": 2, "msg": "Invalid request"}, "id": None}
+    names = [streams.normalize(s) for s in request.get("params") or []]
+    if method in ("SUBSCRIBE", "UNSUBSCRIBE") and (not names or any(n is None for n in names)):
+        return {"error": {"code": 2, "msg": "Invalid request: unknown stream"}, "id": request_id}
+    if method == "SUBSCRIBE":
+        subscriber.streams.update(names)  # type: ignore[arg-type]
+        return {"result": None, "id": request_id}
+    if method == "UNSUBSCRIBE":
+        subscriber.streams.difference_update(names)  # type: ignore[arg-type]
+        return {"result": None, "id": request_id}
+    if method == "LIST_SUBSCRIPTIONS":
+        return {"result": sorted(subscriber.streams), "id": request_id}
+    return {"error": {"code": 2, "msg": f"Invalid request: unknown method {method}"}, "id": request_id}
+
+
+def _limit(query: dict[str, Any], default: int, maximum: int) -> int:
+    value = _int(query.get("limit", default), "limit")
+    if not 1 <= value <= maximum:
+        raise ApiError(MALFORMED, f"Parameter 'limit' must be between 1 and {maximum}.")
+    return value
+
+
+def _int(value: Any, field: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    raise ApiError(MALFORMED, f"Parameter '{field}' must be an integer.")
+
+
+__all__ = ["build_app", "CANCEL_REJECTED", "REPLAYED_ORDER", "OPEN_STATUSES"]

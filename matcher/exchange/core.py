@@ -1,0 +1,236 @@
+"""The exchange's single writer: every change goes through `submit`, which journals the command, applies it to
+the engine, and writes what it derives (orders, trades, batches...) in the same SQLite transaction before anything
+is visible. Recovery is the journal's: latest snapshot + replay; the derived tables are already consistent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from matcher.engine import Engine, FeePolicy
+from matcher.journal import Journal
+from matcher.model import (BalanceUpdate, CancelOrder, Command, Deposit, ExecType, OrderUpdate, Result, Side,
+                           Status, Trade, Transfer, Withdraw)
+from matcher.snapshot import dump, load
+
+from . import store
+from .markets import Markets
+
+log = logging.getLogger("bourse.exchange")
+SNAPSHOT_EVERY = 10_000
+Listener = Callable[[int, Command, Result], None]
+
+
+class ExchangeCore:
+    def __init__(self, path: Path | str, markets: Markets, fee_account: str, fee_policy: FeePolicy | None = None,
+                 clock_ms: Callable[[], int] | None = None) -> None:
+        self.markets = markets
+        self.fee_account = fee_account
+        self.clock_ms = clock_ms or (lambda: int(time.time() * 1000))
+        self.journal = Journal(path, commit_every=1 << 30)  # committed explicitly, with the derived rows
+        self.db = self.journal.db
+        store.create(self.db)
+        seq, state = self.journal.latest_snapshot()
+        specs = markets.specs
+        self.engine = load(specs, state, fee_policy) if state is not None else Engine(specs, fee_account,
+                                                                                       fee_policy=fee_policy)
+        self.engine.fee_account = fee_account
+        for _, command in self.journal.commands_after(seq):
+            self.engine.process(command)
+        self.listeners: list[Listener] = []
+        self._since_snapshot = 0
+
+    # --- the one way in --------------------------------------------------------------------------------------
+    def submit(self, command: Command, also: Callable[[Any, int, Result], None] | None = None,
+               overrides: dict[int, tuple[str, str]] | None = None) -> tuple[int, Result]:
+        """Journal, apply, derive, commit; then tell listeners. `overrides` maps an order id to the (status,
+        reason) the API should show instead of the engine's (a cancel that is really an expiry)."""
+        seq = self.journal.append(command)
+        result = self.engine.process(command)
+        now = self.clock_ms()
+
+        def derive(db: Any) -> None:
+            if also is not None:
+                also(db, seq, result)
+            self._derive(db, seq, result, now, overrides or {})
+
+        try:
+            self.journal.flush(derive)
+        except Exception:
+            log.critical("could not commit command %d; the in-memory engine is ahead of the disk: stopping", seq)
+            raise SystemExit(70) from None
+        self._since_snapshot += 1
+        if self._since_snapshot >= SNAPSHOT_EVERY:
+            self.snapshot()
+        for listener in self.listeners:
+            try:
+                listener(seq, command, result)
+            except Exception:  # a broken subscriber must not stop the exchange
+                log.exception("listener failed")
+        return seq, result
+
+    def write(self, change: Callable[[Any], None]) -> None:
+        """A change to the derived tables alone (no engine command), in its own transaction."""
+        self.journal.flush(change)
+
+    def snapshot(self) -> None:
+        self.journal.save_snapshot(self.journal.last_seq, dump(self.engine))
+        self._since_snapshot = 0
+
+    def _derive(self, db: Any, seq: int, result: Result, now: int, overrides: dict[int, tuple[str, str]]) -> None:
+        ordinal = 0
+        for event in result.events:
+            if isinstance(event, OrderUpdate):
+                if event.exec_type is ExecType.NEW:
+                    continue  # inserted by the caller with what the maker signed
+                status, reason = overrides.get(event.order_id, (None, None))
+                store.update_order(db, event, now, status, reason)
+            elif isinstance(event, Trade):
+                market = self.markets.get(event.symbol).spec
+                base = market.base_units(event.qty)
+                maker_gets = base if event.taker_side is Side.SELL else event.quote
+                taker_gets = event.quote if event.taker_side is Side.SELL else base
+                store.insert_trade(db, event, seq, ordinal, maker_gets * market.maker_fee_bps // 10_000,
+                                   taker_gets * market.taker_fee_bps // 10_000, now)
+                ordinal += 1
+
+    # --- commands the services use ---------------------------------------------------------------------------
+    def cancel(self, account: str, symbol: str, order_id: int, status: str = "CANCELED",
+               reason: str = "") -> Result:
+        command = CancelOrder(account, symbol, order_id, ts=self.clock_ms())
+        return self.submit(command, overrides={order_id: (status, reason)} if reason or status != "CANCELED"
+                           else None)[1]
+
+    def deposit(self, account: str, asset: str, amount: int, event_id: str, block: int) -> bool:
+        """Credit a deposit seen on chain, once per event id."""
+        if self.seen(event_id):
+            return False
+        self.submit(Deposit(account, asset, amount, ts=self.clock_ms()),
+                    also=lambda db, seq, result: db.execute("INSERT INTO chain_events VALUES (?, ?)",
+                                                            (event_id, block)))
+        return True
+
+    def seen(self, event_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM chain_events WHERE event_id = ?", (event_id,)).fetchone() is not None
+
+    def mark_seen(self, event_id: str, block: int) -> None:
+        self.write(lambda db: db.execute("INSERT OR IGNORE INTO chain_events VALUES (?, ?)", (event_id, block)))
+
+    def free_up(self, account: str, asset: str, amount: int, reason: str) -> int:
+        """Cancel the account's open orders that lock `asset`, newest first, until `amount` is free; the free
+        balance afterwards (which may still be short)."""
+        free = self.engine.balance(account, asset)[0]
+        if free >= amount:
+            return free
+        for order in sorted(self.engine.orders.values(), key=lambda o: -o.order_id):
+            if free >= amount:
+                break
+            market = self.markets.get(order.symbol).spec
+            locks = market.quote.symbol if order.side is Side.BUY else market.base.symbol
+            if order.account == account and locks == asset:
+                self.cancel(account, order.symbol, order.order_id, "CANCELED", reason)
+                free = self.engine.balance(account, asset)[0]
+        return free
+
+    def debit(self, account: str, asset: str, amount: int, reason: str,
+              also: Callable[[Any], None] | None = None) -> int:
+        """Take `amount` out of the ledger (freeing locked funds first); what could not be taken is recorded as a
+        shortfall and returned. `also` is written in the same transaction as the debit."""
+        free = self.free_up(account, asset, amount, reason)
+        taken = min(free, amount)
+        short = amount - taken
+
+        def finish(db: Any) -> None:
+            if short:
+                db.execute("INSERT INTO shortfalls (account, asset, amount, reason) VALUES (?,?,?,?)",
+                           (account, asset, str(short), reason))
+            if also is not None:
+                also(db)
+
+        if short:
+            log.error("shortfall: %s owes %d %s (%s)", account, short, asset, reason)
+        if taken:
+            self.submit(Withdraw(account, asset, taken, ts=self.clock_ms()), also=lambda db, seq, result: finish(db))
+        else:
+            self.write(finish)
+        return short
+
+    def reverse_trade(self, trade: dict[str, Any], reason: str) -> None:
+        """Undo a fill the chain did not settle: every balance it moved goes back (orders stay as they are).
+        Each move commits with the trade's `reversed` step, so a crash midway resumes where it stopped."""
+        moves = trade_effects(trade, self.markets, self.fee_account)
+        done = int(self.db.execute("SELECT reversed FROM trades WHERE trade_id = ?", (trade["trade_id"],))
+                   .fetchone()[0])
+        for step in range(done, len(moves)):
+            payer, receiver, asset, amount = moves[step]
+            why = f"reversing trade {trade['trade_id']}: {reason}"
+            free = self.free_up(receiver, asset, amount, why) if amount > 0 else 0
+            moved = min(free, amount)
+
+            def finish(db: Any, step: int = step, short: int = amount - moved, account: str = receiver,
+                       asset: str = asset) -> None:
+                db.execute("UPDATE trades SET reversed = ? WHERE trade_id = ?", (step + 1, trade["trade_id"]))
+                if short > 0:
+                    db.execute("INSERT INTO shortfalls (account, asset, amount, reason) VALUES (?,?,?,?)",
+                               (account, asset, str(short), why))
+
+            if moved > 0:
+                self.submit(Transfer(receiver, payer, asset, moved, ts=self.clock_ms()),
+                            also=lambda db, seq, result, finish=finish: finish(db))
+            else:
+                self.write(finish)
+
+    def resume_reversals(self) -> None:
+        """Finish reversals a crash interrupted."""
+        for trade in store.rows(self.db, "SELECT * FROM trades WHERE state = 'FAILED'"):
+            if trade["reversed"] < len(trade_effects(trade, self.markets, self.fee_account)):
+                self.reverse_trade(trade, trade["reason"])
+
+    # --- reads -----------------------------------------------------------------------------------------------
+    def balances(self, account: str) -> dict[str, tuple[int, int]]:
+        return {asset: self.engine.balance(account, asset) for asset in self.markets.assets}
+
+    def ledger(self) -> dict[tuple[str, str], int]:
+        """Total (free + locked) per (account, asset), every account."""
+        totals: dict[tuple[str, str], int] = {}
+        for book in (self.engine.free, self.engine.locked):
+            for key, value in book.items():
+                totals[key] = totals.get(key, 0) + value
+        return {k: v for k, v in totals.items() if v}
+
+    def close(self) -> None:
+        self.journal.close()
+
+
+def trade_effects(trade: dict[str, Any], markets: Markets, fee_account: str) -> list[tuple[str, str, str, int]]:
+    """The balance moves a trade made in the ledger, as (from, to, asset, amount) transfers."""
+    spec = markets.get(trade["symbol"]).spec
+    base, quote = spec.base_units(trade["qty"]), trade["quote"]
+    maker_is_buyer = trade["taker_side"] == Side.SELL.value
+    buyer, seller = (trade["maker"], trade["taker"]) if maker_is_buyer else (trade["taker"], trade["maker"])
+    buyer_fee, buyer_fee_asset = (trade["maker_fee"], trade["maker_fee_asset"]) if maker_is_buyer else \
+        (trade["taker_fee"], trade["taker_fee_asset"])
+    seller_fee, seller_fee_asset = (trade["taker_fee"], trade["taker_fee_asset"]) if maker_is_buyer else \
+        (trade["maker_fee"], trade["maker_fee_asset"])
+    moves = []
+    for payer, receiver, asset, amount, fee, fee_asset in (
+            (seller, buyer, spec.base.symbol, base, buyer_fee, buyer_fee_asset),
+            (buyer, seller, spec.quote.symbol, quote, seller_fee, seller_fee_asset)):
+        if fee and fee_asset == asset:  # the fee came out of what was received
+            moves += [(payer, receiver, asset, amount - fee), (payer, fee_account, asset, fee)]
+        else:  # received in full; the fee (if any) was paid in the platform token
+            moves.append((payer, receiver, asset, amount))
+            if fee:
+                moves.append((receiver, fee_account, fee_asset, fee))
+    return moves
+
+
+def balance_events(result: Result) -> list[BalanceUpdate]:
+    return [e for e in result.events if isinstance(e, BalanceUpdate)]
+
+
+__all__ = ["ExchangeCore", "trade_effects", "balance_events", "Status"]

@@ -1,0 +1,98 @@
+"""Chain events in: the vault's deposits, escape-hatch requests, on-chain cancels and fee preferences become
+journaled commands, each exactly once (event ids are recorded with the command that applies them). The cursor
+survives restarts of the exchange and of the node; a failed poll is retried on the next tick.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from matcher.model import SetFeePreference
+
+from . import store
+from .core import ExchangeCore
+from .markets import Markets
+from .vault import VaultClient, VaultEvent
+
+log = logging.getLogger("bourse.exchange.follower")
+MAX_BLOCKS_PER_POLL = 2_000
+
+
+class Follower:
+    def __init__(self, core: ExchangeCore, vault: VaultClient, markets: Markets, confirmations: int = 0,
+                 start_block: int = 0) -> None:
+        self.core, self.vault, self.markets = core, vault, markets
+        self.confirmations = confirmations
+        if store.get_meta(core.db, "synced_block") is None:
+            core.write(lambda db: store.set_meta(db, "synced_block", str(start_block - 1)))
+
+    @property
+    def synced_block(self) -> int:
+        return int(store.get_meta(self.core.db, "synced_block") or -1)
+
+    def fetch(self, synced: int) -> tuple[int, list[VaultEvent]]:
+        """Blocking (run it off the event loop): the next range of blocks and its vault events."""
+        head = self.vault.block_number() - self.confirmations
+        if head <= synced:
+            return synced, []
+        to_block = min(head, synced + MAX_BLOCKS_PER_POLL)
+        return to_block, self.vault.events(synced + 1, to_block)
+
+    def apply(self, to_block: int, events: list[VaultEvent], own_tx_hashes: set[str]) -> None:
+        """On the writer's thread: apply each event once, then advance the cursor."""
+        for event in events:
+            if not self.core.seen(event.event_id):
+                self._handle(event, own_tx_hashes)
+        self.core.write(lambda db: store.set_meta(db, "synced_block", str(to_block)))
+
+    def _handle(self, event: VaultEvent, own_tx_hashes: set[str]) -> None:
+        core, args = self.core, event.args
+        if event.name == "Deposit":
+            asset = self.markets.by_token.get(args["token"])
+            if asset is not None:
+                core.deposit(args["user"], asset.symbol, args["amount"], event.event_id, event.block)
+                return
+        elif event.name == "WithdrawalRequested":
+            self._escape(event)
+            return
+        elif event.name == "Withdraw" and event.tx_hash not in own_tx_hashes:
+            # the escape hatch's second step: the funds already left the ledger at the request
+            core.write(lambda db: db.execute("UPDATE escape_requests SET pending = '0' WHERE account = ? AND token = ?",
+                                             (args["user"], args["token"])))
+        elif event.name == "OrderCancelled":
+            for order in store.rows(core.db, "SELECT order_id, symbol, account FROM orders WHERE order_hash = ? AND "
+                                    "status IN ('NEW', 'PARTIALLY_FILLED')", args["orderHash"]):
+                core.cancel(order["account"], order["symbol"], order["order_id"], "CANCELED", "cancelled on chain")
+        elif event.name == "NonceFloorRaised":
+            self._nonce_floor(args["maker"], args["minNonce"])
+        elif event.name == "FeesInPlatformToken":
+            core.submit(SetFeePreference(args["user"], bool(args["enabled"]), ts=core.clock_ms()))
+        core.mark_seen(event.event_id, event.block)
+
+    def _escape(self, event: VaultEvent) -> None:
+        """The user set funds aside on chain: they leave the ledger now, cancelling orders that lock them, so no
+        new order is matched against them."""
+        core, args = self.core, event.args
+        asset = self.markets.by_token.get(args["token"])
+        row = store.one(core.db, "SELECT pending FROM escape_requests WHERE account = ? AND token = ?",
+                        args["user"], args["token"])
+        delta = args["amount"] - (row["pending"] if row else 0)
+
+        def record(db: object) -> None:
+            db.execute("INSERT INTO escape_requests VALUES (?, ?, ?) ON CONFLICT(account, token) DO UPDATE SET "  # type: ignore[attr-defined]
+                       "pending = excluded.pending", (args["user"], args["token"], str(args["amount"])))
+            db.execute("INSERT OR IGNORE INTO chain_events VALUES (?, ?)", (event.event_id, event.block))  # type: ignore[attr-defined]
+
+        if asset is not None and delta > 0:
+            core.debit(args["user"], asset.symbol, delta, "escape-hatch withdrawal requested on chain", also=record)
+        else:
+            core.write(record)
+
+    def _nonce_floor(self, maker: str, floor: int) -> None:
+        core = self.core
+        core.write(lambda db: db.execute("INSERT INTO nonce_floors VALUES (?, ?) ON CONFLICT(account) DO UPDATE SET "
+                                         "floor = excluded.floor", (maker, str(floor))))
+        for order in store.rows(core.db, "SELECT order_id, symbol, nonce FROM orders WHERE account = ? AND "
+                                "status IN ('NEW', 'PARTIALLY_FILLED')", maker):
+            if order["nonce"] < floor:
+                core.cancel(maker, order["symbol"], order["order_id"], "CANCELED", "cancelled on chain (nonce floor)")

@@ -1,0 +1,177 @@
+"""Exchange markets: a MarketSpec plus how its numbers look in the API (Binance's exchangeInfo filters).
+
+A markets file (TOML) lists them with decimal sizes, converted exactly:
+
+    [[market]]
+    symbol = "BRSWBNB"
+    base = { symbol = "BRS", token = "0x...", decimals = 18 }
+    quote = { symbol = "WBNB", token = "0x...", decimals = 18 }
+    tick_size = "0.0001"      # quote per base
+    lot_size = "0.01"         # base
+    min_notional = "0.001"    # quote
+    maker_fee_bps = 10
+    taker_fee_bps = 20
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_utils import is_address, to_checksum_address
+
+from matcher.errors import BadMarketSpec
+from matcher.market import Asset, MarketSpec
+
+from .errors import ApiError, BAD_PRECISION, FILTER_FAILURE, INVALID_SYMBOL
+from .units import format_units, parse_units, places_of
+
+NATIVE_TOKEN = "0x" + "00" * 20
+
+
+@dataclass(frozen=True)
+class Market:
+    spec: MarketSpec
+
+    @property
+    def symbol(self) -> str:
+        return self.spec.symbol
+
+    @property
+    def price_places(self) -> int:
+        return places_of(self.spec.tick_size, self.spec.quote.decimals)
+
+    @property
+    def qty_places(self) -> int:
+        return places_of(self.spec.lot_size, self.spec.base.decimals)
+
+    # --- API strings <-> engine integers -------------------------------------------------------------------
+    def ticks(self, price: object, field: str = "price") -> int:
+        units = parse_units(price, self.spec.quote.decimals, field)
+        if units % self.spec.tick_size:
+            raise ApiError(FILTER_FAILURE, "Filter failure: PRICE_FILTER")
+        return units // self.spec.tick_size
+
+    def lots(self, quantity: object, field: str = "quantity") -> int:
+        units = parse_units(quantity, self.spec.base.decimals, field)
+        if units % self.spec.lot_size:
+            raise ApiError(FILTER_FAILURE, "Filter failure: LOT_SIZE")
+        return units // self.spec.lot_size
+
+    def quote_units(self, amount: object, field: str = "quoteOrderQty") -> int:
+        return parse_units(amount, self.spec.quote.decimals, field)
+
+    def price_text(self, ticks: int) -> str:
+        return format_units(ticks * self.spec.tick_size, self.spec.quote.decimals, self.price_places)
+
+    def qty_text(self, lots: int) -> str:
+        return format_units(lots * self.spec.lot_size, self.spec.base.decimals, self.qty_places)
+
+    def quote_text(self, units: int) -> str:
+        return format_units(units, self.spec.quote.decimals, self.price_places)
+
+    def asset_text(self, asset: str, units: int) -> str:
+        decimals = self.spec.base.decimals if asset == self.spec.base.symbol else self.spec.quote.decimals
+        return format_units(units, decimals, 8 if decimals >= 8 else decimals)
+
+    def settlement_price(self, ticks: int) -> int:
+        return self.spec.settlement_price(ticks)
+
+    def ticks_from_settlement_price(self, price: int, round_up: bool) -> int:
+        """The tick price for a signed vault price (quote units per base unit x 10**18)."""
+        scale = self.spec.tick_size * 10**18
+        whole, rest = divmod(price * 10**self.spec.base.decimals, scale)
+        return whole + (1 if rest and round_up else 0)
+
+    def info(self) -> dict[str, Any]:
+        spec = self.spec
+        return {
+            "symbol": spec.symbol, "status": "TRADING",
+            "baseAsset": spec.base.symbol, "baseAssetPrecision": spec.base.decimals,
+            "quoteAsset": spec.quote.symbol, "quotePrecision": spec.quote.decimals,
+            "quoteAssetPrecision": spec.quote.decimals,
+            "baseToken": spec.base.token, "quoteToken": spec.quote.token,
+            "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"],
+            "timeInForce": ["GTC", "IOC", "FOK"],
+            "quoteOrderQtyMarketAllowed": True, "isSpotTradingAllowed": True,
+            "defaultSelfTradePreventionMode": "NONE",
+            "allowedSelfTradePreventionModes": ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"],
+            "makerFeeBps": spec.maker_fee_bps, "takerFeeBps": spec.taker_fee_bps,
+            "lotSizeUnits": str(spec.lot_size), "tickSizeUnits": str(spec.tick_size),
+            "filters": [
+                {"filterType": "PRICE_FILTER", "minPrice": self.price_text(1), "maxPrice": "0",
+                 "tickSize": self.price_text(1)},
+                {"filterType": "LOT_SIZE", "minQty": self.qty_text(1), "maxQty": "0", "stepSize": self.qty_text(1)},
+                {"filterType": "MIN_NOTIONAL", "minNotional": self.quote_text(spec.min_notional),
+                 "applyToMarket": True},
+            ],
+        }
+
+
+class Markets:
+    def __init__(self, markets: list[Market]) -> None:
+        self.by_symbol = {m.symbol: m for m in markets}
+        self.assets: dict[str, Asset] = {}
+        for market in markets:
+            for asset in (market.spec.base, market.spec.quote):
+                known = self.assets.setdefault(asset.symbol, asset)
+                if known != asset:
+                    raise BadMarketSpec(f"asset {asset.symbol} is defined twice with different tokens or decimals")
+        self.by_token = {a.token: a for a in self.assets.values()}
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.by_symbol.values())
+
+    def get(self, symbol: object) -> Market:
+        market = self.by_symbol.get(symbol) if isinstance(symbol, str) else None
+        if market is None:
+            raise ApiError(INVALID_SYMBOL, "Invalid symbol.")
+        return market
+
+    @property
+    def specs(self) -> list[MarketSpec]:
+        return [m.spec for m in self]
+
+
+def market_from_table(table: dict[str, Any]) -> Market:
+    try:
+        base, quote = _asset(table["base"]), _asset(table["quote"])
+        spec = MarketSpec(
+            symbol=str(table["symbol"]), base=base, quote=quote,
+            tick_size=_units(table["tick_size"], quote.decimals, "tick_size"),
+            lot_size=_units(table["lot_size"], base.decimals, "lot_size"),
+            min_notional=_units(table.get("min_notional", "0"), quote.decimals, "min_notional"),
+            maker_fee_bps=int(table.get("maker_fee_bps", 0)), taker_fee_bps=int(table.get("taker_fee_bps", 0)))
+    except (KeyError, TypeError) as exc:
+        raise BadMarketSpec(f"market {table.get('symbol', '?')}: missing or bad field {exc}") from None
+    return Market(spec)
+
+
+def load_markets(path: Path) -> Markets:
+    try:
+        document = tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise BadMarketSpec(f"markets file {path}: {exc}") from None
+    tables = document.get("market")
+    if not isinstance(tables, list) or not tables:
+        raise BadMarketSpec(f"markets file {path} has no [[market]] tables")
+    return Markets([market_from_table(t) for t in tables])
+
+
+def _asset(table: dict[str, Any]) -> Asset:
+    token = str(table["token"])
+    if not is_address(token):
+        raise BadMarketSpec(f"asset {table.get('symbol')}: token {token!r} is not an address")
+    return Asset(str(table["symbol"]), to_checksum_address(token), int(table["decimals"]))
+
+
+def _units(value: Any, decimals: int, field: str) -> int:
+    try:
+        return parse_units(value, decimals, field)
+    except ApiError as exc:
+        raise BadMarketSpec(f"{field}: {exc.msg}") from None
+
+
+__all__ = ["Market", "Markets", "NATIVE_TOKEN", "load_markets", "market_from_table", "BAD_PRECISION"]

@@ -1,0 +1,97 @@
+"""The OpenAPI 3.0 description of the REST API (served at /openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {"type": "object", "required": ["code", "msg"],
+          "properties": {"code": {"type": "integer"}, "msg": {"type": "string"}}}
+_DECIMAL = {"type": "string", "pattern": r"^\d+(\.\d+)?$"}
+_ADDRESS = {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}
+_SIGNATURE = {"type": "string", "pattern": "^0x[0-9a-fA-F]{130}$"}
+_UINT = {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": r"^\d+$"}]}
+
+
+def _query(name: str, required: bool = False, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema or {"type": "string"}}
+
+
+def _op(summary: str, parameters: list[dict[str, Any]] | None = None, body: dict[str, Any] | None = None,
+        result: dict[str, Any] | None = None) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary, "parameters": parameters or [],
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": result or {}}}},
+                      "400": {"description": "Rejected; nothing changed",
+                              "content": {"application/json": {"schema": _ERROR}}}}}
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return operation
+
+
+ORDER_BODY = {
+    "type": "object", "additionalProperties": False,
+    "required": ["symbol", "side", "type", "quantity", "address", "nonce", "expiry", "maxFeeBps", "signature"],
+    "properties": {
+        "symbol": {"type": "string"}, "side": {"type": "string", "enum": ["BUY", "SELL"]},
+        "type": {"type": "string", "enum": ["LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"]},
+        "timeInForce": {"type": "string", "enum": ["GTC", "IOC", "FOK"]},
+        "quantity": _DECIMAL, "price": _DECIMAL, "quoteOrderQty": _DECIMAL, "stopPrice": _DECIMAL,
+        "newClientOrderId": {"type": "string", "maxLength": 36},
+        "selfTradePreventionMode": {"type": "string", "enum": ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"]},
+        "address": _ADDRESS, "nonce": _UINT, "expiry": _UINT, "maxFeeBps": _UINT, "signature": _SIGNATURE,
+        "newOrderRespType": {"type": "string"},
+    },
+    "description": "The order fields plus the maker's EIP-712 signature of the settlement vault's Order "
+                   "(maker, baseToken, quoteToken, isBuy, baseAmount, price x 1e18 per base unit, expiry, nonce, "
+                   "maxFeeBps). MARKET orders carry `price` as their protection price and, when sized by "
+                   "quoteOrderQty, `quantity` as the signed cap.",
+}
+CANCEL_BODY = {"type": "object", "additionalProperties": False,
+               "required": ["symbol", "address", "timestamp", "signature"],
+               "properties": {"symbol": {"type": "string"}, "orderId": _UINT, "origClientOrderId": {"type": "string"},
+                              "address": _ADDRESS, "timestamp": _UINT, "signature": _SIGNATURE}}
+CANCEL_ALL_BODY = {"type": "object", "additionalProperties": False,
+                   "required": ["symbol", "address", "timestamp", "signature"],
+                   "properties": {"symbol": {"type": "string"}, "address": _ADDRESS, "timestamp": _UINT,
+                                  "signature": _SIGNATURE}}
+WITHDRAW_BODY = {"type": "object", "additionalProperties": False,
+                 "required": ["address", "asset", "amount", "nonce", "signature"],
+                 "properties": {"address": _ADDRESS, "asset": {"type": "string"}, "amount": _DECIMAL, "nonce": _UINT,
+                                "signature": _SIGNATURE}}
+SYMBOL = _query("symbol", True)
+ADDRESS = _query("address", True, _ADDRESS)
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "Bourse exchange API", "version": "1",
+             "description": "Binance spot shapes under /api/v3; orders, cancels and withdrawals are EIP-712 signed. "
+                            "Errors are {code, msg}: -1013 filter failure, -1021 expiry/timestamp, -1022 bad "
+                            "signature, -1100/-1102/-1104 malformed, -1121 unknown symbol, -2010 insufficient "
+                            "balance, -2011 cancel of an unknown order, -2012 duplicate client order id, -2013 no "
+                            "such order, -3001 replayed order or withdrawal."},
+    "paths": {
+        "/api/v3/ping": {"get": _op("Test connectivity", result={"type": "object"})},
+        "/api/v3/time": {"get": _op("Server time in ms", result={"type": "object"})},
+        "/api/v3/exchangeInfo": {"get": _op("Markets, filters, chain id and vault")},
+        "/api/v3/depth": {"get": _op("L2 snapshot with lastUpdateId", [SYMBOL, _query("limit", schema={
+            "type": "integer", "minimum": 1, "maximum": 5000})])},
+        "/api/v3/trades": {"get": _op("Recent trades", [SYMBOL, _query("limit", schema={"type": "integer"})])},
+        "/api/v3/ticker/24hr": {"get": _op("24 hour statistics", [_query("symbol")])},
+        "/api/v3/ticker/bookTicker": {"get": _op("Best bid and ask", [_query("symbol")])},
+        "/api/v3/order": {
+            "post": _op("Place a signed order", body=ORDER_BODY),
+            "delete": _op("Cancel an order (EIP-712 signed Cancel)", body=CANCEL_BODY),
+            "get": _op("Query an order", [SYMBOL, ADDRESS, _query("orderId"), _query("origClientOrderId")])},
+        "/api/v3/openOrders": {
+            "get": _op("Open orders", [ADDRESS, _query("symbol")]),
+            "delete": _op("Cancel all open orders of a symbol (EIP-712 signed CancelAll)", body=CANCEL_ALL_BODY)},
+        "/api/v3/allOrders": {"get": _op("All orders", [SYMBOL, ADDRESS, _query("orderId"), _query("limit")])},
+        "/api/v3/myTrades": {"get": _op("An address's trades with their settlement state",
+                                        [SYMBOL, ADDRESS, _query("fromId"), _query("limit")])},
+        "/api/v3/account": {"get": _op("Free and locked balances", [ADDRESS])},
+        "/api/v3/withdraw": {"post": _op("Withdraw through the vault's operator path (EIP-712 signed)",
+                                         body=WITHDRAW_BODY)},
+        "/api/v3/withdrawals": {"get": _op("An address's withdrawals and their state", [ADDRESS])},
+        "/admin/ledger": {"get": _op("The ledger at the follower's block, with what is in flight")},
+    },
+}

@@ -1,0 +1,305 @@
+"""The exchange service: wires the core, the chain follower, the settler, the streams and the HTTP API, and runs
+them on one event loop (the core's only thread). `ExchangeServer(config).start()` runs it on a background thread
+for tests and `bourse up`; `run(config)` serves in the foreground.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from matcher.engine import FeePolicy
+from matcher.model import CancelOrder, OrderUpdate, Trade, Withdraw
+from wallet.rpc import Rpc
+
+from . import store
+from .api import build_app
+from .core import ExchangeCore, trade_effects
+from .errors import CANCEL_REJECTED, NEW_ORDER_REJECTED, REPLAYED_ORDER, ApiError
+from .follower import Follower
+from .intake import OrderRequest
+from .markets import Markets
+from .settler import Settler
+from .signed import Domain
+from .streams import Streams
+from .vault import VaultClient
+from .views import order_view
+
+log = logging.getLogger("bourse.exchange")
+EXPIRY_MARGIN_MS = 30_000  # orders leave the book this long before their signed expiry
+
+
+@dataclass
+class ExchangeConfig:
+    rpc_url: str
+    vault: str
+    markets: Markets
+    signer: Any  # anything with sign_transaction(tx) -> .raw_transaction, .hash (a wallet RemoteAccount)
+    operator: str
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8080
+    batch_size: int = 100
+    batch_interval: float = 1.0
+    poll_interval: float = 0.2
+    confirmations: int = 0
+    start_block: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ExchangeService:
+    def __init__(self, config: ExchangeConfig) -> None:
+        self.config = config
+        self.markets = config.markets
+        self.operator = config.operator
+        self.rpc = Rpc(config.rpc_url)
+        self.vault = VaultClient(self.rpc, config.vault)
+        self.domain = Domain(self.rpc.chain_id(), self.vault.address)
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.core = ExchangeCore(config.data_dir / "exchange.sqlite3", self.markets, self.vault.fee_recipient(),
+                                 self._fee_policy())
+        self.streams = Streams(self.markets, self.core.clock_ms)
+        self.core.listeners.append(self.streams.publish)
+        self.follower = Follower(self.core, self.vault, self.markets, config.confirmations, config.start_block)
+        self.settler = Settler(self.core, self.vault, config.signer, config.operator, config.batch_size,
+                               config.batch_interval)
+        self.core.resume_reversals()
+        self.app = build_app(self)
+
+    def _fee_policy(self) -> FeePolicy:
+        platform = self.markets.by_token.get(self.vault.platform_token())
+        if platform is None:
+            return FeePolicy()
+        rates = {a.symbol: self.vault.platform_token_rate(a.token) for a in self.markets.assets.values()}
+        return FeePolicy(platform.symbol, self.vault.fee_discount_bps(), {k: v for k, v in rates.items() if v})
+
+    # --- requests -------------------------------------------------------------------------------------------
+    def place(self, request: OrderRequest) -> dict[str, Any]:
+        core, command, signed = self.core, request.command, request.signed
+        if core.db.execute("SELECT 1 FROM orders WHERE account = ? AND nonce = ?",
+                           (command.account, str(signed.nonce))).fetchone():
+            raise ApiError(REPLAYED_ORDER, "Order nonce was already used by this maker (replayed order).")
+        floor = store.one(core.db, "SELECT floor FROM nonce_floors WHERE account = ?", command.account)
+        if floor is not None and signed.nonce < floor["floor"]:
+            raise ApiError(REPLAYED_ORDER, "Order nonce is below the maker's on-chain floor (cancelled).")
+        now = core.clock_ms()
+
+        def also(db: Any, seq: int, result: Any) -> None:
+            if result.ok:
+                new = next(e for e in result.events if isinstance(e, OrderUpdate) and e.order_id == result.order_id)
+                store.insert_order(db, new, signed, command.stop_price, command.quote_qty, command.stp.value, now)
+
+        _, result = core.submit(command, also=also)
+        if not result.ok:
+            raise ApiError.from_engine(result.code, result.reason)
+        row = store.one(core.db, "SELECT * FROM orders WHERE order_id = ?", result.order_id)
+        market = request.market
+        fills = [{"price": market.price_text(t.price), "qty": market.qty_text(t.qty),
+                  "commission": market.asset_text(t.taker_fee_asset, t.taker_fee) if t.taker_fee_asset else "0",
+                  "commissionAsset": t.taker_fee_asset, "tradeId": t.trade_id}
+                 for t in result.events if isinstance(t, Trade) and t.taker_order_id == result.order_id]
+        return {**order_view(row, market), "transactTime": now, "fills": fills}  # type: ignore[arg-type]
+
+    def cancel(self, maker: str, symbol: str, order_id: int, client_id: str) -> dict[str, Any]:
+        _, result = self.core.submit(CancelOrder(maker, symbol, order_id, client_id, ts=self.core.clock_ms()))
+        if not result.ok:
+            raise ApiError(CANCEL_REJECTED, "Unknown order sent.")
+        row = store.one(self.core.db, "SELECT * FROM orders WHERE order_id = ?", result.order_id)
+        return order_view(row, self.markets.get(symbol))  # type: ignore[arg-type]
+
+    def request_withdrawal(self, user: str, asset: str, token: str, amount: int, nonce: int) -> dict[str, Any]:
+        core = self.core
+        if core.db.execute("SELECT 1 FROM withdrawals WHERE account = ? AND nonce = ?", (user, str(nonce))).fetchone():
+            raise ApiError(REPLAYED_ORDER, "Withdrawal nonce was already used (replayed request).")
+        now = core.clock_ms()
+
+        def also(db: Any, seq: int, result: Any) -> None:
+            if result.ok:
+                db.execute("INSERT INTO withdrawals (id, account, asset, token, amount, nonce, state, created_ms) "
+                           "VALUES (?,?,?,?,?,?,?,?)", (seq, user, asset, token, str(amount), str(nonce), "PENDING",
+                                                        now))
+
+        seq, result = core.submit(Withdraw(user, asset, amount, ts=now), also=also)
+        if not result.ok:
+            raise ApiError(NEW_ORDER_REJECTED, "Account has insufficient balance for requested action.")
+        return {"id": seq, "state": "PENDING", "asset": asset, "amount": str(amount)}
+
+    # --- views ------------------------------------------------------------------------------------------------
+    def ticker(self, market: Any) -> dict[str, Any]:
+        now = self.core.clock_ms()
+        day = store.rows(self.core.db, "SELECT trade_id, price, qty, quote FROM trades WHERE symbol = ? AND "
+                         "time_ms >= ? ORDER BY trade_id", market.symbol, now - 86_400_000)
+        engine = self.core.engine
+        bid, bid_qty, ask, ask_qty = engine._ticker(market.symbol, engine.books[market.symbol])
+        open_ = day[0]["price"] if day else 0
+        last = day[-1]["price"] if day else engine.last_price.get(market.symbol, 0)
+        volume, quote_volume = sum(t["qty"] for t in day), sum(t["quote"] for t in day)
+        base_units = market.spec.base_units(volume)
+        weighted = quote_volume * 10**market.spec.base.decimals // base_units if base_units else 0
+        change_milli = (last - open_) * 100_000 // open_ if open_ else 0
+        return {"symbol": market.symbol, "priceChange": market.price_text(last - open_),
+                "priceChangePercent": _milli(change_milli),
+                "weightedAvgPrice": market.quote_text(weighted), "prevClosePrice": market.price_text(open_),
+                "lastPrice": market.price_text(last), "lastQty": market.qty_text(day[-1]["qty"] if day else 0),
+                "bidPrice": market.price_text(bid), "bidQty": market.qty_text(bid_qty),
+                "askPrice": market.price_text(ask), "askQty": market.qty_text(ask_qty),
+                "openPrice": market.price_text(open_),
+                "highPrice": market.price_text(max((t["price"] for t in day), default=0)),
+                "lowPrice": market.price_text(min((t["price"] for t in day), default=0)),
+                "volume": market.qty_text(volume), "quoteVolume": market.quote_text(quote_volume),
+                "openTime": now - 86_400_000, "closeTime": now, "firstId": day[0]["trade_id"] if day else -1,
+                "lastId": day[-1]["trade_id"] if day else -1, "count": len(day)}
+
+    def ledger_snapshot(self) -> dict[str, Any]:
+        """The ledger at the follower's block, with what is in flight, for `bourse reconcile` and `por build`."""
+        core = self.core
+        as_of = self.follower.synced_block
+        tokens = {symbol: asset.token for symbol, asset in self.markets.assets.items()}
+        balances = [{"account": account, "asset": asset, "token": tokens[asset], "total": str(total)}
+                    for (account, asset), total in sorted(core.ledger().items())]
+        in_flight = []
+        for trade in store.rows(core.db, "SELECT * FROM trades WHERE state IN ('PENDING', 'SUBMITTED', 'FAILED') OR "
+                                "(state = 'CONFIRMED' AND block > ?)", as_of):
+            moves = trade_effects(trade, self.markets, core.fee_account)
+            start = trade["reversed"] if trade["state"] == "FAILED" else 0  # a failed fill counts until reversed
+            for payer, receiver, asset, amount in moves[start:]:
+                if amount:
+                    in_flight.append({"account": payer, "asset": asset, "token": tokens[asset], "delta": str(-amount)})
+                    in_flight.append({"account": receiver, "asset": asset, "token": tokens[asset],
+                                      "delta": str(amount)})
+        for w in store.rows(core.db, "SELECT * FROM withdrawals WHERE state IN ('PENDING', 'SIGNED') OR "
+                            "(state = 'CONFIRMED' AND block > ?)", as_of):
+            in_flight.append({"account": w["account"], "asset": w["asset"], "token": w["token"],
+                              "delta": str(-w["amount"])})
+        return {"asOfBlock": as_of, "chainId": self.domain.chain_id, "vault": self.vault.address,
+                "feeAccount": core.fee_account, "balances": balances, "inFlight": in_flight,
+                "shortfalls": store.rows(core.db, "SELECT account, asset, amount, reason FROM shortfalls")}
+
+    # --- background work ------------------------------------------------------------------------------------
+    async def follow_forever(self) -> None:
+        while True:
+            try:
+                to_block, events = await asyncio.to_thread(self.follower.fetch, self.follower.synced_block)
+                self.follower.apply(to_block, events, self.settler.own_tx_hashes())
+            except Exception as exc:  # node down or restarting: try again
+                log.warning("following the vault failed (%s); retrying", exc)
+                await asyncio.sleep(1.0)
+            await asyncio.sleep(self.config.poll_interval)
+
+    async def settle_forever(self) -> None:
+        while True:
+            try:
+                await self.settler.step()
+            except Exception as exc:
+                log.warning("settlement pass failed (%s); retrying", exc, exc_info=log.isEnabledFor(logging.DEBUG))
+                await asyncio.sleep(1.0)
+            await asyncio.sleep(min(self.config.batch_interval, 0.2))
+
+    async def expire_forever(self) -> None:
+        while True:
+            try:
+                self.expire_due()
+            except Exception:
+                log.exception("expiring orders failed")
+            await asyncio.sleep(1.0)
+
+    def expire_due(self) -> None:
+        threshold = (self.core.clock_ms() + EXPIRY_MARGIN_MS) // 1000
+        for row in store.rows(self.core.db, "SELECT order_id, symbol, account FROM orders WHERE status IN "
+                              "('NEW', 'PARTIALLY_FILLED') AND expiry <= ?", threshold):
+            if row["order_id"] in self.core.engine.orders:
+                self.core.cancel(row["account"], row["symbol"], row["order_id"], "EXPIRED", "signed expiry reached")
+
+    async def serve(self, ready: threading.Event | None = None) -> None:
+        runner = web.AppRunner(self.app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.config.host, self.config.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        tasks = [asyncio.create_task(c) for c in (self.follow_forever(), self.settle_forever(),
+                                                   self.expire_forever())]
+        if ready is not None:
+            ready.set()
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await runner.cleanup()
+            self.core.close()
+
+
+def _milli(value: int) -> str:
+    sign = "-" if value < 0 else ""
+    whole, rest = divmod(abs(value), 1000)
+    return f"{sign}{whole}.{rest:03d}"
+
+
+class ExchangeServer:
+    """The service on a background thread with its own event loop."""
+
+    def __init__(self, config: ExchangeConfig) -> None:
+        self.config = config
+        self.service: ExchangeService | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.error: BaseException | None = None
+
+    def start(self, timeout: float = 60.0) -> ExchangeServer:
+        ready = threading.Event()
+
+        def main() -> None:
+            self._loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self._loop)
+            try:
+                self.service = ExchangeService(self.config)
+                self._task = self._loop.create_task(self.service.serve(ready))
+                self._loop.run_until_complete(self._task)
+            except asyncio.CancelledError:
+                pass
+            except BaseException as exc:
+                self.error = exc
+                ready.set()
+            finally:
+                self._loop.close()
+
+        self._thread = threading.Thread(target=main, name="bourse-exchange", daemon=True)
+        self._thread.start()
+        if not ready.wait(timeout) or self.error is not None:
+            raise RuntimeError(f"exchange did not start: {self.error}")
+        return self
+
+    @property
+    def url(self) -> str:
+        assert self.service is not None
+        return f"http://{self.config.host}:{self.service.port}"
+
+    def call(self, function: Any, *args: Any) -> Any:
+        """Run `function(service, *args)` on the service's loop (the core is single-threaded) and return it."""
+        assert self._loop is not None
+        future = asyncio.run_coroutine_threadsafe(_call(function, self.service, *args), self._loop)
+        return future.result(60)
+
+    def stop(self) -> None:
+        if self._loop is not None and self._task is not None:
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        if self._thread is not None:
+            self._thread.join(30)
+
+
+async def _call(function: Any, *args: Any) -> Any:
+    return function(*args)
+
+
+def run(config: ExchangeConfig) -> None:
+    asyncio.run(ExchangeService(config).serve())
+
+
+__all__ = ["ExchangeConfig", "ExchangeServer", "ExchangeService", "run"]

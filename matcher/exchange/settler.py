@@ -1,0 +1,244 @@
+"""Fills and withdrawals out: batches of fills settled on the vault, operator withdrawals paid, exactly once.
+
+A batch: PENDING fills (oldest first, up to `batch_size`, or fewer once the oldest has waited `batch_interval`)
+-> simulated with eth_call; a revert is bisected over prefixes to the first bad fill, which FAILS (its balances
+are reversed and its open orders expired) -> signed through the policy signer -> stored with its raw transaction
+(fills SUBMITTED) -> sent -> its receipt makes them CONFIRMED, or FAILED where the vault skipped them (reversed).
+Batch ids come from the journal: (seq of the first fill's command << 16 | its ordinal), so they strictly
+increase; after a crash, a stored batch is found by its hash, by the vault's `lastBatchId` and BatchSettled log,
+or re-sent as the same raw transaction: the vault refuses a batch id twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+from contracts.settlement import Order
+from wallet.errors import RpcError
+from wallet.transactions import build_transaction
+
+from . import store
+from .core import ExchangeCore
+from .vault import SKIP_REASONS, VaultClient, operator_withdraw_calldata, settle_calldata
+
+log = logging.getLogger("bourse.exchange.settler")
+PAUSE_ENV = "BOURSE_EXCHANGE_PAUSE_AT"  # test hook: stop dead at a named point so a test can SIGKILL us there
+
+
+def pause_point(name: str) -> None:
+    if os.environ.get(PAUSE_ENV) == name:
+        sys.stderr.write(f"PAUSED at {name}\n")
+        sys.stderr.flush()
+        while True:
+            time.sleep(3600)
+
+
+class Settler:
+    def __init__(self, core: ExchangeCore, vault: VaultClient, signer: Any, operator: str, batch_size: int = 100,
+                 batch_interval: float = 1.0) -> None:
+        self.core, self.vault, self.signer, self.operator = core, vault, signer, operator
+        self.batch_size, self.batch_interval = batch_size, batch_interval
+        if store.get_meta(core.db, "batch_id_base") is None:  # a fresh ledger on a vault that settled before
+            base = vault.last_batch_id()
+            core.write(lambda db: store.set_meta(db, "batch_id_base", str(base)))
+        self.batch_id_base = int(store.get_meta(core.db, "batch_id_base") or 0)
+
+    # --- one pass -----------------------------------------------------------------------------------------------
+    async def step(self) -> None:
+        for batch in store.rows(self.core.db, "SELECT * FROM batches WHERE state = 'SIGNED' ORDER BY batch_id"):
+            await self._resume_batch(batch)
+        for withdrawal in store.rows(self.core.db, "SELECT * FROM withdrawals WHERE state = 'SIGNED' ORDER BY id"):
+            await self._resume_withdrawal(withdrawal)
+        await self._settle_due()
+        await self._pay_withdrawals()
+
+    async def _settle_due(self) -> None:
+        db = self.core.db
+        pending = store.rows(db, "SELECT * FROM trades WHERE state = 'PENDING' ORDER BY trade_id LIMIT ?",
+                             self.batch_size)
+        if not pending:
+            return
+        waited = self.core.clock_ms() - pending[0]["time_ms"]
+        if len(pending) < self.batch_size and waited < self.batch_interval * 1000:
+            return
+        await self.settle(pending)
+
+    async def settle(self, trades: list[dict[str, Any]]) -> None:
+        trades = await self._drop_bad_fills(trades)
+        if not trades:
+            return
+        batch_id = self.batch_id_base + (trades[0]["seq"] << 16 | trades[0]["ordinal"])
+        data = settle_calldata(batch_id, [self._fill(t) for t in trades])
+        ids = [t["trade_id"] for t in trades]
+        raw, tx_hash = await asyncio.to_thread(self._sign, data)
+
+        def record(db: Any) -> None:
+            store.save_batch(db, batch_id, "SIGNED", ids, raw, tx_hash, self.core.clock_ms())
+            store.set_trade_states(db, ids, store.SUBMITTED, batch_id=batch_id, tx_hash=tx_hash)
+
+        self.core.write(record)
+        pause_point("batch_signed")
+        await self._resume_batch(store.one(self.core.db, "SELECT * FROM batches WHERE batch_id = ?", batch_id))
+
+    # --- batches ---------------------------------------------------------------------------------------------
+    async def _drop_bad_fills(self, trades: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Simulate; while the batch reverts, find the first fill whose prefix reverts and fail it."""
+        while trades:
+            batch_id = self.batch_id_base + (trades[0]["seq"] << 16 | trades[0]["ordinal"])
+            fills = [self._fill(t) for t in trades]
+            reason = await asyncio.to_thread(self._simulate, batch_id, fills)
+            if reason is None:
+                return trades
+            if "stale batch id" in reason:
+                raise RuntimeError(f"the vault has settled batch {batch_id} or later already: {reason}")
+            low, high = 1, len(fills)  # smallest failing prefix: fills[:high] reverts
+            while low < high:
+                middle = (low + high) // 2
+                if await asyncio.to_thread(self._simulate, batch_id, fills[:middle]) is None:
+                    low = middle + 1
+                else:
+                    high = middle
+            bad = trades[high - 1]
+            bad_reason = await asyncio.to_thread(self._simulate, batch_id, fills[:high]) or reason
+            log.warning("fill %d fails settlement (%s): failing it", bad["trade_id"], bad_reason)
+            self._fail(bad, bad_reason, expire_orders=True)
+            trades = [t for t in trades if t["trade_id"] != bad["trade_id"]]
+        return trades
+
+    async def _resume_batch(self, batch: dict[str, Any] | None) -> None:
+        if batch is None:
+            return
+        receipt = await asyncio.to_thread(self._send_and_wait, batch["raw"], batch["tx_hash"], batch["batch_id"])
+        pause_point("batch_sent")
+        if receipt is None:
+            return  # not mined yet; the next pass looks again
+        self._finalize(batch, receipt)
+        pause_point("batch_confirmed")
+
+    def _send_and_wait(self, raw: str, tx_hash: str, batch_id: int | None) -> dict[str, Any] | None:
+        rpc = self.vault.rpc
+        receipt = rpc.receipt(tx_hash)
+        if receipt is None and batch_id is not None and self.vault.last_batch_id() >= batch_id:
+            receipt = self._receipt_of_batch(batch_id)
+        if receipt is None:
+            try:
+                rpc.send_raw(bytes.fromhex(raw[2:]))
+            except RpcError as exc:
+                if "already known" not in exc.message and "nonce too low" not in exc.message:
+                    raise
+            receipt = rpc.wait_for_receipt(tx_hash, timeout=60)
+        return receipt
+
+    def _receipt_of_batch(self, batch_id: int) -> dict[str, Any] | None:
+        for event in self.vault.events(0, self.vault.block_number()):
+            if event.name == "BatchSettled" and event.args["batchId"] == batch_id:
+                return self.vault.rpc.receipt(event.tx_hash)
+        return None
+
+    def _finalize(self, batch: dict[str, Any], receipt: dict[str, Any]) -> None:
+        ids = store.batch_trade_ids(batch)
+        block = int(receipt["blockNumber"], 16)
+        if int(receipt["status"], 16) != 1:
+            log.warning("batch %d reverted on chain; its fills go back to PENDING", batch["batch_id"])
+
+            def retry(db: Any) -> None:
+                store.save_batch(db, batch["batch_id"], "REVERTED", ids, batch["raw"], batch["tx_hash"],
+                                 batch["created_ms"], block)
+                db.executemany("UPDATE trades SET state = 'PENDING', batch_id = NULL, tx_hash = NULL "
+                               "WHERE trade_id = ?", [(t,) for t in ids])
+            self.core.write(retry)
+            return
+        skipped = {e.args["index"]: SKIP_REASONS.get(e.args["reason"], str(e.args["reason"]))
+                   for e in self.vault.receipt_events(receipt)
+                   if e.name == "FillSkipped" and e.args["batchId"] == batch["batch_id"]}
+        confirmed = [t for i, t in enumerate(ids) if i not in skipped]
+        tx_hash = receipt["transactionHash"]
+
+        def record(db: Any) -> None:
+            store.save_batch(db, batch["batch_id"], "CONFIRMED", ids, batch["raw"], tx_hash, batch["created_ms"],
+                             block)
+            store.set_trade_states(db, confirmed, store.CONFIRMED, tx_hash=tx_hash, block=block)
+        self.core.write(record)
+        for index, reason in sorted(skipped.items()):
+            trade = store.one(self.core.db, "SELECT * FROM trades WHERE trade_id = ?", ids[index])
+            self._fail(trade, f"skipped by the vault: {reason}", expire_orders=False, block=block)  # type: ignore[arg-type]
+
+    def _fail(self, trade: dict[str, Any], reason: str, expire_orders: bool, block: int | None = None) -> None:
+        self.core.write(lambda db: store.set_trade_states(db, [trade["trade_id"]], store.FAILED, reason, block=block))
+        trade = {**trade, "state": store.FAILED, "reason": reason}
+        self.core.reverse_trade(trade, reason)
+        if expire_orders:
+            for order_id in (trade["maker_order_id"], trade["taker_order_id"]):
+                order = self.core.engine.orders.get(order_id)
+                if order is not None:
+                    self.core.cancel(order.account, order.symbol, order_id, "EXPIRED", f"settlement failed: {reason}")
+
+    def _fill(self, trade: dict[str, Any]) -> tuple[Any, ...]:
+        maker = store.one(self.core.db, "SELECT * FROM orders WHERE order_id = ?", trade["maker_order_id"])
+        taker = store.one(self.core.db, "SELECT * FROM orders WHERE order_id = ?", trade["taker_order_id"])
+        spec = self.core.markets.get(trade["symbol"]).spec
+        parts = []
+        for order in (maker, taker):
+            assert order is not None
+            signed = Order(order["account"], spec.base.token, spec.quote.token, order["side"] == "BUY",
+                           order["base_amount"], order["vault_price"], order["expiry"], order["nonce"],
+                           order["max_fee_bps"])
+            raw = bytes.fromhex(order["signature"][2:])
+            parts.append((signed.as_tuple(), raw[64], raw[:32], raw[32:64]))
+        (maker_order, mv, mr, ms), (taker_order, tv, tr, ts) = parts
+        return (maker_order, taker_order, mv, mr, ms, tv, tr, ts, spec.base_units(trade["qty"]),
+                trade["settle_maker_fee"], trade["settle_taker_fee"])
+
+    def _simulate(self, batch_id: int, fills: list[tuple[Any, ...]]) -> str | None:
+        return self.vault.simulate(self.operator, settle_calldata(batch_id, fills))
+
+    def _sign(self, data: bytes) -> tuple[str, str]:
+        tx = build_transaction(self.vault.rpc, self.operator, self.vault.address, 0, data)
+        signed = self.signer.sign_transaction({**tx.as_eth_account(), "from": self.operator})
+        return "0x" + bytes(signed.raw_transaction).hex(), "0x" + bytes(signed.hash).hex()
+
+    # --- withdrawals ----------------------------------------------------------------------------------------
+    async def _pay_withdrawals(self) -> None:
+        db = self.core.db
+        for withdrawal in store.rows(db, "SELECT * FROM withdrawals WHERE state = 'PENDING' ORDER BY id"):
+            busy = db.execute("SELECT 1 FROM trades WHERE state IN ('PENDING', 'SUBMITTED') AND (maker = ? OR "
+                              "taker = ?) LIMIT 1", (withdrawal["account"], withdrawal["account"])).fetchone()
+            if busy:
+                continue  # pay out only once every fill of this user has settled (nothing to reverse later)
+            data = operator_withdraw_calldata(withdrawal["account"], withdrawal["token"], withdrawal["amount"])
+            reason = await asyncio.to_thread(self.vault.simulate, self.operator, data)
+            if reason is not None:
+                self._refund(withdrawal, reason)
+                continue
+            raw, tx_hash = await asyncio.to_thread(self._sign, data)
+            self.core.write(lambda db, w=withdrawal, r=raw, h=tx_hash: db.execute(
+                "UPDATE withdrawals SET state = 'SIGNED', raw = ?, tx_hash = ? WHERE id = ?", (r, h, w["id"])))
+            await self._resume_withdrawal({**withdrawal, "raw": raw, "tx_hash": tx_hash})
+
+    async def _resume_withdrawal(self, withdrawal: dict[str, Any]) -> None:
+        receipt = await asyncio.to_thread(self._send_and_wait, withdrawal["raw"], withdrawal["tx_hash"], None)
+        if receipt is None:
+            return
+        if int(receipt["status"], 16) != 1:
+            self._refund(withdrawal, "operatorWithdraw reverted")
+            return
+        block = int(receipt["blockNumber"], 16)
+        self.core.write(lambda db: db.execute("UPDATE withdrawals SET state = 'CONFIRMED', block = ? WHERE id = ?",
+                                              (block, withdrawal["id"])))
+
+    def _refund(self, withdrawal: dict[str, Any], reason: str) -> None:
+        from matcher.model import Deposit
+        log.warning("withdrawal %d failed (%s): refunding the ledger", withdrawal["id"], reason)
+        self.core.submit(Deposit(withdrawal["account"], withdrawal["asset"], withdrawal["amount"],
+                                 ts=self.core.clock_ms()),
+                         also=lambda db, seq, result: db.execute(
+                             "UPDATE withdrawals SET state = 'FAILED', reason = ? WHERE id = ?",
+                             (reason, withdrawal["id"])))
+
+    def own_tx_hashes(self) -> set[str]:
+        return {row[0] for row in self.core.db.execute("SELECT tx_hash FROM withdrawals WHERE tx_hash IS NOT NULL")}

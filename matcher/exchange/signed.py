@@ -1,0 +1,97 @@
+"""What users sign: the vault's EIP-712 Order (the same struct the contract checks), and the exchange's own
+Cancel, CancelAll and Withdraw messages. Builders are shared by the server (to verify) and the client (to sign).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_utils import is_address, keccak, to_checksum_address
+
+from contracts.settlement import Order, order_hash
+
+from .errors import INVALID_SIGNATURE, MALFORMED, ApiError
+
+SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+EXCHANGE_DOMAIN = "Bourse Exchange"
+_DOMAIN_FIELDS = [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                  {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}]
+MESSAGE_TYPES = {
+    "Cancel": [{"name": "maker", "type": "address"}, {"name": "symbol", "type": "string"},
+               {"name": "orderId", "type": "uint256"}, {"name": "clientOrderId", "type": "string"},
+               {"name": "timestamp", "type": "uint256"}],
+    "CancelAll": [{"name": "maker", "type": "address"}, {"name": "symbol", "type": "string"},
+                  {"name": "timestamp", "type": "uint256"}],
+    "Withdraw": [{"name": "user", "type": "address"}, {"name": "token", "type": "address"},
+                 {"name": "amount", "type": "uint256"}, {"name": "nonce", "type": "uint256"}],
+}
+
+
+@dataclass(frozen=True)
+class Domain:
+    chain_id: int
+    vault: str
+
+
+def exchange_message(kind: str, message: dict[str, Any], domain: Domain) -> dict[str, Any]:
+    return {"types": {"EIP712Domain": _DOMAIN_FIELDS, kind: MESSAGE_TYPES[kind]}, "primaryType": kind,
+            "domain": {"name": EXCHANGE_DOMAIN, "version": "1", "chainId": domain.chain_id,
+                       "verifyingContract": domain.vault},
+            "message": message}
+
+
+def message_digest(typed: dict[str, Any]) -> bytes:
+    signable = encode_typed_data(full_message=typed)
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def sign_digest(digest: bytes, private_key: bytes) -> str:
+    signed = Account.unsafe_sign_hash(digest, private_key)
+    return "0x" + signed.signature.hex()
+
+
+def split_signature(signature: object) -> tuple[int, bytes, bytes]:
+    """(v, r, s) of a 65-byte r||s||v hex signature; -1022 if it is malformed or has a high s."""
+    if not isinstance(signature, str):
+        raise ApiError(MALFORMED, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.")
+    try:
+        raw = bytes.fromhex(signature.removeprefix("0x"))
+    except ValueError:
+        raise ApiError(INVALID_SIGNATURE, "Signature for this request is not valid.") from None
+    if len(raw) != 65:
+        raise ApiError(INVALID_SIGNATURE, "Signature for this request is not valid.")
+    r, s, v = raw[:32], raw[32:64], raw[64]
+    v = v + 27 if v < 27 else v
+    if v not in (27, 28) or not 0 < int.from_bytes(s, "big") <= SECP256K1_HALF_N:
+        raise ApiError(INVALID_SIGNATURE, "Signature for this request is not valid.")
+    return v, r, s
+
+
+def recover(digest: bytes, signature: tuple[int, bytes, bytes]) -> str:
+    v, r, s = signature
+    try:
+        return Account._recover_hash(digest, vrs=(v, int.from_bytes(r, "big"), int.from_bytes(s, "big")))
+    except Exception:  # a signature that recovers to no point
+        raise ApiError(INVALID_SIGNATURE, "Signature for this request is not valid.") from None
+
+
+def check_signer(digest: bytes, signature: object, expected: str) -> tuple[int, bytes, bytes]:
+    parts = split_signature(signature)
+    if recover(digest, parts) != expected:
+        raise ApiError(INVALID_SIGNATURE, "Signature for this request is not valid.")
+    return parts
+
+
+def verify_order(order: Order, signature: object, domain: Domain) -> tuple[bytes, tuple[int, bytes, bytes]]:
+    """The order's EIP-712 hash and its (v, r, s), if the maker signed it (exactly as the vault checks)."""
+    digest = order_hash(order, domain.chain_id, domain.vault)
+    return digest, check_signer(digest, signature, order.maker)
+
+
+def address(value: object, field: str) -> str:
+    if not isinstance(value, str) or not is_address(value):
+        raise ApiError(MALFORMED, f"Parameter '{field}' is not an address.")
+    return to_checksum_address(value)

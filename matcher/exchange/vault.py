@@ -1,0 +1,132 @@
+"""The settlement vault over JSON-RPC: its events decoded, its views read, its calls encoded. Nothing here knows
+which node answers (this node, anvil, BSC)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import decode, encode
+from eth_utils import event_signature_to_log_topic, function_signature_to_4byte_selector, to_checksum_address
+
+from wallet.errors import RpcError
+from wallet.rpc import Rpc
+
+ORDER_TUPLE = "(address,address,address,bool,uint256,uint256,uint256,uint256,uint256)"
+FILL_TUPLE = f"({ORDER_TUPLE},{ORDER_TUPLE},uint8,bytes32,bytes32,uint8,bytes32,bytes32,uint256,uint256,uint256)"
+EVENTS = {  # name: (signature, indexed types, data types, field names)
+    "Deposit": ("Deposit(address,address,uint256)", ["address", "address"], ["uint256"],
+                ["user", "token", "amount"]),
+    "Withdraw": ("Withdraw(address,address,uint256)", ["address", "address"], ["uint256"],
+                 ["user", "token", "amount"]),
+    "WithdrawalRequested": ("WithdrawalRequested(address,address,uint256,uint256)", ["address", "address"],
+                            ["uint256", "uint256"], ["user", "token", "amount", "unlockBlock"]),
+    "OrderCancelled": ("OrderCancelled(address,bytes32)", ["address", "bytes32"], [], ["maker", "orderHash"]),
+    "NonceFloorRaised": ("NonceFloorRaised(address,uint256)", ["address"], ["uint256"], ["maker", "minNonce"]),
+    "FeesInPlatformToken": ("FeesInPlatformToken(address,bool)", ["address"], ["bool"], ["user", "enabled"]),
+    "Filled": ("Filled(uint256,bytes32,bytes32,uint256,uint256,uint256,uint256)", ["uint256", "bytes32", "bytes32"],
+               ["uint256", "uint256", "uint256", "uint256"],
+               ["batchId", "makerHash", "takerHash", "baseAmount", "quoteAmount", "makerFee", "takerFee"]),
+    "FillSkipped": ("FillSkipped(uint256,uint256,uint8)", ["uint256"], ["uint256", "uint8"],
+                    ["batchId", "index", "reason"]),
+    "BatchSettled": ("BatchSettled(uint256,uint256,uint256)", ["uint256"], ["uint256", "uint256"],
+                     ["batchId", "fills", "skipped"]),
+}
+TOPICS = {"0x" + event_signature_to_log_topic(sig).hex(): name for name, (sig, *_) in EVENTS.items()}
+SKIP_REASONS = {1: "cancelled on chain", 2: "expired", 3: "seller balance", 4: "buyer balance"}
+
+
+@dataclass(frozen=True)
+class VaultEvent:
+    name: str
+    args: dict[str, Any]
+    block: int
+    tx_hash: str
+    log_index: int
+
+    @property
+    def event_id(self) -> str:
+        return f"{self.tx_hash}:{self.log_index}"
+
+
+def decode_log(log: dict[str, Any]) -> VaultEvent | None:
+    topics = log.get("topics") or []
+    name = TOPICS.get(topics[0]) if topics else None
+    if name is None:
+        return None
+    _, indexed, data_types, names = EVENTS[name]
+    values = [decode([t], bytes.fromhex(topic[2:]))[0] for t, topic in zip(indexed, topics[1:], strict=True)]
+    values += list(decode(data_types, bytes.fromhex(log["data"][2:]))) if data_types else []
+    args = {}
+    for field, value in zip(names, values, strict=True):
+        args[field] = to_checksum_address(value) if isinstance(value, str) and value.startswith("0x") and \
+            len(value) == 42 else ("0x" + value.hex() if isinstance(value, bytes) else value)
+    return VaultEvent(name, args, int(log["blockNumber"], 16), log["transactionHash"], int(log["logIndex"], 16))
+
+
+class VaultClient:
+    def __init__(self, rpc: Rpc, address: str) -> None:
+        self.rpc = rpc
+        self.address = to_checksum_address(address)
+
+    def block_number(self) -> int:
+        return int(self.rpc.call("eth_blockNumber"), 16)
+
+    def events(self, from_block: int, to_block: int) -> list[VaultEvent]:
+        logs = self.rpc.call("eth_getLogs", {"address": self.address, "fromBlock": hex(from_block),
+                                             "toBlock": hex(to_block)})
+        decoded = (decode_log(log) for log in logs)
+        return sorted((e for e in decoded if e is not None), key=lambda e: (e.block, e.log_index))
+
+    def receipt_events(self, receipt: dict[str, Any]) -> list[VaultEvent]:
+        logs = [log for log in receipt.get("logs", []) if log.get("address", "").lower() == self.address.lower()]
+        return [e for e in (decode_log(log) for log in logs) if e is not None]
+
+    def view(self, signature: str, types: list[str], args: list[Any], returns: list[str],
+             block: str | int = "latest") -> Any:
+        data = function_signature_to_4byte_selector(signature) + encode(types, args)
+        tag = hex(block) if isinstance(block, int) else block
+        values = decode(returns, self.rpc.eth_call(self.address, data, tag))
+        return values[0] if len(values) == 1 else values
+
+    def balance_of(self, user: str, token: str, block: str | int = "latest") -> int:
+        return int(self.view("balanceOf(address,address)", ["address", "address"], [user, token], ["uint256"],
+                             block))
+
+    def last_batch_id(self) -> int:
+        return int(self.view("lastBatchId()", [], [], ["uint256"]))
+
+    def fee_recipient(self) -> str:
+        return to_checksum_address(self.view("feeRecipient()", [], [], ["address"]))
+
+    def platform_token(self) -> str:
+        return to_checksum_address(self.view("platformToken()", [], [], ["address"]))
+
+    def fee_discount_bps(self) -> int:
+        return int(self.view("feeDiscountBps()", [], [], ["uint256"]))
+
+    def platform_token_rate(self, token: str) -> int:
+        return int(self.view("platformTokenRate(address)", ["address"], [token], ["uint256"]))
+
+    def is_operator(self, account: str) -> bool:
+        return bool(self.view("operators(address)", ["address"], [account], ["bool"]))
+
+    def simulate(self, sender: str, data: bytes) -> str | None:
+        """None if the call would succeed, else the revert message."""
+        try:
+            self.rpc.call("eth_call", {"from": sender, "to": self.address, "data": "0x" + data.hex()}, "latest")
+        except RpcError as exc:
+            if exc.code in (3, -32000, -32015) or "revert" in exc.message:
+                return exc.message
+            raise
+        return None
+
+
+def settle_calldata(batch_id: int, fills: list[tuple[Any, ...]]) -> bytes:
+    return function_signature_to_4byte_selector(f"settle(uint256,{FILL_TUPLE}[])") + \
+        encode(["uint256", f"{FILL_TUPLE}[]"], [batch_id, fills])
+
+
+def operator_withdraw_calldata(user: str, token: str, amount: int) -> bytes:
+    return function_signature_to_4byte_selector("operatorWithdraw(address,address,uint256)") + \
+        encode(["address", "address", "uint256"], [user, token, amount])

@@ -1,0 +1,99 @@
+"""The whole stack on one machine (`bourse up`): node, demo markets, policy signer, exchange. Also what the
+end-to-end tests start. The node is used through its public library API (`chain.Node`, `chain.server`)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from contracts.predeploy import PREDEPLOYS, address_of
+
+from .demo import demo_markets, operator_policy, prepare_chain
+from .exchange.service import ExchangeConfig, ExchangeServer
+
+
+class Stack:
+    def __init__(self, root: Path, host: str = "127.0.0.1", node_port: int = 0, signer_port: int = 0,
+                 port: int = 0, batch_interval: float = 1.0, persistent_chain: bool = False,
+                 batch_size: int = 100) -> None:
+        self.root = Path(root)
+        self.host, self.node_port, self.signer_port, self.port = host, node_port, signer_port, port
+        self.batch_interval, self.batch_size = batch_interval, batch_size
+        self.persistent_chain = persistent_chain
+        self._stopped = threading.Event()
+
+    def start(self) -> Stack:
+        from web3 import Web3
+
+        from chain import Node, NodeConfig
+        from chain.server import ServerThread
+        from wallet.audit import AuditLog
+        from wallet.policy import KeyPolicy
+        from wallet.signer import HotSigner
+        from wallet.signer_client import SignerClient
+        from wallet.signer_server import SignerServer, load_or_create_token
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.node = Node(NodeConfig(data_dir=self.root / "chain" if self.persistent_chain else None))
+        self.node_server = ServerThread(self.node, self.host, self.node_port).start()
+        self.rpc_url = self.node_server.url
+        w3 = Web3(Web3.HTTPProvider(self.rpc_url))
+        state_file = self.root / "demo.json"
+        if not self.persistent_chain and state_file.exists():
+            state_file.unlink()  # a fresh in-memory chain needs the demo deployed again
+        self.demo = prepare_chain(w3, state_file)
+        self.markets = demo_markets(self.demo["USDT"])
+        operator = self.node.accounts[0]
+        self.operator = operator.checksum
+        self.vault = address_of("SettlementVault")
+        policy = KeyPolicy.parse("operator", operator_policy(self.vault, self.node.config.chain_id))
+        signer = HotSigner({"operator": operator.key.to_bytes()}, {self.operator: policy},
+                           AuditLog(self.root / "signer-audit.jsonl"))
+        self.signer_token = load_or_create_token(self.root / "signer.token")
+        self.signer_server = SignerServer(signer, self.signer_token, self.host, self.signer_port).start()
+        signer_account = SignerClient(self.signer_server.url, self.signer_token).account(self.operator)
+        self.exchange = ExchangeServer(ExchangeConfig(
+            self.rpc_url, self.vault, self.markets, signer_account, self.operator, self.root / "exchange", self.host,
+            self.port, self.batch_size, self.batch_interval)).start()
+        return self
+
+    @property
+    def exchange_url(self) -> str:
+        return self.exchange.url
+
+    def banner(self) -> str:
+        keys = [(a.checksum, "0x" + a.key.to_bytes().hex()) for a in self.node.accounts[1:3]]
+        lines = ["", "  bourse up", "",
+                 f"Node (JSON-RPC, HTTP + WebSocket)  {self.rpc_url}",
+                 f"Policy signer (clef API)          {self.signer_server.url}  (token in {self.root / 'signer.token'})",
+                 f"Exchange API                      {self.exchange_url}/api/v3  (OpenAPI: {self.exchange_url}/openapi.json)",
+                 f"Exchange streams                  {self.exchange_url.replace('http', 'ws')}/stream?streams=brswbnb@trade",
+                 f"Data                              {self.root}", "", "Contracts", "========="]
+        lines += [f"{p.label:<28} {p.address}" for p in PREDEPLOYS]
+        lines += [f"{'Test USDT':<28} {self.demo['USDT']}", "", "Markets", "======="]
+        for market in self.markets:
+            spec = market.spec
+            lines.append(f"{spec.symbol:<10} {spec.base.symbol}/{spec.quote.symbol}  tick {market.price_text(1)}  "
+                         f"lot {market.qty_text(1)}  fees {spec.maker_fee_bps}/{spec.taker_fee_bps} bps")
+        lines += ["", f"Operator (settles, in the signer)  {self.operator}",
+                  "Demo traders (dev accounts with BRS and USDT; public test keys):"]
+        lines += [f"  {address}  {key}" for address, key in keys]
+        lines += ["", "Try it:", f"  python -m matcher.examples.trade --exchange {self.exchange_url} "
+                                 f"--rpc-url {self.rpc_url}", ""]
+        return "\n".join(lines)
+
+    def wait(self) -> None:
+        while not self._stopped.wait(1.0):
+            if self.exchange.error is not None:
+                raise RuntimeError(f"exchange stopped: {self.exchange.error}")
+
+    def stop(self) -> None:
+        self._stopped.set()
+        for part in ("exchange", "signer_server", "node_server"):
+            server: Any = getattr(self, part, None)
+            if server is not None:
+                server.stop()
+        node = getattr(self, "node", None)
+        if node is not None:
+            node.close()

@@ -80,17 +80,26 @@ def por_group() -> None:
 
 
 @por_group.command("build")
-@click.argument("liabilities", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("liabilities", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
+@click.option("--from-exchange", "exchange_url", default=None,
+              help="Take the balances from a running exchange's live ledger (its /admin/ledger) instead of a file.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default=None,
               help="Input format (default: from the file extension).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder for root.json and proofs/<account>.json.")
 @json_option
-def por_build(liabilities: Path, fmt: str | None, out_dir: Path, as_json: bool) -> None:
-    """Build the tree from LIABILITIES (account,asset,amount in base units); write the root and one proof per user."""
-    from .por import build, parse_liabilities, write_tree
-    fmt = fmt or ("json" if liabilities.suffix.lower() == ".json" else "csv")
-    tree = build(parse_liabilities(liabilities.read_text(), fmt))
+def por_build(liabilities: Path | None, exchange_url: str | None, fmt: str | None, out_dir: Path,
+              as_json: bool) -> None:
+    """Build the tree from LIABILITIES (account,asset,amount in base units) or an exchange's ledger; write the root
+    and one proof per user."""
+    from .por import build, liabilities_from_ledger, parse_liabilities, write_tree
+    if (liabilities is None) == (exchange_url is None):
+        raise WalletError("give a LIABILITIES file or --from-exchange URL")
+    if exchange_url is not None:
+        tree = build(liabilities_from_ledger(exchange_url))
+    else:
+        fmt = fmt or ("json" if liabilities.suffix.lower() == ".json" else "csv")  # type: ignore[union-attr]
+        tree = build(parse_liabilities(liabilities.read_text(), fmt))  # type: ignore[union-attr]
     root_path = write_tree(tree, out_dir)
     emit(tree.root_json(), as_json, f"root {tree.root.hash.hex()} over {len(tree.proofs)} users; wrote {root_path}")
 

@@ -74,6 +74,24 @@ def parse_liabilities(text: str, fmt: str = "csv") -> dict[str, dict[str, int]]:
     return balances
 
 
+def liabilities_from_ledger(exchange_url: str) -> dict[str, dict[str, int]]:
+    """What a running exchange owes each user (free + locked per asset), from its ledger endpoint. The exchange's
+    own fee account is its equity, not a liability, and is left out."""
+    import urllib.request
+    try:
+        with urllib.request.urlopen(exchange_url.rstrip("/") + "/admin/ledger", timeout=30) as response:
+            ledger = json.loads(response.read())
+    except (OSError, ValueError) as exc:
+        raise ReserveError(f"cannot read the ledger of {exchange_url}: {exc}") from None
+    balances: dict[str, dict[str, int]] = {}
+    for row in ledger["balances"]:
+        if row["account"] != ledger.get("feeAccount"):
+            balances.setdefault(row["account"], {})[row["asset"]] = _amount(row["total"], 0)
+    if not balances:
+        raise ReserveError("the exchange's ledger holds no user balances")
+    return balances
+
+
 def build(balances: dict[str, dict[str, int]]) -> Tree:
     """The tree and one proof per user. Amounts are integers in base units, never negative."""
     assets = tuple(sorted({a for per_user in balances.values() for a in per_user}))

@@ -24,6 +24,10 @@ def order_view(row: dict[str, Any], market: Market) -> dict[str, Any]:
         "selfTradePreventionMode": row["stp"],
         "address": row["account"], "nonce": str(row["nonce"]), "expiry": row["expiry"], "orderHash": row["order_hash"],
         "reason": row["reason"],
+        "signedOrder": {"maker": row["account"], "baseToken": market.spec.base.token,
+                        "quoteToken": market.spec.quote.token, "isBuy": row["side"] == "BUY",
+                        "baseAmount": str(row["base_amount"]), "price": str(row["vault_price"]),
+                        "expiry": row["expiry"], "nonce": str(row["nonce"]), "maxFeeBps": row["max_fee_bps"]},
     }
 
 

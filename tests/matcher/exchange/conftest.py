@@ -10,6 +10,7 @@ from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 
 from matcher.client import ExchangeClient
+from matcher.exchange.units import parse_units
 from matcher.stack import Stack
 from wallet.rpc import Rpc
 from wallet.transactions import build_transaction, send_signed, sign_transaction
@@ -54,7 +55,7 @@ def fund(client: ExchangeClient, deposits: dict[str, str]) -> None:
     before = client.balances()
     for asset, amount in deposits.items():
         if asset == "WBNB":
-            wrap(client, int(float(amount) * 10**18) if "." in amount else int(amount) * 10**18)
+            wrap(client, parse_units(amount, 18, "amount"))
         client.deposit(asset, amount)
     wait_until(lambda: all(client.balances().get(a, (0, 0))[0] > before.get(a, (0, 0))[0] for a in deposits),
                what=f"deposits of {client.address}")

@@ -1,0 +1,170 @@
+"""Bad input gets its coded error and changes nothing: malformed JSON, wrong types, bad signatures, replayed
+orders, unknown markets, filter failures. A bounded hypothesis fuzzer throws random bodies at every write
+endpoint (HYPOTHESIS_PROFILE=thorough runs it much longer)."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from matcher.client import ExchangeApiError, ExchangeClient
+from matcher.stack import Stack
+
+from .conftest import KEYS, fund
+
+OTHER_KEY = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba"  # dev account 5
+
+
+def raw(stack: Stack, method: str, path: str, body: bytes | None) -> tuple[int, Any]:
+    request = urllib.request.Request(stack.exchange_url + path, body, {"Content-Type": "application/json"},
+                                     method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def state(stack: Stack) -> tuple[str, int, int]:
+    """The engine's state hash, and how many orders and withdrawals exist: none may change on a rejection."""
+    def read(service: Any) -> tuple[str, int, int]:
+        db = service.core.db
+        return (service.core.engine.state_hash(), db.execute("SELECT COUNT(*) FROM orders").fetchone()[0],
+                db.execute("SELECT COUNT(*) FROM withdrawals").fetchone()[0])
+    return stack.exchange.call(read)
+
+
+@pytest.fixture(scope="module")
+def trader(stack: Stack) -> ExchangeClient:
+    client = ExchangeClient(stack.exchange_url, KEYS["dave"], stack.rpc_url)
+    fund(client, {"BRS": "50"})
+    return client
+
+
+def rejected(stack: Stack, call: Any, code: int) -> None:
+    before = state(stack)
+    with pytest.raises(ExchangeApiError) as info:
+        call()
+    assert info.value.code == code, info.value.msg
+    assert info.value.status == 400
+    assert state(stack) == before
+
+
+def test_malformed_json_and_non_object_bodies_are_refused(stack: Stack) -> None:
+    before = state(stack)
+    for body in (b"{not json", b"[1, 2]", b'"text"'):
+        status, reply = raw(stack, "POST", "/api/v3/order", body)
+        assert status == 400 and reply["code"] == -1102, reply
+    assert state(stack) == before
+
+
+def test_unknown_paths_and_methods_answer_in_the_error_shape(stack: Stack) -> None:
+    status, reply = raw(stack, "GET", "/api/v3/nope", None)
+    assert status == 404 and set(reply) == {"code", "msg"}
+    status, reply = raw(stack, "PUT", "/api/v3/order", b"{}")
+    assert status == 405 and set(reply) == {"code", "msg"}
+
+
+def test_wrong_types_missing_and_unknown_fields(stack: Stack, trader: ExchangeClient) -> None:
+    good = trader.order_body("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.005")
+    cases = [({**good, "nonce": "abc"}, -1100), ({**good, "quantity": True}, -1102),
+             ({k: v for k, v in good.items() if k != "signature"}, -1102), ({**good, "side": "HOLD"}, -1117),
+             ({**good, "type": "ICEBERG"}, -1116), ({**good, "timeInForce": "DAY"}, -1115),
+             ({**good, "leverage": 10}, -1104), ({**good, "address": "bob"}, -1102),
+             ({**good, "quantity": "1.0000000000000000001"}, -1111)]
+    for body, code in cases:
+        rejected(stack, lambda b=body: trader.request("POST", "/api/v3/order", body=b), code)
+
+
+def test_signatures_that_do_not_belong_to_the_maker_are_refused(stack: Stack, trader: ExchangeClient) -> None:
+    good = trader.order_body("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.005")
+    other = ExchangeClient(stack.exchange_url, OTHER_KEY).order_body("BRSWBNB", "SELL", "LIMIT", quantity="1",
+                                                                     price="0.005")
+    sig = bytes.fromhex(good["signature"][2:])
+    n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+    high_s = sig[:32] + (n - int.from_bytes(sig[32:64], "big")).to_bytes(32, "big") + bytes([sig[64] ^ 1])
+    for signature in (other["signature"], "0x" + high_s.hex(), "0x1234", "0x" + "zz" * 65):
+        rejected(stack, lambda s=signature: trader.request("POST", "/api/v3/order", body={**good, "signature": s}),
+                 -1022)
+    tampered = {**good, "price": "0.006"}  # the signature covers the price
+    rejected(stack, lambda: trader.request("POST", "/api/v3/order", body=tampered), -1022)
+
+
+def test_a_replayed_order_is_refused_the_second_time(stack: Stack, trader: ExchangeClient) -> None:
+    body = trader.order_body("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.009")
+    placed = trader.request("POST", "/api/v3/order", body=body)
+    assert placed["status"] == "NEW"
+    rejected(stack, lambda: trader.request("POST", "/api/v3/order", body=body), -3001)
+    trader.cancel("BRSWBNB", order_id=placed["orderId"])
+    rejected(stack, lambda: trader.request("POST", "/api/v3/order", body=body), -3001)
+
+
+def test_unknown_markets_filters_expiry_fees_and_balance(stack: Stack, trader: ExchangeClient) -> None:
+    rejected(stack, lambda: trader.request("POST", "/api/v3/order", body={
+        **trader.order_body("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.005"), "symbol": "DOGEUSDT"}), -1121)
+    rejected(stack, lambda: trader.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.0050001"), -1013)
+    rejected(stack, lambda: trader.order("BRSWBNB", "SELL", "LIMIT", quantity="1.005", price="0.005"), -1013)
+    rejected(stack, lambda: trader.order("BRSWBNB", "SELL", "LIMIT", quantity="0.01", price="0.000001"), -1013)
+    rejected(stack, lambda: trader.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.005",
+                                         expiry=int(time.time()) + 5), -1021)
+    rejected(stack, lambda: trader.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.005", max_fee_bps=1),
+             -1013)
+    rejected(stack, lambda: trader.order("BRSWBNB", "SELL", "LIMIT", quantity="5000", price="0.005"), -2010)
+
+
+def test_duplicate_client_order_id_and_unknown_orders(stack: Stack, trader: ExchangeClient) -> None:
+    first = trader.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.007", client_order_id="mine-1")
+    rejected(stack, lambda: trader.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.007",
+                                         client_order_id="mine-1"), -2012)
+    rejected(stack, lambda: trader.cancel("BRSWBNB", order_id=999_999), -2011)
+    rejected(stack, lambda: trader.get_order("BRSWBNB", order_id=999_999), -2013)
+    trader.cancel("BRSWBNB", client_order_id="mine-1")
+    assert trader.get_order("BRSWBNB", order_id=first["orderId"])["status"] == "CANCELED"
+
+
+def test_cancels_and_withdrawals_need_the_owners_signature(stack: Stack, trader: ExchangeClient) -> None:
+    placed = trader.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.008")
+    intruder = ExchangeClient(stack.exchange_url, OTHER_KEY)
+    body = {"symbol": "BRSWBNB", "orderId": placed["orderId"], "address": trader.address,
+            "timestamp": intruder.server_time()}
+    from matcher.exchange.signed import exchange_message, message_digest, sign_digest
+    forged = sign_digest(message_digest(exchange_message("Cancel", {"maker": trader.address, "symbol": "BRSWBNB",
+                                                                    "orderId": placed["orderId"], "clientOrderId": "",
+                                                                    "timestamp": body["timestamp"]},
+                                                         intruder.domain)), bytes.fromhex(OTHER_KEY[2:]))
+    rejected(stack, lambda: intruder.request("DELETE", "/api/v3/order", body={**body, "signature": forged}), -1022)
+    stale = {**body, "timestamp": body["timestamp"] - 600_000, "signature": forged}
+    rejected(stack, lambda: intruder.request("DELETE", "/api/v3/order", body=stale), -1021)
+    rejected(stack, lambda: trader.withdraw("BRS", "100000"), -2010)
+    trader.withdraw("BRS", "1", nonce=77)
+    rejected(stack, lambda: trader.withdraw("BRS", "1", nonce=77), -3001)
+    trader.cancel("BRSWBNB", order_id=placed["orderId"])
+
+
+FIELDS = ["symbol", "side", "type", "timeInForce", "quantity", "price", "quoteOrderQty", "stopPrice",
+          "newClientOrderId", "selfTradePreventionMode", "address", "nonce", "expiry", "maxFeeBps", "signature",
+          "orderId", "origClientOrderId", "timestamp", "asset", "amount", "extra"]
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-2**300, 2**300) | st.text(max_size=80)
+                           | st.sampled_from(["BRSWBNB", "BUY", "SELL", "LIMIT", "MARKET", "GTC", "1", "0.002",
+                                              "0x" + "ab" * 20, "0x" + "cd" * 65, "-1", "1e5", "NaN"]),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                       max_size=3), max_leaves=5)
+
+
+@given(body=st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=12),
+       endpoint=st.sampled_from([("POST", "/api/v3/order"), ("DELETE", "/api/v3/order"),
+                                 ("DELETE", "/api/v3/openOrders"), ("POST", "/api/v3/withdraw")]))
+def test_fuzzed_bodies_get_a_coded_400_and_change_nothing(stack: Stack, body: dict[str, Any],
+                                                         endpoint: tuple[str, str]) -> None:
+    before = state(stack)
+    status, reply = raw(stack, endpoint[0], endpoint[1], json.dumps(body).encode())
+    assert status == 400, (status, reply)
+    assert set(reply) == {"code", "msg"} and isinstance(reply["code"], int) and reply["code"] < 0
+    assert state(stack) == before

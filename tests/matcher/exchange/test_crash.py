@@ -1,0 +1,142 @@
+"""SIGKILL the exchange (a real `bourse exchange` process) before, during and after a batch submission; each
+restart finds out what happened: no fill lost, none settled twice, and the ledger still reconciles."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web3 import Web3
+
+from chain import Node, NodeConfig
+from chain.server import ServerThread
+from contracts.predeploy import address_of
+from matcher.client import ExchangeClient
+from matcher.demo import demo_markets, operator_policy, prepare_chain
+from matcher.exchange.reconcile import fetch_ledger, reconcile
+from matcher.exchange.vault import VaultClient
+from tests.tools import free_port, wait_for_rpc
+from wallet.audit import AuditLog
+from wallet.policy import KeyPolicy
+from wallet.rpc import Rpc
+from wallet.signer import HotSigner
+from wallet.signer_server import SignerServer
+
+from .conftest import KEYS, fund, settled, wait_until
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+class ExchangeProcess:
+    def __init__(self, args: list[str], pause_at: str | None) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env.pop("BOURSE_EXCHANGE_PAUSE_AT", None)
+        if pause_at:
+            env["BOURSE_EXCHANGE_PAUSE_AT"] = pause_at
+        self.proc = subprocess.Popen([sys.executable, "-m", "bourse.cli", "exchange", *args], env=env, cwd=ROOT,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line)
+
+    def paused(self, point: str) -> bool:
+        return any(line.startswith(f"PAUSED at {point}") for line in self.lines)
+
+    def kill(self) -> None:
+        self.proc.kill()  # SIGKILL: no cleanup, no flush
+        self.proc.wait(30)
+
+
+@pytest.fixture
+def chain_and_signer(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    node = Node(NodeConfig())
+    server = ServerThread(node).start()
+    demo = prepare_chain(Web3(Web3.HTTPProvider(server.url)), tmp_path / "demo.json")
+    operator = node.accounts[0]
+    vault = address_of("SettlementVault")
+    signer = HotSigner({"operator": operator.key.to_bytes()},
+                       {operator.checksum: KeyPolicy.parse("operator", operator_policy(vault, 31337))},
+                       AuditLog(tmp_path / "audit.jsonl"))
+    signer_server = SignerServer(signer, "k" * 32, port=0).start()
+    (tmp_path / "token").write_text("k" * 32)
+    markets = demo_markets(demo["USDT"])
+    lines = []
+    for market in markets:
+        spec = market.spec
+        lines += ["[[market]]", f'symbol = "{spec.symbol}"',
+                  f'base = {{ symbol = "{spec.base.symbol}", token = "{spec.base.token}", decimals = 18 }}',
+                  f'quote = {{ symbol = "{spec.quote.symbol}", token = "{spec.quote.token}", decimals = 18 }}',
+                  f'tick_size = "{market.price_text(1)}"', f'lot_size = "{market.qty_text(1)}"',
+                  f'min_notional = "{market.quote_text(spec.min_notional)}"',
+                  f"maker_fee_bps = {spec.maker_fee_bps}", f"taker_fee_bps = {spec.taker_fee_bps}", ""]
+    (tmp_path / "markets.toml").write_text("\n".join(lines))
+    yield {"rpc_url": server.url, "vault": vault, "signer_url": signer_server.url, "root": tmp_path}
+    signer_server.stop()
+    server.stop()
+    node.close()
+
+
+def test_sigkill_before_during_and_after_a_batch_submission(chain_and_signer: dict[str, Any]) -> None:
+    setup = chain_and_signer
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    args = ["--rpc-url", setup["rpc_url"], "--settlement", setup["vault"], "--markets",
+            str(setup["root"] / "markets.toml"), "--signer", setup["signer_url"], "--signer-token-file",
+            str(setup["root"] / "token"), "--data-dir", str(setup["root"] / "exchange"), "--port", str(port),
+            "--batch-interval", "0.1"]
+    alice = ExchangeClient(url, KEYS["alice"], setup["rpc_url"])
+    bob = ExchangeClient(url, KEYS["bob"], setup["rpc_url"])
+
+    # before: the batch is signed and stored, not sent
+    first = ExchangeProcess(args, "batch_signed")
+    wait_for_rpc(url + "/api/v3/ping", timeout=60)
+    fund(alice, {"BRS": "100"})
+    fund(bob, {"WBNB": "1"})
+    alice.order("BRSWBNB", "SELL", "LIMIT", quantity="50", price="0.002", time_in_force="GTC")
+    bob.order("BRSWBNB", "BUY", "LIMIT", quantity="10", price="0.002", time_in_force="IOC")
+    bob.order("BRSWBNB", "BUY", "LIMIT", quantity="5", price="0.002", time_in_force="IOC")
+    wait_until(lambda: first.paused("batch_signed"), what="pause before sending")
+    first.kill()
+    vault = VaultClient(Rpc(setup["rpc_url"]), setup["vault"])
+    assert vault.last_batch_id() == 0
+
+    # during: sent (and mined: the node automines) but the exchange never recorded the outcome
+    second = ExchangeProcess(args, "batch_sent")
+    wait_until(lambda: second.paused("batch_sent"), timeout=60, what="pause after sending")
+    second.kill()
+    batch_id = vault.last_batch_id()
+    assert batch_id > 0
+
+    # after: the outcome is recorded; killed right after
+    third = ExchangeProcess(args, "batch_confirmed")
+    wait_until(lambda: third.paused("batch_confirmed"), timeout=60, what="pause after recording")
+    third.kill()
+
+    last = ExchangeProcess(args, None)
+    try:
+        wait_for_rpc(url + "/api/v3/ping", timeout=60)
+        wait_until(lambda: settled(bob, "BRSWBNB"), what="settlement after restarts")
+        bob.order("BRSWBNB", "BUY", "LIMIT", quantity="5", price="0.002", time_in_force="IOC")  # and it goes on
+        wait_until(lambda: len(bob.my_trades("BRSWBNB")) == 3 and settled(bob, "BRSWBNB"), what="a new batch")
+        trades = bob.my_trades("BRSWBNB")
+        assert [t["settlement"] for t in trades] == ["CONFIRMED"] * 3
+        events = vault.events(0, vault.block_number())
+        filled = [e for e in events if e.name == "Filled"]
+        batches = [e.args["batchId"] for e in events if e.name == "BatchSettled"]
+        assert len(filled) == 3, "every fill settled exactly once"
+        assert len(batches) == len(set(batches)) == 2 and batches[0] == batch_id
+        assert {t["batchId"] for t in trades[:2]} == {str(batch_id)}
+        differences = reconcile(fetch_ledger(url), Rpc(setup["rpc_url"]))
+        assert differences == [], [d.line() for d in differences]
+    finally:
+        last.kill()

@@ -43,3 +43,14 @@ def at(w3: Any, name: str, address: str) -> Any:
 def platform(w3: Any) -> dict[str, Any]:
     """The contracts `bourse node` predeploys, by artifact name."""
     return {p.name: at(w3, p.name, p.address) for p in PREDEPLOYS if not p.blueprint}
+
+
+def deploy_exchange_contracts(w3: Any, sender: str | None = None) -> dict[str, Any]:
+    """The platform token, wrapped native coin and settlement vault on a node without Bourse's predeploys (anvil,
+    geth, a testnet), with the same constructor arguments `bourse node` uses. Returns contract objects by name."""
+    from .predeploy import FEE_DISCOUNT_BPS, TOKEN_NAME, TOKEN_SUPPLY, TOKEN_SYMBOL, WITHDRAWAL_DELAY_BLOCKS, \
+        WRAPPED_NAME, WRAPPED_SYMBOL
+    token = deploy(w3, "PlatformToken", TOKEN_NAME, TOKEN_SYMBOL, TOKEN_SUPPLY, sender=sender)
+    wrapped = deploy(w3, "WrappedNative", WRAPPED_NAME, WRAPPED_SYMBOL, sender=sender)
+    vault = deploy(w3, "SettlementVault", token.address, FEE_DISCOUNT_BPS, WITHDRAWAL_DELAY_BLOCKS, sender=sender)
+    return {"PlatformToken": token, "WrappedNative": wrapped, "SettlementVault": vault}

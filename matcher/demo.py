@@ -17,8 +17,9 @@ DEMO_USERS = 4  # dev accounts 1..4 get tokens to trade with
 DEMO_TOKENS = 1_000_000 * 10**18
 
 
-def demo_markets(usdt: str) -> Markets:
-    brs, wbnb = address_of("PlatformToken"), address_of("WrappedNative")
+def demo_markets(usdt: str, brs: str | None = None, wbnb: str | None = None) -> Markets:
+    """BRS/WBNB and WBNB/USDT; the platform token and wrapped coin default to `bourse node`'s predeploys."""
+    brs, wbnb = brs or address_of("PlatformToken"), wbnb or address_of("WrappedNative")
     tables = [
         {"symbol": "BRSWBNB", "base": {"symbol": "BRS", "token": brs, "decimals": 18},
          "quote": {"symbol": "WBNB", "token": wbnb, "decimals": 18}, "tick_size": "0.000001", "lot_size": "0.01",
@@ -41,14 +42,14 @@ def operator_policy(vault: str, chain_id: int) -> dict[str, Any]:
             "max_value_per_tx": {"native": 0}, "max_tx_per_minute": 6_000}
 
 
-def prepare_chain(w3: Any, state_file: Path) -> dict[str, str]:
+def prepare_chain(w3: Any, state_file: Path, brs: Any = None) -> dict[str, str]:
     """Deploy the test USDT and fund the demo users once; later starts read what was done from `state_file`."""
     if state_file.exists():
         return json.loads(state_file.read_text())
     from contracts.deploy import deploy, platform
     owner = w3.eth.accounts[0]
     usdt = deploy(w3, "PlatformToken", "Tether USD (test)", "USDT", 10**9 * 10**18, sender=owner)
-    brs = platform(w3)["PlatformToken"]
+    brs = brs if brs is not None else platform(w3)["PlatformToken"]
     for user in w3.eth.accounts[1:1 + DEMO_USERS]:
         for token in (brs, usdt):
             w3.eth.wait_for_transaction_receipt(token.functions.transfer(user, DEMO_TOKENS).transact({"from": owner}))

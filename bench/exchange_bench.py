@@ -98,7 +98,7 @@ def wrap_and_deposit(client: ExchangeClient, rpc_url: str, wbnb_units: int) -> N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=2000, help="resting orders to place (orders/s phase)")
-    parser.add_argument("--fills", type=int, default=1000, help="taker orders that each fill one maker")
+    parser.add_argument("--fills", type=int, default=1000, help="taker orders that each fill one maker (max 1000)")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--port", type=int, default=18080)
     args = parser.parse_args()
@@ -122,7 +122,7 @@ def main() -> None:
         post_all(url, takers, args.connections)
         rpc = Rpc(rpc_url)
         while True:
-            trades = bob.my_trades("BRSWBNB")
+            trades = bob.my_trades("BRSWBNB", limit=1000)
             if len(trades) >= args.fills and all(t["settlement"] in ("CONFIRMED", "FAILED") for t in trades):
                 break
             time.sleep(0.05)

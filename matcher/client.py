@@ -186,8 +186,9 @@ class ExchangeClient:
     def all_orders(self, symbol: str) -> list[dict[str, Any]]:
         return self.request("GET", "/api/v3/allOrders", {"address": self.address, "symbol": symbol})
 
-    def my_trades(self, symbol: str) -> list[dict[str, Any]]:
-        return self.request("GET", "/api/v3/myTrades", {"address": self.address, "symbol": symbol})
+    def my_trades(self, symbol: str, from_id: int = 0, limit: int = 500) -> list[dict[str, Any]]:
+        return self.request("GET", "/api/v3/myTrades", {"address": self.address, "symbol": symbol,
+                                                        "fromId": from_id, "limit": limit})
 
     def account(self) -> dict[str, Any]:
         return self.request("GET", "/api/v3/account", {"address": self.address})

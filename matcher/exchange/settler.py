@@ -20,7 +20,7 @@ from typing import Any
 
 from contracts.settlement import Order
 from wallet.errors import RpcError
-from wallet.transactions import build_transaction
+from wallet.transactions import GAS_MARGIN_PERCENT, build_transaction
 
 from . import store
 from .core import ExchangeCore
@@ -69,13 +69,13 @@ class Settler:
         await self.settle(pending)
 
     async def settle(self, trades: list[dict[str, Any]]) -> None:
-        trades = await self._drop_bad_fills(trades)
+        trades, gas = await self._drop_bad_fills(trades)
         if not trades:
             return
         batch_id = self.batch_id_base + (trades[0]["seq"] << 16 | trades[0]["ordinal"])
         data = settle_calldata(batch_id, [self._fill(t) for t in trades])
         ids = [t["trade_id"] for t in trades]
-        raw, tx_hash = await asyncio.to_thread(self._sign, data)
+        raw, tx_hash = await asyncio.to_thread(self._sign, data, gas)
 
         def record(db: Any) -> None:
             store.save_batch(db, batch_id, "SIGNED", ids, raw, tx_hash, self.core.clock_ms())
@@ -86,14 +86,16 @@ class Settler:
         await self._resume_batch(store.one(self.core.db, "SELECT * FROM batches WHERE batch_id = ?", batch_id))
 
     # --- batches ---------------------------------------------------------------------------------------------
-    async def _drop_bad_fills(self, trades: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Simulate; while the batch reverts, find the first fill whose prefix reverts and fail it."""
+    async def _drop_bad_fills(self, trades: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int | None]:
+        """Simulate (eth_estimateGas: it also sizes the transaction); while the batch reverts, find the first fill
+        whose prefix reverts (eth_call) and fail it. The good fills and the gas they need."""
         while trades:
             batch_id = self.batch_id_base + (trades[0]["seq"] << 16 | trades[0]["ordinal"])
             fills = [self._fill(t) for t in trades]
-            reason = await asyncio.to_thread(self._simulate, batch_id, fills)
+            gas, reason = await asyncio.to_thread(self.vault.estimate, self.operator,
+                                                  settle_calldata(batch_id, fills))
             if reason is None:
-                return trades
+                return trades, gas
             if "stale batch id" in reason:
                 raise RuntimeError(f"the vault has settled batch {batch_id} or later already: {reason}")
             low, high = 1, len(fills)  # smallest failing prefix: fills[:high] reverts
@@ -108,7 +110,7 @@ class Settler:
             log.warning("fill %d fails settlement (%s): failing it", bad["trade_id"], bad_reason)
             self._fail(bad, bad_reason, expire_orders=True)
             trades = [t for t in trades if t["trade_id"] != bad["trade_id"]]
-        return trades
+        return trades, None
 
     async def _resume_batch(self, batch: dict[str, Any] | None) -> None:
         if batch is None:
@@ -197,8 +199,9 @@ class Settler:
     def _simulate(self, batch_id: int, fills: list[tuple[Any, ...]]) -> str | None:
         return self.vault.simulate(self.operator, settle_calldata(batch_id, fills))
 
-    def _sign(self, data: bytes) -> tuple[str, str]:
-        tx = build_transaction(self.vault.rpc, self.operator, self.vault.address, 0, data)
+    def _sign(self, data: bytes, estimate: int | None = None) -> tuple[str, str]:
+        gas = estimate * (100 + GAS_MARGIN_PERCENT) // 100 if estimate is not None else None
+        tx = build_transaction(self.vault.rpc, self.operator, self.vault.address, 0, data, gas=gas)
         signed = self.signer.sign_transaction({**tx.as_eth_account(), "from": self.operator})
         return "0x" + bytes(signed.raw_transaction).hex(), "0x" + bytes(signed.hash).hex()
 

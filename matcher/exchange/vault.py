@@ -116,10 +116,25 @@ class VaultClient:
         try:
             self.rpc.call("eth_call", {"from": sender, "to": self.address, "data": "0x" + data.hex()}, "latest")
         except RpcError as exc:
-            if exc.code in (3, -32000, -32015) or "revert" in exc.message:
+            if _is_revert(exc):
                 return exc.message
             raise
         return None
+
+    def estimate(self, sender: str, data: bytes) -> tuple[int | None, str | None]:
+        """(gas, None) if the call would succeed, else (None, the revert message): a simulation that also sizes
+        the transaction, so a batch runs once before it is sent, not twice."""
+        try:
+            gas = self.rpc.call("eth_estimateGas", {"from": sender, "to": self.address, "data": "0x" + data.hex()})
+        except RpcError as exc:
+            if _is_revert(exc):
+                return None, exc.message
+            raise
+        return int(gas, 16), None
+
+
+def _is_revert(exc: RpcError) -> bool:
+    return exc.code in (3, -32000, -32015) or "revert" in exc.message
 
 
 def settle_calldata(batch_id: int, fills: list[tuple[Any, ...]]) -> bytes:

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from matcher.errors import BadMarketSpec
+from matcher.exchange.errors import ApiError
+from matcher.exchange.markets import load_markets, market_from_table
+from matcher.exchange.units import format_units, parse_units, places_of
+
+TABLE = {"symbol": "BRSWBNB", "base": {"symbol": "BRS", "token": "0x" + "b1" * 20, "decimals": 18},
+         "quote": {"symbol": "WBNB", "token": "0x" + "b2" * 20, "decimals": 18}, "tick_size": "0.000001",
+         "lot_size": "0.01", "min_notional": "0.0001", "maker_fee_bps": 10, "taker_fee_bps": 20}
+
+
+def test_decimal_strings_convert_exactly_both_ways() -> None:
+    assert parse_units("1.5", 18, "x") == 15 * 10**17
+    assert parse_units("0.000000000000000001", 18, "x") == 1
+    assert parse_units("7", 0, "x") == 7 and parse_units(7, 6, "x") == 7_000_000
+    assert format_units(15 * 10**17, 18, 2) == "1.50"
+    assert format_units(1, 18, 2) == "0.000000000000000001"  # never drops a digit
+    assert format_units(-5, 1, 1) == "-0.5" and format_units(12, 0) == "12"
+
+
+def test_bad_decimals_are_refused_not_rounded() -> None:
+    for text, code in (("1.0000000000000000001", -1111), ("-1", -1102), ("1e5", -1102), ("", -1102),
+                       (True, -1102), ("0x10", -1102)):
+        with pytest.raises(ApiError) as info:
+            parse_units(text, 18, "quantity")
+        assert info.value.code == code, text
+
+
+def test_places_follow_the_step() -> None:
+    assert places_of(10**12, 18) == 6 and places_of(10**16, 18) == 2 and places_of(10**18, 18) == 0
+    assert places_of(7, 18) == 18
+
+
+def test_market_converts_prices_and_quantities_to_ticks_and_lots() -> None:
+    market = market_from_table(TABLE)
+    assert market.ticks("0.002") == 2000 and market.lots("1.5") == 150
+    assert market.price_text(2000) == "0.002000" and market.qty_text(150) == "1.50"
+    assert market.settlement_price(2000) == 2 * 10**15  # quote units per base unit x 1e18
+    assert market.ticks_from_settlement_price(2 * 10**15 + 1, round_up=True) == 2001
+    assert market.ticks_from_settlement_price(2 * 10**15 + 1, round_up=False) == 2000
+    for price in ("0.0020001", "0.0000005"):
+        with pytest.raises(ApiError, match="PRICE_FILTER"):
+            market.ticks(price)
+    with pytest.raises(ApiError, match="LOT_SIZE"):
+        market.lots("1.005")
+    info = market.info()
+    assert [f["filterType"] for f in info["filters"]] == ["PRICE_FILTER", "LOT_SIZE", "MIN_NOTIONAL"]
+    assert info["filters"][2]["minNotional"] == "0.000100"
+
+
+def test_markets_file_loads_and_rejects_inconsistent_specs(tmp_path: Path) -> None:
+    path = tmp_path / "markets.toml"
+    path.write_text('[[market]]\nsymbol = "BRSWBNB"\nbase = { symbol = "BRS", token = "0x' + "b1" * 20 +
+                    '", decimals = 18 }\nquote = { symbol = "WBNB", token = "0x' + "b2" * 20 +
+                    '", decimals = 18 }\ntick_size = "0.000001"\nlot_size = "0.01"\n')
+    assert list(load_markets(path).by_symbol) == ["BRSWBNB"]
+    with pytest.raises(BadMarketSpec, match="not an address"):
+        market_from_table({**TABLE, "base": {**TABLE["base"], "token": "nope"}})
+    with pytest.raises(BadMarketSpec, match="tick_size"):
+        market_from_table({**TABLE, "tick_size": "0.1234567890123456789"})
+    path.write_text("nothing = 1\n")
+    with pytest.raises(BadMarketSpec, match="no \\[\\[market\\]\\]"):
+        load_markets(path)

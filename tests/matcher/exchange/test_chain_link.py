@@ -119,3 +119,31 @@ def test_a_batch_with_a_bad_fill_is_bisected_and_the_rest_settles(slow_stack: St
     expired = alice.all_orders("BRSWBNB")[0]
     assert expired["status"] == "EXPIRED" and "settlement failed" in expired["reason"]
     _reconciled(slow_stack)
+
+
+def test_the_follower_survives_a_node_restart(slow_stack: Stack) -> None:
+    from chain.server import ServerThread
+    eve = _client(slow_stack, "dave")
+    fund(eve, {"BRS": "1"})
+    port = int(slow_stack.rpc_url.rsplit(":", 1)[1])
+    slow_stack.node_server.stop()  # the exchange's polls now fail; it keeps retrying
+    import time
+    time.sleep(1.5)
+    slow_stack.node_server = ServerThread(slow_stack.node, "127.0.0.1", port).start()
+    fund(eve, {"BRS": "2"})
+    assert eve.balances()["BRS"] == (3 * 10**18, 0)
+    _reconciled(slow_stack)
+
+
+def test_reconcile_reports_a_ledger_entry_the_chain_does_not_have(slow_stack: Stack) -> None:
+    from click.testing import CliRunner
+
+    from bourse.cli import main
+    from matcher.model import Deposit
+    ghost = "0x000000000000000000000000000000000000dEaD"
+    slow_stack.exchange.call(lambda service: service.core.submit(Deposit(ghost, "BRS", 12345)))
+    differences = reconcile(fetch_ledger(slow_stack.exchange_url), Rpc(slow_stack.rpc_url))
+    assert [(d.account, d.asset, d.ledger, d.chain) for d in differences] == [(ghost, "BRS", 12345, 0)]
+    result = CliRunner().invoke(main, ["reconcile", "--exchange", slow_stack.exchange_url, "--rpc-url",
+                                       slow_stack.rpc_url])
+    assert result.exit_code == 1 and "ledger expects 12345 wei on chain, vault holds 0 (-12345)" in result.output

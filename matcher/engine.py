@@ -95,13 +95,19 @@ class Engine:
         before = self._tickers.get(symbol, (0, 0, 0, 0))
         update_id = self.update_ids[symbol] + 1
         self.update_ids[symbol] = update_id
-        bids_changed, asks_changed = [], []
+        bids, asks = [], []
+        level_qty = book.level_qty
         for side, price in book.touched:
-            (bids_changed if side is Side.BUY else asks_changed).append(price)
+            if side is Side.BUY:
+                bids.append((price, level_qty(side, price)))
+            else:
+                asks.append((price, level_qty(side, price)))
         book.touched.clear()
-        bids = tuple((p, book.level_qty(Side.BUY, p)) for p in sorted(bids_changed, reverse=True))
-        asks = tuple((p, book.level_qty(Side.SELL, p)) for p in sorted(asks_changed))
-        self._events.append(DepthUpdate(symbol, update_id, update_id, bids, asks))
+        if len(bids) > 1:
+            bids.sort(reverse=True)
+        if len(asks) > 1:
+            asks.sort()
+        self._events.append(DepthUpdate(symbol, update_id, update_id, tuple(bids), tuple(asks)))
         after = self._ticker(symbol, book)
         if after != before:
             self._tickers[symbol] = after
@@ -133,12 +139,26 @@ class Engine:
         self._touched[key] = None
 
     def _lock(self, account: str, asset: str, amount: int) -> None:
-        self._add(self.free, (account, asset), -amount)
-        self._add(self.locked, (account, asset), amount)
+        self._move(self.free, self.locked, (account, asset), amount)
 
     def _unlock(self, account: str, asset: str, amount: int) -> None:
-        self._add(self.locked, (account, asset), -amount)
-        self._add(self.free, (account, asset), amount)
+        self._move(self.locked, self.free, (account, asset), amount)
+
+    def _move(self, source: dict[tuple[str, str], int], target: dict[tuple[str, str], int],
+              key: tuple[str, str], amount: int) -> None:
+        """`_add(source, -amount)` then `_add(target, amount)`, in one call (this is on every order's path)."""
+        left = source.get(key, 0) - amount
+        assert left >= 0, f"balance of {key} would go negative"
+        if left:
+            source[key] = left
+        else:
+            source.pop(key, None)
+        value = target.get(key, 0) + amount
+        if value:
+            target[key] = value
+        else:
+            target.pop(key, None)
+        self._touched[key] = None
 
     def _deposit(self, cmd: Deposit) -> Result:
         if cmd.amount <= 0:

@@ -14,6 +14,8 @@ import dataclasses
 import enum
 import json
 import sqlite3
+
+import orjson
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -41,10 +43,16 @@ def _build(cls: type, values: list[Any]) -> Any:
 
 
 def encode_command(command: model.Command) -> str:
-    """[kind, field values...] as JSON (amounts are arbitrary-size integers, so no 64-bit codec)."""
+    """[kind, field values...] as JSON. orjson first (about 10x faster); amounts beyond 64 bits, which it refuses,
+    go through the standard library: both read back the same."""
     if isinstance(command, model.CancelReplace):
-        return json.dumps(["CancelReplace", _values(command.cancel), _values(command.place)], separators=(",", ":"))
-    return json.dumps([type(command).__name__, *_values(command)], separators=(",", ":"))
+        body: list[Any] = ["CancelReplace", _values(command.cancel), _values(command.place)]
+    else:
+        body = [type(command).__name__, *_values(command)]
+    try:
+        return orjson.dumps(body).decode()
+    except TypeError:
+        return json.dumps(body, separators=(",", ":"))
 
 
 def decode_command(text: bytes | str) -> model.Command:

@@ -104,15 +104,10 @@ def build_transaction(rpc: Rpc, sender: str, to: str | None, value: int = 0, dat
     chain_id = rpc.chain_id()
     if nonce is None:
         nonce = rpc.nonce(sender, "pending")
-    if max_priority_fee_per_gas is None:
-        try:
-            max_priority_fee_per_gas = int(rpc.call("eth_maxPriorityFeePerGas"), 16)
-        except RpcError:
-            max_priority_fee_per_gas = DEFAULT_PRIORITY_FEE
-    if max_fee_per_gas is None:
-        latest = rpc.call("eth_getBlockByNumber", "latest", False)
-        base_fee = int(latest.get("baseFeePerGas") or "0x0", 16)
-        max_fee_per_gas = 2 * base_fee + max_priority_fee_per_gas
+    if max_fee_per_gas is None or max_priority_fee_per_gas is None:
+        suggested_max, suggested_priority = suggested_fees(rpc)
+        max_priority_fee_per_gas = suggested_priority if max_priority_fee_per_gas is None else max_priority_fee_per_gas
+        max_fee_per_gas = suggested_max if max_fee_per_gas is None else max_fee_per_gas
     max_priority_fee_per_gas = min(max_priority_fee_per_gas, max_fee_per_gas)
     if gas is None:
         call: dict[str, Any] = {"from": sender, "value": hex(value), "data": "0x" + data.hex()}
@@ -124,6 +119,16 @@ def build_transaction(rpc: Rpc, sender: str, to: str | None, value: int = 0, dat
     token = token_context(rpc, to, data)
     return UnsignedTransaction(chain_id, sender, nonce, to, value, data, gas, max_fee_per_gas,
                                max_priority_fee_per_gas, token)
+
+
+def suggested_fees(rpc: Rpc) -> tuple[int, int]:
+    """(max fee, priority fee) per gas as wallets pick them: twice the latest base fee plus the node's tip."""
+    try:
+        priority = int(rpc.call("eth_maxPriorityFeePerGas"), 16)
+    except RpcError:
+        priority = DEFAULT_PRIORITY_FEE
+    latest = rpc.call("eth_getBlockByNumber", "latest", False)
+    return 2 * int(latest.get("baseFeePerGas") or "0x0", 16) + priority, priority
 
 
 def token_context(rpc: Rpc, to: str | None, data: bytes) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from eth_utils import to_checksum_address
 from .calldata import ERC20_BALANCE_OF, ERC20_TRANSFER
 from .errors import WalletError
 from .rpc import Rpc
-from .transactions import build_transaction
+from .transactions import build_transaction, suggested_fees
 
 NATIVE = "native"
 NATIVE_TRANSFER_GAS = 21_000
@@ -64,8 +64,7 @@ def balance_of(rpc: Rpc, asset: str, holder: str) -> int:
 def plan_sweep(rpc: Rpc, hot: list[str], cold: str, marks: list[Watermark]) -> SweepPlan:
     """What a sweep would move (tokens first, then native net of the gas those transfers cost) and who needs a refill."""
     cold = to_checksum_address(cold)
-    latest = rpc.call("eth_getBlockByNumber", "latest", False)
-    fee_per_gas = 2 * int(latest.get("baseFeePerGas") or "0x0", 16) + _priority_fee(rpc)
+    fee_per_gas = suggested_fees(rpc)[0]
     transfers, refills = [], []
     for address in (to_checksum_address(a) for a in hot):
         if address == cold:
@@ -111,13 +110,6 @@ def onchain_assets(rpc: Rpc, holders: list[str], assets: list[str]) -> dict[str,
     for asset in assets:
         totals[asset] = sum(balance_of(rpc, asset, to_checksum_address(h)) for h in holders)
     return totals
-
-
-def _priority_fee(rpc: Rpc) -> int:
-    try:
-        return int(rpc.call("eth_maxPriorityFeePerGas"), 16)
-    except WalletError:
-        return 10**9
 
 
 def _token_transfer_gas(rpc: Rpc, source: str, token: str, to: str, amount: int) -> int:

@@ -24,7 +24,7 @@ from wallet.transactions import GAS_MARGIN_PERCENT, build_transaction
 
 from . import store
 from .core import ExchangeCore
-from .vault import SKIP_REASONS, VaultClient, operator_withdraw_calldata, settle_calldata
+from .vault import SKIP_REASONS, TOPIC_OF, VaultClient, operator_withdraw_calldata, settle_calldata
 
 log = logging.getLogger("bourse.exchange.settler")
 PAUSE_ENV = "BOURSE_EXCHANGE_PAUSE_AT"  # test hook: stop dead at a named point so a test can SIGKILL us there
@@ -137,7 +137,9 @@ class Settler:
         return receipt
 
     def _receipt_of_batch(self, batch_id: int) -> dict[str, Any] | None:
-        for event in self.vault.events(0, self.vault.block_number()):
+        """The receipt of the transaction that settled `batch_id`, found by its BatchSettled log."""
+        topics = [TOPIC_OF["BatchSettled"], "0x" + batch_id.to_bytes(32, "big").hex()]
+        for event in self.vault.events(0, self.vault.block_number(), topics):
             if event.name == "BatchSettled" and event.args["batchId"] == batch_id:
                 return self.vault.rpc.receipt(event.tx_hash)
         return None

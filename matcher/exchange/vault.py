@@ -33,6 +33,7 @@ EVENTS = {  # name: (signature, indexed types, data types, field names)
                      ["batchId", "fills", "skipped"]),
 }
 TOPICS = {"0x" + event_signature_to_log_topic(sig).hex(): name for name, (sig, *_) in EVENTS.items()}
+TOPIC_OF = {name: topic for topic, name in TOPICS.items()}
 SKIP_REASONS = {1: "cancelled on chain", 2: "expired", 3: "seller balance", 4: "buyer balance"}
 
 
@@ -72,9 +73,11 @@ class VaultClient:
     def block_number(self) -> int:
         return int(self.rpc.call("eth_blockNumber"), 16)
 
-    def events(self, from_block: int, to_block: int) -> list[VaultEvent]:
-        logs = self.rpc.call("eth_getLogs", {"address": self.address, "fromBlock": hex(from_block),
-                                             "toBlock": hex(to_block)})
+    def events(self, from_block: int, to_block: int, topics: list[Any] | None = None) -> list[VaultEvent]:
+        query: dict[str, Any] = {"address": self.address, "fromBlock": hex(from_block), "toBlock": hex(to_block)}
+        if topics:
+            query["topics"] = topics
+        logs = self.rpc.call("eth_getLogs", query)
         decoded = (decode_log(log) for log in logs)
         return sorted((e for e in decoded if e is not None), key=lambda e: (e.block, e.log_index))
 

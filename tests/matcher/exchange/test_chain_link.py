@@ -147,3 +147,17 @@ def test_reconcile_reports_a_ledger_entry_the_chain_does_not_have(slow_stack: St
     result = CliRunner().invoke(main, ["reconcile", "--exchange", slow_stack.exchange_url, "--rpc-url",
                                        slow_stack.rpc_url])
     assert result.exit_code == 1 and "ledger expects 12345 wei on chain, vault holds 0 (-12345)" in result.output
+
+
+def test_a_settled_batch_is_found_by_its_log_when_its_hash_is_unknown(stack: Stack) -> None:
+    """The crash path where the stored hash has no receipt but the vault's lastBatchId passed the batch."""
+    alice, bob = _client(stack, "alice"), _client(stack, "bob")
+    fund(alice, {"BRS": "5"})
+    fund(bob, {"WBNB": "0.1"})
+    alice.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.002", time_in_force="GTC")
+    bob.order("BRSWBNB", "BUY", "LIMIT", quantity="1", price="0.002", time_in_force="IOC")
+    wait_until(lambda: settled(bob, "BRSWBNB"), what="settlement")
+    trade = bob.my_trades("BRSWBNB")[-1]
+    receipt = stack.exchange.call(lambda service: service.settler._receipt_of_batch(int(trade["batchId"])))
+    assert receipt["transactionHash"] == trade["txHash"]
+    assert stack.exchange.call(lambda service: service.settler._receipt_of_batch(1)) is None

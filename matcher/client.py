@@ -145,6 +145,16 @@ class ExchangeClient:
     def order(self, symbol: str, side: str, type: str = "LIMIT", **fields: Any) -> dict[str, Any]:  # noqa: A002
         return self.request("POST", "/api/v3/order", body=self.order_body(symbol, side, type, **fields))
 
+    def cancel_replace(self, symbol: str, side: str, type: str = "LIMIT", cancel_order_id: int = 0,  # noqa: A002
+                       cancel_client_order_id: str = "", **fields: Any) -> dict[str, Any]:
+        """Cancel one of this key's orders and place a new signed one in a single command."""
+        body = self.order_body(symbol, side, type, **fields)
+        if cancel_order_id:
+            body["cancelOrderId"] = cancel_order_id
+        if cancel_client_order_id:
+            body["cancelOrigClientOrderId"] = cancel_client_order_id
+        return self.request("POST", "/api/v3/order/cancelReplace", body=body)
+
     def _protection(self, symbol: str, side: str) -> str:
         """A MARKET order's default protection price: twice the best ask for a buy, zero for a sell."""
         if side == "SELL":

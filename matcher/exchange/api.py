@@ -70,6 +70,7 @@ def build_app(service: Any) -> web.Application:
     app.router.add_get("/api/v3/ticker/24hr", handlers.ticker_24hr)
     app.router.add_get("/api/v3/ticker/bookTicker", handlers.book_ticker)
     app.router.add_post("/api/v3/order", handlers.new_order)
+    app.router.add_post("/api/v3/order/cancelReplace", handlers.cancel_replace)
     app.router.add_delete("/api/v3/order", handlers.cancel_order)
     app.router.add_get("/api/v3/order", handlers.get_order)
     app.router.add_delete("/api/v3/openOrders", handlers.cancel_open_orders)
@@ -143,6 +144,23 @@ class Handlers:
         body = await params(request)
         return web.json_response(self.service.place(parse_order(body, self.markets, self.service.domain,
                                                                 self.core.clock_ms())))
+
+    async def cancel_replace(self, request: web.Request) -> web.Response:
+        from matcher.model import CancelOrder
+
+        from .intake import parse_cancel_replace
+        order, order_id, client_id = parse_cancel_replace(await params(request), self.markets, self.service.domain,
+                                                          self.core.clock_ms())
+        command = order.command
+        old = store.one(self.core.db, "SELECT * FROM orders WHERE account = ? AND symbol = ? AND (order_id = ? OR "
+                        "(? != '' AND client_order_id = ?)) ORDER BY order_id DESC LIMIT 1", command.account,
+                        command.symbol, order_id, client_id, client_id)
+        placed = self.service.place(order, CancelOrder(command.account, command.symbol, order_id, client_id,
+                                                       command.ts))
+        cancelled = store.one(self.core.db, "SELECT * FROM orders WHERE order_id = ?", old["order_id"]) if old else None
+        return web.json_response({"cancelResult": "SUCCESS", "newOrderResult": "SUCCESS",
+                                  "cancelResponse": order_view(cancelled, order.market) if cancelled else {},
+                                  "newOrderResponse": placed})
 
     async def cancel_order(self, request: web.Request) -> web.Response:
         maker, symbol, order_id, client_id = parse_cancel(await params(request), self.markets, self.service.domain,

@@ -86,6 +86,23 @@ def parse_order(body: dict[str, Any], markets: Markets, domain: Domain, now_ms: 
                                                 "0x" + digest.hex(), signature, kind.value), order, market)
 
 
+def parse_cancel_replace(body: dict[str, Any], markets: Markets, domain: Domain,
+                         now_ms: int) -> tuple[OrderRequest, int, str]:
+    """A signed new order plus the order it replaces (by cancelOrderId or cancelOrigClientOrderId). The new order's
+    signature is the authority: only its maker's open orders can be cancelled. Mode STOP_ON_FAILURE only."""
+    cancel_fields = {"cancelOrderId", "cancelOrigClientOrderId", "cancelReplaceMode"}
+    mode = body.get("cancelReplaceMode", "STOP_ON_FAILURE")
+    if mode != "STOP_ON_FAILURE":
+        raise ApiError(ILLEGAL_PARAM, "Only cancelReplaceMode=STOP_ON_FAILURE is supported.")
+    order_id = _uint(body.get("cancelOrderId", 0), "cancelOrderId")
+    client_id = body.get("cancelOrigClientOrderId", "")
+    if not isinstance(client_id, str) or (not order_id and not client_id):
+        raise ApiError(MALFORMED, "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both were "
+                                  "empty/null!")
+    request = parse_order({k: v for k, v in body.items() if k not in cancel_fields}, markets, domain, now_ms)
+    return request, order_id, client_id
+
+
 def parse_cancel(body: dict[str, Any], markets: Markets, domain: Domain, now_ms: int) -> tuple[str, str, int, str]:
     """(maker, symbol, orderId, clientOrderId) of a signed cancel."""
     _only(body, {"symbol", "orderId", "origClientOrderId", "address", "timestamp", "signature"})

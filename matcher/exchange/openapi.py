@@ -68,7 +68,7 @@ SPEC: dict[str, Any] = {
                             "Errors are {code, msg}: -1013 filter failure, -1021 expiry/timestamp, -1022 bad "
                             "signature, -1100/-1102/-1104 malformed, -1121 unknown symbol, -2010 insufficient "
                             "balance, -2011 cancel of an unknown order, -2012 duplicate client order id, -2013 no "
-                            "such order, -3001 replayed order or withdrawal."},
+                            "such order, -2021/-2022 cancel-replace, -3001 replayed order or withdrawal."},
     "paths": {
         "/api/v3/ping": {"get": _op("Test connectivity", result={"type": "object"})},
         "/api/v3/time": {"get": _op("Server time in ms", result={"type": "object"})},
@@ -82,6 +82,13 @@ SPEC: dict[str, Any] = {
             "post": _op("Place a signed order", body=ORDER_BODY),
             "delete": _op("Cancel an order (EIP-712 signed Cancel)", body=CANCEL_BODY),
             "get": _op("Query an order", [SYMBOL, ADDRESS, _query("orderId"), _query("origClientOrderId")])},
+        "/api/v3/order/cancelReplace": {
+            "post": _op("Cancel an order and place a new signed one (STOP_ON_FAILURE); the new order's signature "
+                        "authorises the cancel", body={**ORDER_BODY, "required": ORDER_BODY["required"],
+                                                       "properties": {**ORDER_BODY["properties"],
+                                                                      "cancelOrderId": _UINT,
+                                                                      "cancelOrigClientOrderId": {"type": "string"},
+                                                                      "cancelReplaceMode": {"type": "string"}}})},
         "/api/v3/openOrders": {
             "get": _op("Open orders", [ADDRESS, _query("symbol")]),
             "delete": _op("Cancel all open orders of a symbol (EIP-712 signed CancelAll)", body=CANCEL_ALL_BODY)},

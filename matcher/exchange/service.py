@@ -15,13 +15,14 @@ from typing import Any
 from aiohttp import web
 
 from matcher.engine import FeePolicy
-from matcher.model import CancelOrder, OrderUpdate, Trade, Withdraw
+from matcher.model import CancelOrder, CancelReplace, OrderUpdate, Trade, Withdraw
 from wallet.rpc import Rpc
 
 from . import store
 from .api import build_app
 from .core import ExchangeCore, trade_effects
-from .errors import CANCEL_REJECTED, NEW_ORDER_REJECTED, REPLAYED_ORDER, ApiError
+from .errors import (CANCEL_REJECTED, CANCEL_REPLACE_FAILED, CANCEL_REPLACE_PARTIALLY_FAILED, NEW_ORDER_REJECTED,
+                     REPLAYED_ORDER, ApiError)
 from .follower import Follower
 from .intake import OrderRequest
 from .markets import Markets
@@ -80,7 +81,8 @@ class ExchangeService:
         return FeePolicy(platform.symbol, self.vault.fee_discount_bps(), {k: v for k, v in rates.items() if v})
 
     # --- requests -------------------------------------------------------------------------------------------
-    def place(self, request: OrderRequest) -> dict[str, Any]:
+    def place(self, request: OrderRequest, replaces: CancelOrder | None = None) -> dict[str, Any]:
+        """Accept a signed order (or, with `replaces`, cancel that order and place this one in one command)."""
         core, command, signed = self.core, request.command, request.signed
         if core.db.execute("SELECT 1 FROM orders WHERE account = ? AND nonce = ?",
                            (command.account, str(signed.nonce))).fetchone():
@@ -88,16 +90,24 @@ class ExchangeService:
         floor = store.one(core.db, "SELECT floor FROM nonce_floors WHERE account = ?", command.account)
         if floor is not None and signed.nonce < floor["floor"]:
             raise ApiError(REPLAYED_ORDER, "Order nonce is below the maker's on-chain floor (cancelled).")
+        if replaces is not None and core.engine._find(replaces.account, replaces.symbol, replaces.order_id,
+                                                      replaces.client_order_id) is None:
+            raise ApiError(CANCEL_REPLACE_FAILED, "Order cancel-replace failed: unknown order to cancel.")
         now = core.clock_ms()
 
         def also(db: Any, seq: int, result: Any) -> None:
             if result.ok:
-                new = next(e for e in result.events if isinstance(e, OrderUpdate) and e.order_id == result.order_id)
+                new = next(e for e in result.events if isinstance(e, OrderUpdate) and e.order_id == result.order_id
+                           and e.exec_type.value == "NEW")
                 store.insert_order(db, new, signed, command.stop_price, command.quote_qty, command.stp.value, now)
 
-        _, result = core.submit(command, also=also)
+        _, result = core.submit(command if replaces is None else CancelReplace(replaces, command), also=also)
         if not result.ok:
-            raise ApiError.from_engine(result.code, result.reason)
+            error = ApiError.from_engine(result.code, result.reason)
+            if replaces is not None:
+                raise ApiError(CANCEL_REPLACE_PARTIALLY_FAILED, f"Order cancel-replace partially failed: the old "
+                                                                f"order was cancelled; the new one: {error.msg}")
+            raise error
         row = store.one(core.db, "SELECT * FROM orders WHERE order_id = ?", result.order_id)
         market = request.market
         fills = [{"price": market.price_text(t.price), "qty": market.qty_text(t.qty),

@@ -168,3 +168,19 @@ def test_fuzzed_bodies_get_a_coded_400_and_change_nothing(stack: Stack, body: di
     assert status == 400, (status, reply)
     assert set(reply) == {"code", "msg"} and isinstance(reply["code"], int) and reply["code"] < 0
     assert state(stack) == before
+
+
+def test_cancel_replace_moves_an_order_and_fails_cleanly(stack: Stack, trader: ExchangeClient) -> None:
+    old = trader.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.011")
+    moved = trader.cancel_replace("BRSWBNB", "SELL", "LIMIT", cancel_order_id=old["orderId"], quantity="2",
+                                  price="0.012")
+    assert moved["cancelResult"] == "SUCCESS" and moved["cancelResponse"]["status"] == "CANCELED"
+    new_id = moved["newOrderResponse"]["orderId"]
+    assert trader.get_order("BRSWBNB", order_id=new_id)["price"] == "0.012000"
+    rejected(stack, lambda: trader.cancel_replace("BRSWBNB", "SELL", "LIMIT", cancel_order_id=old["orderId"],
+                                                  quantity="1", price="0.013"), -2022)
+    before = state(stack)
+    with pytest.raises(ExchangeApiError) as info:  # the cancel lands, the new order is refused: -2021, as Binance
+        trader.cancel_replace("BRSWBNB", "SELL", "LIMIT", cancel_order_id=new_id, quantity="9000", price="0.013")
+    assert info.value.code == -2021 and "insufficient balance" in info.value.msg
+    assert state(stack) != before and trader.get_order("BRSWBNB", order_id=new_id)["status"] == "CANCELED"

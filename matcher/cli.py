@@ -14,7 +14,7 @@ from .errors import MatcherError
 RPC_DEFAULT = "http://127.0.0.1:8545"
 
 
-class MatcherGroupCommand(click.Command):
+class MatcherCommand(click.Command):
     def invoke(self, ctx: click.Context) -> object:
         from wallet.errors import WalletError
         try:
@@ -24,7 +24,7 @@ class MatcherGroupCommand(click.Command):
             ctx.exit(1)
 
 
-@click.command("exchange", cls=MatcherGroupCommand)
+@click.command("exchange", cls=MatcherCommand)
 @click.option("--rpc-url", default=RPC_DEFAULT, show_default=True, help="Any EVM node (this node, anvil, BSC).")
 @click.option("--settlement", "vault", required=True, help="Settlement vault address.")
 @click.option("--markets", "markets_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -57,7 +57,7 @@ def exchange_command(rpc_url: str, vault: str, markets_file: Path, signer_url: s
     run(config)
 
 
-@click.command("up", cls=MatcherGroupCommand)
+@click.command("up", cls=MatcherCommand)
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep the chain, the signer's audit log and the exchange here (default: a temporary folder).")
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -82,7 +82,7 @@ def up_command(data_dir: Path | None, host: str, node_port: int, signer_port: in
         stack.stop()
 
 
-@click.command("reconcile", cls=MatcherGroupCommand)
+@click.command("reconcile", cls=MatcherCommand)
 @click.option("--exchange", "exchange_url", default="http://127.0.0.1:8080", show_default=True)
 @click.option("--rpc-url", default=RPC_DEFAULT, show_default=True)
 def reconcile_command(exchange_url: str, rpc_url: str) -> None:

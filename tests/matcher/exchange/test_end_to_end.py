@@ -153,3 +153,39 @@ def test_public_endpoints_answer_in_binance_shapes(stack: Stack, clients: dict[s
     assert set(client.book_ticker("WBNBUSDT")) == {"symbol", "bidPrice", "bidQty", "askPrice", "askQty"}
     spec = client.request("GET", "/openapi.json")
     assert spec["openapi"].startswith("3.") and "/api/v3/order" in spec["paths"]
+
+
+def test_live_subscribe_list_and_unsubscribe_over_one_socket(stack: Stack) -> None:
+    import websockets
+
+    async def talk() -> list[dict[str, Any]]:
+        url = stack.exchange_url.replace("http://", "ws://") + "/ws"
+        replies = []
+        async with websockets.connect(url) as connection:
+            for message in ({"method": "SUBSCRIBE", "params": ["brswbnb@trade", "BRSWBNB@depth"], "id": 1},
+                            {"method": "LIST_SUBSCRIPTIONS", "id": 2},
+                            {"method": "UNSUBSCRIBE", "params": ["brswbnb@trade"], "id": 3},
+                            {"method": "LIST_SUBSCRIPTIONS", "id": 4},
+                            {"method": "SUBSCRIBE", "params": ["dogeusdt@trade"], "id": 5},
+                            {"method": "FLY", "id": 6}):
+                await connection.send(json.dumps(message))
+                replies.append(json.loads(await connection.recv()))
+            await connection.send("not json")
+            replies.append(json.loads(await connection.recv()))
+        return replies
+
+    replies = asyncio.run(talk())
+    assert replies[0] == {"result": None, "id": 1}
+    assert replies[1] == {"result": ["brswbnb@depth", "brswbnb@trade"], "id": 2}
+    assert replies[3] == {"result": ["brswbnb@depth"], "id": 4}
+    assert replies[4]["error"]["code"] == 2 and replies[5]["error"]["code"] == 2 and replies[6]["error"]["code"] == 2
+
+
+def test_an_unknown_stream_is_refused_before_the_upgrade(stack: Stack) -> None:
+    import urllib.error
+    import urllib.request
+    try:
+        urllib.request.urlopen(stack.exchange_url + "/ws/dogeusdt@trade", timeout=10)
+        raise AssertionError("accepted an unknown stream")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 400 and json.loads(exc.read())["code"] == -1102

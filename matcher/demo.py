@@ -11,7 +11,7 @@ from eth_utils import function_signature_to_4byte_selector
 
 from contracts.predeploy import address_of
 
-from .exchange.markets import Market, Markets, market_from_table
+from .exchange.markets import Markets, market_from_table
 
 DEMO_USERS = 4  # dev accounts 1..4 get tokens to trade with
 DEMO_TOKENS = 1_000_000 * 10**18
@@ -58,4 +58,4 @@ def prepare_chain(w3: Any, state_file: Path, brs: Any = None) -> dict[str, str]:
     return state
 
 
-__all__ = ["Market", "demo_markets", "operator_policy", "prepare_chain"]
+__all__ = ["demo_markets", "operator_policy", "prepare_chain"]

@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from .cli_common import WalletGroup, keystore_option, open_store, password_file_option, read_password
-from .errors import WalletError
 from .signer_server import DEFAULT_SIGNER_PORT
 
 
@@ -75,4 +74,4 @@ def audit_verify(log_file: Path, expect_head: str | None) -> None:
     click.echo(f"ok: {head.seq} entries, head {head.hash}")
 
 
-__all__ = ["WalletError", "signer_group"]
+__all__ = ["signer_group"]

@@ -13,11 +13,11 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from . import store
-from .errors import (CANCEL_REJECTED, MALFORMED, NO_SUCH_ORDER, NOT_FOUND, REPLAYED_ORDER, UNKNOWN, ApiError)
+from .errors import MALFORMED, NO_SUCH_ORDER, NOT_FOUND, UNKNOWN, ApiError
 from .intake import parse_cancel, parse_cancel_all, parse_order, parse_withdraw
 from .signed import address
 from .streams import Subscriber
-from .views import OPEN_STATUSES, my_trade_view, order_view, trade_view
+from .views import my_trade_view, order_view, trade_view
 
 log = logging.getLogger("bourse.exchange.api")
 MAX_LIMIT = 1000
@@ -319,4 +319,4 @@ def _int(value: Any, field: str) -> int:
     raise ApiError(MALFORMED, f"Parameter '{field}' must be an integer.")
 
 
-__all__ = ["build_app", "CANCEL_REJECTED", "REPLAYED_ORDER", "OPEN_STATUSES"]
+__all__ = ["build_app"]

@@ -14,7 +14,7 @@ from typing import Any
 from matcher.engine import Engine, FeePolicy
 from matcher.journal import Journal
 from matcher.model import (BalanceUpdate, CancelOrder, Command, Deposit, ExecType, OrderUpdate, Result, Side,
-                           Status, Trade, Transfer, Withdraw)
+                           Trade, Transfer, Withdraw)
 from matcher.snapshot import dump, load
 
 from . import store
@@ -233,4 +233,4 @@ def balance_events(result: Result) -> list[BalanceUpdate]:
     return [e for e in result.events if isinstance(e, BalanceUpdate)]
 
 
-__all__ = ["ExchangeCore", "trade_effects", "balance_events", "Status"]
+__all__ = ["ExchangeCore", "trade_effects", "balance_events"]

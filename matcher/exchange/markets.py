@@ -25,7 +25,7 @@ from eth_utils import is_address, to_checksum_address
 from matcher.errors import BadMarketSpec
 from matcher.market import Asset, MarketSpec
 
-from .errors import ApiError, BAD_PRECISION, FILTER_FAILURE, INVALID_SYMBOL
+from .errors import FILTER_FAILURE, INVALID_SYMBOL, ApiError
 from .units import format_units, parse_units, places_of
 
 NATIVE_TOKEN = "0x" + "00" * 20
@@ -174,4 +174,4 @@ def _units(value: Any, decimals: int, field: str) -> int:
         raise BadMarketSpec(f"{field}: {exc.msg}") from None
 
 
-__all__ = ["Market", "Markets", "NATIVE_TOKEN", "load_markets", "market_from_table", "BAD_PRECISION"]
+__all__ = ["Market", "Markets", "NATIVE_TOKEN", "load_markets", "market_from_table"]

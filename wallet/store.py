@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eth_utils import is_address, to_checksum_address
+from eth_utils import is_address
 
 from .errors import AccountExists, InvalidKey, InvalidKeystore, UnknownAccount, WalletError
 from .files import ensure_private_dir, write_atomic
@@ -216,8 +216,3 @@ def _check_alias(alias: str) -> None:
     if not alias or alias.startswith((".", "0x", "UTC--")) or any(c in alias for c in "/\\\0\n") or len(alias) > 64:
         raise WalletError(f"bad alias {alias!r}: 1-64 characters, no slashes, not starting with '.', '0x' or 'UTC--'")
 
-
-def checksum(address: str) -> str:
-    if not is_address(address):
-        raise WalletError(f"not an address: {address!r}")
-    return to_checksum_address(address)

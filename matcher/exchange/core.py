@@ -13,7 +13,7 @@ from typing import Any
 
 from matcher.engine import Engine, FeePolicy
 from matcher.journal import Journal
-from matcher.model import (BalanceUpdate, CancelOrder, Command, Deposit, ExecType, OrderUpdate, Result, Side,
+from matcher.model import (CancelOrder, Command, Deposit, ExecType, OrderUpdate, Result, Side,
                            Trade, Transfer, Withdraw)
 from matcher.snapshot import dump, load
 
@@ -229,8 +229,4 @@ def trade_effects(trade: dict[str, Any], markets: Markets, fee_account: str) -> 
     return moves
 
 
-def balance_events(result: Result) -> list[BalanceUpdate]:
-    return [e for e in result.events if isinstance(e, BalanceUpdate)]
-
-
-__all__ = ["ExchangeCore", "trade_effects", "balance_events"]
+__all__ = ["ExchangeCore", "trade_effects"]

@@ -27,11 +27,8 @@ CANCEL_REPLACE_PARTIALLY_FAILED = -2021  # the old order was cancelled, the new 
 CANCEL_REPLACE_FAILED = -2022  # the old order could not be cancelled: nothing changed
 DUPLICATE_CLIENT_ORDER_ID = -2012
 WOULD_TAKE = -2010
-REPLAYED_ORDER = -3001  # the maker's nonce was already used
-WITHDRAWALS_PENDING = -3002
-WRONG_MARKET_TOKENS = -3003
+REPLAYED_ORDER = -3001  # the maker's nonce (or a withdrawal's) was already used
 NOT_FOUND = -3004
-NOT_SYNCED = -3005
 
 ENGINE_CODES = {
     Code.UNKNOWN_MARKET: (INVALID_SYMBOL, "Invalid symbol."),

@@ -38,14 +38,15 @@ class Follower:
         to_block = min(head, synced + MAX_BLOCKS_PER_POLL)
         return to_block, self.vault.events(synced + 1, to_block)
 
-    def apply(self, to_block: int, events: list[VaultEvent], own_tx_hashes: set[str]) -> None:
-        """On the writer's thread: apply each event once, then advance the cursor."""
+    def apply(self, to_block: int, events: list[VaultEvent]) -> None:
+        """On the writer's thread: apply each event once, then advance the cursor (if it moved)."""
         for event in events:
             if not self.core.seen(event.event_id):
-                self._handle(event, own_tx_hashes)
-        self.core.write(lambda db: store.set_meta(db, "synced_block", str(to_block)))
+                self._handle(event)
+        if to_block != self.synced_block:
+            self.core.write(lambda db: store.set_meta(db, "synced_block", str(to_block)))
 
-    def _handle(self, event: VaultEvent, own_tx_hashes: set[str]) -> None:
+    def _handle(self, event: VaultEvent) -> None:
         core, args = self.core, event.args
         if event.name == "Deposit":
             asset = self.markets.by_token.get(args["token"])
@@ -55,7 +56,7 @@ class Follower:
         elif event.name == "WithdrawalRequested":
             self._escape(event)
             return
-        elif event.name == "Withdraw" and event.tx_hash not in own_tx_hashes:
+        elif event.name == "Withdraw" and not self._paid_by_operator(event.tx_hash):
             # the escape hatch's second step: the funds already left the ledger at the request
             core.write(lambda db: db.execute("UPDATE escape_requests SET pending = '0' WHERE account = ? AND token = ?",
                                              (args["user"], args["token"])))
@@ -68,6 +69,9 @@ class Follower:
         elif event.name == "FeesInPlatformToken":
             core.submit(SetFeePreference(args["user"], bool(args["enabled"]), ts=core.clock_ms()))
         core.mark_seen(event.event_id, event.block)
+
+    def _paid_by_operator(self, tx_hash: str) -> bool:
+        return self.core.db.execute("SELECT 1 FROM withdrawals WHERE tx_hash = ?", (tx_hash,)).fetchone() is not None
 
     def _escape(self, event: VaultEvent) -> None:
         """The user set funds aside on chain: they leave the ledger now, cancelling orders that lock them, so no

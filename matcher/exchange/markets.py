@@ -28,9 +28,6 @@ from matcher.market import Asset, MarketSpec
 from .errors import FILTER_FAILURE, INVALID_SYMBOL, ApiError
 from .units import format_units, parse_units, places_of
 
-NATIVE_TOKEN = "0x" + "00" * 20
-
-
 @dataclass(frozen=True)
 class Market:
     spec: MarketSpec
@@ -174,4 +171,4 @@ def _units(value: Any, decimals: int, field: str) -> int:
         raise BadMarketSpec(f"{field}: {exc.msg}") from None
 
 
-__all__ = ["Market", "Markets", "NATIVE_TOKEN", "load_markets", "market_from_table"]
+__all__ = ["Market", "Markets", "load_markets", "market_from_table"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,6 @@ class ExchangeConfig:
     poll_interval: float = 0.2
     confirmations: int = 0
     start_block: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class ExchangeService:
@@ -196,7 +195,7 @@ class ExchangeService:
         while True:
             try:
                 to_block, events = await asyncio.to_thread(self.follower.fetch, self.follower.synced_block)
-                self.follower.apply(to_block, events, self.settler.own_tx_hashes())
+                self.follower.apply(to_block, events)
             except Exception as exc:  # node down or restarting: try again
                 log.warning("following the vault failed (%s); retrying", exc)
                 await asyncio.sleep(1.0)

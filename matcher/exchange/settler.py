@@ -69,11 +69,9 @@ class Settler:
         await self.settle(pending)
 
     async def settle(self, trades: list[dict[str, Any]]) -> None:
-        trades, gas = await self._drop_bad_fills(trades)
+        trades, batch_id, data, gas = await self._drop_bad_fills(trades)
         if not trades:
             return
-        batch_id = self.batch_id_base + (trades[0]["seq"] << 16 | trades[0]["ordinal"])
-        data = settle_calldata(batch_id, [self._fill(t) for t in trades])
         ids = [t["trade_id"] for t in trades]
         raw, tx_hash = await asyncio.to_thread(self._sign, data, gas)
 
@@ -86,16 +84,18 @@ class Settler:
         await self._resume_batch(store.one(self.core.db, "SELECT * FROM batches WHERE batch_id = ?", batch_id))
 
     # --- batches ---------------------------------------------------------------------------------------------
-    async def _drop_bad_fills(self, trades: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int | None]:
+    async def _drop_bad_fills(self, trades: list[dict[str, Any]]
+                              ) -> tuple[list[dict[str, Any]], int, bytes, int | None]:
         """Simulate (eth_estimateGas: it also sizes the transaction); while the batch reverts, find the first fill
-        whose prefix reverts (eth_call) and fail it. The good fills and the gas they need."""
+        whose prefix reverts (eth_call) and fail it. The good fills, their batch id, calldata and gas."""
+        trades = list(trades)
+        fills = [self._fill(t) for t in trades]
         while trades:
             batch_id = self.batch_id_base + (trades[0]["seq"] << 16 | trades[0]["ordinal"])
-            fills = [self._fill(t) for t in trades]
-            gas, reason = await asyncio.to_thread(self.vault.estimate, self.operator,
-                                                  settle_calldata(batch_id, fills))
+            data = settle_calldata(batch_id, fills)
+            gas, reason = await asyncio.to_thread(self.vault.estimate, self.operator, data)
             if reason is None:
-                return trades, gas
+                return trades, batch_id, data, gas
             if "stale batch id" in reason:
                 raise RuntimeError(f"the vault has settled batch {batch_id} or later already: {reason}")
             low, high = 1, len(fills)  # smallest failing prefix: fills[:high] reverts
@@ -109,8 +109,8 @@ class Settler:
             bad_reason = await asyncio.to_thread(self._simulate, batch_id, fills[:high]) or reason
             log.warning("fill %d fails settlement (%s): failing it", bad["trade_id"], bad_reason)
             self._fail(bad, bad_reason, expire_orders=True)
-            trades = [t for t in trades if t["trade_id"] != bad["trade_id"]]
-        return trades, None
+            del trades[high - 1], fills[high - 1]
+        return [], 0, b"", None
 
     async def _resume_batch(self, batch: dict[str, Any] | None) -> None:
         if batch is None:
@@ -244,6 +244,3 @@ class Settler:
                          also=lambda db, seq, result: db.execute(
                              "UPDATE withdrawals SET state = 'FAILED', reason = ? WHERE id = ?",
                              (reason, withdrawal["id"])))
-
-    def own_tx_hashes(self) -> set[str]:
-        return {row[0] for row in self.core.db.execute("SELECT tx_hash FROM withdrawals WHERE tx_hash IS NOT NULL")}

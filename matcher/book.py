@@ -1,4 +1,9 @@
-"""One market's order book: price levels in price-time priority."""
+"""One market's order book: price levels in price-time priority.
+
+`Book` is the fast one; `ReferenceBook` the obviously correct one that property tests compare it with. Both
+answer the same questions; sides are told apart by identity (`side is BUY`), as an enum member's hash is a
+Python-level call and these structures are on every order's path.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .model import OrderType, Side, Status, Stp, TimeInForce
+
+BUY = Side.BUY
 
 
 @dataclass(slots=True, eq=False)  # an order is an entity: compare by identity (and fast)
@@ -35,88 +42,140 @@ class Order:
         return self.qty - self.filled
 
 
-class Book:
+Top = tuple[int, int, int, int]  # best bid, its quantity, best ask, its quantity (0 when a side is empty)
+Levels = tuple[tuple[int, int], ...]  # (price, total quantity) pairs
+
+
+class _Side:
+    """One side: a queue per price, the prices sorted ascending, a running total per price."""
+
+    __slots__ = ("levels", "prices", "totals", "touched")
+
     def __init__(self) -> None:
-        self._levels: dict[Side, dict[int, deque[Order]]] = {Side.BUY: {}, Side.SELL: {}}
-        self._prices: dict[Side, list[int]] = {Side.BUY: [], Side.SELL: []}  # ascending
-        self.touched: set[tuple[Side, int]] = set()  # levels changed since the engine last published depth
-        self._totals: dict[tuple[Side, int], int] = {}  # remaining quantity per level, kept as orders change
+        self.levels: dict[int, deque[Order]] = {}
+        self.prices: list[int] = []
+        self.totals: dict[int, int] = {}
+        self.touched: set[int] = set()  # prices changed since the engine last published depth
+
+    def drop(self, price: int) -> None:
+        del self.levels[price]
+        del self.totals[price]
+        prices = self.prices
+        del prices[bisect_left(prices, price)]
+
+
+class Book:
+    __slots__ = ("_bids", "_asks")
+
+    def __init__(self) -> None:
+        self._bids, self._asks = _Side(), _Side()
+
+    def _side(self, side: Side) -> _Side:
+        return self._bids if side is BUY else self._asks
 
     def touch(self, side: Side, price: int) -> None:
-        self.touched.add((side, price))
+        self._side(side).touched.add(price)
 
     def reduce(self, order: Order, qty: int) -> None:
         """A resting order lost `qty` (a fill or an amend) without leaving its place."""
-        key = (order.side, order.price)
-        self._totals[key] -= qty
-        self.touched.add(key)
+        s = self._bids if order.side is BUY else self._asks
+        s.totals[order.price] -= qty
+        s.touched.add(order.price)
 
     def level_qty(self, side: Side, price: int) -> int:
-        return self._totals.get((side, price), 0)
+        return self._side(side).totals.get(price, 0)
 
     def add(self, order: Order) -> None:
-        key = (order.side, order.price)
-        self.touched.add(key)
-        self._totals[key] = self._totals.get(key, 0) + order.remaining
-        levels = self._levels[order.side]
-        level = levels.get(order.price)
+        s = self._bids if order.side is BUY else self._asks
+        price = order.price
+        s.touched.add(price)
+        level = s.levels.get(price)
         if level is None:
-            level = levels[order.price] = deque()
-            insort(self._prices[order.side], order.price)
-        level.append(order)
+            s.levels[price] = deque((order,))
+            s.totals[price] = order.qty - order.filled
+            insort(s.prices, price)
+        else:
+            level.append(order)
+            s.totals[price] += order.qty - order.filled
 
     def remove(self, order: Order) -> None:
-        key = (order.side, order.price)
-        self.touched.add(key)
-        self._totals[key] -= order.remaining
-        levels = self._levels[order.side]
-        level = levels[order.price]
+        s = self._bids if order.side is BUY else self._asks
+        price = order.price
+        s.touched.add(price)
+        level = s.levels[price]
         level.remove(order)
-        if not level:
-            self._drop_level(order.side, order.price)
-
-    def _drop_level(self, side: Side, price: int) -> None:
-        del self._levels[side][price]
-        self._totals.pop((side, price), None)
-        prices = self._prices[side]
-        del prices[bisect_left(prices, price)]
+        if level:
+            s.totals[price] -= order.qty - order.filled
+        else:
+            s.drop(price)
 
     def best(self, side: Side) -> int | None:
-        prices = self._prices[side]
+        prices = (self._bids if side is BUY else self._asks).prices
         if not prices:
             return None
-        return prices[-1] if side is Side.BUY else prices[0]
+        return prices[-1] if side is BUY else prices[0]
 
     def front(self, side: Side) -> Order | None:
         """The first order in time at the best price of `side`."""
-        price = self.best(side)
-        return None if price is None else self._levels[side][price][0]
+        if side is BUY:
+            s = self._bids
+            return s.levels[s.prices[-1]][0] if s.prices else None
+        s = self._asks
+        return s.levels[s.prices[0]][0] if s.prices else None
 
     def pop_front(self, side: Side) -> None:
-        price = self.best(side)
-        assert price is not None
-        self.touched.add((side, price))
-        level = self._levels[side][price]
-        self._totals[(side, price)] -= level.popleft().remaining
-        if not level:
-            self._drop_level(side, price)
+        s = self._bids if side is BUY else self._asks
+        price = s.prices[-1] if side is BUY else s.prices[0]
+        s.touched.add(price)
+        level = s.levels[price]
+        order = level.popleft()
+        if level:
+            s.totals[price] -= order.qty - order.filled
+        else:
+            s.drop(price)
 
     def walk(self, side: Side) -> Iterator[Order]:
         """Orders of `side` from the best price outwards, each level in time order."""
-        prices = self._prices[side]
-        ordered = reversed(prices) if side is Side.BUY else iter(prices)
+        s = self._side(side)
+        ordered = reversed(s.prices) if side is BUY else iter(s.prices)
         for price in list(ordered):
-            yield from list(self._levels[side][price])
+            yield from list(s.levels[price])
 
     def depth(self, side: Side, limit: int) -> list[tuple[int, int]]:
         """Aggregated (price, qty) levels from the best price outwards."""
-        prices = self._prices[side]
-        ordered = list(reversed(prices)) if side is Side.BUY else prices
-        return [(p, self._totals[(side, p)]) for p in ordered[:limit]]
+        s = self._side(side)
+        ordered = s.prices[::-1] if side is BUY else s.prices
+        return [(p, s.totals[p]) for p in ordered[:limit]]
 
     def orders(self) -> Iterator[Order]:
-        for side in (Side.BUY, Side.SELL):
-            yield from self.walk(side)
+        yield from self.walk(Side.BUY)
+        yield from self.walk(Side.SELL)
+
+    def take_touched(self) -> tuple[Levels, Levels] | None:
+        """The levels changed since the last call, with their totals (0 = gone), best first; None if none."""
+        bids, asks = self._bids, self._asks
+        if not bids.touched and not asks.touched:
+            return None
+        b = a = ()
+        if bids.touched:
+            totals = bids.totals
+            b = tuple(sorted([(p, totals.get(p, 0)) for p in bids.touched], reverse=True))
+            bids.touched.clear()
+        if asks.touched:
+            totals = asks.totals
+            a = tuple(sorted([(p, totals.get(p, 0)) for p in asks.touched]))
+            asks.touched.clear()
+        return b, a
+
+    def clear_touched(self) -> None:
+        self._bids.touched.clear()
+        self._asks.touched.clear()
+
+    def top(self) -> Top:
+        bids, asks = self._bids.prices, self._asks.prices
+        bid = bids[-1] if bids else 0
+        ask = asks[0] if asks else 0
+        return (bid, self._bids.totals[bid] if bid else 0, ask, self._asks.totals[ask] if ask else 0)
 
 
 class ReferenceBook:
@@ -126,25 +185,25 @@ class ReferenceBook:
         self._orders: list[Order] = []
         self._arrival = 0
         self._seq: dict[int, int] = {}
-        self.touched: set[tuple[Side, int]] = set()
+        self._touched: set[tuple[Side, int]] = set()
 
     def touch(self, side: Side, price: int) -> None:
-        self.touched.add((side, price))
+        self._touched.add((side, price))
 
     def reduce(self, order: Order, qty: int) -> None:
-        self.touched.add((order.side, order.price))  # totals are computed on demand here
+        self.touch(order.side, order.price)  # totals are computed on demand here
 
     def level_qty(self, side: Side, price: int) -> int:
         return sum(o.remaining for o in self._orders if o.side is side and o.price == price)
 
     def add(self, order: Order) -> None:
-        self.touched.add((order.side, order.price))
+        self.touch(order.side, order.price)
         self._arrival += 1
         self._seq[order.order_id] = self._arrival
         self._orders.append(order)
 
     def remove(self, order: Order) -> None:
-        self.touched.add((order.side, order.price))
+        self.touch(order.side, order.price)
         self._orders = [o for o in self._orders if o is not order]
 
     def _sorted(self, side: Side) -> list[Order]:
@@ -177,3 +236,19 @@ class ReferenceBook:
     def orders(self) -> Iterator[Order]:
         for side in (Side.BUY, Side.SELL):
             yield from self.walk(side)
+
+    def take_touched(self) -> tuple[Levels, Levels] | None:
+        if not self._touched:
+            return None
+        changed = {side: sorted({p for s, p in self._touched if s is side}) for side in (Side.BUY, Side.SELL)}
+        self._touched.clear()
+        return (tuple((p, self.level_qty(Side.BUY, p)) for p in reversed(changed[Side.BUY])),
+                tuple((p, self.level_qty(Side.SELL, p)) for p in changed[Side.SELL]))
+
+    def clear_touched(self) -> None:
+        self._touched.clear()
+
+    def top(self) -> Top:
+        bid, ask = self.best(Side.BUY), self.best(Side.SELL)
+        return (bid or 0, self.level_qty(Side.BUY, bid) if bid else 0,
+                ask or 0, self.level_qty(Side.SELL, ask) if ask else 0)

@@ -2,128 +2,142 @@
 
 The engine never reads the clock (time arrives in commands), so replaying the
 same commands rebuilds the same state, checked by `state_hash()`.
+
+This is the hot path of the exchange, written for CPython's speed: enum members
+are read from module constants (an enum class attribute costs ~70 ns), events are
+recorded as flat tuples (see `model.Result`), and balance keys are plain tuples of
+strings (an enum's hash is a Python-level call).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
-from .book import Book, Order
+from .book import Book, Order, Top
+from .fees import FeePolicy
 from .market import MarketSpec
-from .model import (SetFeePreference, AmendOrder, BalanceUpdate, BookTicker, CancelOrder, CancelReplace, Code, Command, DepthUpdate, Deposit, Event, ExecType,
-                    OrderType, OrderUpdate, PlaceOrder, Result, Side, Status, Stp, TimeInForce, Trade, Transfer,
-                    Withdraw)
+from .model import (BALANCE_EVENT, DEPTH_EVENT, ORDER_EVENT, TICKER_EVENT, AmendOrder, CancelOrder, CancelReplace,
+                    Code, Command, Deposit, ExecType, OrderType, PlaceOrder, Result, SetFeePreference, Side, Status,
+                    Stp, TimeInForce, Trade, Transfer, Withdraw)
+from .orders import lock_for_market_order, validate_market_order
 
 FEE_ACCOUNT = "fees"
-PRICE_SCALE = 10**18
 
-
-@dataclass(frozen=True)
-class FeePolicy:
-    """Fees paid in the platform token: `rates[asset]` platform-token units per asset unit (x 10**18)."""
-
-    platform_asset: str = ""
-    discount_bps: int = 0
-    rates: dict[str, int] = field(default_factory=dict)
-
-    def platform_fee(self, asset: str, fee: int) -> int | None:
-        rate = self.rates.get(asset)
-        if not self.platform_asset or not rate:
-            return None
-        return fee * rate // PRICE_SCALE * (10_000 - self.discount_bps) // 10_000
-LIMIT_TYPES = (OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT)
+BUY, SELL = Side.BUY, Side.SELL
+LIMIT, MARKET, LIMIT_MAKER = OrderType.LIMIT, OrderType.MARKET, OrderType.LIMIT_MAKER
 STOP_TYPES = (OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT)
+GTC, FOK = TimeInForce.GTC, TimeInForce.FOK
+NEW, PARTIALLY_FILLED, FILLED = Status.NEW, Status.PARTIALLY_FILLED, Status.FILLED
+CANCELED, EXPIRED, EXPIRED_IN_MATCH = Status.CANCELED, Status.EXPIRED, Status.EXPIRED_IN_MATCH
+X_NEW, X_TRADE, X_CANCELED, X_REPLACED = ExecType.NEW, ExecType.TRADE, ExecType.CANCELED, ExecType.REPLACED
+X_EXPIRED, X_PREVENTION = ExecType.EXPIRED, ExecType.TRADE_PREVENTION
+STP_NONE = Stp.NONE
+EXPIRES_MAKER = (Stp.EXPIRE_MAKER, Stp.EXPIRE_BOTH)
+EXPIRES_TAKER = (Stp.EXPIRE_TAKER, Stp.EXPIRE_BOTH)
+OK = Code.OK
+
+
+class Market:
+    """A market's spec flattened for the hot path, with its book and parked stop orders."""
+
+    __slots__ = ("spec", "symbol", "base", "quote", "per_lot_tick", "lot_size", "min_notional", "maker_fee_bps",
+                 "taker_fee_bps", "book", "stops", "top")
+
+    def __init__(self, spec: MarketSpec, book: Book) -> None:
+        self.spec, self.symbol, self.book = spec, spec.symbol, book
+        self.base, self.quote = spec.base.symbol, spec.quote.symbol
+        self.per_lot_tick, self.lot_size, self.min_notional = spec.quote_per_lot_tick, spec.lot_size, spec.min_notional
+        self.maker_fee_bps, self.taker_fee_bps = spec.maker_fee_bps, spec.taker_fee_bps
+        self.stops: list[Order] = []
+        self.top: Top = (0, 0, 0, 0)  # the best bid/ask last published
 
 
 class Engine:
     def __init__(self, markets: Iterable[MarketSpec], fee_account: str = FEE_ACCOUNT,
-                 book_class: type = Book, fee_policy: "FeePolicy | None" = None) -> None:
+                 book_class: type = Book, fee_policy: FeePolicy | None = None) -> None:
         self.fee_policy = fee_policy or FeePolicy()
         self.pays_in_platform_token: set[str] = set()
-        self.markets = {m.symbol: m for m in markets}
-        self.books = {symbol: book_class() for symbol in self.markets}
+        self._markets = {spec.symbol: Market(spec, book_class()) for spec in markets}
+        self.markets = {symbol: m.spec for symbol, m in self._markets.items()}
+        self.books = {symbol: m.book for symbol, m in self._markets.items()}
+        self.stops = {symbol: m.stops for symbol, m in self._markets.items()}
         self.fee_account = fee_account
         self.free: dict[tuple[str, str], int] = {}
         self.locked: dict[tuple[str, str], int] = {}
         self.orders: dict[int, Order] = {}  # open orders, resting or parked stops
         self.client_ids: dict[tuple[str, str], int] = {}
-        self.stops: dict[str, list[Order]] = {symbol: [] for symbol in self.markets}
         self.last_price: dict[str, int] = {}
         self.update_ids: dict[str, int] = {symbol: 0 for symbol in self.markets}
-        self._tickers: dict[str, tuple[int, int, int, int]] = {}  # last published best bid/ask
         self.next_order_id = 1
         self.next_trade_id = 1
-        self._events: list[Event] = []
-        self._touched: dict[tuple[str, str], None] = {}
-        self._handlers = {PlaceOrder: self._place, CancelOrder: self._cancel, AmendOrder: self._amend,
-                          CancelReplace: self._cancel_replace, Deposit: self._deposit, Withdraw: self._withdraw,
-                          SetFeePreference: self._set_fee_preference, Transfer: self._transfer}
+        self._log: list[Any] = []  # the current command's event records
+        self._touched: dict[tuple[str, str], None] = {}  # balances it changed
+        self._dirty: list[Market] = []  # markets whose book it may have changed
+        self._handlers: dict[type, Callable[[Any], Result]] = {
+            PlaceOrder: self._place, CancelOrder: self._cancel, AmendOrder: self._amend,
+            CancelReplace: self._cancel_replace, Deposit: self._deposit, Withdraw: self._withdraw,
+            SetFeePreference: self._set_fee_preference, Transfer: self._transfer}
 
     # -- entry point ------------------------------------------------------------------------------
     def process(self, command: Command) -> Result:
-        self._events, self._touched = [], {}
         handler = self._handlers.get(type(command))
         if handler is None:
             raise TypeError(f"not a command: {command!r}")
+        self._log = log = []
+        self._touched = touched = {}
+        self._dirty = dirty = []
         result = handler(command)
-        for key in self._touched:
-            self._events.append(BalanceUpdate(key[0], key[1], self.free.get(key, 0), self.locked.get(key, 0)))
-        for symbol, book in self.books.items():
-            if book.touched:
-                self._publish_depth(symbol, book)
-        result.events = self._events
+        if touched:
+            free, locked = self.free, self.locked
+            for key in touched:
+                log.append((BALANCE_EVENT, key, free.get(key, 0), locked.get(key, 0)))
+        for m in dirty:
+            changed = m.book.take_touched()
+            if changed is not None:
+                self._publish_depth(m, changed)
+        result.log = log
         return result
 
     def _cancel_replace(self, command: CancelReplace) -> Result:
         result = self._cancel(command.cancel)
-        if not result.ok:
+        if result.code is not OK:
             return result
         placed = self._place(command.place)
-        return Result(placed.code, order_id=placed.order_id, reason=placed.reason)
+        return Result(placed.code, placed.order_id, placed.reason)
 
     def _set_fee_preference(self, command: SetFeePreference) -> Result:
         if command.pay_in_platform_token:
             self.pays_in_platform_token.add(command.account)
         else:
             self.pays_in_platform_token.discard(command.account)
-        return Result(Code.OK)
+        return Result(OK)
 
     # -- market data ---------------------------------------------------------------------------------
-    def _publish_depth(self, symbol: str, book: Book) -> None:
-        before = self._tickers.get(symbol, (0, 0, 0, 0))
-        update_id = self.update_ids[symbol] + 1
-        self.update_ids[symbol] = update_id
-        bids, asks = [], []
-        level_qty = book.level_qty
-        for side, price in book.touched:
-            if side is Side.BUY:
-                bids.append((price, level_qty(side, price)))
-            else:
-                asks.append((price, level_qty(side, price)))
-        book.touched.clear()
-        if len(bids) > 1:
-            bids.sort(reverse=True)
-        if len(asks) > 1:
-            asks.sort()
-        self._events.append(DepthUpdate(symbol, update_id, update_id, tuple(bids), tuple(asks)))
-        after = self._ticker(symbol, book)
-        if after != before:
-            self._tickers[symbol] = after
-            self._events.append(BookTicker(symbol, update_id, *after))
+    def _publish_depth(self, m: Market, changed: tuple[Any, Any]) -> None:
+        update_id = self.update_ids[m.symbol] + 1
+        self.update_ids[m.symbol] = update_id
+        self._log.append((DEPTH_EVENT, m.symbol, update_id, changed[0], changed[1]))
+        top = m.book.top()
+        if top != m.top:
+            m.top = top
+            self._log.append((TICKER_EVENT, m.symbol, update_id, top))
 
-    @staticmethod
-    def _ticker(symbol: str, book: Book) -> tuple[int, int, int, int]:
-        bid, ask = book.best(Side.BUY), book.best(Side.SELL)
-        return (bid or 0, book.level_qty(Side.BUY, bid) if bid else 0,
-                ask or 0, book.level_qty(Side.SELL, ask) if ask else 0)
+    def book_ticker(self, symbol: str) -> Top:
+        """Best bid, its quantity, best ask, its quantity (0 for an empty side)."""
+        return self._markets[symbol].book.top()
 
     def depth(self, symbol: str, limit: int = 100) -> dict[str, object]:
         """An L2 snapshot with the update id diff events continue from (Binance's lastUpdateId)."""
         book = self.books[symbol]
-        return {"lastUpdateId": self.update_ids[symbol], "bids": book.depth(Side.BUY, limit),
-                "asks": book.depth(Side.SELL, limit)}
+        return {"lastUpdateId": self.update_ids[symbol], "bids": book.depth(BUY, limit),
+                "asks": book.depth(SELL, limit)}
+
+    def restored(self) -> None:
+        """After state was loaded from a snapshot: restoring is not a change, and the ticker is where it is."""
+        for m in self._markets.values():
+            m.book.clear_touched()
+            m.top = m.book.top()
 
     # -- balances ---------------------------------------------------------------------------------------
     def balance(self, account: str, asset: str) -> tuple[int, int]:
@@ -138,33 +152,23 @@ class Engine:
             book.pop(key, None)
         self._touched[key] = None
 
-    def _lock(self, account: str, asset: str, amount: int) -> None:
-        self._move(self.free, self.locked, (account, asset), amount)
-
-    def _unlock(self, account: str, asset: str, amount: int) -> None:
-        self._move(self.locked, self.free, (account, asset), amount)
-
-    def _move(self, source: dict[tuple[str, str], int], target: dict[tuple[str, str], int],
-              key: tuple[str, str], amount: int) -> None:
-        """`_add(source, -amount)` then `_add(target, amount)`, in one call (this is on every order's path)."""
-        left = source.get(key, 0) - amount
+    def _unlock(self, key: tuple[str, str], amount: int) -> None:
+        locked = self.locked
+        left = locked[key] - amount
         assert left >= 0, f"balance of {key} would go negative"
         if left:
-            source[key] = left
+            locked[key] = left
         else:
-            source.pop(key, None)
-        value = target.get(key, 0) + amount
-        if value:
-            target[key] = value
-        else:
-            target.pop(key, None)
+            del locked[key]
+        free = self.free
+        free[key] = free.get(key, 0) + amount
         self._touched[key] = None
 
     def _deposit(self, cmd: Deposit) -> Result:
         if cmd.amount <= 0:
             return Result(Code.INVALID_ORDER, reason="deposit amount must be positive")
         self._add(self.free, (cmd.account, cmd.asset), cmd.amount)
-        return Result(Code.OK)
+        return Result(OK)
 
     def _transfer(self, cmd: Transfer) -> Result:
         if cmd.amount <= 0:
@@ -173,7 +177,7 @@ class Engine:
             return Result(Code.INSUFFICIENT_BALANCE, reason="insufficient free balance")
         self._add(self.free, (cmd.source, cmd.asset), -cmd.amount)
         self._add(self.free, (cmd.destination, cmd.asset), cmd.amount)
-        return Result(Code.OK)
+        return Result(OK)
 
     def _withdraw(self, cmd: Withdraw) -> Result:
         if cmd.amount <= 0:
@@ -181,113 +185,71 @@ class Engine:
         if self.free.get((cmd.account, cmd.asset), 0) < cmd.amount:
             return Result(Code.INSUFFICIENT_BALANCE, reason="insufficient free balance")
         self._add(self.free, (cmd.account, cmd.asset), -cmd.amount)
-        return Result(Code.OK)
+        return Result(OK)
 
     # -- placing ----------------------------------------------------------------------------------------
-    def _reject(self, code: Code, reason: str) -> Result:
-        return Result(code, reason=reason)
-
     def _place(self, cmd: PlaceOrder) -> Result:
-        market = self.markets.get(cmd.symbol)
-        if market is None:
-            return self._reject(Code.UNKNOWN_MARKET, f"unknown symbol {cmd.symbol}")
-        invalid = self._validate(cmd, market)
-        if invalid is not None:
-            return invalid
-        if cmd.client_order_id and (cmd.account, cmd.client_order_id) in self.client_ids:
-            return self._reject(Code.DUPLICATE_CLIENT_ORDER_ID, "duplicate client order id among open orders")
-        book = self.books[cmd.symbol]
-        opposite = Side.SELL if cmd.side is Side.BUY else Side.BUY
-        if cmd.type is OrderType.LIMIT_MAKER and self._crosses(cmd.side, cmd.price, book.best(opposite)):
-            return self._reject(Code.WOULD_TAKE, "order would immediately match and take")
-        lock_asset, lock_amount = self._lock_needed(cmd, market, book)
-        if self.free.get((cmd.account, lock_asset), 0) < lock_amount:
-            return self._reject(Code.INSUFFICIENT_BALANCE, "account has insufficient balance for requested action")
-        order = Order(self.next_order_id, cmd.account, cmd.symbol, cmd.side, cmd.type, cmd.tif, cmd.price, cmd.qty,
-                      cmd.client_order_id, cmd.stp, cmd.ts, stop_price=cmd.stop_price, quote_qty=cmd.quote_qty,
-                      locked=lock_amount)
-        self.next_order_id += 1
-        self._lock(cmd.account, lock_asset, lock_amount)
-        self._open(order)
-        self._report(order, ExecType.NEW)
-        if cmd.type in STOP_TYPES:
-            self.stops[cmd.symbol].append(order)
-            return Result(Code.OK, order_id=order.order_id)
-        self._execute(order, market, book)
-        self._trigger_stops(cmd.symbol, cmd.ts)
-        return Result(Code.OK, order_id=order.order_id)
-
-    def _validate(self, cmd: PlaceOrder, market: MarketSpec) -> Result | None:
-        if cmd.type is OrderType.MARKET:
-            # a MARKET order may carry a protection price (the worst it will trade at; 0 = none) and, when sized
-            # by quote amount, a base quantity cap: what a signed settlement order needs
-            if cmd.price < 0:
-                return self._reject(Code.PRICE_FILTER, "protection price must not be negative")
-            if cmd.qty <= 0 and cmd.quote_qty <= 0:
-                return self._reject(Code.INVALID_ORDER, "MARKET orders take quantity or quoteOrderQty")
-            if cmd.qty < 0 or cmd.quote_qty < 0:
-                return self._reject(Code.LOT_SIZE, "quantity must be positive")
-            if cmd.quote_qty and cmd.quote_qty < market.min_notional:
-                return self._reject(Code.MIN_NOTIONAL, "order value below the market's minimum notional")
-            return None
-        if cmd.price <= 0:
-            return self._reject(Code.PRICE_FILTER, "price must be a positive whole number of ticks")
-        if cmd.qty <= 0:
-            return self._reject(Code.LOT_SIZE, "quantity must be a positive whole number of lots")
-        if cmd.quote_qty:
-            return self._reject(Code.INVALID_ORDER, "quoteOrderQty is only for MARKET orders")
-        if cmd.type in STOP_TYPES and cmd.stop_price <= 0:
-            return self._reject(Code.PRICE_FILTER, "stop orders need a positive stop price")
-        if market.notional(cmd.price, cmd.qty) < market.min_notional:
-            return self._reject(Code.MIN_NOTIONAL, "order value below the market's minimum notional")
-        return None
-
-    @staticmethod
-    def _crosses(side: Side, price: int, opposite_best: int | None) -> bool:
-        if opposite_best is None:
-            return False
-        return opposite_best <= price if side is Side.BUY else opposite_best >= price
-
-    def _lock_needed(self, cmd: PlaceOrder, market: MarketSpec, book: Book) -> tuple[str, int]:
-        """What accepting the order locks: quote for buys, base for sells (market orders: what they can use)."""
-        if cmd.type is not OrderType.MARKET:
-            if cmd.side is Side.BUY:
-                return market.quote.symbol, market.notional(cmd.price, cmd.qty)
-            return market.base.symbol, market.base_units(cmd.qty)
-        opposite = Side.SELL if cmd.side is Side.BUY else Side.BUY
-        if cmd.side is Side.BUY:
-            if cmd.quote_qty:
-                return market.quote.symbol, cmd.quote_qty
-            cost, left = 0, cmd.qty
-            for maker in book.walk(opposite):
-                if cmd.price and not self._crosses(cmd.side, cmd.price, maker.price):
-                    break
-                take = min(left, maker.remaining)
-                cost += market.notional(maker.price, take)
-                left -= take
-                if not left:
-                    break
-            return market.quote.symbol, cost
-        if cmd.qty and not cmd.quote_qty:
-            return market.base.symbol, market.base_units(cmd.qty)
-        lots, budget = 0, cmd.quote_qty
-        for maker in book.walk(opposite):
-            if cmd.price and not self._crosses(cmd.side, cmd.price, maker.price):
-                break
-            per_lot = market.notional(maker.price, 1)
-            take = min(maker.remaining, budget // per_lot)
-            if cmd.qty:
-                take = min(take, cmd.qty - lots)
-            lots += take
-            budget -= take * per_lot
-            if take < maker.remaining or (cmd.qty and lots == cmd.qty):
-                break
-        return market.base.symbol, market.base_units(lots)
-
-    def _open(self, order: Order) -> None:
-        self.orders[order.order_id] = order
-        if order.client_order_id:
-            self.client_ids[(order.account, order.client_order_id)] = order.order_id
+        m = self._markets.get(cmd.symbol)
+        if m is None:
+            return Result(Code.UNKNOWN_MARKET, reason=f"unknown symbol {cmd.symbol}")
+        kind, side, price, qty = cmd.type, cmd.side, cmd.price, cmd.qty
+        if kind is MARKET:
+            invalid = validate_market_order(cmd, m.min_notional)
+            if invalid is not None:
+                return Result(invalid[0], reason=invalid[1])
+        elif price <= 0:
+            return Result(Code.PRICE_FILTER, reason="price must be a positive whole number of ticks")
+        elif qty <= 0:
+            return Result(Code.LOT_SIZE, reason="quantity must be a positive whole number of lots")
+        elif cmd.quote_qty:
+            return Result(Code.INVALID_ORDER, reason="quoteOrderQty is only for MARKET orders")
+        elif kind in STOP_TYPES and cmd.stop_price <= 0:
+            return Result(Code.PRICE_FILTER, reason="stop orders need a positive stop price")
+        elif price * qty * m.per_lot_tick < m.min_notional:
+            return Result(Code.MIN_NOTIONAL, reason="order value below the market's minimum notional")
+        account, client_order_id = cmd.account, cmd.client_order_id
+        if client_order_id and (account, client_order_id) in self.client_ids:
+            return Result(Code.DUPLICATE_CLIENT_ORDER_ID, reason="duplicate client order id among open orders")
+        book = m.book
+        if kind is LIMIT_MAKER:
+            best = book.best(SELL if side is BUY else BUY)
+            if best is not None and (best <= price if side is BUY else best >= price):
+                return Result(Code.WOULD_TAKE, reason="order would immediately match and take")
+        if kind is MARKET:
+            asset, amount = lock_for_market_order(cmd, m.spec, book)
+            key = (account, asset)
+        elif side is BUY:
+            key, amount = (account, m.quote), price * qty * m.per_lot_tick
+        else:
+            key, amount = (account, m.base), qty * m.lot_size
+        free = self.free
+        have = free.get(key, 0)
+        if have < amount:
+            return Result(Code.INSUFFICIENT_BALANCE, reason="account has insufficient balance for requested action")
+        order_id = self.next_order_id
+        self.next_order_id = order_id + 1
+        order = Order(order_id, account, m.symbol, side, kind, cmd.tif, price, qty, client_order_id, cmd.stp, cmd.ts,
+                      cmd.stop_price, cmd.quote_qty, 0, 0, amount)
+        if have - amount:  # lock what the order could spend
+            free[key] = have - amount
+        elif have:
+            del free[key]
+        if amount:
+            locked = self.locked
+            locked[key] = locked.get(key, 0) + amount
+        self._touched[key] = None
+        self.orders[order_id] = order
+        if client_order_id:
+            self.client_ids[(account, client_order_id)] = order_id
+        self._log.append((ORDER_EVENT, order, NEW, X_NEW, qty, 0, 0, 0, 0, ""))
+        if kind in STOP_TYPES:
+            m.stops.append(order)
+            return Result(OK, order_id)
+        self._dirty.append(m)
+        self._execute(order, m)
+        if m.stops:
+            self._trigger_stops(m)
+        return Result(OK, order_id)
 
     def _close(self, order: Order, status: Status) -> None:
         """Take an order out of the open set and release what it still locks."""
@@ -296,143 +258,149 @@ class Engine:
         if order.client_order_id:
             self.client_ids.pop((order.account, order.client_order_id), None)
         if order.locked:
-            market = self.markets[order.symbol]
-            asset = market.quote.symbol if order.side is Side.BUY else market.base.symbol
-            self._unlock(order.account, asset, order.locked)
+            m = self._markets[order.symbol]
+            self._unlock((order.account, m.quote if order.side is BUY else m.base), order.locked)
             order.locked = 0
 
+    def _report(self, order: Order, exec_type: ExecType, last_qty: int = 0, last_price: int = 0,
+                reason: str = "") -> None:
+        self._log.append((ORDER_EVENT, order, order.status, exec_type, order.qty, order.filled, order.cum_quote,
+                          last_qty, last_price, reason))
+
     # -- matching ---------------------------------------------------------------------------------------------
-    def _execute(self, order: Order, market: MarketSpec, book: Book) -> None:
-        if order.tif is TimeInForce.FOK and order.type is not OrderType.MARKET and not self._fillable(order, book):
-            self._close(order, Status.EXPIRED)
-            self._report(order, ExecType.EXPIRED, reason="FOK order could not be filled in full")
+    def _execute(self, order: Order, m: Market) -> None:
+        if order.tif is FOK and order.type is not MARKET and not self._fillable(order, m.book):
+            self._close(order, EXPIRED)
+            self._report(order, X_EXPIRED, reason="FOK order could not be filled in full")
             return
-        self._match(order, market, book)
+        self._match(order, m)
         if order.order_id not in self.orders:  # filled, expired in match, or a finished quote-sized order
             return
-        if order.type in LIMIT_TYPES and order.tif is TimeInForce.GTC:
-            book.add(order)
+        if order.type is not MARKET and order.tif is GTC:
+            m.book.add(order)
             return
-        self._close(order, Status.EXPIRED)
-        self._report(order, ExecType.EXPIRED, reason="remaining quantity could not be matched")
+        self._close(order, EXPIRED)
+        self._report(order, X_EXPIRED, reason="remaining quantity could not be matched")
 
     def _fillable(self, order: Order, book: Book) -> bool:
-        opposite = Side.SELL if order.side is Side.BUY else Side.BUY
         available = 0
-        for maker in book.walk(opposite):
-            if not self._crosses(order.side, order.price, maker.price):
+        buying = order.side is BUY
+        for maker in book.walk(SELL if buying else BUY):
+            if maker.price > order.price if buying else maker.price < order.price:
                 break
-            if maker.account == order.account and order.stp is not Stp.NONE:
-                if order.stp in (Stp.EXPIRE_TAKER, Stp.EXPIRE_BOTH):
+            if maker.account == order.account and order.stp is not STP_NONE:
+                if order.stp in EXPIRES_TAKER:
                     break
                 continue
-            available += maker.remaining
+            available += maker.qty - maker.filled
             if available >= order.qty:
                 return True
         return False
 
-    def _match(self, order: Order, market: MarketSpec, book: Book) -> None:
+    def _match(self, order: Order, m: Market) -> None:
         """Take liquidity for `order` in price-time priority, at each resting order's price."""
-        opposite = Side.SELL if order.side is Side.BUY else Side.BUY
-        by_quote = order.type is OrderType.MARKET and order.quote_qty > 0
+        book = m.book
+        buying = order.side is BUY
+        opposite = SELL if buying else BUY
+        limit = order.price  # 0 only for a MARKET order without a protection price: no limit
+        by_quote = order.type is MARKET and order.quote_qty > 0
         while True:
             if by_quote:
-                if (order.side is Side.BUY and order.locked <= 0) or (order.qty and order.remaining <= 0):
+                if (buying and order.locked <= 0) or (order.qty and order.qty - order.filled <= 0):
                     break
-            elif order.remaining <= 0:
+            elif order.qty - order.filled <= 0:
                 break
             maker = book.front(opposite)
-            if maker is None:
+            if maker is None or (limit and (maker.price > limit if buying else maker.price < limit)):
                 break
-            if (order.type is not OrderType.MARKET or order.price) and \
-                    not self._crosses(order.side, order.price, maker.price):
-                break
-            if maker.account == order.account and order.stp is not Stp.NONE:
-                if order.stp in (Stp.EXPIRE_MAKER, Stp.EXPIRE_BOTH):
+            if order.stp is not STP_NONE and maker.account == order.account:
+                if order.stp in EXPIRES_MAKER:
                     book.pop_front(opposite)
-                    self._close(maker, Status.EXPIRED_IN_MATCH)
-                    self._report(maker, ExecType.TRADE_PREVENTION, reason="self-trade prevention")
-                if order.stp in (Stp.EXPIRE_TAKER, Stp.EXPIRE_BOTH):
-                    self._close(order, Status.EXPIRED_IN_MATCH)
-                    self._report(order, ExecType.TRADE_PREVENTION, reason="self-trade prevention")
+                    self._close(maker, EXPIRED_IN_MATCH)
+                    self._report(maker, X_PREVENTION, reason="self-trade prevention")
+                if order.stp in EXPIRES_TAKER:
+                    self._close(order, EXPIRED_IN_MATCH)
+                    self._report(order, X_PREVENTION, reason="self-trade prevention")
                     return
                 continue
-            qty = maker.remaining
+            qty = maker.qty - maker.filled
             if by_quote:
-                per_lot = market.notional(maker.price, 1)
-                budget = order.locked if order.side is Side.BUY else order.quote_qty - order.cum_quote
+                per_lot = maker.price * m.per_lot_tick
+                budget = order.locked if buying else order.quote_qty - order.cum_quote
                 qty = min(qty, budget // per_lot)
-                if order.side is Side.SELL:
-                    qty = min(qty, order.locked // market.lot_size)
+                if not buying:
+                    qty = min(qty, order.locked // m.lot_size)
                 if order.qty:
-                    qty = min(qty, order.remaining)
+                    qty = min(qty, order.qty - order.filled)
             else:
-                qty = min(qty, order.remaining)
+                qty = min(qty, order.qty - order.filled)
             if qty <= 0:
                 break
-            self._trade(maker, order, maker.price, qty, market, book, opposite)
+            self._trade(maker, order, qty, m)
         if by_quote:
-            self._finish_quote_order(order, market)
+            self._finish_quote_order(order, m)
 
-    def _finish_quote_order(self, order: Order, market: MarketSpec) -> None:
+    def _finish_quote_order(self, order: Order, m: Market) -> None:
         """A MARKET order sized in quote is done once matched: FILLED if less than one more lot's worth of
         its budget is left at the last price, else EXPIRED; what it did not use is released."""
         capped = order.qty > 0 and order.filled == order.qty
         order.qty = order.filled
-        left = order.locked if order.side is Side.BUY else order.quote_qty - order.cum_quote
-        last = self.last_price.get(market.symbol)
-        done = order.filled > 0 and (capped or (last is not None and left < market.notional(last, 1)))
-        self._close(order, Status.FILLED if done else Status.EXPIRED)
+        left = order.locked if order.side is BUY else order.quote_qty - order.cum_quote
+        last = self.last_price.get(m.symbol)
+        done = order.filled > 0 and (capped or (last is not None and left < last * m.per_lot_tick))
+        self._close(order, FILLED if done else EXPIRED)
         if not done:
-            self._report(order, ExecType.EXPIRED, reason="quote amount could not be spent")
+            self._report(order, X_EXPIRED, reason="quote amount could not be spent")
             return
-        for event in reversed(self._events):  # its last trade report is where it became FILLED, as on Binance
-            if isinstance(event, OrderUpdate) and event.order_id == order.order_id:
-                event.status, event.qty = Status.FILLED, order.qty
+        log = self._log
+        for i in range(len(log) - 1, -1, -1):  # its last trade report is where it became FILLED, as on Binance
+            record = log[i]
+            if type(record) is tuple and record[0] == ORDER_EVENT and record[1] is order:
+                log[i] = (ORDER_EVENT, order, FILLED, record[3], order.qty, *record[5:])
                 break
 
-    def _trade(self, maker: Order, taker: Order, price: int, qty: int, market: MarketSpec, book: Book,
-               maker_side: Side) -> None:
-        quote = market.notional(price, qty)
-        base = market.base_units(qty)
-        buyer, seller = (taker, maker) if taker.side is Side.BUY else (maker, taker)
+    def _trade(self, maker: Order, taker: Order, qty: int, m: Market) -> None:
+        price = maker.price
+        quote = price * qty * m.per_lot_tick
+        base = qty * m.lot_size
+        buyer, seller = (taker, maker) if taker.side is BUY else (maker, taker)
         # the buyer releases what it locked for these lots at its own limit and pays the trade price
-        release = market.notional(buyer.price, qty) if buyer.type is not OrderType.MARKET else quote
+        release = buyer.price * qty * m.per_lot_tick if buyer.type is not MARKET else quote
         buyer.locked -= release
-        self._add(self.locked, (buyer.account, market.quote.symbol), -release)
-        self._add(self.free, (buyer.account, market.quote.symbol), release - quote)
+        self._add(self.locked, (buyer.account, m.quote), -release)
+        self._add(self.free, (buyer.account, m.quote), release - quote)
         seller.locked -= base
-        self._add(self.locked, (seller.account, market.base.symbol), -base)
-        maker_fee_bps, taker_fee_bps = market.maker_fee_bps, market.taker_fee_bps
+        self._add(self.locked, (seller.account, m.base), -base)
+        maker_bps, taker_bps = m.maker_fee_bps, m.taker_fee_bps
         buyer_fee, buyer_fee_asset = self._credit_after_fee(
-            buyer.account, market.base.symbol, base, base * (taker_fee_bps if buyer is taker else maker_fee_bps) // 10_000)
+            buyer.account, m.base, base, base * (taker_bps if buyer is taker else maker_bps) // 10_000)
         seller_fee, seller_fee_asset = self._credit_after_fee(
-            seller.account, market.quote.symbol, quote,
-            quote * (taker_fee_bps if seller is taker else maker_fee_bps) // 10_000)
-        book.reduce(maker, qty)
-        for order in (maker, taker):
-            order.filled += qty
-            order.cum_quote += quote
+            seller.account, m.quote, quote, quote * (taker_bps if seller is taker else maker_bps) // 10_000)
+        m.book.reduce(maker, qty)
+        maker.filled += qty
+        maker.cum_quote += quote
+        taker.filled += qty
+        taker.cum_quote += quote
         maker_is_buyer = maker is buyer
-        trade = Trade(self.next_trade_id, market.symbol, price, qty, quote, maker.order_id, taker.order_id,
+        trade = Trade(self.next_trade_id, m.symbol, price, qty, quote, maker.order_id, taker.order_id,
                       maker.account, taker.account, taker.side,
                       buyer_fee if maker_is_buyer else seller_fee, seller_fee if maker_is_buyer else buyer_fee,
                       taker.ts, buyer_fee_asset if maker_is_buyer else seller_fee_asset,
                       seller_fee_asset if maker_is_buyer else buyer_fee_asset)
         self.next_trade_id += 1
-        self.last_price[market.symbol] = price
-        if maker.remaining == 0:
-            book.pop_front(maker_side)
-            self._close(maker, Status.FILLED)
+        self.last_price[m.symbol] = price
+        if maker.qty == maker.filled:
+            m.book.pop_front(maker.side)
+            self._close(maker, FILLED)
         else:
-            maker.status = Status.PARTIALLY_FILLED
-        if taker.quote_qty == 0 and taker.remaining == 0:
-            self._close(taker, Status.FILLED)
+            maker.status = PARTIALLY_FILLED
+        if taker.quote_qty == 0 and taker.qty == taker.filled:
+            self._close(taker, FILLED)
         else:  # quote-sized market orders are closed by _finish_quote_order
-            taker.status = Status.PARTIALLY_FILLED
-        self._report(maker, ExecType.TRADE, last_qty=qty, last_price=price)
-        self._report(taker, ExecType.TRADE, last_qty=qty, last_price=price)
-        self._events.append(trade)
+            taker.status = PARTIALLY_FILLED
+        self._report(maker, X_TRADE, qty, price)
+        self._report(taker, X_TRADE, qty, price)
+        self._log.append(trade)
 
     def _credit_after_fee(self, account: str, asset: str, amount: int, fee: int) -> tuple[int, str]:
         """Credit a trade's proceeds; the fee comes out of them, or out of the platform token at the
@@ -452,24 +420,17 @@ class Engine:
             self._add(self.free, (self.fee_account, asset), fee)
         return fee, asset
 
-    def _trigger_stops(self, symbol: str, ts: int) -> None:
+    def _trigger_stops(self, m: Market) -> None:
         """Stop-limit orders whose stop the last trade price crossed become limit orders, oldest first."""
         while True:
-            last = self.last_price.get(symbol)
+            last = self.last_price.get(m.symbol)
             if last is None:
                 return
-            fired = next((o for o in self.stops[symbol] if self._stop_hit(o, last)), None)
+            fired = next((o for o in m.stops if _stop_hit(o, last)), None)
             if fired is None:
                 return
-            self.stops[symbol].remove(fired)
-            market, book = self.markets[symbol], self.books[symbol]
-            self._execute(fired, market, book)
-
-    @staticmethod
-    def _stop_hit(order: Order, last: int) -> bool:
-        # STOP_LOSS: a buy fires when the price rises to the stop, a sell when it falls to it; TAKE_PROFIT the reverse
-        rising = order.side is Side.BUY if order.type is OrderType.STOP_LOSS_LIMIT else order.side is Side.SELL
-        return last >= order.stop_price if rising else last <= order.stop_price
+            m.stops.remove(fired)
+            self._execute(fired, m)
 
     # -- cancel and amend ---------------------------------------------------------------------------------
     def _find(self, account: str, symbol: str, order_id: int, client_order_id: str) -> Order | None:
@@ -483,45 +444,39 @@ class Engine:
     def _cancel(self, cmd: CancelOrder) -> Result:
         order = self._find(cmd.account, cmd.symbol, cmd.order_id, cmd.client_order_id)
         if order is None:
-            return self._reject(Code.UNKNOWN_ORDER, "unknown order sent")
-        if order in self.stops[order.symbol]:
-            self.stops[order.symbol].remove(order)
+            return Result(Code.UNKNOWN_ORDER, reason="unknown order sent")
+        m = self._markets[order.symbol]
+        if order.type in STOP_TYPES and order in m.stops:
+            m.stops.remove(order)
         else:
-            self.books[order.symbol].remove(order)
-        self._close(order, Status.CANCELED)
-        self._report(order, ExecType.CANCELED)
-        return Result(Code.OK, order_id=order.order_id)
+            m.book.remove(order)
+            self._dirty.append(m)
+        self._close(order, CANCELED)
+        self._report(order, X_CANCELED)
+        return Result(OK, order.order_id)
 
     def _amend(self, cmd: AmendOrder) -> Result:
         order = self._find(cmd.account, cmd.symbol, cmd.order_id, "")
         if order is None:
-            return self._reject(Code.UNKNOWN_ORDER, "unknown order sent")
+            return Result(Code.UNKNOWN_ORDER, reason="unknown order sent")
         if not order.filled < cmd.new_qty < order.qty:
-            return self._reject(Code.LOT_SIZE, "new quantity must be below the current and above the filled quantity")
-        market = self.markets[order.symbol]
+            return Result(Code.LOT_SIZE, reason="new quantity must be below the current and above the filled quantity")
+        m = self._markets[order.symbol]
         cut = order.qty - cmd.new_qty
-        if order.side is Side.BUY:
-            self._unlock(order.account, market.quote.symbol, market.notional(order.price, cut))
-            order.locked -= market.notional(order.price, cut)
+        if order.side is BUY:
+            key, amount = (order.account, m.quote), order.price * cut * m.per_lot_tick
         else:
-            self._unlock(order.account, market.base.symbol, market.base_units(cut))
-            order.locked -= market.base_units(cut)
-        if order in self.stops[order.symbol]:
-            order.qty = cmd.new_qty
-        else:
-            self.books[order.symbol].reduce(order, cut)
-            order.qty = cmd.new_qty
-        self._report(order, ExecType.REPLACED)
-        return Result(Code.OK, order_id=order.order_id)
+            key, amount = (order.account, m.base), cut * m.lot_size
+        self._unlock(key, amount)
+        order.locked -= amount
+        if not (order.type in STOP_TYPES and order in m.stops):
+            m.book.reduce(order, cut)
+            self._dirty.append(m)
+        order.qty = cmd.new_qty
+        self._report(order, X_REPLACED)
+        return Result(OK, order.order_id)
 
-    # -- events and state ------------------------------------------------------------------------------------
-    def _report(self, order: Order, exec_type: ExecType, last_qty: int = 0, last_price: int = 0,
-                reason: str = "") -> None:
-        self._events.append(OrderUpdate(
-            order.order_id, order.client_order_id, order.account, order.symbol, order.side, order.type, order.tif,
-            order.price, order.qty, order.status, exec_type, order.filled, order.cum_quote, last_qty, last_price,
-            reason, order.ts))
-
+    # -- state ------------------------------------------------------------------------------------------------
     def state_hash(self) -> str:
         """A digest of books, open orders, balances and counters: equal states hash equal."""
         h = hashlib.sha256()
@@ -539,3 +494,9 @@ class Engine:
             h.update(f"L{key}={self.locked[key]}".encode())
         h.update(",".join(sorted(self.pays_in_platform_token)).encode())
         return h.hexdigest()
+
+
+def _stop_hit(order: Order, last: int) -> bool:
+    # STOP_LOSS: a buy fires when the price rises to the stop, a sell when it falls to it; TAKE_PROFIT the reverse
+    rising = order.side is BUY if order.type is OrderType.STOP_LOSS_LIMIT else order.side is SELL
+    return last >= order.stop_price if rising else last <= order.stop_price

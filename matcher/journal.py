@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import model
-from .engine import Engine, FeePolicy
+from .engine import Engine
+from .fees import FeePolicy
 from .errors import JournalError
 from .market import MarketSpec
 from .snapshot import dump, load

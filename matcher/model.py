@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 
 class Side(str, enum.Enum):
@@ -228,13 +229,53 @@ class BalanceUpdate:
 Event = OrderUpdate | Trade | BalanceUpdate | DepthUpdate | BookTicker
 
 
-@dataclass
+# -- results ----------------------------------------------------------------------------------
+# The engine records events as flat tuples, tagged by kind: a typed event costs several times more to build than
+# the tuple, and the engine writes several per command. `Result.events` turns them into the typed records above,
+# once, on first access (values are copied into the tuple when the event happens; only an order's fixed fields,
+# such as its id, account and price, are read from the order later).
+ORDER_EVENT, BALANCE_EVENT, DEPTH_EVENT, TICKER_EVENT = 0, 1, 2, 3
+
+
+def typed_event(record: Any) -> Event:
+    if type(record) is not tuple:
+        return record  # type: ignore[no-any-return]  # trades are built as Trade records directly
+    kind = record[0]
+    if kind == ORDER_EVENT:
+        _, o, status, exec_type, qty, filled, cum_quote, last_qty, last_price, reason = record
+        return OrderUpdate(o.order_id, o.client_order_id, o.account, o.symbol, o.side, o.type, o.tif, o.price, qty,
+                           status, exec_type, filled, cum_quote, last_qty, last_price, reason, o.ts)
+    if kind == BALANCE_EVENT:
+        _, (account, asset), free, locked = record
+        return BalanceUpdate(account, asset, free, locked)
+    if kind == DEPTH_EVENT:
+        _, symbol, update_id, bids, asks = record
+        return DepthUpdate(symbol, update_id, update_id, bids, asks)
+    if kind == TICKER_EVENT:
+        _, symbol, update_id, top = record
+        return BookTicker(symbol, update_id, *top)
+    raise ValueError(f"not an event record: {record!r}")
+
+
 class Result:
-    code: Code
-    events: list[Event] = field(default_factory=list)
-    order_id: int = 0
-    reason: str = ""
+    """A command's outcome: a result code, the order it placed or touched, a reason, and the events it caused."""
+
+    __slots__ = ("code", "order_id", "reason", "log", "_events")
+
+    def __init__(self, code: Code, order_id: int = 0, reason: str = "") -> None:
+        self.code, self.order_id, self.reason = code, order_id, reason
+        self.log: list[Any] = []  # event records, as the engine wrote them
+        self._events: list[Event] | None = None
 
     @property
     def ok(self) -> bool:
         return self.code is Code.OK
+
+    @property
+    def events(self) -> list[Event]:
+        if self._events is None:
+            self._events = [typed_event(record) for record in self.log]
+        return self._events
+
+    def __repr__(self) -> str:
+        return f"Result({self.code!r}, order_id={self.order_id}, reason={self.reason!r}, events={len(self.log)})"

@@ -42,22 +42,26 @@ def dump(engine: Engine) -> dict[str, Any]:
 def load(markets: Iterable[MarketSpec], state: dict[str, Any], fee_policy: Any = None) -> Engine:
     engine = Engine(markets, fee_policy=fee_policy)
     engine.next_order_id, engine.next_trade_id = state["next_order_id"], state["next_trade_id"]
-    engine.free = {(a, s): v for a, s, v in state["free"]}
-    engine.locked = {(a, s): v for a, s, v in state["locked"]}
+    engine.free.update({(a, s): v for a, s, v in state["free"]})
+    engine.locked.update({(a, s): v for a, s, v in state["locked"]})
     for symbol, orders in state["books"].items():
         for data in orders:
             order = _order(data)
             engine.books[symbol].add(order)
-            engine._open(order)
+            _open(engine, order)
     for symbol, orders in state["stops"].items():
         for data in orders:
             order = _order(data)
             engine.stops[symbol].append(order)
-            engine._open(order)
-    engine.last_price = dict(state["last_price"])
-    engine.update_ids = dict(state["update_ids"])
-    engine.pays_in_platform_token = set(state["pays_in_platform_token"])
-    for symbol, book in engine.books.items():
-        book.touched.clear()  # restoring is not a change
-        engine._tickers[symbol] = engine._ticker(symbol, book)
+            _open(engine, order)
+    engine.last_price.update(state["last_price"])
+    engine.update_ids.update(state["update_ids"])
+    engine.pays_in_platform_token.update(state["pays_in_platform_token"])
+    engine.restored()
     return engine
+
+
+def _open(engine: Engine, order: Order) -> None:
+    engine.orders[order.order_id] = order
+    if order.client_order_id:
+        engine.client_ids[(order.account, order.client_order_id)] = order.order_id

@@ -134,7 +134,7 @@ class Handlers:
         symbols = [self.markets.get(query["symbol"])] if "symbol" in query else list(self.markets)
         out = []
         for market in symbols:
-            bid, bid_qty, ask, ask_qty = self.core.engine._ticker(market.symbol, self.core.engine.books[market.symbol])
+            bid, bid_qty, ask, ask_qty = self.core.engine.book_ticker(market.symbol)
             out.append({"symbol": market.symbol, "bidPrice": market.price_text(bid), "bidQty": market.qty_text(bid_qty),
                         "askPrice": market.price_text(ask), "askQty": market.qty_text(ask_qty)})
         return web.json_response(out[0] if "symbol" in query else out)

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from matcher.engine import Engine, FeePolicy
+from matcher.engine import Engine
+from matcher.fees import FeePolicy
 from matcher.journal import Journal
 from matcher.model import (CancelOrder, Command, Deposit, ExecType, OrderUpdate, Result, Side,
                            Trade, Transfer, Withdraw)

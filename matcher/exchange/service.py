@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from matcher.engine import FeePolicy
+from matcher.fees import FeePolicy
 from matcher.model import CancelOrder, CancelReplace, OrderUpdate, Trade, Withdraw
 from wallet.rpc import Rpc
 
@@ -145,7 +145,7 @@ class ExchangeService:
         day = store.rows(self.core.db, "SELECT trade_id, price, qty, quote FROM trades WHERE symbol = ? AND "
                          "time_ms >= ? ORDER BY trade_id", market.symbol, now - 86_400_000)
         engine = self.core.engine
-        bid, bid_qty, ask, ask_qty = engine._ticker(market.symbol, engine.books[market.symbol])
+        bid, bid_qty, ask, ask_qty = engine.book_ticker(market.symbol)
         open_ = day[0]["price"] if day else 0
         last = day[-1]["price"] if day else engine.last_price.get(market.symbol, 0)
         volume, quote_volume = sum(t["qty"] for t in day), sum(t["quote"] for t in day)

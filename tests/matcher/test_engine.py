@@ -226,7 +226,7 @@ def test_fees_go_to_the_fee_account_in_the_received_asset(ex: Harness) -> None:
 
 def test_platform_token_fee_discount_when_opted_in_and_funded() -> None:
     from matcher import Deposit, Engine
-    from matcher.engine import PRICE_SCALE, FeePolicy
+    from matcher.fees import PRICE_SCALE, FeePolicy
     from matcher.model import SetFeePreference
 
     policy = FeePolicy(platform_asset="BRS", discount_bps=2_500, rates={"WBNB": 3 * PRICE_SCALE})

@@ -9,38 +9,55 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections import deque
-from dataclasses import dataclass
-from typing import Iterator
+from typing import Final, Iterator
 
 from .model import OrderType, Side, Status, Stp, TimeInForce
 
-BUY = Side.BUY
+BUY: Final = Side.BUY
 
 
-@dataclass(slots=True, eq=False)  # an order is an entity: compare by identity (and fast)
 class Order:
-    order_id: int
-    account: str
-    symbol: str
-    side: Side
-    type: OrderType
-    tif: TimeInForce
-    price: int
-    qty: int
-    client_order_id: str
-    stp: Stp
-    ts: int
-    stop_price: int = 0
-    quote_qty: int = 0
-    filled: int = 0
-    cum_quote: int = 0
-    locked: int = 0  # what this order still holds locked (quote for buys, base units for sells)
-    status: Status = Status.NEW
+    """An open (or just closed) order. An entity: compared by identity. A plain class rather than a dataclass so
+    that a compiled build constructs it natively (a dataclass keeps a generated Python `__init__`)."""
+
+    __slots__ = ("order_id", "account", "symbol", "side", "type", "tif", "price", "qty", "client_order_id", "stp",
+                 "ts", "stop_price", "quote_qty", "filled", "cum_quote", "locked", "status")
+
+    def __init__(self, order_id: int, account: str, symbol: str, side: Side, type: OrderType, tif: TimeInForce,
+                 price: int, qty: int, client_order_id: str, stp: Stp, ts: int, stop_price: int = 0,
+                 quote_qty: int = 0, filled: int = 0, cum_quote: int = 0, locked: int = 0,
+                 status: Status = Status.NEW) -> None:
+        self.order_id = order_id
+        self.account = account
+        self.symbol = symbol
+        self.side = side
+        self.type = type
+        self.tif = tif
+        self.price = price
+        self.qty = qty
+        self.client_order_id = client_order_id
+        self.stp = stp
+        self.ts = ts
+        self.stop_price = stop_price
+        self.quote_qty = quote_qty
+        self.filled = filled
+        self.cum_quote = cum_quote
+        self.locked = locked  # what this order still holds locked (quote for buys, base units for sells)
+        self.status = status
 
     @property
     def remaining(self) -> int:
         return self.qty - self.filled
 
+    def as_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in ORDER_FIELDS}
+
+    def __repr__(self) -> str:
+        return "Order(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in ORDER_FIELDS) + ")"
+
+
+ORDER_FIELDS: Final = ("order_id", "account", "symbol", "side", "type", "tif", "price", "qty", "client_order_id", "stp",
+                       "ts", "stop_price", "quote_qty", "filled", "cum_quote", "locked", "status")
 
 Top = tuple[int, int, int, int]  # best bid, its quantity, best ask, its quantity (0 when a side is empty)
 Levels = tuple[tuple[int, int], ...]  # (price, total quantity) pairs
@@ -156,7 +173,8 @@ class Book:
         bids, asks = self._bids, self._asks
         if not bids.touched and not asks.touched:
             return None
-        b = a = ()
+        b: Levels = ()
+        a: Levels = ()
         if bids.touched:
             totals = bids.totals
             b = tuple(sorted([(p, totals.get(p, 0)) for p in bids.touched], reverse=True))

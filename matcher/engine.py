@@ -12,7 +12,7 @@ strings (an enum's hash is a Python-level call).
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Final, Iterable
 
 from .book import Book, Order, Top
 from .fees import FeePolicy
@@ -24,18 +24,33 @@ from .orders import lock_for_market_order, validate_market_order
 
 FEE_ACCOUNT = "fees"
 
-BUY, SELL = Side.BUY, Side.SELL
-LIMIT, MARKET, LIMIT_MAKER = OrderType.LIMIT, OrderType.MARKET, OrderType.LIMIT_MAKER
-STOP_TYPES = (OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT)
-GTC, FOK = TimeInForce.GTC, TimeInForce.FOK
-NEW, PARTIALLY_FILLED, FILLED = Status.NEW, Status.PARTIALLY_FILLED, Status.FILLED
-CANCELED, EXPIRED, EXPIRED_IN_MATCH = Status.CANCELED, Status.EXPIRED, Status.EXPIRED_IN_MATCH
-X_NEW, X_TRADE, X_CANCELED, X_REPLACED = ExecType.NEW, ExecType.TRADE, ExecType.CANCELED, ExecType.REPLACED
-X_EXPIRED, X_PREVENTION = ExecType.EXPIRED, ExecType.TRADE_PREVENTION
-STP_NONE = Stp.NONE
-EXPIRES_MAKER = (Stp.EXPIRE_MAKER, Stp.EXPIRE_BOTH)
-EXPIRES_TAKER = (Stp.EXPIRE_TAKER, Stp.EXPIRE_BOTH)
-OK = Code.OK
+# enum members as constants (`Final`, so a compiled build keeps them in C statics)
+BUY: Final = Side.BUY
+SELL: Final = Side.SELL
+LIMIT: Final = OrderType.LIMIT
+MARKET: Final = OrderType.MARKET
+LIMIT_MAKER: Final = OrderType.LIMIT_MAKER
+STOP_LOSS_LIMIT: Final = OrderType.STOP_LOSS_LIMIT
+TAKE_PROFIT_LIMIT: Final = OrderType.TAKE_PROFIT_LIMIT
+GTC: Final = TimeInForce.GTC
+FOK: Final = TimeInForce.FOK
+NEW: Final = Status.NEW
+PARTIALLY_FILLED: Final = Status.PARTIALLY_FILLED
+FILLED: Final = Status.FILLED
+CANCELED: Final = Status.CANCELED
+EXPIRED: Final = Status.EXPIRED
+EXPIRED_IN_MATCH: Final = Status.EXPIRED_IN_MATCH
+X_NEW: Final = ExecType.NEW
+X_TRADE: Final = ExecType.TRADE
+X_CANCELED: Final = ExecType.CANCELED
+X_REPLACED: Final = ExecType.REPLACED
+X_EXPIRED: Final = ExecType.EXPIRED
+X_PREVENTION: Final = ExecType.TRADE_PREVENTION
+STP_NONE: Final = Stp.NONE
+EXPIRE_MAKER: Final = Stp.EXPIRE_MAKER
+EXPIRE_TAKER: Final = Stp.EXPIRE_TAKER
+EXPIRE_BOTH: Final = Stp.EXPIRE_BOTH
+OK: Final = Code.OK
 
 
 class Market:
@@ -84,9 +99,10 @@ class Engine:
         handler = self._handlers.get(type(command))
         if handler is None:
             raise TypeError(f"not a command: {command!r}")
-        self._log = log = []
-        self._touched = touched = {}
-        self._dirty = dirty = []
+        log: list[Any] = []
+        touched: dict[tuple[str, str], None] = {}
+        dirty: list[Market] = []
+        self._log, self._touched, self._dirty = log, touched, dirty
         result = handler(command)
         if touched:
             free, locked = self.free, self.locked
@@ -94,17 +110,21 @@ class Engine:
                 log.append((BALANCE_EVENT, key, free.get(key, 0), locked.get(key, 0)))
         for m in dirty:
             changed = m.book.take_touched()
-            if changed is not None:
-                self._publish_depth(m, changed)
+            if changed is not None:  # Binance's diff depth, and the book ticker when the best level changed
+                update_id = self.update_ids[m.symbol] + 1
+                self.update_ids[m.symbol] = update_id
+                log.append((DEPTH_EVENT, m.symbol, update_id, changed[0], changed[1]))
+                top = m.book.top()
+                if top != m.top:
+                    m.top = top
+                    log.append((TICKER_EVENT, m.symbol, update_id, top))
         result.log = log
         return result
 
     def _cancel_replace(self, command: CancelReplace) -> Result:
-        result = self._cancel(command.cancel)
-        if result.code is not OK:
-            return result
-        placed = self._place(command.place)
-        return Result(placed.code, placed.order_id, placed.reason)
+        if self._cancel_order(command.cancel) is None:
+            return Result(Code.UNKNOWN_ORDER, reason="unknown order sent")
+        return self._place(command.place)
 
     def _set_fee_preference(self, command: SetFeePreference) -> Result:
         if command.pay_in_platform_token:
@@ -114,15 +134,6 @@ class Engine:
         return Result(OK)
 
     # -- market data ---------------------------------------------------------------------------------
-    def _publish_depth(self, m: Market, changed: tuple[Any, Any]) -> None:
-        update_id = self.update_ids[m.symbol] + 1
-        self.update_ids[m.symbol] = update_id
-        self._log.append((DEPTH_EVENT, m.symbol, update_id, changed[0], changed[1]))
-        top = m.book.top()
-        if top != m.top:
-            m.top = top
-            self._log.append((TICKER_EVENT, m.symbol, update_id, top))
-
     def book_ticker(self, symbol: str) -> Top:
         """Best bid, its quantity, best ask, its quantity (0 for an empty side)."""
         return self._markets[symbol].book.top()
@@ -203,7 +214,7 @@ class Engine:
             return Result(Code.LOT_SIZE, reason="quantity must be a positive whole number of lots")
         elif cmd.quote_qty:
             return Result(Code.INVALID_ORDER, reason="quoteOrderQty is only for MARKET orders")
-        elif kind in STOP_TYPES and cmd.stop_price <= 0:
+        elif (kind is STOP_LOSS_LIMIT or kind is TAKE_PROFIT_LIMIT) and cmd.stop_price <= 0:
             return Result(Code.PRICE_FILTER, reason="stop orders need a positive stop price")
         elif price * qty * m.per_lot_tick < m.min_notional:
             return Result(Code.MIN_NOTIONAL, reason="order value below the market's minimum notional")
@@ -211,9 +222,7 @@ class Engine:
         if client_order_id and (account, client_order_id) in self.client_ids:
             return Result(Code.DUPLICATE_CLIENT_ORDER_ID, reason="duplicate client order id among open orders")
         book = m.book
-        if kind is LIMIT_MAKER:
-            best = book.best(SELL if side is BUY else BUY)
-            if best is not None and (best <= price if side is BUY else best >= price):
+        if kind is LIMIT_MAKER and _crosses(book, side, price):
                 return Result(Code.WOULD_TAKE, reason="order would immediately match and take")
         if kind is MARKET:
             asset, amount = lock_for_market_order(cmd, m.spec, book)
@@ -242,11 +251,14 @@ class Engine:
         if client_order_id:
             self.client_ids[(account, client_order_id)] = order_id
         self._log.append((ORDER_EVENT, order, NEW, X_NEW, qty, 0, 0, 0, 0, ""))
-        if kind in STOP_TYPES:
+        if (kind is STOP_LOSS_LIMIT or kind is TAKE_PROFIT_LIMIT):
             m.stops.append(order)
             return Result(OK, order_id)
         self._dirty.append(m)
-        self._execute(order, m)
+        if (kind is LIMIT or kind is LIMIT_MAKER) and cmd.tif is GTC and not _crosses(book, side, price):
+            book.add(order)  # nothing to match: it rests at once
+        else:
+            self._execute(order, m)
         if m.stops:
             self._trigger_stops(m)
         return Result(OK, order_id)
@@ -289,7 +301,7 @@ class Engine:
             if maker.price > order.price if buying else maker.price < order.price:
                 break
             if maker.account == order.account and order.stp is not STP_NONE:
-                if order.stp in EXPIRES_TAKER:
+                if (order.stp is EXPIRE_TAKER or order.stp is EXPIRE_BOTH):
                     break
                 continue
             available += maker.qty - maker.filled
@@ -314,11 +326,11 @@ class Engine:
             if maker is None or (limit and (maker.price > limit if buying else maker.price < limit)):
                 break
             if order.stp is not STP_NONE and maker.account == order.account:
-                if order.stp in EXPIRES_MAKER:
+                if (order.stp is EXPIRE_MAKER or order.stp is EXPIRE_BOTH):
                     book.pop_front(opposite)
                     self._close(maker, EXPIRED_IN_MATCH)
                     self._report(maker, X_PREVENTION, reason="self-trade prevention")
-                if order.stp in EXPIRES_TAKER:
+                if (order.stp is EXPIRE_TAKER or order.stp is EXPIRE_BOTH):
                     self._close(order, EXPIRED_IN_MATCH)
                     self._report(order, X_PREVENTION, reason="self-trade prevention")
                     return
@@ -442,18 +454,31 @@ class Engine:
         return order
 
     def _cancel(self, cmd: CancelOrder) -> Result:
-        order = self._find(cmd.account, cmd.symbol, cmd.order_id, cmd.client_order_id)
+        order = self._cancel_order(cmd)
         if order is None:
             return Result(Code.UNKNOWN_ORDER, reason="unknown order sent")
+        return Result(OK, order.order_id)
+
+    def _cancel_order(self, cmd: CancelOrder) -> Order | None:
+        order = self.orders.get(cmd.order_id or self.client_ids.get((cmd.account, cmd.client_order_id), 0))
+        if order is None or order.account != cmd.account or order.symbol != cmd.symbol:
+            return None
         m = self._markets[order.symbol]
-        if order.type in STOP_TYPES and order in m.stops:
+        if (order.type is STOP_LOSS_LIMIT or order.type is TAKE_PROFIT_LIMIT) and order in m.stops:
             m.stops.remove(order)
         else:
             m.book.remove(order)
             self._dirty.append(m)
-        self._close(order, CANCELED)
-        self._report(order, X_CANCELED)
-        return Result(OK, order.order_id)
+        order.status = CANCELED  # _close, inlined: this is most of every cancel-replace
+        del self.orders[order.order_id]
+        if order.client_order_id:
+            del self.client_ids[(order.account, order.client_order_id)]
+        if order.locked:
+            self._unlock((order.account, m.quote if order.side is BUY else m.base), order.locked)
+            order.locked = 0
+        self._log.append((ORDER_EVENT, order, CANCELED, X_CANCELED, order.qty, order.filled, order.cum_quote, 0, 0,
+                          ""))
+        return order
 
     def _amend(self, cmd: AmendOrder) -> Result:
         order = self._find(cmd.account, cmd.symbol, cmd.order_id, "")
@@ -469,7 +494,7 @@ class Engine:
             key, amount = (order.account, m.base), cut * m.lot_size
         self._unlock(key, amount)
         order.locked -= amount
-        if not (order.type in STOP_TYPES and order in m.stops):
+        if not ((order.type is STOP_LOSS_LIMIT or order.type is TAKE_PROFIT_LIMIT) and order in m.stops):
             m.book.reduce(order, cut)
             self._dirty.append(m)
         order.qty = cmd.new_qty
@@ -496,7 +521,16 @@ class Engine:
         return h.hexdigest()
 
 
+def _crosses(book: Book, side: Side, price: int) -> bool:
+    """Whether an order at `price` would trade with the best of the other side."""
+    if side is BUY:
+        best = book.best(SELL)
+        return best is not None and best <= price
+    best = book.best(BUY)
+    return best is not None and best >= price
+
+
 def _stop_hit(order: Order, last: int) -> bool:
     # STOP_LOSS: a buy fires when the price rises to the stop, a sell when it falls to it; TAKE_PROFIT the reverse
-    rising = order.side is BUY if order.type is OrderType.STOP_LOSS_LIMIT else order.side is SELL
+    rising = order.side is BUY if order.type is STOP_LOSS_LIMIT else order.side is SELL
     return last >= order.stop_price if rising else last <= order.stop_price

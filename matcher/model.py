@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 
 class Side(str, enum.Enum):
@@ -234,7 +234,10 @@ Event = OrderUpdate | Trade | BalanceUpdate | DepthUpdate | BookTicker
 # the tuple, and the engine writes several per command. `Result.events` turns them into the typed records above,
 # once, on first access (values are copied into the tuple when the event happens; only an order's fixed fields,
 # such as its id, account and price, are read from the order later).
-ORDER_EVENT, BALANCE_EVENT, DEPTH_EVENT, TICKER_EVENT = 0, 1, 2, 3
+ORDER_EVENT: Final = 0
+BALANCE_EVENT: Final = 1
+DEPTH_EVENT: Final = 2
+TICKER_EVENT: Final = 3
 
 
 def typed_event(record: Any) -> Event:

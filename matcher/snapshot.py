@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any, Iterable
 
 from .book import Order
@@ -12,7 +11,7 @@ from .model import OrderType, Side, Status, Stp, TimeInForce
 
 
 def _order_data(order: Order) -> dict[str, Any]:
-    data = asdict(order)
+    data = order.as_dict()
     for key in ("side", "type", "tif", "stp", "status"):
         data[key] = data[key].value
     return data

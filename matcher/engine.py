@@ -70,7 +70,7 @@ class Market:
 
 class Engine:
     def __init__(self, markets: Iterable[MarketSpec], fee_account: str = FEE_ACCOUNT,
-                 book_class: type = Book, fee_policy: FeePolicy | None = None) -> None:
+                 book_class: type[Book] = Book, fee_policy: FeePolicy | None = None) -> None:
         self.fee_policy = fee_policy or FeePolicy()
         self.pays_in_platform_token: set[str] = set()
         self._markets = {spec.symbol: Market(spec, book_class()) for spec in markets}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections import deque
-from typing import Final, Iterator
+from typing import Any, Final, Iterator
 
 from .model import OrderType, Side, Status, Stp, TimeInForce
 
@@ -21,7 +21,7 @@ class Order:
     that a compiled build constructs it natively (a dataclass keeps a generated Python `__init__`)."""
 
     __slots__ = ("order_id", "account", "symbol", "side", "type", "tif", "price", "qty", "client_order_id", "stp",
-                 "ts", "stop_price", "quote_qty", "filled", "cum_quote", "locked", "status")
+                 "ts", "stop_price", "quote_qty", "filled", "cum_quote", "locked", "status", "lock_key")
 
     def __init__(self, order_id: int, account: str, symbol: str, side: Side, type: OrderType, tif: TimeInForce,
                  price: int, qty: int, client_order_id: str, stp: Stp, ts: int, stop_price: int = 0,
@@ -44,12 +44,13 @@ class Order:
         self.cum_quote = cum_quote
         self.locked = locked  # what this order still holds locked (quote for buys, base units for sells)
         self.status = status
+        self.lock_key: Any = ("", "")  # (account, asset locked), set by the engine (Any: see engine.Key)
 
     @property
     def remaining(self) -> int:
         return self.qty - self.filled
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in ORDER_FIELDS}
 
     def __repr__(self) -> str:
@@ -59,7 +60,8 @@ class Order:
 ORDER_FIELDS: Final = ("order_id", "account", "symbol", "side", "type", "tif", "price", "qty", "client_order_id", "stp",
                        "ts", "stop_price", "quote_qty", "filled", "cum_quote", "locked", "status")
 
-Top = tuple[int, int, int, int]  # best bid, its quantity, best ask, its quantity (0 when a side is empty)
+# best bid, its quantity, best ask, its quantity (0 when a side is empty); a plain tuple (see engine.Key)
+Top = Any
 Levels = tuple[tuple[int, int], ...]  # (price, total quantity) pairs
 
 
@@ -79,6 +81,19 @@ class _Side:
         del self.totals[price]
         prices = self.prices
         del prices[bisect_left(prices, price)]
+
+
+def _changed(s: _Side, descending: bool) -> Levels:
+    touched = s.touched
+    if not touched:
+        return ()
+    totals = s.totals
+    if len(touched) == 1:
+        price = touched.pop()
+        return ((price, totals.get(price, 0)),)
+    levels = sorted([(p, totals.get(p, 0)) for p in touched], reverse=descending)
+    touched.clear()
+    return tuple(levels)
 
 
 class Book:
@@ -173,17 +188,7 @@ class Book:
         bids, asks = self._bids, self._asks
         if not bids.touched and not asks.touched:
             return None
-        b: Levels = ()
-        a: Levels = ()
-        if bids.touched:
-            totals = bids.totals
-            b = tuple(sorted([(p, totals.get(p, 0)) for p in bids.touched], reverse=True))
-            bids.touched.clear()
-        if asks.touched:
-            totals = asks.totals
-            a = tuple(sorted([(p, totals.get(p, 0)) for p in asks.touched]))
-            asks.touched.clear()
-        return b, a
+        return _changed(bids, True), _changed(asks, False)
 
     def clear_touched(self) -> None:
         self._bids.touched.clear()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Callable, Final, Iterable
 
-from .book import Book, Order, Top
+from .book import Book, Levels, Order, Top
 from .fees import FeePolicy
 from .market import MarketSpec
 from .model import (BALANCE_EVENT, DEPTH_EVENT, ORDER_EVENT, TICKER_EVENT, AmendOrder, CancelOrder, CancelReplace,
@@ -53,11 +53,16 @@ EXPIRE_BOTH: Final = Stp.EXPIRE_BOTH
 OK: Final = Code.OK
 
 
+# A balance key, (account, asset). Typed Any rather than tuple[str, str] because a compiled build keeps a
+# fixed-length tuple unboxed, and boxing it again (as a dict key, or into an event) allocates a new tuple.
+Key = Any
+
+
 class Market:
     """A market's spec flattened for the hot path, with its book and parked stop orders."""
 
     __slots__ = ("spec", "symbol", "base", "quote", "per_lot_tick", "lot_size", "min_notional", "maker_fee_bps",
-                 "taker_fee_bps", "book", "stops", "top")
+                 "taker_fee_bps", "book", "stops", "top", "update_id")
 
     def __init__(self, spec: MarketSpec, book: Book) -> None:
         self.spec, self.symbol, self.book = spec, spec.symbol, book
@@ -66,6 +71,7 @@ class Market:
         self.maker_fee_bps, self.taker_fee_bps = spec.maker_fee_bps, spec.taker_fee_bps
         self.stops: list[Order] = []
         self.top: Top = (0, 0, 0, 0)  # the best bid/ask last published
+        self.update_id = 0  # of the last diff-depth event
 
 
 class Engine:
@@ -78,16 +84,15 @@ class Engine:
         self.books = {symbol: m.book for symbol, m in self._markets.items()}
         self.stops = {symbol: m.stops for symbol, m in self._markets.items()}
         self.fee_account = fee_account
-        self.free: dict[tuple[str, str], int] = {}
-        self.locked: dict[tuple[str, str], int] = {}
+        self.free: dict[Key, int] = {}
+        self.locked: dict[Key, int] = {}
         self.orders: dict[int, Order] = {}  # open orders, resting or parked stops
-        self.client_ids: dict[tuple[str, str], int] = {}
+        self.client_ids: dict[Key, int] = {}
         self.last_price: dict[str, int] = {}
-        self.update_ids: dict[str, int] = {symbol: 0 for symbol in self.markets}
         self.next_order_id = 1
         self.next_trade_id = 1
         self._log: list[Any] = []  # the current command's event records
-        self._touched: dict[tuple[str, str], None] = {}  # balances it changed
+        self._touched: dict[Key, None] = {}  # balances it changed
         self._dirty: list[Market] = []  # markets whose book it may have changed
         self._handlers: dict[type, Callable[[Any], Result]] = {
             PlaceOrder: self._place, CancelOrder: self._cancel, AmendOrder: self._amend,
@@ -100,24 +105,23 @@ class Engine:
         if handler is None:
             raise TypeError(f"not a command: {command!r}")
         log: list[Any] = []
-        touched: dict[tuple[str, str], None] = {}
-        dirty: list[Market] = []
-        self._log, self._touched, self._dirty = log, touched, dirty
+        self._log = log
+        touched, dirty = self._touched, self._dirty  # kept between commands (one allocation fewer each)
+        if touched or dirty:  # only after a command raised (a bug): leave nothing behind from it
+            touched.clear()
+            dirty.clear()
         result = handler(command)
         if touched:
             free, locked = self.free, self.locked
             for key in touched:
                 log.append((BALANCE_EVENT, key, free.get(key, 0), locked.get(key, 0)))
-        for m in dirty:
-            changed = m.book.take_touched()
-            if changed is not None:  # Binance's diff depth, and the book ticker when the best level changed
-                update_id = self.update_ids[m.symbol] + 1
-                self.update_ids[m.symbol] = update_id
-                log.append((DEPTH_EVENT, m.symbol, update_id, changed[0], changed[1]))
-                top = m.book.top()
-                if top != m.top:
-                    m.top = top
-                    log.append((TICKER_EVENT, m.symbol, update_id, top))
+            touched.clear()
+        if dirty:
+            for m in dirty:
+                changed = m.book.take_touched()
+                if changed is not None:
+                    self._publish(m, changed[0], changed[1], log)
+            dirty.clear()
         result.log = log
         return result
 
@@ -134,6 +138,40 @@ class Engine:
         return Result(OK)
 
     # -- market data ---------------------------------------------------------------------------------
+    def _publish(self, m: Market, bids: Levels, asks: Levels, log: list[Any]) -> None:
+        """Binance's diff depth for the levels a command changed, and the book ticker if the best bid or ask
+        moved. The ticker can only have moved if a changed level is at or better than the old best (or a side
+        was empty): otherwise the old best levels are untouched and still the best."""
+        update_id = m.update_id + 1
+        m.update_id = update_id
+        log.append((DEPTH_EVENT, m.symbol, update_id, bids, asks))
+        old = m.top
+        if (bids and (not old[0] or bids[0][0] >= old[0])) or (asks and (not old[2] or asks[0][0] <= old[2])):
+            top = m.book.top()
+            if top != old:
+                m.top = top
+                log.append((TICKER_EVENT, m.symbol, update_id, top))
+
+    @property
+    def update_ids(self) -> dict[str, int]:
+        """Each market's last diff-depth update id (Binance's `u`)."""
+        return {symbol: m.update_id for symbol, m in self._markets.items()}
+
+    def adopt(self, order: Order, parked: bool) -> None:
+        """Take in an open order restored from a snapshot: into its book, or among the parked stop orders."""
+        m = self._markets[order.symbol]
+        order.lock_key = (order.account, m.quote if order.side is BUY else m.base)
+        if parked:
+            m.stops.append(order)
+        else:
+            m.book.add(order)
+        self.orders[order.order_id] = order
+        if order.client_order_id:
+            self.client_ids[(order.account, order.client_order_id)] = order.order_id
+
+    def market(self, symbol: str) -> Market:
+        return self._markets[symbol]
+
     def book_ticker(self, symbol: str) -> Top:
         """Best bid, its quantity, best ask, its quantity (0 for an empty side)."""
         return self._markets[symbol].book.top()
@@ -141,7 +179,7 @@ class Engine:
     def depth(self, symbol: str, limit: int = 100) -> dict[str, object]:
         """An L2 snapshot with the update id diff events continue from (Binance's lastUpdateId)."""
         book = self.books[symbol]
-        return {"lastUpdateId": self.update_ids[symbol], "bids": book.depth(BUY, limit),
+        return {"lastUpdateId": self._markets[symbol].update_id, "bids": book.depth(BUY, limit),
                 "asks": book.depth(SELL, limit)}
 
     def restored(self) -> None:
@@ -154,7 +192,7 @@ class Engine:
     def balance(self, account: str, asset: str) -> tuple[int, int]:
         return self.free.get((account, asset), 0), self.locked.get((account, asset), 0)
 
-    def _add(self, book: dict[tuple[str, str], int], key: tuple[str, str], amount: int) -> None:
+    def _add(self, book: dict[Key, int], key: Key, amount: int) -> None:
         value = book.get(key, 0) + amount
         assert value >= 0, f"balance of {key} would go negative"
         if value:
@@ -163,7 +201,7 @@ class Engine:
             book.pop(key, None)
         self._touched[key] = None
 
-    def _unlock(self, key: tuple[str, str], amount: int) -> None:
+    def _unlock(self, key: Key, amount: int) -> None:
         locked = self.locked
         left = locked[key] - amount
         assert left >= 0, f"balance of {key} would go negative"
@@ -239,6 +277,7 @@ class Engine:
         self.next_order_id = order_id + 1
         order = Order(order_id, account, m.symbol, side, kind, cmd.tif, price, qty, client_order_id, cmd.stp, cmd.ts,
                       cmd.stop_price, cmd.quote_qty, 0, 0, amount)
+        order.lock_key = key
         if have - amount:  # lock what the order could spend
             free[key] = have - amount
         elif have:
@@ -270,8 +309,7 @@ class Engine:
         if order.client_order_id:
             self.client_ids.pop((order.account, order.client_order_id), None)
         if order.locked:
-            m = self._markets[order.symbol]
-            self._unlock((order.account, m.quote if order.side is BUY else m.base), order.locked)
+            self._unlock(order.lock_key, order.locked)
             order.locked = 0
 
     def _report(self, order: Order, exec_type: ExecType, last_qty: int = 0, last_price: int = 0,
@@ -379,10 +417,10 @@ class Engine:
         # the buyer releases what it locked for these lots at its own limit and pays the trade price
         release = buyer.price * qty * m.per_lot_tick if buyer.type is not MARKET else quote
         buyer.locked -= release
-        self._add(self.locked, (buyer.account, m.quote), -release)
-        self._add(self.free, (buyer.account, m.quote), release - quote)
+        self._add(self.locked, buyer.lock_key, -release)  # (buyer, quote asset)
+        self._add(self.free, buyer.lock_key, release - quote)
         seller.locked -= base
-        self._add(self.locked, (seller.account, m.base), -base)
+        self._add(self.locked, seller.lock_key, -base)  # (seller, base asset)
         maker_bps, taker_bps = m.maker_fee_bps, m.taker_fee_bps
         buyer_fee, buyer_fee_asset = self._credit_after_fee(
             buyer.account, m.base, base, base * (taker_bps if buyer is taker else maker_bps) // 10_000)
@@ -474,7 +512,7 @@ class Engine:
         if order.client_order_id:
             del self.client_ids[(order.account, order.client_order_id)]
         if order.locked:
-            self._unlock((order.account, m.quote if order.side is BUY else m.base), order.locked)
+            self._unlock(order.lock_key, order.locked)
             order.locked = 0
         self._log.append((ORDER_EVENT, order, CANCELED, X_CANCELED, order.qty, order.filled, order.cum_quote, 0, 0,
                           ""))
@@ -488,11 +526,8 @@ class Engine:
             return Result(Code.LOT_SIZE, reason="new quantity must be below the current and above the filled quantity")
         m = self._markets[order.symbol]
         cut = order.qty - cmd.new_qty
-        if order.side is BUY:
-            key, amount = (order.account, m.quote), order.price * cut * m.per_lot_tick
-        else:
-            key, amount = (order.account, m.base), cut * m.lot_size
-        self._unlock(key, amount)
+        amount = order.price * cut * m.per_lot_tick if order.side is BUY else cut * m.lot_size
+        self._unlock(order.lock_key, amount)
         order.locked -= amount
         if not ((order.type is STOP_LOSS_LIMIT or order.type is TAKE_PROFIT_LIMIT) and order in m.stops):
             m.book.reduce(order, cut)
@@ -512,7 +547,7 @@ class Engine:
                 h.update(f"|{o.order_id},{o.side.value},{o.price},{o.qty},{o.filled},{o.locked}".encode())
             for o in self.stops[symbol]:
                 h.update(f"|s{o.order_id},{o.stop_price},{o.qty}".encode())
-            h.update(f"#{self.last_price.get(symbol)}#{self.update_ids[symbol]}".encode())
+            h.update(f"#{self.last_price.get(symbol)}#{self._markets[symbol].update_id}".encode())
         for key in sorted(self.free):
             h.update(f"F{key}={self.free[key]}".encode())
         for key in sorted(self.locked):

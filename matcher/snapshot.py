@@ -43,24 +43,16 @@ def load(markets: Iterable[MarketSpec], state: dict[str, Any], fee_policy: Any =
     engine.next_order_id, engine.next_trade_id = state["next_order_id"], state["next_trade_id"]
     engine.free.update({(a, s): v for a, s, v in state["free"]})
     engine.locked.update({(a, s): v for a, s, v in state["locked"]})
-    for symbol, orders in state["books"].items():
+    for orders in state["books"].values():
         for data in orders:
-            order = _order(data)
-            engine.books[symbol].add(order)
-            _open(engine, order)
-    for symbol, orders in state["stops"].items():
+            engine.adopt(_order(data), parked=False)
+    for orders in state["stops"].values():
         for data in orders:
-            order = _order(data)
-            engine.stops[symbol].append(order)
-            _open(engine, order)
+            engine.adopt(_order(data), parked=True)
     engine.last_price.update(state["last_price"])
-    engine.update_ids.update(state["update_ids"])
+    for symbol, update_id in state["update_ids"].items():
+        engine.market(symbol).update_id = update_id
     engine.pays_in_platform_token.update(state["pays_in_platform_token"])
     engine.restored()
     return engine
 
-
-def _open(engine: Engine, order: Order) -> None:
-    engine.orders[order.order_id] = order
-    if order.client_order_id:
-        engine.client_ids[(order.account, order.client_order_id)] = order.order_id

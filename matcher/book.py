@@ -11,9 +11,17 @@ from bisect import bisect_left, insort
 from collections import deque
 from typing import Any, Final, Iterator
 
+from .balances import Balance
 from .model import OrderType, Side, Status, Stp, TimeInForce
 
 BUY: Final = Side.BUY
+
+NO_BALANCE: Final = Balance(("", ""))
+
+# A tick price or an order id as the book keys it. Typed Any rather than int because a compiled build keeps an int
+# field unboxed, and every use as a dict or set key would box it again (an allocation for anything above 256).
+Price = Any
+OrderId = Any
 
 
 class Order:
@@ -21,10 +29,10 @@ class Order:
     that a compiled build constructs it natively (a dataclass keeps a generated Python `__init__`)."""
 
     __slots__ = ("order_id", "account", "symbol", "side", "type", "tif", "price", "qty", "client_order_id", "stp",
-                 "ts", "stop_price", "quote_qty", "filled", "cum_quote", "locked", "status", "lock_key")
+                 "ts", "stop_price", "quote_qty", "filled", "cum_quote", "locked", "status", "lock")
 
-    def __init__(self, order_id: int, account: str, symbol: str, side: Side, type: OrderType, tif: TimeInForce,
-                 price: int, qty: int, client_order_id: str, stp: Stp, ts: int, stop_price: int = 0,
+    def __init__(self, order_id: OrderId, account: str, symbol: str, side: Side, type: OrderType, tif: TimeInForce,
+                 price: Price, qty: int, client_order_id: str, stp: Stp, ts: int, stop_price: int = 0,
                  quote_qty: int = 0, filled: int = 0, cum_quote: int = 0, locked: int = 0,
                  status: Status = Status.NEW) -> None:
         self.order_id = order_id
@@ -44,7 +52,7 @@ class Order:
         self.cum_quote = cum_quote
         self.locked = locked  # what this order still holds locked (quote for buys, base units for sells)
         self.status = status
-        self.lock_key: Any = ("", "")  # (account, asset locked), set by the engine (Any: see engine.Key)
+        self.lock: Balance = NO_BALANCE  # the balance it locks funds in, set by the engine
 
     @property
     def remaining(self) -> int:
@@ -71,12 +79,12 @@ class _Side:
     __slots__ = ("levels", "prices", "totals", "touched")
 
     def __init__(self) -> None:
-        self.levels: dict[int, deque[Order]] = {}
-        self.prices: list[int] = []
-        self.totals: dict[int, int] = {}
-        self.touched: set[int] = set()  # prices changed since the engine last published depth
+        self.levels: dict[Price, deque[Order]] = {}
+        self.prices: list[Price] = []
+        self.totals: dict[Price, int] = {}
+        self.touched: set[Price] = set()  # prices changed since the engine last published depth
 
-    def drop(self, price: int) -> None:
+    def drop(self, price: Price) -> None:
         del self.levels[price]
         del self.totals[price]
         prices = self.prices

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Callable, Final, Iterable
 
+from .balances import Key, Ledger
 from .book import Book, Levels, Order, Top
 from .fees import FeePolicy
 from .market import MarketSpec
@@ -53,11 +54,6 @@ EXPIRE_BOTH: Final = Stp.EXPIRE_BOTH
 OK: Final = Code.OK
 
 
-# A balance key, (account, asset). Typed Any rather than tuple[str, str] because a compiled build keeps a
-# fixed-length tuple unboxed, and boxing it again (as a dict key, or into an event) allocates a new tuple.
-Key = Any
-
-
 class Market:
     """A market's spec flattened for the hot path, with its book and parked stop orders."""
 
@@ -84,15 +80,13 @@ class Engine:
         self.books = {symbol: m.book for symbol, m in self._markets.items()}
         self.stops = {symbol: m.stops for symbol, m in self._markets.items()}
         self.fee_account = fee_account
-        self.free: dict[Key, int] = {}
-        self.locked: dict[Key, int] = {}
-        self.orders: dict[int, Order] = {}  # open orders, resting or parked stops
+        self.ledger = Ledger()
+        self.orders: dict[Any, Order] = {}  # open orders, resting or parked stops
         self.client_ids: dict[Key, int] = {}
         self.last_price: dict[str, int] = {}
         self.next_order_id = 1
         self.next_trade_id = 1
         self._log: list[Any] = []  # the current command's event records
-        self._touched: dict[Key, None] = {}  # balances it changed
         self._dirty: list[Market] = []  # markets whose book it may have changed
         self._handlers: dict[type, Callable[[Any], Result]] = {
             PlaceOrder: self._place, CancelOrder: self._cancel, AmendOrder: self._amend,
@@ -106,15 +100,14 @@ class Engine:
             raise TypeError(f"not a command: {command!r}")
         log: list[Any] = []
         self._log = log
-        touched, dirty = self._touched, self._dirty  # kept between commands (one allocation fewer each)
+        touched, dirty = self.ledger.touched, self._dirty  # kept between commands (one allocation fewer each)
         if touched or dirty:  # only after a command raised (a bug): leave nothing behind from it
             touched.clear()
             dirty.clear()
         result = handler(command)
         if touched:
-            free, locked = self.free, self.locked
-            for key in touched:
-                log.append((BALANCE_EVENT, key, free.get(key, 0), locked.get(key, 0)))
+            for b in touched:
+                log.append((BALANCE_EVENT, b.key, b.free, b.locked))
             touched.clear()
         if dirty:
             for m in dirty:
@@ -160,7 +153,7 @@ class Engine:
     def adopt(self, order: Order, parked: bool) -> None:
         """Take in an open order restored from a snapshot: into its book, or among the parked stop orders."""
         m = self._markets[order.symbol]
-        order.lock_key = (order.account, m.quote if order.side is BUY else m.base)
+        order.lock = self.ledger.get((order.account, m.quote if order.side is BUY else m.base))
         if parked:
             m.stops.append(order)
         else:
@@ -190,50 +183,42 @@ class Engine:
 
     # -- balances ---------------------------------------------------------------------------------------
     def balance(self, account: str, asset: str) -> tuple[int, int]:
-        return self.free.get((account, asset), 0), self.locked.get((account, asset), 0)
+        b = self.ledger.balances.get((account, asset))
+        return (0, 0) if b is None else (b.free, b.locked)
 
-    def _add(self, book: dict[Key, int], key: Key, amount: int) -> None:
-        value = book.get(key, 0) + amount
-        assert value >= 0, f"balance of {key} would go negative"
-        if value:
-            book[key] = value
-        else:
-            book.pop(key, None)
-        self._touched[key] = None
+    @property
+    def free(self) -> dict[Key, int]:
+        """Non-zero free balances by (account, asset) (a copy)."""
+        return self.ledger.free_view()
 
-    def _unlock(self, key: Key, amount: int) -> None:
-        locked = self.locked
-        left = locked[key] - amount
-        assert left >= 0, f"balance of {key} would go negative"
-        if left:
-            locked[key] = left
-        else:
-            del locked[key]
-        free = self.free
-        free[key] = free.get(key, 0) + amount
-        self._touched[key] = None
+    @property
+    def locked(self) -> dict[Key, int]:
+        """Non-zero locked balances by (account, asset) (a copy)."""
+        return self.ledger.locked_view()
 
     def _deposit(self, cmd: Deposit) -> Result:
         if cmd.amount <= 0:
             return Result(Code.INVALID_ORDER, reason="deposit amount must be positive")
-        self._add(self.free, (cmd.account, cmd.asset), cmd.amount)
+        self.ledger.add_free(self.ledger.get((cmd.account, cmd.asset)), cmd.amount)
         return Result(OK)
 
     def _transfer(self, cmd: Transfer) -> Result:
         if cmd.amount <= 0:
             return Result(Code.INVALID_ORDER, reason="transfer amount must be positive")
-        if self.free.get((cmd.source, cmd.asset), 0) < cmd.amount:
+        ledger = self.ledger
+        if ledger.free((cmd.source, cmd.asset)) < cmd.amount:
             return Result(Code.INSUFFICIENT_BALANCE, reason="insufficient free balance")
-        self._add(self.free, (cmd.source, cmd.asset), -cmd.amount)
-        self._add(self.free, (cmd.destination, cmd.asset), cmd.amount)
+        ledger.add_free(ledger.get((cmd.source, cmd.asset)), -cmd.amount)
+        ledger.add_free(ledger.get((cmd.destination, cmd.asset)), cmd.amount)
         return Result(OK)
 
     def _withdraw(self, cmd: Withdraw) -> Result:
         if cmd.amount <= 0:
             return Result(Code.INVALID_ORDER, reason="withdrawal amount must be positive")
-        if self.free.get((cmd.account, cmd.asset), 0) < cmd.amount:
+        ledger = self.ledger
+        if ledger.free((cmd.account, cmd.asset)) < cmd.amount:
             return Result(Code.INSUFFICIENT_BALANCE, reason="insufficient free balance")
-        self._add(self.free, (cmd.account, cmd.asset), -cmd.amount)
+        ledger.add_free(ledger.get((cmd.account, cmd.asset)), -cmd.amount)
         return Result(OK)
 
     # -- placing ----------------------------------------------------------------------------------------
@@ -269,26 +254,21 @@ class Engine:
             key, amount = (account, m.quote), price * qty * m.per_lot_tick
         else:
             key, amount = (account, m.base), qty * m.lot_size
-        free = self.free
-        have = free.get(key, 0)
-        if have < amount:
-            return Result(Code.INSUFFICIENT_BALANCE, reason="account has insufficient balance for requested action")
+        lock = self.ledger.balances.get(key)
+        if lock is None or lock.free < amount:
+            if amount:
+                return Result(Code.INSUFFICIENT_BALANCE,
+                              reason="account has insufficient balance for requested action")
+            lock = self.ledger.get(key)  # a MARKET order with nothing to take locks nothing
         order_id = self.next_order_id
         self.next_order_id = order_id + 1
         order = Order(order_id, account, m.symbol, side, kind, cmd.tif, price, qty, client_order_id, cmd.stp, cmd.ts,
                       cmd.stop_price, cmd.quote_qty, 0, 0, amount)
-        order.lock_key = key
-        if have - amount:  # lock what the order could spend
-            free[key] = have - amount
-        elif have:
-            del free[key]
-        if amount:
-            locked = self.locked
-            locked[key] = locked.get(key, 0) + amount
-        self._touched[key] = None
-        self.orders[order_id] = order
+        order.lock = lock
+        self.ledger.lock(lock, amount)  # what the order could spend
+        self.orders[order.order_id] = order
         if client_order_id:
-            self.client_ids[(account, client_order_id)] = order_id
+            self.client_ids[(account, client_order_id)] = order.order_id
         self._log.append((ORDER_EVENT, order, NEW, X_NEW, qty, 0, 0, 0, 0, ""))
         if (kind is STOP_LOSS_LIMIT or kind is TAKE_PROFIT_LIMIT):
             m.stops.append(order)
@@ -309,7 +289,7 @@ class Engine:
         if order.client_order_id:
             self.client_ids.pop((order.account, order.client_order_id), None)
         if order.locked:
-            self._unlock(order.lock_key, order.locked)
+            self.ledger.unlock(order.lock, order.locked)
             order.locked = 0
 
     def _report(self, order: Order, exec_type: ExecType, last_qty: int = 0, last_price: int = 0,
@@ -416,11 +396,12 @@ class Engine:
         buyer, seller = (taker, maker) if taker.side is BUY else (maker, taker)
         # the buyer releases what it locked for these lots at its own limit and pays the trade price
         release = buyer.price * qty * m.per_lot_tick if buyer.type is not MARKET else quote
+        ledger = self.ledger
         buyer.locked -= release
-        self._add(self.locked, buyer.lock_key, -release)  # (buyer, quote asset)
-        self._add(self.free, buyer.lock_key, release - quote)
+        ledger.add_locked(buyer.lock, -release)  # (buyer, quote asset)
+        ledger.add_free(buyer.lock, release - quote)
         seller.locked -= base
-        self._add(self.locked, seller.lock_key, -base)  # (seller, base asset)
+        ledger.add_locked(seller.lock, -base)  # (seller, base asset)
         maker_bps, taker_bps = m.maker_fee_bps, m.taker_fee_bps
         buyer_fee, buyer_fee_asset = self._credit_after_fee(
             buyer.account, m.base, base, base * (taker_bps if buyer is taker else maker_bps) // 10_000)
@@ -458,16 +439,17 @@ class Engine:
         policy = self.fee_policy
         if fee and account in self.pays_in_platform_token and asset != policy.platform_asset:
             platform_fee = policy.platform_fee(asset, fee)
+            ledger = self.ledger
             key = (account, policy.platform_asset)
-            if platform_fee is not None and self.free.get(key, 0) >= platform_fee:
+            if platform_fee is not None and ledger.free(key) >= platform_fee:
                 if platform_fee:
-                    self._add(self.free, key, -platform_fee)
-                    self._add(self.free, (self.fee_account, policy.platform_asset), platform_fee)
-                self._add(self.free, (account, asset), amount)
+                    ledger.add_free(ledger.get(key), -platform_fee)
+                    ledger.add_free(ledger.get((self.fee_account, policy.platform_asset)), platform_fee)
+                ledger.add_free(ledger.get((account, asset)), amount)
                 return platform_fee, policy.platform_asset
-        self._add(self.free, (account, asset), amount - fee)
+        self.ledger.add_free(self.ledger.get((account, asset)), amount - fee)
         if fee:
-            self._add(self.free, (self.fee_account, asset), fee)
+            self.ledger.add_free(self.ledger.get((self.fee_account, asset)), fee)
         return fee, asset
 
     def _trigger_stops(self, m: Market) -> None:
@@ -512,7 +494,7 @@ class Engine:
         if order.client_order_id:
             del self.client_ids[(order.account, order.client_order_id)]
         if order.locked:
-            self._unlock(order.lock_key, order.locked)
+            self.ledger.unlock(order.lock, order.locked)
             order.locked = 0
         self._log.append((ORDER_EVENT, order, CANCELED, X_CANCELED, order.qty, order.filled, order.cum_quote, 0, 0,
                           ""))
@@ -527,7 +509,7 @@ class Engine:
         m = self._markets[order.symbol]
         cut = order.qty - cmd.new_qty
         amount = order.price * cut * m.per_lot_tick if order.side is BUY else cut * m.lot_size
-        self._unlock(order.lock_key, amount)
+        self.ledger.unlock(order.lock, amount)
         order.locked -= amount
         if not ((order.type is STOP_LOSS_LIMIT or order.type is TAKE_PROFIT_LIMIT) and order in m.stops):
             m.book.reduce(order, cut)
@@ -548,10 +530,11 @@ class Engine:
             for o in self.stops[symbol]:
                 h.update(f"|s{o.order_id},{o.stop_price},{o.qty}".encode())
             h.update(f"#{self.last_price.get(symbol)}#{self._markets[symbol].update_id}".encode())
-        for key in sorted(self.free):
-            h.update(f"F{key}={self.free[key]}".encode())
-        for key in sorted(self.locked):
-            h.update(f"L{key}={self.locked[key]}".encode())
+        free, locked = self.free, self.locked
+        for key in sorted(free):
+            h.update(f"F{key}={free[key]}".encode())
+        for key in sorted(locked):
+            h.update(f"L{key}={locked[key]}".encode())
         h.update(",".join(sorted(self.pays_in_platform_token)).encode())
         return h.hexdigest()
 

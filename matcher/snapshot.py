@@ -41,8 +41,10 @@ def dump(engine: Engine) -> dict[str, Any]:
 def load(markets: Iterable[MarketSpec], state: dict[str, Any], fee_policy: Any = None) -> Engine:
     engine = Engine(markets, fee_policy=fee_policy)
     engine.next_order_id, engine.next_trade_id = state["next_order_id"], state["next_trade_id"]
-    engine.free.update({(a, s): v for a, s, v in state["free"]})
-    engine.locked.update({(a, s): v for a, s, v in state["locked"]})
+    for account, asset, value in state["free"]:
+        engine.ledger.get((account, asset)).free = value
+    for account, asset, value in state["locked"]:
+        engine.ledger.get((account, asset)).locked = value
     for orders in state["books"].values():
         for data in orders:
             engine.adopt(_order(data), parked=False)

@@ -14,22 +14,42 @@ import sys
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
-COMPILED = ["matcher/model.py", "matcher/market.py", "matcher/fees.py", "matcher/book.py", "matcher/orders.py",
-            "matcher/engine.py"]
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _selector():  # type: ignore[no-untyped-def]
+    """matcher/compiled.py, loaded by path (the package itself is not importable while it is being built)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_bourse_compiled", os.path.join(HERE, "matcher", "compiled.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class OptionalBuildExt(build_ext):
+    """A compiler problem must not break the install: the sources still run. Any failure removes the record of
+    what was compiled, so that matcher/compiled.py runs the sources rather than a partial build."""
+
     def run(self) -> None:
         try:
             super().run()
-        except Exception as exc:  # a compiler problem must not break the install: the sources still run
-            print(f"warning: the matching engine was not compiled ({exc}); using pure Python", file=sys.stderr)
+        except Exception as exc:
+            self._failed(f"the matching engine was not compiled ({exc})")
 
     def build_extension(self, ext) -> None:  # type: ignore[no-untyped-def]
         try:
             super().build_extension(ext)
         except Exception as exc:
-            print(f"warning: {ext.name} was not compiled ({exc}); using pure Python", file=sys.stderr)
+            self._failed(f"{ext.name} was not compiled ({exc})")
+
+    @staticmethod
+    def _failed(message: str) -> None:
+        print(f"warning: {message}; using pure Python", file=sys.stderr)
+        record = os.path.join(HERE, "matcher", "_built_from.py")
+        if os.path.exists(record):
+            os.remove(record)
 
 
 def ext_modules() -> list:  # type: ignore[type-arg]
@@ -41,26 +61,21 @@ def ext_modules() -> list:  # type: ignore[type-arg]
         print("warning: mypyc is not installed; the matching engine stays pure Python", file=sys.stderr)
         return []
     try:
-        modules = mypycify(COMPILED, opt_level="3")  # type checks the modules first: an error stops here
+        selector = _selector()
+        # mypyc type checks the modules first: an error stops here
+        modules = mypycify([f"matcher/{name}.py" for name in selector.COMPILED_MODULES], opt_level="3")
     except (Exception, SystemExit) as exc:
         print(f"warning: mypyc could not compile the matching engine ({exc}); using pure Python", file=sys.stderr)
         return []
-    record_sources()
+    record_sources(selector)
     return modules
 
 
-def record_sources() -> None:
+def record_sources(selector) -> None:  # type: ignore[no-untyped-def]
     """What the compiled modules were built from: matcher/compiled.py runs them only while the sources match."""
-    import importlib.util
-
-    here = os.path.dirname(os.path.abspath(__file__))
-    spec = importlib.util.spec_from_file_location("_bourse_compiled", os.path.join(here, "matcher", "compiled.py"))
-    assert spec is not None and spec.loader is not None
-    compiled = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(compiled)
-    with open(os.path.join(here, "matcher", f"{compiled.BUILD_RECORD}.py"), "w") as out:
+    with open(os.path.join(HERE, "matcher", f"{selector.BUILD_RECORD}.py"), "w") as out:
         out.write(f'"""Written by setup.py: a digest of the sources the compiled modules came from."""\n\n'
-                  f'DIGEST = "{compiled.sources_digest()}"\n')
+                  f'DIGEST = "{selector.sources_digest()}"\n')
 
 
 setup(ext_modules=ext_modules(), cmdclass={"build_ext": OptionalBuildExt})

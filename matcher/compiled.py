@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Sequence
 
-COMPILED_MODULES = ("model", "market", "fees", "book", "orders", "engine")
+COMPILED_MODULES = ("model", "market", "fees", "balances", "book", "orders", "engine")
 HERE = Path(__file__).resolve().parent
 BUILD_RECORD = "_built_from"
 
@@ -53,7 +53,7 @@ def choose_sources() -> str | None:
     if not _has_extensions():
         return "not compiled"
     if _built_from() != sources_digest():
-        return "the sources changed since they were compiled (reinstall to compile them again)"
+        return "the compiled modules do not match the sources (reinstall to compile them again)"
     return None
 
 

@@ -8,7 +8,6 @@ Python-level call and these structures are on every order's path.
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections import deque
 from typing import Any, Final, Iterator
 
 from .balances import Balance
@@ -79,7 +78,7 @@ class _Side:
     __slots__ = ("levels", "prices", "totals", "touched")
 
     def __init__(self) -> None:
-        self.levels: dict[Price, deque[Order]] = {}
+        self.levels: dict[Price, list[Order]] = {}  # a list beats a deque at a level's usual few orders
         self.prices: list[Price] = []
         self.totals: dict[Price, int] = {}
         self.touched: set[Price] = set()  # prices changed since the engine last published depth
@@ -99,6 +98,12 @@ def _changed(s: _Side, descending: bool) -> Levels:
     if len(touched) == 1:
         price = touched.pop()
         return ((price, totals.get(price, 0)),)
+    if len(touched) == 2:  # a cancel-replace on one side: no list, no sort
+        first = touched.pop()
+        second = touched.pop()
+        if (first < second) == descending:
+            first, second = second, first
+        return ((first, totals.get(first, 0)), (second, totals.get(second, 0)))
     levels = sorted([(p, totals.get(p, 0)) for p in touched], reverse=descending)
     touched.clear()
     return tuple(levels)
@@ -131,7 +136,7 @@ class Book:
         s.touched.add(price)
         level = s.levels.get(price)
         if level is None:
-            s.levels[price] = deque((order,))
+            s.levels[price] = [order]
             s.totals[price] = order.qty - order.filled
             insort(s.prices, price)
         else:
@@ -168,7 +173,7 @@ class Book:
         price = s.prices[-1] if side is BUY else s.prices[0]
         s.touched.add(price)
         level = s.levels[price]
-        order = level.popleft()
+        order = level.pop(0)
         if level:
             s.totals[price] -= order.qty - order.filled
         else:

@@ -219,7 +219,7 @@ class ReferenceBook(Book):
 
     A subclass only so that it fits where a `Book` goes (in a compiled build too); it shares no code with it."""
 
-    def __init__(self) -> None:  # noqa: super().__init__ is not called: none of Book's state is used
+    def __init__(self) -> None:  # super().__init__ is not called: none of Book's state is used
         self._orders: list[Order] = []
         self._arrival = 0
         self._seq: dict[int, int] = {}

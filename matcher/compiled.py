@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Sequence
 
-COMPILED_MODULES = ("model", "market", "fees", "balances", "book", "orders", "engine")
+COMPILED_MODULES = ("model", "market", "fees", "balances", "book", "orders", "state", "matching", "engine")
 HERE = Path(__file__).resolve().parent
 BUILD_RECORD = "_built_from"
 

@@ -1,0 +1,177 @@
+"""Matching: price-time priority, trades at the resting order's price, fees, self-trade prevention, stops."""
+
+from __future__ import annotations
+
+from .book import Book, Order
+from .model import Trade
+from .state import (BUY, EXPIRE_BOTH, EXPIRE_MAKER, EXPIRE_TAKER, EXPIRED, EXPIRED_IN_MATCH, FILLED, FOK, GTC, MARKET,
+                    ORDER_EVENT, PARTIALLY_FILLED, SELL, STP_NONE, X_EXPIRED, X_PREVENTION, X_TRADE, EngineState, Market,
+                    stop_hit)
+
+
+class Matching(EngineState):
+    def _execute(self, order: Order, m: Market) -> None:
+        if order.tif is FOK and order.type is not MARKET and not self._fillable(order, m.book):
+            self._close(order, EXPIRED)
+            self._report(order, X_EXPIRED, reason="FOK order could not be filled in full")
+            return
+        self._match(order, m)
+        if order.order_id not in self.orders:  # filled, expired in match, or a finished quote-sized order
+            return
+        if order.type is not MARKET and order.tif is GTC:
+            m.book.add(order)
+            return
+        self._close(order, EXPIRED)
+        self._report(order, X_EXPIRED, reason="remaining quantity could not be matched")
+
+    def _fillable(self, order: Order, book: Book) -> bool:
+        available = 0
+        buying = order.side is BUY
+        for maker in book.walk(SELL if buying else BUY):
+            if maker.price > order.price if buying else maker.price < order.price:
+                break
+            if maker.account == order.account and order.stp is not STP_NONE:
+                if (order.stp is EXPIRE_TAKER or order.stp is EXPIRE_BOTH):
+                    break
+                continue
+            available += maker.qty - maker.filled
+            if available >= order.qty:
+                return True
+        return False
+
+    def _match(self, order: Order, m: Market) -> None:
+        """Take liquidity for `order` in price-time priority, at each resting order's price."""
+        book = m.book
+        buying = order.side is BUY
+        opposite = SELL if buying else BUY
+        limit = order.price  # 0 only for a MARKET order without a protection price: no limit
+        by_quote = order.type is MARKET and order.quote_qty > 0
+        while True:
+            if by_quote:
+                if (buying and order.locked <= 0) or (order.qty and order.qty - order.filled <= 0):
+                    break
+            elif order.qty - order.filled <= 0:
+                break
+            maker = book.front(opposite)
+            if maker is None or (limit and (maker.price > limit if buying else maker.price < limit)):
+                break
+            if order.stp is not STP_NONE and maker.account == order.account:
+                if (order.stp is EXPIRE_MAKER or order.stp is EXPIRE_BOTH):
+                    book.pop_front(opposite)
+                    self._close(maker, EXPIRED_IN_MATCH)
+                    self._report(maker, X_PREVENTION, reason="self-trade prevention")
+                if (order.stp is EXPIRE_TAKER or order.stp is EXPIRE_BOTH):
+                    self._close(order, EXPIRED_IN_MATCH)
+                    self._report(order, X_PREVENTION, reason="self-trade prevention")
+                    return
+                continue
+            qty = maker.qty - maker.filled
+            if by_quote:
+                per_lot = maker.price * m.per_lot_tick
+                budget = order.locked if buying else order.quote_qty - order.cum_quote
+                qty = min(qty, budget // per_lot)
+                if not buying:
+                    qty = min(qty, order.locked // m.lot_size)
+                if order.qty:
+                    qty = min(qty, order.qty - order.filled)
+            else:
+                qty = min(qty, order.qty - order.filled)
+            if qty <= 0:
+                break
+            self._trade(maker, order, qty, m)
+        if by_quote:
+            self._finish_quote_order(order, m)
+
+    def _finish_quote_order(self, order: Order, m: Market) -> None:
+        """A MARKET order sized in quote is done once matched: FILLED if less than one more lot's worth of
+        its budget is left at the last price, else EXPIRED; what it did not use is released."""
+        capped = order.qty > 0 and order.filled == order.qty
+        order.qty = order.filled
+        left = order.locked if order.side is BUY else order.quote_qty - order.cum_quote
+        last = self.last_price.get(m.symbol)
+        done = order.filled > 0 and (capped or (last is not None and left < last * m.per_lot_tick))
+        self._close(order, FILLED if done else EXPIRED)
+        if not done:
+            self._report(order, X_EXPIRED, reason="quote amount could not be spent")
+            return
+        log = self._log
+        for i in range(len(log) - 1, -1, -1):  # its last trade report is where it became FILLED, as on Binance
+            record = log[i]
+            if type(record) is tuple and record[0] == ORDER_EVENT and record[1] is order:
+                log[i] = (ORDER_EVENT, order, FILLED, record[3], order.qty, *record[5:])
+                break
+
+    def _trade(self, maker: Order, taker: Order, qty: int, m: Market) -> None:
+        price = maker.price
+        quote = price * qty * m.per_lot_tick
+        base = qty * m.lot_size
+        buyer, seller = (taker, maker) if taker.side is BUY else (maker, taker)
+        # the buyer releases what it locked for these lots at its own limit and pays the trade price
+        release = buyer.price * qty * m.per_lot_tick if buyer.type is not MARKET else quote
+        ledger = self.ledger
+        buyer.locked -= release
+        ledger.add_locked(buyer.lock, -release)  # (buyer, quote asset)
+        ledger.add_free(buyer.lock, release - quote)
+        seller.locked -= base
+        ledger.add_locked(seller.lock, -base)  # (seller, base asset)
+        maker_bps, taker_bps = m.maker_fee_bps, m.taker_fee_bps
+        buyer_fee, buyer_fee_asset = self._credit_after_fee(
+            buyer.account, m.base, base, base * (taker_bps if buyer is taker else maker_bps) // 10_000)
+        seller_fee, seller_fee_asset = self._credit_after_fee(
+            seller.account, m.quote, quote, quote * (taker_bps if seller is taker else maker_bps) // 10_000)
+        m.book.reduce(maker, qty)
+        maker.filled += qty
+        maker.cum_quote += quote
+        taker.filled += qty
+        taker.cum_quote += quote
+        maker_is_buyer = maker is buyer
+        trade = Trade(self.next_trade_id, m.symbol, price, qty, quote, maker.order_id, taker.order_id,
+                      maker.account, taker.account, taker.side,
+                      buyer_fee if maker_is_buyer else seller_fee, seller_fee if maker_is_buyer else buyer_fee,
+                      taker.ts, buyer_fee_asset if maker_is_buyer else seller_fee_asset,
+                      seller_fee_asset if maker_is_buyer else buyer_fee_asset)
+        self.next_trade_id += 1
+        self.last_price[m.symbol] = price
+        if maker.qty == maker.filled:
+            m.book.pop_front(maker.side)
+            self._close(maker, FILLED)
+        else:
+            maker.status = PARTIALLY_FILLED
+        if taker.quote_qty == 0 and taker.qty == taker.filled:
+            self._close(taker, FILLED)
+        else:  # quote-sized market orders are closed by _finish_quote_order
+            taker.status = PARTIALLY_FILLED
+        self._report(maker, X_TRADE, qty, price)
+        self._report(taker, X_TRADE, qty, price)
+        self._log.append(trade)
+
+    def _credit_after_fee(self, account: str, asset: str, amount: int, fee: int) -> tuple[int, str]:
+        """Credit a trade's proceeds; the fee comes out of them, or out of the platform token at the
+        discount when the account opted in and has enough free (the settlement vault's own rule)."""
+        policy = self.fee_policy
+        if fee and account in self.pays_in_platform_token and asset != policy.platform_asset:
+            platform_fee = policy.platform_fee(asset, fee)
+            ledger = self.ledger
+            key = (account, policy.platform_asset)
+            if platform_fee is not None and ledger.free(key) >= platform_fee:
+                if platform_fee:
+                    ledger.add_free(ledger.get(key), -platform_fee)
+                    ledger.add_free(ledger.get((self.fee_account, policy.platform_asset)), platform_fee)
+                ledger.add_free(ledger.get((account, asset)), amount)
+                return platform_fee, policy.platform_asset
+        self.ledger.add_free(self.ledger.get((account, asset)), amount - fee)
+        if fee:
+            self.ledger.add_free(self.ledger.get((self.fee_account, asset)), fee)
+        return fee, asset
+
+    def _trigger_stops(self, m: Market) -> None:
+        """Stop-limit orders whose stop the last trade price crossed become limit orders, oldest first."""
+        while True:
+            last = self.last_price.get(m.symbol)
+            if last is None:
+                return
+            fired = next((o for o in m.stops if stop_hit(o, last)), None)
+            if fired is None:
+                return
+            m.stops.remove(fired)
+            self._execute(fired, m)

@@ -1,0 +1,201 @@
+"""The engine's state and the reads on it: markets with their books, open orders, the ledger, market data.
+
+`EngineState` holds everything a command can change; `matching.Matching` adds
+the matching rules on top of it and `engine.Engine` the commands. The constants
+below are enum members under short names: `Final`, so that a compiled build
+keeps them in C statics (an enum class attribute costs ~70 ns in CPython).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Final, Iterable
+
+from .balances import Key, Ledger
+from .book import Book, Levels, Order, Top
+from .fees import FeePolicy
+from .market import MarketSpec
+from .model import DEPTH_EVENT, ORDER_EVENT, TICKER_EVENT, Code, ExecType, OrderType, Side, Status, Stp, TimeInForce
+
+FEE_ACCOUNT = "fees"
+
+# enum members as constants (`Final`, so a compiled build keeps them in C statics)
+BUY: Final = Side.BUY
+SELL: Final = Side.SELL
+LIMIT: Final = OrderType.LIMIT
+MARKET: Final = OrderType.MARKET
+LIMIT_MAKER: Final = OrderType.LIMIT_MAKER
+STOP_LOSS_LIMIT: Final = OrderType.STOP_LOSS_LIMIT
+TAKE_PROFIT_LIMIT: Final = OrderType.TAKE_PROFIT_LIMIT
+GTC: Final = TimeInForce.GTC
+FOK: Final = TimeInForce.FOK
+NEW: Final = Status.NEW
+PARTIALLY_FILLED: Final = Status.PARTIALLY_FILLED
+FILLED: Final = Status.FILLED
+CANCELED: Final = Status.CANCELED
+EXPIRED: Final = Status.EXPIRED
+EXPIRED_IN_MATCH: Final = Status.EXPIRED_IN_MATCH
+X_NEW: Final = ExecType.NEW
+X_TRADE: Final = ExecType.TRADE
+X_CANCELED: Final = ExecType.CANCELED
+X_REPLACED: Final = ExecType.REPLACED
+X_EXPIRED: Final = ExecType.EXPIRED
+X_PREVENTION: Final = ExecType.TRADE_PREVENTION
+STP_NONE: Final = Stp.NONE
+EXPIRE_MAKER: Final = Stp.EXPIRE_MAKER
+EXPIRE_TAKER: Final = Stp.EXPIRE_TAKER
+EXPIRE_BOTH: Final = Stp.EXPIRE_BOTH
+OK: Final = Code.OK
+
+
+class Market:
+    """A market's spec flattened for the hot path, with its book and parked stop orders."""
+
+    __slots__ = ("spec", "symbol", "base", "quote", "per_lot_tick", "lot_size", "min_notional", "maker_fee_bps",
+                 "taker_fee_bps", "book", "stops", "top", "update_id")
+
+    def __init__(self, spec: MarketSpec, book: Book) -> None:
+        self.spec, self.symbol, self.book = spec, spec.symbol, book
+        self.base, self.quote = spec.base.symbol, spec.quote.symbol
+        self.per_lot_tick, self.lot_size, self.min_notional = spec.quote_per_lot_tick, spec.lot_size, spec.min_notional
+        self.maker_fee_bps, self.taker_fee_bps = spec.maker_fee_bps, spec.taker_fee_bps
+        self.stops: list[Order] = []
+        self.top: Top = (0, 0, 0, 0)  # the best bid/ask last published
+        self.update_id = 0  # of the last diff-depth event
+
+
+class EngineState:
+    def __init__(self, markets: Iterable[MarketSpec], fee_account: str = FEE_ACCOUNT,
+                 book_class: type[Book] = Book, fee_policy: FeePolicy | None = None) -> None:
+        self.fee_policy = fee_policy or FeePolicy()
+        self.pays_in_platform_token: set[str] = set()
+        self._markets = {spec.symbol: Market(spec, book_class()) for spec in markets}
+        self.markets = {symbol: m.spec for symbol, m in self._markets.items()}
+        self.books = {symbol: m.book for symbol, m in self._markets.items()}
+        self.stops = {symbol: m.stops for symbol, m in self._markets.items()}
+        self.fee_account = fee_account
+        self.ledger = Ledger()
+        self.orders: dict[Any, Order] = {}  # open orders, resting or parked stops
+        self.client_ids: dict[Key, int] = {}
+        self.last_price: dict[str, int] = {}
+        self.next_order_id = 1
+        self.next_trade_id = 1
+        self._log: list[Any] = []  # the current command's event records
+        self._dirty: list[Market] = []  # markets whose book it may have changed
+
+    # -- market data ---------------------------------------------------------------------------------
+    def _publish(self, m: Market, bids: Levels, asks: Levels, log: list[Any]) -> None:
+        """Binance's diff depth for the levels a command changed, and the book ticker if the best bid or ask
+        moved. The ticker can only have moved if a changed level is at or better than the old best (or a side
+        was empty): otherwise the old best levels are untouched and still the best."""
+        update_id = m.update_id + 1
+        m.update_id = update_id
+        log.append((DEPTH_EVENT, m.symbol, update_id, bids, asks))
+        old = m.top
+        if (bids and (not old[0] or bids[0][0] >= old[0])) or (asks and (not old[2] or asks[0][0] <= old[2])):
+            top = m.book.top()
+            if top != old:
+                m.top = top
+                log.append((TICKER_EVENT, m.symbol, update_id, top))
+
+    @property
+    def update_ids(self) -> dict[str, int]:
+        """Each market's last diff-depth update id (Binance's `u`)."""
+        return {symbol: m.update_id for symbol, m in self._markets.items()}
+
+    def adopt(self, order: Order, parked: bool) -> None:
+        """Take in an open order restored from a snapshot: into its book, or among the parked stop orders."""
+        m = self._markets[order.symbol]
+        order.lock = self.ledger.get((order.account, m.quote if order.side is BUY else m.base))
+        if parked:
+            m.stops.append(order)
+        else:
+            m.book.add(order)
+        self.orders[order.order_id] = order
+        if order.client_order_id:
+            self.client_ids[(order.account, order.client_order_id)] = order.order_id
+
+    def market(self, symbol: str) -> Market:
+        return self._markets[symbol]
+
+    def book_ticker(self, symbol: str) -> Top:
+        """Best bid, its quantity, best ask, its quantity (0 for an empty side)."""
+        return self._markets[symbol].book.top()
+
+    def depth(self, symbol: str, limit: int = 100) -> dict[str, object]:
+        """An L2 snapshot with the update id diff events continue from (Binance's lastUpdateId)."""
+        book = self.books[symbol]
+        return {"lastUpdateId": self._markets[symbol].update_id, "bids": book.depth(BUY, limit),
+                "asks": book.depth(SELL, limit)}
+
+    def restored(self) -> None:
+        """After state was loaded from a snapshot: restoring is not a change, and the ticker is where it is."""
+        for m in self._markets.values():
+            m.book.clear_touched()
+            m.top = m.book.top()
+
+    # -- balances ---------------------------------------------------------------------------------------
+    def balance(self, account: str, asset: str) -> tuple[int, int]:
+        b = self.ledger.balances.get((account, asset))
+        return (0, 0) if b is None else (b.free, b.locked)
+
+    @property
+    def free(self) -> dict[Key, int]:
+        """Non-zero free balances by (account, asset) (a copy)."""
+        return self.ledger.free_view()
+
+    @property
+    def locked(self) -> dict[Key, int]:
+        """Non-zero locked balances by (account, asset) (a copy)."""
+        return self.ledger.locked_view()
+
+    # -- orders -------------------------------------------------------------------------------------------
+    def _close(self, order: Order, status: Status) -> None:
+        """Take an order out of the open set and release what it still locks."""
+        order.status = status
+        self.orders.pop(order.order_id, None)
+        if order.client_order_id:
+            self.client_ids.pop((order.account, order.client_order_id), None)
+        if order.locked:
+            self.ledger.unlock(order.lock, order.locked)
+            order.locked = 0
+
+    def _report(self, order: Order, exec_type: ExecType, last_qty: int = 0, last_price: int = 0,
+                reason: str = "") -> None:
+        self._log.append((ORDER_EVENT, order, order.status, exec_type, order.qty, order.filled, order.cum_quote,
+                          last_qty, last_price, reason))
+
+    # -- state ------------------------------------------------------------------------------------------------
+    def state_hash(self) -> str:
+        """A digest of books, open orders, balances and counters: equal states hash equal."""
+        h = hashlib.sha256()
+        h.update(f"{self.next_order_id}/{self.next_trade_id}".encode())
+        for symbol in sorted(self.books):
+            h.update(symbol.encode())
+            for o in self.books[symbol].orders():
+                h.update(f"|{o.order_id},{o.side.value},{o.price},{o.qty},{o.filled},{o.locked}".encode())
+            for o in self.stops[symbol]:
+                h.update(f"|s{o.order_id},{o.stop_price},{o.qty}".encode())
+            h.update(f"#{self.last_price.get(symbol)}#{self._markets[symbol].update_id}".encode())
+        free, locked = self.free, self.locked
+        for key in sorted(free):
+            h.update(f"F{key}={free[key]}".encode())
+        for key in sorted(locked):
+            h.update(f"L{key}={locked[key]}".encode())
+        h.update(",".join(sorted(self.pays_in_platform_token)).encode())
+        return h.hexdigest()
+
+
+def crosses(book: Book, side: Side, price: int) -> bool:
+    """Whether an order at `price` would trade with the best of the other side."""
+    if side is BUY:
+        best = book.best(SELL)
+        return best is not None and best <= price
+    best = book.best(BUY)
+    return best is not None and best >= price
+
+
+def stop_hit(order: Order, last: int) -> bool:
+    # STOP_LOSS: a buy fires when the price rises to the stop, a sell when it falls to it; TAKE_PROFIT the reverse
+    rising = order.side is BUY if order.type is STOP_LOSS_LIMIT else order.side is SELL
+    return last >= order.stop_price if rising else last <= order.stop_price

@@ -33,13 +33,10 @@ _COMMANDS = {cls.__name__: cls for cls in (model.Deposit, model.Withdraw, model.
 _ENUMS = {"side": model.Side, "type": model.OrderType, "tif": model.TimeInForce, "stp": model.Stp}
 
 
-_FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _COMMANDS.values()}
-_GETTERS = {cls: operator.attrgetter(*fields) for cls, fields in _FIELDS.items()}  # all fields in one C call
-
-
-def _values(command: Any) -> list[Any]:
-    """Field values in order; enums as their values (str enums, so orjson and json both write the value)."""
-    return [v.value if isinstance(v, enum.Enum) else v for v in _GETTERS[type(command)](command)]
+_FIELDS: dict[type, tuple[str, ...]] = {cls: tuple(f.name for f in dataclasses.fields(cls))
+                                         for cls in _COMMANDS.values()}
+_GETTERS: dict[type, Callable[[Any], Any]] = {cls: operator.attrgetter(*fields)  # all fields in one C call
+                                              for cls, fields in _FIELDS.items()}
 
 
 def _build(cls: type, values: list[Any]) -> Any:

@@ -6,6 +6,7 @@ for tests and `bourse up`; `run(config)` serves in the foreground.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
 from dataclasses import dataclass
@@ -308,7 +309,10 @@ async def _call(function: Any, *args: Any) -> Any:
 
 
 def run(config: ExchangeConfig) -> None:
-    asyncio.run(ExchangeService(config).serve())
+    service = ExchangeService(config)  # recovers the engine from its journal
+    gc.collect()
+    gc.freeze()  # the recovered state out of the collector's way: collections then walk only what came since
+    asyncio.run(service.serve())
 
 
 __all__ = ["ExchangeConfig", "ExchangeServer", "ExchangeService", "run"]

@@ -81,7 +81,7 @@ class _Side:
         self.levels: dict[Price, list[Order]] = {}  # a list beats a deque at a level's usual few orders
         self.prices: list[Price] = []
         self.totals: dict[Price, int] = {}
-        self.touched: set[Price] = set()  # prices changed since the engine last published depth
+        self.touched: dict[Price, None] = {}  # prices changed since the engine last published depth (a dict: cheaper)
 
     def drop(self, price: Price) -> None:
         del self.levels[price]
@@ -95,18 +95,19 @@ def _changed(s: _Side, descending: bool) -> Levels:
     if not touched:
         return ()
     totals = s.totals
-    if len(touched) == 1:
-        price = touched.pop()
-        return ((price, totals.get(price, 0)),)
-    if len(touched) == 2:  # a cancel-replace on one side: no list, no sort
-        first = touched.pop()
-        second = touched.pop()
+    count = len(touched)
+    if count == 1:
+        price = next(iter(touched))
+        levels: Levels = ((price, totals.get(price, 0)),)
+    elif count == 2:  # a cancel-replace on one side: no list, no sort
+        first, second = touched
         if (first < second) == descending:
             first, second = second, first
-        return ((first, totals.get(first, 0)), (second, totals.get(second, 0)))
-    levels = sorted([(p, totals.get(p, 0)) for p in touched], reverse=descending)
+        levels = ((first, totals.get(first, 0)), (second, totals.get(second, 0)))
+    else:
+        levels = tuple(sorted([(p, totals.get(p, 0)) for p in touched], reverse=descending))
     touched.clear()
-    return tuple(levels)
+    return levels
 
 
 class Book:
@@ -119,13 +120,13 @@ class Book:
         return self._bids if side is BUY else self._asks
 
     def touch(self, side: Side, price: int) -> None:
-        self._side(side).touched.add(price)
+        self._side(side).touched[price] = None
 
     def reduce(self, order: Order, qty: int) -> None:
         """A resting order lost `qty` (a fill or an amend) without leaving its place."""
         s = self._bids if order.side is BUY else self._asks
         s.totals[order.price] -= qty
-        s.touched.add(order.price)
+        s.touched[order.price] = None
 
     def level_qty(self, side: Side, price: int) -> int:
         return self._side(side).totals.get(price, 0)
@@ -133,7 +134,7 @@ class Book:
     def add(self, order: Order) -> None:
         s = self._bids if order.side is BUY else self._asks
         price = order.price
-        s.touched.add(price)
+        s.touched[price] = None
         level = s.levels.get(price)
         if level is None:
             s.levels[price] = [order]
@@ -146,7 +147,7 @@ class Book:
     def remove(self, order: Order) -> None:
         s = self._bids if order.side is BUY else self._asks
         price = order.price
-        s.touched.add(price)
+        s.touched[price] = None
         level = s.levels[price]
         level.remove(order)
         if level:
@@ -171,7 +172,7 @@ class Book:
     def pop_front(self, side: Side) -> None:
         s = self._bids if side is BUY else self._asks
         price = s.prices[-1] if side is BUY else s.prices[0]
-        s.touched.add(price)
+        s.touched[price] = None
         level = s.levels[price]
         order = level.pop(0)
         if level:

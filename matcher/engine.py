@@ -28,23 +28,29 @@ class Engine(Matching):
     def __init__(self, markets: Iterable[MarketSpec], fee_account: str = FEE_ACCOUNT,
                  book_class: type[Book] = Book, fee_policy: FeePolicy | None = None) -> None:
         super().__init__(markets, fee_account, book_class, fee_policy)
-        self._handlers: dict[type, Callable[[Any], Result]] = {
-            PlaceOrder: self._place, CancelOrder: self._cancel, AmendOrder: self._amend,
-            CancelReplace: self._cancel_replace, Deposit: self._deposit, Withdraw: self._withdraw,
+        self._handlers: dict[type, Callable[[Any], Result]] = {  # the rest (see process)
+            AmendOrder: self._amend, Deposit: self._deposit, Withdraw: self._withdraw,
             SetFeePreference: self._set_fee_preference, Transfer: self._transfer}
 
     # -- entry point ------------------------------------------------------------------------------
     def process(self, command: Command) -> Result:
-        handler = self._handlers.get(type(command))
-        if handler is None:
-            raise TypeError(f"not a command: {command!r}")
         log: list[Any] = []
         self._log = log
         touched, dirty = self.ledger.touched, self._dirty  # kept between commands (one allocation fewer each)
         if touched or dirty:  # only after a command raised (a bug): leave nothing behind from it
             touched.clear()
             dirty.clear()
-        result = handler(command)
+        if isinstance(command, CancelReplace):  # the commands by how often they come
+            result = self._cancel_replace(command)
+        elif isinstance(command, PlaceOrder):
+            result = self._place(command)
+        elif isinstance(command, CancelOrder):
+            result = self._cancel(command)
+        else:
+            handler = self._handlers.get(type(command))
+            if handler is None:
+                raise TypeError(f"not a command: {command!r}")
+            result = handler(command)
         if touched:
             for b in touched:
                 log.append((BALANCE_EVENT, b.key, b.free, b.locked))

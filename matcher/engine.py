@@ -108,6 +108,7 @@ class Engine(Matching):
         if m is None:
             return Result(Code.UNKNOWN_MARKET, reason=f"unknown symbol {cmd.symbol}")
         kind, side, price, qty = cmd.type, cmd.side, cmd.price, cmd.qty
+        notional = 0
         if kind is MARKET:
             invalid = validate_market_order(cmd, m.min_notional)
             if invalid is not None:
@@ -120,8 +121,10 @@ class Engine(Matching):
             return Result(Code.INVALID_ORDER, reason="quoteOrderQty is only for MARKET orders")
         elif (kind is STOP_LOSS_LIMIT or kind is TAKE_PROFIT_LIMIT) and cmd.stop_price <= 0:
             return Result(Code.PRICE_FILTER, reason="stop orders need a positive stop price")
-        elif price * qty * m.per_lot_tick < m.min_notional:
-            return Result(Code.MIN_NOTIONAL, reason="order value below the market's minimum notional")
+        else:
+            notional = price * qty * m.per_lot_tick
+            if notional < m.min_notional:
+                return Result(Code.MIN_NOTIONAL, reason="order value below the market's minimum notional")
         account, client_order_id = cmd.account, cmd.client_order_id
         if client_order_id and (account, client_order_id) in self.client_ids:
             return Result(Code.DUPLICATE_CLIENT_ORDER_ID, reason="duplicate client order id among open orders")
@@ -130,17 +133,21 @@ class Engine(Matching):
                 return Result(Code.WOULD_TAKE, reason="order would immediately match and take")
         if kind is MARKET:
             asset, amount = lock_for_market_order(cmd, m.spec, book)
-            key = (account, asset)
         elif side is BUY:
-            key, amount = (account, m.quote), price * qty * m.per_lot_tick
+            asset, amount = m.quote, notional
         else:
-            key, amount = (account, m.base), qty * m.lot_size
-        lock = self.ledger.balances.get(key)
+            asset, amount = m.base, qty * m.lot_size
+        holders = m.quote_holders if asset == m.quote else m.base_holders
+        lock = holders.get(account)
+        if lock is None:
+            lock = self.ledger.balances.get((account, asset))
+            if lock is not None:
+                holders[account] = lock
         if lock is None or lock.free < amount:
             if amount:
                 return Result(Code.INSUFFICIENT_BALANCE,
                               reason="account has insufficient balance for requested action")
-            lock = self.ledger.get(key)  # a MARKET order with nothing to take locks nothing
+            lock = self.ledger.get((account, asset))  # a MARKET order with nothing to take locks nothing
         order_id = self.next_order_id
         self.next_order_id = order_id + 1
         order = Order(order_id, account, m.symbol, side, kind, cmd.tif, price, qty, client_order_id, cmd.stp, cmd.ts,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Final, Iterable
 
-from .balances import Key, Ledger
+from .balances import Balance, Key, Ledger
 from .book import Book, Levels, Order, Top
 from .fees import FeePolicy
 from .market import MarketSpec
@@ -52,7 +52,7 @@ class Market:
     """A market's spec flattened for the hot path, with its book and parked stop orders."""
 
     __slots__ = ("spec", "symbol", "base", "quote", "per_lot_tick", "lot_size", "min_notional", "maker_fee_bps",
-                 "taker_fee_bps", "book", "stops", "top", "update_id")
+                 "taker_fee_bps", "book", "stops", "top", "update_id", "base_holders", "quote_holders")
 
     def __init__(self, spec: MarketSpec, book: Book) -> None:
         self.spec, self.symbol, self.book = spec, spec.symbol, book
@@ -62,6 +62,9 @@ class Market:
         self.stops: list[Order] = []
         self.top: Top = (0, 0, 0, 0)  # the best bid/ask last published
         self.update_id = 0  # of the last diff-depth event
+        # each account's ledger balance in the base and the quote asset, found once (balances are never dropped)
+        self.base_holders: dict[str, Balance] = {}
+        self.quote_holders: dict[str, Balance] = {}
 
 
 class EngineState:

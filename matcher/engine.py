@@ -3,10 +3,13 @@
 The engine never reads the clock (time arrives in commands), so replaying the
 same commands rebuilds the same state, checked by `state_hash()`.
 
-This is the hot path of the exchange, written for CPython's speed: enum members
-are read from module constants (an enum class attribute costs ~70 ns), events are
-recorded as flat tuples (see `model.Result`), and balance keys are plain tuples of
-strings (an enum's hash is a Python-level call).
+This is the exchange's hot path, written for CPython and for mypyc, which
+compiles it at install (see compiled.py): enum members come from `Final` module
+constants (state.py), events are recorded as flat tuples (see `model.Result`),
+an order holds the ledger balance it locks, and the three frequent commands are
+dispatched without a lookup. The layers: state.py (what a command can change,
+and the reads on it) <- matching.py (the matching rules) <- this module (the
+commands).
 """
 
 from __future__ import annotations

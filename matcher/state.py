@@ -19,7 +19,6 @@ from .model import DEPTH_EVENT, ORDER_EVENT, TICKER_EVENT, Code, ExecType, Order
 
 FEE_ACCOUNT = "fees"
 
-# enum members as constants (`Final`, so a compiled build keeps them in C statics)
 BUY: Final = Side.BUY
 SELL: Final = Side.SELL
 LIMIT: Final = OrderType.LIMIT

@@ -248,3 +248,20 @@ def test_platform_token_fee_discount_when_opted_in_and_funded() -> None:
     engine.process(limit("alice", Side.SELL, 1000, 10))
     [plain] = trades(engine.process(limit("bob", Side.BUY, 1000, 10)))
     assert (plain.maker_fee, plain.maker_fee_asset) == (quote_fee, "WBNB")
+
+
+def test_events_read_late_still_say_what_happened_then(ex: Harness) -> None:
+    """Events are typed on first access; the values must be those of the moment they happened."""
+    placed = ex(limit("alice", Side.SELL, 1000, 5, client_order_id="a-1"))
+    ex(limit("bob", Side.BUY, 1000, 2))
+    amended = ex(AmendOrder("alice", S, placed.order_id, 4))
+    filled = ex(limit("carol", Side.BUY, 1000, 2))
+    [new] = updates(placed, placed.order_id)  # read only now, after a fill and an amend
+    assert (new.status, new.exec_type, new.qty, new.filled, new.cum_quote) == (Status.NEW, ExecType.NEW, 5, 0, 0)
+    assert (new.client_order_id, new.price, new.side) == ("a-1", 1000, Side.SELL)
+    [replaced] = updates(amended, placed.order_id)
+    assert (replaced.exec_type, replaced.qty, replaced.filled, replaced.status) == (
+        ExecType.REPLACED, 4, 2, Status.PARTIALLY_FILLED)
+    last = updates(filled, placed.order_id)[-1]
+    assert (last.status, last.qty, last.filled, last.last_qty) == (Status.FILLED, 4, 4, 2)
+    assert placed.events is placed.events  # typed once

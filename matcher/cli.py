@@ -45,6 +45,7 @@ def exchange_command(rpc_url: str, vault: str, markets_file: Path, signer_url: s
     """Run the exchange alone against any node: signed orders in, Binance-style API out, batches settled."""
     from wallet.signer_client import SignerClient
 
+    from . import compiled
     from .exchange.markets import load_markets
     from .exchange.service import ExchangeConfig, run
     client = SignerClient(signer_url, signer_token_file.read_text().strip())
@@ -53,7 +54,8 @@ def exchange_command(rpc_url: str, vault: str, markets_file: Path, signer_url: s
     config = ExchangeConfig(rpc_url, vault, load_markets(markets_file), client.account(operator), operator, data_dir,
                             host, port, batch_size, batch_interval, confirmations=confirmations,
                             start_block=start_block)
-    click.echo(f"exchange on http://{host}:{port} (vault {vault}, operator {operator})", err=True)
+    click.echo(f"exchange on http://{host}:{port} (vault {vault}, operator {operator}; matching engine: "
+               f"{compiled.describe()})", err=True)
     run(config)
 
 

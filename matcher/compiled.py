@@ -68,9 +68,13 @@ class _SourceFinder(importlib.abc.MetaPathFinder):
         return importlib.util.spec_from_file_location(fullname, HERE / f"{name}.py")
 
 
+_why_sources: str | None = None
+
+
 def select() -> None:
     """Run once, before any hot module is imported (matcher/__init__.py does it)."""
-    reason = choose_sources()
+    global _why_sources
+    reason = _why_sources = choose_sources()
     if reason is None:
         return
     if reason not in ("not compiled", "BOURSE_PURE_PYTHON is set"):
@@ -83,3 +87,8 @@ def is_compiled() -> bool:
     from . import engine
 
     return not engine.__file__.endswith(".py") if engine.__file__ else False
+
+
+def describe() -> str:
+    """Which build runs, for a startup line."""
+    return "compiled with mypyc" if is_compiled() else f"Python sources ({_why_sources or 'not compiled'})"

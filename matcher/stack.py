@@ -9,6 +9,7 @@ from typing import Any
 
 from contracts.predeploy import PREDEPLOYS, address_of
 
+from . import compiled
 from .demo import demo_markets, operator_policy, prepare_chain
 from .exchange.service import ExchangeConfig, ExchangeServer
 
@@ -69,6 +70,7 @@ class Stack:
                  f"Policy signer (clef API)          {self.signer_server.url}  (token in {self.root / 'signer.token'})",
                  f"Exchange API                      {self.exchange_url}/api/v3  (OpenAPI: {self.exchange_url}/openapi.json)",
                  f"Exchange streams                  {self.exchange_url.replace('http', 'ws')}/stream?streams=brswbnb@trade",
+                 f"Matching engine                   {compiled.describe()}",
                  f"Data                              {self.root}", "", "Contracts", "========="]
         lines += [f"{p.label:<28} {p.address}" for p in PREDEPLOYS]
         lines += [f"{'Test USDT':<28} {self.demo['USDT']}", "", "Markets", "======="]

@@ -69,7 +69,7 @@ class ExchangeService:
         self.core.listeners.append(self.streams.publish)
         self.follower = Follower(self.core, self.vault, self.markets, config.confirmations, config.start_block)
         self.settler = Settler(self.core, self.vault, config.signer, config.operator, config.batch_size,
-                               config.batch_interval)
+                               config.batch_interval, config.start_block)
         self.core.resume_reversals()
         self.app = build_app(self)
 

@@ -40,8 +40,9 @@ def pause_point(name: str) -> None:
 
 class Settler:
     def __init__(self, core: ExchangeCore, vault: VaultClient, signer: Any, operator: str, batch_size: int = 100,
-                 batch_interval: float = 1.0) -> None:
+                 batch_interval: float = 1.0, start_block: int = 0) -> None:
         self.core, self.vault, self.signer, self.operator = core, vault, signer, operator
+        self.start_block = start_block  # no batch of ours settled before it (the vault's deployment, or later)
         self.batch_size, self.batch_interval = batch_size, batch_interval
         if store.get_meta(core.db, "batch_id_base") is None:  # a fresh ledger on a vault that settled before
             base = vault.last_batch_id()
@@ -139,10 +140,10 @@ class Settler:
     def _receipt_of_batch(self, batch_id: int) -> dict[str, Any] | None:
         """The receipt of the transaction that settled `batch_id`, found by its BatchSettled log."""
         topics = [TOPIC_OF["BatchSettled"], "0x" + batch_id.to_bytes(32, "big").hex()]
-        for event in self.vault.events(0, self.vault.block_number(), topics):
-            if event.name == "BatchSettled" and event.args["batchId"] == batch_id:
-                return self.vault.rpc.receipt(event.tx_hash)
-        return None
+        event = self.vault.newest_event(self.start_block, self.vault.block_number(), topics)
+        if event is None or event.name != "BatchSettled" or event.args["batchId"] != batch_id:
+            return None
+        return self.vault.rpc.receipt(event.tx_hash)
 
     def _finalize(self, batch: dict[str, Any], receipt: dict[str, Any]) -> None:
         ids = store.batch_trade_ids(batch)

@@ -65,21 +65,58 @@ def decode_log(log: dict[str, Any]) -> VaultEvent | None:
     return VaultEvent(name, args, int(log["blockNumber"], 16), log["transactionHash"], int(log["logIndex"], 16))
 
 
+# Blocks per eth_getLogs call. Public endpoints cap the range (BSC's at 5,000 blocks, others lower) or the
+# number of results; a refused range is halved until it passes.
+LOG_RANGE = 2_000
+_REFUSAL_WORDS = ("range", "limit", "exceed", "too many", "more than", "too large", "response size")
+
+
+def _range_refused(exc: RpcError) -> bool:
+    """Whether the node refused an eth_getLogs call for its size (EIP-1474 -32005, or how nodes word it)."""
+    message = exc.message.lower()
+    return exc.code == -32005 or any(word in message for word in _REFUSAL_WORDS)
+
+
 class VaultClient:
-    def __init__(self, rpc: Rpc, address: str) -> None:
+    def __init__(self, rpc: Rpc, address: str, log_range: int = LOG_RANGE) -> None:
         self.rpc = rpc
         self.address = to_checksum_address(address)
+        self.log_range = max(1, log_range)
 
     def block_number(self) -> int:
         return int(self.rpc.call("eth_blockNumber"), 16)
 
     def events(self, from_block: int, to_block: int, topics: list[Any] | None = None) -> list[VaultEvent]:
-        query: dict[str, Any] = {"address": self.address, "fromBlock": hex(from_block), "toBlock": hex(to_block)}
+        """The vault's events in [from_block, to_block], oldest first, fetched `log_range` blocks at a time."""
+        found: list[VaultEvent] = []
+        for start in range(from_block, to_block + 1, self.log_range):
+            found += self._events(start, min(to_block, start + self.log_range - 1), topics)
+        return sorted(found, key=lambda e: (e.block, e.log_index))
+
+    def newest_event(self, from_block: int, to_block: int, topics: list[Any]) -> VaultEvent | None:
+        """The newest event matching `topics`, searched from `to_block` backwards one range at a time (what a
+        recovering settler wants: the transaction it is looking for was sent recently)."""
+        end = to_block
+        while end >= from_block:
+            start = max(from_block, end - self.log_range + 1)
+            found = self._events(start, end, topics)
+            if found:
+                return max(found, key=lambda e: (e.block, e.log_index))
+            end = start - 1
+        return None
+
+    def _events(self, start: int, end: int, topics: list[Any] | None) -> list[VaultEvent]:
+        query: dict[str, Any] = {"address": self.address, "fromBlock": hex(start), "toBlock": hex(end)}
         if topics:
             query["topics"] = topics
-        logs = self.rpc.call("eth_getLogs", query)
-        decoded = (decode_log(log) for log in logs)
-        return sorted((e for e in decoded if e is not None), key=lambda e: (e.block, e.log_index))
+        try:
+            logs = self.rpc.call("eth_getLogs", query)
+        except RpcError as exc:
+            if end <= start or not _range_refused(exc):
+                raise
+            middle = (start + end) // 2
+            return self._events(start, middle, topics) + self._events(middle + 1, end, topics)
+        return [e for e in (decode_log(log) for log in logs) if e is not None]
 
     def receipt_events(self, receipt: dict[str, Any]) -> list[VaultEvent]:
         logs = [log for log in receipt.get("logs", []) if log.get("address", "").lower() == self.address.lower()]

@@ -50,7 +50,7 @@ def reconcile(ledger: dict[str, Any], rpc: Rpc) -> list[Difference]:
         tokens[row["asset"]] = row["token"]
     by_token = {token: asset for asset, token in tokens.items()}
     if block >= 0:
-        for event in vault.events(0, block):
+        for event in vault.events(int(ledger.get("fromBlock", 0)), block):  # the exchange follows from there
             if event.name == "Deposit" and event.args["token"] in by_token:
                 expected.setdefault((event.args["user"], by_token[event.args["token"]]), 0)
     differences = []

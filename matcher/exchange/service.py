@@ -187,7 +187,8 @@ class ExchangeService:
                             "(state = 'CONFIRMED' AND block > ?)", as_of):
             in_flight.append({"account": w["account"], "asset": w["asset"], "token": w["token"],
                               "delta": str(-w["amount"])})
-        return {"asOfBlock": as_of, "chainId": self.domain.chain_id, "vault": self.vault.address,
+        return {"asOfBlock": as_of, "fromBlock": self.config.start_block, "chainId": self.domain.chain_id,
+                "vault": self.vault.address,
                 "feeAccount": core.fee_account, "balances": balances, "inFlight": in_flight,
                 "shortfalls": store.rows(core.db, "SELECT account, asset, amount, reason FROM shortfalls")}
 

@@ -72,3 +72,56 @@ def test_sigkill_mid_stream_loses_no_acknowledged_command(tmp_path: Path) -> Non
         assert recovered.seq >= acknowledged[-1]
         assert recovered.engine.state_hash() == _reference(recovered.seq, 11)
         recovered.close()
+
+
+def test_group_commits_replay_from_any_point_and_damage_is_refused(tmp_path: Path) -> None:
+    import sqlite3
+
+    import pytest
+
+    from matcher.errors import JournalError
+    from matcher.journal import Journal
+
+    path = tmp_path / "groups.sqlite3"
+    flow = list(random_flow(MARKET, 5, 400))
+    journal = Journal(path, commit_every=7)
+    for command in flow:
+        journal.append(command)
+    journal.flush()
+    journal.close()
+    reopened = Journal(path, commit_every=7)
+    assert reopened.last_seq == len(flow)
+    for start in (0, 1, 6, 7, 8, 399, 400):  # group edges and the middle of groups
+        replayed = list(reopened.commands_after(start))
+        assert [n for n, _ in replayed] == list(range(start + 1, len(flow) + 1))
+        assert [c for _, c in replayed] == flow[start:]
+    reopened.close()
+    db = sqlite3.connect(path)
+    db.execute("DELETE FROM command_groups WHERE first_seq = 8")  # a lost group: a gap
+    db.commit()
+    with pytest.raises(JournalError, match="gap: expected command 8"):
+        list(Journal(path).commands_after(0))
+    db.execute("UPDATE command_groups SET bodies = substr(bodies, 1, 10) WHERE first_seq = 1")
+    db.commit()
+    with pytest.raises(JournalError, match="holds 1 commands"):
+        list(Journal(path).commands_after(0))
+
+
+def test_a_journal_of_the_one_row_per_command_format_is_read_and_continued(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "legacy.sqlite3"
+    flow = list(random_flow(MARKET, 9, 600))[:300]
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE commands (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+    db.executemany("INSERT INTO commands VALUES (?, ?)",
+                   [(n, encode_command(c)) for n, c in enumerate(flow[:200], start=1)])
+    db.commit()
+    db.close()
+    journaled = JournaledEngine.open(path, [MARKET], commit_every=16)
+    assert journaled.seq == 200
+    for command in flow[200:]:
+        journaled.submit(command)
+    journaled.close()
+    again = JournaledEngine.open(path, [MARKET])
+    assert again.seq == 300 and again.engine.state_hash() == _reference(300, 9)

@@ -119,9 +119,6 @@ class Book:
     def _side(self, side: Side) -> _Side:
         return self._bids if side is BUY else self._asks
 
-    def touch(self, side: Side, price: int) -> None:
-        self._side(side).touched[price] = None
-
     def reduce(self, order: Order, qty: int) -> None:
         """A resting order lost `qty` (a fill or an amend) without leaving its place."""
         s = self._bids if order.side is BUY else self._asks

@@ -36,9 +36,9 @@ NATIVE = "0x" + "00" * 20
 class ExchangeApiError(MatcherError):
     """The exchange refused a request (Binance-style code and message)."""
 
-    def __init__(self, code: int, msg: str, status: int) -> None:
+    def __init__(self, code: int, msg: str, status: int, data: Any = None) -> None:
         super().__init__(f"{code}: {msg}")
-        self.code, self.msg, self.status = code, msg, status
+        self.code, self.msg, self.status, self.data = code, msg, status, data  # data: cancelReplace's outcome
 
 
 class ExchangeClient:
@@ -69,7 +69,8 @@ class ExchangeClient:
                 error = json.loads(payload)
             except ValueError:
                 raise ExchangeApiError(-1000, payload.decode(errors="replace"), exc.code) from None
-            raise ExchangeApiError(error.get("code", -1000), error.get("msg", ""), exc.code) from None
+            raise ExchangeApiError(error.get("code", -1000), error.get("msg", ""), exc.code,
+                                   error.get("data")) from None
 
     @property
     def info(self) -> dict[str, Any]:
@@ -146,9 +147,12 @@ class ExchangeClient:
         return self.request("POST", "/api/v3/order", body=self.order_body(symbol, side, type, **fields))
 
     def cancel_replace(self, symbol: str, side: str, type: str = "LIMIT", cancel_order_id: int = 0,  # noqa: A002
-                       cancel_client_order_id: str = "", **fields: Any) -> dict[str, Any]:
-        """Cancel one of this key's orders and place a new signed one in a single command."""
+                       cancel_client_order_id: str = "", mode: str = "STOP_ON_FAILURE",
+                       **fields: Any) -> dict[str, Any]:
+        """Cancel one of this key's orders and place a new signed one in a single command (mode ALLOW_FAILURE:
+        the new one goes in even if the cancel fails; a partial outcome raises ExchangeApiError -2021 with `data`)."""
         body = self.order_body(symbol, side, type, **fields)
+        body["cancelReplaceMode"] = mode
         if cancel_order_id:
             body["cancelOrderId"] = cancel_order_id
         if cancel_client_order_id:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from .book import Book, Order
 from .model import Trade
 from .state import (BUY, EXPIRE_BOTH, EXPIRE_MAKER, EXPIRE_TAKER, EXPIRED, EXPIRED_IN_MATCH, FILLED, FOK, GTC, MARKET,
-                    ORDER_EVENT, PARTIALLY_FILLED, SELL, STP_NONE, X_EXPIRED, X_PREVENTION, X_TRADE, EngineState, Market,
-                    stop_hit)
+                    ORDER_EVENT, PARTIALLY_FILLED, SELL, STP_NONE, X_EXPIRED, X_PREVENTION, X_TRADE, EngineState,
+                    Market, stop_hit)
 
 
 class Matching(EngineState):

@@ -149,18 +149,11 @@ class Handlers:
         from matcher.model import CancelOrder
 
         from .intake import parse_cancel_replace
-        order, order_id, client_id = parse_cancel_replace(await params(request), self.markets, self.service.domain,
-                                                          self.core.clock_ms())
+        order, order_id, client_id, allow_failure = parse_cancel_replace(
+            await params(request), self.markets, self.service.domain, self.core.clock_ms())
         command = order.command
-        old = store.one(self.core.db, "SELECT * FROM orders WHERE account = ? AND symbol = ? AND (order_id = ? OR "
-                        "(? != '' AND client_order_id = ?)) ORDER BY order_id DESC LIMIT 1", command.account,
-                        command.symbol, order_id, client_id, client_id)
-        placed = self.service.place(order, CancelOrder(command.account, command.symbol, order_id, client_id,
-                                                       command.ts))
-        cancelled = store.one(self.core.db, "SELECT * FROM orders WHERE order_id = ?", old["order_id"]) if old else None
-        return web.json_response({"cancelResult": "SUCCESS", "newOrderResult": "SUCCESS",
-                                  "cancelResponse": order_view(cancelled, order.market) if cancelled else {},
-                                  "newOrderResponse": placed})
+        cancel = CancelOrder(command.account, command.symbol, order_id, client_id, command.ts)
+        return web.json_response(self.service.cancel_replace(order, cancel, allow_failure))
 
     async def cancel_order(self, request: web.Request) -> web.Response:
         maker, symbol, order_id, client_id = parse_cancel(await params(request), self.markets, self.service.domain,

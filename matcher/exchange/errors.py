@@ -46,12 +46,14 @@ ENGINE_CODES = {
 class ApiError(MatcherError):
     """A request the exchange refuses; nothing changed."""
 
-    def __init__(self, code: int, msg: str, status: int = 400) -> None:
+    def __init__(self, code: int, msg: str, status: int = 400, data: dict[str, object] | None = None) -> None:
         super().__init__(msg)
-        self.code, self.msg, self.status = code, msg, status
+        self.code, self.msg, self.status, self.data = code, msg, status, data
 
     def body(self) -> dict[str, object]:
-        return {"code": self.code, "msg": self.msg}
+        if self.data is None:
+            return {"code": self.code, "msg": self.msg}
+        return {"code": self.code, "msg": self.msg, "data": self.data}
 
     @classmethod
     def from_engine(cls, code: Code, reason: str) -> ApiError:

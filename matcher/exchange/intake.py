@@ -87,20 +87,21 @@ def parse_order(body: dict[str, Any], markets: Markets, domain: Domain, now_ms: 
 
 
 def parse_cancel_replace(body: dict[str, Any], markets: Markets, domain: Domain,
-                         now_ms: int) -> tuple[OrderRequest, int, str]:
-    """A signed new order plus the order it replaces (by cancelOrderId or cancelOrigClientOrderId). The new order's
-    signature is the authority: only its maker's open orders can be cancelled. Mode STOP_ON_FAILURE only."""
+                         now_ms: int) -> tuple[OrderRequest, int, str, bool]:
+    """A signed new order plus the order it replaces (by cancelOrderId or cancelOrigClientOrderId), and whether
+    the new order goes in even if the cancel fails (cancelReplaceMode ALLOW_FAILURE; the default is
+    STOP_ON_FAILURE). The new order's signature is the authority: only its maker's open orders can be cancelled."""
     cancel_fields = {"cancelOrderId", "cancelOrigClientOrderId", "cancelReplaceMode"}
     mode = body.get("cancelReplaceMode", "STOP_ON_FAILURE")
-    if mode != "STOP_ON_FAILURE":
-        raise ApiError(ILLEGAL_PARAM, "Only cancelReplaceMode=STOP_ON_FAILURE is supported.")
+    if mode not in ("STOP_ON_FAILURE", "ALLOW_FAILURE"):
+        raise ApiError(ILLEGAL_PARAM, "Invalid cancelReplaceMode: STOP_ON_FAILURE or ALLOW_FAILURE.")
     order_id = _uint(body.get("cancelOrderId", 0), "cancelOrderId")
     client_id = body.get("cancelOrigClientOrderId", "")
     if not isinstance(client_id, str) or (not order_id and not client_id):
         raise ApiError(MALFORMED, "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both were "
                                   "empty/null!")
     request = parse_order({k: v for k, v in body.items() if k not in cancel_fields}, markets, domain, now_ms)
-    return request, order_id, client_id
+    return request, order_id, client_id, mode == "ALLOW_FAILURE"
 
 
 def parse_cancel(body: dict[str, Any], markets: Markets, domain: Domain, now_ms: int) -> tuple[str, str, int, str]:

@@ -60,6 +60,9 @@ WITHDRAW_BODY = {"type": "object", "additionalProperties": False,
                                 "signature": _SIGNATURE}}
 SYMBOL = _query("symbol", True)
 ADDRESS = _query("address", True, _ADDRESS)
+CANCEL_REPLACE_BODY = {**ORDER_BODY, "properties": {
+    **ORDER_BODY["properties"], "cancelOrderId": _UINT, "cancelOrigClientOrderId": {"type": "string"},
+    "cancelReplaceMode": {"type": "string", "enum": ["STOP_ON_FAILURE", "ALLOW_FAILURE"]}}}
 
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
@@ -83,12 +86,10 @@ SPEC: dict[str, Any] = {
             "delete": _op("Cancel an order (EIP-712 signed Cancel)", body=CANCEL_BODY),
             "get": _op("Query an order", [SYMBOL, ADDRESS, _query("orderId"), _query("origClientOrderId")])},
         "/api/v3/order/cancelReplace": {
-            "post": _op("Cancel an order and place a new signed one (STOP_ON_FAILURE); the new order's signature "
-                        "authorises the cancel", body={**ORDER_BODY, "required": ORDER_BODY["required"],
-                                                       "properties": {**ORDER_BODY["properties"],
-                                                                      "cancelOrderId": _UINT,
-                                                                      "cancelOrigClientOrderId": {"type": "string"},
-                                                                      "cancelReplaceMode": {"type": "string"}}})},
+            "post": _op("Cancel an order and place a new signed one; the new order's signature authorises the "
+                        "cancel. cancelReplaceMode STOP_ON_FAILURE (default) or ALLOW_FAILURE; a partial outcome is "
+                        "HTTP 409 code -2021, a failure 400 code -2022, both with `data` as Binance",
+                        body=CANCEL_REPLACE_BODY)},
         "/api/v3/openOrders": {
             "get": _op("Open orders", [ADDRESS, _query("symbol")]),
             "delete": _op("Cancel all open orders of a symbol (EIP-712 signed CancelAll)", body=CANCEL_ALL_BODY)},

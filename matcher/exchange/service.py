@@ -81,8 +81,48 @@ class ExchangeService:
         return FeePolicy(platform.symbol, self.vault.fee_discount_bps(), {k: v for k, v in rates.items() if v})
 
     # --- requests -------------------------------------------------------------------------------------------
-    def place(self, request: OrderRequest, replaces: CancelOrder | None = None) -> dict[str, Any]:
-        """Accept a signed order (or, with `replaces`, cancel that order and place this one in one command)."""
+    def place(self, request: OrderRequest) -> dict[str, Any]:
+        """Accept a signed order: Binance's response to POST /api/v3/order."""
+        self._check_nonce(request)
+        result = self._submit(request, None)
+        if not result.ok:
+            raise ApiError.from_engine(result.code, result.reason)
+        return self._order_response(request, result)
+
+    def cancel_replace(self, request: OrderRequest, cancel: CancelOrder, allow_failure: bool) -> dict[str, Any]:
+        """Binance's POST /api/v3/order/cancelReplace. STOP_ON_FAILURE: nothing happens unless the old order can
+        be cancelled (-2022); ALLOW_FAILURE: the new order is placed even so. When only one part succeeds: HTTP
+        409, -2021, and `data` says what happened to each (as Binance)."""
+        self._check_nonce(request)  # an unusable new order changes nothing, in either mode
+        engine = self.core.engine
+        old = engine._find(cancel.account, cancel.symbol, cancel.order_id, cancel.client_order_id)
+        unknown = {"code": CANCEL_REJECTED, "msg": "Unknown order sent."}
+        if old is None and not allow_failure:
+            raise ApiError(CANCEL_REPLACE_FAILED, "Order cancel-replace failed.", data={
+                "cancelResult": "FAILURE", "newOrderResult": "NOT_ATTEMPTED", "cancelResponse": unknown,
+                "newOrderResponse": None})
+        old_id = old.order_id if old is not None else 0
+        result = self._submit(request, cancel if old is not None else None)
+        cancelled = (order_view(store.one(self.core.db, "SELECT * FROM orders WHERE order_id = ?", old_id),
+                                request.market) if old is not None else unknown)  # type: ignore[arg-type]
+        if not result.ok:
+            error = ApiError.from_engine(result.code, result.reason)
+            data = {"cancelResult": "SUCCESS" if old is not None else "FAILURE", "newOrderResult": "FAILURE",
+                    "cancelResponse": cancelled, "newOrderResponse": error.body()}
+            if old is None:
+                raise ApiError(CANCEL_REPLACE_FAILED, "Order cancel-replace failed.", data=data)
+            raise ApiError(CANCEL_REPLACE_PARTIALLY_FAILED, f"Order cancel-replace partially failed: the old order "
+                                                            f"was cancelled; the new one: {error.msg}", 409, data)
+        placed = self._order_response(request, result)
+        if old is None:
+            raise ApiError(CANCEL_REPLACE_PARTIALLY_FAILED, "Order cancel-replace partially failed: the order to "
+                                                            "cancel is unknown; the new one was placed.", 409, {
+                "cancelResult": "FAILURE", "newOrderResult": "SUCCESS", "cancelResponse": unknown,
+                "newOrderResponse": placed})
+        return {"cancelResult": "SUCCESS", "newOrderResult": "SUCCESS", "cancelResponse": cancelled,
+                "newOrderResponse": placed}
+
+    def _check_nonce(self, request: OrderRequest) -> None:
         core, command, signed = self.core, request.command, request.signed
         if core.db.execute("SELECT 1 FROM orders WHERE account = ? AND nonce = ?",
                            (command.account, str(signed.nonce))).fetchone():
@@ -90,10 +130,11 @@ class ExchangeService:
         floor = store.one(core.db, "SELECT floor FROM nonce_floors WHERE account = ?", command.account)
         if floor is not None and signed.nonce < floor["floor"]:
             raise ApiError(REPLAYED_ORDER, "Order nonce is below the maker's on-chain floor (cancelled).")
-        if replaces is not None and core.engine._find(replaces.account, replaces.symbol, replaces.order_id,
-                                                      replaces.client_order_id) is None:
-            raise ApiError(CANCEL_REPLACE_FAILED, "Order cancel-replace failed: unknown order to cancel.")
-        now = core.clock_ms()
+
+    def _submit(self, request: OrderRequest, replaces: CancelOrder | None) -> Any:
+        """The order (after cancelling `replaces`, in the same command), journaled with its row; the engine's
+        result, its `ts` the order's time."""
+        command, signed, now = request.command, request.signed, self.core.clock_ms()
 
         def also(db: Any, seq: int, result: Any) -> None:
             if result.ok:
@@ -101,20 +142,17 @@ class ExchangeService:
                            and e.exec_type.value == "NEW")
                 store.insert_order(db, new, signed, command.stop_price, command.quote_qty, command.stp.value, now)
 
-        _, result = core.submit(command if replaces is None else CancelReplace(replaces, command), also=also)
-        if not result.ok:
-            error = ApiError.from_engine(result.code, result.reason)
-            if replaces is not None:
-                raise ApiError(CANCEL_REPLACE_PARTIALLY_FAILED, f"Order cancel-replace partially failed: the old "
-                                                                f"order was cancelled; the new one: {error.msg}")
-            raise error
-        row = store.one(core.db, "SELECT * FROM orders WHERE order_id = ?", result.order_id)
+        _, result = self.core.submit(command if replaces is None else CancelReplace(replaces, command), also=also)
+        return result
+
+    def _order_response(self, request: OrderRequest, result: Any) -> dict[str, Any]:
+        row = store.one(self.core.db, "SELECT * FROM orders WHERE order_id = ?", result.order_id)
         market = request.market
         fills = [{"price": market.price_text(t.price), "qty": market.qty_text(t.qty),
                   "commission": market.asset_text(t.taker_fee_asset, t.taker_fee) if t.taker_fee_asset else "0",
                   "commissionAsset": t.taker_fee_asset, "tradeId": t.trade_id}
                  for t in result.events if isinstance(t, Trade) and t.taker_order_id == result.order_id]
-        return {**order_view(row, market), "transactTime": now, "fills": fills}  # type: ignore[arg-type]
+        return {**order_view(row, market), "transactTime": request.command.ts, "fills": fills}  # type: ignore[arg-type]
 
     def cancel(self, maker: str, symbol: str, order_id: int, client_id: str) -> dict[str, Any]:
         _, result = self.core.submit(CancelOrder(maker, symbol, order_id, client_id, ts=self.core.clock_ms()))

@@ -182,5 +182,40 @@ def test_cancel_replace_moves_an_order_and_fails_cleanly(stack: Stack, trader: E
     before = state(stack)
     with pytest.raises(ExchangeApiError) as info:  # the cancel lands, the new order is refused: -2021, as Binance
         trader.cancel_replace("BRSWBNB", "SELL", "LIMIT", cancel_order_id=new_id, quantity="9000", price="0.013")
-    assert info.value.code == -2021 and "insufficient balance" in info.value.msg
+    assert info.value.code == -2021 and "insufficient balance" in info.value.msg and info.value.status == 409
+    assert info.value.data["cancelResult"] == "SUCCESS" and info.value.data["newOrderResult"] == "FAILURE"
+    assert info.value.data["cancelResponse"]["status"] == "CANCELED"
+    assert info.value.data["newOrderResponse"]["code"] == -2010
     assert state(stack) != before and trader.get_order("BRSWBNB", order_id=new_id)["status"] == "CANCELED"
+
+
+def test_cancel_replace_modes_report_each_part_as_binance(stack: Stack, trader: ExchangeClient) -> None:
+    # STOP_ON_FAILURE (the default): an unknown order to cancel stops everything; the new order is not attempted
+    with pytest.raises(ExchangeApiError) as stop:
+        trader.cancel_replace("BRSWBNB", "SELL", "LIMIT", cancel_order_id=10**9, quantity="1", price="0.02")
+    assert (stop.value.status, stop.value.code) == (400, -2022)
+    assert stop.value.data == {"cancelResult": "FAILURE", "newOrderResult": "NOT_ATTEMPTED",
+                               "cancelResponse": {"code": -2011, "msg": "Unknown order sent."},
+                               "newOrderResponse": None}
+    # ALLOW_FAILURE: the new order goes in anyway, and the reply says which part failed (HTTP 409, -2021)
+    before = state(stack)
+    with pytest.raises(ExchangeApiError) as allow:
+        trader.cancel_replace("BRSWBNB", "SELL", "LIMIT", cancel_order_id=10**9, quantity="1", price="0.02",
+                              mode="ALLOW_FAILURE")
+    assert (allow.value.status, allow.value.code) == (409, -2021)
+    data = allow.value.data
+    assert (data["cancelResult"], data["newOrderResult"]) == ("FAILURE", "SUCCESS")
+    placed = data["newOrderResponse"]
+    assert placed["status"] == "NEW" and trader.get_order("BRSWBNB", order_id=placed["orderId"])["price"] == "0.020000"
+    assert state(stack) != before
+    # ALLOW_FAILURE with both parts failing changes nothing: 400, -2022
+    rejected(stack, lambda: trader.cancel_replace("BRSWBNB", "SELL", "LIMIT", cancel_order_id=10**9,
+                                                  quantity="90000", price="0.02", mode="ALLOW_FAILURE"), -2022)
+    # and both parts succeeding is a plain 200
+    moved = trader.cancel_replace("BRSWBNB", "SELL", "LIMIT", cancel_order_id=placed["orderId"], quantity="1",
+                                  price="0.021", mode="ALLOW_FAILURE")
+    assert (moved["cancelResult"], moved["newOrderResult"]) == ("SUCCESS", "SUCCESS")
+    assert moved["cancelResponse"]["orderId"] == placed["orderId"]
+    rejected(stack, lambda: trader.request("POST", "/api/v3/order/cancelReplace", body={
+        **trader.order_body("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.02"), "cancelOrderId": 1,
+        "cancelReplaceMode": "SOMETIMES"}), -1100)

@@ -174,7 +174,8 @@ class Engine(Matching):
         return Result(OK, order_id)
 
     # -- cancel and amend ---------------------------------------------------------------------------------
-    def _find(self, account: str, symbol: str, order_id: int, client_order_id: str) -> Order | None:
+    def open_order(self, account: str, symbol: str, order_id: int, client_order_id: str) -> Order | None:
+        """An open order of `account` in `symbol`, by id or (id 0) by client order id; None if there is none."""
         if not order_id and client_order_id:
             order_id = self.client_ids.get((account, client_order_id), 0)
         order = self.orders.get(order_id)
@@ -210,7 +211,7 @@ class Engine(Matching):
         return order
 
     def _amend(self, cmd: AmendOrder) -> Result:
-        order = self._find(cmd.account, cmd.symbol, cmd.order_id, "")
+        order = self.open_order(cmd.account, cmd.symbol, cmd.order_id, "")
         if order is None:
             return Result(Code.UNKNOWN_ORDER, reason="unknown order sent")
         if not order.filled < cmd.new_qty < order.qty:

@@ -95,7 +95,7 @@ class ExchangeService:
         409, -2021, and `data` says what happened to each (as Binance)."""
         self._check_nonce(request)  # an unusable new order changes nothing, in either mode
         engine = self.core.engine
-        old = engine._find(cancel.account, cancel.symbol, cancel.order_id, cancel.client_order_id)
+        old = engine.open_order(cancel.account, cancel.symbol, cancel.order_id, cancel.client_order_id)
         unknown = {"code": CANCEL_REJECTED, "msg": "Unknown order sent."}
         if old is None and not allow_failure:
             raise ApiError(CANCEL_REPLACE_FAILED, "Order cancel-replace failed.", data={

@@ -150,9 +150,11 @@ def test_cancels_and_withdrawals_need_the_owners_signature(stack: Stack, trader:
 
 FIELDS = ["symbol", "side", "type", "timeInForce", "quantity", "price", "quoteOrderQty", "stopPrice",
           "newClientOrderId", "selfTradePreventionMode", "address", "nonce", "expiry", "maxFeeBps", "signature",
-          "orderId", "origClientOrderId", "timestamp", "asset", "amount", "extra"]
+          "orderId", "origClientOrderId", "timestamp", "asset", "amount", "extra", "cancelOrderId",
+          "cancelOrigClientOrderId", "cancelReplaceMode"]
 JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-2**300, 2**300) | st.text(max_size=80)
                            | st.sampled_from(["BRSWBNB", "BUY", "SELL", "LIMIT", "MARKET", "GTC", "1", "0.002",
+                                              "ALLOW_FAILURE", "STOP_ON_FAILURE",
                                               "0x" + "ab" * 20, "0x" + "cd" * 65, "-1", "1e5", "NaN"]),
                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
                                                                                        max_size=3), max_leaves=5)
@@ -160,7 +162,8 @@ JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-2**300, 2**3
 
 @given(body=st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=12),
        endpoint=st.sampled_from([("POST", "/api/v3/order"), ("DELETE", "/api/v3/order"),
-                                 ("DELETE", "/api/v3/openOrders"), ("POST", "/api/v3/withdraw")]))
+                                 ("DELETE", "/api/v3/openOrders"), ("POST", "/api/v3/withdraw"),
+                                 ("POST", "/api/v3/order/cancelReplace")]))
 def test_fuzzed_bodies_get_a_coded_400_and_change_nothing(stack: Stack, body: dict[str, Any],
                                                          endpoint: tuple[str, str]) -> None:
     before = state(stack)

@@ -125,3 +125,31 @@ def test_a_journal_of_the_one_row_per_command_format_is_read_and_continued(tmp_p
     journaled.close()
     again = JournaledEngine.open(path, [MARKET])
     assert again.seq == 300 and again.engine.state_hash() == _reference(300, 9)
+
+
+def test_a_snapshot_restores_parked_stops_client_ids_and_fee_choices() -> None:
+    """Everything random flow does not reach: a restored engine goes on exactly as the original."""
+    from matcher.model import SetFeePreference
+    from matcher.snapshot import dump, load
+
+    original = Engine([MARKET])
+    setup = [Deposit(who, asset, 10**22) for who in ("a", "b", "c") for asset in ("BRS", "WBNB")] + [
+        SetFeePreference("b", True),
+        PlaceOrder("a", MARKET.symbol, Side.SELL, OrderType.LIMIT, qty=5, price=1000, client_order_id="keep"),
+        PlaceOrder("c", MARKET.symbol, Side.BUY, OrderType.STOP_LOSS_LIMIT, qty=2, price=1100, stop_price=1000,
+                   client_order_id="stop"),
+        PlaceOrder("a", MARKET.symbol, Side.SELL, OrderType.TAKE_PROFIT_LIMIT, qty=1, price=900, stop_price=1200)]
+    later = [PlaceOrder("b", MARKET.symbol, Side.BUY, OrderType.LIMIT, qty=1, price=1000),  # trades: the stop fires
+             CancelOrder("a", MARKET.symbol, client_order_id="keep"),
+             PlaceOrder("a", MARKET.symbol, Side.SELL, OrderType.LIMIT, qty=1, price=1000, client_order_id="stop")]
+    for command in setup:
+        assert original.process(command).ok
+    restored = load([MARKET], dump(original))
+    assert restored.state_hash() == original.state_hash()
+    assert restored.book_ticker(MARKET.symbol) == original.book_ticker(MARKET.symbol)
+    for command in later:
+        a, b = original.process(command), restored.process(command)
+        assert (a.code, a.order_id, a.events) == (b.code, b.order_id, b.events)
+        assert restored.state_hash() == original.state_hash()
+    assert [o.stop_price for o in restored.stops[MARKET.symbol]] == [1200]  # the stop-loss fired; take-profit waits
+    assert restored.next_trade_id == original.next_trade_id > 2

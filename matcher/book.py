@@ -91,10 +91,7 @@ class _Side:
 
 
 def _changed(s: _Side, descending: bool) -> Levels:
-    touched = s.touched
-    if not touched:
-        return ()
-    totals = s.totals
+    touched, totals = s.touched, s.totals
     count = len(touched)
     if count == 1:
         price = next(iter(touched))
@@ -199,7 +196,7 @@ class Book:
         bids, asks = self._bids, self._asks
         if not bids.touched and not asks.touched:
             return None
-        return _changed(bids, True), _changed(asks, False)
+        return _changed(bids, True) if bids.touched else (), _changed(asks, False) if asks.touched else ()
 
     def clear_touched(self) -> None:
         self._bids.touched.clear()

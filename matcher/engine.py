@@ -24,7 +24,7 @@ from .model import (BALANCE_EVENT, ORDER_EVENT, AmendOrder, CancelOrder, CancelR
                     PlaceOrder, Result, SetFeePreference, Transfer, Withdraw)
 from .orders import lock_for_market_order, validate_market_order
 from .state import (BUY, CANCELED, FEE_ACCOUNT, GTC, LIMIT, LIMIT_MAKER, MARKET, NEW, OK, STOP_LOSS_LIMIT,
-                    TAKE_PROFIT_LIMIT, X_CANCELED, X_NEW, X_REPLACED, crosses)
+                    TAKE_PROFIT_LIMIT, X_CANCELED, X_NEW, X_REPLACED, Market, crosses)
 
 
 class Engine(Matching):
@@ -66,6 +66,12 @@ class Engine(Matching):
             dirty.clear()
         result.log = log
         return result
+
+    def _mark_dirty(self, m: Market) -> None:
+        """`m`'s book may have changed: publish its depth after the command (once, however often it changed)."""
+        dirty = self._dirty
+        if not dirty or dirty[-1] is not m:
+            dirty.append(m)
 
     def _cancel_replace(self, command: CancelReplace) -> Result:
         if self._cancel_order(command.cancel) is None:
@@ -164,7 +170,7 @@ class Engine(Matching):
         if (kind is STOP_LOSS_LIMIT or kind is TAKE_PROFIT_LIMIT):
             m.stops.append(order)
             return Result(OK, order_id)
-        self._dirty.append(m)
+        self._mark_dirty(m)
         if (kind is LIMIT or kind is LIMIT_MAKER) and cmd.tif is GTC and not crosses(book, side, price):
             book.add(order)  # nothing to match: it rests at once
         else:
@@ -198,7 +204,7 @@ class Engine(Matching):
             m.stops.remove(order)
         else:
             m.book.remove(order)
-            self._dirty.append(m)
+            self._mark_dirty(m)
         order.status = CANCELED  # _close, inlined: this is most of every cancel-replace
         del self.orders[order.order_id]
         if order.client_order_id:
@@ -223,7 +229,7 @@ class Engine(Matching):
         order.locked -= amount
         if not ((order.type is STOP_LOSS_LIMIT or order.type is TAKE_PROFIT_LIMIT) and order in m.stops):
             m.book.reduce(order, cut)
-            self._dirty.append(m)
+            self._mark_dirty(m)
         order.qty = cmd.new_qty
         self._report(order, X_REPLACED)
         return Result(OK, order.order_id)

@@ -81,7 +81,7 @@ class _Side:
         self.levels: dict[Price, list[Order]] = {}  # a list beats a deque at a level's usual few orders
         self.prices: list[Price] = []
         self.totals: dict[Price, int] = {}
-        self.touched: dict[Price, None] = {}  # prices changed since the engine last published depth (a dict: cheaper)
+        self.touched: set[Price] = set()  # prices changed since the engine last published depth
 
     def drop(self, price: Price) -> None:
         del self.levels[price]
@@ -120,7 +120,7 @@ class Book:
         """A resting order lost `qty` (a fill or an amend) without leaving its place."""
         s = self._bids if order.side is BUY else self._asks
         s.totals[order.price] -= qty
-        s.touched[order.price] = None
+        s.touched.add(order.price)
 
     def level_qty(self, side: Side, price: int) -> int:
         return self._side(side).totals.get(price, 0)
@@ -128,7 +128,7 @@ class Book:
     def add(self, order: Order) -> None:
         s = self._bids if order.side is BUY else self._asks
         price = order.price
-        s.touched[price] = None
+        s.touched.add(price)
         level = s.levels.get(price)
         if level is None:
             s.levels[price] = [order]
@@ -141,7 +141,7 @@ class Book:
     def remove(self, order: Order) -> None:
         s = self._bids if order.side is BUY else self._asks
         price = order.price
-        s.touched[price] = None
+        s.touched.add(price)
         level = s.levels[price]
         level.remove(order)
         if level:
@@ -166,7 +166,7 @@ class Book:
     def pop_front(self, side: Side) -> None:
         s = self._bids if side is BUY else self._asks
         price = s.prices[-1] if side is BUY else s.prices[0]
-        s.touched[price] = None
+        s.touched.add(price)
         level = s.levels[price]
         order = level.pop(0)
         if level:

@@ -15,12 +15,13 @@ Key = Any
 
 
 class Balance:
-    __slots__ = ("key", "free", "locked")
+    __slots__ = ("key", "free", "locked", "changed")
 
     def __init__(self, key: Key) -> None:
         self.key = key
         self.free = 0
         self.locked = 0
+        self.changed = False  # by the current command (it is in Ledger.changed)
 
     def __repr__(self) -> str:
         return f"Balance({self.key!r}, free={self.free}, locked={self.locked})"
@@ -29,7 +30,27 @@ class Balance:
 class Ledger:
     def __init__(self) -> None:
         self.balances: dict[Key, Balance] = {}
-        self.touched: dict[Balance, None] = {}  # changed by the current command, in order
+        # the balances the current command changed, in order: the first `count` entries (the list is reused, not
+        # cleared, so that recording a change allocates nothing)
+        self.changed: list[Balance] = []
+        self.count = 0
+
+    def _touch(self, balance: Balance) -> None:
+        if not balance.changed:
+            balance.changed = True
+            if self.count < len(self.changed):
+                self.changed[self.count] = balance
+            else:
+                self.changed.append(balance)
+            self.count += 1
+
+    def take_changed(self) -> list[Balance]:
+        """The balances changed since the last call, in the order they first changed."""
+        changed = self.changed[:self.count]
+        for balance in changed:
+            balance.changed = False
+        self.count = 0
+        return changed
 
     def get(self, key: Key) -> Balance:
         balance = self.balances.get(key)
@@ -45,25 +66,25 @@ class Ledger:
         value = balance.free + amount
         assert value >= 0, f"free balance of {balance.key} would go negative"
         balance.free = value
-        self.touched[balance] = None
+        self._touch(balance)
 
     def add_locked(self, balance: Balance, amount: int) -> None:
         value = balance.locked + amount
         assert value >= 0, f"locked balance of {balance.key} would go negative"
         balance.locked = value
-        self.touched[balance] = None
+        self._touch(balance)
 
     def lock(self, balance: Balance, amount: int) -> None:
         assert balance.free >= amount, f"free balance of {balance.key} would go negative"
         balance.free -= amount
         balance.locked += amount
-        self.touched[balance] = None
+        self._touch(balance)
 
     def unlock(self, balance: Balance, amount: int) -> None:
         assert balance.locked >= amount, f"locked balance of {balance.key} would go negative"
         balance.locked -= amount
         balance.free += amount
-        self.touched[balance] = None
+        self._touch(balance)
 
     def free_view(self) -> dict[Key, int]:
         """Non-zero free balances by (account, asset)."""

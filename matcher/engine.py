@@ -39,9 +39,9 @@ class Engine(Matching):
     def process(self, command: Command) -> Result:
         log: list[Any] = []
         self._log = log
-        touched, dirty = self.ledger.touched, self._dirty  # kept between commands (one allocation fewer each)
-        if touched or dirty:  # only after a command raised (a bug): leave nothing behind from it
-            touched.clear()
+        ledger, dirty = self.ledger, self._dirty  # kept between commands (one allocation fewer each)
+        if ledger.count or dirty:  # only after a command raised (a bug): leave nothing behind from it
+            ledger.take_changed()
             dirty.clear()
         if isinstance(command, CancelReplace):  # the commands by how often they come
             result = self._cancel_replace(command)
@@ -54,10 +54,14 @@ class Engine(Matching):
             if handler is None:
                 raise TypeError(f"not a command: {command!r}")
             result = handler(command)
-        if touched:
-            for b in touched:
+        count = ledger.count
+        if count:
+            balances = ledger.changed
+            for i in range(count):
+                b = balances[i]
+                b.changed = False
                 log.append((BALANCE_EVENT, b.key, b.free, b.locked))
-            touched.clear()
+            ledger.count = 0
         if dirty:
             for m in dirty:
                 changed = m.book.take_touched()

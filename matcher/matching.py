@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .book import Book, Order
-from .model import Trade
+from .model import TRADE_EVENT
 from .state import (BUY, EXPIRE_BOTH, EXPIRE_MAKER, EXPIRE_TAKER, EXPIRED, EXPIRED_IN_MATCH, FILLED, FOK, GTC, MARKET,
                     ORDER_EVENT, PARTIALLY_FILLED, SELL, STP_NONE, X_EXPIRED, X_PREVENTION, X_TRADE, EngineState,
                     Market, stop_hit)
@@ -97,7 +97,7 @@ class Matching(EngineState):
         log = self._log
         for i in range(len(log) - 1, -1, -1):  # its last trade report is where it became FILLED, as on Binance
             record = log[i]
-            if type(record) is tuple and record[0] == ORDER_EVENT and record[1] is order:
+            if record[0] == ORDER_EVENT and record[1] is order:
                 log[i] = (ORDER_EVENT, order, FILLED, record[3], order.qty, *record[5:])
                 break
 
@@ -125,11 +125,11 @@ class Matching(EngineState):
         taker.filled += qty
         taker.cum_quote += quote
         maker_is_buyer = maker is buyer
-        trade = Trade(self.next_trade_id, m.symbol, price, qty, quote, maker.order_id, taker.order_id,
-                      maker.account, taker.account, taker.side,
-                      buyer_fee if maker_is_buyer else seller_fee, seller_fee if maker_is_buyer else buyer_fee,
-                      taker.ts, buyer_fee_asset if maker_is_buyer else seller_fee_asset,
-                      seller_fee_asset if maker_is_buyer else buyer_fee_asset)
+        trade = (TRADE_EVENT, self.next_trade_id, m.symbol, price, qty, quote, maker.order_id, taker.order_id,
+                 maker.account, taker.account, taker.side,
+                 buyer_fee if maker_is_buyer else seller_fee, seller_fee if maker_is_buyer else buyer_fee,
+                 taker.ts, buyer_fee_asset if maker_is_buyer else seller_fee_asset,
+                 seller_fee_asset if maker_is_buyer else buyer_fee_asset)  # a Trade's fields, in order
         self.next_trade_id += 1
         self.last_price[m.symbol] = price
         if maker.qty == maker.filled:

@@ -238,12 +238,13 @@ ORDER_EVENT: Final = 0
 BALANCE_EVENT: Final = 1
 DEPTH_EVENT: Final = 2
 TICKER_EVENT: Final = 3
+TRADE_EVENT: Final = 4
 
 
 def typed_event(record: Any) -> Event:
-    if type(record) is not tuple:
-        return record  # type: ignore[no-any-return]  # trades are built as Trade records directly
     kind = record[0]
+    if kind == TRADE_EVENT:
+        return Trade(*record[1:])
     if kind == ORDER_EVENT:
         _, o, status, exec_type, qty, filled, cum_quote, last_qty, last_price, reason = record
         return OrderUpdate(o.order_id, o.client_order_id, o.account, o.symbol, o.side, o.type, o.tif, o.price, qty,

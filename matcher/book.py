@@ -94,15 +94,15 @@ def _changed(s: _Side, descending: bool) -> Levels:
     touched, totals = s.touched, s.totals
     count = len(touched)
     if count == 1:
-        price = next(iter(touched))
-        levels: Levels = ((price, totals.get(price, 0)),)
-    elif count == 2:  # a cancel-replace on one side: no list, no sort
-        first, second = touched
+        price = touched.pop()
+        return ((price, totals.get(price, 0)),)
+    if count == 2:  # a cancel-replace on one side: no list, no sort
+        first = touched.pop()
+        second = touched.pop()
         if (first < second) == descending:
             first, second = second, first
-        levels = ((first, totals.get(first, 0)), (second, totals.get(second, 0)))
-    else:
-        levels = tuple(sorted([(p, totals.get(p, 0)) for p in touched], reverse=descending))
+        return ((first, totals.get(first, 0)), (second, totals.get(second, 0)))
+    levels = tuple(sorted([(p, totals.get(p, 0)) for p in touched], reverse=descending))
     touched.clear()
     return levels
 

@@ -97,23 +97,23 @@ class Engine(Matching):
         return Result(OK)
 
     def _transfer(self, cmd: Transfer) -> Result:
-        if cmd.amount <= 0:
-            return Result(Code.INVALID_ORDER, reason="transfer amount must be positive")
-        ledger = self.ledger
-        if ledger.free((cmd.source, cmd.asset)) < cmd.amount:
-            return Result(Code.INSUFFICIENT_BALANCE, reason="insufficient free balance")
-        ledger.add_free(ledger.get((cmd.source, cmd.asset)), -cmd.amount)
-        ledger.add_free(ledger.get((cmd.destination, cmd.asset)), cmd.amount)
-        return Result(OK)
+        refused = self._debit_free(cmd.source, cmd.asset, cmd.amount, "transfer")
+        if refused is None:
+            self.ledger.add_free(self.ledger.get((cmd.destination, cmd.asset)), cmd.amount)
+            return Result(OK)
+        return refused
 
     def _withdraw(self, cmd: Withdraw) -> Result:
-        if cmd.amount <= 0:
-            return Result(Code.INVALID_ORDER, reason="withdrawal amount must be positive")
-        ledger = self.ledger
-        if ledger.free((cmd.account, cmd.asset)) < cmd.amount:
+        return self._debit_free(cmd.account, cmd.asset, cmd.amount, "withdrawal") or Result(OK)
+
+    def _debit_free(self, account: str, asset: str, amount: int, what: str) -> Result | None:
+        """Take `amount` out of a free balance, or the reason it cannot be taken (and nothing changed)."""
+        if amount <= 0:
+            return Result(Code.INVALID_ORDER, reason=f"{what} amount must be positive")
+        if self.ledger.free((account, asset)) < amount:
             return Result(Code.INSUFFICIENT_BALANCE, reason="insufficient free balance")
-        ledger.add_free(ledger.get((cmd.account, cmd.asset)), -cmd.amount)
-        return Result(OK)
+        self.ledger.add_free(self.ledger.get((account, asset)), -amount)
+        return None
 
     # -- placing ----------------------------------------------------------------------------------------
     def _place(self, cmd: PlaceOrder) -> Result:

@@ -6,7 +6,7 @@ from .book import Book, Order
 from .model import TRADE_EVENT
 from .state import (BUY, EXPIRE_BOTH, EXPIRE_MAKER, EXPIRE_TAKER, EXPIRED, EXPIRED_IN_MATCH, FILLED, FOK, GTC, MARKET,
                     ORDER_EVENT, PARTIALLY_FILLED, SELL, STP_NONE, X_EXPIRED, X_PREVENTION, X_TRADE, EngineState,
-                    Market, stop_hit)
+                    Market, stop_hit, within)
 
 
 class Matching(EngineState):
@@ -28,7 +28,7 @@ class Matching(EngineState):
         available = 0
         buying = order.side is BUY
         for maker in book.walk(SELL if buying else BUY):
-            if maker.price > order.price if buying else maker.price < order.price:
+            if not within(buying, order.price, maker.price):
                 break
             if maker.account == order.account and order.stp is not STP_NONE:
                 if (order.stp is EXPIRE_TAKER or order.stp is EXPIRE_BOTH):
@@ -53,7 +53,7 @@ class Matching(EngineState):
             elif order.qty - order.filled <= 0:
                 break
             maker = book.front(opposite)
-            if maker is None or (limit and (maker.price > limit if buying else maker.price < limit)):
+            if maker is None or not within(buying, limit, maker.price):
                 break
             if order.stp is not STP_NONE and maker.account == order.account:
                 if (order.stp is EXPIRE_MAKER or order.stp is EXPIRE_BOTH):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .book import Book
 from .market import MarketSpec
 from .model import Code, PlaceOrder, Side
+from .state import within
 
 
 def validate_market_order(cmd: PlaceOrder, min_notional: int) -> tuple[Code, str] | None:
@@ -21,13 +22,6 @@ def validate_market_order(cmd: PlaceOrder, min_notional: int) -> tuple[Code, str
     return None
 
 
-def _within(side: Side, limit: int, price: int) -> bool:
-    """Whether a resting order at `price` is inside a `side` order's protection price (0 = no limit)."""
-    if not limit:
-        return True
-    return price <= limit if side is Side.BUY else price >= limit
-
-
 def lock_for_market_order(cmd: PlaceOrder, market: MarketSpec, book: Book) -> tuple[str, int]:
     """What accepting a MARKET order locks: for a buy, the quote it would spend on the book as it stands (or
     its quote amount); for a sell, its base quantity (or, sized by quote, the lots that amount would sell)."""
@@ -37,7 +31,7 @@ def lock_for_market_order(cmd: PlaceOrder, market: MarketSpec, book: Book) -> tu
             return market.quote.symbol, cmd.quote_qty
         cost, left = 0, cmd.qty
         for maker in book.walk(opposite):
-            if not _within(cmd.side, cmd.price, maker.price):
+            if not within(cmd.side is Side.BUY, cmd.price, maker.price):
                 break
             take = min(left, maker.remaining)
             cost += market.notional(maker.price, take)
@@ -49,7 +43,7 @@ def lock_for_market_order(cmd: PlaceOrder, market: MarketSpec, book: Book) -> tu
         return market.base.symbol, market.base_units(cmd.qty)
     lots, budget = 0, cmd.quote_qty
     for maker in book.walk(opposite):
-        if not _within(cmd.side, cmd.price, maker.price):
+        if not within(cmd.side is Side.BUY, cmd.price, maker.price):
             break
         per_lot = market.notional(maker.price, 1)
         take = min(maker.remaining, budget // per_lot)

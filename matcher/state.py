@@ -188,6 +188,13 @@ class EngineState:
         return h.hexdigest()
 
 
+def within(buying: bool, limit: int, price: int) -> bool:
+    """Whether a resting order at `price` is inside the limit of a buy (`buying`) or sell order (0 = no limit)."""
+    if not limit:
+        return True
+    return price <= limit if buying else price >= limit
+
+
 def crosses(book: Book, side: Side, price: int) -> bool:
     """Whether an order at `price` would trade with the best of the other side."""
     if side is BUY:

@@ -47,21 +47,30 @@ def encode_call(signature: str, args: list[str]) -> bytes:
 
 
 def decode_token_call(data: bytes) -> TokenCall | None:
-    """The ERC-20 call in `data`, or None if it is not exactly one of transfer/approve/transferFrom."""
+    """The ERC-20 call in `data` as a token reads it — the arguments strictly ABI-decoded, any bytes after them
+    ignored (see `trailing_bytes`) — or None if it is not transfer/approve/transferFrom with clean arguments."""
     selector, body = data[:4], data[4:]
     try:
-        if selector == ERC20_TRANSFER and len(body) == 64:
-            to, amount = decode(["address", "uint256"], body)
+        if selector == ERC20_TRANSFER:
+            to, amount = decode(["address", "uint256"], body[:64], strict=True)
             return TokenCall("transfer", to_checksum_address(to), amount)
-        if selector == ERC20_APPROVE and len(body) == 64:
-            spender, amount = decode(["address", "uint256"], body)
+        if selector == ERC20_APPROVE:
+            spender, amount = decode(["address", "uint256"], body[:64], strict=True)
             return TokenCall("approve", to_checksum_address(spender), amount)
-        if selector == ERC20_TRANSFER_FROM and len(body) == 96:
-            owner, to, amount = decode(["address", "address", "uint256"], body)
+        if selector == ERC20_TRANSFER_FROM:
+            owner, to, amount = decode(["address", "address", "uint256"], body[:96], strict=True)
             return TokenCall("transferFrom", to_checksum_address(to), amount, to_checksum_address(owner))
-    except Exception:  # not canonical ABI (dirty high bits): show it as raw data
+    except Exception:  # short or not canonical ABI (dirty high bits): show it as raw data
         return None
     return None
+
+
+def trailing_bytes(data: bytes) -> int:
+    """Bytes after a decoded token call's arguments (the token ignores them; a summary should say so)."""
+    call = decode_token_call(data)
+    if call is None:
+        return 0
+    return max(0, len(data) - 4 - (96 if call.method == "transferFrom" else 64))
 
 
 def _convert(abi_type: str, text: str) -> Any:

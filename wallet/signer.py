@@ -68,7 +68,8 @@ class HotSigner:
             engine = self._engine(sender, request, now)
             try:
                 spend = engine.check_transaction(now, tx["chainId"], tx.get("to"), tx["value"],
-                                                 bytes.fromhex(tx["data"][2:]))
+                                                 bytes.fromhex(tx["data"][2:]), gas=tx["gas"],
+                                                 fee_per_gas=tx.get("maxFeePerGas", tx.get("gasPrice", 0)))
             except PolicyViolation as refusal:
                 self._refuse(request, now, refusal)
             signed = Account.sign_transaction(tx, key)
@@ -94,12 +95,13 @@ class HotSigner:
             now = int(self.clock())
             engine = self._engine(sender, request, now)
             try:
-                engine.check_typed_data(now, contract)
+                spend = engine.check_typed_data(now, typed_data, sender)
             except PolicyViolation as refusal:
                 self._refuse(request, now, refusal)
             signature = sign_typed_data(key, typed_data)
-            self.audit.append({**request, "time": now, "decision": "approved", "spend": [], "signature": signature})
-            engine.record(now, None)
+            self.audit.append({**request, "time": now, "decision": "approved", "spend": _spend_json(spend),
+                               "signature": signature})
+            engine.record(now, spend)
         return signature
 
     def _key(self, sender: str) -> bytes:
@@ -159,6 +161,8 @@ def _parse_transaction(args: dict[str, Any]) -> tuple[dict[str, Any], str]:
         tx["type"] = 2
         tx["maxFeePerGas"] = _quantity(args, "maxFeePerGas")
         tx["maxPriorityFeePerGas"] = _quantity(args, "maxPriorityFeePerGas", 0)
+        if tx["maxPriorityFeePerGas"] > tx["maxFeePerGas"]:
+            raise SignerError("maxPriorityFeePerGas is above maxFeePerGas", INVALID_PARAMS)
     elif "gasPrice" in args:
         tx["gasPrice"] = _quantity(args, "gasPrice")
     else:

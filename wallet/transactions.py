@@ -16,7 +16,7 @@ from typing import Any
 from eth_account import Account
 from eth_utils import is_address, to_checksum_address
 
-from .calldata import ERC20_DECIMALS, ERC20_SYMBOL, decode_token_call
+from .calldata import ERC20_DECIMALS, ERC20_SYMBOL, decode_token_call, trailing_bytes
 from .errors import RpcError, TransactionFailed, TransactionFileError, WalletError
 from .files import write_atomic
 from .rpc import Rpc
@@ -188,6 +188,9 @@ def summary(tx: UnsignedTransaction) -> list[str]:
         verb = {"transfer": "send", "approve": "allow spender", "transferFrom": "move"}[call.method]
         lines.append(f"token call:    ERC-20 {call.method}: {verb} {call.recipient} {amount}"
                      + (f" from {call.owner}" if call.owner else "") + f" (token {tx.to})")
+        extra = trailing_bytes(tx.data)
+        if extra:
+            lines.append(f"warning:       {extra} byte(s) after the call's arguments (the token ignores them)")
     elif tx.data:
         lines.append(f"data:          {len(tx.data)} bytes, selector 0x{tx.data[:4].hex()}")
     return lines

@@ -21,9 +21,11 @@ from .conftest import ADDR0, ADDR1, ADDR2, KEY0, vector
 
 ETHER = 10**18
 VAULT = "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"  # the EIP-712 Mail example's verifying contract
-POLICY = {"max_value_per_tx": {"native": "1 ether"}, "daily_limit": {"native": "2 ether"},
+GAS, FEE_PER_GAS = 100_000, 5 * 10**9
+FEE = GAS * FEE_PER_GAS  # the most a test transaction can pay in gas: counted with its value
+POLICY = {"max_value_per_tx": {"native": ETHER + FEE}, "daily_limit": {"native": 2 * (ETHER + FEE)},
           "allowlist": [ADDR1], "allowed_methods": ["transfer(address,uint256)"], "max_tx_per_minute": 50,
-          "typed_data_contracts": [VAULT]}
+          "typed_data_contracts": [VAULT], "typed_data_types": ["Mail"]}
 
 
 def make_signer(tmp_path: Path, clock: list[int] | None = None) -> HotSigner:
@@ -40,7 +42,8 @@ def served(tmp_path: Path) -> Iterator[SignerClient]:
 
 
 def _tx(rpc: Rpc, to: str, value: int, data: bytes = b"") -> dict[str, object]:
-    return build_transaction(rpc, ADDR0, to, value, data, gas=100_000).as_eth_account()
+    tx = build_transaction(rpc, ADDR0, to, value, data, gas=GAS).as_eth_account()
+    return {**tx, "maxFeePerGas": FEE_PER_GAS, "maxPriorityFeePerGas": 10**9}
 
 
 def exercise(rpc: Rpc, client: SignerClient, audit_path: Path) -> None:
@@ -107,7 +110,7 @@ def test_refusals_are_logged_with_their_rule_and_change_no_counter(tmp_path: Pat
     entries = list(signer.audit.entries())
     assert [(e["decision"], e.get("rule")) for e in entries] == [("refused", "max_value_per_tx"),
                                                                  ("approved", None), ("approved", None)]
-    assert entries[1]["tx_hash"] and entries[1]["spend"] == [["native", ETHER]]
+    assert entries[1]["tx_hash"] and entries[1]["spend"] == [["native", ETHER + FEE]]
 
 
 def test_typed_data_is_signed_only_for_allowed_contracts(tmp_path: Path) -> None:

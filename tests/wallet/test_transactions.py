@@ -68,6 +68,16 @@ def test_approve_is_decoded_and_other_calldata_shown_as_raw() -> None:
     assert decode_token_call(ERC20_TRANSFER + b"\x01" * 63) is None
 
 
+def test_a_token_call_with_trailing_bytes_is_shown_as_the_token_reads_it() -> None:
+    from wallet.calldata import trailing_bytes
+    data = encode_call("transfer(address,uint256)", [ADDR1, "7"]) + b"\x00"
+    call = decode_token_call(data)
+    assert call is not None and (call.recipient, call.amount) == (ADDR1, 7) and trailing_bytes(data) == 1
+    dirty = bytearray(encode_call("transfer(address,uint256)", [ADDR1, "7"]))
+    dirty[5] = 1
+    assert decode_token_call(bytes(dirty)) is None
+
+
 def test_encode_call_rejects_wrong_arguments() -> None:
     with pytest.raises(WalletError, match="takes 2"):
         encode_call("transfer(address,uint256)", [ADDR1])

@@ -88,7 +88,7 @@ def addLiquidityETH(token: address, amountTokenDesired: uint256, amountTokenMin:
     assert extcall IWrapped(WETH).transfer(pair, amount_eth), "router: wrapped transfer failed"
     liquidity: uint256 = extcall IPair(pair).mint(to)
     if msg.value > amount_eth:
-        send(msg.sender, msg.value - amount_eth)
+        self._pay_native(msg.sender, msg.value - amount_eth)
     return amount_token, amount_eth, liquidity
 
 
@@ -129,7 +129,7 @@ def removeLiquidityETH(token: address, liquidity: uint256, amountTokenMin: uint2
     amount_token, amount_eth = self._remove_liquidity(token, WETH, liquidity, amountTokenMin, amountETHMin, self)
     self._transfer(token, to, amount_token)
     extcall IWrapped(WETH).withdraw(amount_eth)
-    send(to, amount_eth)
+    self._pay_native(to, amount_eth)
     return amount_token, amount_eth
 
 
@@ -258,7 +258,7 @@ def swapETHForExactTokens(amountOut: uint256, path: DynArray[address, MAX_HOPS],
     self._wrap_to(self._pair(path[0], path[1]), amounts[0])
     self._swap(amounts, path, to)
     if msg.value > amounts[0]:
-        send(msg.sender, msg.value - amounts[0])
+        self._pay_native(msg.sender, msg.value - amounts[0])
     return amounts
 
 
@@ -483,7 +483,13 @@ def _wrap_to(pair: address, amount: uint256):
 @internal
 def _unwrap_to(to: address, amount: uint256):
     extcall IWrapped(WETH).withdraw(amount)
-    send(to, amount)
+    self._pay_native(to, amount)
+
+
+@internal
+def _pay_native(to: address, amount: uint256):
+    """Native coin with all the gas (PancakeSwap's safeTransferETH), so contract wallets can receive it."""
+    raw_call(to, b"", value=amount)
 
 
 @internal

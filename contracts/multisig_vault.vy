@@ -2,9 +2,13 @@
 """
 @title Multisig vault for cold storage
 @notice N owners, threshold M. Owners sign a transaction offline (EIP-712,
-        with the vault's nonce); anyone submits it with M signatures. It can
-        call any contract, send native coin or ERC-20s; owners and threshold
-        change only through a transaction the vault makes to itself.
+        with the vault's nonce and a deadline); anyone submits it with M
+        signatures before the deadline. It can call any contract, send native
+        coin or ERC-20s; owners and threshold change only through a transaction
+        the vault makes to itself. A call that reverts still uses up its nonce
+        (Executed with success false), so its signatures cannot be replayed
+        later; a submitter who gives too little gas for the call gets a revert
+        instead, and the nonce stays.
 @dev Revert strings start with "multisig:". Signatures are passed sorted by
      signer address, which rules out counting one owner twice.
 """
@@ -19,6 +23,7 @@ event Executed:
     to: indexed(address)
     value: uint256
     dataHash: bytes32
+    success: bool
 
 event OwnersChanged:
     owners: DynArray[address, MAX_OWNERS]
@@ -35,7 +40,9 @@ MAX_S: constant(uint256) = 57_896_044_618_658_097_711_785_492_504_343_953_926_41
 EIP712_TYPEHASH: constant(bytes32) = keccak256(
     "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 )
-TX_TYPEHASH: public(constant(bytes32)) = keccak256("Transaction(address to,uint256 value,bytes data,uint256 nonce)")
+TX_TYPEHASH: public(constant(bytes32)) = keccak256(
+    "Transaction(address to,uint256 value,bytes data,uint256 nonce,uint256 deadline)"
+)
 NAME: constant(String[32]) = "Bourse Multisig"
 VERSION: constant(String[8]) = "1"
 
@@ -61,16 +68,19 @@ def __default__():
 
 @external
 @nonreentrant
-def execute(to: address, amount: uint256, data: Bytes[MAX_DATA], signatures: DynArray[Signature, MAX_OWNERS]) -> Bytes[MAX_DATA]:
+def execute(to: address, amount: uint256, data: Bytes[MAX_DATA], deadline: uint256,
+            signatures: DynArray[Signature, MAX_OWNERS]) -> (bool, Bytes[MAX_DATA]):
     """
-    @notice Run a transaction approved by at least `threshold` owners.
+    @notice Run a transaction approved by at least `threshold` owners, before its deadline.
     @param to Target (this vault itself to change owners).
     @param amount Native coin to send with the call.
     @param data Calldata.
+    @param deadline Last timestamp the signatures are good for.
     @param signatures Owners' signatures of the transaction, sorted by signer address.
-    @return What the call returned.
+    @return Whether the call succeeded, and what it returned (its revert data if not).
     """
-    digest: bytes32 = self._digest(to, amount, data, self.nonce)
+    assert block.timestamp <= deadline, "multisig: signatures expired"
+    digest: bytes32 = self._digest(to, amount, data, self.nonce, deadline)
     assert len(signatures) >= self.threshold, "multisig: not enough signatures"
     last: uint160 = 0
     for sig: Signature in signatures:
@@ -82,8 +92,15 @@ def execute(to: address, amount: uint256, data: Bytes[MAX_DATA], signatures: Dyn
         last = convert(signer, uint160)
     executed: uint256 = self.nonce
     self.nonce = executed + 1
-    log Executed(nonce=executed, to=to, value=amount, dataHash=keccak256(data))
-    return raw_call(to, data, value=amount, max_outsize=MAX_DATA)
+    success: bool = False
+    response: Bytes[MAX_DATA] = b""
+    gas_before: uint256 = msg.gas
+    success, response = raw_call(to, data, value=amount, max_outsize=MAX_DATA, revert_on_failure=False)
+    # A call that failed with no more than the 1/64 of the gas EIP-150 keeps back left ran out of the gas the
+    # submitter gave: revert, so that a submitter cannot burn the owners' signatures by sending too little gas.
+    assert success or msg.gas > gas_before // 64, "multisig: not enough gas for the call"
+    log Executed(nonce=executed, to=to, value=amount, dataHash=keccak256(data), success=success)
+    return success, response
 
 
 @external
@@ -101,16 +118,18 @@ def setOwners(new_owners: DynArray[address, MAX_OWNERS], new_threshold: uint256)
 
 @view
 @external
-def transactionHash(to: address, amount: uint256, data: Bytes[MAX_DATA], nonce_: uint256) -> bytes32:
+def transactionHash(to: address, amount: uint256, data: Bytes[MAX_DATA], nonce_: uint256,
+                    deadline: uint256) -> bytes32:
     """
     @notice The EIP-712 digest owners sign for a transaction.
     @param to Target.
     @param amount Native coin sent.
     @param data Calldata.
     @param nonce_ The vault nonce it is for.
+    @param deadline Last timestamp the signatures are good for.
     @return The digest.
     """
-    return self._digest(to, amount, data, nonce_)
+    return self._digest(to, amount, data, nonce_, deadline)
 
 
 @view
@@ -149,8 +168,8 @@ def _set_owners(new_owners: DynArray[address, MAX_OWNERS], new_threshold: uint25
 
 @view
 @internal
-def _digest(to: address, amount: uint256, data: Bytes[MAX_DATA], nonce_: uint256) -> bytes32:
-    struct_hash: bytes32 = keccak256(abi_encode(TX_TYPEHASH, to, amount, keccak256(data), nonce_))
+def _digest(to: address, amount: uint256, data: Bytes[MAX_DATA], nonce_: uint256, deadline: uint256) -> bytes32:
+    struct_hash: bytes32 = keccak256(abi_encode(TX_TYPEHASH, to, amount, keccak256(data), nonce_, deadline))
     return keccak256(concat(b"\x19\x01", self._domain_separator(), struct_hash))
 
 

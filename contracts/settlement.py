@@ -22,6 +22,7 @@ ORDER_FIELDS = [
     {"name": "expiry", "type": "uint256"},
     {"name": "nonce", "type": "uint256"},
     {"name": "maxFeeBps", "type": "uint256"},
+    {"name": "maxPlatformFeeRate", "type": "uint256"},
 ]
 SKIP_REASONS = {1: "cancelled", 2: "expired", 3: "seller balance", 4: "buyer balance"}
 
@@ -39,6 +40,7 @@ class Order:
     expiry: int
     nonce: int
     maxFeeBps: int  # noqa: N815
+    maxPlatformFeeRate: int = 0  # noqa: N815 - platform-token units per unit received (x PRICE_SCALE); 0: never
 
     def as_tuple(self) -> tuple[Any, ...]:
         return tuple(asdict(self).values())
@@ -70,6 +72,8 @@ def order_hash(order: Order, chain_id: int, vault: str) -> bytes:
 
 
 def fill_tuple(maker: Order, taker: Order, maker_sig: tuple[int, bytes, bytes], taker_sig: tuple[int, bytes, bytes],
-               base_amount: int, maker_fee: int = 0, taker_fee: int = 0) -> tuple[Any, ...]:
-    """A `Fill` struct as web3 encodes it."""
-    return (maker.as_tuple(), taker.as_tuple(), *maker_sig, *taker_sig, base_amount, maker_fee, taker_fee)
+               base_amount: int, maker_fee: int = 0, taker_fee: int = 0, maker_fee_in_platform_token: bool = False,
+               taker_fee_in_platform_token: bool = False) -> tuple[Any, ...]:
+    """A `Fill` struct as web3 encodes it. A fee flagged as paid in the platform token is in its units."""
+    return (maker.as_tuple(), taker.as_tuple(), *maker_sig, *taker_sig, base_amount, maker_fee, taker_fee,
+            maker_fee_in_platform_token, taker_fee_in_platform_token)

@@ -16,7 +16,15 @@
        not match, a price outside a limit, a fill beyond the signed amount, a fee
        above the signed maximum): the WHOLE BATCH REVERTS. The matcher bisects the
        batch to find the fill, expires its order and resubmits the rest.
-     Batch ids must strictly increase, so a resubmitted batch cannot pay twice.
+     Batch ids must strictly increase, so a resubmitted batch cannot pay twice, and
+     rise by at most MAX_BATCH_ID_STEP per batch, so no batch can use them up.
+
+     Fees: each side pays in the asset it receives, at most `maxFeeBps` of it, or
+     - when the fill says so (the exchange chose it for a user who opted in) - in
+     the platform token, at most `maxPlatformFeeRate` platform-token units per
+     unit received (x PRICE_SCALE). Both bounds are signed by the user; the rate
+     and discount the owner publishes here (with events) are what the exchange
+     charges within them.
 """
 
 import ownable
@@ -34,6 +42,7 @@ struct Order:
     expiry: uint256  # unix seconds
     nonce: uint256  # unique per maker (a fully filled order retires it); cancelAllBelow raises the floor
     maxFeeBps: uint256
+    maxPlatformFeeRate: uint256  # platform-token units per unit received, x PRICE_SCALE; 0: never pays in it
 
 struct Fill:
     maker: Order
@@ -45,8 +54,10 @@ struct Fill:
     takerR: bytes32
     takerS: bytes32
     baseAmount: uint256
-    makerFee: uint256  # in the asset the maker receives
-    takerFee: uint256  # in the asset the taker receives
+    makerFee: uint256  # in the asset the maker receives, or in the platform token when the flag says so
+    takerFee: uint256  # in the asset the taker receives, or in the platform token when the flag says so
+    makerFeeInPlatformToken: bool
+    takerFeeInPlatformToken: bool
 
 event Deposit:
     user: indexed(address)
@@ -99,9 +110,24 @@ event FeesInPlatformToken:
     user: indexed(address)
     enabled: bool
 
+event FeeRecipientSet:
+    recipient: indexed(address)
+
+event FeeDiscountSet:
+    discountBps: uint256
+
+event PlatformTokenRateSet:
+    asset: indexed(address)
+    rate: uint256
+
+event WithdrawalDelaySet:
+    blocks: uint256
+
 
 PRICE_SCALE: public(constant(uint256)) = 10 ** 18
 MAX_FILLS: constant(uint256) = 256
+MAX_BATCH_ID_STEP: public(constant(uint256)) = 2 ** 64
+MAX_WITHDRAWAL_DELAY: public(constant(uint256)) = 201_600  # blocks: 7 days of 3-second blocks
 BPS: constant(uint256) = 10_000
 MAX_S: constant(uint256) = 57_896_044_618_658_097_711_785_492_504_343_953_926_418_782_139_537_452_191_302_581_570_759_080_747_168
 EIP712_TYPEHASH: constant(bytes32) = keccak256(
@@ -109,7 +135,7 @@ EIP712_TYPEHASH: constant(bytes32) = keccak256(
 )
 ORDER_TYPEHASH: public(constant(bytes32)) = keccak256(
     "Order(address maker,address baseToken,address quoteToken,bool isBuy,uint256 baseAmount,uint256 price,"
-    "uint256 expiry,uint256 nonce,uint256 maxFeeBps)"
+    "uint256 expiry,uint256 nonce,uint256 maxFeeBps,uint256 maxPlatformFeeRate)"
 )
 NAME: constant(String[32]) = "Bourse Settlement"
 VERSION: constant(String[8]) = "1"
@@ -130,7 +156,7 @@ operators: public(HashMap[address, bool])
 lastBatchId: public(uint256)
 feeRecipient: public(address)
 feeDiscountBps: public(uint256)  # discount for fees paid in the platform token
-platformTokenRate: public(HashMap[address, uint256])  # platform-token units per asset unit, times PRICE_SCALE
+platformTokenRate: public(HashMap[address, uint256])  # published: platform-token units per asset unit, x PRICE_SCALE
 payFeesInPlatformToken: public(HashMap[address, bool])
 withdrawalDelay: public(uint256)  # blocks between an escape-hatch request and its withdrawal
 pendingWithdrawal: public(HashMap[address, HashMap[address, uint256]])
@@ -144,6 +170,7 @@ _CACHED_DOMAIN_SEPARATOR: immutable(bytes32)
 def __init__(platform_token: address, fee_discount_bps: uint256, withdrawal_delay: uint256):
     ownable.__init__()
     assert fee_discount_bps <= BPS, "settlement: discount above 100%"
+    assert withdrawal_delay <= MAX_WITHDRAWAL_DELAY, "settlement: withdrawal delay above the cap"
     platformToken = platform_token
     self.feeDiscountBps = fee_discount_bps
     self.withdrawalDelay = withdrawal_delay
@@ -152,6 +179,9 @@ def __init__(platform_token: address, fee_discount_bps: uint256, withdrawal_dela
     _CACHED_CHAIN_ID = chain.id
     _CACHED_DOMAIN_SEPARATOR = self._domain_separator()
     log OperatorSet(operator=msg.sender, enabled=True)
+    log FeeRecipientSet(recipient=msg.sender)
+    log FeeDiscountSet(discountBps=fee_discount_bps)
+    log WithdrawalDelaySet(blocks=withdrawal_delay)
 
 
 # -- deposits and withdrawals -----------------------------------------------------------------
@@ -304,11 +334,13 @@ def DOMAIN_SEPARATOR() -> bytes32:
 def settle(batch_id: uint256, fills: DynArray[Fill, MAX_FILLS]):
     """
     @notice Settle a batch of matched fills (operators only; see the contract notes for skip vs revert).
-    @param batch_id Must exceed every earlier batch id.
+    @param batch_id Must exceed the last batch id, by at most MAX_BATCH_ID_STEP.
     @param fills The fills, in match order.
     """
     assert self.operators[msg.sender], "settlement: caller is not an operator"
-    assert batch_id > self.lastBatchId, "settlement: stale batch id"
+    last: uint256 = self.lastBatchId
+    assert batch_id > last, "settlement: stale batch id"
+    assert batch_id - last <= MAX_BATCH_ID_STEP, "settlement: batch id jumps too far"
     self.lastBatchId = batch_id
     skipped: uint256 = 0
     for i: uint256 in range(MAX_FILLS):
@@ -343,38 +375,46 @@ def setFeeRecipient(recipient: address):
     ownable._check_owner()
     assert recipient != empty(address), "settlement: zero fee recipient"
     self.feeRecipient = recipient
+    log FeeRecipientSet(recipient=recipient)
 
 
 @external
 def setFeeDiscount(discount_bps: uint256):
     """
-    @notice The discount on fees paid in the platform token.
+    @notice Publish the discount on fees paid in the platform token (what the exchange charges, within each
+            order's signed maxPlatformFeeRate).
     @param discount_bps Discount in basis points (at most 10000).
     """
     ownable._check_owner()
     assert discount_bps <= BPS, "settlement: discount above 100%"
     self.feeDiscountBps = discount_bps
+    log FeeDiscountSet(discountBps=discount_bps)
 
 
 @external
 def setPlatformTokenRate(asset: address, rate: uint256):
     """
-    @notice Platform-token units charged per unit of `asset` fee (times PRICE_SCALE); 0 disables.
+    @notice Publish the platform-token units charged per unit of `asset` fee (times PRICE_SCALE); 0 disables.
+            A user never pays more than the maxPlatformFeeRate their order signed.
     @param asset The asset fees are due in.
     @param rate The conversion rate.
     """
     ownable._check_owner()
     self.platformTokenRate[asset] = rate
+    log PlatformTokenRateSet(asset=asset, rate=rate)
 
 
 @external
 def setWithdrawalDelay(blocks: uint256):
     """
-    @notice Blocks between an escape-hatch request and its withdrawal (for new requests).
-    @param blocks The delay.
+    @notice Blocks between an escape-hatch request and its withdrawal. Applies to requests made after the
+            change; a pending request keeps the unlock block it was given.
+    @param blocks The delay, at most MAX_WITHDRAWAL_DELAY.
     """
     ownable._check_owner()
+    assert blocks <= MAX_WITHDRAWAL_DELAY, "settlement: withdrawal delay above the cap"
     self.withdrawalDelay = blocks
+    log WithdrawalDelaySet(blocks=blocks)
 
 
 # -- internals ------------------------------------------------------------------------------------
@@ -406,35 +446,40 @@ def _settle_fill(batch_id: uint256, fill: Fill) -> uint8:
     if maker.isBuy:
         maker_gets = base
         taker_gets = quote
-    assert fill.makerFee * BPS <= maker_gets * maker.maxFeeBps, "settlement: maker fee above signed maximum"
-    assert fill.takerFee * BPS <= taker_gets * taker.maxFeeBps, "settlement: taker fee above signed maximum"
+    assert self._fee_within(maker, maker_gets, fill.makerFee, fill.makerFeeInPlatformToken), \
+        "settlement: maker fee above signed maximum"
+    assert self._fee_within(taker, taker_gets, fill.takerFee, fill.takerFeeInPlatformToken), \
+        "settlement: taker fee above signed maximum"
 
     if self.cancelled[maker_hash] or self.cancelled[taker_hash] or maker.nonce < self.minNonce[maker.maker] \
             or taker.nonce < self.minNonce[taker.maker]:
         return SKIP_CANCELLED
     if block.timestamp > maker.expiry or block.timestamp > taker.expiry:
         return SKIP_EXPIRED
-    buyer: Order = taker
-    seller: Order = maker
+    buyer: address = taker.maker
+    seller: address = maker.maker
+    buyer_fee: uint256 = fill.takerFee
+    seller_fee: uint256 = fill.makerFee
+    buyer_in_platform: bool = fill.takerFeeInPlatformToken
+    seller_in_platform: bool = fill.makerFeeInPlatformToken
     if maker.isBuy:
-        buyer = maker
-        seller = taker
-    if self.balanceOf[seller.maker][maker.baseToken] < base:
+        buyer = maker.maker
+        seller = taker.maker
+        buyer_fee = fill.makerFee
+        seller_fee = fill.takerFee
+        buyer_in_platform = fill.makerFeeInPlatformToken
+        seller_in_platform = fill.takerFeeInPlatformToken
+    if not self._can_pay(seller, maker.baseToken, base, seller_fee, seller_in_platform):
         return SKIP_SELLER_BALANCE
-    if self.balanceOf[buyer.maker][maker.quoteToken] < quote:
+    if not self._can_pay(buyer, maker.quoteToken, quote, buyer_fee, buyer_in_platform):
         return SKIP_BUYER_BALANCE
 
     self._record_fill(maker, maker_hash, maker_filled + base)
     self._record_fill(taker, taker_hash, taker_filled + base)
-    self.balanceOf[seller.maker][maker.baseToken] -= base
-    self.balanceOf[buyer.maker][maker.quoteToken] -= quote
-    buyer_fee: uint256 = fill.takerFee
-    seller_fee: uint256 = fill.makerFee
-    if maker.isBuy:
-        buyer_fee = fill.makerFee
-        seller_fee = fill.takerFee
-    self._credit_after_fee(buyer.maker, maker.baseToken, base, buyer_fee)
-    self._credit_after_fee(seller.maker, maker.quoteToken, quote, seller_fee)
+    self.balanceOf[seller][maker.baseToken] -= base
+    self.balanceOf[buyer][maker.quoteToken] -= quote
+    self._credit_after_fee(buyer, maker.baseToken, base, buyer_fee, buyer_in_platform)
+    self._credit_after_fee(seller, maker.quoteToken, quote, seller_fee, seller_in_platform)
     log Filled(batchId=batch_id, makerHash=maker_hash, takerHash=taker_hash, baseAmount=base, quoteAmount=quote,
                makerFee=fill.makerFee, takerFee=fill.takerFee)
     return 0
@@ -461,19 +506,40 @@ def _record_fill(order: Order, order_hash: bytes32, total: uint256):
         self.filled[order_hash] = total
 
 
+@view
 @internal
-def _credit_after_fee(user: address, asset: address, amount: uint256, fee: uint256):
+def _fee_within(order: Order, gets: uint256, fee: uint256, in_platform_token: bool) -> bool:
+    """Whether a fee is within what the order signed: maxFeeBps of what it receives, or - paid in the platform
+    token, which it must not be receiving - maxPlatformFeeRate per unit of it."""
+    if not in_platform_token:
+        return fee * BPS <= gets * order.maxFeeBps
+    received: address = order.quoteToken
+    if order.isBuy:
+        received = order.baseToken
+    return received != platformToken and fee * PRICE_SCALE <= gets * order.maxPlatformFeeRate
+
+
+@view
+@internal
+def _can_pay(user: address, token: address, amount: uint256, fee: uint256, in_platform_token: bool) -> bool:
+    """Whether `user` holds `amount` of `token` and, for a fee in the platform token, that fee as well."""
+    if not in_platform_token or fee == 0:
+        return self.balanceOf[user][token] >= amount
+    if token == platformToken:
+        return self.balanceOf[user][token] >= amount + fee
+    return self.balanceOf[user][token] >= amount and self.balanceOf[user][platformToken] >= fee
+
+
+@internal
+def _credit_after_fee(user: address, asset: address, amount: uint256, fee: uint256, in_platform_token: bool):
     """Credit `amount` less `fee`, or all of it when the fee is paid in the platform token instead."""
     fee_account: address = self.feeRecipient
-    if fee > 0 and self.payFeesInPlatformToken[user] and asset != platformToken:
-        rate: uint256 = self.platformTokenRate[asset]
-        if rate > 0:
-            platform_fee: uint256 = fee * rate // PRICE_SCALE * (BPS - self.feeDiscountBps) // BPS
-            if self.balanceOf[user][platformToken] >= platform_fee:
-                self.balanceOf[user][platformToken] -= platform_fee
-                self.balanceOf[fee_account][platformToken] += platform_fee
-                self.balanceOf[user][asset] += amount
-                return
+    if in_platform_token:
+        self.balanceOf[user][asset] += amount
+        if fee > 0:
+            self.balanceOf[user][platformToken] -= fee
+            self.balanceOf[fee_account][platformToken] += fee
+        return
     self.balanceOf[user][asset] += amount - fee
     if fee > 0:
         self.balanceOf[fee_account][asset] += fee
@@ -492,7 +558,7 @@ def _check_signature(digest: bytes32, signer: address, v: uint8, r: bytes32, s: 
 def _order_hash(order: Order) -> bytes32:
     struct_hash: bytes32 = keccak256(abi_encode(
         ORDER_TYPEHASH, order.maker, order.baseToken, order.quoteToken, order.isBuy, order.baseAmount, order.price,
-        order.expiry, order.nonce, order.maxFeeBps))
+        order.expiry, order.nonce, order.maxFeeBps, order.maxPlatformFeeRate))
     return keccak256(concat(b"\x19\x01", self._domain_separator_v4(), struct_hash))
 
 
@@ -520,7 +586,7 @@ def _debit(user: address, token: address, amount: uint256):
 @internal
 def _pay(to: address, token: address, amount: uint256):
     if token == empty(address):
-        send(to, amount)
+        raw_call(to, b"", value=amount)  # all the gas, so contract wallets can receive; every caller holds the lock
     else:
         self._call_token(token, abi_encode(to, amount, method_id=method_id("transfer(address,uint256)")))
 

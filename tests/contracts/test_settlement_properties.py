@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from contracts.deploy import deploy
@@ -130,5 +130,105 @@ def test_no_fill_beyond_signed_amount_after_cancel_or_expiry_or_at_a_worse_price
             args = settled[0]["args"]
             assert args["quoteAmount"] == amount * E18 * price  # at the maker's price
             assert vault.functions.filledAmount(maker.as_tuple()).call() == amount * E18 <= maker.baseAmount
+    finally:
+        assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True
+
+
+admin_calls = st.lists(st.one_of(
+    st.tuples(st.just("settle"), st.one_of(st.integers(0, 2**70), st.just(2**256 - 1), st.integers(0, 2**256 - 1))),
+    st.tuples(st.just("setWithdrawalDelay"), st.one_of(st.integers(0, 300), st.integers(0, 2**256 - 1))),
+    st.tuples(st.just("setFeeDiscount"), st.integers(0, 20_000)),
+    st.tuples(st.just("setPlatformTokenRate"), st.integers(0, 2**256 - 1)),
+    st.tuples(st.just("setFeeRecipient"), st.sampled_from([1, 2])),
+), max_size=10)
+
+
+@settings()
+@given(calls=admin_calls)
+@example(calls=[("settle", 2**256 - 1)])  # the review's call: it used up every batch id
+@example(calls=[("setWithdrawalDelay", 2**256 - 1)])  # and this one closed the escape hatch
+def test_no_owner_or_operator_calls_make_settlement_or_the_escape_hatch_unusable(
+        w3: Any, accounts: Any, calls: list[tuple[str, int]]) -> None:
+    from web3.exceptions import ContractLogicError
+
+    owner, alice, bob = accounts[0], accounts[1], accounts[2]
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    try:
+        base, quote, vault = _funded_vault(w3, owner, (alice, bob), 1_000 * E18)
+        for name, value in calls:
+            args = {"settle": lambda: (value, []), "setPlatformTokenRate": lambda: (base.address, value),
+                    "setFeeRecipient": lambda: (accounts[value].checksum,)}.get(name, lambda: (value,))()
+            call = getattr(vault.functions, name)(*args)
+            try:
+                call.call({"from": owner.checksum})
+            except ContractLogicError:
+                continue  # refused: nothing changed
+            send(w3, call, owner.checksum)
+        # a later valid batch still settles
+        chain_id = w3.eth.chain_id
+        maker = Order(alice.checksum, base.address, quote.address, False, E18, PRICE_SCALE, FAR, 1, 30)
+        taker = Order(bob.checksum, base.address, quote.address, True, E18, PRICE_SCALE, FAR, 1, 30)
+        fill = fill_tuple(maker, taker, sign_order(maker, alice.key.to_bytes(), chain_id, vault.address),
+                          sign_order(taker, bob.key.to_bytes(), chain_id, vault.address), E18)
+        receipt = send(w3, vault.functions.settle(vault.functions.lastBatchId().call() + 1, [fill]), owner.checksum)
+        assert len(vault.events.Filled().process_receipt(receipt)) == 1
+        # and the escape hatch still opens, no later than the capped delay
+        send(w3, vault.functions.requestWithdrawal(base.address, E18), alice.checksum)
+        requested = w3.eth.block_number
+        unlock = vault.functions.withdrawalUnlockBlock(alice.checksum, base.address).call()
+        assert unlock <= requested + vault.functions.MAX_WITHDRAWAL_DELAY().call()
+        if unlock > requested:
+            w3.provider.make_request("anvil_mine", [hex(min(unlock - requested, 1_000))])
+        if w3.eth.block_number >= unlock:
+            send(w3, vault.functions.withdraw(base.address), alice.checksum)
+            assert base.functions.balanceOf(alice.checksum).call() == 1_001 * E18
+    finally:
+        assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True
+
+
+platform_fees = st.lists(st.tuples(
+    st.integers(min_value=0, max_value=3 * PRICE_SCALE),  # the rate the taker signed (BRS per base unit)
+    st.integers(min_value=0, max_value=10 * E18),  # the platform-token fee the operator puts in the fill
+    st.integers(min_value=1, max_value=20),  # base amount, whole units
+), min_size=1, max_size=5)
+
+
+@settings()
+@given(plan=platform_fees)
+def test_platform_token_fees_never_exceed_what_the_order_signed(w3: Any, accounts: Any,
+                                                                plan: list[tuple[int, int, int]]) -> None:
+    from web3.exceptions import ContractLogicError
+
+    owner, alice, bob = accounts[0], accounts[1], accounts[2]
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    try:
+        brs = deploy(w3, "PlatformToken", "BRS", "BRS", 10**30)
+        base = deploy(w3, "PlatformToken", "B", "B", 10**30)
+        vault = deploy(w3, "SettlementVault", brs.address, 2_500, 0)
+        for user in (alice, bob):
+            for token in (brs, base):
+                send(w3, token.functions.transfer(user.checksum, 1_000 * E18), owner.checksum)
+                send(w3, token.functions.approve(vault.address, 2**256 - 1), user.checksum)
+                send(w3, vault.functions.deposit(token.address, 1_000 * E18), user.checksum)
+        send(w3, vault.functions.setPlatformTokenRate(base.address, 2**255), owner.checksum)  # the owner's rate: moot
+        chain_id = w3.eth.chain_id
+        for i, (rate, fee, amount) in enumerate(plan):
+            maker = Order(alice.checksum, base.address, brs.address, False, amount * E18, PRICE_SCALE, FAR, i, 30)
+            taker = Order(bob.checksum, base.address, brs.address, True, amount * E18, PRICE_SCALE, FAR, i, 30, rate)
+            fill = fill_tuple(maker, taker, sign_order(maker, alice.key.to_bytes(), chain_id, vault.address),
+                              sign_order(taker, bob.key.to_bytes(), chain_id, vault.address), amount * E18, 0, fee,
+                              False, True)
+            before = vault.functions.balanceOf(bob.checksum, brs.address).call()
+            call = vault.functions.settle(i + 1, [fill])
+            within = fee * PRICE_SCALE <= amount * E18 * rate
+            try:
+                call.call({"from": owner.checksum})
+            except ContractLogicError as exc:
+                assert not within and "taker fee above signed maximum" in exc.message
+                continue
+            assert within
+            send(w3, call, owner.checksum)
+            paid = before - amount * E18 - vault.functions.balanceOf(bob.checksum, brs.address).call()  # less quote
+            assert paid == fee and paid * PRICE_SCALE <= amount * E18 * rate
     finally:
         assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from contracts.deploy import deploy
-from contracts.predeploy import FEE_DISCOUNT_BPS, WITHDRAWAL_DELAY_BLOCKS
+from contracts.predeploy import WITHDRAWAL_DELAY_BLOCKS
 from contracts.settlement import PRICE_SCALE, Order, fill_tuple, sign_order
 
 from .conftest import reverts, send
@@ -44,10 +44,12 @@ def order(m: dict[str, Any], who: Any, is_buy: bool, amount: int, price: int, no
 
 
 def signed_fill(w3: Any, vault: Any, maker: Order, maker_key: Any, taker: Order, taker_key: Any, base: int,
-                maker_fee: int = 0, taker_fee: int = 0) -> tuple[Any, ...]:
+                maker_fee: int = 0, taker_fee: int = 0, maker_in_platform: bool = False,
+                taker_in_platform: bool = False) -> tuple[Any, ...]:
     chain_id = w3.eth.chain_id
     return fill_tuple(maker, taker, sign_order(maker, maker_key.to_bytes(), chain_id, vault.address),
-                      sign_order(taker, taker_key.to_bytes(), chain_id, vault.address), base, maker_fee, taker_fee)
+                      sign_order(taker, taker_key.to_bytes(), chain_id, vault.address), base, maker_fee, taker_fee,
+                      maker_in_platform, taker_in_platform)
 
 
 def bal(vault: Any, who: Any, token: Any) -> int:
@@ -160,27 +162,124 @@ def test_races_with_the_user_skip_the_fill_and_settle_the_rest(w3: Any, vault: A
     reverts(w3, vault.functions.cancelOrder(sell.as_tuple()), bob.checksum, "settlement: not your order")
 
 
-def test_fees_in_the_platform_token_get_the_discount(w3: Any, vault: Any, market: Any) -> None:
+def _platform_fee_market(w3: Any, vault: Any, market: Any) -> Any:
     from contracts.deploy import platform
 
-    alice, bob, owner = market["alice"], market["bob"], market["owner"]
+    owner, bob = market["owner"], market["bob"]
     brs = platform(w3)["PlatformToken"]
     send(w3, brs.functions.transfer(bob.checksum, 100 * E18), owner.checksum)
     send(w3, brs.functions.approve(vault.address, 2**256 - 1), bob.checksum)
     send(w3, vault.functions.deposit(brs.address, 100 * E18), bob.checksum)
-    send(w3, vault.functions.setPayFeesInPlatformToken(True), bob.checksum)
+    return brs
+
+
+def test_a_fee_flagged_for_the_platform_token_is_paid_in_it_within_the_signed_rate(w3: Any, vault: Any,
+                                                                                   market: Any) -> None:
+    alice, bob, owner = market["alice"], market["bob"], market["owner"]
+    brs = _platform_fee_market(w3, vault, market)
+    sell = order(market, alice, False, 10 * E18, 2 * PRICE_SCALE, 1)
+    buy = Order(bob.checksum, market["base"].address, market["quote"].address, True, 10 * E18, 2 * PRICE_SCALE, FAR,
+                1, 30, PRICE_SCALE // 100)  # at most 0.01 BRS per base unit received
+    cap = 10 * E18 // 100
+    too_much = signed_fill(w3, vault, sell, alice.key, buy, bob.key, 10 * E18, 0, cap + 1, taker_in_platform=True)
+    reverts(w3, vault.functions.settle(1, [too_much]), owner.checksum, "settlement: taker fee above signed maximum")
+    unsigned = signed_fill(w3, vault, sell, alice.key, buy, bob.key, 10 * E18, 1, 0, maker_in_platform=True)
+    reverts(w3, vault.functions.settle(1, [unsigned]), owner.checksum,  # alice signed no platform-token rate
+            "settlement: maker fee above signed maximum")
+    send(w3, vault.functions.settle(1, [signed_fill(w3, vault, sell, alice.key, buy, bob.key, 10 * E18, 0, cap,
+                                                    taker_in_platform=True)]), owner.checksum)
+    assert bal(vault, bob, market["base"]) == 510 * E18  # the whole fill, no base fee
+    assert vault.functions.balanceOf(bob.checksum, brs.address).call() == 100 * E18 - cap
+    assert vault.functions.balanceOf(owner.checksum, brs.address).call() == cap
+
+
+def test_the_owners_rate_cannot_raise_a_platform_token_fee_above_what_was_signed(w3: Any, vault: Any,
+                                                                                 market: Any) -> None:
+    alice, bob, owner = market["alice"], market["bob"], market["owner"]
+    _platform_fee_market(w3, vault, market)
+    receipt = send(w3, vault.functions.setPlatformTokenRate(market["base"].address, 1000 * PRICE_SCALE),
+                   owner.checksum)
+    assert vault.events.PlatformTokenRateSet().process_receipt(receipt)[0]["args"]["rate"] == 1000 * PRICE_SCALE
     reverts(w3, vault.functions.setPlatformTokenRate(market["base"].address, 1), bob.checksum,
             "ownable: caller is not the owner")
-    send(w3, vault.functions.setPlatformTokenRate(market["base"].address, 5 * PRICE_SCALE), owner.checksum)
     sell = order(market, alice, False, 10 * E18, 2 * PRICE_SCALE, 1)
-    buy = order(market, bob, True, 10 * E18, 2 * PRICE_SCALE, 1)
-    fee = 10 * E18 // 1000
-    send(w3, vault.functions.settle(1, [signed_fill(w3, vault, sell, alice.key, buy, bob.key, 10 * E18, 0, fee)]),
-         owner.checksum)
-    assert bal(vault, bob, market["base"]) == 510 * E18  # the whole fill, no base fee
-    paid = fee * 5 * (10_000 - FEE_DISCOUNT_BPS) // 10_000
-    assert vault.functions.balanceOf(bob.checksum, brs.address).call() == 100 * E18 - paid
-    assert vault.functions.balanceOf(owner.checksum, brs.address).call() == paid
+    buy = Order(bob.checksum, market["base"].address, market["quote"].address, True, 10 * E18, 2 * PRICE_SCALE, FAR,
+                1, 30, PRICE_SCALE // 100)
+    everything = signed_fill(w3, vault, sell, alice.key, buy, bob.key, 10 * E18, 0, 100 * E18, taker_in_platform=True)
+    reverts(w3, vault.functions.settle(1, [everything]), owner.checksum, "settlement: taker fee above signed maximum")
+
+
+def test_a_platform_token_fee_the_user_cannot_cover_skips_the_fill(w3: Any, vault: Any, market: Any) -> None:
+    alice, bob, owner = market["alice"], market["bob"], market["owner"]
+    brs = _platform_fee_market(w3, vault, market)
+    send(w3, vault.functions.requestWithdrawal(brs.address, 100 * E18), bob.checksum)  # the escape hatch
+    sell = order(market, alice, False, 10 * E18, 2 * PRICE_SCALE, 1)
+    buy = Order(bob.checksum, market["base"].address, market["quote"].address, True, 10 * E18, 2 * PRICE_SCALE, FAR,
+                1, 30, PRICE_SCALE)
+    receipt = send(w3, vault.functions.settle(1, [signed_fill(w3, vault, sell, alice.key, buy, bob.key, 10 * E18, 0,
+                                                              E18, taker_in_platform=True)]), owner.checksum)
+    assert [e["args"]["reason"] for e in vault.events.FillSkipped().process_receipt(receipt)] == [4]
+    assert bal(vault, bob, market["base"]) == 500 * E18
+
+
+def test_batch_ids_cannot_jump_far_enough_to_use_them_up(w3: Any, vault: Any, market: Any) -> None:
+    owner = market["owner"].checksum
+    step = vault.functions.MAX_BATCH_ID_STEP().call()
+    assert step == 2**64
+    reverts(w3, vault.functions.settle(2**256 - 1, []), owner, "settlement: batch id jumps too far")
+    reverts(w3, vault.functions.settle(step + 1, []), owner, "settlement: batch id jumps too far")
+    send(w3, vault.functions.settle(step, []), owner)
+    send(w3, vault.functions.settle(2 * step, []), owner)
+    assert vault.functions.lastBatchId().call() == 2 * step
+
+
+def test_the_withdrawal_delay_is_capped_and_an_increase_spares_pending_requests(w3: Any, vault: Any,
+                                                                              accounts: Any) -> None:
+    owner, alice = accounts[0].checksum, accounts[1].checksum
+    cap = vault.functions.MAX_WITHDRAWAL_DELAY().call()
+    reverts(w3, vault.functions.setWithdrawalDelay(2**256 - 1), owner, "settlement: withdrawal delay above the cap")
+    reverts(w3, vault.functions.setWithdrawalDelay(cap + 1), owner, "settlement: withdrawal delay above the cap")
+    send(w3, vault.functions.depositNative(), alice, value=3 * E18)
+    send(w3, vault.functions.requestWithdrawal(NATIVE, E18), alice)
+    send(w3, vault.functions.setWithdrawalDelay(cap), owner)
+    send(w3, vault.functions.setWithdrawalDelay(5 * WITHDRAWAL_DELAY_BLOCKS), owner)
+    w3.provider.make_request("anvil_mine", [hex(WITHDRAWAL_DELAY_BLOCKS)])
+    send(w3, vault.functions.withdraw(NATIVE), alice)  # unlocked on the old delay
+    send(w3, vault.functions.requestWithdrawal(NATIVE, E18), alice)  # a new request waits the new one
+    w3.provider.make_request("anvil_mine", [hex(WITHDRAWAL_DELAY_BLOCKS)])
+    reverts(w3, vault.functions.withdraw(NATIVE), alice, "settlement: withdrawal still locked")
+    w3.provider.make_request("anvil_mine", [hex(4 * WITHDRAWAL_DELAY_BLOCKS)])
+    send(w3, vault.functions.withdraw(NATIVE), alice)
+
+
+def test_every_admin_setter_emits_an_event(w3: Any, vault: Any, accounts: Any) -> None:
+    owner, other = accounts[0].checksum, accounts[1].checksum
+    events = vault.events
+    for call, event, field, value in [
+            (vault.functions.setFeeRecipient(other), events.FeeRecipientSet, "recipient", other),
+            (vault.functions.setFeeDiscount(1234), events.FeeDiscountSet, "discountBps", 1234),
+            (vault.functions.setPlatformTokenRate(other, 7), events.PlatformTokenRateSet, "rate", 7),
+            (vault.functions.setWithdrawalDelay(9), events.WithdrawalDelaySet, "blocks", 9),
+            (vault.functions.setOperator(other, True), events.OperatorSet, "enabled", True)]:
+        assert event().process_receipt(send(w3, call, owner))[0]["args"][field] == value
+
+
+def test_a_contract_wallet_receives_native_withdrawals(w3: Any, vault: Any, accounts: Any) -> None:
+    vyper = pytest.importorskip("vyper", reason="compiling the test wallet needs vyper (a test extra)")
+    from pathlib import Path
+    out = vyper.compile_code((Path(__file__).parent / "contract_wallet.vy").read_text(),
+                             output_formats=["abi", "bytecode"])
+    owner = accounts[0].checksum
+    factory = w3.eth.contract(abi=out["abi"], bytecode=out["bytecode"])
+    wallet = w3.eth.contract(address=w3.eth.wait_for_transaction_receipt(
+        factory.constructor().transact({"from": owner}))["contractAddress"], abi=out["abi"])
+    send(w3, wallet.functions.deposit(vault.address), owner, value=3 * E18)
+    send(w3, vault.functions.operatorWithdraw(wallet.address, NATIVE, E18), owner)  # the fast path
+    assert wallet.functions.received().call() == E18
+    send(w3, wallet.functions.request(vault.address, E18), owner)  # and the escape hatch
+    w3.provider.make_request("anvil_mine", [hex(WITHDRAWAL_DELAY_BLOCKS)])
+    send(w3, wallet.functions.withdraw(vault.address), owner)
+    assert wallet.functions.received().call() == 2 * E18
 
 
 def test_admin_functions_are_owner_only(w3: Any, vault: Any, accounts: Any) -> None:

@@ -206,12 +206,15 @@ def vault_group() -> None:
 @click.option("--sig", "signature", default=None)
 @click.argument("args", nargs=-1)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--lifetime", type=click.IntRange(min=1), default=7 * 86_400, show_default=True,
+              help="Seconds the owners' signatures stay good for, from the latest block.")
 @rpc_option
 def vault_propose(vault: str, to: str, value: str, data: str | None, signature: str | None, args: tuple[str, ...],
-                  out: Path, rpc_url: str) -> None:
+                  out: Path, lifetime: int, rpc_url: str) -> None:
     """Write the EIP-712 transaction VAULT's owners will sign, at the vault's next nonce."""
     from .vault import propose, write_proposal
-    proposal = propose(Rpc(rpc_url), vault, to, parse_amount(value), call_data(data, signature, args))
+    proposal = propose(Rpc(rpc_url), vault, to, parse_amount(value), call_data(data, signature, args),
+                       lifetime=lifetime)
     write_proposal(out, proposal)
     click.echo(f"proposal for nonce {proposal.nonce}, digest 0x{proposal.digest.hex()}; wrote {out}")
 

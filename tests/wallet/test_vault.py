@@ -49,11 +49,31 @@ def test_one_signature_is_not_enough_and_changes_nothing(rpc: Rpc, vault: str) -
     assert rpc.balance(RECIPIENT) == 0 and status(rpc, vault).nonce == 0
 
 
+OUTSIDER = bytes.fromhex("7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6")  # anvil key 3
+
+
+def test_a_non_owner_cannot_add_a_signature(rpc: Rpc, vault: str) -> None:
+    proposal = add_signature(propose(rpc, vault, RECIPIENT, 1, b""), KEY1)
+    with pytest.raises(WalletError, match="is not an owner"):
+        add_signature(proposal, OUTSIDER)
+
+
 def test_signatures_of_non_owners_do_not_count(rpc: Rpc, vault: str) -> None:
-    outsider = bytes.fromhex("7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6")  # anvil key 3
-    proposal = add_signature(add_signature(propose(rpc, vault, RECIPIENT, 1, b""), KEY1), outsider)
+    from dataclasses import replace
+    proposal = add_signature(propose(rpc, vault, RECIPIENT, 1, b""), KEY1)
+    forged = add_signature(replace(proposal, owners=(*proposal.owners, "0x90F79bf6EB2c4f870365E785982E1f101E93b906")),
+                           OUTSIDER)  # a file edited to list the outsider: the vault's own owners decide
     with pytest.raises(WalletError, match="1 valid owner signature"):
+        execute(rpc, forged, KEY0)
+
+
+def test_an_expired_proposal_is_refused_before_sending(rpc: Rpc, vault: str) -> None:
+    proposal = add_signature(add_signature(propose(rpc, vault, RECIPIENT, 1, b"", lifetime=60), KEY1), KEY2)
+    rpc.call("evm_increaseTime", 61)
+    rpc.call("evm_mine")
+    with pytest.raises(WalletError, match="expired"):
         execute(rpc, proposal, KEY0)
+    assert status(rpc, vault).nonce == 0
 
 
 def test_the_same_owner_cannot_sign_twice(rpc: Rpc, vault: str) -> None:
@@ -82,8 +102,8 @@ def test_proposing_to_an_address_that_is_not_a_vault_fails(rpc: Rpc) -> None:
         propose(rpc, ADDR1, RECIPIENT, 1, b"")
 
 
-def test_a_reverting_inner_call_reports_the_failed_transaction(rpc: Rpc, vault: str) -> None:
+def test_a_reverting_inner_call_is_reported_and_voids_the_signatures(rpc: Rpc, vault: str) -> None:
     proposal = add_signature(add_signature(propose(rpc, vault, RECIPIENT, 100 * ETHER, b""), KEY1), KEY2)
-    with pytest.raises(WalletError):  # the vault holds 5 ether: the estimate or the transaction fails
+    with pytest.raises(WalletError, match="reverted .* nonce 0 is used up"):  # the vault holds 5 ether
         execute(rpc, proposal, KEY0)
-    assert status(rpc, vault).nonce == 0
+    assert status(rpc, vault).nonce == 1 and rpc.balance(RECIPIENT) == 0

@@ -28,12 +28,13 @@ class Order:
     that a compiled build constructs it natively (a dataclass keeps a generated Python `__init__`)."""
 
     __slots__ = ("order_id", "account", "symbol", "side", "type", "tif", "price", "qty", "client_order_id", "stp",
-                 "ts", "stop_price", "quote_qty", "filled", "cum_quote", "locked", "status", "lock")
+                 "ts", "stop_price", "quote_qty", "filled", "cum_quote", "locked", "status", "max_platform_fee_rate",
+                 "lock")
 
     def __init__(self, order_id: OrderId, account: str, symbol: str, side: Side, type: OrderType, tif: TimeInForce,
                  price: Price, qty: int, client_order_id: str, stp: Stp, ts: int, stop_price: int = 0,
                  quote_qty: int = 0, filled: int = 0, cum_quote: int = 0, locked: int = 0,
-                 status: Status = Status.NEW) -> None:
+                 status: Status = Status.NEW, max_platform_fee_rate: int = 0) -> None:
         self.order_id = order_id
         self.account = account
         self.symbol = symbol
@@ -51,6 +52,7 @@ class Order:
         self.cum_quote = cum_quote
         self.locked = locked  # what this order still holds locked (quote for buys, base units for sells)
         self.status = status
+        self.max_platform_fee_rate = max_platform_fee_rate  # the most its fee in the platform token may be (x 1e18)
         self.lock: Balance = NO_BALANCE  # the balance it locks funds in, set by the engine
 
     @property
@@ -65,7 +67,7 @@ class Order:
 
 
 ORDER_FIELDS: Final = ("order_id", "account", "symbol", "side", "type", "tif", "price", "qty", "client_order_id", "stp",
-                       "ts", "stop_price", "quote_qty", "filled", "cum_quote", "locked", "status")
+                       "ts", "stop_price", "quote_qty", "filled", "cum_quote", "locked", "status", "max_platform_fee_rate")
 
 # best bid, its quantity, best ask, its quantity (0 when a side is empty); a plain tuple (see engine.Key)
 Top = Any

@@ -116,8 +116,11 @@ class ExchangeClient:
     def order_body(self, symbol: str, side: str, type: str = "LIMIT", quantity: str | None = None,  # noqa: A002
                    price: str | None = None, time_in_force: str | None = None, quote_order_qty: str | None = None,
                    stop_price: str | None = None, client_order_id: str | None = None, stp: str | None = None,
-                   expiry: int | None = None, nonce: int | None = None, max_fee_bps: int | None = None) -> dict[str, Any]:
-        """A signed POST /api/v3/order body (sign here, send later: the benchmark pre-signs)."""
+                   expiry: int | None = None, nonce: int | None = None, max_fee_bps: int | None = None,
+                   max_platform_fee_rate: int = 0) -> dict[str, Any]:
+        """A signed POST /api/v3/order body (sign here, send later: the benchmark pre-signs). To let the
+        exchange charge fees in the platform token (after opting in on the vault), sign a
+        `max_platform_fee_rate`: the most platform-token units per unit received (x 10**18) the order may pay."""
         market = self.market(symbol)
         if quantity is None:
             raise MatcherError("orders need a quantity (for quoteOrderQty MARKET orders: the most to buy or sell)")
@@ -131,11 +134,13 @@ class ExchangeClient:
                       parse_units(quantity, base_decimals, "quantity"), quote_units * 10**18 // 10**base_decimals,
                       expiry or int(time.time()) + DEFAULT_TTL_SECONDS, nonce if nonce is not None else
                       next(self._nonces), max_fee_bps if max_fee_bps is not None else
-                      max(market["makerFeeBps"], market["takerFeeBps"]))
+                      max(market["makerFeeBps"], market["takerFeeBps"]), max_platform_fee_rate)
         signature = sign_digest(order_hash(order, self.domain.chain_id, self.domain.vault), self._signer())
         body: dict[str, Any] = {"symbol": symbol, "side": side, "type": type, "quantity": quantity, "price": price,
                                 "address": self.address, "nonce": str(order.nonce), "expiry": order.expiry,
                                 "maxFeeBps": order.maxFeeBps, "signature": signature}
+        if max_platform_fee_rate:
+            body["maxPlatformFeeRate"] = str(max_platform_fee_rate)
         for key, value in (("timeInForce", time_in_force), ("quoteOrderQty", quote_order_qty),
                            ("stopPrice", stop_price), ("newClientOrderId", client_order_id),
                            ("selfTradePreventionMode", stp)):

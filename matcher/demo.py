@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from eth_utils import function_signature_to_4byte_selector
-
 from contracts.predeploy import address_of
 
 from .exchange.markets import Markets, market_from_table
+from .exchange.vault import FILL_TUPLE
 
 DEMO_USERS = 4  # dev accounts 1..4 get tokens to trade with
 DEMO_TOKENS = 1_000_000 * 10**18
@@ -32,14 +31,13 @@ def demo_markets(usdt: str, brs: str | None = None, wbnb: str | None = None) -> 
 
 
 def operator_policy(vault: str, chain_id: int) -> dict[str, Any]:
-    """What the operator key may sign: settlement batches and operator withdrawals on the vault, nothing else."""
-    settle = "settle(uint256,((address,address,address,bool,uint256,uint256,uint256,uint256,uint256)," \
-             "(address,address,address,bool,uint256,uint256,uint256,uint256,uint256),uint8,bytes32,bytes32,uint8," \
-             "bytes32,bytes32,uint256,uint256,uint256)[])"
+    """What the operator key may sign: settlement batches and operator withdrawals on the vault, nothing else. The
+    native caps bound what the key can lose to gas (it never sends value): 30M gas at 100 gwei at most per batch."""
     return {"chain_ids": [chain_id], "allowlist": [vault],
-            "allowed_methods": ["0x" + function_signature_to_4byte_selector(settle).hex(),
-                                "operatorWithdraw(address,address,uint256)"],
-            "max_value_per_tx": {"native": 0}, "max_tx_per_minute": 6_000}
+            "allowed_methods": [f"settle(uint256,{FILL_TUPLE}[])", "operatorWithdraw(address,address,uint256)"],
+            "max_gas": 30_000_000, "max_fee_per_gas": "100 gwei",
+            "max_value_per_tx": {"native": "3 ether"}, "daily_limit": {"native": "1000 ether"},
+            "max_tx_per_minute": 6_000}
 
 
 def prepare_chain(w3: Any, state_file: Path, brs: Any = None) -> dict[str, str]:

@@ -21,7 +21,7 @@ from .fees import FeePolicy
 from .market import MarketSpec
 from .matching import Matching
 from .model import (BALANCE_EVENT, ORDER_EVENT, AmendOrder, CancelOrder, CancelReplace, Code, Command, Deposit,
-                    PlaceOrder, Result, SetFeePreference, Transfer, Withdraw)
+                    PlaceOrder, Result, SetFeeDiscount, SetFeePreference, SetPlatformFeeRate, Transfer, Withdraw)
 from .orders import lock_for_market_order, validate_market_order
 from .state import (BUY, CANCELED, FEE_ACCOUNT, GTC, LIMIT, LIMIT_MAKER, MARKET, NEW, OK, STOP_LOSS_LIMIT,
                     TAKE_PROFIT_LIMIT, X_CANCELED, X_NEW, X_REPLACED, Market, crosses)
@@ -33,7 +33,8 @@ class Engine(Matching):
         super().__init__(markets, fee_account, book_class, fee_policy)
         self._handlers: dict[type, Callable[[Any], Result]] = {  # the rest (see process)
             AmendOrder: self._amend, Deposit: self._deposit, Withdraw: self._withdraw,
-            SetFeePreference: self._set_fee_preference, Transfer: self._transfer}
+            SetFeePreference: self._set_fee_preference, Transfer: self._transfer,
+            SetPlatformFeeRate: self._set_platform_fee_rate, SetFeeDiscount: self._set_fee_discount}
 
     # -- entry point ------------------------------------------------------------------------------
     def process(self, command: Command) -> Result:
@@ -87,6 +88,18 @@ class Engine(Matching):
             self.pays_in_platform_token.add(command.account)
         else:
             self.pays_in_platform_token.discard(command.account)
+        return Result(OK)
+
+    def _set_platform_fee_rate(self, command: SetPlatformFeeRate) -> Result:
+        if command.rate < 0:
+            return Result(Code.INVALID_ORDER, reason="platform-token fee rate must not be negative")
+        self.fee_policy = self.fee_policy.with_rate(command.asset, command.rate)
+        return Result(OK)
+
+    def _set_fee_discount(self, command: SetFeeDiscount) -> Result:
+        if not 0 <= command.discount_bps <= 10_000:
+            return Result(Code.INVALID_ORDER, reason="fee discount must be between 0 and 10000 basis points")
+        self.fee_policy = self.fee_policy.with_discount(command.discount_bps)
         return Result(OK)
 
     # -- balances ---------------------------------------------------------------------------------------
@@ -164,7 +177,7 @@ class Engine(Matching):
         order_id = self.next_order_id
         self.next_order_id = order_id + 1
         order = Order(order_id, account, m.symbol, side, kind, cmd.tif, price, qty, client_order_id, cmd.stp, cmd.ts,
-                      cmd.stop_price, cmd.quote_qty, 0, 0, amount)
+                      cmd.stop_price, cmd.quote_qty, 0, 0, amount, NEW, cmd.max_platform_fee_rate)
         order.lock = lock
         self.ledger.lock(lock, amount)  # what the order could spend
         self.orders[order.order_id] = order

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 PRICE_SCALE = 10**18
 
@@ -20,3 +20,12 @@ class FeePolicy:
         if not self.platform_asset or not rate:
             return None
         return fee * rate // PRICE_SCALE * (10_000 - self.discount_bps) // 10_000
+
+    def with_rate(self, asset: str, rate: int) -> FeePolicy:
+        rates = {a: r for a, r in self.rates.items() if a != asset}
+        if rate:
+            rates[asset] = rate
+        return replace(self, rates=rates)
+
+    def with_discount(self, discount_bps: int) -> FeePolicy:
+        return replace(self, discount_bps=discount_bps)

@@ -29,7 +29,7 @@ from .snapshot import dump, load
 
 _COMMANDS = {cls.__name__: cls for cls in (model.Deposit, model.Withdraw, model.Transfer, model.PlaceOrder,
                                            model.CancelOrder, model.AmendOrder, model.CancelReplace,
-                                           model.SetFeePreference)}
+                                           model.SetFeePreference, model.SetPlatformFeeRate, model.SetFeeDiscount)}
 _ENUMS = {"side": model.Side, "type": model.OrderType, "tif": model.TimeInForce, "stp": model.Stp}
 
 
@@ -40,7 +40,11 @@ _GETTERS: dict[type, Callable[[Any], Any]] = {cls: operator.attrgetter(*fields) 
 
 
 def _build(cls: type, values: list[Any]) -> Any:
-    return cls(*[(_ENUMS[name](v) if name in _ENUMS else v) for name, v in zip(_FIELDS[cls], values, strict=True)])
+    """A command from its journaled field values; fields added since it was written take their defaults."""
+    fields = _FIELDS[cls]
+    if len(values) > len(fields):
+        raise JournalError(f"a journaled {cls.__name__} has {len(values)} fields, more than the {len(fields)} known")
+    return cls(*[(_ENUMS[name](v) if name in _ENUMS else v) for name, v in zip(fields, values)])
 
 
 def encode_command(command: model.Command) -> str:

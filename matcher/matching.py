@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .book import Book, Order
+from .fees import PRICE_SCALE
 from .model import TRADE_EVENT
 from .state import (BUY, EXPIRE_BOTH, EXPIRE_MAKER, EXPIRE_TAKER, EXPIRED, EXPIRED_IN_MATCH, FILLED, FOK, GTC, MARKET,
                     ORDER_EVENT, PARTIALLY_FILLED, SELL, STP_NONE, X_EXPIRED, X_PREVENTION, X_TRADE, EngineState,
@@ -116,9 +117,9 @@ class Matching(EngineState):
         ledger.add_locked(seller.lock, -base)  # (seller, base asset)
         maker_bps, taker_bps = m.maker_fee_bps, m.taker_fee_bps
         buyer_fee, buyer_fee_asset = self._credit_after_fee(
-            buyer.account, m.base, base, base * (taker_bps if buyer is taker else maker_bps) // 10_000)
+            buyer, m.base, base, base * (taker_bps if buyer is taker else maker_bps) // 10_000)
         seller_fee, seller_fee_asset = self._credit_after_fee(
-            seller.account, m.quote, quote, quote * (taker_bps if seller is taker else maker_bps) // 10_000)
+            seller, m.quote, quote, quote * (taker_bps if seller is taker else maker_bps) // 10_000)
         m.book.reduce(maker, qty)
         maker.filled += qty
         maker.cum_quote += quote
@@ -145,15 +146,18 @@ class Matching(EngineState):
         self._report(taker, X_TRADE, qty, price)
         self._log.append(trade)
 
-    def _credit_after_fee(self, account: str, asset: str, amount: int, fee: int) -> tuple[int, str]:
-        """Credit a trade's proceeds; the fee comes out of them, or out of the platform token at the
-        discount when the account opted in and has enough free (the settlement vault's own rule)."""
+    def _credit_after_fee(self, order: Order, asset: str, amount: int, fee: int) -> tuple[int, str]:
+        """Credit a trade's proceeds; the fee comes out of them, or out of the platform token at the discount
+        when the account opted in, has enough free, and the order signed a platform-token rate that covers it
+        (the settlement vault checks that bound: fee x 10**18 <= amount x the signed rate)."""
         policy = self.fee_policy
+        account = order.account
         if fee and account in self.pays_in_platform_token and asset != policy.platform_asset:
             platform_fee = policy.platform_fee(asset, fee)
             ledger = self.ledger
             key = (account, policy.platform_asset)
-            if platform_fee is not None and ledger.free(key) >= platform_fee:
+            if platform_fee is not None and ledger.free(key) >= platform_fee \
+                    and platform_fee * PRICE_SCALE <= amount * order.max_platform_fee_rate:
                 if platform_fee:
                     ledger.add_free(ledger.get(key), -platform_fee)
                     ledger.add_free(ledger.get((self.fee_account, policy.platform_asset)), platform_fee)

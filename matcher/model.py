@@ -112,6 +112,7 @@ class PlaceOrder:
     client_order_id: str = ""
     stp: Stp = Stp.NONE
     ts: int = 0
+    max_platform_fee_rate: int = 0  # what its fee in the platform token may be at most, per unit received (x 1e18)
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,24 @@ class SetFeePreference:
 
 
 @dataclass(frozen=True)
+class SetPlatformFeeRate:
+    """Platform-token units charged per unit of `asset` fee (x 10**18; 0: fees in `asset` are never converted), as
+    the settlement vault publishes it."""
+
+    asset: str
+    rate: int
+    ts: int = 0
+
+
+@dataclass(frozen=True)
+class SetFeeDiscount:
+    """The discount on fees paid in the platform token, in basis points, as the settlement vault publishes it."""
+
+    discount_bps: int
+    ts: int = 0
+
+
+@dataclass(frozen=True)
 class CancelReplace:
     """Cancel an order and place a new one (which joins the back of the queue)."""
 
@@ -151,7 +170,8 @@ class CancelReplace:
     place: PlaceOrder
 
 
-Command = Deposit | Withdraw | Transfer | PlaceOrder | CancelOrder | AmendOrder | CancelReplace | SetFeePreference
+Command = Deposit | Withdraw | Transfer | PlaceOrder | CancelOrder | AmendOrder | CancelReplace | SetFeePreference | \
+    SetPlatformFeeRate | SetFeeDiscount
 
 
 # -- events ------------------------------------------------------------------------------------

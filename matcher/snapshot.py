@@ -35,6 +35,8 @@ def dump(engine: Engine) -> dict[str, Any]:
         "last_price": engine.last_price,
         "update_ids": engine.update_ids,
         "pays_in_platform_token": sorted(engine.pays_in_platform_token),
+        "fee_discount_bps": engine.fee_policy.discount_bps,
+        "platform_fee_rates": sorted(engine.fee_policy.rates.items()),
     }
 
 
@@ -55,6 +57,10 @@ def load(markets: Iterable[MarketSpec], state: dict[str, Any], fee_policy: Any =
     for symbol, update_id in state["update_ids"].items():
         engine.market(symbol).update_id = update_id
     engine.pays_in_platform_token.update(state["pays_in_platform_token"])
+    if "fee_discount_bps" in state:  # the fee schedule is state the journal sets (snapshots since it was)
+        engine.fee_policy = engine.fee_policy.with_discount(state["fee_discount_bps"])
+        for asset, rate in state["platform_fee_rates"]:
+            engine.fee_policy = engine.fee_policy.with_rate(asset, rate)
     engine.restored()
     return engine
 

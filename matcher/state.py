@@ -176,6 +176,8 @@ class EngineState:
             h.update(symbol.encode())
             for o in self.books[symbol].orders():
                 h.update(f"|{o.order_id},{o.side.value},{o.price},{o.qty},{o.filled},{o.locked}".encode())
+                if o.max_platform_fee_rate:
+                    h.update(f"p{o.max_platform_fee_rate}".encode())
             for o in self.stops[symbol]:
                 h.update(f"|s{o.order_id},{o.stop_price},{o.qty}".encode())
             h.update(f"#{self.last_price.get(symbol)}#{self._markets[symbol].update_id}".encode())
@@ -185,6 +187,9 @@ class EngineState:
         for key in sorted(locked):
             h.update(f"L{key}={locked[key]}".encode())
         h.update(",".join(sorted(self.pays_in_platform_token)).encode())
+        policy = self.fee_policy
+        if policy.discount_bps or policy.rates:
+            h.update(f"D{policy.discount_bps}R{sorted(policy.rates.items())}".encode())
         return h.hexdigest()
 
 

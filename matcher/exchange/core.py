@@ -91,12 +91,7 @@ class ExchangeCore:
                 status, reason = overrides.get(event.order_id, (None, None))
                 store.update_order(db, event, now, status, reason)
             elif isinstance(event, Trade):
-                market = self.markets.get(event.symbol).spec
-                base = market.base_units(event.qty)
-                maker_gets = base if event.taker_side is Side.SELL else event.quote
-                taker_gets = event.quote if event.taker_side is Side.SELL else base
-                store.insert_trade(db, event, seq, ordinal, maker_gets * market.maker_fee_bps // 10_000,
-                                   taker_gets * market.taker_fee_bps // 10_000, now)
+                store.insert_trade(db, event, seq, ordinal, event.maker_fee, event.taker_fee, now)
                 ordinal += 1
 
     # --- commands the services use ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from matcher.model import SetFeePreference
+from matcher.model import SetFeeDiscount, SetFeePreference, SetPlatformFeeRate
 
 from . import store
 from .core import ExchangeCore
@@ -68,6 +68,12 @@ class Follower:
             self._nonce_floor(args["maker"], args["minNonce"])
         elif event.name == "FeesInPlatformToken":
             core.submit(SetFeePreference(args["user"], bool(args["enabled"]), ts=core.clock_ms()))
+        elif event.name == "FeeDiscountSet":
+            core.submit(SetFeeDiscount(args["discountBps"], ts=core.clock_ms()))
+        elif event.name == "PlatformTokenRateSet":
+            asset = self.markets.by_token.get(args["asset"])
+            if asset is not None:
+                core.submit(SetPlatformFeeRate(asset.symbol, args["rate"], ts=core.clock_ms()))
         core.mark_seen(event.event_id, event.block)
 
     def _paid_by_operator(self, tx_hash: str) -> bool:

@@ -20,7 +20,7 @@ from .store import SignedOrderRow
 
 ORDER_FIELDS = {"symbol", "side", "type", "timeInForce", "quantity", "price", "quoteOrderQty", "stopPrice",
                 "newClientOrderId", "selfTradePreventionMode", "address", "nonce", "expiry", "maxFeeBps",
-                "signature", "newOrderRespType"}
+                "maxPlatformFeeRate", "signature", "newOrderRespType"}
 MIN_TTL_SECONDS = 60  # an order must stay valid this long, or settlement could find it expired
 RECV_WINDOW_MS = 60_000
 MAX_UINT = 2**256 - 1
@@ -44,6 +44,7 @@ def parse_order(body: dict[str, Any], markets: Markets, domain: Domain, now_ms: 
     nonce = _uint(_required(body, "nonce"), "nonce")
     expiry = _uint(_required(body, "expiry"), "expiry")
     max_fee_bps = _uint(_required(body, "maxFeeBps"), "maxFeeBps")
+    max_platform_fee_rate = _uint(body.get("maxPlatformFeeRate", 0), "maxPlatformFeeRate")
     client_id = body.get("newClientOrderId", "")
     if not isinstance(client_id, str) or len(client_id) > 36:
         raise ApiError(ILLEGAL_PARAM, "Parameter 'newClientOrderId' must be a string of at most 36 characters.")
@@ -73,17 +74,19 @@ def parse_order(body: dict[str, Any], markets: Markets, domain: Domain, now_ms: 
     if qty <= 0:
         raise ApiError(FILTER_FAILURE, "Filter failure: LOT_SIZE")
     order = Order(maker, spec.base.token, spec.quote.token, side is Side.BUY, spec.base_units(qty), vault_price,
-                  expiry, nonce, max_fee_bps)
+                  expiry, nonce, max_fee_bps, max_platform_fee_rate)
     digest, (v, r, s) = verify_order(order, body.get("signature"), domain)
     if expiry * 1000 < now_ms + MIN_TTL_SECONDS * 1000:
         raise ApiError(TIMESTAMP, f"Order expiry must be at least {MIN_TTL_SECONDS}s in the future.")
     if max_fee_bps < max(spec.maker_fee_bps, spec.taker_fee_bps):
         raise ApiError(FILTER_FAILURE, "Filter failure: FEE (maxFeeBps is below the market's fee)")
     command = PlaceOrder(maker, spec.symbol, side, kind, qty=qty, price=price_ticks, quote_qty=quote_qty, tif=tif,
-                         stop_price=stop, client_order_id=client_id, stp=stp, ts=now_ms)
+                         stop_price=stop, client_order_id=client_id, stp=stp, ts=now_ms,
+                         max_platform_fee_rate=max_platform_fee_rate)
     signature = "0x" + (r + s + bytes([v])).hex()
     return OrderRequest(command, SignedOrderRow(nonce, expiry, max_fee_bps, vault_price, spec.base_units(qty),
-                                                "0x" + digest.hex(), signature, kind.value), order, market)
+                                                "0x" + digest.hex(), signature, kind.value, max_platform_fee_rate),
+                        order, market)
 
 
 def parse_cancel_replace(body: dict[str, Any], markets: Markets, domain: Domain,

@@ -38,12 +38,14 @@ ORDER_BODY = {
         "quantity": _DECIMAL, "price": _DECIMAL, "quoteOrderQty": _DECIMAL, "stopPrice": _DECIMAL,
         "newClientOrderId": {"type": "string", "maxLength": 36},
         "selfTradePreventionMode": {"type": "string", "enum": ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"]},
-        "address": _ADDRESS, "nonce": _UINT, "expiry": _UINT, "maxFeeBps": _UINT, "signature": _SIGNATURE,
+        "address": _ADDRESS, "nonce": _UINT, "expiry": _UINT, "maxFeeBps": _UINT, "maxPlatformFeeRate": _UINT,
+        "signature": _SIGNATURE,
         "newOrderRespType": {"type": "string"},
     },
     "description": "The order fields plus the maker's EIP-712 signature of the settlement vault's Order "
                    "(maker, baseToken, quoteToken, isBuy, baseAmount, price x 1e18 per base unit, expiry, nonce, "
-                   "maxFeeBps). MARKET orders carry `price` as their protection price and, when sized by "
+                   "maxFeeBps, maxPlatformFeeRate - optional, 0 when absent: the most platform-token units x 1e18 per unit "
+                   "received its fees may cost when paid in the platform token). MARKET orders carry `price` as their protection price and, when sized by "
                    "quoteOrderQty, `quantity` as the signed cap.",
 }
 CANCEL_BODY = {"type": "object", "additionalProperties": False,

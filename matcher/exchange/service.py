@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from matcher.fees import FeePolicy
-from matcher.model import CancelOrder, CancelReplace, OrderUpdate, Trade, Withdraw
+from matcher.model import CancelOrder, CancelReplace, OrderUpdate, SetFeeDiscount, SetPlatformFeeRate, Trade, Withdraw
 from wallet.rpc import Rpc
 
 from . import store
@@ -71,14 +71,29 @@ class ExchangeService:
         self.settler = Settler(self.core, self.vault, config.signer, config.operator, config.batch_size,
                                config.batch_interval, config.start_block)
         self.core.resume_reversals()
+        self._sync_fee_schedule()
         self.app = build_app(self)
 
     def _fee_policy(self) -> FeePolicy:
+        """Which asset is the platform token; its discount and rates are journaled state (`_sync_fee_schedule`,
+        then the follower, set them), so that a replay charges every fee as it was charged."""
         platform = self.markets.by_token.get(self.vault.platform_token())
-        if platform is None:
-            return FeePolicy()
-        rates = {a.symbol: self.vault.platform_token_rate(a.token) for a in self.markets.assets.values()}
-        return FeePolicy(platform.symbol, self.vault.fee_discount_bps(), {k: v for k, v in rates.items() if v})
+        return FeePolicy(platform.symbol) if platform is not None else FeePolicy()
+
+    def _sync_fee_schedule(self) -> None:
+        """Bring the engine's fee schedule to what the vault publishes now, by journaled commands (only what
+        differs); later changes arrive as the vault's FeeDiscountSet/PlatformTokenRateSet events."""
+        policy = self.core.engine.fee_policy
+        if not policy.platform_asset:
+            return
+        now = self.core.clock_ms()
+        discount = self.vault.fee_discount_bps()
+        if discount != policy.discount_bps:
+            self.core.submit(SetFeeDiscount(discount, ts=now))
+        for asset in self.markets.assets.values():
+            rate = self.vault.platform_token_rate(asset.token)
+            if rate != policy.rates.get(asset.symbol, 0):
+                self.core.submit(SetPlatformFeeRate(asset.symbol, rate, ts=now))
 
     # --- requests -------------------------------------------------------------------------------------------
     def place(self, request: OrderRequest) -> dict[str, Any]:

@@ -192,12 +192,17 @@ class Settler:
             assert order is not None
             signed = Order(order["account"], spec.base.token, spec.quote.token, order["side"] == "BUY",
                            order["base_amount"], order["vault_price"], order["expiry"], order["nonce"],
-                           order["max_fee_bps"])
+                           order["max_fee_bps"], order["max_platform_fee_rate"])
             raw = bytes.fromhex(order["signature"][2:])
             parts.append((signed.as_tuple(), raw[64], raw[:32], raw[32:64]))
         (maker_order, mv, mr, ms), (taker_order, tv, tr, ts) = parts
+        maker_buys = trade["taker_side"] == "SELL"
+        maker_gets, taker_gets = (spec.base.symbol, spec.quote.symbol) if maker_buys else \
+            (spec.quote.symbol, spec.base.symbol)
+        # the fee in the asset the engine charged it in: what each side received, or the platform token
         return (maker_order, taker_order, mv, mr, ms, tv, tr, ts, spec.base_units(trade["qty"]),
-                trade["settle_maker_fee"], trade["settle_taker_fee"])
+                trade["maker_fee"], trade["taker_fee"], trade["maker_fee_asset"] not in (maker_gets, ""),
+                trade["taker_fee_asset"] not in (taker_gets, ""))
 
     def _simulate(self, batch_id: int, fills: list[tuple[Any, ...]]) -> str | None:
         return self.vault.simulate(self.operator, settle_calldata(batch_id, fills))

@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS orders (
     filled TEXT NOT NULL, cum_quote TEXT NOT NULL, reason TEXT NOT NULL, created_ms INTEGER NOT NULL,
     updated_ms INTEGER NOT NULL, nonce TEXT NOT NULL, expiry INTEGER NOT NULL, max_fee_bps INTEGER NOT NULL,
     vault_price TEXT NOT NULL, base_amount TEXT NOT NULL, order_hash TEXT NOT NULL, signature TEXT NOT NULL,
-    UNIQUE (account, nonce));
+    max_platform_fee_rate TEXT NOT NULL DEFAULT '0', UNIQUE (account, nonce));
 CREATE INDEX IF NOT EXISTS orders_by_account ON orders (account, symbol, order_id);
 CREATE INDEX IF NOT EXISTS orders_by_hash ON orders (order_hash);
 CREATE TABLE IF NOT EXISTS trades (
@@ -53,11 +53,14 @@ CREATE TABLE IF NOT EXISTS shortfalls (
 PENDING, SUBMITTED, CONFIRMED, FAILED = "PENDING", "SUBMITTED", "CONFIRMED", "FAILED"
 INT_COLUMNS = {"price", "qty", "quote_qty", "stop_price", "filled", "cum_quote", "nonce", "vault_price",
                "base_amount", "quote", "maker_fee", "taker_fee", "settle_maker_fee", "settle_taker_fee", "amount",
-               "pending", "floor"}
+               "pending", "floor", "max_platform_fee_rate"}
 
 
 def create(db: sqlite3.Connection) -> None:
     db.executescript(SCHEMA)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(orders)")}
+    if "max_platform_fee_rate" not in columns:  # a data dir from before orders signed a platform-token fee rate
+        db.execute("ALTER TABLE orders ADD COLUMN max_platform_fee_rate TEXT NOT NULL DEFAULT '0'")
 
 
 def _row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> dict[str, Any]:
@@ -98,17 +101,18 @@ class SignedOrderRow:
     order_hash: str
     signature: str
     api_type: str
+    max_platform_fee_rate: int = 0
 
 
 def insert_order(db: sqlite3.Connection, update: Any, signed: SignedOrderRow, stop_price: int, quote_qty: int,
                  stp: str, now_ms: int) -> None:
     db.execute(
-        "INSERT INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (update.order_id, update.symbol, update.account, update.client_order_id, update.side.value, signed.api_type,
          update.tif.value, str(update.price), str(update.qty), str(quote_qty), str(stop_price), stp,
          update.status.value, str(update.filled), str(update.cum_quote), update.reason, now_ms, now_ms,
          str(signed.nonce), signed.expiry, signed.max_fee_bps, str(signed.vault_price), str(signed.base_amount),
-         signed.order_hash, signed.signature))
+         signed.order_hash, signed.signature, str(signed.max_platform_fee_rate)))
 
 
 def update_order(db: sqlite3.Connection, update: Any, now_ms: int, status: str | None = None,

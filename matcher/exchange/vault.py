@@ -12,8 +12,8 @@ from eth_utils import event_signature_to_log_topic, function_signature_to_4byte_
 from wallet.errors import RpcError
 from wallet.rpc import Rpc
 
-ORDER_TUPLE = "(address,address,address,bool,uint256,uint256,uint256,uint256,uint256)"
-FILL_TUPLE = f"({ORDER_TUPLE},{ORDER_TUPLE},uint8,bytes32,bytes32,uint8,bytes32,bytes32,uint256,uint256,uint256)"
+ORDER_TUPLE = "(address,address,address,bool,uint256,uint256,uint256,uint256,uint256,uint256)"
+FILL_TUPLE = f"({ORDER_TUPLE},{ORDER_TUPLE},uint8,bytes32,bytes32,uint8,bytes32,bytes32,uint256,uint256,uint256,bool,bool)"
 EVENTS = {  # name: (signature, indexed types, data types, field names)
     "Deposit": ("Deposit(address,address,uint256)", ["address", "address"], ["uint256"],
                 ["user", "token", "amount"]),
@@ -24,6 +24,8 @@ EVENTS = {  # name: (signature, indexed types, data types, field names)
     "OrderCancelled": ("OrderCancelled(address,bytes32)", ["address", "bytes32"], [], ["maker", "orderHash"]),
     "NonceFloorRaised": ("NonceFloorRaised(address,uint256)", ["address"], ["uint256"], ["maker", "minNonce"]),
     "FeesInPlatformToken": ("FeesInPlatformToken(address,bool)", ["address"], ["bool"], ["user", "enabled"]),
+    "FeeDiscountSet": ("FeeDiscountSet(uint256)", [], ["uint256"], ["discountBps"]),
+    "PlatformTokenRateSet": ("PlatformTokenRateSet(address,uint256)", ["address"], ["uint256"], ["asset", "rate"]),
     "Filled": ("Filled(uint256,bytes32,bytes32,uint256,uint256,uint256,uint256)", ["uint256", "bytes32", "bytes32"],
                ["uint256", "uint256", "uint256", "uint256"],
                ["batchId", "makerHash", "takerHash", "baseAmount", "quoteAmount", "makerFee", "takerFee"]),

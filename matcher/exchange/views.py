@@ -27,7 +27,8 @@ def order_view(row: dict[str, Any], market: Market) -> dict[str, Any]:
         "signedOrder": {"maker": row["account"], "baseToken": market.spec.base.token,
                         "quoteToken": market.spec.quote.token, "isBuy": row["side"] == "BUY",
                         "baseAmount": str(row["base_amount"]), "price": str(row["vault_price"]),
-                        "expiry": row["expiry"], "nonce": str(row["nonce"]), "maxFeeBps": row["max_fee_bps"]},
+                        "expiry": row["expiry"], "nonce": str(row["nonce"]), "maxFeeBps": row["max_fee_bps"],
+                        "maxPlatformFeeRate": str(row["max_platform_fee_rate"])},
     }
 
 

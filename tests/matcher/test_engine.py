@@ -224,7 +224,7 @@ def test_fees_go_to_the_fee_account_in_the_received_asset(ex: Harness) -> None:
     assert ex.engine.balance("fees", "WBNB")[0] == trade.maker_fee
 
 
-def test_platform_token_fee_discount_when_opted_in_and_funded() -> None:
+def test_platform_token_fee_discount_when_opted_in_funded_and_signed_for() -> None:
     from matcher import Deposit, Engine
     from matcher.fees import PRICE_SCALE, FeePolicy
     from matcher.model import SetFeePreference
@@ -235,7 +235,8 @@ def test_platform_token_fee_discount_when_opted_in_and_funded() -> None:
         engine.process(Deposit(who, "BRS", 10**21))
         engine.process(Deposit(who, "WBNB", 10**21))
     engine.process(SetFeePreference("alice", True))
-    engine.process(limit("alice", Side.SELL, 1000, 10))
+    signed = 10**18  # alice's order accepts up to 1 BRS per WBNB received (x 1e18): enough
+    engine.process(limit("alice", Side.SELL, 1000, 10, max_platform_fee_rate=signed))
     [trade] = trades(engine.process(limit("bob", Side.BUY, 1000, 10)))
     quote_fee = MARKET.notional(1000, 10) * 10 // 10_000  # alice (maker) receives quote
     expected = quote_fee * 3 * 7_500 // 10_000
@@ -245,9 +246,52 @@ def test_platform_token_fee_discount_when_opted_in_and_funded() -> None:
     assert engine.balance("fees", "BRS")[0] == expected + trade.taker_fee  # bob paid his fee in BRS (received)
     assert trade.taker_fee_asset == "BRS"
     engine.process(SetFeePreference("alice", False))
-    engine.process(limit("alice", Side.SELL, 1000, 10))
+    engine.process(limit("alice", Side.SELL, 1000, 10, max_platform_fee_rate=signed))
     [plain] = trades(engine.process(limit("bob", Side.BUY, 1000, 10)))
     assert (plain.maker_fee, plain.maker_fee_asset) == (quote_fee, "WBNB")
+
+
+def test_a_platform_token_fee_above_the_orders_signed_rate_is_paid_in_the_asset_received() -> None:
+    from matcher import Deposit, Engine
+    from matcher.fees import PRICE_SCALE, FeePolicy
+    from matcher.model import SetFeePreference
+
+    engine = Engine([MARKET], fee_policy=FeePolicy(platform_asset="BRS", rates={"WBNB": 3 * PRICE_SCALE}))
+    for who in ("alice", "bob"):
+        engine.process(Deposit(who, "BRS", 10**21))
+        engine.process(Deposit(who, "WBNB", 10**21))
+    engine.process(SetFeePreference("alice", True))
+    quote_fee = MARKET.notional(1000, 10) * 10 // 10_000
+    exact = quote_fee * 3 * PRICE_SCALE // MARKET.notional(1000, 10)  # the rate at which 3 BRS per WBNB fee fits
+    for signed, asset in ((0, "WBNB"), (exact - 1, "WBNB"), (exact, "BRS")):
+        engine.process(limit("alice", Side.SELL, 1000, 10, max_platform_fee_rate=signed))
+        [trade] = trades(engine.process(limit("bob", Side.BUY, 1000, 10)))
+        assert trade.maker_fee_asset == asset, signed
+
+
+def test_the_fee_schedule_is_set_by_journaled_commands() -> None:
+    from matcher import Deposit, Engine
+    from matcher.fees import PRICE_SCALE, FeePolicy
+    from matcher.model import SetFeeDiscount, SetFeePreference, SetPlatformFeeRate
+
+    engine = Engine([MARKET], fee_policy=FeePolicy(platform_asset="BRS"))
+    for who in ("alice", "bob"):
+        engine.process(Deposit(who, "BRS", 10**21))
+        engine.process(Deposit(who, "WBNB", 10**21))
+    engine.process(SetFeePreference("alice", True))
+    before = engine.state_hash()
+    assert engine.process(SetPlatformFeeRate("WBNB", 2 * PRICE_SCALE)).ok
+    assert engine.process(SetFeeDiscount(5_000)).ok
+    assert engine.state_hash() != before
+    assert not engine.process(SetFeeDiscount(10_001)).ok and not engine.process(SetPlatformFeeRate("WBNB", -1)).ok
+    engine.process(limit("alice", Side.SELL, 1000, 10, max_platform_fee_rate=PRICE_SCALE))
+    [trade] = trades(engine.process(limit("bob", Side.BUY, 1000, 10)))
+    quote_fee = MARKET.notional(1000, 10) * 10 // 10_000
+    assert (trade.maker_fee, trade.maker_fee_asset) == (quote_fee * 2 * 5_000 // 10_000, "BRS")
+    engine.process(SetPlatformFeeRate("WBNB", 0))  # no rate: fees stay in the asset received
+    engine.process(limit("alice", Side.SELL, 1000, 10, max_platform_fee_rate=PRICE_SCALE))
+    [plain] = trades(engine.process(limit("bob", Side.BUY, 1000, 10)))
+    assert plain.maker_fee_asset == "WBNB"
 
 
 def test_events_read_late_still_say_what_happened_then(ex: Harness) -> None:

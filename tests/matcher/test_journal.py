@@ -129,13 +129,16 @@ def test_a_journal_of_the_one_row_per_command_format_is_read_and_continued(tmp_p
 
 def test_a_snapshot_restores_parked_stops_client_ids_and_fee_choices() -> None:
     """Everything random flow does not reach: a restored engine goes on exactly as the original."""
-    from matcher.model import SetFeePreference
+    from matcher.fees import FeePolicy
+    from matcher.model import SetFeeDiscount, SetFeePreference, SetPlatformFeeRate
     from matcher.snapshot import dump, load
 
-    original = Engine([MARKET])
+    original = Engine([MARKET], fee_policy=FeePolicy(platform_asset="BRS"))
     setup = [Deposit(who, asset, 10**22) for who in ("a", "b", "c") for asset in ("BRS", "WBNB")] + [
-        SetFeePreference("b", True),
-        PlaceOrder("a", MARKET.symbol, Side.SELL, OrderType.LIMIT, qty=5, price=1000, client_order_id="keep"),
+        SetFeePreference("b", True), SetFeePreference("a", True), SetPlatformFeeRate("WBNB", 3 * 10**18),
+        SetFeeDiscount(2_500),
+        PlaceOrder("a", MARKET.symbol, Side.SELL, OrderType.LIMIT, qty=5, price=1000, client_order_id="keep",
+                   max_platform_fee_rate=10**18),
         PlaceOrder("c", MARKET.symbol, Side.BUY, OrderType.STOP_LOSS_LIMIT, qty=2, price=1100, stop_price=1000,
                    client_order_id="stop"),
         PlaceOrder("a", MARKET.symbol, Side.SELL, OrderType.TAKE_PROFIT_LIMIT, qty=1, price=900, stop_price=1200)]
@@ -144,8 +147,9 @@ def test_a_snapshot_restores_parked_stops_client_ids_and_fee_choices() -> None:
              PlaceOrder("a", MARKET.symbol, Side.SELL, OrderType.LIMIT, qty=1, price=1000, client_order_id="stop")]
     for command in setup:
         assert original.process(command).ok
-    restored = load([MARKET], dump(original))
+    restored = load([MARKET], dump(original), fee_policy=FeePolicy(platform_asset="BRS"))
     assert restored.state_hash() == original.state_hash()
+    assert restored.fee_policy == original.fee_policy
     assert restored.book_ticker(MARKET.symbol) == original.book_ticker(MARKET.symbol)
     for command in later:
         a, b = original.process(command), restored.process(command)
@@ -153,3 +157,17 @@ def test_a_snapshot_restores_parked_stops_client_ids_and_fee_choices() -> None:
         assert restored.state_hash() == original.state_hash()
     assert [o.stop_price for o in restored.stops[MARKET.symbol]] == [1200]  # the stop-loss fired; take-profit waits
     assert restored.next_trade_id == original.next_trade_id > 2
+
+
+def test_commands_journaled_before_a_field_was_added_read_back_with_its_default() -> None:
+    from matcher.journal import decode_command, encode_command
+
+    place = PlaceOrder("a", MARKET.symbol, Side.SELL, OrderType.LIMIT, qty=5, price=1000, max_platform_fee_rate=7)
+    assert decode_command(encode_command(place)) == place
+    import json
+    old = json.loads(encode_command(place))[:-1]  # as written before max_platform_fee_rate existed
+    assert decode_command(json.dumps(old)).max_platform_fee_rate == 0
+    import pytest
+    from matcher.errors import JournalError
+    with pytest.raises(JournalError, match="more than"):
+        decode_command(json.dumps([*old, 1, 2]))

@@ -12,12 +12,12 @@ import pytest
 from contracts.settlement import Order
 from matcher.client import ExchangeClient
 from matcher.exchange.reconcile import fetch_ledger, reconcile
+from matcher.exchange.vault import ORDER_TUPLE as ORDER_TYPE
 from matcher.stack import Stack
 from wallet.rpc import Rpc
 
 from .conftest import KEYS, fund, send_call, settled, wait_until
 
-ORDER_TYPE = "(address,address,address,bool,uint256,uint256,uint256,uint256,uint256)"
 
 
 @pytest.fixture
@@ -45,7 +45,8 @@ def _signed_order(client: ExchangeClient, row: dict[str, Any]) -> tuple[Any, ...
     """The order as the maker signed it (the API returns it), for the vault's cancelOrder."""
     signed = row["signedOrder"]
     return Order(signed["maker"], signed["baseToken"], signed["quoteToken"], signed["isBuy"], int(signed["baseAmount"]),
-                 int(signed["price"]), signed["expiry"], int(signed["nonce"]), signed["maxFeeBps"]).as_tuple()
+                 int(signed["price"]), signed["expiry"], int(signed["nonce"]), signed["maxFeeBps"],
+                 int(signed["maxPlatformFeeRate"])).as_tuple()
 
 
 def test_escape_hatch_request_takes_the_funds_out_of_the_ledger_and_cancels_orders(stack: Stack) -> None:
@@ -161,3 +162,42 @@ def test_a_settled_batch_is_found_by_its_log_when_its_hash_is_unknown(stack: Sta
     receipt = stack.exchange.call(lambda service: service.settler._receipt_of_batch(int(trade["batchId"])))
     assert receipt["transactionHash"] == trade["txHash"]
     assert stack.exchange.call(lambda service: service.settler._receipt_of_batch(1)) is None
+
+
+OWNER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # dev account 0: the vault's owner
+
+
+def test_platform_token_fees_follow_the_vaults_published_rate_within_what_each_order_signed(
+        slow_stack: Stack) -> None:
+    alice, bob = _client(slow_stack, "alice"), _client(slow_stack, "bob")
+    wbnb = alice.market("BRSWBNB")["quoteToken"]
+    fund(alice, {"BRS": "100", "WBNB": "1"})
+    fund(bob, {"WBNB": "1"})
+
+    def fee_schedule() -> Any:
+        return slow_stack.exchange.call(lambda service: service.core.engine.fee_policy)
+
+    send_call(slow_stack.rpc_url, OWNER_KEY, slow_stack.vault, "setPlatformTokenRate(address,uint256)",
+              ["address", "uint256"], [wbnb, 3 * 10**18])  # 3 BRS per WBNB of fee
+    wait_until(lambda: fee_schedule().rates.get("WBNB") == 3 * 10**18, what="the exchange to follow the rate")
+    send_call(slow_stack.rpc_url, KEYS["alice"], slow_stack.vault, "setPayFeesInPlatformToken(bool)", ["bool"], [True])
+    wait_until(lambda: slow_stack.exchange.call(
+        lambda service: alice.address in service.core.engine.pays_in_platform_token), what="alice's opt-in")
+    signed_rate = 10**18  # alice accepts at most 1 BRS per WBNB she receives
+    alice.order("BRSWBNB", "SELL", "LIMIT", quantity="10", price="0.002", time_in_force="GTC",
+                max_platform_fee_rate=signed_rate)
+    bob.order("BRSWBNB", "BUY", "LIMIT", quantity="10", price="0.002", time_in_force="IOC")
+    [first] = alice.my_trades("BRSWBNB")
+    assert first["commissionAsset"] == "BRS"
+    send_call(slow_stack.rpc_url, OWNER_KEY, slow_stack.vault, "setPlatformTokenRate(address,uint256)",
+              ["address", "uint256"], [wbnb, 2_000 * 10**18])  # the owner raises it far above what alice signed
+    wait_until(lambda: fee_schedule().rates.get("WBNB") == 2_000 * 10**18, what="the exchange to follow the rate")
+    alice.order("BRSWBNB", "SELL", "LIMIT", quantity="10", price="0.002", time_in_force="GTC",
+                max_platform_fee_rate=signed_rate)
+    bob.order("BRSWBNB", "BUY", "LIMIT", quantity="10", price="0.002", time_in_force="IOC")
+    second = alice.my_trades("BRSWBNB")[-1]
+    assert second["commissionAsset"] == "WBNB"  # above her signed rate: charged in what she received instead
+    _settle_now(slow_stack)
+    wait_until(lambda: settled(alice, "BRSWBNB"), what="settlement")
+    assert [t["settlement"] for t in alice.my_trades("BRSWBNB")] == ["CONFIRMED", "CONFIRMED"]
+    _reconciled(slow_stack)  # the ledger and the vault agree on every fee, in BRS and in WBNB

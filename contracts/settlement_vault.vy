@@ -438,8 +438,7 @@ def _settle_fill(batch_id: uint256, fill: Fill) -> uint8:
     taker_filled: uint256 = self._filled(taker, taker_hash)
     assert maker_filled + base <= maker.baseAmount, "settlement: overfill"
     assert taker_filled + base <= taker.baseAmount, "settlement: overfill"
-    quote: uint256 = base * maker.price // PRICE_SCALE
-    assert quote > 0, "settlement: zero quote amount"
+    quote: uint256 = self._quote(base, maker, taker)
     # the fee is charged in what each side receives: base for the buyer, quote for the seller
     maker_gets: uint256 = quote
     taker_gets: uint256 = base
@@ -483,6 +482,24 @@ def _settle_fill(batch_id: uint256, fill: Fill) -> uint8:
     log Filled(batchId=batch_id, makerHash=maker_hash, takerHash=taker_hash, baseAmount=base, quoteAmount=quote,
                makerFee=fill.makerFee, takerFee=fill.takerFee)
     return 0
+
+
+@pure
+@internal
+def _quote(base: uint256, maker: Order, taker: Order) -> uint256:
+    """The fill's quote amount at the maker's price, rounded in the maker's favour (up when the maker sells), and
+    within the taker's limit: so no way of splitting an order into fills pays a seller below, or charges a buyer
+    above, its limit. A fill too small for both to hold at once reverts."""
+    product: uint256 = base * maker.price
+    quote: uint256 = product // PRICE_SCALE
+    if not maker.isBuy and product % PRICE_SCALE != 0:
+        quote += 1
+    assert quote > 0, "settlement: zero quote amount"
+    if taker.isBuy:
+        assert quote * PRICE_SCALE <= base * taker.price, "settlement: fill too small for its prices"
+    else:
+        assert quote * PRICE_SCALE >= base * taker.price, "settlement: fill too small for its prices"
+    return quote
 
 
 @view

@@ -312,3 +312,24 @@ def test_partial_then_full_fill_retires_the_nonce_and_blocks_refills(w3: Any, va
     # a fully filled taker cannot be replayed in a new batch either
     reverts(w3, vault.functions.settle(3, [signed_fill(w3, vault, order(market, alice, False, E18, 2 * PRICE_SCALE, 30),
                                                        alice.key, buys[0], bob.key, 1)]), owner, "settlement: overfill")
+
+
+def test_splitting_an_order_into_tiny_fills_never_pays_a_seller_below_its_limit(w3: Any, vault: Any,
+                                                                              market: Any) -> None:
+    alice, bob, owner, quote = market["alice"], market["bob"], market["owner"].checksum, market["quote"]
+    price = 199 * PRICE_SCALE // 100  # 1.99 quote units per base unit
+    sell = order(market, alice, False, 100, price, 40)  # alice sells 100 base units at 1.99
+    same_limit = order(market, bob, True, 100, price, 41)
+    one = signed_fill(w3, vault, sell, alice.key, same_limit, bob.key, 1)
+    reverts(w3, vault.functions.settle(1, [one]), owner, "settlement: fill too small for its prices")
+    higher_limit = order(market, bob, True, 100, 2 * PRICE_SCALE, 42)  # bob pays up to 2.00
+    before = bal(vault, alice, quote)
+    fills = [signed_fill(w3, vault, sell, alice.key, higher_limit, bob.key, 1) for _ in range(100)]
+    send(w3, vault.functions.settle(1, fills), owner)
+    assert bal(vault, alice, quote) - before == 200 >= 199  # each 1-unit fill rounded up for the seller
+    buy = order(market, alice, True, 100, price, 43)  # a maker buy rounds down: never above its limit
+    low_sell = order(market, bob, False, 100, PRICE_SCALE, 44)
+    before = bal(vault, alice, quote)
+    send(w3, vault.functions.settle(2, [signed_fill(w3, vault, buy, alice.key, low_sell, bob.key, 1)
+                                        for _ in range(100)]), owner)
+    assert before - bal(vault, alice, quote) == 100 <= 199

@@ -85,18 +85,21 @@ def por_group() -> None:
               help="Take the balances from a running exchange's live ledger (its /admin/ledger) instead of a file.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default=None,
               help="Input format (default: from the file extension).")
+@click.option("--admin-token-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --from-exchange: the exchange's admin.token (else $BOURSE_ADMIN_TOKEN).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder for root.json and proofs/<account>.json.")
 @json_option
-def por_build(liabilities: Path | None, exchange_url: str | None, fmt: str | None, out_dir: Path,
-              as_json: bool) -> None:
+def por_build(liabilities: Path | None, exchange_url: str | None, admin_token_file: Path | None, fmt: str | None,
+              out_dir: Path, as_json: bool) -> None:
     """Build the tree from LIABILITIES (account,asset,amount in base units) or an exchange's ledger; write the root
     and one proof per user."""
     from .por import build, liabilities_from_ledger, parse_liabilities, write_tree
     if (liabilities is None) == (exchange_url is None):
         raise WalletError("give a LIABILITIES file or --from-exchange URL")
     if exchange_url is not None:
-        tree = build(liabilities_from_ledger(exchange_url))
+        from .files import read_token
+        tree = build(liabilities_from_ledger(exchange_url, read_token(admin_token_file)))
     else:
         fmt = fmt or ("json" if liabilities.suffix.lower() == ".json" else "csv")  # type: ignore[union-attr]
         tree = build(parse_liabilities(liabilities.read_text(), fmt))  # type: ignore[union-attr]
@@ -110,9 +113,9 @@ def por_build(liabilities: Path | None, exchange_url: str | None, fmt: str | Non
 @json_option
 def por_verify(root_file: Path, proof_file: Path, as_json: bool) -> None:
     """Check a user's inclusion proof against a published root."""
-    from .por import verify_proof
-    proof = json.loads(proof_file.read_text())
-    balances = verify_proof(proof, json.loads(root_file.read_text()))
+    from .por import read_json, read_root, verify_proof
+    proof = read_json(proof_file, "proof")
+    balances = verify_proof(proof, read_root(root_file))
     emit({"account": proof["account"], "balances": {a: str(v) for a, v in balances.items()}, "valid": True}, as_json,
          f"valid: {proof['account']} is included with " + ", ".join(f"{v} {a}" for a, v in balances.items()))
 
@@ -130,7 +133,8 @@ def por_assets(root_file: Path, holders: tuple[str, ...], asset_map: tuple[str, 
     """Sum on-chain holdings per asset and report whether they cover the root's liabilities (exit 1 if not)."""
     from .por import coverage
     from .treasury import onchain_assets
-    root = json.loads(root_file.read_text())
+    from .por import read_root
+    root = read_root(root_file)
     tokens = {"native": "native"}
     for item in asset_map:
         name, _, address = item.partition("=")

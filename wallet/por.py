@@ -1,9 +1,15 @@
 """Proof of reserves: a Merkle sum tree over users' balances, inclusion proofs, and on-chain asset totals.
 
-Each leaf commits to a user (hashed with a per-user salt, so siblings learn nothing about ids) and the user's
-balance in every asset. Each inner node commits to *both* children's hashes and *both* children's sum vectors,
-not only their total: the fix for the flaw found in Maxwell's original scheme, where a prover could shift value
-between siblings. Verifiers also check that every sum on the path is non-negative.
+Each leaf commits to a user (hashed with a per-leaf salt, so siblings learn nothing about ids) and an amount in
+every asset. Each inner node commits to *both* children's hashes and *both* children's sum vectors, not only their
+total: the fix for the flaw found in Maxwell's original scheme, where a prover could shift value between siblings.
+Verifiers also check that every sum on the path is non-negative.
+
+A proof shows the sums of the siblings on its path, so a leaf per user would show each user a neighbour's exact
+balance. Instead every user's balance is split at random into `FRAGMENTS` leaves, padding leaves look like any
+other leaf (random hash, zero sums), all are placed at random, and no subtree may hold every fragment of one user
+and nothing else: the sums a proof shows are random parts of several users' balances, never one user's balance.
+A user's proof is one path per fragment; the fragments add up to the user's balance.
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from .errors import ReserveError
 from .files import write_atomic
 
 MAX_AMOUNT = 2**256 - 1
+FRAGMENTS = 2  # leaves per user
+PROOF_VERSION = 2
+_RANDOM = secrets.SystemRandom()
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
@@ -74,12 +83,14 @@ def parse_liabilities(text: str, fmt: str = "csv") -> dict[str, dict[str, int]]:
     return balances
 
 
-def liabilities_from_ledger(exchange_url: str) -> dict[str, dict[str, int]]:
-    """What a running exchange owes each user (free + locked per asset), from its ledger endpoint. The exchange's
-    own fee account is its equity, not a liability, and is left out."""
+def liabilities_from_ledger(exchange_url: str, admin_token: str) -> dict[str, dict[str, int]]:
+    """What a running exchange owes each user (free + locked per asset), from its ledger endpoint (which needs the
+    exchange's admin token). The exchange's own fee account is its equity, not a liability, and is left out."""
     import urllib.request
+    request = urllib.request.Request(exchange_url.rstrip("/") + "/admin/ledger",
+                                     headers={"Authorization": f"Bearer {admin_token}"})
     try:
-        with urllib.request.urlopen(exchange_url.rstrip("/") + "/admin/ledger", timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             ledger = json.loads(response.read())
     except (OSError, ValueError) as exc:
         raise ReserveError(f"cannot read the ledger of {exchange_url}: {exc}") from None
@@ -93,21 +104,28 @@ def liabilities_from_ledger(exchange_url: str) -> dict[str, dict[str, int]]:
 
 
 def build(balances: dict[str, dict[str, int]]) -> Tree:
-    """The tree and one proof per user. Amounts are integers in base units, never negative."""
+    """The tree and one proof per user. Amounts are integers in base units, never negative; per-asset totals must
+    fit 256 bits."""
     assets = tuple(sorted({a for per_user in balances.values() for a in per_user}))
-    leaves = []
-    for account in sorted(balances):
-        salt = secrets.token_bytes(16)
-        amounts = tuple(balances[account].get(a, 0) for a in assets)
-        for amount in amounts:
+    for account, per_user in balances.items():
+        for amount in per_user.values():
             if not isinstance(amount, int) or isinstance(amount, bool) or not 0 <= amount <= MAX_AMOUNT:
                 raise ReserveError(f"balance of {account!r} must be a non-negative integer, got {amount!r}")
-        leaves.append((account, salt, Node(leaf_hash(account, salt, amounts), amounts)))
+    for asset in assets:
+        if sum(per_user.get(asset, 0) for per_user in balances.values()) > MAX_AMOUNT:
+            raise ReserveError(f"total liabilities in {asset} do not fit 256 bits")
+    leaves: list[tuple[str | None, bytes, Node]] = []  # (account or None for padding, salt, node)
+    for account in sorted(balances):
+        amounts = tuple(balances[account].get(a, 0) for a in assets)
+        for part in _split(amounts, FRAGMENTS):
+            salt = secrets.token_bytes(16)
+            leaves.append((account, salt, Node(leaf_hash(account, salt, part), part)))
     width = 1
     while width < len(leaves):
         width *= 2
-    empty = Node(hashlib.sha256(b"bourse-por-empty").digest(), (0,) * len(assets))
-    level = [leaf for _, _, leaf in leaves] + [empty] * (width - len(leaves))
+    leaves += [(None, b"", Node(secrets.token_bytes(32), (0,) * len(assets))) for _ in range(width - len(leaves))]
+    _place(leaves, len(balances))
+    level = [node for _, _, node in leaves]
     paths: list[list[dict[str, Any]]] = [[] for _ in leaves]
     positions = list(range(len(leaves)))
     while len(level) > 1:
@@ -118,11 +136,45 @@ def build(balances: dict[str, dict[str, int]]) -> Tree:
             positions[i] = position // 2
         level = [parent(level[i], level[i + 1]) for i in range(0, len(level), 2)]
     root = level[0]
-    proofs = {account: {"kind": "bourse/por-proof", "version": 1, "account": account, "salt": salt.hex(),
-                        "assets": list(assets), "balances": [str(s) for s in leaf.sums], "path": paths[i],
-                        "root": root.hash.hex()}
-              for i, (account, salt, leaf) in enumerate(leaves)}
+    proofs: dict[str, dict[str, Any]] = {}
+    for i, (account, salt, node) in enumerate(leaves):
+        if account is None:
+            continue
+        proof = proofs.setdefault(account, {
+            "kind": "bourse/por-proof", "version": PROOF_VERSION, "account": account, "assets": list(assets),
+            "balances": [str(balances[account].get(a, 0)) for a in assets], "leaves": [], "root": root.hash.hex()})
+        proof["leaves"].append({"salt": salt.hex(), "balances": [str(s) for s in node.sums], "path": paths[i]})
     return Tree(assets, root, proofs)
+
+
+def _split(amounts: tuple[int, ...], parts: int) -> list[tuple[int, ...]]:
+    """`parts` vectors of random non-negative amounts that add up to `amounts`."""
+    out = [[0] * len(amounts) for _ in range(parts)]
+    for column, amount in enumerate(amounts):
+        cuts = sorted(_RANDOM.randint(0, amount) for _ in range(parts - 1))
+        for row, (low, high) in enumerate(zip([0, *cuts], [*cuts, amount], strict=True)):
+            out[row][column] = high - low
+    return [tuple(row) for row in out]
+
+
+def _place(leaves: list[tuple[str | None, bytes, Node]], users: int, attempts: int = 1_000) -> None:
+    """Shuffle the leaves (in place) until no subtree holds all of one user's fragments and nothing else real,
+    which would show that user's exact balance as a sibling sum."""
+    for _ in range(attempts):
+        _RANDOM.shuffle(leaves)
+        if users < 2 or not _isolates_a_user(leaves):
+            return
+    raise ReserveError("could not place the leaves without showing a user's balance (too few users?)")
+
+
+def _isolates_a_user(leaves: list[tuple[str | None, bytes, Node]]) -> bool:
+    """Whether some inner node's real leaves are exactly all the fragments of one user."""
+    nodes = [({account}, 1) if account is not None else (set(), 0) for account, _, _ in leaves]
+    while len(nodes) > 1:
+        nodes = [(a | b, m + n) for (a, m), (b, n) in zip(nodes[::2], nodes[1::2], strict=True)]
+        if any(len(users) == 1 and count == FRAGMENTS for users, count in nodes):
+            return True
+    return False
 
 
 def leaf_hash(account: str, salt: bytes, amounts: tuple[int, ...]) -> bytes:
@@ -132,33 +184,75 @@ def leaf_hash(account: str, salt: bytes, amounts: tuple[int, ...]) -> bytes:
 
 def parent(left: Node, right: Node) -> Node:
     sums = tuple(a + b for a, b in zip(left.sums, right.sums, strict=True))
+    if any(s > MAX_AMOUNT for s in sums):
+        raise ReserveError("sums on the path do not fit 256 bits")
     digest = hashlib.sha256(b"\x01" + left.hash + _sums_bytes(left.sums) + right.hash + _sums_bytes(right.sums))
     return Node(digest.digest(), sums)
 
 
 def verify_proof(proof: dict[str, Any], root: dict[str, Any]) -> dict[str, int]:
-    """The user's balances if `proof` leads to `root` (hash and totals); ReserveError saying why not."""
+    """The user's balances if every leaf of `proof` leads to `root` (hash and totals) and the leaves add up to the
+    balances it states; ReserveError saying why not. Reads version 1 proofs (one leaf) too."""
     try:
         assets = tuple(proof["assets"])
         if assets != tuple(root["assets"]):
             raise ReserveError("proof and root list different assets")
         amounts = tuple(_amount(b, 0) for b in proof["balances"])
-        node = Node(leaf_hash(proof["account"], bytes.fromhex(proof["salt"]), amounts), amounts)
-        for step in proof["path"]:
-            sibling = Node(bytes.fromhex(step["hash"]), tuple(_amount(s, 0) for s in step["sums"]))
-            if len(sibling.sums) != len(assets):
-                raise ReserveError("a sibling on the path has the wrong number of sums")
-            node = parent(sibling, node) if step["side"] == "left" else parent(node, sibling)
+        if len(amounts) != len(assets):
+            raise ReserveError("proof has the wrong number of balances")
         totals = tuple(_amount(root["totals"][a], 0) for a in assets)
-        if node.hash.hex() != root["root"]:
-            raise ReserveError("proof does not lead to the published root hash")
-        if node.sums != totals:
-            raise ReserveError("proof's sums do not add up to the published totals")
-    except (KeyError, TypeError, ValueError) as exc:
+        leaves = proof["leaves"] if proof.get("version") == PROOF_VERSION else \
+            [{"salt": proof["salt"], "balances": proof["balances"], "path": proof["path"]}]
+        if not isinstance(leaves, list) or not leaves:
+            raise ReserveError("proof has no leaves")
+        summed = [0] * len(assets)
+        for leaf in leaves:
+            part = tuple(_amount(b, 0) for b in leaf["balances"])
+            if len(part) != len(assets):
+                raise ReserveError("a leaf has the wrong number of balances")
+            node = Node(leaf_hash(str(proof["account"]), bytes.fromhex(leaf["salt"]), part), part)
+            for step in leaf["path"]:
+                sibling = Node(bytes.fromhex(step["hash"]), tuple(_amount(s, 0) for s in step["sums"]))
+                if len(sibling.sums) != len(assets):
+                    raise ReserveError("a sibling on the path has the wrong number of sums")
+                node = parent(sibling, node) if step["side"] == "left" else parent(node, sibling)
+            if node.hash.hex() != root["root"]:
+                raise ReserveError("proof does not lead to the published root hash")
+            if node.sums != totals:
+                raise ReserveError("proof's sums do not add up to the published totals")
+            summed = [a + b for a, b in zip(summed, part, strict=True)]
+        if tuple(summed) != amounts:
+            raise ReserveError("the proof's leaves do not add up to the balances it states")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, ReserveError):
             raise
-        raise ReserveError(f"malformed proof or root: {exc}") from None
+        raise ReserveError(f"malformed proof or root: {exc!r}") from None
     return dict(zip(assets, amounts, strict=True))
+
+
+def read_json(path: Path, what: str) -> dict[str, Any]:
+    """A proof or root file as a JSON object; ReserveError naming the file if it is not one."""
+    try:
+        document = json.loads(Path(path).read_bytes())
+    except OSError as exc:
+        raise ReserveError(f"cannot read the {what} file {path}: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError):
+        raise ReserveError(f"the {what} file {path} is not JSON") from None
+    if not isinstance(document, dict):
+        raise ReserveError(f"the {what} file {path} is not a JSON object")
+    return document
+
+
+def read_root(path: Path) -> dict[str, Any]:
+    """A published root file, checked for the fields a verifier reads."""
+    root = read_json(path, "root")
+    assets, totals = root.get("assets"), root.get("totals")
+    if not isinstance(root.get("root"), str) or not isinstance(assets, list) or not isinstance(totals, dict) \
+            or set(totals) != set(assets):
+        raise ReserveError(f"the root file {path} lacks root, assets or matching totals")
+    for asset in assets:
+        _amount(totals[asset], 0)
+    return root
 
 
 def write_tree(tree: Tree, out_dir: Path) -> Path:

@@ -26,11 +26,19 @@ def test_a_proof_with_a_changed_balance_or_sibling_fails() -> None:
     root = tree.root_json()
     proof = json.loads(json.dumps(tree.proofs["alice"]))
     proof["balances"][0] = "99"
+    with pytest.raises(ReserveError, match="add up"):
+        verify_proof(proof, root)
+    proof = json.loads(json.dumps(tree.proofs["alice"]))
+    proof["leaves"][0]["balances"][0] = str(int(proof["leaves"][0]["balances"][0]) + 1)
     with pytest.raises(ReserveError, match="root"):
         verify_proof(proof, root)
     proof = json.loads(json.dumps(tree.proofs["alice"]))
-    proof["path"][0]["sums"][0] = str(int(proof["path"][0]["sums"][0]) + 1)
+    proof["leaves"][0]["path"][0]["sums"][0] = str(int(proof["leaves"][0]["path"][0]["sums"][0]) + 1)
     with pytest.raises(ReserveError):
+        verify_proof(proof, root)
+    proof = json.loads(json.dumps(tree.proofs["alice"]))
+    proof["leaves"] = proof["leaves"][:1]  # one fragment alone does not make the balance
+    with pytest.raises(ReserveError, match="add up"):
         verify_proof(proof, root)
 
 
@@ -98,3 +106,43 @@ def test_any_liabilities_give_proofs_that_verify_and_totals_that_add_up(balances
         assert int(total) == sum(b.get(asset, 0) for b in balances.values())
     for proof in tree.proofs.values():
         verify_proof(proof, root)
+
+
+def test_no_proof_shows_another_users_exact_balance() -> None:
+    """The review's finding: with one leaf per user, a proof's first sibling was a neighbour's exact balance."""
+    balances = {f"user{i}": {"BRS": 10**18 + 7_919 * i, "WBNB": 3 * 10**17 + 104_729 * i} for i in range(9)}
+    for _ in range(5):  # placements are random: several trees
+        tree = build(balances)
+        exact = {(str(b["BRS"]), str(b["WBNB"])) for b in balances.values()}
+        for account, proof in tree.proofs.items():
+            assert len(proof["leaves"]) == 2
+            for leaf in proof["leaves"]:
+                for step in leaf["path"][:-1]:  # the last step's sibling is half the tree
+                    assert tuple(step["sums"]) not in exact, (account, step)
+
+
+def test_totals_beyond_256_bits_and_malformed_proofs_are_clear_errors() -> None:
+    with pytest.raises(ReserveError, match="256 bits"):
+        build({"a": {"X": 2**256 - 1}, "b": {"X": 1}})
+    tree = build(BALANCES)
+    root = tree.root_json()
+    for broken in ({}, {"assets": ["BRS", "WBNB"]}, {**tree.proofs["bob"], "leaves": "x"},
+                   {**tree.proofs["bob"], "leaves": [{"salt": "zz", "balances": ["1", "2"], "path": []}]}):
+        with pytest.raises(ReserveError):
+            verify_proof(broken, root)  # type: ignore[arg-type]
+    big = json.loads(json.dumps(tree.proofs["bob"]))
+    big["leaves"][0]["path"][0]["sums"][0] = str(2**256 - 1)
+    with pytest.raises(ReserveError):
+        verify_proof(big, root)
+
+
+def test_version_1_proofs_still_verify() -> None:
+    from wallet.por import leaf_hash, parent
+    salt = bytes(16)
+    alice = Node(leaf_hash("alice", salt, (5,)), (5,))
+    bob = Node(b"\x07" * 32, (3,))
+    top = parent(alice, bob)
+    proof = {"kind": "bourse/por-proof", "version": 1, "account": "alice", "salt": salt.hex(), "assets": ["X"],
+             "balances": ["5"], "path": [{"side": "right", "hash": bob.hash.hex(), "sums": ["3"]}],
+             "root": top.hash.hex()}
+    assert verify_proof(proof, {"assets": ["X"], "root": top.hash.hex(), "totals": {"X": "8"}}) == {"X": 5}

@@ -41,7 +41,14 @@ class AuditLog:
         self.head_path = self.path.with_name(self.path.name + ".head")
         self._lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.head = verify(self.path) if self.path.exists() else AuditHead(0, GENESIS)
+        if self.path.exists():
+            self.head = verify(self.path)
+        else:
+            recorded = _read_head(self.head_path)
+            if recorded is not None and recorded.seq > 0:
+                raise AuditLogError(0, f"{self.path} is missing but {self.head_path} records {recorded.seq} "
+                                       "line(s): the log was deleted, and with it the 24-hour limits it counts")
+            self.head = AuditHead(0, GENESIS)
         if self.head.seq:
             self._write_head()
 

@@ -122,8 +122,11 @@ class SignerServer:
             unix_socket = Path(unix_socket)
             if unix_socket.exists():
                 unix_socket.unlink()
-            self._server: Any = _UnixServer(str(unix_socket), _Handler)
-            os.chmod(unix_socket, 0o600)
+            previous = os.umask(0o177)  # the socket is created 0600: no moment when others could connect
+            try:
+                self._server: Any = _UnixServer(str(unix_socket), _Handler)
+            finally:
+                os.umask(previous)
             self.url = f"unix://{unix_socket}"
         else:
             self._server = _TcpServer((host, port), _Handler)

@@ -80,3 +80,12 @@ def test_opening_a_tampered_log_fails(tmp_path: Path) -> None:
     log.path.write_text(log.path.read_text().replace('"value":2', '"value":3'))
     with pytest.raises(AuditLogError):
         AuditLog(log.path)
+
+
+def test_a_deleted_log_whose_head_remains_is_refused_at_start(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    log.path.unlink()  # deleting the log would otherwise reset the signer's 24-hour limits
+    with pytest.raises(AuditLogError, match="missing .* records 4 line"):
+        AuditLog(tmp_path / "audit.jsonl")
+    fresh = tmp_path / "fresh"
+    assert AuditLog(fresh / "audit.jsonl").head.seq == 0  # a new signer with neither file starts empty

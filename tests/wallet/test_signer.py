@@ -155,7 +155,9 @@ def test_wrong_or_missing_bearer_token_is_refused(served: SignerClient) -> None:
         SignerClient(served.url, "").accounts()
 
 
-def test_signer_serves_on_a_unix_socket(tmp_path: Path) -> None:
+def test_signer_serves_on_a_unix_socket_created_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    monkeypatch.setattr(os, "chmod", lambda *args, **kwargs: None)  # private from creation, not chmod-ed after
     server = SignerServer(make_signer(tmp_path), "s" * 32, unix_socket=tmp_path / "signer.sock").start()
     try:
         assert (tmp_path / "signer.sock").stat().st_mode & 0o777 == 0o600

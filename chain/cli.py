@@ -28,7 +28,7 @@ def _ether(value: str) -> int:
     return int(wei)
 
 
-def banner(node: Node, url: str) -> str:
+def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
     cfg = node.config
     lines = [
         "",
@@ -65,6 +65,11 @@ def banner(node: Node, url: str) -> str:
         "",
         f"Listening on {url} (HTTP and WebSocket)",
     ]
+    if cors_origins == ("*",):
+        lines += ["CORS: any web page open in your browser can call this node, and so send transactions from the",
+                  "      unlocked dev accounts (tools rely on it); --cors-origin URL limits it to your own pages."]
+    else:
+        lines += [f"CORS: only pages from {', '.join(cors_origins)} (others are refused, WebSocket included)."]
     return "\n".join(lines)
 
 
@@ -83,10 +88,12 @@ def banner(node: Node, url: str) -> str:
 @click.option("--base-fee", default=10**9, show_default=True, type=click.IntRange(min=0), help="Genesis base fee (wei).")
 @click.option("--hardfork", default="prague", show_default=True, type=click.Choice(HARDFORKS))
 @click.option("--bare", is_flag=True, help="Start without the platform contracts.")
+@click.option("--cors-origin", "cors_origins", multiple=True, metavar="URL",
+              help="Answer browser pages only from this origin (repeatable; default: any page, as anvil does).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the URL.")
 def node_command(host: str, port: int, chain_id: int, account_count: int, balance: str, mnemonic: str,
                  block_time: float | None, no_mining: bool, data_dir: Path | None, gas_limit: int, base_fee: int,
-                 hardfork: str, bare: bool, quiet: bool) -> None:
+                 hardfork: str, bare: bool, cors_origins: tuple[str, ...], quiet: bool) -> None:
     """Run a local EVM chain (an anvil for Python)."""
     if block_time and no_mining:
         raise click.UsageError("--block-time and --no-mining are exclusive")
@@ -104,7 +111,7 @@ def node_command(host: str, port: int, chain_id: int, account_count: int, balanc
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
     try:
-        _run_loop(_serve(node, host, port, quiet))
+        _run_loop(_serve(node, host, port, quiet, tuple(cors_origins) or ("*",)))
     finally:
         node.close()
 
@@ -119,14 +126,14 @@ def _run_loop(main: Any) -> None:
         uvloop.run(main)
 
 
-async def _serve(node: Node, host: str, port: int, quiet: bool) -> None:
-    server = RpcServer(node)
+async def _serve(node: Node, host: str, port: int, quiet: bool, cors_origins: tuple[str, ...]) -> None:
+    server = RpcServer(node, cors_origins)
     try:
         await server.start(host, port)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     url = f"http://{host}:{server.port}"
-    click.echo(url if quiet else banner(node, url), nl=True)
+    click.echo(url if quiet else banner(node, url, cors_origins), nl=True)
     node.start_interval_miner()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -17,7 +17,7 @@ from .api.transact import TransactApi
 from .node import Node
 from .rpc.envelope import Dispatcher, run_sync
 from .rpc.registry import Registry, collect
-from .transport import RpcProtocol
+from .transport import ANY_ORIGIN, RpcProtocol
 
 log = logging.getLogger("bourse.server")
 
@@ -33,8 +33,9 @@ def build_registry(node: Node) -> tuple[Registry, SubscribeApi]:
 
 
 class RpcServer:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, cors_origins: tuple[str, ...] = ANY_ORIGIN) -> None:
         self.node = node
+        self.cors_origins = cors_origins
         self.registry, self.subscribe = build_registry(node)
         self.dispatcher = Dispatcher(self.registry)
         self._info = orjson.dumps({"name": "bourse node", "methods": self.registry.names()})
@@ -50,7 +51,8 @@ class RpcServer:
         return subscriber
 
     def _protocol(self) -> RpcProtocol:
-        return RpcProtocol(self._handle, lambda: self._info, self._on_websocket, self.subscribe.detach)
+        return RpcProtocol(self._handle, lambda: self._info, self._on_websocket, self.subscribe.detach,
+                           self.cors_origins)
 
     async def start(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
@@ -66,9 +68,10 @@ class RpcServer:
 class ServerThread:
     """Run the RPC server in a background thread (for tests and in-process use)."""
 
-    def __init__(self, node: Node, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, node: Node, host: str = "127.0.0.1", port: int = 0,
+                 cors_origins: tuple[str, ...] = ANY_ORIGIN) -> None:
         self.node, self.host, self.requested_port = node, host, port
-        self.server = RpcServer(node)
+        self.server = RpcServer(node, cors_origins)
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._error: BaseException | None = None

@@ -21,11 +21,11 @@ from websockets.server import ServerProtocol
 log = logging.getLogger("bourse.transport")
 MAX_BODY = 16 * 1024 * 1024
 MAX_HEADER = 64 * 1024
-CORS = (b"Access-Control-Allow-Origin: *\r\n"
-        b"Access-Control-Allow-Methods: POST, GET, OPTIONS\r\n"
-        b"Access-Control-Allow-Headers: Content-Type, Authorization\r\n"
-        b"Access-Control-Max-Age: 86400\r\n")
-REASONS = {200: b"OK", 204: b"No Content", 400: b"Bad Request", 405: b"Method Not Allowed",
+_CORS_REST = (b"Access-Control-Allow-Methods: POST, GET, OPTIONS\r\n"
+              b"Access-Control-Allow-Headers: Content-Type, Authorization\r\n"
+              b"Access-Control-Max-Age: 86400\r\n")
+ANY_ORIGIN = ("*",)
+REASONS = {200: b"OK", 204: b"No Content", 400: b"Bad Request", 403: b"Forbidden", 405: b"Method Not Allowed",
            413: b"Payload Too Large", 431: b"Request Header Fields Too Large"}
 
 # handle(body, connection) -> reply bytes or None; connection is None for HTTP
@@ -38,10 +38,23 @@ class _HttpError(Exception):
         self.status = status
 
 
+def cors_headers(allowed: tuple[str, ...], origin: str | None) -> bytes:
+    """CORS response headers: `*` for every page (what tools and wallets expect of a dev node), else the
+    request's Origin when it is one of `allowed`, else none (the browser then refuses the page the answer)."""
+    if allowed == ANY_ORIGIN:
+        return b"Access-Control-Allow-Origin: *\r\n" + _CORS_REST
+    if origin is not None and origin in allowed:
+        return b"Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n" % origin.encode("latin-1") + _CORS_REST
+    return b"Vary: Origin\r\n"
+
+
 class RpcProtocol(asyncio.Protocol):
     def __init__(self, handle: Handler, info: Callable[[], bytes],
-                 on_websocket: Callable[["RpcProtocol"], Any], on_close: Callable[[Any], None]) -> None:
+                 on_websocket: Callable[["RpcProtocol"], Any], on_close: Callable[[Any], None],
+                 cors_origins: tuple[str, ...] = ANY_ORIGIN) -> None:
         self._handle, self._info, self._on_websocket, self._on_close = handle, info, on_websocket, on_close
+        self._cors_origins = cors_origins
+        self._origin: str | None = None
         self._buffer = bytearray()
         self._ws: ServerProtocol | None = None
         self._fragments: list[bytes] = []
@@ -75,8 +88,10 @@ class RpcProtocol(asyncio.Protocol):
             while self._buffer and self._ws is None and self.transport is not None:
                 if not self._one_request():
                     return
-        except _HttpError as exc:
-            self._respond(exc.status, orjson.dumps({"error": str(exc)}), keep_alive=False)
+        except _HttpError as exc:  # a JSON-RPC error object too, for clients that read only the body
+            self._respond(exc.status, orjson.dumps({"jsonrpc": "2.0", "id": None,
+                                                    "error": {"code": -32600, "message": str(exc)}}),
+                          keep_alive=False)
             self._close()
         if self._ws is not None and self._buffer:
             rest, self._buffer = bytes(self._buffer), bytearray()
@@ -104,6 +119,10 @@ class RpcProtocol(asyncio.Protocol):
             if not sep:
                 raise _HttpError(400, "malformed header line")
             headers[name.strip().lower()] = value.strip()
+        self._origin = headers.get("origin")
+        if self._cors_origins != ANY_ORIGIN and self._origin is not None and self._origin not in self._cors_origins:
+            # a page from another origin: no answer at all (a WebSocket is not covered by CORS, so refuse it here)
+            raise _HttpError(403, f"origin {self._origin} is not allowed (see --cors-origin)")
         if method == "GET" and headers.get("upgrade", "").lower() == "websocket":
             self._upgrade(bytes(buf[:end + 4]))
             del buf[:end + 4]
@@ -148,7 +167,7 @@ class RpcProtocol(asyncio.Protocol):
         head = b"HTTP/1.1 %d %s\r\n" % (status, REASONS.get(status, b"OK"))
         if body:
             head += b"Content-Type: application/json\r\n"
-        head += b"Content-Length: %d\r\n" % len(body) + CORS
+        head += b"Content-Length: %d\r\n" % len(body) + cors_headers(self._cors_origins, self._origin)
         head += b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n"
         self.transport.write(head + body)
 

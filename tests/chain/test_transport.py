@@ -96,3 +96,41 @@ def test_get_lists_methods_and_head_is_empty(url: str) -> None:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         status, _, body = _read_response(sock)
     assert status == 200 and "eth_call" in json.loads(body)["methods"]
+
+
+def test_any_origin_by_default_and_only_the_configured_ones_with_cors_origin() -> None:
+    from chain import Node, NodeConfig
+    from chain.server import ServerThread
+
+    node = Node(NodeConfig(predeploy=False, accounts=1))
+    open_server = ServerThread(node).start()
+    strict = ServerThread(node, cors_origins=("http://localhost:3000",)).start()
+    try:
+        with _connect(open_server.url) as sock:
+            sock.sendall(_post(BODY, "Origin: http://evil.example\r\n"))
+            status, headers, _ = _read_response(sock)
+        assert status == 200 and headers["access-control-allow-origin"] == "*"
+        with _connect(strict.url) as sock:
+            sock.sendall(_post(BODY, "Origin: http://localhost:3000\r\n"))
+            status, headers, body = _read_response(sock)
+        assert status == 200 and headers["access-control-allow-origin"] == "http://localhost:3000"
+        with _connect(strict.url) as sock:
+            sock.sendall(_post(BODY, "Origin: http://evil.example\r\n"))
+            status, headers, body = _read_response(sock)
+        assert status == 403 and "access-control-allow-origin" not in headers
+        assert json.loads(body)["error"]["code"] == -32600 and "not allowed" in json.loads(body)["error"]["message"]
+        upgrade = (b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                   b"Origin: http://evil.example\r\n\r\n")
+        with _connect(strict.url) as sock:
+            sock.sendall(upgrade)
+            status, _, _ = _read_response(sock)
+        assert status == 403  # a page's WebSocket is refused too (CORS does not cover WebSockets)
+        with _connect(strict.url) as sock:
+            sock.sendall(_post(BODY))  # tools send no Origin: served as before
+            status, _, body = _read_response(sock)
+        assert status == 200 and json.loads(body)["result"] == "0x7a69"
+    finally:
+        open_server.stop()
+        strict.stop()
+        node.close()

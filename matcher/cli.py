@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import urllib.error
 import tempfile
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def exchange_command(rpc_url: str, vault: str, markets_file: Path, signer_url: s
                             host, port, batch_size, batch_interval, confirmations=confirmations,
                             start_block=start_block)
     click.echo(f"exchange on http://{host}:{port} (vault {vault}, operator {operator}; matching engine: "
-               f"{compiled.describe()})", err=True)
+               f"{compiled.describe()}; /admin/* needs the token in {data_dir / 'admin.token'})", err=True)
     run(config)
 
 
@@ -85,15 +86,23 @@ def up_command(data_dir: Path | None, host: str, node_port: int, signer_port: in
 
 
 @click.command("reconcile", cls=MatcherCommand)
-@click.option("--exchange", "exchange_url", default="http://127.0.0.1:8080", show_default=True)
-@click.option("--rpc-url", default=RPC_DEFAULT, show_default=True)
-def reconcile_command(exchange_url: str, rpc_url: str) -> None:
+@click.option("--exchange", "exchange_url", default="http://127.0.0.1:8080", show_default=True,
+              help="The exchange's base URL.")
+@click.option("--admin-token-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The exchange's admin.token (in its data dir; else $BOURSE_ADMIN_TOKEN).")
+@click.option("--rpc-url", default=RPC_DEFAULT, show_default=True, help="The node the vault lives on.")
+def reconcile_command(exchange_url: str, admin_token_file: Path | None, rpc_url: str) -> None:
     """Compare the exchange's ledger with the vault's balances; print every difference to the wei (exit 1 if any)."""
+    from wallet.files import read_token
     from wallet.rpc import Rpc
 
     from .exchange.reconcile import fetch_ledger, reconcile
+    token = read_token(admin_token_file)
     try:
-        ledger = fetch_ledger(exchange_url)
+        ledger = fetch_ledger(exchange_url, token)
+    except urllib.error.HTTPError as exc:
+        raise MatcherError(f"the exchange at {exchange_url} refused the ledger request (HTTP {exc.code}): "
+                           "is the admin token right?") from None
     except OSError as exc:
         raise MatcherError(f"cannot reach the exchange at {exchange_url}: {exc}") from None
     differences = reconcile(ledger, Rpc(rpc_url))

@@ -63,6 +63,14 @@ class Stack:
     def exchange_url(self) -> str:
         return self.exchange.url
 
+    @property
+    def admin_token_file(self) -> Path:
+        return self.root / "exchange" / "admin.token"
+
+    @property
+    def admin_token(self) -> str:
+        return self.admin_token_file.read_text().strip()
+
     def banner(self) -> str:
         keys = [(a.checksum, "0x" + a.key.to_bytes().hex()) for a in self.node.accounts[1:3]]
         lines = ["", "  bourse up", "",
@@ -71,6 +79,7 @@ class Stack:
                  f"Exchange API                      {self.exchange_url}/api/v3  (OpenAPI: {self.exchange_url}/openapi.json)",
                  f"Exchange streams                  {self.exchange_url.replace('http', 'ws')}/stream?streams=brswbnb@trade",
                  f"Matching engine                   {compiled.describe()}",
+                 f"Exchange admin (/admin/*)         Authorization: Bearer <token in {self.admin_token_file}>",
                  f"Data                              {self.root}", "", "Contracts", "========="]
         lines += [f"{p.label:<28} {p.address}" for p in PREDEPLOYS]
         lines += [f"{'Test USDT':<28} {self.demo['USDT']}", "", "Markets", "======="]

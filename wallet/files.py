@@ -50,3 +50,24 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+ADMIN_TOKEN_ENV = "BOURSE_ADMIN_TOKEN"
+
+
+def read_token(path: Path | None, env: str = ADMIN_TOKEN_ENV, what: str = "the exchange's admin token") -> str:
+    """A bearer token from `path` (a token file), else from the environment variable `env`; never an argument."""
+    from .errors import WalletError
+    if path is not None:
+        try:
+            token = Path(path).read_text().strip()
+        except OSError as exc:
+            raise WalletError(f"cannot read {what} from {path}: {exc.strerror}") from None
+    else:
+        token = os.environ.get(env, "").strip()
+        if not token:
+            raise WalletError(f"{what} is needed: pass --admin-token-file (the exchange's data dir holds "
+                              f"admin.token) or set ${env}")
+    if not token:
+        raise WalletError(f"{what} in {path} is empty")
+    return token

@@ -6,6 +6,7 @@ never shown). Handlers run on the event loop, the exchange core's only thread.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from . import store
-from .errors import MALFORMED, NO_SUCH_ORDER, NOT_FOUND, UNKNOWN, ApiError
+from .errors import MALFORMED, NO_SUCH_ORDER, NOT_FOUND, REJECTED_MBX_KEY, UNKNOWN, ApiError
 from .intake import parse_cancel, parse_cancel_all, parse_order, parse_withdraw
 from .signed import address
 from .streams import Subscriber
@@ -236,7 +237,16 @@ class Handlers:
         return web.json_response([{**r, "amount": str(r["amount"]), "nonce": str(r["nonce"])} for r in rows])
 
     async def ledger(self, request: web.Request) -> web.Response:
+        self._check_admin(request)
         return web.json_response(self.service.ledger_snapshot())
+
+    def _check_admin(self, request: web.Request) -> None:
+        """The operator's bearer token (in the exchange's data dir, printed at start) or HTTP 401."""
+        header = request.headers.get("Authorization", "")
+        given = header[7:].strip() if header.startswith("Bearer ") else ""
+        if not given or not hmac.compare_digest(given.encode(), self.service.admin_token.encode()):
+            raise ApiError(REJECTED_MBX_KEY, "Invalid API-key, IP, or permissions for action. (/admin needs the "
+                                             "operator's token: Authorization: Bearer <admin.token>)", status=401)
 
     async def openapi(self, request: web.Request) -> web.Response:
         from .openapi import SPEC

@@ -29,6 +29,7 @@ DUPLICATE_CLIENT_ORDER_ID = -2012
 WOULD_TAKE = -2010
 REPLAYED_ORDER = -3001  # the maker's nonce (or a withdrawal's) was already used
 NOT_FOUND = -3004
+REJECTED_MBX_KEY = -2015  # Binance: "Invalid API-key, IP, or permissions for action."
 
 ENGINE_CODES = {
     Code.UNKNOWN_MARKET: (INVALID_SYMBOL, "Invalid symbol."),

@@ -31,9 +31,12 @@ class Difference:
                 f"({'+' if delta > 0 else ''}{delta})")
 
 
-def fetch_ledger(exchange_url: str) -> dict[str, Any]:
-    with urllib.request.urlopen(exchange_url.rstrip("/") + "/admin/ledger", timeout=30) as response:
-        return json.loads(response.read())
+def fetch_ledger(exchange_url: str, admin_token: str) -> dict[str, Any]:
+    """The exchange's ledger snapshot (an operator endpoint: `admin_token` is the exchange's admin.token)."""
+    request = urllib.request.Request(exchange_url.rstrip("/") + "/admin/ledger",
+                                     headers={"Authorization": f"Bearer {admin_token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
 
 
 def reconcile(ledger: dict[str, Any], rpc: Rpc) -> list[Difference]:

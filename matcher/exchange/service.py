@@ -63,6 +63,9 @@ class ExchangeService:
         self.vault = VaultClient(self.rpc, config.vault)
         self.domain = Domain(self.rpc.chain_id(), self.vault.address)
         config.data_dir.mkdir(parents=True, exist_ok=True)
+        from wallet.signer_server import load_or_create_token
+        self.admin_token_file = config.data_dir / "admin.token"
+        self.admin_token = load_or_create_token(self.admin_token_file)  # /admin/* answers only to it (0600 file)
         self.core = ExchangeCore(config.data_dir / "exchange.sqlite3", self.markets, self.vault.fee_recipient(),
                                  self._fee_policy())
         self.streams = Streams(self.markets, self.core.clock_ms)

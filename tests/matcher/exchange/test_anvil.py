@@ -53,13 +53,13 @@ def test_deposit_trade_settle_reconcile_and_withdraw_on_anvil(tmp_path: Path) ->
                              time_in_force="IOC")["status"] == "FILLED"
             wait_until(lambda: settled(bob, "BRSWBNB"), what="settlement on anvil")
             assert [t["settlement"] for t in bob.my_trades("BRSWBNB")] == ["CONFIRMED", "CONFIRMED"]
-            assert reconcile(fetch_ledger(exchange.url), Rpc(rpc_url)) == []
+            assert reconcile(fetch_ledger(exchange.url, exchange.service.admin_token), Rpc(rpc_url)) == []
             brs = contracts["PlatformToken"].address
             held = balance_of(Rpc(rpc_url), brs, bob.address)
             bob.withdraw("BRS", "14")
             wait_until(lambda: bob.withdrawals()[-1]["state"] == "CONFIRMED", what="withdrawal on anvil")
             assert balance_of(Rpc(rpc_url), brs, bob.address) == held + 14 * 10**18
-            assert reconcile(fetch_ledger(exchange.url), Rpc(rpc_url)) == []
+            assert reconcile(fetch_ledger(exchange.url, exchange.service.admin_token), Rpc(rpc_url)) == []
         finally:
             exchange.stop()
             signer_server.stop()

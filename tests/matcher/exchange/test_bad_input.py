@@ -222,3 +222,21 @@ def test_cancel_replace_modes_report_each_part_as_binance(stack: Stack, trader: 
     rejected(stack, lambda: trader.request("POST", "/api/v3/order/cancelReplace", body={
         **trader.order_body("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.02"), "cancelOrderId": 1,
         "cancelReplaceMode": "SOMETIMES"}), -1100)
+
+
+def test_the_admin_ledger_answers_only_to_the_operators_token(stack: Stack) -> None:
+    def get(headers: dict[str, str]) -> tuple[int, Any]:
+        request = urllib.request.Request(stack.exchange_url + "/admin/ledger", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": stack.admin_token},
+                    {"Authorization": "Bearer "}):
+        status, body = get(headers)
+        assert status == 401 and body["code"] == -2015, headers
+    status, body = get({"Authorization": f"Bearer {stack.admin_token}"})
+    assert status == 200 and "balances" in body
+    assert stack.admin_token_file.stat().st_mode & 0o777 == 0o600

@@ -37,7 +37,7 @@ def _settle_now(stack: Stack) -> None:
 
 
 def _reconciled(stack: Stack) -> None:
-    differences = reconcile(fetch_ledger(stack.exchange_url), Rpc(stack.rpc_url))
+    differences = reconcile(fetch_ledger(stack.exchange_url, stack.admin_token), Rpc(stack.rpc_url))
     assert differences == [], [d.line() for d in differences]
 
 
@@ -143,10 +143,10 @@ def test_reconcile_reports_a_ledger_entry_the_chain_does_not_have(slow_stack: St
     from matcher.model import Deposit
     ghost = "0x000000000000000000000000000000000000dEaD"
     slow_stack.exchange.call(lambda service: service.core.submit(Deposit(ghost, "BRS", 12345)))
-    differences = reconcile(fetch_ledger(slow_stack.exchange_url), Rpc(slow_stack.rpc_url))
+    differences = reconcile(fetch_ledger(slow_stack.exchange_url, slow_stack.admin_token), Rpc(slow_stack.rpc_url))
     assert [(d.account, d.asset, d.ledger, d.chain) for d in differences] == [(ghost, "BRS", 12345, 0)]
     result = CliRunner().invoke(main, ["reconcile", "--exchange", slow_stack.exchange_url, "--rpc-url",
-                                       slow_stack.rpc_url])
+                                       slow_stack.rpc_url, "--admin-token-file", str(slow_stack.admin_token_file)])
     assert result.exit_code == 1 and "ledger expects 12345 wei on chain, vault holds 0 (-12345)" in result.output
 
 

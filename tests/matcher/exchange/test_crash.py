@@ -136,7 +136,8 @@ def test_sigkill_before_during_and_after_a_batch_submission(chain_and_signer: di
         assert len(filled) == 3, "every fill settled exactly once"
         assert len(batches) == len(set(batches)) == 2 and batches[0] == batch_id
         assert {t["batchId"] for t in trades[:2]} == {str(batch_id)}
-        differences = reconcile(fetch_ledger(url), Rpc(setup["rpc_url"]))
+        token = (setup["root"] / "exchange" / "admin.token").read_text().strip()
+        differences = reconcile(fetch_ledger(url, token), Rpc(setup["rpc_url"]))
         assert differences == [], [d.line() for d in differences]
     finally:
         last.kill()

@@ -112,20 +112,21 @@ def test_two_users_trade_every_order_type_and_the_chain_agrees(stack: Stack, cli
     assert any(r["i"] == market["orderId"] and r["X"] == "FILLED" and r["x"] == "TRADE" for r in reports)
     assert any(m["e"] == "outboundAccountPosition" for m in streams.of(f"{bob.address.lower()}@user"))
 
-    result = CliRunner().invoke(main, ["reconcile", "--exchange", stack.exchange_url, "--rpc-url", stack.rpc_url])
+    result = CliRunner().invoke(main, ["reconcile", "--exchange", stack.exchange_url, "--rpc-url", stack.rpc_url,
+                                       "--admin-token-file", str(stack.admin_token_file)])
     assert result.exit_code == 0 and "agree" in result.output, result.output
     por = CliRunner().invoke(main, ["por", "build", "--from-exchange", stack.exchange_url, "--out",
-                                    str(tmp_path / "por"), "--json"])
+                                    str(tmp_path / "por"), "--json"], env={"BOURSE_ADMIN_TOKEN": stack.admin_token})
     assert por.exit_code == 0, por.output
     root = json.loads(por.output)
-    ledger = fetch_ledger(stack.exchange_url)
+    ledger = fetch_ledger(stack.exchange_url, stack.admin_token)
     for asset, total in root["totals"].items():
         assert int(total) == sum(int(b["total"]) for b in ledger["balances"]
                                  if b["asset"] == asset and b["account"] != ledger["feeAccount"])
 
 
 def assert_reconciled(stack: Stack) -> None:
-    differences = reconcile(fetch_ledger(stack.exchange_url), Rpc(stack.rpc_url))
+    differences = reconcile(fetch_ledger(stack.exchange_url, stack.admin_token), Rpc(stack.rpc_url))
     assert differences == [], [d.line() for d in differences]
 
 

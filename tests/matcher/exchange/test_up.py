@@ -37,9 +37,14 @@ def test_bourse_up_starts_the_stack_and_the_printed_example_trades_and_settles(t
                              timeout=180)
         assert run.returncode == 0, run.stderr
         assert "settled on chain" in run.stdout and "CONFIRMED" in run.stdout
-        reconciled = subprocess.run([sys.executable, "-m", "bourse.cli", "reconcile", "--exchange",
-                                     f"http://127.0.0.1:{ports[0]}", "--rpc-url", f"http://127.0.0.1:{ports[1]}"],
-                                    cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert "admin.token" in text
+        reconcile = [sys.executable, "-m", "bourse.cli", "reconcile", "--exchange", f"http://127.0.0.1:{ports[0]}",
+                     "--rpc-url", f"http://127.0.0.1:{ports[1]}"]
+        refused = subprocess.run(reconcile, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 1 and "admin token" in refused.stderr and "Traceback" not in refused.stderr
+        token_file = str(tmp_path / "up" / "exchange" / "admin.token")
+        reconciled = subprocess.run([*reconcile, "--admin-token-file", token_file], cwd=ROOT, env=env,
+                                    capture_output=True, text=True, timeout=60)
         assert reconciled.returncode == 0 and "agree" in reconciled.stdout, reconciled.stdout + reconciled.stderr
     finally:
         proc.send_signal(signal.SIGINT)

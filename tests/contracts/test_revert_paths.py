@@ -84,6 +84,11 @@ def test_settlement_refuses_a_fill_worth_no_quote(w3: Any, accounts: Any) -> Non
     sell = Order(alice.checksum, token, address_of("WrappedNative"), False, 10, 1, 2**40, 1, 0)
     buy = Order(bob.checksum, token, address_of("WrappedNative"), True, 10, 1, 2**40, 1, 0)
     chain_id = w3.eth.chain_id
+    # the maker buys: its quote rounds down (in its favour) to nothing
+    fill = fill_tuple(buy, sell, sign_order(buy, bob.key.to_bytes(), chain_id, vault.address),
+                      sign_order(sell, alice.key.to_bytes(), chain_id, vault.address), 1)
+    reverts(w3, vault.functions.settle(1, [fill]), accounts[0].checksum, "settlement: zero quote amount")
+    # the maker sells: its quote rounds up to 1, which is above what the buyer's limit allows for one unit
     fill = fill_tuple(sell, buy, sign_order(sell, alice.key.to_bytes(), chain_id, vault.address),
                       sign_order(buy, bob.key.to_bytes(), chain_id, vault.address), 1)
-    reverts(w3, vault.functions.settle(1, [fill]), accounts[0].checksum, "settlement: zero quote amount")
+    reverts(w3, vault.functions.settle(1, [fill]), accounts[0].checksum, "settlement: fill too small for its prices")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import signal
+import socket
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -53,7 +55,8 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
         f"Base fee:          {node.backend.pending_base_fee()}",
         f"Gas limit:         {node.backend.gas_limit}",
         f"Mining:            {node.mode.value}" + (f" every {node.block_time}s" if node.mode is MiningMode.INTERVAL else ""),
-        f"Storage:           {cfg.data_dir or 'in memory'}",
+        f"Storage:           {cfg.data_dir or 'in memory'}"
+        + (f" (resumed at block {node.backend.head.number})" if node.resumed else ""),
         f"Head block:        {node.backend.head.number}",
     ]
     if cfg.predeploy and node.accounts:
@@ -75,32 +78,48 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
 
 @click.command("node")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
-@click.option("--port", default=8545, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--chain-id", default=31337, show_default=True, type=click.IntRange(min=1))
-@click.option("--accounts", "account_count", default=10, show_default=True, type=click.IntRange(0, 1000))
+@click.option("--port", default=8545, show_default=True, type=click.IntRange(0, 65535),
+              help="Port for HTTP and WebSocket (0: any free port).")
+@click.option("--chain-id", default=31337, show_default=True, type=click.IntRange(min=1),
+              help="Chain id (anvil's and hardhat's by default).")
+@click.option("--accounts", "account_count", default=10, show_default=True, type=click.IntRange(0, 1000),
+              help="How many funded dev accounts to derive from the mnemonic.")
 @click.option("--balance", default="10000", show_default=True, help="Ether per dev account.")
 @click.option("--mnemonic", default=DEFAULT_MNEMONIC, show_default=False,
               help="BIP-39 mnemonic for the dev accounts (default: anvil's and hardhat's).")
 @click.option("--block-time", type=click.FloatRange(min=0, min_open=True), help="Mine every N seconds.")
 @click.option("--no-mining", is_flag=True, help="Mine only on evm_mine / anvil_mine.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Persist the chain here.")
-@click.option("--gas-limit", default=30_000_000, show_default=True, type=click.IntRange(min=21_000))
+@click.option("--gas-limit", default=30_000_000, show_default=True, type=click.IntRange(min=21_000),
+              help="Block gas limit.")
 @click.option("--base-fee", default=10**9, show_default=True, type=click.IntRange(min=0), help="Genesis base fee (wei).")
-@click.option("--hardfork", default="prague", show_default=True, type=click.Choice(HARDFORKS))
+@click.option("--hardfork", default="prague", show_default=True, type=click.Choice(HARDFORKS),
+              help="EVM rules the chain follows.")
 @click.option("--bare", is_flag=True, help="Start without the platform contracts.")
+@click.option("--client-version", default=None, metavar="TEXT",
+              help="What web3_clientVersion answers (default: anvil-compatible/bourse/v<version>/python, which "
+                   "tools that accept anvil recognise).")
 @click.option("--cors-origin", "cors_origins", multiple=True, metavar="URL",
               help="Answer browser pages only from this origin (repeatable; default: any page, as anvil does).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the URL.")
 def node_command(host: str, port: int, chain_id: int, account_count: int, balance: str, mnemonic: str,
                  block_time: float | None, no_mining: bool, data_dir: Path | None, gas_limit: int, base_fee: int,
-                 hardfork: str, bare: bool, cors_origins: tuple[str, ...], quiet: bool) -> None:
+                 hardfork: str, bare: bool, client_version: str | None, cors_origins: tuple[str, ...],
+                 quiet: bool) -> None:
     """Run a local EVM chain (an anvil for Python)."""
     if block_time and no_mining:
         raise click.UsageError("--block-time and --no-mining are exclusive")
     config = NodeConfig(chain_id=chain_id, accounts=account_count, balance_wei=_ether(balance), mnemonic=mnemonic,
                         block_time=block_time, no_mining=no_mining, data_dir=data_dir, gas_limit=gas_limit,
-                        base_fee=base_fee, hardfork=hardfork, host=host, port=port, predeploy=not bare)
+                        base_fee=base_fee, hardfork=hardfork, host=host, port=port, predeploy=not bare,
+                        client_version=client_version)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if port:  # the port must be free before the data dir is touched
+        try:
+            socket.create_server((host, port)).close()
+        except OSError as exc:
+            reason = "address already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+            raise click.ClickException(f"cannot listen on {host}:{port}: {reason}") from None
     try:
         node = Node(config)
     except (ChainError, ValueError) as exc:
@@ -131,7 +150,8 @@ async def _serve(node: Node, host: str, port: int, quiet: bool, cors_origins: tu
     try:
         await server.start(host, port)
     except OSError as exc:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+        raise click.ClickException(f"cannot listen on {host}:{port}: {reason}") from None
     url = f"http://{host}:{server.port}"
     click.echo(url if quiet else banner(node, url, cors_origins), nl=True)
     node.start_interval_miner()

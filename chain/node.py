@@ -18,6 +18,7 @@ from eth_keys import keys
 
 from .backend import Backend, BlockResult, Deployer
 from .config import MiningMode, NodeConfig
+from .dirlock import DirLock
 from .errors import TransactionRejected
 from .execution import Executor
 from .filters import Filters
@@ -46,7 +47,10 @@ class DevAccount:
 def derive_accounts(mnemonic: str, count: int, path: str = "m/44'/60'/0'/0/") -> list[DevAccount]:
     from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
 
-    seed = seed_from_mnemonic(mnemonic, "")
+    try:
+        seed = seed_from_mnemonic(mnemonic, "")
+    except Exception as exc:  # eth-account's ValidationError: an unknown word, a bad checksum, a wrong length
+        raise ValueError(f"invalid mnemonic: {exc}") from None
     out = []
     for i in range(count):
         key = keys.PrivateKey(key_from_seed(seed, f"{path}{i}"))
@@ -70,9 +74,14 @@ class Node:
         self.impersonated: set[bytes] = set()
         self.auto_impersonate = False
         path = None
+        self._dir_lock: DirLock | None = None
         if self.config.data_dir is not None:
             Path(self.config.data_dir).mkdir(parents=True, exist_ok=True)
+            self._dir_lock = DirLock(Path(self.config.data_dir))
             path = Path(self.config.data_dir) / "chain.sqlite3"
+            self.resumed = path.exists()  # the banner says whether the chain was resumed
+        else:
+            self.resumed = False
         self.storage = Storage(path)
         self._genesis_hook = genesis_hook
         self.backend = Backend(self.config, self.storage, self._alloc)
@@ -103,6 +112,8 @@ class Node:
         self.stop_interval_miner()
         with self.lock:
             self.storage.close()
+            if self._dir_lock is not None:
+                self._dir_lock.release()
 
     # -- interval mining ----------------------------------------------------------
     def start_interval_miner(self) -> None:
@@ -168,7 +179,7 @@ class Node:
             ready = self.pool.add(tx, state_nonce)
             if self.mode is not MiningMode.AUTO or not ready:
                 self.storage.add_pool_tx(tx.hash, tx.sender, tx.raw, tx.impersonated, head)
-            self._emit("pending", tx.hash)
+            self._emit("pending", tx)
             if self.mode is MiningMode.AUTO and ready:
                 self._automine()
             return tx.hash
@@ -267,7 +278,7 @@ class Node:
         if kind == "block":
             self._feed_filters(payload)
         elif kind == "pending":
-            self.filters.on_pending(fmt.hb(payload))
+            self.filters.on_pending(fmt.hb(payload.hash))
         for listener in list(self.listeners):
             try:
                 listener(kind, payload)

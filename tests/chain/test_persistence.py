@@ -126,3 +126,19 @@ def test_wrong_chain_id_for_a_data_dir_is_refused(tmp_path: Path) -> None:
                           "--port", "0"], capture_output=True, text=True, timeout=60)
     assert out.returncode != 0
     assert "holds chain 31337" in out.stderr
+
+
+def test_a_data_dir_serves_one_node_at_a_time(tmp_path: Path) -> None:
+    import pytest
+
+    from chain import Node, NodeConfig
+    from chain.dirlock import DataDirInUse
+
+    first = Node(NodeConfig(data_dir=tmp_path / "chain", predeploy=False, accounts=1))
+    assert first.resumed is False
+    with pytest.raises(DataDirInUse, match=rf"in use by another bourse node \(pid {os.getpid()}\)"):
+        Node(NodeConfig(data_dir=tmp_path / "chain", predeploy=False, accounts=1))
+    first.close()
+    again = Node(NodeConfig(data_dir=tmp_path / "chain", predeploy=False, accounts=1))
+    assert again.resumed is True
+    again.close()

@@ -23,6 +23,7 @@ from .cli_common import (
     read_secret,
     rpc_option,
     unlock,
+    working,
 )
 from .errors import WalletError
 from .hd import ETHEREUM_PATH, account_path, derive_addresses, validate_mnemonic
@@ -40,7 +41,8 @@ def wallet_group() -> None:
 @wallet_group.command("new")
 @click.argument("alias")
 @click.option("--mnemonic", "with_mnemonic", is_flag=True, help="Create a BIP-39 mnemonic and store its first key.")
-@click.option("--words", type=click.Choice(["12", "24"]), default="12", show_default=True)
+@click.option("--words", type=click.Choice(["12", "24"]), default="12", show_default=True,
+              help="Length of the new mnemonic.")
 @click.option("--light", is_flag=True, help="scrypt n=4096 instead of 262144 (faster, weaker; for tests).")
 @keystore_option
 @password_file_option
@@ -50,6 +52,7 @@ def new_command(alias: str, with_mnemonic: bool, words: str, light: bool, keysto
     """Create a new random key (or mnemonic) and store it under ALIAS."""
     store = open_store(keystore_dir, light)
     password = read_password(alias, password_file, confirm=True)
+    working(f"encrypting the new key with scrypt (n={store.kdf.n})")
     if with_mnemonic:
         account, mnemonic = store.new_mnemonic(alias, password, int(words))
         click.echo("Write these words down and keep them offline; they are shown only once:", err=True)
@@ -81,14 +84,19 @@ def import_command(alias: str, from_key: bool, from_mnemonic: bool, index: int, 
     store = open_store(keystore_dir, light)
     if keystore_file is not None:
         password = read_password(str(keystore_file), password_file)
+        working("decrypting the file and encrypting it again (scrypt)")
         account = store.import_keystore(alias, keystore_file, password)
     elif from_key:
         key = check_private_key(read_secret("Private key"))
-        account = store.add_key(alias, key, read_password(alias, password_file, confirm=True))
+        password = read_password(alias, password_file, confirm=True)
+        working(f"encrypting the key with scrypt (n={store.kdf.n})")
+        account = store.add_key(alias, key, password)
     else:
         mnemonic = validate_mnemonic(read_secret("Mnemonic"))
         path = derivation_path or account_path(index)
-        account = store.import_mnemonic(alias, mnemonic, read_password(alias, password_file, confirm=True), path)
+        password = read_password(alias, password_file, confirm=True)
+        working(f"deriving {path} and encrypting it with scrypt (n={store.kdf.n})")
+        account = store.import_mnemonic(alias, mnemonic, password, path)
     emit(account.as_json(), as_json, f"{account.alias}  {account.address}  {account.path}")
 
 
@@ -104,15 +112,38 @@ def list_command(keystore_dir: Path | None, as_json: bool) -> None:
         click.echo("no accounts (create one with `bourse wallet new ALIAS`)")
     width = max((len(a.alias or "-") for a in accounts), default=5)
     for account in accounts:
-        click.echo(f"{(account.alias or '-'):<{width}}  {account.address}  {account.path}")
+        state = f"  DAMAGED: {account.damaged}" if account.damaged else ""
+        click.echo(f"{(account.alias or '-'):<{width}}  {account.address or '?' * 42}  {account.path}{state}")
 
 
 @wallet_group.command("address")
 @click.argument("name")
 @keystore_option
-def address_command(name: str, keystore_dir: Path | None) -> None:
+@json_option
+def address_command(name: str, keystore_dir: Path | None, as_json: bool) -> None:
     """Print the address of an account (by alias, address or file name)."""
-    click.echo(open_store(keystore_dir).get(name).address)
+    account = open_store(keystore_dir).get(name)
+    emit(account.as_json(), as_json, account.address)
+
+
+@wallet_group.command("balance")
+@click.argument("name")
+@click.option("--token", "tokens", multiple=True, metavar="ADDRESS",
+              help="Also an ERC-20's balance (repeatable); its symbol and decimals are read from the token.")
+@rpc_option
+@keystore_option
+@json_option
+def balance_command(name: str, tokens: tuple[str, ...], rpc_url: str, keystore_dir: Path | None,
+                    as_json: bool) -> None:
+    """Native coin (and token) balances of an account or any address."""
+    from .rpc import Rpc
+    from .treasury import balances
+    from .units import format_amount
+    address = _address_of(name, keystore_dir)
+    rows = balances(Rpc(rpc_url), address, list(tokens))
+    emit({"address": address, "balances": [{**r, "raw": str(r["raw"])} for r in rows]}, as_json,
+         "\n".join(f"{format_amount(r['raw'], r['decimals'])} {r['symbol']}  ({r['raw']} base units"
+                   + (f", token {r['token']})" if r["token"] else ")") for r in rows))
 
 
 @wallet_group.command("export")
@@ -135,33 +166,38 @@ def export_command(name: str, show_private_key: bool, keystore_dir: Path | None,
 @password_file_option
 @click.option("--new-password-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help=f"New password from this file (else ${NEW_PASSWORD_ENV}, else a hidden prompt).")
+@json_option
 def change_password_command(name: str, keystore_dir: Path | None, password_file: Path | None,
-                            new_password_file: Path | None) -> None:
+                            new_password_file: Path | None, as_json: bool) -> None:
     """Re-encrypt an account under a new password (atomically; the old file stays until the new one decrypts)."""
     store = open_store(keystore_dir)
     account = store.get(name)
     old = read_password(f"{account.name} (current)", password_file)
     new = read_password(f"{account.name} (new)", new_password_file, confirm=True, env=NEW_PASSWORD_ENV)
+    working("re-encrypting with scrypt")
     store.change_password(account.name, old, new)
-    click.echo(f"password changed for {account.name}")
+    emit({**account.as_json(), "changed": True}, as_json, f"password changed for {account.name}")
 
 
 @wallet_group.command("remove")
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @keystore_option
-def remove_command(name: str, yes: bool, keystore_dir: Path | None) -> None:
+@json_option
+def remove_command(name: str, yes: bool, keystore_dir: Path | None, as_json: bool) -> None:
     """Delete an account's keystore file (the key is lost unless it is backed up)."""
     store = open_store(keystore_dir)
     account = store.get(name)
     confirm_or_abort(f"Delete {account.name} ({account.address})? The key is gone unless backed up.", yes)
     store.remove(account.name)
-    click.echo(f"removed {account.name} ({account.address})")
+    emit({**account.as_json(), "removed": True}, as_json, f"removed {account.name} ({account.address})")
 
 
 @wallet_group.command("derive")
-@click.option("--count", type=click.IntRange(1, 1000), default=10, show_default=True)
-@click.option("--start", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True)
+@click.option("--count", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="How many addresses to list.")
+@click.option("--start", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True,
+              help="The first index.")
 @click.option("--path", "base_path", default=ETHEREUM_PATH, show_default=True, help="Parent path of the indices.")
 @json_option
 def derive_command(count: int, start: int, base_path: str, as_json: bool) -> None:
@@ -175,10 +211,14 @@ def derive_command(count: int, start: int, base_path: str, as_json: bool) -> Non
 @click.argument("message")
 @keystore_option
 @password_file_option
-def sign_message_command(name: str, message: str, keystore_dir: Path | None, password_file: Path | None) -> None:
+@json_option
+def sign_message_command(name: str, message: str, keystore_dir: Path | None, password_file: Path | None,
+                         as_json: bool) -> None:
     """EIP-191 (personal_sign) signature of MESSAGE (0x-prefixed hex is signed as bytes)."""
-    key = unlock(open_store(keystore_dir), name, password_file)
-    click.echo(sign_message(key, message_bytes(message)))
+    store = open_store(keystore_dir)
+    key = unlock(store, name, password_file)
+    signature = sign_message(key, message_bytes(message))
+    emit({"address": store.get(name).address, "message": message, "signature": signature}, as_json, signature)
 
 
 @wallet_group.command("sign-typed-data")
@@ -186,16 +226,22 @@ def sign_message_command(name: str, message: str, keystore_dir: Path | None, pas
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @keystore_option
 @password_file_option
-def sign_typed_data_command(name: str, file: Path, keystore_dir: Path | None, password_file: Path | None) -> None:
+@json_option
+def sign_typed_data_command(name: str, file: Path, keystore_dir: Path | None, password_file: Path | None,
+                            as_json: bool) -> None:
     """EIP-712 signature of the typed data in FILE (eth_signTypedData_v4 JSON)."""
+    from .signing import typed_data_digest
     typed = _read_json(file)
-    key = unlock(open_store(keystore_dir), name, password_file)
-    click.echo(sign_typed_data(key, typed))
+    store = open_store(keystore_dir)
+    key = unlock(store, name, password_file)
+    signature = sign_typed_data(key, typed)
+    emit({"address": store.get(name).address, "digest": "0x" + typed_data_digest(typed).hex(),
+          "signature": signature}, as_json, signature)
 
 
 @wallet_group.command("verify")
 @click.option("--address", required=True, help="The address the signature should come from.")
-@click.option("--signature", required=True)
+@click.option("--signature", required=True, help="The 65-byte signature (0x-prefixed hex).")
 @click.option("--message", default=None, help="The signed message (EIP-191).")
 @click.option("--typed-data", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="The signed EIP-712 JSON file.")
@@ -239,9 +285,17 @@ def send_command(name: str, to: str, value: str, data: str | None, signature: st
     payload = call_data(data, signature, args)
     rpc = Rpc(rpc_url)
     tx = build_transaction(rpc, account.address, to, parse_amount(value), payload, gas=gas)
-    key = store.unlock(account.name, read_password(account.name, password_file))
+    password = read_password(account.name, password_file)
+    working(f"decrypting {account.name} (scrypt)")
+    key = store.unlock(account.name, password)
     receipt = send_signed(rpc, sign_transaction(tx, key), wait=not no_wait)
     emit(receipt, as_json, _receipt_line(receipt))
+
+
+def _address_of(name: str, keystore_dir: Path | None) -> str:
+    """An address given as such, or the address of a keystore account."""
+    from eth_utils import is_address, to_checksum_address
+    return to_checksum_address(name) if is_address(name) else open_store(keystore_dir).get(name).address
 
 
 def _receipt_line(receipt: dict[str, object]) -> str:

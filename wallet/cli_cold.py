@@ -50,18 +50,20 @@ def tx_group() -> None:
 
 @tx_group.command("build")
 @click.option("--from", "sender", required=True, help="Sender: an address, or an account of the keystore.")
-@click.option("--to", required=True)
+@click.option("--to", required=True, help="Recipient or contract address.")
 @click.option("--value", default="0", show_default=True, help="Native coin: 1.5, 1.5ether, 20gwei, 7wei.")
 @click.option("--data", default=None, help="Raw calldata (0x...).")
 @click.option("--sig", "signature", default=None, help="Function signature, e.g. 'transfer(address,uint256)'.")
 @click.argument("args", nargs=-1)
-@click.option("--nonce", type=int, default=None)
-@click.option("--gas", type=int, default=None)
+@click.option("--nonce", type=click.IntRange(min=0), default=None, help="Nonce (default: the sender's next).")
+@click.option("--gas", type=click.IntRange(min=21_000), default=None, help="Gas limit (default: estimate + 20%).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Unsigned tx file.")
 @rpc_option
 @keystore_option
+@json_option
 def tx_build(sender: str, to: str, value: str, data: str | None, signature: str | None, args: tuple[str, ...],
-             nonce: int | None, gas: int | None, out: Path, rpc_url: str, keystore_dir: Path | None) -> None:
+             nonce: int | None, gas: int | None, out: Path, rpc_url: str, keystore_dir: Path | None,
+             as_json: bool) -> None:
     """Fill nonce, EIP-1559 fees, gas and chain id from the node; write an unsigned transaction file."""
     from eth_utils import is_address
 
@@ -70,8 +72,8 @@ def tx_build(sender: str, to: str, value: str, data: str | None, signature: str 
     tx = build_transaction(Rpc(rpc_url), address, to, parse_amount(value), call_data(data, signature, args),
                            gas=gas, nonce=nonce)
     write_unsigned(out, tx)
-    click.echo("\n".join(summary(tx)))
-    click.echo(f"wrote {out}")
+    emit({**tx.as_json(), "file": str(out), "summary": summary(tx)}, as_json,
+         "\n".join(summary(tx)) + f"\nwrote {out}")
 
 
 @tx_group.command("sign")
@@ -81,8 +83,9 @@ def tx_build(sender: str, to: str, value: str, data: str | None, signature: str 
 @click.option("--yes", is_flag=True, help="Sign without asking for confirmation.")
 @keystore_option
 @password_file_option
+@json_option
 def tx_sign(file: Path, name: str, out: Path, yes: bool, keystore_dir: Path | None,
-            password_file: Path | None) -> None:
+            password_file: Path | None, as_json: bool) -> None:
     """Offline: show what FILE does, ask for confirmation, sign it. Opens no network connection."""
     from .transactions import read_unsigned, sign_transaction, summary, write_signed
     tx = read_unsigned(file)
@@ -91,12 +94,13 @@ def tx_sign(file: Path, name: str, out: Path, yes: bool, keystore_dir: Path | No
     key = unlock(open_store(keystore_dir), name, password_file)
     signed = sign_transaction(tx, key)
     write_signed(out, signed)
-    click.echo(f"signed {signed.hash}; wrote {out}")
+    emit({"hash": signed.hash, "from": signed.sender, "chain_id": signed.chain_id, "file": str(out)}, as_json,
+         f"signed {signed.hash}; wrote {out}")
 
 
 @tx_group.command("send")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--no-wait", is_flag=True)
+@click.option("--no-wait", is_flag=True, help="Return the hash without waiting for the receipt.")
 @rpc_option
 @json_option
 def tx_send(file: Path, no_wait: bool, rpc_url: str, as_json: bool) -> None:
@@ -147,9 +151,11 @@ def backup_shamir(name: str | None, from_mnemonic: bool, threshold: int, shares:
 @click.option("--show", is_flag=True, help="Print the restored key or mnemonic.")
 @keystore_option
 @password_file_option
+@json_option
 def backup_restore(kind: str, use_passphrase: bool, alias: str | None, show: bool, keystore_dir: Path | None,
-                   password_file: Path | None) -> None:
-    """Rebuild a key or mnemonic from shares (one per line on stdin, or prompted until an empty line)."""
+                   password_file: Path | None, as_json: bool) -> None:
+    """Rebuild a key or mnemonic from shares (one per line on stdin, or prompted until an empty line); the
+    `share N: ...` lines `backup shamir` prints are taken as they are."""
     from .backup import restore_mnemonic, restore_secret
     from .hd import key_from_mnemonic
     from .keystore import address_of, check_private_key
@@ -162,27 +168,37 @@ def backup_restore(kind: str, use_passphrase: bool, alias: str | None, show: boo
     else:
         key = check_private_key(restore_secret(shares, passphrase))
         secret_text = "0x" + key.hex()
-    click.echo(f"restored; first address {address_of(key)}")
+    result: dict[str, object] = {"address": address_of(key)}
+    lines = [f"restored; first address {address_of(key)}"]
     if show:
-        click.echo(secret_text)
+        result["key" if kind == "key" else "mnemonic"] = secret_text
+        lines.append(secret_text)
     if alias is not None:
         store = open_store(keystore_dir)
         account = store.add_key(alias, key, read_password(alias, password_file, confirm=True),
                                 "m/44'/60'/0'/0/0" if kind == "mnemonic" else None)
-        click.echo(f"imported as {account.alias} ({account.path})")
+        result["imported"] = account.as_json()
+        lines.append(f"imported as {account.alias} ({account.path})")
+    emit(result, as_json, "\n".join(lines))
 
 
 def _read_shares() -> list[str]:
     import sys
     if not sys.stdin.isatty():
-        return [line.strip() for line in sys.stdin if line.strip()]
+        return [_share_words(line) for line in sys.stdin if line.strip()]
     shares = []
     while True:
-        share = click.prompt(f"Share {len(shares) + 1} (empty line to finish)", default="", hide_input=True,
-                             show_default=False).strip()
+        share = _share_words(click.prompt(f"Share {len(shares) + 1} (empty line to finish)", default="",
+                                          hide_input=True, show_default=False))
         if not share:
             return shares
         shares.append(share)
+
+
+def _share_words(line: str) -> str:
+    """A share's words, without the `share N:` label `backup shamir` prints before each."""
+    import re
+    return re.sub(r"^\s*share\s+\d+\s*:\s*", "", line, flags=re.IGNORECASE).strip()
 
 
 def _passphrase(wanted: bool, confirm: bool) -> str:
@@ -200,37 +216,41 @@ def vault_group() -> None:
 
 @vault_group.command("propose")
 @click.argument("vault")
-@click.option("--to", required=True)
-@click.option("--value", default="0", show_default=True)
-@click.option("--data", default=None)
-@click.option("--sig", "signature", default=None)
+@click.option("--to", required=True, help="What the vault calls or pays.")
+@click.option("--value", default="0", show_default=True, help="Native coin the vault sends: 1.5, 1.5ether, 7wei.")
+@click.option("--data", default=None, help="Raw calldata (0x...).")
+@click.option("--sig", "signature", default=None, help="Function signature, e.g. 'transfer(address,uint256)'.")
 @click.argument("args", nargs=-1)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The proposal file the owners sign.")
 @click.option("--lifetime", type=click.IntRange(min=1), default=7 * 86_400, show_default=True,
               help="Seconds the owners' signatures stay good for, from the latest block.")
 @rpc_option
+@json_option
 def vault_propose(vault: str, to: str, value: str, data: str | None, signature: str | None, args: tuple[str, ...],
-                  out: Path, lifetime: int, rpc_url: str) -> None:
+                  out: Path, lifetime: int, rpc_url: str, as_json: bool) -> None:
     """Write the EIP-712 transaction VAULT's owners will sign, at the vault's next nonce."""
     from .vault import propose, write_proposal
     proposal = propose(Rpc(rpc_url), vault, to, parse_amount(value), call_data(data, signature, args),
                        lifetime=lifetime)
     write_proposal(out, proposal)
-    click.echo(f"proposal for nonce {proposal.nonce}, digest 0x{proposal.digest.hex()}; wrote {out}")
+    emit({**proposal.as_json(), "file": str(out)}, as_json,
+         f"proposal for nonce {proposal.nonce}, digest 0x{proposal.digest.hex()}; wrote {out}")
 
 
 @vault_group.command("sign")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--account", "name", required=True)
+@click.option("--account", "name", required=True, help="The owner's keystore account.")
 @keystore_option
 @password_file_option
-def vault_sign(file: Path, name: str, keystore_dir: Path | None, password_file: Path | None) -> None:
+@json_option
+def vault_sign(file: Path, name: str, keystore_dir: Path | None, password_file: Path | None, as_json: bool) -> None:
     """Offline: add an owner's signature to a proposal file (in place, atomically)."""
     from .vault import add_signature, read_proposal, write_proposal
     proposal = read_proposal(file)
     updated = add_signature(proposal, unlock(open_store(keystore_dir), name, password_file))
     write_proposal(file, updated)
-    click.echo(f"{len(updated.signatures)} signature(s) on {file}")
+    emit({**updated.as_json(), "file": str(file)}, as_json, f"{len(updated.signatures)} signature(s) on {file}")
 
 
 @vault_group.command("execute")
@@ -251,7 +271,8 @@ def vault_execute(file: Path, name: str, rpc_url: str, keystore_dir: Path | None
 
 @vault_group.command("status")
 @click.argument("vault")
-@click.option("--proposal", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
+@click.option("--proposal", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Also say which owners have signed this proposal file.")
 @rpc_option
 @json_option
 def vault_status(vault: str, proposal: Path | None, rpc_url: str, as_json: bool) -> None:

@@ -81,9 +81,17 @@ def open_store(keystore_dir: Path | None, light: bool = False) -> KeyStore:
     return KeyStore(keystore_dir, KdfParams.light() if light else KdfParams())
 
 
+def working(what: str) -> None:
+    """Say what a slow step is doing (scrypt takes seconds), on a terminal only: scripts get clean stderr."""
+    if sys.stderr.isatty():
+        click.echo(f"{what}...", err=True)
+
+
 def unlock(store: KeyStore, name: str, password_file: Path | None) -> bytes:
     account = store.get(name)
-    return store.unlock(account.name, read_password(account.name, password_file))
+    password = read_password(account.name, password_file)
+    working(f"decrypting {account.name} (scrypt)")
+    return store.unlock(account.name, password)
 
 
 def emit(data: Any, as_json: bool, human: str) -> None:

@@ -108,8 +108,10 @@ def por_build(liabilities: Path | None, exchange_url: str | None, admin_token_fi
 
 
 @por_group.command("verify")
-@click.option("--root", "root_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
-@click.option("--proof", "proof_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--root", "root_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="The published root.json.")
+@click.option("--proof", "proof_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="The user's proof file.")
 @json_option
 def por_verify(root_file: Path, proof_file: Path, as_json: bool) -> None:
     """Check a user's inclusion proof against a published root."""
@@ -121,7 +123,8 @@ def por_verify(root_file: Path, proof_file: Path, as_json: bool) -> None:
 
 
 @por_group.command("assets")
-@click.option("--root", "root_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--root", "root_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="The published root.json (its totals are the liabilities).")
 @click.option("--holder", "holders", multiple=True, required=True,
               help="An address holding exchange funds: hot, cold, and the settlement vault contract.")
 @click.option("--asset", "asset_map", multiple=True,

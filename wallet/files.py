@@ -71,3 +71,29 @@ def read_token(path: Path | None, env: str = ADMIN_TOKEN_ENV, what: str = "the e
     if not token:
         raise WalletError(f"{what} in {path} is empty")
     return token
+
+
+class ExclusiveLock:
+    """An exclusive flock on `path` (created 0600 with the holder's pid), so two processes never write the same
+    data dir or audit log. The kernel drops it when the process dies, SIGKILL included."""
+
+    def __init__(self, path: Path, what: str) -> None:
+        import fcntl
+
+        from .errors import WalletError
+        self.path = Path(path)
+        self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT, SECRET_FILE_MODE)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(self._fd, 32).decode(errors="replace").strip() or "?"
+            os.close(self._fd)
+            self._fd = None
+            raise WalletError(f"{what} is in use by another process (pid {holder}); stop it first") from None
+        os.ftruncate(self._fd, 0)
+        os.write(self._fd, str(os.getpid()).encode())
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

@@ -7,6 +7,7 @@ import json
 import os
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -22,6 +23,9 @@ def default_rpc_url() -> str:
 class Rpc:
     def __init__(self, url: str | None = None, timeout: float = 30.0, headers: dict[str, str] | None = None) -> None:
         self.url = url or default_rpc_url()
+        parsed = urllib.parse.urlparse(self.url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise RpcError("connect", f"not an http(s) JSON-RPC URL: {self.url!r} (like http://127.0.0.1:8545)")
         self.timeout = timeout
         self.headers = {"Content-Type": "application/json", **(headers or {})}
         self._ids = itertools.count(1)

@@ -6,6 +6,7 @@ signing request. Bodies are capped at 1 MiB.
 
 from __future__ import annotations
 
+import errno
 import hmac
 import json
 import logging
@@ -76,7 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _authorised(self) -> bool:
         header = self.headers.get("Authorization", "")
-        return header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip().encode(),
+        return bool(self.server.token) and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip().encode(),
                                                                     self.server.token.encode())
 
     def _send(self, status: int, body: dict[str, Any]) -> None:
@@ -116,8 +117,9 @@ class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 class SignerServer:
     """Serve a HotSigner; `start()` runs it on a background thread, `serve_forever()` in the caller's."""
 
-    def __init__(self, signer: HotSigner, token: str, host: str = "127.0.0.1", port: int = DEFAULT_SIGNER_PORT,
+    def __init__(self, signer: HotSigner | None, token: str, host: str = "127.0.0.1", port: int = DEFAULT_SIGNER_PORT,
                  unix_socket: Path | None = None) -> None:
+        """Binds at once; a server made without a signer answers nothing until `attach`."""
         if unix_socket is not None:
             unix_socket = Path(unix_socket)
             if unix_socket.exists():
@@ -129,11 +131,18 @@ class SignerServer:
                 os.umask(previous)
             self.url = f"unix://{unix_socket}"
         else:
-            self._server = _TcpServer((host, port), _Handler)
+            try:
+                self._server = _TcpServer((host, port), _Handler)
+            except OSError as exc:
+                reason = "address already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+                raise WalletError(f"cannot listen on {host}:{port}: {reason}") from None
             self.url = f"http://{host}:{self._server.server_address[1]}"
+        self._thread: threading.Thread | None = None
+        self.attach(signer, token)
+
+    def attach(self, signer: HotSigner | None, token: str) -> None:
         self._server.signer = signer
         self._server.token = token
-        self._thread: threading.Thread | None = None
 
     def start(self) -> SignerServer:
         self._thread = threading.Thread(target=self._server.serve_forever, name="bourse-signer", daemon=True)

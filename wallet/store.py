@@ -1,7 +1,10 @@
 """A keystore folder geth can use: `UTC--<time>--<address>` V3 files plus an alias index beside them.
 
 Every file is written atomically with mode 0600 in a 0700 folder, and a new keystore file is decrypted back before
-it replaces anything. Files without an alias (dropped in by geth or cast) are listed under their address.
+it replaces anything. Files without an alias (dropped in by geth or cast) are listed under their address; files
+that are not readable keystores (cut short, edited) are listed as damaged, with the reason. A damaged alias index
+is kept aside as `.aliases.json.damaged-<time>` and rebuilt from the keystore files (their aliases are then lost;
+the accounts stay usable by address), with a warning.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +29,7 @@ from .keystore import KdfParams, address_of, check_private_key, decrypt, encrypt
 
 INDEX_NAME = ".aliases.json"
 LOCK_NAME = ".lock"
+log = logging.getLogger("bourse.wallet")
 
 
 def default_keystore_dir() -> Path:
@@ -37,14 +42,15 @@ class StoredAccount:
     address: str
     path: Path
     derivation_path: str | None = None
+    damaged: str | None = None  # why the file is not a readable keystore
 
     @property
     def name(self) -> str:
-        return self.alias or self.address
+        return self.alias or self.address or self.path.name
 
     def as_json(self) -> dict[str, Any]:
         return {"alias": self.alias, "address": self.address, "path": str(self.path),
-                "derivation_path": self.derivation_path}
+                "derivation_path": self.derivation_path, "damaged": self.damaged}
 
 
 class KeyStore:
@@ -58,6 +64,8 @@ class KeyStore:
 
     def accounts(self) -> list[StoredAccount]:
         """Every account: aliased ones first (by alias), then unaliased files (by address)."""
+        if self.directory.exists() and not self.directory.is_dir():
+            raise WalletError(f"keystore {self.directory} is a file, not a folder")
         if not self.directory.is_dir():
             return []
         index = self._read_index()
@@ -66,16 +74,24 @@ class KeyStore:
         for path in sorted(self.directory.iterdir()):
             if path.name.startswith(".") or not path.is_file():
                 continue
-            try:
-                address = keystore_address(json.loads(path.read_bytes()))
-            except (ValueError, InvalidKeystore, UnicodeDecodeError):
-                continue
             alias = by_file.get(path.name)
+            damaged = None
+            try:
+                document = json.loads(path.read_bytes())
+                if not isinstance(document, dict) or not isinstance(document.get("crypto", document.get("Crypto")),
+                                                                    dict):
+                    raise InvalidKeystore("no crypto section")
+                address = keystore_address(document)
+            except (ValueError, InvalidKeystore, UnicodeDecodeError, OSError) as exc:
+                if alias is None and not path.name.startswith("UTC--"):
+                    continue  # some other file in the folder
+                address, damaged = None, f"not a readable keystore ({type(exc).__name__}: {exc})"
             if alias is not None:
                 entry = index[alias]
-                named.append(StoredAccount(alias, address or entry["address"], path, entry.get("derivation_path")))
-            elif address:
-                unnamed.append(StoredAccount(None, address, path))
+                named.append(StoredAccount(alias, address or entry["address"], path, entry.get("derivation_path"),
+                                           damaged))
+            elif address or damaged:
+                unnamed.append(StoredAccount(None, address or "", path, None, damaged))
         return sorted(named, key=lambda a: a.alias or "") + unnamed
 
     def get(self, name: str) -> StoredAccount:
@@ -92,6 +108,8 @@ class KeyStore:
 
     def unlock(self, name: str, password: str) -> bytes:
         account = self.get(name)
+        if account.damaged:
+            raise InvalidKeystore(f"{account.name}: {account.path} is {account.damaged}; restore it from a backup")
         return decrypt(self._load(account.path), password, account.name)
 
     # --- writing ---------------------------------------------------------------------------------------------
@@ -180,9 +198,25 @@ class KeyStore:
             return {}
         try:
             data = json.loads(path.read_bytes())
-        except ValueError:
-            raise WalletError(f"alias index {path} is not valid JSON") from None
-        return data if isinstance(data, dict) else {}
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        if isinstance(data, dict) and all(
+                isinstance(entry, dict) and isinstance(entry.get("file"), str) and isinstance(entry.get("address"), str)
+                for entry in data.values()):
+            return data
+        return self._rebuild_index(path)
+
+    def _rebuild_index(self, path: Path) -> dict[str, dict[str, Any]]:
+        """Keep the damaged index aside and start a new, empty one: every keystore file is then listed under its
+        address (the aliases were only in the index)."""
+        with self._locked():
+            if path.exists():
+                aside = path.with_name(f"{INDEX_NAME}.damaged-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}")
+                os.replace(path, aside)
+                self._write_index({})
+                log.warning("warning: the alias index %s was damaged; kept it as %s and rebuilt it from the keystore "
+                            "files: accounts are listed by address until you give them aliases again", path, aside)
+        return {}
 
     def _write_index(self, index: dict[str, dict[str, Any]]) -> None:
         write_atomic(self.directory / INDEX_NAME, json.dumps(index, indent=2, sort_keys=True).encode())
@@ -197,12 +231,22 @@ class KeyStore:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        ensure_private_dir(self.directory)
-        with open(self.directory / LOCK_NAME, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        """The folder's write lock; re-entrant (a write may find the index damaged and rebuild it)."""
+        if getattr(self, "_lock_depth", 0):
+            self._lock_depth += 1
             try:
                 yield
             finally:
+                self._lock_depth -= 1
+            return
+        ensure_private_dir(self.directory)
+        with open(self.directory / LOCK_NAME, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            self._lock_depth = 1
+            try:
+                yield
+            finally:
+                self._lock_depth = 0
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 

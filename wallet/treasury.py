@@ -61,6 +61,34 @@ def balance_of(rpc: Rpc, asset: str, holder: str) -> int:
     return int.from_bytes(rpc.eth_call(asset, data)[-32:] or b"\0", "big")
 
 
+def balances(rpc: Rpc, holder: str, tokens: list[str]) -> list[dict[str, Any]]:
+    """The native coin's and each token's balance of `holder`: raw base units with the symbol and decimals to show
+    them (read from the token; a token that does not answer shows as "?" with 0 decimals)."""
+    from eth_abi import decode
+
+    from .calldata import ERC20_DECIMALS, ERC20_SYMBOL
+    native = {"token": None, "symbol": "native", "decimals": 18, "raw": rpc.balance(holder)}
+    rows = [native]
+    for token in tokens:
+        address = to_checksum_address(_checked_address(token))
+        symbol, decimals = "?", 0
+        try:
+            decimals = int.from_bytes(rpc.eth_call(address, ERC20_DECIMALS)[-32:], "big")
+            symbol = decode(["string"], rpc.eth_call(address, ERC20_SYMBOL))[0]
+        except Exception:  # a token without symbol()/decimals(): raw units only
+            pass
+        rows.append({"token": address, "symbol": symbol, "decimals": decimals,
+                     "raw": balance_of(rpc, address, holder)})
+    return rows
+
+
+def _checked_address(value: str) -> str:
+    from eth_utils import is_address
+    if not is_address(value):
+        raise WalletError(f"not an address: {value!r}")
+    return value
+
+
 def plan_sweep(rpc: Rpc, hot: list[str], cold: str, marks: list[Watermark]) -> SweepPlan:
     """What a sweep would move (tokens first, then native net of the gas those transfers cost) and who needs a refill."""
     cold = to_checksum_address(cold)

@@ -94,7 +94,7 @@ class VaultStatus:
 
 
 def status(rpc: Rpc, vault: str) -> VaultStatus:
-    vault = to_checksum_address(vault)
+    vault = _checked_address(vault, "vault")
     try:
         owners = decode(["address[]"], _call(rpc, vault, "getOwners()"))[0]
         threshold = decode(["uint256"], _call(rpc, vault, "threshold()"))[0]
@@ -114,7 +114,7 @@ def propose(rpc: Rpc, vault: str, to: str, value: int, data: bytes, nonce: int |
         raise WalletError("a proposal's lifetime must be positive")
     current = status(rpc, vault)
     now = int(rpc.call("eth_getBlockByNumber", "latest", False)["timestamp"], 16)
-    proposal = Proposal(current.vault, rpc.chain_id(), to_checksum_address(to), value, data,
+    proposal = Proposal(current.vault, rpc.chain_id(), _checked_address(to, "--to"), value, data,
                         current.nonce if nonce is None else nonce, now + lifetime, tuple(current.owners),
                         current.threshold)
     on_chain = _call(rpc, proposal.vault, "transactionHash(address,uint256,bytes,uint256,uint256)",
@@ -194,6 +194,13 @@ def read_proposal(path: Path) -> Proposal:
         if isinstance(exc, TransactionFileError):
             raise
         raise TransactionFileError(f"{path} is not JSON") from None
+
+
+def _checked_address(value: str, what: str) -> str:
+    from eth_utils import is_address
+    if not isinstance(value, str) or not is_address(value):
+        raise WalletError(f"{what} is not an address: {value!r}")
+    return to_checksum_address(value)
 
 
 def _call(rpc: Rpc, to: str, signature: str, args: tuple[list[str], list[Any]] | None = None) -> bytes:

@@ -254,3 +254,55 @@ def test_signer_and_sweep_as_real_processes(tmp_path: Path, node_url: str, rpc: 
     verified = subprocess.run([*bourse, "signer", "audit", "verify", str(tmp_path / "audit.jsonl")],
                               capture_output=True, text=True)
     assert verified.returncode == 0 and verified.stdout.startswith("ok: 2 entries")
+
+
+def test_json_output_on_every_command_that_prints_a_result(cli, tmp_path: Path, node_url: str) -> None:  # type: ignore[no-untyped-def]
+    _import(cli, "k0", KEY0)
+    assert json.loads(cli("wallet", "address", "k0", "--json").stdout)["address"] == ADDR0
+    signed = json.loads(cli("wallet", "sign-message", "k0", "hello", "--json").stdout)
+    assert signed["address"] == ADDR0 and signed["signature"].startswith("0x")
+    typed = tmp_path / "mail.json"
+    typed.write_text(json.dumps(vector("eip712_mail_example.json")["typedData"]))
+    typed_signed = json.loads(cli("wallet", "sign-typed-data", "k0", str(typed), "--json").stdout)
+    assert typed_signed["digest"] == vector("eip712_mail_example.json")["expected"]["signHash_digest"]
+    built = json.loads(cli("wallet", "tx", "build", "--from", "k0", "--to", ADDR1, "--value", "1wei", "--out",
+                           str(tmp_path / "tx.json"), "--rpc-url", node_url, "--json").stdout)
+    assert built["transaction"]["to"] == ADDR1 and built["file"] == str(tmp_path / "tx.json") and built["summary"]
+    signed_tx = json.loads(cli("wallet", "tx", "sign", str(tmp_path / "tx.json"), "--account", "k0", "--yes",
+                               "--out", str(tmp_path / "s.json"), "--json").stdout)
+    assert signed_tx["from"] == ADDR0 and signed_tx["hash"].startswith("0x")
+    (tmp_path / "new").write_text("second password\n")
+    changed = json.loads(cli("wallet", "change-password", "k0", "--new-password-file", str(tmp_path / "new"),
+                             "--json").stdout)
+    assert changed["changed"] is True and changed["address"] == ADDR0
+    removed = json.loads(cli("wallet", "remove", "k0", "--yes", "--json").stdout)
+    assert removed["removed"] is True and removed["address"] == ADDR0
+
+
+def test_balance_shows_native_and_token_balances_with_raw_values(cli, node_url: str, rpc: Rpc) -> None:  # type: ignore[no-untyped-def]
+    _import(cli, "k0", KEY0)
+    out = json.loads(cli("wallet", "balance", "k0", "--token", TOKEN, "--rpc-url", node_url, "--json").stdout)
+    native, token = out["balances"]
+    assert out["address"] == ADDR0 and native["raw"] == str(rpc.balance(ADDR0)) and native["decimals"] == 18
+    assert token["symbol"] == "BRS" and token["token"] == TOKEN and int(token["raw"]) > 0
+    human = cli("wallet", "balance", ADDR1, "--rpc-url", node_url).stdout
+    assert "native" in human and str(rpc.balance(ADDR1)) in human
+
+
+def test_restore_accepts_the_share_lines_shamir_prints(cli) -> None:  # type: ignore[no-untyped-def]
+    _import(cli, "k0", KEY0)
+    printed = cli("wallet", "backup", "shamir", "--account", "k0", "-m", "2", "-n", "3").stdout
+    lines = [line for line in printed.splitlines() if line.startswith("share ")]
+    assert len(lines) == 3
+    restored = json.loads(cli("wallet", "backup", "restore", "--json", input="\n".join(lines[1:]) + "\n").stdout)
+    assert restored["address"] == ADDR0
+
+
+def test_a_second_signer_on_the_same_audit_log_is_refused(tmp_path: Path) -> None:
+    from wallet.errors import WalletError
+    from wallet.files import ExclusiveLock
+    first = ExclusiveLock(tmp_path / "audit.jsonl.lock", "the audit log")
+    with pytest.raises(WalletError, match=r"in use by another process \(pid \d+\)"):
+        ExclusiveLock(tmp_path / "audit.jsonl.lock", "the audit log")
+    first.release()
+    ExclusiveLock(tmp_path / "audit.jsonl.lock", "the audit log").release()

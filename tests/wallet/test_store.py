@@ -9,7 +9,7 @@ from wallet.errors import AccountExists, UnknownAccount, WalletError, WrongPassw
 from wallet.keystore import KdfParams, encrypt
 from wallet.store import INDEX_NAME, KeyStore
 
-from .conftest import ADDR0, ADDR1, KEY0, KEY1, PASSWORD
+from .conftest import ADDR0, ADDR1, KEY0, KEY1, KEY2, PASSWORD
 
 
 def _mode(path: object) -> int:
@@ -134,3 +134,25 @@ def test_bad_aliases_and_empty_passwords_are_refused(store: KeyStore) -> None:
             store.add_key(alias, KEY0, PASSWORD)
     with pytest.raises(WalletError, match="empty password"):
         store.add_key("alice", KEY0, "")
+
+
+def test_a_truncated_keystore_file_is_listed_as_damaged_and_named_in_errors(store: KeyStore) -> None:
+    account = store.add_key("alice", KEY1, "pw")
+    account.path.write_bytes(account.path.read_bytes()[:40])  # cut short
+    [listed] = store.accounts()
+    assert listed.alias == "alice" and listed.damaged and "not a readable keystore" in listed.damaged
+    with pytest.raises(WalletError, match=f"alice: {account.path}.* restore it from a backup"):
+        store.unlock("alice", "pw")
+
+
+def test_a_corrupt_alias_index_is_kept_aside_and_rebuilt_from_the_files(store: KeyStore,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    account = store.add_key("alice", KEY1, "pw")
+    (store.directory / ".aliases.json").write_text("{ broken")
+    with caplog.at_level("WARNING", logger="bourse.wallet"):
+        [listed] = store.accounts()
+    assert listed.address == account.address and listed.alias is None and "damaged" in caplog.text
+    assert list(store.directory.glob(".aliases.json.damaged-*"))
+    assert store.unlock(account.address, "pw") == KEY1  # still usable, by address
+    store.add_key("bob", KEY2, "pw")  # and writable again
+    assert {a.alias for a in store.accounts()} == {None, "bob"}

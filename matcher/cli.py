@@ -13,6 +13,8 @@ import click
 from .errors import MatcherError
 
 RPC_DEFAULT = "http://127.0.0.1:8545"
+PORT = click.IntRange(0, 65535)
+SECONDS = click.FloatRange(min=0, min_open=True)
 
 
 class MatcherCommand(click.Command):
@@ -31,15 +33,20 @@ class MatcherCommand(click.Command):
 @click.option("--markets", "markets_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               required=True, help="TOML file with [[market]] tables.")
 @click.option("--signer", "signer_url", required=True, help="Policy signer URL (bourse signer run).")
-@click.option("--signer-token-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--signer-token-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="File with the signer's bearer token.")
 @click.option("--operator", default=None, help="Operator address in the signer (default: its first account).")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8080, show_default=True)
-@click.option("--batch-size", type=click.IntRange(1, 256), default=100, show_default=True)
-@click.option("--batch-interval", type=float, default=1.0, show_default=True, help="Seconds a fill may wait.")
-@click.option("--confirmations", type=int, default=0, show_default=True)
-@click.option("--start-block", type=int, default=0, show_default=True, help="Where to start following the vault.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="The exchange's journal, tables and admin token.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface the API binds to.")
+@click.option("--port", type=PORT, default=8080, show_default=True, help="Port of the REST and WebSocket API.")
+@click.option("--batch-size", type=click.IntRange(1, 256), default=100, show_default=True,
+              help="Most fills in one settlement transaction.")
+@click.option("--batch-interval", type=SECONDS, default=1.0, show_default=True, help="Seconds a fill may wait.")
+@click.option("--confirmations", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Blocks a vault event must be buried under before it counts (deposits, cancels).")
+@click.option("--start-block", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Where to start following the vault.")
 def exchange_command(rpc_url: str, vault: str, markets_file: Path, signer_url: str, signer_token_file: Path,
                      operator: str | None, data_dir: Path, host: str, port: int, batch_size: int,
                      batch_interval: float, confirmations: int, start_block: int) -> None:
@@ -62,27 +69,42 @@ def exchange_command(rpc_url: str, vault: str, markets_file: Path, signer_url: s
 
 @click.command("up", cls=MatcherCommand)
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Keep the chain, the signer's audit log and the exchange here (default: a temporary folder).")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--node-port", type=int, default=8545, show_default=True)
-@click.option("--signer-port", type=int, default=8550, show_default=True)
-@click.option("--port", type=int, default=8080, show_default=True, help="Exchange API port.")
-@click.option("--batch-interval", type=float, default=1.0, show_default=True)
+              help="Keep the chain, the signer's audit log and the exchange here (default: a temporary folder, "
+                   "removed on exit).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface every part binds to.")
+@click.option("--node-port", type=PORT, default=8545, show_default=True, help="JSON-RPC port of the node.")
+@click.option("--signer-port", type=PORT, default=8550, show_default=True, help="Port of the policy signer.")
+@click.option("--port", type=PORT, default=8080, show_default=True, help="Exchange API port.")
+@click.option("--batch-interval", type=SECONDS, default=1.0, show_default=True,
+              help="Seconds a fill may wait for its settlement batch.")
 def up_command(data_dir: Path | None, host: str, node_port: int, signer_port: int, port: int,
                batch_interval: float) -> None:
     """Start the whole stack: node (platform predeployed), demo markets, policy signer, exchange API."""
+    import shutil
+
+    from .exchange.service import listening_socket
     from .stack import Stack
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for number in {node_port, signer_port, port} - {0}:  # every port free before anything is written
+        listening_socket(host, number).close()
     persistent = data_dir is not None
+    fresh = data_dir is None or not Path(data_dir).exists()  # what this run creates, it removes if it fails
     root = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="bourse-up-"))
-    stack = Stack(root, host, node_port, signer_port, port, batch_interval, persistent_chain=persistent).start()
-    click.echo(stack.banner())
+    stack = Stack(root, host, node_port, signer_port, port, batch_interval, persistent_chain=persistent)
+    tty = sys.stderr.isatty()
+    started = False
     try:
+        stack.start(progress=lambda step: click.echo(f"{step}...", err=True) if tty else None)
+        started = True
+        click.echo(stack.banner())
         stack.wait()
     except KeyboardInterrupt:
-        pass
+        if not started:
+            raise  # Ctrl-C during start-up: "error: interrupted", exit 130
     finally:
         stack.stop()
+        if not persistent or (fresh and not started):
+            shutil.rmtree(root, ignore_errors=True)
 
 
 @click.command("reconcile", cls=MatcherCommand)
@@ -91,7 +113,8 @@ def up_command(data_dir: Path | None, host: str, node_port: int, signer_port: in
 @click.option("--admin-token-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The exchange's admin.token (in its data dir; else $BOURSE_ADMIN_TOKEN).")
 @click.option("--rpc-url", default=RPC_DEFAULT, show_default=True, help="The node the vault lives on.")
-def reconcile_command(exchange_url: str, admin_token_file: Path | None, rpc_url: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+def reconcile_command(exchange_url: str, admin_token_file: Path | None, rpc_url: str, as_json: bool) -> None:
     """Compare the exchange's ledger with the vault's balances; print every difference to the wei (exit 1 if any)."""
     from wallet.files import read_token
     from wallet.rpc import Rpc
@@ -106,6 +129,16 @@ def reconcile_command(exchange_url: str, admin_token_file: Path | None, rpc_url:
     except OSError as exc:
         raise MatcherError(f"cannot reach the exchange at {exchange_url}: {exc}") from None
     differences = reconcile(ledger, Rpc(rpc_url))
+    if as_json:
+        import json
+        click.echo(json.dumps({
+            "agree": not differences, "block": ledger["asOfBlock"], "balances": len(ledger["balances"]),
+            "inFlight": len(ledger["inFlight"]), "shortfalls": ledger.get("shortfalls", []),
+            "differences": [{"account": d.account, "asset": d.asset, "ledger": str(d.ledger), "chain": str(d.chain)}
+                            for d in differences]}, indent=2))
+        if differences:
+            sys.exit(1)
+        return
     for difference in differences:
         click.echo(difference.line())
     for shortfall in ledger.get("shortfalls", []):

@@ -41,6 +41,10 @@ class ExchangeApiError(MatcherError):
         self.code, self.msg, self.status, self.data = code, msg, status, data  # data: cancelReplace's outcome
 
 
+class ExchangeUnreachable(MatcherError, ConnectionError):
+    """No answer from the exchange at all (not running, wrong URL, network)."""
+
+
 class ExchangeClient:
     def __init__(self, url: str, private_key: bytes | str | None = None, rpc_url: str | None = None,
                  timeout: float = 30.0) -> None:
@@ -71,6 +75,9 @@ class ExchangeClient:
                 raise ExchangeApiError(-1000, payload.decode(errors="replace"), exc.code) from None
             raise ExchangeApiError(error.get("code", -1000), error.get("msg", ""), exc.code,
                                    error.get("data")) from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ExchangeUnreachable(f"cannot reach the exchange at {self.url}: {reason}") from None
 
     @property
     def info(self) -> dict[str, Any]:

@@ -4,12 +4,14 @@ end-to-end tests start. The node is used through its public library API (`chain.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from contracts.predeploy import PREDEPLOYS, address_of
 
 from . import compiled
+from .errors import MatcherError
 from .demo import demo_markets, operator_policy, prepare_chain
 from .exchange.service import ExchangeConfig, ExchangeServer
 
@@ -24,7 +26,15 @@ class Stack:
         self.persistent_chain = persistent_chain
         self._stopped = threading.Event()
 
-    def start(self) -> Stack:
+    def start(self, progress: Callable[[str], None] = lambda step: None) -> Stack:
+        """Start every part; `progress` hears each step. If a part fails, what started is stopped again."""
+        try:
+            return self._start(progress)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, progress: Callable[[str], None]) -> Stack:
         from web3 import Web3
 
         from chain import Node, NodeConfig
@@ -35,7 +45,11 @@ class Stack:
         from wallet.signer_client import SignerClient
         from wallet.signer_server import SignerServer, load_or_create_token
 
+        from wallet.files import ExclusiveLock
         self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = ExclusiveLock(self.root / ".lock", f"the data dir {self.root}")
+        self.resumed = self.persistent_chain and (self.root / "chain" / "chain.sqlite3").exists()
+        progress("starting the node" + (" (resuming its chain)" if self.resumed else ""))
         self.node = Node(NodeConfig(data_dir=self.root / "chain" if self.persistent_chain else None))
         self.node_server = ServerThread(self.node, self.host, self.node_port).start()
         self.rpc_url = self.node_server.url
@@ -43,6 +57,7 @@ class Stack:
         state_file = self.root / "demo.json"
         if not self.persistent_chain and state_file.exists():
             state_file.unlink()  # a fresh in-memory chain needs the demo deployed again
+        progress("deploying the demo token and funding the demo traders")
         self.demo = prepare_chain(w3, state_file)
         self.markets = demo_markets(self.demo["USDT"])
         operator = self.node.accounts[0]
@@ -51,9 +66,11 @@ class Stack:
         policy = KeyPolicy.parse("operator", operator_policy(self.vault, self.node.config.chain_id))
         signer = HotSigner({"operator": operator.key.to_bytes()}, {self.operator: policy},
                            AuditLog(self.root / "signer-audit.jsonl"))
+        progress("starting the policy signer")
         self.signer_token = load_or_create_token(self.root / "signer.token")
         self.signer_server = SignerServer(signer, self.signer_token, self.host, self.signer_port).start()
         signer_account = SignerClient(self.signer_server.url, self.signer_token).account(self.operator)
+        progress("starting the exchange (recovering its journal)")
         self.exchange = ExchangeServer(ExchangeConfig(
             self.rpc_url, self.vault, self.markets, signer_account, self.operator, self.root / "exchange", self.host,
             self.port, self.batch_size, self.batch_interval)).start()
@@ -80,7 +97,8 @@ class Stack:
                  f"Exchange streams                  {self.exchange_url.replace('http', 'ws')}/stream?streams=brswbnb@trade",
                  f"Matching engine                   {compiled.describe()}",
                  f"Exchange admin (/admin/*)         Authorization: Bearer <token in {self.admin_token_file}>",
-                 f"Data                              {self.root}", "", "Contracts", "========="]
+                 f"Data                              {self.root}" + (" (resumed)" if self.resumed else ""),
+                 "", "Contracts", "========="]
         lines += [f"{p.label:<28} {p.address}" for p in PREDEPLOYS]
         lines += [f"{'Test USDT':<28} {self.demo['USDT']}", "", "Markets", "======="]
         for market in self.markets:
@@ -97,7 +115,7 @@ class Stack:
     def wait(self) -> None:
         while not self._stopped.wait(1.0):
             if self.exchange.error is not None:
-                raise RuntimeError(f"exchange stopped: {self.exchange.error}")
+                raise MatcherError(f"the exchange stopped: {self.exchange.error}")
 
     def stop(self) -> None:
         self._stopped.set()
@@ -108,3 +126,6 @@ class Stack:
         node = getattr(self, "node", None)
         if node is not None:
             node.close()
+        lock = getattr(self, "_lock", None)
+        if lock is not None:
+            lock.release()

@@ -29,11 +29,23 @@ def wrap_native(client: ExchangeClient, amount_wei: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--exchange", default="http://127.0.0.1:8080")
-    parser.add_argument("--rpc-url", default="http://127.0.0.1:8545")
+    parser.add_argument("--exchange", default="http://127.0.0.1:8080", help="The exchange's base URL.")
+    parser.add_argument("--rpc-url", default="http://127.0.0.1:8545", help="The node's JSON-RPC URL.")
     args = parser.parse_args()
-    alice = ExchangeClient(args.exchange, ALICE, args.rpc_url)
-    bob = ExchangeClient(args.exchange, BOB, args.rpc_url)
+    from matcher.errors import MatcherError
+    from wallet.errors import WalletError
+    try:
+        trade(args.exchange, args.rpc_url)
+    except (MatcherError, WalletError) as exc:
+        raise SystemExit(f"error: {exc}") from None
+    except KeyboardInterrupt:
+        raise SystemExit("error: interrupted") from None
+
+
+def trade(exchange: str, rpc_url: str) -> None:
+    """Two demo traders, end to end: deposit, trade, settle on chain, withdraw."""
+    alice = ExchangeClient(exchange, ALICE, rpc_url)
+    bob = ExchangeClient(exchange, BOB, rpc_url)
 
     print("alice deposits 1,000 BRS; bob wraps and deposits 10 WBNB")
     alice.deposit("BRS", "1000")

@@ -6,8 +6,10 @@ for tests and `bourse up`; `run(config)` serves in the foreground.
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
+import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from matcher.errors import MatcherError
 from matcher.fees import FeePolicy
 from matcher.model import CancelOrder, CancelReplace, OrderUpdate, SetFeeDiscount, SetPlatformFeeRate, Trade, Withdraw
 from wallet.rpc import Rpc
@@ -62,12 +65,26 @@ class ExchangeService:
         self.rpc = Rpc(config.rpc_url)
         self.vault = VaultClient(self.rpc, config.vault)
         self.domain = Domain(self.rpc.chain_id(), self.vault.address)
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        fee_recipient, fee_policy = self.vault.fee_recipient(), self._fee_policy()  # the chain answers first
+        self._socket = listening_socket(config.host, config.port)  # then the port: bound before anything is written
+        self.port = self._socket.getsockname()[1]
+        self._lock: Any = None
+        try:
+            self._open(config, fee_recipient, fee_policy)
+        except BaseException:
+            self._socket.close()
+            if self._lock is not None:
+                self._lock.release()
+            raise
+
+    def _open(self, config: ExchangeConfig, fee_recipient: str, fee_policy: FeePolicy) -> None:
+        from wallet.files import ExclusiveLock
         from wallet.signer_server import load_or_create_token
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = ExclusiveLock(config.data_dir / ".lock", f"the exchange data dir {config.data_dir}")
         self.admin_token_file = config.data_dir / "admin.token"
         self.admin_token = load_or_create_token(self.admin_token_file)  # /admin/* answers only to it (0600 file)
-        self.core = ExchangeCore(config.data_dir / "exchange.sqlite3", self.markets, self.vault.fee_recipient(),
-                                 self._fee_policy())
+        self.core = ExchangeCore(config.data_dir / "exchange.sqlite3", self.markets, fee_recipient, fee_policy)
         self.streams = Streams(self.markets, self.core.clock_ms)
         self.core.listeners.append(self.streams.publish)
         self.follower = Follower(self.core, self.vault, self.markets, config.confirmations, config.start_block)
@@ -286,9 +303,8 @@ class ExchangeService:
     async def serve(self, ready: threading.Event | None = None) -> None:
         runner = web.AppRunner(self.app, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, self.config.host, self.config.port)
+        site = web.SockSite(runner, self._socket)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         tasks = [asyncio.create_task(c) for c in (self.follow_forever(), self.settle_forever(),
                                                    self.expire_forever())]
         if ready is not None:
@@ -300,6 +316,18 @@ class ExchangeService:
                 task.cancel()
             await runner.cleanup()
             self.core.close()
+            self._lock.release()
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port and listening; MatcherError saying so when the port is taken."""
+    try:
+        sock = socket.create_server((host, port), reuse_port=False, backlog=1024)
+    except OSError as exc:
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise MatcherError(f"cannot listen on {host}:{port}: {reason}") from None
+    sock.setblocking(False)
+    return sock
 
 
 def _milli(value: int) -> str:
@@ -339,8 +367,13 @@ class ExchangeServer:
 
         self._thread = threading.Thread(target=main, name="bourse-exchange", daemon=True)
         self._thread.start()
-        if not ready.wait(timeout) or self.error is not None:
-            raise RuntimeError(f"exchange did not start: {self.error}")
+        if not ready.wait(timeout):
+            raise MatcherError(f"the exchange did not start within {timeout:.0f} s")
+        if self.error is not None:
+            from wallet.errors import WalletError
+            if isinstance(self.error, (MatcherError, WalletError, OSError)):
+                raise self.error
+            raise MatcherError(f"the exchange did not start: {self.error}")
         return self
 
     @property

@@ -53,3 +53,41 @@ def test_bourse_up_starts_the_stack_and_the_printed_example_trades_and_settles(t
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_a_second_stack_on_the_same_data_dir_is_refused_and_the_first_runs_on(tmp_path: Path) -> None:
+    import pytest
+
+    from matcher.stack import Stack
+    from wallet.errors import WalletError
+    first = Stack(tmp_path / "up", batch_interval=3600, persistent_chain=True).start()
+    try:
+        with pytest.raises(WalletError, match=r"in use by another process \(pid \d+\)"):
+            Stack(tmp_path / "up", batch_interval=3600, persistent_chain=True).start()
+        assert first.node.backend.head.number >= 0 and first.exchange.error is None
+    finally:
+        first.stop()
+    resumed = Stack(tmp_path / "up", batch_interval=3600, persistent_chain=True).start()
+    try:
+        assert resumed.resumed and "(resumed)" in resumed.banner()
+    finally:
+        resumed.stop()
+
+
+def test_bourse_up_without_a_data_dir_removes_its_temporary_folder_on_exit(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    ports = [str(free_port()) for _ in range(3)]
+    proc = subprocess.Popen([sys.executable, "-m", "bourse.cli", "up", "--port", ports[0], "--node-port", ports[1],
+                             "--signer-port", ports[2]], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    data = None
+    for line in proc.stdout:
+        if line.startswith("Data "):
+            data = Path(line.split()[1])
+        if line.startswith("Try it:"):
+            break
+    assert data is not None and data.is_dir()
+    proc.send_signal(signal.SIGINT)
+    proc.wait(60)
+    assert proc.returncode == 0 and not data.exists()

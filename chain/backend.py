@@ -192,6 +192,19 @@ class Backend:
     def now(self) -> int:
         return int(time.time()) + self.time_offset
 
+    def peek_timestamp(self) -> int:
+        """The timestamp the next block would get (without taking it)."""
+        return self.next_timestamp if self.next_timestamp is not None else max(self.now(), self.head.timestamp)
+
+    def pending_header(self) -> Header:
+        """The block that would be mined next, as far as execution sees it: number, timestamp (an
+        evm_setNextBlockTimestamp / evm_increaseTime included), base fee and gas limit."""
+        head = self.head
+        return Header(parent_hash=self.head_hash, coinbase=self.coinbase, state_root=head.state_root,
+                      transactions_root=BLANK_ROOT, receipts_root=BLANK_ROOT, bloom=b"\x00" * 256,
+                      number=head.number + 1, gas_limit=self.gas_limit, gas_used=0,
+                      timestamp=self.peek_timestamp(), base_fee=self.pending_base_fee(), fork_level=self.fork_level)
+
     def _take_timestamp(self, explicit: int | None) -> int:
         if explicit is not None:
             ts = explicit

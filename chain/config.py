@@ -40,6 +40,7 @@ class NodeConfig:
     genesis_timestamp: int | None = None
     extra_genesis: dict[bytes, int] = field(default_factory=dict)
     predeploy: bool = True  # the platform contracts at their fixed addresses (--bare turns this off)
+    client_version: str | None = None  # what web3_clientVersion answers (default: anvil-compatible/bourse/...)
 
     @property
     def mining_mode(self) -> MiningMode:

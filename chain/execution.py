@@ -26,6 +26,7 @@ PANIC_REASONS = {
 ERROR_SELECTOR = bytes.fromhex("08c379a0")
 PANIC_SELECTOR = bytes.fromhex("4e487b71")
 PRECOMPILES = {i.to_bytes(20, "big") for i in range(1, 0x12)}
+PENDING = -1  # a block number meaning "the block that would be mined next" (on the latest state)
 
 
 def revert_reason(data: bytes) -> str | None:
@@ -56,12 +57,20 @@ class Executor:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
+    def header(self, number: int) -> Any:
+        """Block `number`'s header, or for PENDING the next block's: calls at `pending` (and estimates without a
+        block) run in the context of the block that would be mined next, as anvil runs them."""
+        return self.backend.pending_header() if number == PENDING else self.backend.header(number)
+
+    def _state_number(self, number: int) -> int:
+        return self.backend.head.number if number == PENDING else number
+
     def _prepare(self, req: CallRequest, number: int, overrides: dict[str, Any] | None) -> tuple[Any, Overlay, bytes]:
         """The block's header, a throw-away overlay on its state (overrides applied) and the sender."""
-        overlay = Overlay(self.backend.reader(number))
+        overlay = Overlay(self.backend.reader(self._state_number(number)))
         if overrides:
             apply_overrides(overlay, overrides)
-        return self.backend.header(number), overlay, req.sender or b"\x00" * 20
+        return self.header(number), overlay, req.sender or b"\x00" * 20
 
     def run(self, req: CallRequest, number: int, overrides: dict[str, Any] | None = None,
             gas: int | None = None) -> CallResult:
@@ -139,7 +148,7 @@ class Executor:
             price = min(req.max_fee, header.base_fee + (req.tip or 0))
         if gas < intrinsic or overlay.get_balance(sender) < req.value + gas * price:
             return None
-        state = backend.state_for(overlay, header, base_fee=header.base_fee if req.fee_given else 0)
+        state = backend.state_for(overlay, header)  # BASEFEE reads the block's base fee, as anvil's calls do
         state.lock_changes()
         if price:
             overlay.set_balance(sender, overlay.get_balance(sender) - gas * price)
@@ -161,10 +170,10 @@ class Executor:
 
     def estimate(self, req: CallRequest, number: int, overrides: dict[str, Any] | None = None) -> int:
         """The least gas with which the call succeeds (binary search, as geth does)."""
-        cap = req.gas if req.gas is not None else self.backend.header(number).gas_limit
+        cap = req.gas if req.gas is not None else self.header(number).gas_limit
         price = req.max_fee if req.max_fee is not None else (req.gas_price or 0)
         if price:  # as geth: never search above what the sender can pay for
-            balance = self.backend.balance(req.sender or b"\x00" * 20, number)
+            balance = self.backend.balance(req.sender or b"\x00" * 20, self._state_number(number))
             affordable = (balance - req.value) // price if balance > req.value else 0
             if affordable < cap:
                 cap = max(affordable, 21_000)

@@ -102,10 +102,7 @@ class ChainDataApi:
         """What the next block would hold now (geth's shape: no hash, nonce or miner yet)."""
         backend = self.node.backend
         ready = self.node.pool.ready()
-        header = backend.head.with_(
-            parent_hash=backend.head_hash, number=backend.head.number + 1, gas_used=0,
-            timestamp=max(backend.now(), backend.head.timestamp), base_fee=backend.pending_base_fee(),
-            gas_limit=backend.gas_limit, coinbase=backend.coinbase)
+        header = backend.pending_header()
         txs: list[Any] = [fmt.tx_json(t.raw, t.hash, t.sender, None, header.base_fee) if full else fmt.hb(t.hash)
                           for t in ready]
         out = fmt.block_json(header, b"", txs, len(header.encode()))

@@ -14,6 +14,10 @@ from ..rpc.registry import rpc
 from .chain_data import ChainDataApi
 
 
+def default_client_version() -> str:
+    return f"anvil-compatible/bourse/v{__version__}/python"
+
+
 class MiscApi:
     def __init__(self, node: Node, data: ChainDataApi) -> None:
         self.node = node
@@ -21,9 +25,11 @@ class MiscApi:
 
     @rpc("web3_clientVersion")
     def client_version(self, params: Any) -> str:
-        """Name and version of this node."""
+        """Name and version of this node: `anvil-compatible/bourse/v<version>/python` by default. Tools that only
+        drive anvil or hardhat nodes check the start of it (hardhat-network-helpers: "anvil" or
+        "hardhatnetwork"; ape-foundry: "anvil" anywhere), and this node serves the anvil API they then use."""
         p.positional(params, 0, 0, "web3_clientVersion")
-        return f"bourse/v{__version__}/python"
+        return self.node.config.client_version or default_client_version()
 
     @rpc("web3_sha3")
     def sha3(self, params: Any) -> str:

@@ -1,4 +1,5 @@
-"""eth_subscribe / eth_unsubscribe over WebSocket: newHeads, logs, newPendingTransactions."""
+"""eth_subscribe / eth_unsubscribe over WebSocket: newHeads, logs, newPendingTransactions (hashes, or full
+transactions with `true`), syncing (geth's: a dev node never syncs, so it never fires; anvil answers -32603)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from ..rpc import format as fmt
 from ..rpc import params as p
 from ..rpc.registry import rpc
 
-KINDS = ("newHeads", "logs", "newPendingTransactions")
+KINDS = ("newHeads", "logs", "newPendingTransactions", "syncing")  # syncing: a dev node never syncs, never fires
 
 
 class Subscriber:
@@ -24,7 +25,7 @@ class Subscriber:
     def __init__(self, loop: asyncio.AbstractEventLoop, send: Callable[[bytes], None]) -> None:
         self.loop = loop
         self.send = send
-        self.subscriptions: dict[str, tuple[str, LogQuery | None]] = {}
+        self.subscriptions: dict[str, tuple[str, Any]] = {}  # id -> (kind, log query or full-tx flag)
 
     def push(self, subscription: str, result: Any) -> None:
         message = orjson.dumps({"jsonrpc": "2.0", "method": "eth_subscription",
@@ -52,7 +53,11 @@ class SubscribeApi:
         kind, options = p.positional(params, 1, 2, "eth_subscribe")
         if kind not in KINDS:
             raise InvalidParams(f"invalid subscription type {kind!r}; choose one of {', '.join(KINDS)}")
-        query = log_query(options, "logs filter") if kind == "logs" else None
+        query: Any = log_query(options, "logs filter") if kind == "logs" else None
+        if kind == "newPendingTransactions":  # `true`: full transaction objects instead of hashes (geth, anvil)
+            if options is not None and not isinstance(options, bool):
+                raise InvalidParams("invalid newPendingTransactions option: expected true or false")
+            query = bool(options)
         sub_id = hex(next(self._ids) + 0x1000_0000)
         connection.subscriptions[sub_id] = (kind, query)
         return sub_id
@@ -81,8 +86,11 @@ class SubscribeApi:
                             if query.matches(address, topics):
                                 sub.push(sub_id, obj)
         elif kind == "pending":
-            tx_hash = fmt.hb(payload)
+            tx_hash = fmt.hb(payload.hash)
+            full: dict[str, Any] | None = None
             for sub in list(self.subscribers):
-                for sub_id, (sub_kind, _) in list(sub.subscriptions.items()):
+                for sub_id, (sub_kind, wants_full) in list(sub.subscriptions.items()):
                     if sub_kind == "newPendingTransactions":
-                        sub.push(sub_id, tx_hash)
+                        if wants_full and full is None:
+                            full = fmt.tx_json(payload.raw, payload.hash, payload.sender, None, None)
+                        sub.push(sub_id, full if wants_full else tx_hash)

@@ -9,6 +9,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct, encode_typed_data
 
 from ..errors import InvalidParams, UnknownAccount
+from ..execution import PENDING
 from ..node import Node
 from ..rpc import format as fmt
 from ..rpc import params as p
@@ -27,6 +28,14 @@ class TransactApi:
         ref = p.block_ref(value)
         backend = self.node.backend
         return backend.resolve_hash(ref.hash) if ref.hash is not None else backend.resolve_block(ref.tag)  # type: ignore[arg-type]
+
+    def _context(self, value: Any, absent: str = "latest") -> int:
+        """The block a call runs on: `pending` (and, for estimates, no block at all) is the next block's
+        context - number + 1, the next timestamp and base fee - on the latest state."""
+        ref = p.block_ref(absent if value is None else value)
+        if ref.hash is None and ref.tag == "pending":
+            return PENDING
+        return self._number(absent if value is None else value)
 
     @rpc("eth_sendRawTransaction")
     def send_raw_transaction(self, params: Any) -> str:
@@ -56,8 +65,8 @@ class TransactApi:
                 req.tip = DEFAULT_TIP if req.max_fee is None else min(DEFAULT_TIP, req.max_fee)
             if req.max_fee is None:
                 req.max_fee = 2 * backend.pending_base_fee() + req.tip
-        if req.gas is None:
-            req.gas = node.executor.estimate(req, head)
+        if req.gas is None:  # estimated for the block it will be mined in
+            req.gas = node.executor.estimate(req, PENDING)
         unsigned = build_unsigned(
             type_id=type_id, chain_id=backend.chain_id, nonce=req.nonce, gas=req.gas, to=req.to or b"",
             value=req.value, data=req.data, gas_price=req.gas_price or 0, max_fee=req.max_fee or 0,
@@ -90,7 +99,7 @@ class TransactApi:
         tx, block, overrides = p.positional(params, 1, 3, "eth_call")
         req = p.call_request(tx)
         with self.node.lock:
-            return fmt.hb(self.node.executor.call(req, self._number(block), overrides))
+            return fmt.hb(self.node.executor.call(req, self._context(block), overrides))
 
     @rpc("eth_estimateGas")
     def estimate_gas(self, params: Any) -> str:
@@ -98,7 +107,7 @@ class TransactApi:
         tx, block, overrides = p.positional(params, 1, 3, "eth_estimateGas")
         req = p.call_request(tx)
         with self.node.lock:
-            return fmt.hx(self.node.executor.estimate(req, self._number(block), overrides))
+            return fmt.hx(self.node.executor.estimate(req, self._context(block, absent="pending"), overrides))
 
     @rpc("eth_createAccessList")
     def create_access_list(self, params: Any) -> dict[str, Any]:
@@ -106,7 +115,7 @@ class TransactApi:
         tx, block = p.positional(params, 1, 2, "eth_createAccessList")
         req = p.call_request(tx)
         with self.node.lock:
-            entries, gas_used, error = self.node.executor.access_list(req, self._number(block))
+            entries, gas_used, error = self.node.executor.access_list(req, self._context(block))
         out: dict[str, Any] = {
             "accessList": [{"address": fmt.addr(a), "storageKeys": ["0x" + s.to_bytes(32, "big").hex() for s in slots]}
                            for a, slots in entries],

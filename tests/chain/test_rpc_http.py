@@ -33,7 +33,7 @@ def test_identity_methods_match_anvil_defaults(web3: Web3, url: str) -> None:
     assert web3.net.version == "31337"
     assert web3.net.listening is True
     assert web3.net.peer_count == 0
-    assert web3.client_version.startswith("bourse/")
+    assert web3.client_version.startswith("anvil-compatible/bourse/")
     assert rpc(url, "web3_sha3", ["0x"])["result"] == "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
     assert web3.eth.syncing is False
     assert rpc(url, "eth_mining")["result"] is True

@@ -162,7 +162,7 @@ def manual_mining(func: Any) -> Any:
 
 class TestBourseWeb3Module(Web3ModuleTest):
     def _check_web3_client_version(self, client_version: str) -> None:
-        assert client_version.startswith("bourse/")
+        assert client_version.startswith("anvil-compatible/bourse/")
 
 
 class TestBourseNetModule(NetModuleTest):

@@ -21,24 +21,28 @@ def test_new_heads_logs_and_pending_subscriptions(web3: Web3, url: str) -> None:
     async def run() -> list[dict]:
         async with connect(ws_url) as ws:
             ids = []
-            for i, params in enumerate((["newHeads"], ["logs", {"address": logger}], ["newPendingTransactions"])):
+            for i, params in enumerate((["newHeads"], ["logs", {"address": logger}], ["newPendingTransactions"],
+                                        ["newPendingTransactions", True], ["syncing"])):
                 await ws.send(json.dumps({"jsonrpc": "2.0", "id": i, "method": "eth_subscribe", "params": params}))
                 ids.append(json.loads(await ws.recv())["result"])
             await ws.send(json.dumps({"jsonrpc": "2.0", "id": 9, "method": "eth_subscribe", "params": ["nope"]}))
             assert json.loads(await ws.recv())["error"]["code"] == -32602
             await asyncio.get_running_loop().run_in_executor(
                 None, lambda: web3.eth.send_transaction({"from": A0, "to": logger, "data": "0x" + "ee" * 32}))
-            got = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(3)]
+            got = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(4)]
             await ws.send(json.dumps({"jsonrpc": "2.0", "id": 10, "method": "eth_unsubscribe", "params": [ids[0]]}))
             assert json.loads(await ws.recv())["result"] is True
             return [{"ids": ids}] + got
 
     head, *events = asyncio.run(run())
     by_sub = {e["params"]["subscription"]: e["params"]["result"] for e in events}
-    new_heads, logs, pending = (by_sub[i] for i in head["ids"])
+    new_heads, logs, pending, full = (by_sub[i] for i in head["ids"][:4])
+    assert head["ids"][4] not in by_sub  # syncing: a dev node never syncs
     assert int(new_heads["number"], 16) == web3.eth.block_number
     assert logs["topics"] == ["0x" + "ee" * 32]
     assert pending.startswith("0x") and len(pending) == 66
+    assert full["hash"] == pending and full["from"].lower() == A0.lower() and full["to"].lower() == logger.lower()
+    assert full["input"] == "0x" + "ee" * 32 and full["blockNumber"] is None
 
 
 def test_plain_rpc_over_websocket_and_http_only_methods_refuse_subscribe(url: str) -> None:

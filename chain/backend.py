@@ -59,6 +59,11 @@ def _state_class(vm: Any) -> Any:
     return OverlayState
 
 
+def _recipient(raw: bytes) -> bytes | None:
+    from .transactions import Builder
+    return Builder.decode(raw).to or None
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     seq: int
@@ -145,6 +150,7 @@ class Backend:
         if fork is not None and fork.decode() != self.config.hardfork:
             raise ChainError(f"data dir holds a {fork.decode()} chain; pass --hardfork {fork.decode()}")
         self.live = self.storage.load_state()
+        self.storage.index_addresses(_recipient)  # a data dir from before the address index
         self.seq = self.storage.seq()
         number = self.storage.head_number()
         assert number is not None
@@ -264,7 +270,7 @@ class Backend:
             receipt = Receipt(pending.type_id, 0 if computation.is_error else 1, gas_used, logs, logs_bloom(logs))
             contract = generate_contract_address(pending.sender, tx.nonce) if not tx.to else None
             included.append(MinedTx(pending.hash, pending.raw, pending.sender, receipt, tx_gas,
-                                    pending.effective_gas_price(base_fee), contract))
+                                    pending.effective_gas_price(base_fee), contract, tx.to or None))
             receipts.append(receipt.encode())
             raws.append(pending.raw)
         diff = overlay.diff()

@@ -11,6 +11,9 @@ import orjson
 
 from .api.anvil import AnvilApi
 from .api.chain_data import ChainDataApi
+from .api.debug import DebugApi
+from .api.ots import OtsApi
+from .api.trace import TraceApi
 from .api.misc import MiscApi
 from .api.subscribe import Subscriber, SubscribeApi
 from .api.transact import TransactApi
@@ -27,7 +30,8 @@ def build_registry(node: Node) -> tuple[Registry, SubscribeApi]:
     registry = Registry()
     data = ChainDataApi(node)
     subscribe = SubscribeApi(node)
-    for api in (data, TransactApi(node), MiscApi(node, data), AnvilApi(node), subscribe):
+    for api in (data, TransactApi(node), MiscApi(node, data), AnvilApi(node), DebugApi(node), TraceApi(node),
+                OtsApi(node, data), subscribe):
         collect(registry, api)
     return registry, subscribe
 

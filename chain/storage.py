@@ -12,7 +12,7 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .blocks import Header, Log, Receipt
 from .state import Account, LiveState, StateDiff
@@ -41,10 +41,17 @@ CREATE TABLE IF NOT EXISTS codes (hash BLOB PRIMARY KEY, code BLOB NOT NULL) WIT
 CREATE TABLE IF NOT EXISTS history (
     key BLOB NOT NULL, seq INTEGER NOT NULL, old BLOB NOT NULL, PRIMARY KEY (key, seq)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS history_seq ON history (seq);
+CREATE TABLE IF NOT EXISTS address_txs (
+    address BLOB NOT NULL, block INTEGER NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (address, block, idx))
+    WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pool (
     hash BLOB PRIMARY KEY, sender BLOB NOT NULL, raw BLOB NOT NULL, impersonated INTEGER NOT NULL,
     added INTEGER NOT NULL) WITHOUT ROWID;
 """
+
+
+def _addresses_of(tx: MinedTx) -> set[bytes]:
+    return {tx.sender, tx.to, tx.contract} - {None}  # type: ignore[operator]
 
 
 def _u(value: int) -> bytes:
@@ -89,6 +96,7 @@ class MinedTx:
     gas_used: int
     gas_price: int
     contract: bytes | None
+    to: bytes | None = None  # the recipient, for the address index (None: a contract creation)
 
 
 class Storage:
@@ -150,6 +158,8 @@ class Storage:
                     log_rows.append((header.number, log_index, log.address, log.topics[0] if log.topics else None))
                     log_index += 1
             db.executemany("INSERT INTO txs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", tx_rows)
+            db.executemany("INSERT OR IGNORE INTO address_txs VALUES (?, ?, ?)",
+                           [(a, header.number, i) for i, t in enumerate(txs) for a in _addresses_of(t)])
             if log_rows:
                 db.executemany("INSERT INTO logs VALUES (?, ?, ?, ?)", log_rows)
             if txs:
@@ -250,6 +260,7 @@ class Storage:
             db.execute("DELETE FROM history WHERE seq>?", (seq,))
             db.execute("DELETE FROM txs WHERE block>?", (number,))
             db.execute("DELETE FROM logs WHERE block>?", (number,))
+            db.execute("DELETE FROM address_txs WHERE block>?", (number,))
             db.execute("DELETE FROM blocks WHERE number>?", (number,))
             db.execute("DELETE FROM pool")
             self._write_state(restore, StateDiff(), seq)
@@ -278,6 +289,32 @@ class Storage:
     def block_seq(self, number: int) -> int | None:
         row = self._db.execute("SELECT seq FROM blocks WHERE number=?", (number,)).fetchone()
         return row[0] if row else None
+
+    def address_txs(self, address: bytes, before: int | None = None, after: int | None = None,
+                    limit: int = 25) -> list[tuple[int, int]]:
+        """(block, index) of transactions from, to or creating `address`: newest first below block `before`, or
+        oldest first above block `after`."""
+        if after is not None:
+            rows = self._db.execute("SELECT block, idx FROM address_txs WHERE address=? AND block>? "
+                                    "ORDER BY block, idx LIMIT ?", (address, after, limit))
+        else:
+            rows = self._db.execute("SELECT block, idx FROM address_txs WHERE address=? AND block<? "
+                                    "ORDER BY block DESC, idx DESC LIMIT ?",
+                                    (address, before if before is not None else 2**62, limit))
+        return [(b, i) for b, i in rows]
+
+    def index_addresses(self, decode_to: Callable[[bytes], bytes | None]) -> int:
+        """Fill the address index for transactions stored before it existed; how many rows were added."""
+        if self._db.execute("SELECT 1 FROM address_txs LIMIT 1").fetchone() is not None:
+            return 0
+        rows = []
+        for block, idx, raw, sender, contract in self._db.execute(
+                "SELECT block, idx, raw, sender, contract FROM txs"):
+            for address in {sender, decode_to(raw), contract} - {None}:
+                rows.append((address, block, idx))
+        with self._transaction():
+            self._db.executemany("INSERT OR IGNORE INTO address_txs VALUES (?, ?, ?)", rows)
+        return len(rows)
 
     def has_tx(self, tx_hash: bytes) -> bool:
         return self._db.execute("SELECT 1 FROM txs WHERE hash=?", (tx_hash,)).fetchone() is not None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from eth._utils.address import generate_contract_address
@@ -78,6 +78,7 @@ class BlockResult:
     included: list[MinedTx]
     dropped: list[tuple[PendingTx, str]]
     deferred: list[PendingTx]
+    console: list[tuple[bytes, list[bytes]]] = field(default_factory=list)  # (tx hash, console.log calldata)
 
 
 class Backend:
@@ -246,6 +247,8 @@ class Backend:
         raws: list[bytes] = []
         gas_used = 0
         all_logs: list[Log] = []
+        console: list[tuple[bytes, list[bytes]]] = []
+        computations = state.computation_class
         for pending in txs:
             tx = pending.tx
             if gas_used + tx.gas > self.gas_limit or pending.max_fee() < base_fee:
@@ -253,12 +256,18 @@ class Backend:
                 continue
             state.lock_changes()
             checkpoint = overlay.record()
+            sink: list[bytes] = []
+            computations.console_sink = sink
             try:
                 computation = state.apply_transaction(tx)
             except ValidationError as exc:
                 overlay.discard(checkpoint)
                 dropped.append((pending, str(exc)))
                 continue
+            finally:
+                computations.console_sink = None
+            if sink:
+                console.append((pending.hash, sink))
             overlay.commit(checkpoint)
             tx_gas = self.vm.finalize_gas_used(tx, computation)
             gas_used += tx_gas
@@ -291,7 +300,7 @@ class Backend:
         self.next_base_fee = None
         self._set_head(header, block_hash)
         self.recent_hashes.appendleft(block_hash)
-        return BlockResult(header, block_hash, included, dropped, deferred)
+        return BlockResult(header, block_hash, included, dropped, deferred, console)
 
     # -- state access ----------------------------------------------------------------
     def resolve_block(self, tag: str | int) -> int:

@@ -154,6 +154,7 @@ async def _serve(node: Node, host: str, port: int, quiet: bool, cors_origins: tu
         raise click.ClickException(f"cannot listen on {host}:{port}: {reason}") from None
     url = f"http://{host}:{server.port}"
     click.echo(url if quiet else banner(node, url, cors_origins), nl=True)
+    node.output = lambda text: click.echo(text)  # console.log lines, under their transaction or call
     node.start_interval_miner()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -15,6 +15,8 @@ from eth.vm.stack import Stack
 from eth.vm.logic.invalid import InvalidOpcode
 from eth.vm.opcode import _FastOpcode
 
+from .console import CONSOLE_ADDRESS
+
 _NO_RESULT = object()
 
 
@@ -54,6 +56,8 @@ class FastStack(Stack):
 
 def fast_computation_class(base: Any) -> Any:
     class FastComputation(base):  # type: ignore[misc, valid-type]
+        console_sink: list[bytes] | None = None  # calldata of console.log calls, while someone listens
+
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._stack = FastStack()
@@ -70,6 +74,8 @@ def fast_computation_class(base: Any) -> Any:
                     computation.contracts_created = parent_computation.contracts_created
                 if message.is_create:
                     computation.contracts_created.append(message.storage_address)
+                if message.code_address == CONSOLE_ADDRESS and cls.console_sink is not None:
+                    cls.console_sink.append(bytes(message.data_as_bytes))  # runs no code: an empty account
                 precompile = computation.precompiles.get(message.code_address, _NO_RESULT)
                 if precompile is not _NO_RESULT:
                     if not message.is_delegation:

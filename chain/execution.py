@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,10 +123,22 @@ class Executor:
                 slots.setdefault(key, [])
         return [(a, sorted(s)) for a, s in sorted(slots.items())]
 
-    def call(self, req: CallRequest, number: int, overrides: dict[str, Any] | None = None) -> bytes:
-        result = self._message_call(req, number, overrides)
-        if result is None:
-            result = self.run(req, number, overrides)
+    @contextmanager
+    def console(self, sink: list[bytes] | None) -> Iterator[None]:
+        """Collect the console.log calls made inside the block into `sink`."""
+        computations = self.backend.state_class.computation_class
+        computations.console_sink = sink
+        try:
+            yield
+        finally:
+            computations.console_sink = None
+
+    def call(self, req: CallRequest, number: int, overrides: dict[str, Any] | None = None,
+             console: list[bytes] | None = None) -> bytes:
+        with self.console(console):
+            result = self._message_call(req, number, overrides)
+            if result is None:
+                result = self.run(req, number, overrides)
         raise_if_failed(result)
         return result.output
 
@@ -168,7 +182,8 @@ class Executor:
         error = computation.error if computation.is_error else None
         return CallResult(computation.output, 0, error, [])
 
-    def estimate(self, req: CallRequest, number: int, overrides: dict[str, Any] | None = None) -> int:
+    def estimate(self, req: CallRequest, number: int, overrides: dict[str, Any] | None = None,
+                 console: list[bytes] | None = None) -> int:
         """The least gas with which the call succeeds (binary search, as geth does)."""
         cap = req.gas if req.gas is not None else self.header(number).gas_limit
         price = req.max_fee if req.max_fee is not None else (req.gas_price or 0)
@@ -177,7 +192,8 @@ class Executor:
             affordable = (balance - req.value) // price if balance > req.value else 0
             if affordable < cap:
                 cap = max(affordable, 21_000)
-        first = self.run(req, number, overrides, gas=cap)
+        with self.console(console):  # what the call logs, once (not for every run of the search)
+            first = self.run(req, number, overrides, gas=cap)
         raise_if_failed(first)
         lo, hi = max(first.gas_used - 1, 20_999), cap
         # Usually the least gas is exactly what the first run burnt before refunds: two runs confirm it, where a

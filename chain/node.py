@@ -18,6 +18,7 @@ from eth_keys import keys
 
 from .backend import Backend, BlockResult, Deployer
 from .config import MiningMode, NodeConfig
+from .console import format_call
 from .dirlock import DirLock
 from .errors import TransactionRejected
 from .execution import Executor
@@ -89,6 +90,7 @@ class Node:
         self.pool = Pool()
         self.filters = Filters()
         self.listeners: list[Listener] = []
+        self.output: Callable[[str], None] | None = None  # where console.log lines go (the CLI prints them)
         self.mode = self.config.mining_mode
         self.block_time = self.config.block_time
         for tx in self.backend.pool_from_storage():
@@ -277,6 +279,8 @@ class Node:
     def _emit(self, kind: str, payload: Any) -> None:
         if kind == "block":
             self._feed_filters(payload)
+            for tx_hash, calls in payload.console:
+                self.say_console(f"transaction {fmt.hb(tx_hash)}", calls)
         elif kind == "pending":
             self.filters.on_pending(fmt.hb(payload.hash))
         for listener in list(self.listeners):
@@ -284,6 +288,14 @@ class Node:
                 listener(kind, payload)
             except Exception:  # a broken subscriber must not stop the chain
                 log.exception("listener failed")
+
+    def say_console(self, where: str, calls: list[bytes]) -> None:
+        """Print a transaction's or call's console.log lines (as anvil and hardhat print them)."""
+        if self.output is None or not calls:
+            return
+        lines = [line for line in (format_call(data) for data in calls) if line is not None]
+        if lines:
+            self.output("\n".join([f"console.log ({where}):", *(f"  {line}" for line in lines)]))
 
     def _feed_filters(self, result: BlockResult) -> None:
         self.filters.on_block(fmt.hb(result.hash), self.block_logs(result))

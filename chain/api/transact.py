@@ -20,6 +20,18 @@ from ..transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, SET_CODE, PendingTx
 DEFAULT_TIP = 10**9
 
 
+def call_context(node: Node, value: Any, absent: str = "latest") -> int:
+    """The block a call runs on: `pending` (and, for estimates, no block at all) is the next block's context -
+    number + 1, the next timestamp and base fee - on the latest state."""
+    ref = p.block_ref(absent if value is None else value)
+    backend = node.backend
+    if ref.hash is not None:
+        return backend.resolve_hash(ref.hash)
+    if ref.tag == "pending":
+        return PENDING
+    return backend.resolve_block(ref.tag)  # type: ignore[arg-type]
+
+
 class TransactApi:
     def __init__(self, node: Node) -> None:
         self.node = node
@@ -30,12 +42,7 @@ class TransactApi:
         return backend.resolve_hash(ref.hash) if ref.hash is not None else backend.resolve_block(ref.tag)  # type: ignore[arg-type]
 
     def _context(self, value: Any, absent: str = "latest") -> int:
-        """The block a call runs on: `pending` (and, for estimates, no block at all) is the next block's
-        context - number + 1, the next timestamp and base fee - on the latest state."""
-        ref = p.block_ref(absent if value is None else value)
-        if ref.hash is None and ref.tag == "pending":
-            return PENDING
-        return self._number(absent if value is None else value)
+        return call_context(self.node, value, absent)
 
     @rpc("eth_sendRawTransaction")
     def send_raw_transaction(self, params: Any) -> str:
@@ -98,16 +105,25 @@ class TransactApi:
         """Execute without mining, at a block, with optional state overrides."""
         tx, block, overrides = p.positional(params, 1, 3, "eth_call")
         req = p.call_request(tx)
+        console: list[bytes] = []
         with self.node.lock:
-            return fmt.hb(self.node.executor.call(req, self._context(block), overrides))
+            try:
+                return fmt.hb(self.node.executor.call(req, self._context(block), overrides, console))
+            finally:
+                self.node.say_console("eth_call", console)
 
     @rpc("eth_estimateGas")
     def estimate_gas(self, params: Any) -> str:
         """Least gas with which the transaction succeeds."""
         tx, block, overrides = p.positional(params, 1, 3, "eth_estimateGas")
         req = p.call_request(tx)
+        console: list[bytes] = []
         with self.node.lock:
-            return fmt.hx(self.node.executor.estimate(req, self._context(block, absent="pending"), overrides))
+            try:
+                return fmt.hx(self.node.executor.estimate(req, self._context(block, absent="pending"), overrides,
+                                                          console))
+            finally:
+                self.node.say_console("eth_estimateGas", console)
 
     @rpc("eth_createAccessList")
     def create_access_list(self, params: Any) -> dict[str, Any]:

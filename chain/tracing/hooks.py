@@ -95,7 +95,7 @@ def traced_computation_class(base: Any, tracer: Tracer) -> Any:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._stack = FastStack()
+            self._stack = IntStack()
 
         @classmethod
         def _frame(cls, message: Any, kind: str) -> Frame:
@@ -190,6 +190,7 @@ def traced_computation_class(base: Any, tracer: Tracer) -> Any:
                     return computation  # no code runs nothing (and, as in geth, logs no step)
                 meter = computation._gas_meter
                 fast = _FastOpcode
+                step, step_end = tracer.step, tracer.step_end
                 steps = 0
                 while True:
                     steps += 1
@@ -208,7 +209,7 @@ def traced_computation_class(base: Any, tracer: Tracer) -> Any:
                     if frame is not None:
                         frame.pending_op = opcode  # type: ignore[attr-defined]
                         frame.gas_at_child = None  # type: ignore[attr-defined]
-                        tracer.step(frame, pc, opcode, before)
+                        step(frame, pc, opcode, before)
                     try:
                         if type(fn) is fast:
                             cost = fn.gas_cost
@@ -222,14 +223,15 @@ def traced_computation_class(base: Any, tracer: Tracer) -> Any:
                             fn(computation=computation)
                     except Halt:
                         if frame is not None:
-                            tracer.step_end(frame, _cost(frame, before, meter), None)
+                            step_end(frame, _cost(frame, before, meter), None)
                         break
                     except VMError as exc:
                         if frame is not None:
-                            tracer.step_end(frame, _cost(frame, before, meter), exc)
+                            step_end(frame, _cost(frame, before, meter), exc)
                         raise
                     if frame is not None:
-                        tracer.step_end(frame, _cost(frame, before, meter), None)
+                        at_child = frame.gas_at_child  # type: ignore[attr-defined]
+                        step_end(frame, before - (meter.gas_remaining if at_child is None else at_child), None)
                         frame.pending_op = None  # type: ignore[attr-defined]
                     if opcode == 0x00:
                         break
@@ -237,6 +239,16 @@ def traced_computation_class(base: Any, tracer: Tracer) -> Any:
 
     TracedComputation.__name__ = f"Traced{base.__name__}"
     return TracedComputation
+
+
+class IntStack(FastStack):
+    """The stack as traced runs keep it: every item an int (PUSH converts its bytes at once), so a tracer can
+    copy and print it with C-level calls."""
+
+    __slots__ = ()
+
+    def push_bytes(self, value: bytes) -> None:  # type: ignore[override]
+        self.push_int(int.from_bytes(value, "big"))
 
 
 def _cost(frame: Frame, before: int, meter: Any) -> int:

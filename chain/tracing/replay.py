@@ -156,19 +156,11 @@ class _Switch(Tracer):
         self._tracer: Tracer | None = None
 
     def use(self, tracer: Tracer | None) -> None:
+        """Route the hooks straight to `tracer`'s methods (no forwarding call per opcode)."""
         self._tracer = tracer
         self.active = tracer is not None and tracer.active
         self.wants_steps = tracer is not None and tracer.wants_steps
         self.deadline = tracer.deadline if tracer is not None else 0.0
-
-    def enter(self, frame: Any) -> None:
-        self._tracer.enter(frame)  # type: ignore[union-attr]
-
-    def step(self, frame: Any, pc: int, op: int, gas: int) -> None:
-        self._tracer.step(frame, pc, op, gas)  # type: ignore[union-attr]
-
-    def step_end(self, frame: Any, cost: int, error: Exception | None) -> None:
-        self._tracer.step_end(frame, cost, error)  # type: ignore[union-attr]
-
-    def exit(self, frame: Any) -> None:
-        self._tracer.exit(frame)  # type: ignore[union-attr]
+        target = tracer if tracer is not None else Tracer()
+        self.enter, self.step, self.step_end, self.exit = (  # type: ignore[method-assign]
+            target.enter, target.step, target.step_end, target.exit)

@@ -47,7 +47,7 @@ class StructLogger(Tracer):
         entry: dict[str, Any] = {"pc": pc, "op": name_of(op), "gas": gas, "gasCost": 0, "depth": frame.depth + 1}
         values = computation._stack.values
         if self.stack:
-            entry["stack"] = [hex(v if type(v) is int else int.from_bytes(v, "big")) for v in values]
+            entry["stack"] = self._stack_text(values)
         if self.memory:
             memory = bytes(computation._memory._bytes)
             entry["memory"] = ["0x" + memory[i:i + 32].hex() for i in range(0, len(memory), 32)]
@@ -66,6 +66,14 @@ class StructLogger(Tracer):
         entry["refund"] = self._refund()  # always, as anvil reports it (geth leaves out a zero)
         self.logs.append(entry)
         self._open[id(frame)] = entry  # a call's step ends after its callee's steps: keep it per frame
+
+    @staticmethod
+    def _stack_text(values: list[Any]) -> list[str]:
+        """The stack as hex strings (a traced run keeps only ints on it: see hooks.IntStack)."""
+        try:
+            return list(map(hex, values))
+        except TypeError:
+            return [hex(v if type(v) is int else int.from_bytes(v, "big")) for v in values]
 
     def step_end(self, frame: Frame, cost: int, error: Exception | None) -> None:
         entry = self._open.get(id(frame))

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Tracing benchmark: how long debug_traceTransaction takes with each tracer on a transaction of about 1,000,000
+gas, and how much memory the struct logger's answer holds (memory capture is off by default, as in geth).
+
+    python bench/trace_bench.py [--gas 1000000]
+
+Runs an in-process node; needs vyper (a test extra) to compile the tracing fixture.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+from web3 import Web3
+
+from chain import Node, NodeConfig
+from chain.provider import BourseProvider
+
+FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "chain" / "fixtures" / "trace_fixture.vy"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gas", type=int, default=1_000_000, help="About how much gas the traced transaction uses.")
+    args = parser.parse_args()
+    import vyper
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = vyper.compile_code(FIXTURE.read_text(), output_formats=["abi", "bytecode"])
+    node = Node(NodeConfig(predeploy=False, accounts=1))
+    w3 = Web3(BourseProvider(node))
+    sender = w3.eth.accounts[0]
+    factory = w3.eth.contract(abi=out["abi"], bytecode=out["bytecode"])
+    contract = w3.eth.contract(address=w3.eth.wait_for_transaction_receipt(
+        factory.constructor().transact({"from": sender}))["contractAddress"], abi=out["abi"])
+    n = 1
+    while True:  # the loop count that burns about --gas
+        used = contract.functions.burn(n).estimate_gas({"from": sender})
+        if used >= args.gas or n >= 100_000:
+            break
+        n = max(n + 1, n * args.gas // used)
+    receipt = w3.eth.wait_for_transaction_receipt(contract.functions.burn(n).transact({"from": sender,
+                                                                                     "gas": used * 2}))
+    tx_hash = "0x" + receipt["transactionHash"].hex().removeprefix("0x")
+    start = time.perf_counter()
+    w3.provider.make_request("debug_traceTransaction", [tx_hash, {"tracer": "noopTracer"}])
+    replay = time.perf_counter() - start
+    print(f"trace bench: one transaction of {receipt['gasUsed']:,} gas (burn({n})), load avg "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; its replay alone (noopTracer) {replay:.2f} s")
+    for label, options in (("struct logger", {}), ("struct logger, memory on", {"enableMemory": True}),
+                           ("callTracer", {"tracer": "callTracer"}), ("prestateTracer", {"tracer": "prestateTracer"})):
+        start = time.perf_counter()
+        reply = w3.provider.make_request("debug_traceTransaction", [tx_hash, {**options, "timeout": "60s"}])
+        elapsed = time.perf_counter() - start
+        tracemalloc.start()  # a second run for memory: tracemalloc slows what it watches
+        w3.provider.make_request("debug_traceTransaction", [tx_hash, {**options, "timeout": "600s"}])
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        result = reply["result"]
+        steps = len(result.get("structLogs", [])) if isinstance(result, dict) else 0
+        size = len(json.dumps(result))
+        print(f"{label:<28} {elapsed:7.2f} s   peak {peak / 2**20:7.1f} MiB   answer {size / 2**20:7.1f} MiB"
+              + (f"   {steps:,} steps" if steps else ""))
+    node.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -96,6 +96,9 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
 @click.option("--hardfork", default="prague", show_default=True, type=click.Choice(HARDFORKS),
               help="EVM rules the chain follows.")
 @click.option("--bare", is_flag=True, help="Start without the platform contracts.")
+@click.option("--artifacts", "artifacts_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Compiler output (hardhat artifacts/build-info, solc standard-JSON output, Vyper combined_json) "
+                   "whose sources revert traces show.")
 @click.option("--client-version", default=None, metavar="TEXT",
               help="What web3_clientVersion answers (default: anvil-compatible/bourse/v<version>/python, which "
                    "tools that accept anvil recognise).")
@@ -104,15 +107,15 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
 @click.option("-q", "--quiet", is_flag=True, help="Print only the URL.")
 def node_command(host: str, port: int, chain_id: int, account_count: int, balance: str, mnemonic: str,
                  block_time: float | None, no_mining: bool, data_dir: Path | None, gas_limit: int, base_fee: int,
-                 hardfork: str, bare: bool, client_version: str | None, cors_origins: tuple[str, ...],
-                 quiet: bool) -> None:
+                 hardfork: str, bare: bool, artifacts_dir: Path | None, client_version: str | None,
+                 cors_origins: tuple[str, ...], quiet: bool) -> None:
     """Run a local EVM chain (an anvil for Python)."""
     if block_time and no_mining:
         raise click.UsageError("--block-time and --no-mining are exclusive")
     config = NodeConfig(chain_id=chain_id, accounts=account_count, balance_wei=_ether(balance), mnemonic=mnemonic,
                         block_time=block_time, no_mining=no_mining, data_dir=data_dir, gas_limit=gas_limit,
                         base_fee=base_fee, hardfork=hardfork, host=host, port=port, predeploy=not bare,
-                        client_version=client_version)
+                        client_version=client_version, artifacts_dir=artifacts_dir)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if port:  # the port must be free before the data dir is touched
         try:

@@ -41,6 +41,7 @@ class NodeConfig:
     extra_genesis: dict[bytes, int] = field(default_factory=dict)
     predeploy: bool = True  # the platform contracts at their fixed addresses (--bare turns this off)
     client_version: str | None = None  # what web3_clientVersion answers (default: anvil-compatible/bourse/...)
+    artifacts_dir: Path | None = None  # compiler output whose sources revert traces show (--artifacts)
 
     @property
     def mining_mode(self) -> MiningMode:

@@ -51,6 +51,14 @@ class ExecutionReverted(ChainError):
         self.reason = reason
         self.revert_data = revert_data
 
+    def with_stack(self, frames: list[str]) -> ExecutionReverted:
+        """The same error with the source frames it came through on the lines after its first."""
+        error = ExecutionReverted(self.reason, self.revert_data)
+        if frames:
+            error.message += "\n" + "\n".join(f"    at {frame}" for frame in frames)
+            error.args = (error.message,)
+        return error
+
 
 class ResourceNotFound(ChainError):
     code = -32001

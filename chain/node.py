@@ -19,8 +19,9 @@ from eth_keys import keys
 from .backend import Backend, BlockResult, Deployer
 from .config import MiningMode, NodeConfig
 from .console import format_call
+from .sources import SourceRegistry
 from .dirlock import DirLock
-from .errors import TransactionRejected
+from .errors import ChainError, TransactionRejected
 from .execution import Executor
 from .filters import Filters
 from .pool import Pool
@@ -91,6 +92,9 @@ class Node:
         self.filters = Filters()
         self.listeners: list[Listener] = []
         self.output: Callable[[str], None] | None = None  # where console.log lines go (the CLI prints them)
+        self.sources = SourceRegistry()  # contracts whose source revert traces show
+        if self.config.artifacts_dir is not None:
+            self.sources.load_dir(self.config.artifacts_dir)
         self.mode = self.config.mining_mode
         self.block_time = self.config.block_time
         for tx in self.backend.pool_from_storage():
@@ -281,6 +285,10 @@ class Node:
             self._feed_filters(payload)
             for tx_hash, calls in payload.console:
                 self.say_console(f"transaction {fmt.hb(tx_hash)}", calls)
+            if self.output is not None:
+                for mined in payload.included:
+                    if mined.receipt.status == 0:
+                        self._say_revert(mined.hash)
         elif kind == "pending":
             self.filters.on_pending(fmt.hb(payload.hash))
         for listener in list(self.listeners):
@@ -296,6 +304,30 @@ class Node:
         lines = [line for line in (format_call(data) for data in calls) if line is not None]
         if lines:
             self.output("\n".join([f"console.log ({where}):", *(f"  {line}" for line in lines)]))
+
+    def revert_frames(self, run: Callable[[Any], Any]) -> list[str]:
+        """The source frames of a revert: `run(tracer)` executes it again with a RevertTracer attached."""
+        from .tracing.revert_trace import RevertTracer
+        if not len(self.sources):
+            return []
+        tracer = RevertTracer()
+        try:
+            run(tracer)
+        except ChainError:
+            return []
+        return tracer.stack(self.sources)
+
+    def _say_revert(self, tx_hash: bytes) -> None:
+        from .execution import revert_reason
+        from .tracing.replay import replay_transaction
+        outcome: list[Any] = []
+        frames = self.revert_frames(lambda tracer: outcome.append(replay_transaction(self, tx_hash, tracer)))
+        if not outcome:
+            return
+        output = bytes(outcome[0].computation.output)
+        reason = revert_reason(output) if outcome[0].computation.is_error else None
+        text = f"transaction {fmt.hb(tx_hash)} reverted" + (f": {reason}" if reason else "")
+        self.output("\n".join([text, *(f"    at {frame}" for frame in frames)]))  # type: ignore[misc]
 
     def _feed_filters(self, result: BlockResult) -> None:
         self.filters.on_block(fmt.hb(result.hash), self.block_logs(result))

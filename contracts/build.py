@@ -48,8 +48,10 @@ def compile_contract(name: str) -> dict[str, Any]:
         raise RuntimeError(f"contracts are pinned to vyper {VYPER_VERSION}, found {vyper.__version__}")
     source = SOURCES[name]
     bundle = FilesystemInputBundle([HERE])
-    formats = ["abi", "bytecode", "bytecode_runtime"] + (["blueprint_bytecode"] if name in BLUEPRINTS else [])
+    formats = ["abi", "bytecode", "bytecode_runtime", "source_map_runtime"] + \
+        (["blueprint_bytecode"] if name in BLUEPRINTS else [])
     out = compile_from_file_input(bundle.load_file(HERE / source), input_bundle=bundle, output_formats=formats)
+    files = {source_id: Path(path).name for path, source_id in bundle._source_ids.items()}
     extra = {"blueprintBytecode": out["blueprint_bytecode"]} if name in BLUEPRINTS else {}
     return {
         **extra,
@@ -60,7 +62,22 @@ def compile_contract(name: str) -> dict[str, Any]:
         "abi": out["abi"],
         "bytecode": out["bytecode"],
         "deployedBytecode": out["bytecode_runtime"],
+        "sourceMap": runtime_source_map(out["source_map_runtime"], files),
     }
+
+
+def runtime_source_map(source_map: dict[str, Any], files: dict[int, str]) -> dict[str, Any]:
+    """Which source line each runtime pc came from: {"files": [name by id], "pcs": "pc,file,line;..."} (what the
+    node needs to show a revert as file:line frames)."""
+    positions, owners = source_map["pc_pos_map"], source_map["pc_ast_map"]
+    entries = []
+    for pc in sorted(positions, key=int):
+        line = positions[pc][0]
+        owner = owners.get(pc)
+        if line is None or line < 0 or owner is None:
+            continue
+        entries.append(f"{pc},{owner[0]},{line}")
+    return {"files": [files[i] for i in sorted(files)], "pcs": ";".join(entries)}
 
 
 def render(artifact: dict[str, Any]) -> str:

@@ -50,6 +50,7 @@ class RpcError(WalletError):
         where = f" ({code})" if code is not None else ""
         super().__init__(f"{method}: {message}{where}")
         self.method, self.message, self.code, self.data = method, message, code, data
+        self.trace = ""  # source frames of a revert, when the node reports them
 
 
 class TransactionFileError(WalletError, ValueError):

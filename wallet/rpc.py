@@ -50,7 +50,12 @@ class Rpc:
             raise RpcError(method, "malformed JSON-RPC reply")
         if reply.get("error"):
             error = reply["error"]
-            raise RpcError(method, str(error.get("message", error)), error.get("code"), error.get("data"))
+            text = str(error.get("message", error)) if isinstance(error, dict) else str(error)
+            first, _, trace = text.partition("\n")  # a node may add where it reverted on the lines after the first
+            failure = RpcError(method, first, error.get("code") if isinstance(error, dict) else None,
+                               error.get("data") if isinstance(error, dict) else None)
+            failure.trace = trace
+            raise failure
         return reply.get("result")
 
     # --- typed helpers -------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__
+from ..errors import InvalidParams
 from ..filters import log_query
 from ..hashing import keccak
 from ..node import Node
@@ -30,6 +31,20 @@ class MiscApi:
         "hardhatnetwork"; ape-foundry: "anvil" anywhere), and this node serves the anvil API they then use."""
         p.positional(params, 0, 0, "web3_clientVersion")
         return self.node.config.client_version or default_client_version()
+
+    @rpc("bourse_registerArtifact")
+    def register_artifact(self, params: Any) -> int:
+        """Register compiler output (hardhat build-info, solc standard-JSON output, Vyper combined_json or a Bourse
+        artifact) so revert traces show its sources; how many contracts it added."""
+        (document,) = p.positional(params, 1, 1, "bourse_registerArtifact")
+        from ..sources import parse
+        found = parse(document)
+        if not found:
+            raise InvalidParams("invalid artifact: no contract with runtime bytecode and a source map in it")
+        with self.node.lock:
+            for info in found:
+                self.node.sources.add(info)
+        return len(found)
 
     @rpc("web3_sha3")
     def sha3(self, params: Any) -> str:

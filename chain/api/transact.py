@@ -8,7 +8,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import encode_defunct, encode_typed_data
 
-from ..errors import InvalidParams, UnknownAccount
+from ..errors import ExecutionReverted, InvalidParams, UnknownAccount
 from ..execution import PENDING
 from ..node import Node
 from ..rpc import format as fmt
@@ -73,7 +73,10 @@ class TransactApi:
             if req.max_fee is None:
                 req.max_fee = 2 * backend.pending_base_fee() + req.tip
         if req.gas is None:  # estimated for the block it will be mined in
-            req.gas = node.executor.estimate(req, PENDING)
+            try:
+                req.gas = node.executor.estimate(req, PENDING)
+            except ExecutionReverted as exc:
+                raise self._explained(exc, req, PENDING, None) from None
         unsigned = build_unsigned(
             type_id=type_id, chain_id=backend.chain_id, nonce=req.nonce, gas=req.gas, to=req.to or b"",
             value=req.value, data=req.data, gas_price=req.gas_price or 0, max_fee=req.max_fee or 0,
@@ -107,8 +110,11 @@ class TransactApi:
         req = p.call_request(tx)
         console: list[bytes] = []
         with self.node.lock:
+            number = self._context(block)
             try:
-                return fmt.hb(self.node.executor.call(req, self._context(block), overrides, console))
+                return fmt.hb(self.node.executor.call(req, number, overrides, console))
+            except ExecutionReverted as exc:
+                raise self._explained(exc, req, number, overrides) from None
             finally:
                 self.node.say_console("eth_call", console)
 
@@ -119,11 +125,20 @@ class TransactApi:
         req = p.call_request(tx)
         console: list[bytes] = []
         with self.node.lock:
+            number = self._context(block, absent="pending")
             try:
-                return fmt.hx(self.node.executor.estimate(req, self._context(block, absent="pending"), overrides,
-                                                          console))
+                return fmt.hx(self.node.executor.estimate(req, number, overrides, console))
+            except ExecutionReverted as exc:
+                raise self._explained(exc, req, number, overrides) from None
             finally:
                 self.node.say_console("eth_estimateGas", console)
+
+    def _explained(self, error: ExecutionReverted, req: p.CallRequest, number: int,
+                   overrides: Any) -> ExecutionReverted:
+        """The revert with the source frames it came through, when the node knows the contracts' sources."""
+        from ..tracing.replay import trace_call
+        frames = self.node.revert_frames(lambda tracer: trace_call(self.node, req, number, tracer, overrides))
+        return error.with_stack(frames)
 
     @rpc("eth_createAccessList")
     def create_access_list(self, params: Any) -> dict[str, Any]:

@@ -48,10 +48,19 @@ def _state_class(vm: Any) -> Any:
         computation_class = fast_computation_class(base.computation_class)
         transaction_executor_class = quiet_executor_class(base.transaction_executor_class)
 
-        def __init__(self, account_db: Overlay, execution_context: ExecutionContext) -> None:
+        def __init__(self, account_db: Overlay, execution_context: ExecutionContext,
+                     opcode_base_fee: int | None = None) -> None:
             self._db = None
             self.execution_context = execution_context
             self._account_db = account_db
+            self._opcode_base_fee = opcode_base_fee
+
+        @property
+        def base_fee(self) -> int:
+            """What BASEFEE reads: the block's base fee, even for a call priced at zero (as anvil runs calls)."""
+            if self._opcode_base_fee is not None:
+                return self._opcode_base_fee
+            return self.execution_context.base_fee_per_gas
 
         def set_system_contracts(self) -> None:  # no beacon-roots/history predeploys on a dev chain
             pass
@@ -226,10 +235,11 @@ class Backend:
         return ts
 
     def state_for(self, overlay: Overlay, header: Header, base_fee: int | None = None) -> Any:
-        """A py-evm state over `overlay` in the context of the block after `header`'s parent."""
+        """A py-evm state over `overlay` in the context of the block after `header`'s parent. `base_fee` prices the
+        transaction (0 lets a call without fees run); BASEFEE still reads the header's."""
         fee = header.base_fee if base_fee is None else base_fee
         return self.state_class(overlay, self._context(header.number, header.timestamp, fee, self.recent_hashes,
-                                                       header.gas_limit))
+                                                       header.gas_limit), header.base_fee)
 
     # -- mining --------------------------------------------------------------------
     def mine_block(self, txs: list[PendingTx], timestamp: int | None = None) -> BlockResult:

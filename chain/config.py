@@ -58,7 +58,9 @@ class NodeConfig:
             raise ValueError("chain id must be positive")
         if self.accounts < 0:
             raise ValueError("account count must not be negative")
-        if self.gas_limit < 21_000:
-            raise ValueError("gas limit must be at least 21000")
+        if not 21_000 <= self.gas_limit < 2**63:
+            raise ValueError("gas limit must be at least 21000 and below 2**63")
+        if not 0 <= self.base_fee < 2**64:
+            raise ValueError("base fee must be between 0 and 2**64 - 1")
         if self.block_time is not None and self.block_time <= 0:
             raise ValueError("block time must be positive")

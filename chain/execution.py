@@ -17,7 +17,7 @@ from .backend import Backend
 from .errors import ChainError, ExecutionError, ExecutionReverted, InvalidParams
 from .rpc.params import CallRequest
 from .state import Overlay
-from .transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, SET_CODE, build_unsigned
+from .transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, SET_CODE, build_unsigned, check_type_for_fork
 
 PANIC_REASONS = {
     0x00: "generic panic", 0x01: "assert(false)", 0x11: "arithmetic underflow or overflow",
@@ -82,6 +82,7 @@ class Executor:
         base_fee = header.base_fee if req.fee_given else 0
         gas_limit = gas if gas is not None else (req.gas if req.gas is not None else header.gas_limit)
         type_id = self._type_of(req)
+        check_type_for_fork(type_id, backend.config.hardfork)
         unsigned = build_unsigned(
             type_id=type_id, chain_id=backend.chain_id, nonce=overlay.get_nonce(sender), gas=gas_limit,
             to=req.to or b"", value=req.value, data=req.data, gas_price=req.gas_price or 0,

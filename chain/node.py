@@ -16,7 +16,7 @@ from typing import Any, Callable
 from eth_account import Account
 from eth_keys import keys
 
-from .backend import Backend, BlockResult, Deployer
+from .backend import FORK_LEVEL, Backend, BlockResult, Deployer
 from .config import MiningMode, NodeConfig
 from .console import format_call
 from .sources import SourceRegistry
@@ -28,7 +28,7 @@ from .pool import Pool
 from .rpc import format as fmt
 from .state import Overlay
 from .storage import Storage
-from .transactions import PendingTx, intrinsic_gas
+from .transactions import PendingTx, calldata_floor, check_type_for_fork, intrinsic_gas
 
 log = logging.getLogger("bourse.node")
 Account.enable_unaudited_hdwallet_features()
@@ -164,9 +164,15 @@ class Node:
             state_nonce = backend.nonce(tx.sender, head)
             if tx.nonce < state_nonce:
                 raise TransactionRejected(f"nonce too low: next nonce {state_nonce}, tx nonce {tx.nonce}")
+            check_type_for_fork(tx.type_id, self.config.hardfork)
             needed = intrinsic_gas(tx.tx)
             if tx.tx.gas < needed:
                 raise TransactionRejected(f"intrinsic gas too low: gas {tx.tx.gas}, minimum needed {needed}")
+            if backend.fork_level >= FORK_LEVEL["prague"]:
+                floor = calldata_floor(tx.tx.data)
+                if tx.tx.gas < floor:
+                    raise TransactionRejected(
+                        f"intrinsic gas too low: gas {tx.tx.gas}, minimum needed {floor} (EIP-7623 calldata floor)")
             if tx.tx.gas > backend.gas_limit:
                 raise TransactionRejected(f"exceeds block gas limit: gas {tx.tx.gas}, limit {backend.gas_limit}")
             if tx.tip() > tx.max_fee():

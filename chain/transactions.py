@@ -165,6 +165,28 @@ def sign_tx(unsigned: Any, key: Any, chain_id: int) -> PendingTx:
     return PendingTx(hash=keccak(raw), raw=raw, sender=signed.sender, tx=signed)
 
 
+TYPE_INTRODUCED = {BLOB: ("cancun", "EIP-4844 blob"), SET_CODE: ("prague", "EIP-7702 set-code")}
+
+
+def check_type_for_fork(type_id: int, fork: str) -> None:
+    """Refuse a transaction type the active hardfork does not have (a type-4 under cancun, a type-3 under
+    shanghai): mining it would silently drop what makes it that type."""
+    from .config import HARDFORKS
+
+    introduced = TYPE_INTRODUCED.get(type_id)
+    if introduced is not None and HARDFORKS.index(fork) < HARDFORKS.index(introduced[0]):
+        raise TransactionRejected(
+            f"transaction type {type_id} ({introduced[1]}) is not supported under the {fork} hardfork; "
+            f"it needs {introduced[0]} or later")
+
+
+def calldata_floor(data: bytes) -> int:
+    """EIP-7623's least gas for a transaction's calldata (Prague on): 21000 + 10 per token, a zero byte one
+    token and any other byte four."""
+    zeros = data.count(0)
+    return 21_000 + 10 * (zeros + 4 * (len(data) - zeros))
+
+
 def intrinsic_gas(tx: Any) -> int:
     try:
         return tx.intrinsic_gas

@@ -38,9 +38,11 @@ class AnvilApi:
             if arg.get("blocks") is not None:
                 blocks = p.quantity(arg["blocks"], "blocks")
             if arg.get("timestamp") is not None:
-                timestamp = p.quantity(arg["timestamp"], "timestamp")
+                timestamp = _timestamp(arg["timestamp"])
         elif arg is not None:
-            timestamp = p.quantity(arg, "timestamp")
+            timestamp = _timestamp(arg)
+        if blocks > 100_000:
+            raise InvalidParams("invalid blocks: at most 100000 per call")
         self.node.mine(blocks, timestamp)
         return "0x0"
 
@@ -51,7 +53,10 @@ class AnvilApi:
         blocks = 1 if count is None else p.quantity(count, "blocks")
         if blocks > 100_000:
             raise InvalidParams("invalid blocks: at most 100000 per call")
-        self.node.mine(blocks, interval=0 if interval is None else p.quantity(interval, "interval"))
+        seconds = 0 if interval is None else p.quantity(interval, "interval", bits=64)
+        with self.node.lock:
+            _check_timestamp(max(self.node.backend.now(), self.node.backend.head.timestamp) + blocks * seconds)
+            self.node.mine(blocks, interval=seconds)
         return None
 
     @rpc("evm_setAutomine", "anvil_setAutomine", "hardhat_setAutomine")
@@ -71,7 +76,7 @@ class AnvilApi:
     def set_interval_mining(self, params: Any) -> None:
         """Mine every N seconds (0 turns interval mining off: manual)."""
         (seconds,) = p.positional(params, 1, 1, "evm_setIntervalMining")
-        value = p.quantity(seconds, "interval")
+        value = p.quantity(seconds, "interval", bits=32)
         if value:
             self.node.set_mode(MiningMode.INTERVAL, float(value))
         else:
@@ -83,15 +88,18 @@ class AnvilApi:
     def increase_time(self, params: Any) -> str:
         """Move the clock forward by N seconds; returns the total offset."""
         (seconds,) = p.positional(params, 1, 1, "evm_increaseTime")
+        step = p.quantity(seconds, "seconds", bits=64)
         with self.node.lock:
-            self.node.backend.time_offset += p.quantity(seconds, "seconds")
-            return fmt.hx(self.node.backend.time_offset)
+            backend = self.node.backend
+            _check_timestamp(max(backend.now(), backend.head.timestamp) + step)
+            backend.time_offset += step
+            return fmt.hx(backend.time_offset)
 
     @rpc("evm_setNextBlockTimestamp", "anvil_setNextBlockTimestamp")
     def set_next_block_timestamp(self, params: Any) -> None:
         """Fix the next block's timestamp (must not go back in time)."""
         (ts,) = p.positional(params, 1, 1, "evm_setNextBlockTimestamp")
-        value = p.quantity(ts, "timestamp")
+        value = _timestamp(ts)
         with self.node.lock:
             if value < self.node.backend.head.timestamp:
                 raise InvalidParams(
@@ -106,7 +114,7 @@ class AnvilApi:
 
         (ts,) = p.positional(params, 1, 1, "anvil_setTime")
         with self.node.lock:
-            self.node.backend.time_offset = p.quantity(ts, "timestamp") - int(time.time())
+            self.node.backend.time_offset = _timestamp(ts) - int(time.time())
             return fmt.hx(abs(self.node.backend.time_offset))
 
     # -- state edits ----------------------------------------------------------------------
@@ -209,7 +217,7 @@ class AnvilApi:
         """Refuse transactions paying less than this per gas."""
         (price,) = p.positional(params, 1, 1, "anvil_setMinGasPrice")
         with self.node.lock:
-            self.node.backend.min_gas_price = p.quantity(price, "gas price")
+            self.node.backend.min_gas_price = p.quantity(price, "gas price", bits=64)
         return None
 
     @rpc("anvil_setNextBlockBaseFeePerGas", "hardhat_setNextBlockBaseFeePerGas")
@@ -217,14 +225,14 @@ class AnvilApi:
         """Base fee of the next block only."""
         (fee,) = p.positional(params, 1, 1, "anvil_setNextBlockBaseFeePerGas")
         with self.node.lock:
-            self.node.backend.next_base_fee = p.quantity(fee, "base fee")
+            self.node.backend.next_base_fee = p.quantity(fee, "base fee", bits=64)
         return None
 
     @rpc("evm_setBlockGasLimit", "anvil_setBlockGasLimit")
     def set_block_gas_limit(self, params: Any) -> bool:
         """Gas limit of the next blocks."""
         (limit,) = p.positional(params, 1, 1, "evm_setBlockGasLimit")
-        value = p.quantity(limit, "gas limit")
+        value = p.quantity(limit, "gas limit", bits=63)
         if value < 21_000:
             raise InvalidParams("invalid gas limit: at least 21000")
         with self.node.lock:
@@ -250,3 +258,17 @@ class AnvilApi:
                 "network": b.chain_id, "miningMode": self.node.mode.value,
                 "environment": {"baseFee": str(b.pending_base_fee()), "chainId": b.chain_id,
                                 "gasLimit": str(b.gas_limit), "gasPrice": str(b.min_gas_price)}}
+
+
+TIMESTAMP_LIMIT = 2**64  # a header's timestamp is a uint64
+
+
+def _check_timestamp(value: int) -> None:
+    if value >= TIMESTAMP_LIMIT:
+        raise InvalidParams("timestamp too big: block timestamps must stay below 2**64")
+
+
+def _timestamp(value: Any) -> int:
+    number = p.quantity(value, "timestamp", bits=64)
+    _check_timestamp(number)
+    return number

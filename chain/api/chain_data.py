@@ -6,6 +6,7 @@ from typing import Any
 
 from ..errors import InvalidParams, ResourceNotFound
 from ..filters import MAX_LOG_RANGE, LogQuery, log_query
+from ..hashing import keccak
 from ..node import Node
 from ..rpc import format as fmt
 from ..rpc import params as p
@@ -34,7 +35,8 @@ class ChainDataApi:
             for i, h in enumerate(tx_hashes):
                 stored = self.node.storage.tx(h)
                 assert stored is not None
-                txs.append(fmt.tx_json(stored.raw, h, stored.sender, (block_hash, number, i), header.base_fee))
+                txs.append(fmt.tx_json(stored.raw, h, stored.sender, (block_hash, number, i, header.timestamp),
+                                         header.base_fee))
         else:
             txs = [fmt.hb(h) for h in tx_hashes]
         size = len(header.encode()) + sum(len(self.node.storage.tx(h).raw) for h in tx_hashes) if full else len(
@@ -99,15 +101,14 @@ class ChainDataApi:
             return self._block(number, bool(full))
 
     def _pending_block(self, full: bool) -> dict[str, Any]:
-        """What the next block would hold now (geth's shape: no hash, nonce or miner yet)."""
+        """What the next block would hold now, as anvil answers it: the hash of the header as it stands, the
+        coinbase, a zero nonce (the execution-apis schema wants values where geth gives nulls)."""
         backend = self.node.backend
         ready = self.node.pool.ready()
         header = backend.pending_header()
         txs: list[Any] = [fmt.tx_json(t.raw, t.hash, t.sender, None, header.base_fee) if full else fmt.hb(t.hash)
                           for t in ready]
-        out = fmt.block_json(header, b"", txs, len(header.encode()))
-        out.update(hash=None, nonce=None, miner=None, totalDifficulty=None)
-        return out
+        return fmt.block_json(header, keccak(header.encode()), txs, len(header.encode()))
 
     @rpc("eth_getBlockByHash")
     def get_block_by_hash(self, params: Any) -> dict[str, Any] | None:
@@ -170,8 +171,8 @@ class ChainDataApi:
         if stored is None:
             return None
         header, block_hash, _, _ = self.node.storage.block_by_number(stored.block)  # type: ignore[misc]
-        return fmt.tx_json(stored.raw, tx_hash, stored.sender, (block_hash, stored.block, stored.index),
-                           header.base_fee)
+        return fmt.tx_json(stored.raw, tx_hash, stored.sender, (block_hash, stored.block, stored.index,
+                                                                  header.timestamp), header.base_fee)
 
     @rpc("eth_getTransactionByHash")
     def get_transaction_by_hash(self, params: Any) -> dict[str, Any] | None:

@@ -94,14 +94,16 @@ class TransactApi:
             return fmt.hb(self.node.submit(self._fill(req)))
 
     @rpc("eth_signTransaction")
-    def sign_transaction(self, params: Any) -> str:
-        """Sign with a dev key and return the raw transaction without sending it."""
+    def sign_transaction(self, params: Any) -> dict[str, Any]:
+        """Sign with a dev key without sending: `{raw, tx}` as the execution-apis spec and geth answer (web3.py
+        decodes that shape; anvil answers the raw bytes alone)."""
         (tx,) = p.positional(params, 1, 1, "eth_signTransaction")
         req = p.call_request(tx)
         with self.node.lock:
             if req.sender is not None and req.sender not in self.node.keys:
                 raise UnknownAccount(fmt.addr(req.sender))
-            return fmt.hb(self._fill(req).raw)
+            signed = self._fill(req)
+            return {"raw": fmt.hb(signed.raw), "tx": fmt.tx_json(signed.raw, signed.hash, signed.sender, None, None)}
 
     @rpc("eth_call")
     def call(self, params: Any) -> str:

@@ -55,9 +55,9 @@ def block_json(header: Header, block_hash: bytes, transactions: list[Any], size:
     return out
 
 
-def tx_json(raw: bytes, tx_hash: bytes, sender: bytes, block: tuple[bytes, int, int] | None,
+def tx_json(raw: bytes, tx_hash: bytes, sender: bytes, block: tuple[bytes, int, int, int] | None,
             base_fee: int | None) -> dict[str, Any]:
-    """A transaction object; `block` is (block hash, number, index) once mined."""
+    """A transaction object; `block` is (block hash, number, index, timestamp) once mined."""
     tx = Builder.decode(raw)
     type_id = tx.type_id or 0
     out: dict[str, Any] = {
@@ -72,6 +72,7 @@ def tx_json(raw: bytes, tx_hash: bytes, sender: bytes, block: tuple[bytes, int, 
         "blockHash": hb(block[0]) if block else None,
         "blockNumber": hx(block[1]) if block else None,
         "transactionIndex": hx(block[2]) if block else None,
+        "blockTimestamp": hx(block[3]) if block else None,
         "r": hx(tx.r),
         "s": hx(tx.s),
     }

@@ -16,31 +16,44 @@ def _fail(name: str, why: str) -> InvalidParams:
     return InvalidParams(f"invalid {name}: {why}")
 
 
-def quantity(value: Any, name: str) -> int:
+def _shown(value: Any) -> str:
+    """A client's value for an error message, cut short: a megabyte of hex is not repeated back."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def quantity(value: Any, name: str, bits: int = 256) -> int:
+    """A non-negative integer below 2**bits (EVM words by default; block numbers and timestamps take 64)."""
     if isinstance(value, bool):
         raise _fail(name, "expected a hex quantity, got a boolean")
     if isinstance(value, int):
         if value < 0:
             raise _fail(name, "must not be negative")
-        return value
-    if not isinstance(value, str) or not value.startswith(("0x", "0X")):
-        raise _fail(name, f"expected a 0x-prefixed hex quantity, got {value!r}")
-    try:
-        return int(value, 16)
-    except ValueError:
-        raise _fail(name, f"not hex: {value!r}") from None
+        number = value
+    elif not isinstance(value, str) or not value.startswith(("0x", "0X")):
+        raise _fail(name, f"expected a 0x-prefixed hex quantity, got {_shown(value)}")
+    else:
+        if len(value[2:].lstrip("0")) > (bits + 3) // 4:  # checked before int(): no huge numbers built
+            raise _fail(name, f"must be below 2**{bits}")
+        try:
+            number = int(value, 16)
+        except ValueError:
+            raise _fail(name, f"not hex: {_shown(value)}") from None
+    if number >> bits:
+        raise _fail(name, f"must be below 2**{bits}")
+    return number
 
 
 def data(value: Any, name: str) -> bytes:
     if not isinstance(value, str) or not value.startswith(("0x", "0X")):
-        raise _fail(name, f"expected 0x-prefixed hex data, got {value!r}")
+        raise _fail(name, f"expected 0x-prefixed hex data, got {_shown(value)}")
     body = value[2:]
     if len(body) % 2:
         raise _fail(name, "hex data must have an even number of digits")
     try:
         return bytes.fromhex(body)
     except ValueError:
-        raise _fail(name, f"not hex: {value!r}") from None
+        raise _fail(name, f"not hex: {_shown(value)}") from None
 
 
 def address(value: Any, name: str) -> bytes:
@@ -59,7 +72,7 @@ def hash32(value: Any, name: str) -> bytes:
 
 def boolean(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
-        raise _fail(name, f"expected true or false, got {value!r}")
+        raise _fail(name, f"expected true or false, got {_shown(value)}")
     return value
 
 
@@ -87,7 +100,7 @@ def block_ref(value: Any, name: str = "block") -> BlockRef:
         raise _fail(name, "expected blockHash or blockNumber")
     if isinstance(value, str) and len(value) == 66:
         return BlockRef(hash=hash32(value, name))
-    return BlockRef(quantity(value, name))
+    return BlockRef(quantity(value, name, bits=64))
 
 
 @dataclass

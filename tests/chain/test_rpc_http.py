@@ -9,6 +9,7 @@ from eth_account import Account
 from web3 import Web3
 
 from chain import Node
+from chain.hashing import keccak
 
 from .conftest import rpc
 from .evm_code import LOADER, LOGGER, STORER, deployable, error_string, panic, reverter
@@ -244,8 +245,10 @@ def test_signing_methods_recover_to_the_dev_account(url: str) -> None:
              "primaryType": "Mail", "domain": {"name": "x"}, "message": {"contents": "hi"}}
     sig = rpc(url, "eth_signTypedData_v4", [ANVIL_0, json.dumps(typed)])["result"]
     assert Account.recover_message(encode_typed_data(full_message=typed), signature=sig) == ANVIL_0
-    raw = rpc(url, "eth_signTransaction", [{"from": ANVIL_0, "to": ANVIL_1, "value": "0x1", "gas": "0x5208"}])
-    assert raw["result"].startswith("0x02")
+    signed = rpc(url, "eth_signTransaction", [{"from": ANVIL_0, "to": ANVIL_1, "value": "0x1", "gas": "0x5208"}])
+    assert signed["result"]["raw"].startswith("0x02")  # {raw, tx}: the execution-apis SignTransactionResult
+    assert signed["result"]["tx"]["from"].lower() == ANVIL_0.lower()
+    assert signed["result"]["tx"]["hash"] == "0x" + keccak(bytes.fromhex(signed["result"]["raw"][2:])).hex()
     assert rpc(url, "eth_signTypedData_v4", [ANVIL_0, "{bad"])["error"]["code"] == -32602
     pair = {"types": {"EIP712Domain": [{"name": "name", "type": "string"}],
                       "Pair": [{"name": "who", "type": "string[2]"}]},

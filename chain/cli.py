@@ -17,6 +17,7 @@ import click
 from .config import DEFAULT_MNEMONIC, ETHER, HARDFORKS, MiningMode, NodeConfig
 from .errors import ChainError
 from .node import Node
+from .rpc.envelope import MAX_BATCH
 from .server import RpcServer
 
 
@@ -104,11 +105,14 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
                    "tools that accept anvil recognise).")
 @click.option("--cors-origin", "cors_origins", multiple=True, metavar="URL",
               help="Answer browser pages only from this origin (repeatable; default: any page, as anvil does).")
+@click.option("--max-batch", default=MAX_BATCH, show_default=True, type=click.IntRange(1, 100_000),
+              help="Most requests in one JSON-RPC batch: the node answers a batch in one go, holding its lock, so an "
+                   "unbounded batch could stall every other client.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the URL.")
 def node_command(host: str, port: int, chain_id: int, account_count: int, balance: str, mnemonic: str,
                  block_time: float | None, no_mining: bool, data_dir: Path | None, gas_limit: int, base_fee: int,
                  hardfork: str, bare: bool, artifacts_dir: Path | None, client_version: str | None,
-                 cors_origins: tuple[str, ...], quiet: bool) -> None:
+                 cors_origins: tuple[str, ...], max_batch: int, quiet: bool) -> None:
     """Run a local EVM chain (an anvil for Python)."""
     if block_time and no_mining:
         raise click.UsageError("--block-time and --no-mining are exclusive")
@@ -133,7 +137,7 @@ def node_command(host: str, port: int, chain_id: int, account_count: int, balanc
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
     try:
-        _run_loop(_serve(node, host, port, quiet, tuple(cors_origins) or ("*",)))
+        _run_loop(_serve(node, host, port, quiet, tuple(cors_origins) or ("*",), max_batch))
     finally:
         node.close()
 
@@ -148,8 +152,9 @@ def _run_loop(main: Any) -> None:
         uvloop.run(main)
 
 
-async def _serve(node: Node, host: str, port: int, quiet: bool, cors_origins: tuple[str, ...]) -> None:
-    server = RpcServer(node, cors_origins)
+async def _serve(node: Node, host: str, port: int, quiet: bool, cors_origins: tuple[str, ...],
+                 max_batch: int) -> None:
+    server = RpcServer(node, cors_origins, max_batch=max_batch)
     try:
         await server.start(host, port)
     except OSError as exc:

@@ -64,6 +64,12 @@ class ResourceNotFound(ChainError):
     code = -32001
 
 
+class LimitExceeded(ChainError):
+    """A per-node or per-connection cap (filters, subscriptions): EIP-1474's "limit exceeded"."""
+
+    code = -32005
+
+
 class UnknownAccount(ChainError, KeyError):
     """The node holds no key for this address and it is not impersonated."""
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
-from .errors import InvalidParams, ResourceNotFound
+from .errors import InvalidParams, LimitExceeded, ResourceNotFound
 from .rpc import params as p
 
 MAX_LOG_RANGE = 100_000
@@ -73,20 +74,44 @@ class Filter:
     kind: str  # "logs", "blocks" or "pending"
     query: LogQuery | None = None
     changes: list[Any] = field(default_factory=list)
+    last_used: float = 0.0  # monotonic time of install or last poll
 
 
 class Filters:
-    """Installed polling filters; the node feeds them new blocks, logs and pending hashes."""
+    """Installed polling filters; the node feeds them new blocks, logs and pending hashes.
 
-    MAX_BUFFER = 10_000
+    As geth's, a filter nobody polls for `ttl` seconds (5 minutes) is removed, and at most `cap` are installed at
+    once, so clients that open filters and walk away cannot grow the node without bound. `clock` is injectable
+    for tests.
+    """
 
-    def __init__(self) -> None:
+    MAX_BUFFER = 10_000  # changes kept per filter between polls (the oldest go first)
+    TTL = 300.0
+    CAP = 20_000
+
+    def __init__(self, ttl: float = TTL, cap: int = CAP, clock: Callable[[], float] = time.monotonic) -> None:
         self._filters: dict[str, Filter] = {}
         self._ids = itertools.count(1)
+        self.ttl, self.cap, self.clock = ttl, cap, clock
+
+    def __len__(self) -> int:
+        return len(self._filters)
+
+    def expire(self) -> int:
+        """Remove filters unused for longer than the TTL; how many went."""
+        deadline = self.clock() - self.ttl
+        stale = [fid for fid, f in self._filters.items() if f.last_used < deadline]
+        for fid in stale:
+            del self._filters[fid]
+        return len(stale)
 
     def install(self, kind: str, query: LogQuery | None = None) -> str:
+        self.expire()
+        if len(self._filters) >= self.cap:
+            raise LimitExceeded(f"too many filters: at most {self.cap} at once (unused ones expire after "
+                                f"{int(self.ttl)} s; eth_uninstallFilter removes one)")
         filter_id = hex(next(self._ids))
-        self._filters[filter_id] = Filter(kind, query)
+        self._filters[filter_id] = Filter(kind, query, last_used=self.clock())
         return filter_id
 
     def uninstall(self, filter_id: str) -> bool:
@@ -94,8 +119,10 @@ class Filters:
 
     def get(self, filter_id: str) -> Filter:
         found = self._filters.get(filter_id)
-        if found is None:
+        if found is None or found.last_used < self.clock() - self.ttl:
+            self._filters.pop(filter_id, None)
             raise ResourceNotFound(f"filter {filter_id} not found")
+        found.last_used = self.clock()
         return found
 
     def take(self, filter_id: str) -> list[Any]:
@@ -104,6 +131,7 @@ class Filters:
         return out
 
     def on_block(self, block_hash_hex: str, logs: list[tuple[bytes, tuple[bytes, ...], dict[str, Any]]]) -> None:
+        self.expire()
         for f in self._filters.values():
             if f.kind == "blocks":
                 f.changes.append(block_hash_hex)

@@ -18,9 +18,9 @@ from .api.misc import MiscApi
 from .api.subscribe import Subscriber, SubscribeApi
 from .api.transact import TransactApi
 from .node import Node
-from .rpc.envelope import Dispatcher, run_sync
+from .rpc.envelope import MAX_BATCH, Dispatcher, run_sync
 from .rpc.registry import Registry, collect
-from .transport import ANY_ORIGIN, RpcProtocol
+from .transport import ANY_ORIGIN, Limits, RpcProtocol
 
 log = logging.getLogger("bourse.server")
 
@@ -37,11 +37,13 @@ def build_registry(node: Node) -> tuple[Registry, SubscribeApi]:
 
 
 class RpcServer:
-    def __init__(self, node: Node, cors_origins: tuple[str, ...] = ANY_ORIGIN) -> None:
+    def __init__(self, node: Node, cors_origins: tuple[str, ...] = ANY_ORIGIN, limits: Limits = Limits(),
+                 max_batch: int = MAX_BATCH) -> None:
         self.node = node
         self.cors_origins = cors_origins
+        self.limits = limits
         self.registry, self.subscribe = build_registry(node)
-        self.dispatcher = Dispatcher(self.registry)
+        self.dispatcher = Dispatcher(self.registry, max_batch)
         self._info = orjson.dumps({"name": "bourse node", "methods": self.registry.names()})
         self._server: asyncio.AbstractServer | None = None
         self.port: int | None = None
@@ -56,7 +58,7 @@ class RpcServer:
 
     def _protocol(self) -> RpcProtocol:
         return RpcProtocol(self._handle, lambda: self._info, self._on_websocket, self.subscribe.detach,
-                           self.cors_origins)
+                           self.cors_origins, self.limits)
 
     async def start(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
@@ -73,9 +75,10 @@ class ServerThread:
     """Run the RPC server in a background thread (for tests and in-process use)."""
 
     def __init__(self, node: Node, host: str = "127.0.0.1", port: int = 0,
-                 cors_origins: tuple[str, ...] = ANY_ORIGIN) -> None:
+                 cors_origins: tuple[str, ...] = ANY_ORIGIN, limits: Limits = Limits(),
+                 max_batch: int = MAX_BATCH) -> None:
         self.node, self.host, self.requested_port = node, host, port
-        self.server = RpcServer(node, cors_origins)
+        self.server = RpcServer(node, cors_origins, limits, max_batch)
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._error: BaseException | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import orjson
@@ -21,12 +22,22 @@ from websockets.server import ServerProtocol
 log = logging.getLogger("bourse.transport")
 MAX_BODY = 16 * 1024 * 1024
 MAX_HEADER = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one connection may cost the node: slow or silent clients are cut off, never buffered for."""
+
+    request_timeout: float = 30.0  # from a request's first byte to its last (slowloris)
+    idle_timeout: float = 120.0  # a keep-alive HTTP connection with no request (geth's idle timeout)
+    max_send_buffer: int = 64 * 1024 * 1024  # unsent reply bytes before a client that does not read is dropped
+
 _CORS_REST = (b"Access-Control-Allow-Methods: POST, GET, OPTIONS\r\n"
               b"Access-Control-Allow-Headers: Content-Type, Authorization\r\n"
               b"Access-Control-Max-Age: 86400\r\n")
 ANY_ORIGIN = ("*",)
 REASONS = {200: b"OK", 204: b"No Content", 400: b"Bad Request", 403: b"Forbidden", 405: b"Method Not Allowed",
-           413: b"Payload Too Large", 431: b"Request Header Fields Too Large"}
+           408: b"Request Timeout", 413: b"Payload Too Large", 431: b"Request Header Fields Too Large"}
 
 # handle(body, connection) -> reply bytes or None; connection is None for HTTP
 Handler = Callable[[bytes, Any], "bytes | None"]
@@ -36,6 +47,10 @@ class _HttpError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+def _rpc_error(message: str) -> bytes:
+    return orjson.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}})
 
 
 def cors_headers(allowed: tuple[str, ...], origin: str | None) -> bytes:
@@ -51,9 +66,12 @@ def cors_headers(allowed: tuple[str, ...], origin: str | None) -> bytes:
 class RpcProtocol(asyncio.Protocol):
     def __init__(self, handle: Handler, info: Callable[[], bytes],
                  on_websocket: Callable[["RpcProtocol"], Any], on_close: Callable[[Any], None],
-                 cors_origins: tuple[str, ...] = ANY_ORIGIN) -> None:
+                 cors_origins: tuple[str, ...] = ANY_ORIGIN, limits: Limits = Limits()) -> None:
         self._handle, self._info, self._on_websocket, self._on_close = handle, info, on_websocket, on_close
         self._cors_origins = cors_origins
+        self._limits = limits
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_kind = ""
         self._origin: str | None = None
         self._buffer = bytearray()
         self._ws: ServerProtocol | None = None
@@ -72,11 +90,43 @@ class RpcProtocol(asyncio.Protocol):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except OSError:
                 pass
+        self._arm("idle")
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
         if self.connection is not None:
             self._on_close(self.connection)
         self.transport = None
+
+    # -- timeouts ---------------------------------------------------------------------
+    def _arm(self, kind: str) -> None:
+        """Start the idle or request clock (a request's clock is not restarted by each byte it trickles in)."""
+        if self._timer_kind == kind and self._timer is not None:
+            return
+        self._disarm()
+        seconds = self._limits.idle_timeout if kind == "idle" else self._limits.request_timeout
+        self._timer = asyncio.get_running_loop().call_later(seconds, self._timed_out)
+        self._timer_kind = kind
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._timer_kind = None, ""
+
+    def _timed_out(self) -> None:
+        self._timer = None
+        if self._timer_kind == "request":
+            self._respond(408, _rpc_error("request not completed in time"), keep_alive=False)
+        self._close()
+
+    def _watch(self) -> None:
+        """After reading or answering: an unfinished request runs on the request clock, else the idle one."""
+        if self._ws is not None or self.transport is None:
+            self._disarm()
+        elif self._buffer:
+            self._arm("request")
+        else:
+            self._arm("idle")
 
     def data_received(self, data: bytes) -> None:
         if self._ws is not None:
@@ -87,12 +137,12 @@ class RpcProtocol(asyncio.Protocol):
         try:
             while self._buffer and self._ws is None and self.transport is not None:
                 if not self._one_request():
-                    return
+                    break
+                self._disarm()  # a request completed: the next one gets a clock of its own
         except _HttpError as exc:  # a JSON-RPC error object too, for clients that read only the body
-            self._respond(exc.status, orjson.dumps({"jsonrpc": "2.0", "id": None,
-                                                    "error": {"code": -32600, "message": str(exc)}}),
-                          keep_alive=False)
+            self._respond(exc.status, _rpc_error(str(exc)), keep_alive=False)
             self._close()
+        self._watch()
         if self._ws is not None and self._buffer:
             rest, self._buffer = bytes(self._buffer), bytearray()
             self._ws.receive_data(rest)
@@ -103,9 +153,9 @@ class RpcProtocol(asyncio.Protocol):
         """Handle one complete request from the buffer; False if more bytes are needed."""
         buf = self._buffer
         end = buf.find(b"\r\n\r\n")
-        if end < 0:
+        if end < 0 or end > MAX_HEADER:
             if len(buf) > MAX_HEADER:
-                raise _HttpError(431, "request headers too large")
+                raise _HttpError(431, f"request headers too large: at most {MAX_HEADER} bytes")
             return False
         head = bytes(buf[:end]).decode("latin-1")
         lines = head.split("\r\n")
@@ -118,7 +168,10 @@ class RpcProtocol(asyncio.Protocol):
             name, sep, value = line.partition(":")
             if not sep:
                 raise _HttpError(400, "malformed header line")
-            headers[name.strip().lower()] = value.strip()
+            key = name.strip().lower()
+            if key in ("content-length", "transfer-encoding") and key in headers:
+                raise _HttpError(400, f"duplicate {name.strip()} header")
+            headers[key] = value.strip()
         self._origin = headers.get("origin")
         if self._cors_origins != ANY_ORIGIN and self._origin is not None and self._origin not in self._cors_origins:
             # a page from another origin: no answer at all (a WebSocket is not covered by CORS, so refuse it here)
@@ -128,18 +181,22 @@ class RpcProtocol(asyncio.Protocol):
             del buf[:end + 4]
             return True
         body_start = end + 4
+        if "transfer-encoding" in headers and "content-length" in headers:
+            raise _HttpError(400, "both Content-Length and Transfer-Encoding given")
+        if headers.get("transfer-encoding", "chunked").lower() != "chunked":
+            raise _HttpError(400, f"unsupported Transfer-Encoding {headers['transfer-encoding']!r}")
         if headers.get("transfer-encoding", "").lower() == "chunked":
             parsed = _dechunk(buf, body_start)
             if parsed is None:
                 return False
             body, consumed = parsed
         else:
-            try:
-                length = int(headers.get("content-length", "0"))
-            except ValueError:
-                raise _HttpError(400, "bad Content-Length") from None
-            if length < 0 or length > MAX_BODY:
-                raise _HttpError(413, "request body too large")
+            text = headers.get("content-length", "0")
+            if not text.isascii() or not text.isdigit():
+                raise _HttpError(400, f"bad Content-Length {text[:40]!r}: expected a non-negative decimal number")
+            length = int(text) if len(text) <= 20 else MAX_BODY + 1
+            if length > MAX_BODY:
+                raise _HttpError(413, f"request body too large: at most {MAX_BODY} bytes")
             if len(buf) < body_start + length:
                 return False
             body, consumed = bytes(buf[body_start:body_start + length]), body_start + length
@@ -147,16 +204,14 @@ class RpcProtocol(asyncio.Protocol):
         keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
         if method == "POST":
             reply = self._handle(body, None)
-            if reply is None:
-                self._respond(204, b"", keep_alive)
-            else:
-                self._respond(200, reply, keep_alive)
+            self._respond(200, b"" if reply is None else reply, keep_alive)  # a notification: 200, empty body
         elif method == "OPTIONS":
             self._respond(204, b"", keep_alive)
         elif method in ("GET", "HEAD"):
             self._respond(200, self._info() if method == "GET" else b"", keep_alive)
         else:
-            self._respond(405, orjson.dumps({"error": f"method {method} not allowed"}), keep_alive)
+            self._respond(405, _rpc_error(f"HTTP method {method[:20]} not allowed: POST JSON-RPC requests"),
+                          keep_alive)
         if not keep_alive:
             self._close()
         return True
@@ -170,6 +225,15 @@ class RpcProtocol(asyncio.Protocol):
         head += b"Content-Length: %d\r\n" % len(body) + cors_headers(self._cors_origins, self._origin)
         head += b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n"
         self.transport.write(head + body)
+        self._check_backlog()
+
+    def _check_backlog(self) -> None:
+        """Drop a client that does not read what it is sent: its replies would otherwise pile up here."""
+        transport = self.transport
+        if transport is not None and transport.get_write_buffer_size() > self._limits.max_send_buffer:
+            log.warning("dropping a client that stopped reading (%d bytes unsent)", transport.get_write_buffer_size())
+            transport.abort()
+            self.transport = None
 
     def _close(self) -> None:
         if self.transport is not None:
@@ -222,6 +286,7 @@ class RpcProtocol(asyncio.Protocol):
         for chunk in self._ws.data_to_send():
             if chunk:
                 self.transport.write(chunk)
+        self._check_backlog()
 
 
 def _dechunk(buf: bytearray, start: int) -> tuple[bytes, int] | None:

@@ -9,13 +9,14 @@ from typing import Any, Callable
 
 import orjson
 
-from ..errors import InvalidParams
+from ..errors import InvalidParams, LimitExceeded
 from ..filters import LogQuery, log_query
 from ..node import Node
 from ..rpc import format as fmt
 from ..rpc import params as p
 from ..rpc.registry import rpc
 
+MAX_SUBSCRIPTIONS = 1_024  # per WebSocket connection
 KINDS = ("newHeads", "logs", "newPendingTransactions", "syncing")  # syncing: a dev node never syncs, never fires
 
 
@@ -58,6 +59,9 @@ class SubscribeApi:
             if options is not None and not isinstance(options, bool):
                 raise InvalidParams("invalid newPendingTransactions option: expected true or false")
             query = bool(options)
+        if len(connection.subscriptions) >= MAX_SUBSCRIPTIONS:
+            raise LimitExceeded(f"too many subscriptions: at most {MAX_SUBSCRIPTIONS} per connection "
+                                "(eth_unsubscribe frees one)")
         sub_id = hex(next(self._ids) + 0x1000_0000)
         connection.subscriptions[sub_id] = (kind, query)
         return sub_id

@@ -37,8 +37,9 @@ Runner = Callable[[Callable[[], Any]], Awaitable[Any]]
 
 
 class Dispatcher:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, max_batch: int = MAX_BATCH) -> None:
         self.registry = registry
+        self.max_batch = max_batch
 
     def _method(self, name: Any) -> Any:
         if not isinstance(name, str):
@@ -87,9 +88,10 @@ class Dispatcher:
         if isinstance(request, list):
             if not request:
                 return orjson.dumps(_reply(None, error={"code": -32600, "message": "invalid request: empty batch"}))
-            if len(request) > MAX_BATCH:
+            if len(request) > self.max_batch:
                 return orjson.dumps(_reply(None, error={
-                    "code": -32600, "message": f"invalid request: batch larger than {MAX_BATCH}"}))
+                    "code": -32600, "message": f"invalid request: batch of {len(request)} is larger than "
+                                               f"{self.max_batch} (bourse node --max-batch)"}))
             replies = [r for r in [await self.one(item, connection) for item in request] if r is not None]
             return orjson.dumps(replies) if replies else None
         reply = await self.one(request, connection)

@@ -99,6 +99,7 @@ class Backend:
         self.vm = VMS[config.hardfork]
         self.fork_level = FORK_LEVEL[config.hardfork]
         self.state_class = _state_class(self.vm)
+        self.state_class.computation_class.code_size_limit = config.code_size_limit
         self.chain_id = config.chain_id
         self.gas_limit = config.gas_limit
         self.coinbase = ZERO_ADDRESS
@@ -209,8 +210,10 @@ class Backend:
         return int(time.time()) + self.time_offset
 
     def peek_timestamp(self) -> int:
-        """The timestamp the next block would get (without taking it)."""
-        return self.next_timestamp if self.next_timestamp is not None else max(self.now(), self.head.timestamp)
+        """The timestamp the next block would get (without taking it): the clock, but always after the head's, as
+        consensus requires and hardhat's network does (two blocks mined in one second get consecutive seconds;
+        timepoint lookups such as ERC-5805's rely on it)."""
+        return self.next_timestamp if self.next_timestamp is not None else max(self.now(), self.head.timestamp + 1)
 
     def pending_header(self) -> Header:
         """The block that would be mined next, as far as execution sees it: number, timestamp (an
@@ -227,7 +230,7 @@ class Backend:
         elif self.next_timestamp is not None:
             ts = self.next_timestamp
         else:
-            ts = max(self.now(), self.head.timestamp)
+            ts = max(self.now(), self.head.timestamp + 1)
         if self.next_timestamp is not None and explicit is None:
             # later blocks continue from the forced time, as anvil does
             self.time_offset = ts - int(time.time())

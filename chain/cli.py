@@ -105,6 +105,10 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
                    "tools that accept anvil recognise).")
 @click.option("--cors-origin", "cors_origins", multiple=True, metavar="URL",
               help="Answer browser pages only from this origin (repeatable; default: any page, as anvil does).")
+@click.option("--code-size-limit", type=click.IntRange(1, 2**32 - 1), default=None, metavar="BYTES",
+              help="Largest contract code a deployment may leave (EIP-170, default 24576); initcode may be twice it.")
+@click.option("--disable-code-size-limit", is_flag=True,
+              help="Deploy code of any size (EIP-170 and EIP-3860 limits off), as hardhat's allowUnlimitedContractSize.")
 @click.option("--max-batch", default=MAX_BATCH, show_default=True, type=click.IntRange(1, 100_000),
               help="Most requests in one JSON-RPC batch: the node answers a batch in one go, holding its lock, so an "
                    "unbounded batch could stall every other client.")
@@ -112,14 +116,18 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
 def node_command(host: str, port: int, chain_id: int, account_count: int, balance: str, mnemonic: str,
                  block_time: float | None, no_mining: bool, data_dir: Path | None, gas_limit: int, base_fee: int,
                  hardfork: str, bare: bool, artifacts_dir: Path | None, client_version: str | None,
-                 cors_origins: tuple[str, ...], max_batch: int, quiet: bool) -> None:
+                 cors_origins: tuple[str, ...], code_size_limit: int | None, disable_code_size_limit: bool,
+                 max_batch: int, quiet: bool) -> None:
     """Run a local EVM chain (an anvil for Python)."""
     if block_time and no_mining:
         raise click.UsageError("--block-time and --no-mining are exclusive")
+    if code_size_limit is not None and disable_code_size_limit:
+        raise click.UsageError("--code-size-limit and --disable-code-size-limit are exclusive")
     config = NodeConfig(chain_id=chain_id, accounts=account_count, balance_wei=_ether(balance), mnemonic=mnemonic,
                         block_time=block_time, no_mining=no_mining, data_dir=data_dir, gas_limit=gas_limit,
                         base_fee=base_fee, hardfork=hardfork, host=host, port=port, predeploy=not bare,
-                        client_version=client_version, artifacts_dir=artifacts_dir)
+                        client_version=client_version, artifacts_dir=artifacts_dir,
+                        code_size_limit=None if disable_code_size_limit else (code_size_limit or 24_576))
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if port:  # the port must be free before the data dir is touched
         try:

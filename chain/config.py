@@ -42,6 +42,7 @@ class NodeConfig:
     predeploy: bool = True  # the platform contracts at their fixed addresses (--bare turns this off)
     client_version: str | None = None  # what web3_clientVersion answers (default: anvil-compatible/bourse/...)
     artifacts_dir: Path | None = None  # compiler output whose sources revert traces show (--artifacts)
+    code_size_limit: int | None = 24_576  # EIP-170 runtime code limit; initcode twice it; None turns both off
 
     @property
     def mining_mode(self) -> MiningMode:
@@ -62,5 +63,7 @@ class NodeConfig:
             raise ValueError("gas limit must be at least 21000 and below 2**63")
         if not 0 <= self.base_fee < 2**64:
             raise ValueError("base fee must be between 0 and 2**64 - 1")
+        if self.code_size_limit is not None and not 0 < self.code_size_limit < 2**32:
+            raise ValueError("code size limit must be between 1 and 2**32 - 1 bytes")
         if self.block_time is not None and self.block_time <= 0:
             raise ValueError("block time must be positive")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth.exceptions import FullStack, Halt, InsufficientStack, OutOfGas
+from eth.exceptions import FullStack, Halt, InsufficientStack, OutOfGas, ReservedBytesInCode
 from eth.vm.stack import Stack
 from eth.vm.logic.invalid import InvalidOpcode
 from eth.vm.opcode import _FastOpcode
@@ -57,6 +57,23 @@ class FastStack(Stack):
 def fast_computation_class(base: Any) -> Any:
     class FastComputation(base):  # type: ignore[misc, valid-type]
         console_sink: list[bytes] | None = None  # calldata of console.log calls, while someone listens
+        code_size_limit: int | None = 24_576  # EIP-170 (None: no limit); initcode may be twice it (EIP-3860)
+
+        @classmethod
+        def validate_contract_code(cls, contract_code: bytes) -> None:
+            limit = cls.code_size_limit
+            if limit is not None and len(contract_code) > limit:
+                raise OutOfGas(f"Contract code size exceeds the limit of {limit} (EIP-170). "
+                               f"Got code of size: {len(contract_code)}")
+            if contract_code[:1] == b"\xef":  # EIP-3541, as London's check that this replaces
+                raise ReservedBytesInCode("Contract code begins with EIP3541 reserved byte '0xEF'.")
+
+        @classmethod
+        def validate_create_message(cls, message: Any) -> None:
+            limit = cls.code_size_limit
+            if limit is not None and len(message.code) > 2 * limit:
+                raise OutOfGas(f"Initcode size exceeds the limit of {2 * limit} (EIP-3860). "
+                               f"Got code of size: {len(message.code)}")
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)

@@ -83,6 +83,10 @@ class Executor:
         gas_limit = gas if gas is not None else (req.gas if req.gas is not None else header.gas_limit)
         type_id = self._type_of(req)
         check_type_for_fork(type_id, backend.config.hardfork)
+        limit = backend.config.code_size_limit
+        if req.to is None and limit is not None and len(req.data) > 2 * limit:
+            raise ExecutionError(f"max initcode size exceeded: {len(req.data)} bytes, the limit is {2 * limit} "
+                                 "(EIP-3860)")
         unsigned = build_unsigned(
             type_id=type_id, chain_id=backend.chain_id, nonce=overlay.get_nonce(sender), gas=gas_limit,
             to=req.to or b"", value=req.value, data=req.data, gas_price=req.gas_price or 0,

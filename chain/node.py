@@ -165,6 +165,10 @@ class Node:
             if tx.nonce < state_nonce:
                 raise TransactionRejected(f"nonce too low: next nonce {state_nonce}, tx nonce {tx.nonce}")
             check_type_for_fork(tx.type_id, self.config.hardfork)
+            limit = self.config.code_size_limit
+            if not tx.tx.to and limit is not None and len(tx.tx.data) > 2 * limit:
+                raise TransactionRejected(f"max initcode size exceeded: {len(tx.tx.data)} bytes, the limit is "
+                                          f"{2 * limit} (EIP-3860; see --code-size-limit)")
             needed = intrinsic_gas(tx.tx)
             if tx.tx.gas < needed:
                 raise TransactionRejected(f"intrinsic gas too low: gas {tx.tx.gas}, minimum needed {needed}")

@@ -55,7 +55,7 @@ class AnvilApi:
             raise InvalidParams("invalid blocks: at most 100000 per call")
         seconds = 0 if interval is None else p.quantity(interval, "interval", bits=64)
         with self.node.lock:
-            _check_timestamp(max(self.node.backend.now(), self.node.backend.head.timestamp) + blocks * seconds)
+            _check_timestamp(max(self.node.backend.now(), self.node.backend.head.timestamp) + blocks * max(seconds, 1))
             self.node.mine(blocks, interval=seconds)
         return None
 

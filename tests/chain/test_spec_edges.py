@@ -199,3 +199,18 @@ def test_largest_allowed_values_still_work() -> None:
     _ok(pv, "evm_mine", [])
     assert _ok(pv, "eth_getBlockByNumber", ["latest", False])["timestamp"] == hex(2**64 - 10)
     assert _error(pv, "anvil_mine", ["0x20", "0x1"])["code"] == -32602  # the 20th block would pass 2**64
+
+
+def test_block_timestamps_strictly_increase() -> None:
+    # Consensus requires it and hardhat's network does it; ERC-5805 lookups (`getPastVotes(t)` after one more
+    # block) need it: blocks mined within one second get consecutive seconds.
+    pv = _provider()
+    _ok(pv, "anvil_mine", ["0x5"])
+    _ok(pv, "evm_mine", [])
+    stamps = [int(_ok(pv, "eth_getBlockByNumber", [hex(n), False])["timestamp"], 16) for n in range(7)]
+    assert all(later > earlier for earlier, later in zip(stamps, stamps[1:]))
+    pending = int(_ok(pv, "eth_getBlockByNumber", ["pending", False])["timestamp"], 16)
+    assert pending > stamps[-1]
+    _ok(pv, "evm_setNextBlockTimestamp", [hex(stamps[-1])])  # an explicit timestamp may repeat, as on anvil
+    _ok(pv, "evm_mine", [])
+    assert int(_ok(pv, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16) == stamps[-1]

@@ -28,6 +28,7 @@ from .blocks import ZERO_ADDRESS, ZERO_HASH, Header, Log, Receipt, logs_bloom, n
 from .config import NodeConfig
 from .errors import ChainError, ResourceNotFound
 from .evm import fast_computation_class, quiet_executor_class
+from .osaka import MAX_BLOCK_RLP_SIZE, OsakaVM
 from .hashing import keccak
 from .state import EMPTY_CODE_HASH, HistoricReader, LiveState, Overlay, StateDiff, StateReader
 from .storage import MinedTx, Storage
@@ -35,8 +36,8 @@ from .transactions import PendingTx, restore_impersonated
 from .trie import BLANK_ROOT, ordered_trie_root
 
 Deployer = Callable[[bytes, bytes, bytes], None]  # (sender, address, initcode)
-VMS = {"shanghai": ShanghaiVM, "cancun": CancunVM, "prague": PragueVM}
-FORK_LEVEL = {"shanghai": 0, "cancun": 1, "prague": 2}
+VMS = {"shanghai": ShanghaiVM, "cancun": CancunVM, "prague": PragueVM, "osaka": OsakaVM}
+FORK_LEVEL = {"shanghai": 0, "cancun": 1, "prague": 2, "osaka": 3}
 
 
 def _state_class(vm: Any) -> Any:
@@ -235,6 +236,10 @@ class Backend:
             # later blocks continue from the forced time, as anvil does
             self.time_offset = ts - int(time.time())
             self.next_timestamp = None
+        elif explicit is None and ts > self.now():
+            # pushed past the clock (blocks within one second): the clock follows the chain, so evm_increaseTime(n)
+            # still moves the next block n seconds past this one
+            self.time_offset = ts - int(time.time())
         return ts
 
     def state_for(self, overlay: Overlay, header: Header, base_fee: int | None = None) -> Any:
@@ -262,11 +267,17 @@ class Backend:
         all_logs: list[Log] = []
         console: list[tuple[bytes, list[bytes]]] = []
         computations = state.computation_class
+        size_bound = MAX_BLOCK_RLP_SIZE - 1024 if self.fork_level >= FORK_LEVEL["osaka"] else 0  # header room
+        block_bytes = 0
         for pending in txs:
             tx = pending.tx
             if gas_used + tx.gas > self.gas_limit or pending.max_fee() < base_fee:
                 deferred.append(pending)
                 continue
+            if size_bound and block_bytes + len(pending.raw) > size_bound:  # EIP-7934: the rest waits
+                deferred.append(pending)
+                continue
+            block_bytes += len(pending.raw)
             state.lock_changes()
             checkpoint = overlay.record()
             sink: list[bytes] = []

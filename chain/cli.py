@@ -94,7 +94,7 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
 @click.option("--gas-limit", default=30_000_000, show_default=True, type=click.IntRange(min=21_000),
               help="Block gas limit.")
 @click.option("--base-fee", default=10**9, show_default=True, type=click.IntRange(min=0), help="Genesis base fee (wei).")
-@click.option("--hardfork", default="prague", show_default=True, type=click.Choice(HARDFORKS),
+@click.option("--hardfork", default="osaka", show_default=True, type=click.Choice(HARDFORKS),
               help="EVM rules the chain follows.")
 @click.option("--bare", is_flag=True, help="Start without the platform contracts.")
 @click.option("--artifacts", "artifacts_dir", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -19,7 +19,7 @@ class MiningMode(enum.Enum):
     MANUAL = "manual"  # only on evm_mine / anvil_mine
 
 
-HARDFORKS = ("shanghai", "cancun", "prague")
+HARDFORKS = ("shanghai", "cancun", "prague", "osaka")  # oldest first
 
 
 @dataclass
@@ -34,7 +34,7 @@ class NodeConfig:
     data_dir: Path | None = None
     gas_limit: int = 30_000_000
     base_fee: int = 1 * GWEI
-    hardfork: str = "prague"
+    hardfork: str = "osaka"
     host: str = "127.0.0.1"
     port: int = 8545
     genesis_timestamp: int | None = None

@@ -13,8 +13,9 @@ from eth.vm.spoof import SpoofTransaction
 from eth_abi import decode as abi_decode
 from eth_utils import ValidationError
 
-from .backend import Backend
+from .backend import FORK_LEVEL, Backend
 from .errors import ChainError, ExecutionError, ExecutionReverted, InvalidParams
+from .osaka import TX_GAS_LIMIT_CAP
 from .rpc.params import CallRequest
 from .state import Overlay
 from .transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, SET_CODE, build_unsigned, check_type_for_fork
@@ -27,7 +28,7 @@ PANIC_REASONS = {
 }
 ERROR_SELECTOR = bytes.fromhex("08c379a0")
 PANIC_SELECTOR = bytes.fromhex("4e487b71")
-PRECOMPILES = {i.to_bytes(20, "big") for i in range(1, 0x12)}
+PRECOMPILES = {i.to_bytes(20, "big") for i in (*range(1, 0x12), 0x100)}  # 0x100: Osaka's P256VERIFY
 PENDING = -1  # a block number meaning "the block that would be mined next" (on the latest state)
 
 
@@ -64,6 +65,12 @@ class Executor:
         block) run in the context of the block that would be mined next, as anvil runs them."""
         return self.backend.pending_header() if number == PENDING else self.backend.header(number)
 
+    def default_gas(self, header: Any) -> int:
+        """Gas for a call that names none: the block's gas limit, at most EIP-7825's cap under Osaka."""
+        if self.backend.fork_level >= FORK_LEVEL["osaka"]:
+            return min(header.gas_limit, TX_GAS_LIMIT_CAP)
+        return header.gas_limit
+
     def _state_number(self, number: int) -> int:
         return self.backend.head.number if number == PENDING else number
 
@@ -80,7 +87,7 @@ class Executor:
         backend = self.backend
         header, overlay, sender = self._prepare(req, number, overrides)
         base_fee = header.base_fee if req.fee_given else 0
-        gas_limit = gas if gas is not None else (req.gas if req.gas is not None else header.gas_limit)
+        gas_limit = gas if gas is not None else (req.gas if req.gas is not None else self.default_gas(header))
         type_id = self._type_of(req)
         check_type_for_fork(type_id, backend.config.hardfork)
         limit = backend.config.code_size_limit
@@ -159,7 +166,7 @@ class Executor:
             return None
         backend = self.backend
         header, overlay, sender = self._prepare(req, number, overrides)
-        gas = req.gas if req.gas is not None else header.gas_limit
+        gas = req.gas if req.gas is not None else self.default_gas(header)
         zeros = req.data.count(0)
         intrinsic = 21_000 + 4 * zeros + 16 * (len(req.data) - zeros)
         price = req.gas_price if req.gas_price is not None else (req.max_fee or 0)
@@ -191,6 +198,8 @@ class Executor:
                  console: list[bytes] | None = None) -> int:
         """The least gas with which the call succeeds (binary search, as geth does)."""
         cap = req.gas if req.gas is not None else self.header(number).gas_limit
+        if self.backend.fork_level >= FORK_LEVEL["osaka"]:  # an estimate must be a gas limit one can send
+            cap = min(cap, TX_GAS_LIMIT_CAP)
         price = req.max_fee if req.max_fee is not None else (req.gas_price or 0)
         if price:  # as geth: never search above what the sender can pay for
             balance = self.backend.balance(req.sender or b"\x00" * 20, self._state_number(number))

@@ -24,6 +24,7 @@ from .dirlock import DirLock
 from .errors import ChainError, TransactionRejected
 from .execution import Executor
 from .filters import Filters
+from .osaka import TX_GAS_LIMIT_CAP
 from .pool import Pool
 from .rpc import format as fmt
 from .state import Overlay
@@ -179,6 +180,9 @@ class Node:
                         f"intrinsic gas too low: gas {tx.tx.gas}, minimum needed {floor} (EIP-7623 calldata floor)")
             if tx.tx.gas > backend.gas_limit:
                 raise TransactionRejected(f"exceeds block gas limit: gas {tx.tx.gas}, limit {backend.gas_limit}")
+            if backend.fork_level >= FORK_LEVEL["osaka"] and tx.tx.gas > TX_GAS_LIMIT_CAP:
+                raise TransactionRejected(
+                    f"transaction gas limit too high (cap: {TX_GAS_LIMIT_CAP}, tx: {tx.tx.gas}; EIP-7825)")
             if tx.tip() > tx.max_fee():
                 raise TransactionRejected("max priority fee per gas higher than max fee per gas")
             base_fee = backend.pending_base_fee()

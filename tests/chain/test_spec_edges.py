@@ -214,3 +214,13 @@ def test_block_timestamps_strictly_increase() -> None:
     _ok(pv, "evm_setNextBlockTimestamp", [hex(stamps[-1])])  # an explicit timestamp may repeat, as on anvil
     _ok(pv, "evm_mine", [])
     assert int(_ok(pv, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16) == stamps[-1]
+
+
+def test_increase_time_counts_from_the_chain_even_when_blocks_ran_ahead_of_the_clock() -> None:
+    pv = _provider()
+    _ok(pv, "anvil_mine", ["0x40"])  # 64 blocks in well under 64 s: the chain is ahead of the wall clock
+    before = int(_ok(pv, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    _ok(pv, "evm_increaseTime", ["0x64"])
+    _ok(pv, "evm_mine", [])
+    after = int(_ok(pv, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    assert after >= before + 100

@@ -11,6 +11,8 @@ only the touched trie paths, one SQLite transaction.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -107,6 +109,7 @@ class Backend:
         self.time_offset = 0
         self.next_timestamp: int | None = None
         self.next_base_fee: int | None = None
+        self.timestamp_interval: int | None = None  # anvil_setBlockTimestampInterval: each block this much later
         self.min_gas_price = 0
         self.snapshots: dict[int, Snapshot] = {}
         self._snapshot_ids = 0
@@ -214,7 +217,11 @@ class Backend:
         """The timestamp the next block would get (without taking it): the clock, but always after the head's, as
         consensus requires and hardhat's network does (two blocks mined in one second get consecutive seconds;
         timepoint lookups such as ERC-5805's rely on it)."""
-        return self.next_timestamp if self.next_timestamp is not None else max(self.now(), self.head.timestamp + 1)
+        if self.next_timestamp is not None:
+            return self.next_timestamp
+        if self.timestamp_interval is not None:
+            return self.head.timestamp + self.timestamp_interval
+        return max(self.now(), self.head.timestamp + 1)
 
     def pending_header(self) -> Header:
         """The block that would be mined next, as far as execution sees it: number, timestamp (an
@@ -230,6 +237,8 @@ class Backend:
             ts = explicit
         elif self.next_timestamp is not None:
             ts = self.next_timestamp
+        elif self.timestamp_interval is not None:
+            ts = self.head.timestamp + self.timestamp_interval
         else:
             ts = max(self.now(), self.head.timestamp + 1)
         if self.next_timestamp is not None and explicit is None:
@@ -329,10 +338,13 @@ class Backend:
     # -- state access ----------------------------------------------------------------
     def resolve_block(self, tag: str | int) -> int:
         """Block number for a tag or number; 'pending' reads as 'latest'."""
-        if tag in ("latest", "pending", "safe", "finalized"):
+        if tag in ("latest", "pending"):
             return self.head.number
+        if tag in ("safe", "finalized"):  # one and two epochs behind, as anvil answers (--slots-in-an-epoch)
+            behind = self.config.slots_in_an_epoch * (1 if tag == "safe" else 2)
+            return max(self.first_number, self.head.number - behind)
         if tag == "earliest":
-            return 0
+            return self.first_number
         assert isinstance(tag, int)
         if tag > self.head.number or tag < 0:
             raise ResourceNotFound(f"block {tag} not found (head is {self.head.number})")
@@ -344,12 +356,37 @@ class Backend:
             raise ResourceNotFound(f"block 0x{block_hash.hex()} not found")
         return number
 
+    @contextmanager
+    def rewound(self, number: int) -> Iterator[LiveState]:
+        """The head state taken back to how it was after block `number`, tries included, for as long as the
+        block lasts (proofs at older blocks); put back as it was afterwards. The caller holds the node lock."""
+        if number >= self.head.number:
+            yield self.live
+            return
+        seq = self.storage.block_seq(number)
+        assert seq is not None
+        undo = self.live.apply(self.storage.restore_diff(seq))
+        try:
+            yield self.live
+        finally:
+            self.live.apply(undo)
+
     def reader(self, number: int) -> StateReader:
         if number >= self.head.number:
             return self.live
         seq = self.storage.block_seq(number)
         assert seq is not None
         return HistoricReader(self.live, seq, self.storage)
+
+    @property
+    def first_number(self) -> int:
+        """The chain's first block (0, or the block a loaded state or a fork starts from)."""
+        return self.storage.first_number()
+
+    def genesis_header(self) -> Header:
+        found = self.storage.block_by_number(self.first_number)
+        assert found is not None
+        return found[0]
 
     def header(self, number: int) -> Header:
         if number == self.head.number:
@@ -402,12 +439,24 @@ class Backend:
         snap = self.snapshots.get(snapshot_id)
         if snap is None:
             return False
-        restore = self.storage.rollback_to(snap.seq, snap.number)
-        self.live.apply(restore)
-        self.seq = snap.seq
+        self._rewind(snap.seq, snap.number)
         self.time_offset = snap.time_offset
-        self.next_timestamp = None
-        self._reload_head(snap.number)
         for sid in [s for s in self.snapshots if s >= snapshot_id]:
             del self.snapshots[sid]
         return True
+
+    def rollback(self, number: int) -> None:
+        """Remove every block after `number` and the state they made (anvil_rollback, anvil_reorg)."""
+        seq = self.storage.block_seq(number)
+        if seq is None or number > self.head.number:
+            raise ResourceNotFound(f"block {number} not found")
+        self._rewind(seq, number)
+        for sid in [sid for sid, snap in self.snapshots.items() if snap.seq > seq]:
+            del self.snapshots[sid]
+
+    def _rewind(self, seq: int, number: int) -> None:
+        restore = self.storage.rollback_to(seq, number)
+        self.live.apply(restore)
+        self.seq = seq
+        self.next_timestamp = None
+        self._reload_head(number)

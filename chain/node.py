@@ -76,6 +76,8 @@ class Node:
         self.keys = {a.address: a.key for a in self.accounts}
         self.impersonated: set[bytes] = set()
         self.auto_impersonate = False
+        self.signature_senders: dict[bytes, bytes] = {}  # (r, s, y-parity) -> sender (anvil_impersonateSignature)
+        self.logging_enabled = True  # console.log lines and reverts printed to `output`
         path = None
         self._dir_lock: DirLock | None = None
         if self.config.data_dir is not None:
@@ -278,6 +280,21 @@ class Node:
                 self.pool.clear()
             return ok
 
+    def rollback(self, number: int) -> None:
+        """Drop the blocks after `number` (anvil_rollback); pooled transactions go with them."""
+        with self.lock:
+            self.backend.rollback(number)
+            self.pool.clear()
+
+    def set_chain_id(self, chain_id: int) -> None:
+        with self.lock:
+            self.backend.chain_id = self.config.chain_id = chain_id
+            self.storage.set_meta("chain_id", chain_id.to_bytes(8, "big"))
+
+    def fork_metadata(self) -> dict[str, Any] | None:
+        """What anvil_metadata says of the forked network (None: not a fork)."""
+        return None
+
     def reset(self) -> None:
         """Back to a fresh genesis (anvil_reset without forking)."""
         with self.lock:
@@ -292,6 +309,7 @@ class Node:
             self.pool.clear()
             self.filters.clear()
             self.impersonated.clear()
+            self.signature_senders.clear()
 
     # -- events ---------------------------------------------------------------------
     def _emit(self, kind: str, payload: Any) -> None:
@@ -299,7 +317,7 @@ class Node:
             self._feed_filters(payload)
             for tx_hash, calls in payload.console:
                 self.say_console(f"transaction {fmt.hb(tx_hash)}", calls)
-            if self.output is not None:
+            if self.output is not None and self.logging_enabled:
                 for mined in payload.included:
                     if mined.receipt.status == 0:
                         self._say_revert(mined.hash)
@@ -313,7 +331,7 @@ class Node:
 
     def say_console(self, where: str, calls: list[bytes]) -> None:
         """Print a transaction's or call's console.log lines (as anvil and hardhat print them)."""
-        if self.output is None or not calls:
+        if self.output is None or not calls or not self.logging_enabled:
             return
         lines = [line for line in (format_call(data) for data in calls) if line is not None]
         if lines:

@@ -10,15 +10,18 @@ from typing import Any
 import orjson
 
 from .api.anvil import AnvilApi
+from .api.anvil_chain import AnvilChainApi
+from .api.anvil_tokens import AnvilTokensApi
 from .api.chain_data import ChainDataApi
 from .api.debug import DebugApi
 from .api.ots import OtsApi
 from .api.trace import TraceApi
 from .api.misc import MiscApi
+from .api.state_tools import StateToolsApi
 from .api.subscribe import Subscriber, SubscribeApi
 from .api.transact import TransactApi
 from .node import Node
-from .rpc.envelope import MAX_BATCH, Dispatcher, run_sync
+from .rpc.envelope import MAX_BATCH, Dispatcher, drive
 from .rpc.registry import Registry, collect
 from .transport import ANY_ORIGIN, Limits, RpcProtocol
 
@@ -30,8 +33,10 @@ def build_registry(node: Node) -> tuple[Registry, SubscribeApi]:
     registry = Registry()
     data = ChainDataApi(node)
     subscribe = SubscribeApi(node)
-    for api in (data, TransactApi(node), MiscApi(node, data), AnvilApi(node), DebugApi(node), TraceApi(node),
-                OtsApi(node, data), subscribe):
+    transact = TransactApi(node)
+    anvil = AnvilApi(node)
+    for api in (data, transact, MiscApi(node, data), anvil, AnvilChainApi(node, data, transact, anvil), AnvilTokensApi(node),
+                DebugApi(node), TraceApi(node), OtsApi(node, data), StateToolsApi(node, data, transact), subscribe):
         collect(registry, api)
     return registry, subscribe
 
@@ -48,8 +53,9 @@ class RpcServer:
         self._server: asyncio.AbstractServer | None = None
         self.port: int | None = None
 
-    def _handle(self, body: bytes, connection: Any) -> bytes | None:
-        return run_sync(self.dispatcher.payload(body, connection))  # type: ignore[no-any-return]
+    def _handle(self, body: bytes, connection: Any) -> Any:
+        """The reply bytes (None: nothing to send), or a Deferred the transport finishes on the loop."""
+        return drive(self.dispatcher.payload(body, connection))
 
     def _on_websocket(self, protocol: RpcProtocol) -> Subscriber:
         subscriber = Subscriber(asyncio.get_running_loop(), protocol.send_text)

@@ -83,6 +83,13 @@ class LiveState:
         trie = self._storage_tries.get(address)
         return trie.root_hash() if trie is not None else BLANK_ROOT
 
+    def account_proof(self, address: bytes) -> list[bytes]:
+        return self._account_trie.proof(address)
+
+    def storage_proof(self, address: bytes, slot: int) -> list[bytes]:
+        trie = self._storage_tries.get(address)
+        return trie.proof(slot.to_bytes(32, "big")) if trie is not None else []
+
     def apply(self, diff: StateDiff) -> StateDiff:
         """Fold `diff` into the state; return the diff that undoes it."""
         undo = StateDiff()

@@ -244,11 +244,10 @@ class Storage:
             (address + slot.to_bytes(32, "big"), seq)).fetchone()
         return (True, int.from_bytes(row[0], "big")) if row else (False, 0)
 
-    def rollback_to(self, seq: int, number: int) -> StateDiff:
-        """Delete everything after change `seq` / block `number`; return the state diff that restores it."""
-        db = self._db
+    def restore_diff(self, seq: int) -> StateDiff:
+        """The state diff that takes the current state back to how it was at change `seq`."""
         restore = StateDiff()
-        rows = db.execute(
+        rows = self._db.execute(
             "SELECT key, old FROM history h WHERE seq = (SELECT MIN(seq) FROM history WHERE key=h.key AND seq>?)",
             (seq,)).fetchall()
         for key, old in rows:
@@ -256,6 +255,12 @@ class Storage:
                 restore.accounts[key] = _decode_account(old)
             else:
                 restore.storage.setdefault(key[:20], {})[int.from_bytes(key[20:], "big")] = int.from_bytes(old, "big")
+        return restore
+
+    def rollback_to(self, seq: int, number: int) -> StateDiff:
+        """Delete everything after change `seq` / block `number`; return the state diff that restores it."""
+        db = self._db
+        restore = self.restore_diff(seq)
         with self._transaction():
             db.execute("DELETE FROM history WHERE seq>?", (seq,))
             db.execute("DELETE FROM txs WHERE block>?", (number,))
@@ -285,6 +290,10 @@ class Storage:
     def block_number_by_hash(self, block_hash: bytes) -> int | None:
         row = self._db.execute("SELECT number FROM blocks WHERE hash=?", (block_hash,)).fetchone()
         return row[0] if row else None
+
+    def first_number(self) -> int:
+        row = self._db.execute("SELECT MIN(number) FROM blocks").fetchone()
+        return row[0] if row and row[0] is not None else 0
 
     def block_seq(self, number: int) -> int | None:
         row = self._db.execute("SELECT seq FROM blocks WHERE number=?", (number,)).fetchone()

@@ -147,6 +147,23 @@ def impersonated(unsigned: Any, sender: bytes, chain_id: int) -> PendingTx:
                      tx=SpoofTransaction(signed, sender=sender, get_sender=lambda: sender), impersonated=True)
 
 
+def normal_signature(sig: bytes) -> bytes:
+    """r || s || y-parity, with 27/28 and EIP-155 v values folded to 0/1."""
+    v = sig[64]
+    parity = v - 27 if v in (27, 28) else v % 2 if v in (0, 1) else (v - 35) % 2
+    return sig[:64] + bytes((parity,))
+
+
+def signature_of(raw: bytes) -> bytes | None:
+    """A raw transaction's (r, s, y-parity), or None if it does not decode."""
+    try:
+        tx = Builder.decode(raw)
+    except Exception:
+        return None
+    parity = tx.y_parity if (tx.type_id or 0) else (tx.v - 27 if tx.v in (27, 28) else (tx.v - 35) % 2)
+    return tx.r.to_bytes(32, "big") + tx.s.to_bytes(32, "big") + bytes((parity,))
+
+
 def restore_impersonated(raw: bytes, sender: bytes) -> PendingTx:
     tx = Builder.decode(raw)
     return PendingTx(hash=keccak(raw + sender), raw=raw, sender=sender,

@@ -49,6 +49,18 @@ class _HttpError(Exception):
         self.status = status
 
 
+async def _awaited(deferred: Any) -> Any:
+    return await deferred
+
+
+def _task_reply(task: asyncio.Task[Any]) -> bytes:
+    if task.cancelled() or task.exception() is not None:
+        if not task.cancelled():
+            log.error("a deferred request failed", exc_info=task.exception())
+        return orjson.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32603, "message": "internal error"}})
+    return task.result() or b""
+
+
 def _rpc_error(message: str) -> bytes:
     return orjson.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}})
 
@@ -71,6 +83,7 @@ class RpcProtocol(asyncio.Protocol):
         self._cors_origins = cors_origins
         self._limits = limits
         self._timer: asyncio.TimerHandle | None = None
+        self._waiting = False  # an answer is still being worked out (pipelined requests wait behind it)
         self._timer_kind = ""
         self._origin: str | None = None
         self._buffer = bytearray()
@@ -135,7 +148,7 @@ class RpcProtocol(asyncio.Protocol):
             return
         self._buffer += data
         try:
-            while self._buffer and self._ws is None and self.transport is not None:
+            while self._buffer and self._ws is None and self.transport is not None and not self._waiting:
                 if not self._one_request():
                     break
                 self._disarm()  # a request completed: the next one gets a clock of its own
@@ -204,6 +217,9 @@ class RpcProtocol(asyncio.Protocol):
         keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
         if method == "POST":
             reply = self._handle(body, None)
+            if hasattr(reply, "__await__"):  # a request that waits (eth_sendRawTransactionSync): answered when done
+                self._finish_later(reply, keep_alive)
+                return True
             self._respond(200, b"" if reply is None else reply, keep_alive)  # a notification: 200, empty body
         elif method == "OPTIONS":
             self._respond(204, b"", keep_alive)
@@ -215,6 +231,22 @@ class RpcProtocol(asyncio.Protocol):
         if not keep_alive:
             self._close()
         return True
+
+    def _finish_later(self, deferred: Any, keep_alive: bool) -> None:
+        """Answer once `deferred` completes; requests pipelined behind it wait their turn (HTTP/1.1 order)."""
+        self._waiting = True
+
+        def done(task: asyncio.Task[Any]) -> None:
+            self._waiting = False
+            if self.transport is None:
+                return
+            self._respond(200, _task_reply(task), keep_alive)
+            if not keep_alive:
+                self._close()
+            elif self._buffer:
+                self.data_received(b"")
+
+        asyncio.ensure_future(_awaited(deferred)).add_done_callback(done)
 
     def _respond(self, status: int, body: bytes, keep_alive: bool) -> None:
         if self.transport is None:
@@ -266,7 +298,10 @@ class RpcProtocol(asyncio.Protocol):
                 if frame.fin:
                     message, self._fragments = b"".join(self._fragments), []
                     reply = self._handle(message, self.connection)
-                    if reply is not None:
+                    if hasattr(reply, "__await__"):
+                        asyncio.ensure_future(_awaited(reply)).add_done_callback(
+                            lambda task: self.send_text(_task_reply(task)))
+                    elif reply is not None:
                         ws.send_text(reply)
         self._flush_ws()
         if ws.close_expected() or ws.state.name == "CLOSED":
@@ -274,6 +309,8 @@ class RpcProtocol(asyncio.Protocol):
 
     def send_text(self, payload: bytes) -> None:
         """Push a message to this WebSocket (called on the event loop)."""
+        if not payload:
+            return
         if self._ws is None or self.transport is None or self._ws.state.name != "OPEN":
             return
         self._ws.send_text(payload)

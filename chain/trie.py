@@ -156,6 +156,27 @@ class Trie:
                 node, path = node.children[_HEX.index(path[0])], path[1:]
         return None
 
+    def proof(self, key: bytes) -> list[bytes]:
+        """EIP-1186's proof for `key`: the encoding of every node on its path that its parent refers to by hash
+        (and the root), from the root down. For an absent key it ends at the node that shows the absence."""
+        node, path = self._root, self._path(key)
+        out: list[bytes] = []
+        while node is not None:
+            encoded = node.encode()
+            if not out or len(encoded) >= 32:  # shorter nodes sit inside their parent's encoding
+                out.append(encoded)
+            if type(node) is _Leaf:
+                break
+            if type(node) is _Extension:
+                if not path.startswith(node.path):
+                    break
+                path, node = path[len(node.path):], node.child
+            else:
+                if not path:
+                    break
+                node, path = node.children[_HEX.index(path[0])], path[1:]
+        return out
+
     # -- insertion ---------------------------------------------------------
     def _insert(self, node: _Node | None, path: str, value: bytes) -> _Node:
         if node is None:

@@ -180,7 +180,7 @@ class AnvilApi:
             self.node.impersonated.discard(p.address(address, "address"))
         return None
 
-    @rpc("anvil_autoImpersonateAccount")
+    @rpc("anvil_autoImpersonateAccount", "hardhat_autoImpersonateAccount")
     def auto_impersonate(self, params: Any) -> None:
         """Impersonate every address."""
         (enabled,) = p.positional(params, 1, 1, "anvil_autoImpersonateAccount")
@@ -195,7 +195,7 @@ class AnvilApi:
         h = p.hash32(tx_hash, "transaction hash")
         return fmt.hb(h) if self.node.drop_transaction(h) else None
 
-    @rpc("anvil_dropAllTransactions")
+    @rpc("anvil_dropAllTransactions", "hardhat_dropAllTransactions")
     def drop_all(self, params: Any) -> None:
         """Empty the pool."""
         p.positional(params, 0, 0, "anvil_dropAllTransactions")

@@ -166,6 +166,18 @@ class ChainDataApi:
         return None
 
     # -- transactions and receipts ------------------------------------------------------
+    def block(self, number: int, full: bool) -> dict[str, Any] | None:
+        """Block `number` as eth_getBlockByNumber answers it (the caller holds the node lock)."""
+        return self._block(number, full)
+
+    def transaction(self, tx_hash: bytes) -> dict[str, Any] | None:
+        """A mined transaction's object, or None (the caller holds the node lock)."""
+        return self._mined_tx(tx_hash)
+
+    def receipt(self, tx_hash: bytes) -> dict[str, Any] | None:
+        """A mined transaction's receipt, or None (the caller holds the node lock)."""
+        return self._receipt(tx_hash)
+
     def _mined_tx(self, tx_hash: bytes) -> dict[str, Any] | None:
         stored = self.node.storage.tx(tx_hash)
         if stored is None:

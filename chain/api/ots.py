@@ -154,31 +154,14 @@ class OtsApi:
             first = len(self.node.storage.address_txs(addr, after=rows[-1][0], limit=1)) == 0 if rows else True
             return self._page_of(list(reversed(rows)), first=first, last=after == 0)
 
-    @rpc("ots_getTransactionBySenderAndNonce", "eth_getTransactionBySenderAndNonce")
+    @rpc("ots_getTransactionBySenderAndNonce")
     def by_sender_and_nonce(self, params: Any) -> str | None:
         """The hash of the sender's transaction with that nonce, or null."""
         sender, nonce = p.positional(params, 2, 2, "ots_getTransactionBySenderAndNonce")
         addr, wanted = p.address(sender, "sender"), p.quantity(nonce, "nonce")
         with self.node.lock:
-            backend = self.node.backend
-            if backend.nonce(addr, backend.head.number) <= wanted:
-                return None
-            lo, hi = 0, backend.head.number  # the first block after which the nonce passed `wanted`
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if backend.nonce(addr, mid) > wanted:
-                    hi = mid
-                else:
-                    lo = mid + 1
-            found = self.node.storage.block_by_number(lo)
-            assert found is not None
-            for tx_hash in found[2]:
-                stored = self.node.storage.tx(tx_hash)
-                if stored is not None and stored.sender == addr:
-                    from ..tracing.replay import stored_transaction
-                    if stored_transaction(backend, tx_hash, stored.raw, stored.sender).nonce == wanted:
-                        return fmt.hb(tx_hash)
-            return None
+            found = transaction_by_sender_and_nonce(self.node, addr, wanted)
+            return None if found is None else fmt.hb(found)
 
     @rpc("ots_getContractCreator")
     def contract_creator(self, params: Any) -> dict[str, Any] | None:
@@ -289,3 +272,27 @@ def _page(value: Any, name: str, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= 10**6:
         raise InvalidParams(f"invalid {name}: expected an integer of at least {minimum}")
     return min(value, MAX_PAGE) if name == "pageSize" else value
+
+
+def transaction_by_sender_and_nonce(node: Node, addr: bytes, wanted: int) -> bytes | None:
+    """The hash of `addr`'s mined transaction with nonce `wanted`: a binary search for the block in which its
+    nonce passed `wanted`, then that block's transactions. The caller holds the node lock."""
+    backend = node.backend
+    if backend.nonce(addr, backend.head.number) <= wanted:
+        return None
+    lo, hi = 0, backend.head.number
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if backend.nonce(addr, mid) > wanted:
+            hi = mid
+        else:
+            lo = mid + 1
+    found = node.storage.block_by_number(lo)
+    assert found is not None
+    from ..tracing.replay import stored_transaction
+    for tx_hash in found[2]:
+        stored = node.storage.tx(tx_hash)
+        if stored is not None and stored.sender == addr:
+            if stored_transaction(backend, tx_hash, stored.raw, stored.sender).nonce == wanted:
+                return tx_hash
+    return None

@@ -15,7 +15,7 @@ from ..rpc import format as fmt
 from ..rpc import params as p
 from ..rpc.registry import rpc
 from ..transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, SET_CODE, PendingTx, build_unsigned, decode_raw, \
-    impersonated, sign_tx
+    impersonated, restore_impersonated, sign_tx, signature_of
 
 DEFAULT_TIP = 10**9
 
@@ -48,11 +48,40 @@ class TransactApi:
     def send_raw_transaction(self, params: Any) -> str:
         """Submit a signed transaction; with automine it is mined before the hash returns."""
         (raw,) = p.positional(params, 1, 1, "eth_sendRawTransaction")
-        tx = decode_raw(p.data(raw, "transaction data"), self.node.backend.chain_id)
-        return fmt.hb(self.node.submit(tx))
+        data = p.data(raw, "transaction data")
+        with self.node.lock:
+            tx = self._registered_signature(data) or decode_raw(data, self.node.backend.chain_id)
+            return fmt.hb(self.node.submit(tx))
+
+    def _registered_signature(self, raw: bytes) -> PendingTx | None:
+        """A raw transaction whose signature anvil_impersonateSignature registered: sent as that address."""
+        if not self.node.signature_senders:
+            return None
+        sig = signature_of(raw)
+        sender = self.node.signature_senders.get(sig) if sig is not None else None
+        if sender is None:
+            return None
+        tx = restore_impersonated(raw, sender)
+        tx_chain_id = getattr(tx.tx, "chain_id", None)
+        if tx_chain_id is not None and tx_chain_id != self.node.backend.chain_id:
+            raise InvalidParams(f"invalid chain id: transaction is for chain {tx_chain_id}")
+        return tx
+
+    def filled(self, req: p.CallRequest) -> PendingTx:
+        """`req` completed and signed (the caller holds the node lock)."""
+        return self._fill(req)
 
     def _fill(self, req: p.CallRequest) -> PendingTx:
         """Complete a dev account's (or impersonated account's) transaction and sign it."""
+        unsigned, sender = self.prepare(req)
+        key = self.node.keys.get(sender)
+        if key is not None:
+            return sign_tx(unsigned, key, self.node.backend.chain_id)
+        return impersonated(unsigned, sender, self.node.backend.chain_id)
+
+    def prepare(self, req: p.CallRequest) -> tuple[Any, bytes]:
+        """Complete a dev account's (or impersonated account's) transaction: nonce, fees, gas (estimated, so a
+        revert is reported here). The unsigned transaction and its sender; the caller holds the node lock."""
         node, backend = self.node, self.node.backend
         if req.sender is None:
             raise InvalidParams("invalid transaction.from: required")
@@ -81,9 +110,7 @@ class TransactApi:
             type_id=type_id, chain_id=backend.chain_id, nonce=req.nonce, gas=req.gas, to=req.to or b"",
             value=req.value, data=req.data, gas_price=req.gas_price or 0, max_fee=req.max_fee or 0,
             tip=req.tip or 0, access_list=req.access_list, authorizations=req.authorizations)
-        if key is not None:
-            return sign_tx(unsigned, key, backend.chain_id)
-        return impersonated(unsigned, req.sender, backend.chain_id)
+        return unsigned, req.sender
 
     @rpc("eth_sendTransaction")
     def send_transaction(self, params: Any) -> str:
@@ -186,7 +213,7 @@ class TransactApi:
         signed = Account.sign_message(encode_defunct(p.data(message, "message")), key.to_bytes())
         return self._signature(signed)
 
-    @rpc("eth_signTypedData_v4", "eth_signTypedData")
+    @rpc("eth_signTypedData_v4", "eth_signTypedData_v3", "eth_signTypedData")
     def sign_typed_data(self, params: Any) -> str:
         """EIP-712 signature of typed data (object or JSON string)."""
         address, typed = p.positional(params, 2, 2, "eth_signTypedData_v4")

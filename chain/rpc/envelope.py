@@ -98,6 +98,42 @@ class Dispatcher:
         return orjson.dumps(reply) if reply is not None else None
 
 
+class Deferred:
+    """The rest of a handler that had to wait (eth_sendRawTransactionSync): an awaitable the event loop finishes.
+
+    Every other handler completes in its first step, so the transport answers it without creating a task; only a
+    request that really awaits is handed to the loop, which resumes the same coroutine where it stopped.
+    """
+
+    def __init__(self, coroutine: Any, awaiting: Any) -> None:
+        self._coroutine, self._awaiting = coroutine, awaiting
+
+    def __await__(self) -> Any:
+        awaiting = self._awaiting
+        while True:
+            try:
+                sent = yield awaiting
+            except BaseException as exc:  # cancellation: passed into the handler
+                try:
+                    awaiting = self._coroutine.throw(exc)
+                except StopIteration as done:
+                    return done.value
+                continue
+            try:
+                awaiting = self._coroutine.send(sent)
+            except StopIteration as done:
+                return done.value
+
+
+def drive(coroutine: Any) -> Any:
+    """Run a handler coroutine to its end if it never waits (the usual case), else return a `Deferred`."""
+    try:
+        awaiting = coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    return Deferred(coroutine, awaiting)
+
+
 def run_sync(coroutine: Any) -> Any:
     """Drive a handler coroutine that never awaits I/O (every handler here) without a task."""
     try:

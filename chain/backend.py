@@ -125,15 +125,20 @@ class Backend:
         self.storage.set_meta("hardfork", self.config.hardfork.encode())
         self.live = LiveState()
         overlay = Overlay(self.live)
-        timestamp = self.config.genesis_timestamp or int(time.time())
+        start = self.config.initial_state  # a loaded state file: the chain starts at its block, with its accounts
+        timestamp = (start.timestamp if start is not None and start.timestamp else None) or \
+            self.config.genesis_timestamp or int(time.time())
         self._alloc(overlay, self._genesis_deployer(overlay, timestamp))
+        if start is not None:
+            start.apply(overlay)
         diff = overlay.diff()
         self.live.apply(diff)
+        base_fee = start.base_fee if start is not None and start.base_fee is not None else self.config.base_fee
         header = Header(
             parent_hash=ZERO_HASH, coinbase=ZERO_ADDRESS, state_root=self.live.state_root(),
-            transactions_root=BLANK_ROOT, receipts_root=BLANK_ROOT, bloom=b"\x00" * 256, number=0,
-            gas_limit=self.gas_limit, gas_used=0, timestamp=timestamp, base_fee=self.config.base_fee,
-            fork_level=self.fork_level,
+            transactions_root=BLANK_ROOT, receipts_root=BLANK_ROOT, bloom=b"\x00" * 256,
+            number=start.block_number or 0 if start is not None else 0,
+            gas_limit=self.gas_limit, gas_used=0, timestamp=timestamp, base_fee=base_fee, fork_level=self.fork_level,
         )
         self.seq = 1
         self.storage.commit_block(header, header.hash, [], diff, StateDiff(), self.seq)
@@ -177,7 +182,7 @@ class Backend:
         header, block_hash, _, _ = found
         self._set_head(header, block_hash)
         hashes = []
-        for n in range(number, max(-1, number - 256), -1):
+        for n in range(number, max(self.first_number - 1, number - 256), -1):
             if n == number:
                 hashes.append(block_hash)
             else:

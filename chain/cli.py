@@ -19,6 +19,7 @@ from .errors import ChainError
 from .node import Node
 from .rpc.envelope import MAX_BATCH
 from .server import RpcServer
+from .state_file import dump as dump_state_of, read_file as read_state_file, write_file as write_state_file
 
 
 def _ether(value: str) -> int:
@@ -112,22 +113,46 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
 @click.option("--max-batch", default=MAX_BATCH, show_default=True, type=click.IntRange(1, 100_000),
               help="Most requests in one JSON-RPC batch: the node answers a batch in one go, holding its lock, so an "
                    "unbounded batch could stall every other client.")
+@click.option("--load-state", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Start from a state file (anvil's format, as anvil --dump-state or this node writes it).")
+@click.option("--dump-state", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the state to this file (anvil's format) when the node stops.")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Load this state file if it exists, and write the state back to it when the node stops.")
+@click.option("--state-interval", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Also write the state file every N seconds (with --state or --dump-state).")
+@click.option("--slots-in-an-epoch", default=32, show_default=True, type=click.IntRange(1, 65_536),
+              help="How far behind the head the `safe` (one epoch) and `finalized` (two) block tags are.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the URL.")
 def node_command(host: str, port: int, chain_id: int, account_count: int, balance: str, mnemonic: str,
                  block_time: float | None, no_mining: bool, data_dir: Path | None, gas_limit: int, base_fee: int,
                  hardfork: str, bare: bool, artifacts_dir: Path | None, client_version: str | None,
                  cors_origins: tuple[str, ...], code_size_limit: int | None, disable_code_size_limit: bool,
-                 max_batch: int, quiet: bool) -> None:
+                 max_batch: int, load_state: Path | None, dump_state: Path | None, state_path: Path | None,
+                 state_interval: float | None, slots_in_an_epoch: int, quiet: bool) -> None:
     """Run a local EVM chain (an anvil for Python)."""
     if block_time and no_mining:
         raise click.UsageError("--block-time and --no-mining are exclusive")
     if code_size_limit is not None and disable_code_size_limit:
         raise click.UsageError("--code-size-limit and --disable-code-size-limit are exclusive")
+    if state_path is not None and (load_state is not None or dump_state is not None):
+        raise click.UsageError("--state is --load-state and --dump-state in one; give either")
+    if state_path is not None:
+        load_state, dump_state = (state_path if state_path.exists() else None), state_path
+    if state_interval is not None and dump_state is None:
+        raise click.UsageError("--state-interval needs --state or --dump-state")
+    initial_state = None
+    if load_state is not None:
+        try:
+            initial_state = read_state_file(load_state)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
     config = NodeConfig(chain_id=chain_id, accounts=account_count, balance_wei=_ether(balance), mnemonic=mnemonic,
                         block_time=block_time, no_mining=no_mining, data_dir=data_dir, gas_limit=gas_limit,
                         base_fee=base_fee, hardfork=hardfork, host=host, port=port, predeploy=not bare,
                         client_version=client_version, artifacts_dir=artifacts_dir,
-                        code_size_limit=None if disable_code_size_limit else (code_size_limit or 24_576))
+                        code_size_limit=None if disable_code_size_limit else (code_size_limit or 24_576),
+                        initial_state=initial_state, slots_in_an_epoch=slots_in_an_epoch)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if port:  # the port must be free before the data dir is touched
         try:
@@ -139,15 +164,33 @@ def node_command(host: str, port: int, chain_id: int, account_count: int, balanc
         node = Node(config)
     except (ChainError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+    if initial_state is not None and node.resumed:  # a chain kept in --data-dir: the file's accounts go on top
+        node.load_state(initial_state)
     # The chain allocates many short-lived objects per block; the default GC
     # thresholds make full collections walk the whole heap every few blocks.
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
     try:
-        _run_loop(_serve(node, host, port, quiet, tuple(cors_origins) or ("*",), max_batch))
+        _run_loop(_serve(node, host, port, quiet, tuple(cors_origins) or ("*",), max_batch, dump_state,
+                         state_interval))
     finally:
         node.close()
+
+
+def _save_state(node: Node, path: Path) -> None:
+    try:
+        with node.lock:
+            state = dump_state_of(node)
+        write_state_file(path, state)
+    except OSError as exc:
+        click.echo(f"error: could not write the state to {path}: {exc.strerror}", err=True)
+
+
+async def _save_every(node: Node, path: Path, seconds: float) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        _save_state(node, path)
 
 
 def _run_loop(main: Any) -> None:
@@ -161,7 +204,7 @@ def _run_loop(main: Any) -> None:
 
 
 async def _serve(node: Node, host: str, port: int, quiet: bool, cors_origins: tuple[str, ...],
-                 max_batch: int) -> None:
+                 max_batch: int, dump_state: Path | None = None, state_interval: float | None = None) -> None:
     server = RpcServer(node, cors_origins, max_batch=max_batch)
     try:
         await server.start(host, port)
@@ -176,6 +219,15 @@ async def _serve(node: Node, host: str, port: int, quiet: bool, cors_origins: tu
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    saver = None
+    if dump_state is not None and state_interval is not None:
+        saver = asyncio.ensure_future(_save_every(node, dump_state, state_interval))
     await stop.wait()
+    if saver is not None:
+        saver.cancel()
     node.stop_interval_miner()
+    if dump_state is not None:
+        _save_state(node, dump_state)
+        if not quiet:
+            click.echo(f"state written to {dump_state}")
     await server.stop()

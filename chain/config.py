@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
 ETHER = 10**18
@@ -42,6 +43,7 @@ class NodeConfig:
     predeploy: bool = True  # the platform contracts at their fixed addresses (--bare turns this off)
     client_version: str | None = None  # what web3_clientVersion answers (default: anvil-compatible/bourse/...)
     artifacts_dir: Path | None = None  # compiler output whose sources revert traces show (--artifacts)
+    initial_state: Any = None  # a chain.state_file.LoadedState the chain starts from (--load-state, --state)
     slots_in_an_epoch: int = 32  # "safe" is one epoch behind the head, "finalized" two (anvil's --slots-in-an-epoch)
     code_size_limit: int | None = 24_576  # EIP-170 runtime code limit; initcode twice it; None turns both off
 

@@ -280,6 +280,19 @@ class Node:
                 self.pool.clear()
             return ok
 
+    def load_state(self, loaded: Any) -> None:
+        """Take in a state file (chain.state_file.LoadedState): on a chain still at its first block with no
+        transactions, start again from the file's block; otherwise write its accounts over the head state."""
+        with self.lock:
+            backend = self.backend
+            fresh = backend.head.number == backend.first_number and not self.storage.block_by_number(
+                backend.head.number)[2] and not len(self.pool)
+            if fresh and loaded.block_number is not None:
+                self.config.initial_state = loaded
+                self.reset()
+            else:
+                self.edit(loaded.apply)
+
     def rollback(self, number: int) -> None:
         """Drop the blocks after `number` (anvil_rollback); pooled transactions go with them."""
         with self.lock:

@@ -17,6 +17,7 @@ from .api.debug import DebugApi
 from .api.ots import OtsApi
 from .api.trace import TraceApi
 from .api.misc import MiscApi
+from .api.state_files import StateFilesApi
 from .api.state_tools import StateToolsApi
 from .api.subscribe import Subscriber, SubscribeApi
 from .api.transact import TransactApi
@@ -36,7 +37,8 @@ def build_registry(node: Node) -> tuple[Registry, SubscribeApi]:
     transact = TransactApi(node)
     anvil = AnvilApi(node)
     for api in (data, transact, MiscApi(node, data), anvil, AnvilChainApi(node, data, transact, anvil), AnvilTokensApi(node),
-                DebugApi(node), TraceApi(node), OtsApi(node, data), StateToolsApi(node, data, transact), subscribe):
+                DebugApi(node), TraceApi(node), OtsApi(node, data), StateToolsApi(node, data, transact), StateFilesApi(node),
+                subscribe):
         collect(registry, api)
     return registry, subscribe
 

@@ -161,7 +161,7 @@ class StateToolsApi:
             if HARDFORKS.index(since) <= level:
                 precompiles.update({name: fmt.addr(n.to_bytes(20, "big")) for name, n in found.items()})
         with self.node.lock:
-            genesis = self.node.storage.block_by_number(0)
+            genesis = self.node.storage.block_by_number(self.node.backend.first_number)
             assert genesis is not None
             fork_id = zlib.crc32(genesis[1])  # EIP-2124: forks at genesis add nothing to the checksum
         current = {"activationTime": 0, "blobSchedule": _BLOB_SCHEDULE.get(fork), "chainId": fmt.hx(

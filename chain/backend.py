@@ -30,6 +30,7 @@ from .blocks import ZERO_ADDRESS, ZERO_HASH, Header, Log, Receipt, logs_bloom, n
 from .config import NodeConfig
 from .errors import ChainError, ResourceNotFound
 from .evm import fast_computation_class, quiet_executor_class
+from .fork import ForkPoint, LazyHashes, Remote, RemoteBlocks, RemoteReader, RemoteState, open_fork
 from .osaka import MAX_BLOCK_RLP_SIZE, OsakaVM
 from .hashing import keccak
 from .state import EMPTY_CODE_HASH, HistoricReader, LiveState, Overlay, StateDiff, StateReader
@@ -114,16 +115,50 @@ class Backend:
         self.snapshots: dict[int, Snapshot] = {}
         self._snapshot_ids = 0
         self._alloc = alloc
-        if storage.head_number() is None:
+        self.fork: ForkPoint | None = None  # the remote block this chain starts from (--fork-url)
+        self.fork_blocks: RemoteBlocks | None = None
+        self._remote: Remote | None = None
+        resumed = storage.head_number() is not None
+        if config.fork_url is not None:
+            self._open_fork(resumed)
+        if not resumed:
             self._make_genesis()
         else:
             self._load()
+        self.first_number = self.storage.first_number()  # 0, or the block a loaded state or a fork starts at
+
+    def _open_fork(self, resumed: bool) -> None:
+        """Connect to the forked node: the fork block from the remote (or, resuming, from the store)."""
+        remote = self._remote = Remote(self.config.fork_url, self.config.fork_timeout)  # type: ignore[arg-type]
+        stored = self.storage.get_meta("fork")
+        if resumed:
+            if stored is None:
+                raise ChainError("the data dir holds a chain that is not a fork; use another --data-dir")
+            point = ForkPoint.from_meta(stored)
+            if point.url != remote.url:
+                remote = self._remote = Remote(point.url, self.config.fork_timeout)
+        else:
+            point = open_fork(remote, self.config.fork_block_number)
+            if self.config.fork_chain_id is not None:
+                point = ForkPoint(**{**point.__dict__, "chain_id": self.config.fork_chain_id})
+        self.fork = point
+        self.fork_blocks = RemoteBlocks(remote, point)
+        self.chain_id = self.config.chain_id = point.chain_id
+        self.gas_limit = point.gas_limit
+
+    def _attach_remote(self, live: LiveState) -> None:
+        if self.fork is not None and self._remote is not None:
+            live.remote = RemoteState(self._remote, self.fork.number, self.storage.fork_seen(),
+                                      self.storage.remember_fork)
 
     # -- start-up --------------------------------------------------------------
     def _make_genesis(self) -> None:
         self.storage.set_meta("chain_id", self.chain_id.to_bytes(8, "big"))
         self.storage.set_meta("hardfork", self.config.hardfork.encode())
         self.live = LiveState()
+        self._attach_remote(self.live)
+        if self.fork is not None:
+            self.storage.set_meta("fork", self.fork.to_meta())
         overlay = Overlay(self.live)
         start = self.config.initial_state  # a loaded state file: the chain starts at its block, with its accounts
         timestamp = (start.timestamp if start is not None and start.timestamp else None) or \
@@ -134,16 +169,20 @@ class Backend:
         diff = overlay.diff()
         self.live.apply(diff)
         base_fee = start.base_fee if start is not None and start.base_fee is not None else self.config.base_fee
+        number, parent = (start.block_number or 0 if start is not None else 0), ZERO_HASH
+        fork = self.fork
+        if fork is not None:  # the first block stands for the remote's fork block, under its hash
+            number, parent, timestamp, base_fee = fork.number, fork.parent_hash, fork.timestamp, fork.base_fee
         header = Header(
-            parent_hash=ZERO_HASH, coinbase=ZERO_ADDRESS, state_root=self.live.state_root(),
-            transactions_root=BLANK_ROOT, receipts_root=BLANK_ROOT, bloom=b"\x00" * 256,
-            number=start.block_number or 0 if start is not None else 0,
+            parent_hash=parent, coinbase=ZERO_ADDRESS, state_root=self.live.state_root(),
+            transactions_root=BLANK_ROOT, receipts_root=BLANK_ROOT, bloom=b"\x00" * 256, number=number,
             gas_limit=self.gas_limit, gas_used=0, timestamp=timestamp, base_fee=base_fee, fork_level=self.fork_level,
         )
+        block_hash = fork.hash if fork is not None else header.hash
         self.seq = 1
-        self.storage.commit_block(header, header.hash, [], diff, StateDiff(), self.seq)
-        self._set_head(header, header.hash)
-        self.recent_hashes: deque[bytes] = deque([header.hash], maxlen=256)
+        self.storage.commit_block(header, block_hash, [], diff, StateDiff(), self.seq)
+        self._set_head(header, block_hash)
+        self.recent_hashes: deque[bytes] = deque([block_hash], maxlen=256)
 
     def _genesis_deployer(self, overlay: Overlay, timestamp: int) -> "Deployer":
         """Run constructors at chosen addresses inside the genesis state (predeploys)."""
@@ -170,6 +209,7 @@ class Backend:
         if fork is not None and fork.decode() != self.config.hardfork:
             raise ChainError(f"data dir holds a {fork.decode()} chain; pass --hardfork {fork.decode()}")
         self.live = self.storage.load_state()
+        self._attach_remote(self.live)
         self.storage.index_addresses(_recipient)  # a data dir from before the address index
         self.seq = self.storage.seq()
         number = self.storage.head_number()
@@ -182,7 +222,7 @@ class Backend:
         header, block_hash, _, _ = found
         self._set_head(header, block_hash)
         hashes = []
-        for n in range(number, max(self.first_number - 1, number - 256), -1):
+        for n in range(number, max(self.storage.first_number() - 1, number - 256), -1):
             if n == number:
                 hashes.append(block_hash)
             else:
@@ -260,8 +300,8 @@ class Backend:
         """A py-evm state over `overlay` in the context of the block after `header`'s parent. `base_fee` prices the
         transaction (0 lets a call without fees run); BASEFEE still reads the header's."""
         fee = header.base_fee if base_fee is None else base_fee
-        return self.state_class(overlay, self._context(header.number, header.timestamp, fee, self.recent_hashes,
-                                                       header.gas_limit), header.base_fee)
+        return self.state_class(overlay, self._context(header.number, header.timestamp, fee, self._prev_hashes(
+            header.number), header.gas_limit), header.base_fee)
 
     # -- mining --------------------------------------------------------------------
     def mine_block(self, txs: list[PendingTx], timestamp: int | None = None) -> BlockResult:
@@ -269,7 +309,7 @@ class Backend:
         number = parent.number + 1
         base_fee = self.pending_base_fee()
         ts = self._take_timestamp(timestamp)
-        context = self._context(number, ts, base_fee, tuple(self.recent_hashes), self.gas_limit)
+        context = self._context(number, ts, base_fee, self._prev_hashes(number), self.gas_limit)
         overlay = Overlay(self.live)
         state = self.state_class(overlay, context)
         included: list[MinedTx] = []
@@ -349,10 +389,12 @@ class Backend:
             behind = self.config.slots_in_an_epoch * (1 if tag == "safe" else 2)
             return max(self.first_number, self.head.number - behind)
         if tag == "earliest":
-            return self.first_number
+            return 0 if self.fork is not None else self.first_number
         assert isinstance(tag, int)
         if tag > self.head.number or tag < 0:
             raise ResourceNotFound(f"block {tag} not found (head is {self.head.number})")
+        if tag < self.first_number and self.fork is None:
+            raise ResourceNotFound(f"block {tag} not found (the chain starts at block {self.first_number})")
         return tag
 
     def resolve_hash(self, block_hash: bytes) -> int:
@@ -379,14 +421,18 @@ class Backend:
     def reader(self, number: int) -> StateReader:
         if number >= self.head.number:
             return self.live
+        if number < self.first_number and self._remote is not None:
+            return RemoteReader(self._remote, number)
         seq = self.storage.block_seq(number)
         assert seq is not None
         return HistoricReader(self.live, seq, self.storage)
 
-    @property
-    def first_number(self) -> int:
-        """The chain's first block (0, or the block a loaded state or a fork starts from)."""
-        return self.storage.first_number()
+    def _prev_hashes(self, number: int) -> Any:
+        """What BLOCKHASH reads, newest first: local hashes, then on a fork the remote's (fetched if asked)."""
+        if self.fork_blocks is None:
+            return tuple(self.recent_hashes)
+        return LazyHashes(list(self.recent_hashes), number, self.fork_blocks)
+
 
     def genesis_header(self) -> Header:
         found = self.storage.block_by_number(self.first_number)
@@ -398,8 +444,22 @@ class Backend:
             return self.head
         found = self.storage.block_by_number(number)
         if found is None:
+            if self.fork_blocks is not None and number < self.first_number:
+                return self._remote_header(number)
             raise ResourceNotFound(f"block {number} not found")
         return found[0]
+
+    def _remote_header(self, number: int) -> Header:
+        """Enough of a block before the fork to run a call in its context."""
+        block = self.fork_blocks.block(number, False)  # type: ignore[union-attr]
+        if block is None:
+            raise ResourceNotFound(f"block {number} not found on the forked node")
+        return Header(parent_hash=bytes.fromhex(block["parentHash"][2:]), coinbase=bytes.fromhex(block["miner"][2:]),
+                      state_root=bytes.fromhex(block["stateRoot"][2:]), transactions_root=BLANK_ROOT,
+                      receipts_root=BLANK_ROOT, bloom=b"\x00" * 256, number=number,
+                      gas_limit=int(block["gasLimit"], 16), gas_used=int(block["gasUsed"], 16),
+                      timestamp=int(block["timestamp"], 16), base_fee=int(block.get("baseFeePerGas") or "0x0", 16),
+                      fork_level=self.fork_level)
 
     def balance(self, address: bytes, number: int) -> int:
         account = self.reader(number).account(address)

@@ -61,7 +61,10 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
         + (f" (resumed at block {node.backend.head.number})" if node.resumed else ""),
         f"Head block:        {node.backend.head.number}",
     ]
-    if cfg.predeploy and node.accounts:
+    fork = node.backend.fork
+    if fork is not None:
+        lines += [f"Fork:              {fork.url} at block {fork.number} (0x{fork.hash.hex()})"]
+    if cfg.predeploy and node.accounts and fork is None:
         from contracts.predeploy import PREDEPLOYS
 
         lines += ["", "Platform contracts (owner: account 0)", "=================="]
@@ -123,13 +126,23 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
               help="Also write the state file every N seconds (with --state or --dump-state).")
 @click.option("--slots-in-an-epoch", default=32, show_default=True, type=click.IntRange(1, 65_536),
               help="How far behind the head the `safe` (one epoch) and `finalized` (two) block tags are.")
+@click.option("--fork-url", "-f", default=None, metavar="URL",
+              help="Fork this node (anvil, geth, another bourse node, BNB Smart Chain...): start from its block and "
+                   "read its state as it is needed.")
+@click.option("--fork-block-number", type=click.IntRange(0, 2**63), default=None,
+              help="The block to fork at (default: the remote's latest).")
+@click.option("--fork-chain-id", type=click.IntRange(1, 2**63), default=None,
+              help="Use this chain id instead of the remote's.")
+@click.option("--fork-timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
+              metavar="SECONDS", help="How long a request to the forked node may take before it counts as failed.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the URL.")
 def node_command(host: str, port: int, chain_id: int, account_count: int, balance: str, mnemonic: str,
                  block_time: float | None, no_mining: bool, data_dir: Path | None, gas_limit: int, base_fee: int,
                  hardfork: str, bare: bool, artifacts_dir: Path | None, client_version: str | None,
                  cors_origins: tuple[str, ...], code_size_limit: int | None, disable_code_size_limit: bool,
                  max_batch: int, load_state: Path | None, dump_state: Path | None, state_path: Path | None,
-                 state_interval: float | None, slots_in_an_epoch: int, quiet: bool) -> None:
+                 state_interval: float | None, slots_in_an_epoch: int, fork_url: str | None,
+                 fork_block_number: int | None, fork_chain_id: int | None, fork_timeout: float, quiet: bool) -> None:
     """Run a local EVM chain (an anvil for Python)."""
     if block_time and no_mining:
         raise click.UsageError("--block-time and --no-mining are exclusive")
@@ -139,6 +152,8 @@ def node_command(host: str, port: int, chain_id: int, account_count: int, balanc
         raise click.UsageError("--state is --load-state and --dump-state in one; give either")
     if state_path is not None:
         load_state, dump_state = (state_path if state_path.exists() else None), state_path
+    if fork_url is None and (fork_block_number is not None or fork_chain_id is not None):
+        raise click.UsageError("--fork-block-number and --fork-chain-id need --fork-url")
     if state_interval is not None and dump_state is None:
         raise click.UsageError("--state-interval needs --state or --dump-state")
     initial_state = None
@@ -152,7 +167,8 @@ def node_command(host: str, port: int, chain_id: int, account_count: int, balanc
                         base_fee=base_fee, hardfork=hardfork, host=host, port=port, predeploy=not bare,
                         client_version=client_version, artifacts_dir=artifacts_dir,
                         code_size_limit=None if disable_code_size_limit else (code_size_limit or 24_576),
-                        initial_state=initial_state, slots_in_an_epoch=slots_in_an_epoch)
+                        initial_state=initial_state, slots_in_an_epoch=slots_in_an_epoch, fork_url=fork_url,
+                        fork_block_number=fork_block_number, fork_chain_id=fork_chain_id, fork_timeout=fork_timeout)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if port:  # the port must be free before the data dir is touched
         try:

@@ -43,6 +43,10 @@ class NodeConfig:
     predeploy: bool = True  # the platform contracts at their fixed addresses (--bare turns this off)
     client_version: str | None = None  # what web3_clientVersion answers (default: anvil-compatible/bourse/...)
     artifacts_dir: Path | None = None  # compiler output whose sources revert traces show (--artifacts)
+    fork_url: str | None = None  # --fork-url: start from this node's block, reading its state lazily
+    fork_block_number: int | None = None  # the remote block to fork at (default: its latest)
+    fork_chain_id: int | None = None  # the chain id to use instead of the remote's
+    fork_timeout: float = 30.0  # seconds before a remote request counts as failed
     initial_state: Any = None  # a chain.state_file.LoadedState the chain starts from (--load-state, --state)
     slots_in_an_epoch: int = 32  # "safe" is one epoch behind the head, "finalized" two (anvil's --slots-in-an-epoch)
     code_size_limit: int | None = 24_576  # EIP-170 runtime code limit; initcode twice it; None turns both off

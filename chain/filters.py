@@ -21,6 +21,11 @@ class LogQuery:
     addresses: tuple[bytes, ...]
     topics: tuple[tuple[bytes, ...] | None, ...]  # None matches anything at that position
 
+    def as_json(self) -> dict[str, Any]:
+        """The address and topic criteria as a JSON-RPC filter object (for a fork's remote)."""
+        return {"address": ["0x" + a.hex() for a in self.addresses],
+                "topics": [None if t is None else ["0x" + x.hex() for x in t] for t in self.topics]}
+
     def matches(self, address: bytes, topics: tuple[bytes, ...]) -> bool:
         if self.addresses and address not in self.addresses:
             return False

@@ -108,7 +108,7 @@ class Node:
             overlay.set_balance(account.address, self.config.balance_wei)
         for address, balance in self.config.extra_genesis.items():
             overlay.set_balance(address, balance)
-        if self.config.predeploy and self.accounts:
+        if self.config.predeploy and self.accounts and self.config.fork_url is None:  # a fork keeps the remote's
             from contracts.predeploy import PREDEPLOYS
 
             owner = self.accounts[0].address
@@ -306,7 +306,20 @@ class Node:
 
     def fork_metadata(self) -> dict[str, Any] | None:
         """What anvil_metadata says of the forked network (None: not a fork)."""
-        return None
+        fork = self.backend.fork
+        if fork is None:
+            return None
+        return {"chainId": fork.chain_id, "forkUrl": fork.url, "forkBlockNumber": fork.number,
+                "forkBlockHash": fmt.hb(fork.hash)}
+
+    def reset_fork(self, url: str | None, block_number: int | None) -> None:
+        """anvil_reset: start again, forking `url` at `block_number` (latest when None), or not forking."""
+        if url is not None:  # the remote must answer before this chain is thrown away
+            from .fork import Remote, open_fork
+            open_fork(Remote(url, self.config.fork_timeout), block_number)
+        with self.lock:
+            self.config.fork_url, self.config.fork_block_number = url, block_number
+            self.reset()
 
     def reset(self) -> None:
         """Back to a fresh genesis (anvil_reset without forking)."""

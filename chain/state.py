@@ -65,13 +65,68 @@ class LiveState:
         self._account_trie = Trie()
         self._storage_tries: dict[bytes, Trie] = {}
 
+    remote: Any = None  # a fork's chain.fork.RemoteState: where what this state has not seen yet is read from
+
     # StateReader
     def account(self, address: bytes) -> Account | None:
-        return self.accounts.get(address)
+        found = self.accounts.get(address)
+        if found is None and self.remote is not None and address not in self.remote.seen:
+            found = self._fetch_account(address)
+        return found
 
     def storage(self, address: bytes, slot: int) -> int:
         slots = self.slots.get(address)
-        return slots.get(slot, 0) if slots else 0
+        value = slots.get(slot, 0) if slots else 0
+        if value or self.remote is None:
+            return value
+        seen = self.remote.seen
+        if address not in seen:
+            self._fetch_account(address)
+        key = address + slot.to_bytes(32, "big")
+        if key in seen or address + b"W" in seen:
+            return 0
+        return self._fetch_slot(address, slot, key)
+
+    # -- a fork's first reads ------------------------------------------------------------
+    def _fetch_account(self, address: bytes) -> Account | None:
+        remote = self.remote
+        account, code = remote.account(address)
+        remote.mark(address)
+        markers = [address]
+        if account is None:  # absent at the fork block: nothing in its storage there either
+            remote.mark(address + b"W")
+            markers.append(address + b"W")
+        else:
+            diff = StateDiff(accounts={address: account})
+            if code:
+                diff.codes[account[2]] = code
+            self._apply(diff)
+        remote.keep(markers, account and (address, account, code), None)
+        return account
+
+    def _fetch_slot(self, address: bytes, slot: int, key: bytes) -> int:
+        remote = self.remote
+        value = remote.slot(address, slot)
+        remote.mark(key)
+        if value:
+            self._apply(StateDiff(storage={address: {slot: value}}))
+        remote.keep([key], None, (address, slot, value) if value else None)
+        return value
+
+    def _settle(self, diff: StateDiff) -> None:
+        """Before a local write on a fork: read what it overwrites from the remote first (so undo values and
+        history are the fork's), and from then on the written keys are local."""
+        remote = self.remote
+        for address in {*diff.accounts, *diff.storage, *diff.wiped}:
+            if address not in remote.seen:
+                self.account(address)
+        for address, slots in diff.storage.items():
+            for slot in slots:
+                self.storage(address, slot)
+        for address in diff.wiped:
+            if address + b"W" not in remote.seen:
+                remote.mark(address + b"W")
+                remote.keep([address + b"W"], None, None)
 
     def code(self, code_hash: bytes) -> bytes:
         return self.codes.get(code_hash, b"")
@@ -92,6 +147,11 @@ class LiveState:
 
     def apply(self, diff: StateDiff) -> StateDiff:
         """Fold `diff` into the state; return the diff that undoes it."""
+        if self.remote is not None:
+            self._settle(diff)
+        return self._apply(diff)
+
+    def _apply(self, diff: StateDiff) -> StateDiff:
         undo = StateDiff()
         touched: set[bytes] = set()
         for address in diff.wiped:

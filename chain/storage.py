@@ -12,7 +12,7 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .blocks import Header, Log, Receipt
 from .state import Account, LiveState, StateDiff
@@ -44,6 +44,7 @@ CREATE INDEX IF NOT EXISTS history_seq ON history (seq);
 CREATE TABLE IF NOT EXISTS address_txs (
     address BLOB NOT NULL, block INTEGER NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (address, block, idx))
     WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS fork_seen (key BLOB PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pool (
     hash BLOB PRIMARY KEY, sender BLOB NOT NULL, raw BLOB NOT NULL, impersonated INTEGER NOT NULL,
     added INTEGER NOT NULL) WITHOUT ROWID;
@@ -290,6 +291,27 @@ class Storage:
     def block_number_by_hash(self, block_hash: bytes) -> int | None:
         row = self._db.execute("SELECT number FROM blocks WHERE hash=?", (block_hash,)).fetchone()
         return row[0] if row else None
+
+    # -- a fork's cache -----------------------------------------------------------
+    def fork_seen(self) -> set[bytes]:
+        return {row[0] for row in self._db.execute("SELECT key FROM fork_seen")}
+
+    def remember_fork(self, markers: list[bytes], account: tuple[bytes, Any, bytes] | None,
+                      slot: tuple[bytes, int, int] | None) -> None:
+        """Keep what a fork read from its remote: the state as it was at the fork block, and what is now known."""
+        db = self._db
+        with self._transaction():
+            db.executemany("INSERT OR IGNORE INTO fork_seen VALUES (?)", [(m,) for m in markers])
+            if account is not None:
+                address, (nonce, balance, code_hash), code = account
+                db.execute("INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?)",
+                           (address, nonce, _u(balance), code_hash))
+                if code:
+                    db.execute("INSERT OR IGNORE INTO codes VALUES (?, ?)", (code_hash, code))
+            if slot is not None:
+                address, key, value = slot
+                db.execute("INSERT OR REPLACE INTO storage VALUES (?, ?, ?)", (address, key.to_bytes(32, "big"),
+                                                                               _u(value)))
 
     def first_number(self) -> int:
         row = self._db.execute("SELECT MIN(number) FROM blocks").fetchone()

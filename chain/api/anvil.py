@@ -241,11 +241,22 @@ class AnvilApi:
 
     @rpc("anvil_reset", "hardhat_reset")
     def reset(self, params: Any) -> None:
-        """Start again from genesis (forking is not supported)."""
+        """Start again: from genesis, or forking {forking: {jsonRpcUrl, blockNumber}} (a forked node without
+        options forks the same block again)."""
         (options,) = p.positional(params, 0, 1, "anvil_reset")
-        if isinstance(options, dict) and options.get("forking"):
-            raise InvalidParams("forking is not supported by bourse node")
-        self.node.reset()
+        forking = options.get("forking") if isinstance(options, dict) else None
+        if options is not None and not isinstance(options, dict):
+            raise InvalidParams("invalid reset options: expected {forking: {jsonRpcUrl, blockNumber}}")
+        if forking is None:
+            self.node.reset()
+            return None
+        if not isinstance(forking, dict):
+            raise InvalidParams("invalid forking: expected {jsonRpcUrl, blockNumber}")
+        url = forking.get("jsonRpcUrl") or self.node.config.fork_url
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise InvalidParams("invalid forking.jsonRpcUrl: expected an http(s) URL")
+        number = forking.get("blockNumber")
+        self.node.reset_fork(url, None if number is None else p.quantity(number, "forking.blockNumber", bits=64))
         return None
 
     @rpc("anvil_nodeInfo")

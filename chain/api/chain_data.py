@@ -25,7 +25,14 @@ class ChainDataApi:
             return backend.resolve_hash(ref.hash)
         return backend.resolve_block(ref.tag)  # type: ignore[arg-type]
 
+    def _remote(self) -> Any:
+        """A fork's source of blocks at or before the fork block (None when not forking)."""
+        return self.node.backend.fork_blocks
+
     def _block(self, number: int, full: bool) -> dict[str, Any] | None:
+        remote = self._remote()
+        if remote is not None and number <= remote.point.number:
+            return remote.block(number, full)  # type: ignore[no-any-return]
         found = self.node.storage.block_by_number(number)
         if found is None:
             return None
@@ -114,8 +121,11 @@ class ChainDataApi:
     def get_block_by_hash(self, params: Any) -> dict[str, Any] | None:
         """A block by hash."""
         block_hash, full = p.positional(params, 1, 2, "eth_getBlockByHash")
+        h = p.hash32(block_hash, "block hash")
         with self.node.lock:
-            number = self.node.storage.block_number_by_hash(p.hash32(block_hash, "block hash"))
+            number = self.node.storage.block_number_by_hash(h)
+            if number is None and self._remote() is not None:
+                return self._remote().block_by_hash(h, bool(full))  # type: ignore[no-any-return]
             return None if number is None else self._block(number, bool(full))
 
     def _tx_count(self, number: int | None) -> str | None:
@@ -196,6 +206,8 @@ class ChainDataApi:
             if mined is not None:
                 return mined
             pending = self.node.pool.by_hash.get(h)
+            if pending is None and self._remote() is not None:
+                return self._remote().transaction(h)  # type: ignore[no-any-return]
             return None if pending is None else fmt.tx_json(pending.raw, h, pending.sender, None, None)
 
     def _hash_at(self, number: int | None, index: int) -> bytes | None:
@@ -282,7 +294,10 @@ class ChainDataApi:
         (tx_hash,) = p.positional(params, 1, 1, "eth_getTransactionReceipt")
         h = p.hash32(tx_hash, "transaction hash")
         with self.node.lock:
-            return self._receipt(h)
+            found = self._receipt(h)
+            if found is None and self._remote() is not None and h not in self.node.pool:
+                return self._remote().receipt(h)  # type: ignore[no-any-return]
+            return found
 
     @rpc("eth_getBlockReceipts")
     def get_block_receipts(self, params: Any) -> list[dict[str, Any]] | None:
@@ -302,6 +317,10 @@ class ChainDataApi:
         storage = self.node.storage
         if query.block_hash is not None:
             number = storage.block_number_by_hash(query.block_hash)
+            if number is None and self._remote() is not None:
+                remote = self._remote()
+                return remote.remote.call("eth_getLogs", [  # type: ignore[no-any-return]
+                    {**query.as_json(), "blockHash": "0x" + query.block_hash.hex()}]) or []
             if number is None:
                 raise ResourceNotFound(f"block 0x{query.block_hash.hex()} not found")
             start = end = number
@@ -314,6 +333,10 @@ class ChainDataApi:
             raise InvalidParams(f"block range too large: at most {MAX_LOG_RANGE} blocks per query")
         topic0s = list(query.topics[0]) if query.topics and query.topics[0] else []
         out = []
+        remote = self._remote()
+        if remote is not None and start <= remote.point.number:  # the part at or before the fork block
+            out.extend(remote.logs(query.as_json(), start, min(end, remote.point.number)))
+            start = remote.point.number + 1
         for number in storage.log_blocks(start, end, list(query.addresses), topic0s):
             found = storage.block_by_number(number)
             assert found is not None

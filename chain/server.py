@@ -18,6 +18,7 @@ from .api.ots import OtsApi
 from .api.trace import TraceApi
 from .api.misc import MiscApi
 from .api.state_files import StateFilesApi
+from .api.simulate import SimulateApi
 from .api.state_tools import StateToolsApi
 from .api.subscribe import Subscriber, SubscribeApi
 from .api.transact import TransactApi
@@ -38,7 +39,7 @@ def build_registry(node: Node) -> tuple[Registry, SubscribeApi]:
     anvil = AnvilApi(node)
     for api in (data, transact, MiscApi(node, data), anvil, AnvilChainApi(node, data, transact, anvil), AnvilTokensApi(node),
                 DebugApi(node), TraceApi(node), OtsApi(node, data), StateToolsApi(node, data, transact), StateFilesApi(node),
-                subscribe):
+                SimulateApi(node), subscribe):
         collect(registry, api)
     return registry, subscribe
 

@@ -170,9 +170,6 @@ class TestBourseNetModule(NetModuleTest):
 
 
 class TestBourseEthModule(EthModuleTest):
-    # Not implemented here, as in eth-tester: eth_simulateV1 (multi-block simulation).
-    test_eth_simulate_v1 = pytest.mark.xfail(reason="eth_simulateV1 is not implemented", strict=True)(
-        EthModuleTest.test_eth_simulate_v1)
     # The pending block carries the hash of its header as it stands, the coinbase and a zero nonce, as anvil
     # answers and the execution-apis block schema requires; web3.py's suite expects geth's nulls.
     test_eth_getBlockByHash_pending = pytest.mark.xfail(

@@ -17,6 +17,7 @@ import click
 from .config import DEFAULT_MNEMONIC, ETHER, HARDFORKS, MiningMode, NodeConfig
 from .errors import ChainError
 from .node import Node
+from .pool import ORDERS
 from .rpc.envelope import MAX_BATCH
 from .server import RpcServer
 from .state_file import dump as dump_state_of, read_file as read_state_file, write_file as write_state_file
@@ -57,6 +58,7 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
         f"Base fee:          {node.backend.pending_base_fee()}",
         f"Gas limit:         {node.backend.gas_limit}",
         f"Mining:            {node.mode.value}" + (f" every {node.block_time}s" if node.mode is MiningMode.INTERVAL else ""),
+        f"Transaction order: {cfg.order}",
         f"Storage:           {cfg.data_dir or 'in memory'}"
         + (f" (resumed at block {node.backend.head.number})" if node.resumed else ""),
         f"Head block:        {node.backend.head.number}",
@@ -135,6 +137,9 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
               help="Use this chain id instead of the remote's.")
 @click.option("--fork-timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
               metavar="SECONDS", help="How long a request to the forked node may take before it counts as failed.")
+@click.option("--order", type=click.Choice(ORDERS), default="fees", show_default=True,
+              help="How blocks take pending transactions: the highest priority fee first, or first come first served "
+                   "(each sender's in nonce order either way).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the URL.")
 def node_command(host: str, port: int, chain_id: int, account_count: int, balance: str, mnemonic: str,
                  block_time: float | None, no_mining: bool, data_dir: Path | None, gas_limit: int, base_fee: int,
@@ -142,7 +147,8 @@ def node_command(host: str, port: int, chain_id: int, account_count: int, balanc
                  cors_origins: tuple[str, ...], code_size_limit: int | None, disable_code_size_limit: bool,
                  max_batch: int, load_state: Path | None, dump_state: Path | None, state_path: Path | None,
                  state_interval: float | None, slots_in_an_epoch: int, fork_url: str | None,
-                 fork_block_number: int | None, fork_chain_id: int | None, fork_timeout: float, quiet: bool) -> None:
+                 fork_block_number: int | None, fork_chain_id: int | None, fork_timeout: float, order: str,
+                 quiet: bool) -> None:
     """Run a local EVM chain (an anvil for Python)."""
     if block_time and no_mining:
         raise click.UsageError("--block-time and --no-mining are exclusive")
@@ -168,7 +174,8 @@ def node_command(host: str, port: int, chain_id: int, account_count: int, balanc
                         client_version=client_version, artifacts_dir=artifacts_dir,
                         code_size_limit=None if disable_code_size_limit else (code_size_limit or 24_576),
                         initial_state=initial_state, slots_in_an_epoch=slots_in_an_epoch, fork_url=fork_url,
-                        fork_block_number=fork_block_number, fork_chain_id=fork_chain_id, fork_timeout=fork_timeout)
+                        fork_block_number=fork_block_number, fork_chain_id=fork_chain_id, fork_timeout=fork_timeout,
+                        order=order)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if port:  # the port must be free before the data dir is touched
         try:

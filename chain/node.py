@@ -91,7 +91,7 @@ class Node:
         self._genesis_hook = genesis_hook
         self.backend = Backend(self.config, self.storage, self._alloc)
         self.executor = Executor(self.backend)
-        self.pool = Pool()
+        self.pool = Pool(self.config.order)
         self.filters = Filters()
         self.listeners: list[Listener] = []
         self.output: Callable[[str], None] | None = None  # where console.log lines go (the CLI prints them)
@@ -208,7 +208,7 @@ class Node:
 
     def _automine(self) -> None:
         while True:
-            tx = self.pool.first_ready()
+            tx = self.pool.first_ready(self.backend.pending_base_fee())
             if tx is None:
                 return
             self._mine([tx])
@@ -223,7 +223,7 @@ class Node:
                     ts = timestamp + i * interval
                 elif interval and i:
                     ts = self.backend.head.timestamp + interval
-                results.append(self._mine(self.pool.ready(), ts))
+                results.append(self._mine(self.pool.ready(self.backend.pending_base_fee()), ts))
             return results
 
     def _mine(self, txs: list[PendingTx], timestamp: int | None = None) -> BlockResult:

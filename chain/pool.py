@@ -1,13 +1,26 @@
-"""The transaction pool: ready transactions apart from those waiting on a nonce gap."""
+"""The transaction pool: ready transactions apart from those waiting on a nonce gap, handed to blocks in
+anvil's orders: `fees` (the highest priority fee first) or `fifo` (first come, first served), each sender's
+transactions always in nonce order."""
 
 from __future__ import annotations
+
+import heapq
+import itertools
 
 from .errors import TransactionRejected
 from .transactions import PendingTx
 
 
+ORDERS = ("fees", "fifo")
+
+
 class Pool:
-    def __init__(self) -> None:
+    def __init__(self, order: str = "fees") -> None:
+        if order not in ORDERS:
+            raise ValueError(f"unknown transaction order {order!r} (known: {', '.join(ORDERS)})")
+        self.order = order
+        self._arrival: dict[bytes, int] = {}  # hash -> when it came: FIFO order, and ties under `fees`
+        self._counter = itertools.count()
         self._ready: dict[bytes, list[PendingTx]] = {}  # sender -> consecutive nonces from the state nonce
         self._queued: dict[bytes, dict[int, PendingTx]] = {}  # sender -> nonce -> tx beyond a gap
         self.by_hash: dict[bytes, PendingTx] = {}
@@ -29,23 +42,31 @@ class Pool:
         for i, old in enumerate(ready):
             if old.nonce == tx.nonce:
                 self._check_replacement(old, tx)
-                del self.by_hash[old.hash]
+                self._forget(old.hash)
                 ready[i] = tx
-                self.by_hash[tx.hash] = tx
+                self._remember(tx)
                 return True
         queued = self._queued.setdefault(sender, {})
         if tx.nonce in queued:
             old = queued[tx.nonce]
             self._check_replacement(old, tx)
-            del self.by_hash[old.hash]
+            self._forget(old.hash)
         next_nonce = ready[-1].nonce + 1 if ready else state_nonce
-        self.by_hash[tx.hash] = tx
+        self._remember(tx)
         if tx.nonce != next_nonce:
             queued[tx.nonce] = tx
             return False
         ready.append(tx)
         self._promote(sender)
         return True
+
+    def _remember(self, tx: PendingTx) -> None:
+        self.by_hash[tx.hash] = tx
+        self._arrival[tx.hash] = next(self._counter)
+
+    def _forget(self, tx_hash: bytes) -> None:
+        del self.by_hash[tx_hash]
+        self._arrival.pop(tx_hash, None)
 
     @staticmethod
     def _check_replacement(old: PendingTx, new: PendingTx) -> None:
@@ -57,24 +78,40 @@ class Pool:
         while queued and ready[-1].nonce + 1 in queued:
             ready.append(queued.pop(ready[-1].nonce + 1))
 
-    def ready(self) -> list[PendingTx]:
-        """Ready transactions, senders with higher tips first, each sender in nonce order."""
-        senders = sorted((s for s in self._ready if self._ready[s]), key=lambda s: -self._ready[s][0].tip())
-        return [tx for s in senders for tx in self._ready[s]]
+    def _key(self, tx: PendingTx, base_fee: int | None) -> tuple[int, ...]:
+        if self.order == "fifo":
+            return (self._arrival[tx.hash],)
+        tip = tx.tip() if base_fee is None else min(tx.tip(), tx.max_fee() - base_fee)
+        return (-tip, self._arrival[tx.hash])
 
-    def first_ready(self) -> PendingTx | None:
-        for txs in self._ready.values():
-            if txs:
-                return txs[0]
-        return None
+    def ready(self, base_fee: int | None = None) -> list[PendingTx]:
+        """Ready transactions in the pool's order: each step takes the best of every sender's next transaction
+        (`fees`: the highest priority fee it pays over `base_fee`, then the earliest; `fifo`: the earliest)."""
+        key = self._key
+        heap = [(key(txs[0], base_fee), sender, 0) for sender, txs in self._ready.items() if txs]
+        heapq.heapify(heap)
+        out: list[PendingTx] = []
+        while heap:
+            _, sender, index = heapq.heappop(heap)
+            txs = self._ready[sender]
+            out.append(txs[index])
+            if index + 1 < len(txs):
+                heapq.heappush(heap, (key(txs[index + 1], base_fee), sender, index + 1))
+        return out
+
+    def first_ready(self, base_fee: int | None = None) -> PendingTx | None:
+        """The transaction `ready` would give first."""
+        heads = [txs[0] for txs in self._ready.values() if txs]
+        return min(heads, key=lambda tx: self._key(tx, base_fee)) if heads else None
 
     def queued(self) -> list[PendingTx]:
         return [tx for q in self._queued.values() for tx in sorted(q.values(), key=lambda t: t.nonce)]
 
     def remove(self, tx_hash: bytes) -> PendingTx | None:
-        tx = self.by_hash.pop(tx_hash, None)
+        tx = self.by_hash.get(tx_hash)
         if tx is None:
             return None
+        self._forget(tx_hash)
         ready = self._ready.get(tx.sender, [])
         if tx in ready:
             ready.remove(tx)
@@ -91,7 +128,7 @@ class Pool:
             tx = everything[nonce]
             if nonce < state_nonce:
                 stale.append(tx)
-                del self.by_hash[tx.hash]
+                self._forget(tx.hash)
         ready: list[PendingTx] = []
         queued: dict[int, PendingTx] = {}
         expected = state_nonce
@@ -111,3 +148,4 @@ class Pool:
         self._ready.clear()
         self._queued.clear()
         self.by_hash.clear()
+        self._arrival.clear()

@@ -74,3 +74,50 @@ def test_bare_chain_has_no_platform_contracts_and_default_has_them() -> None:
     finally:
         bare.close()
         full.close()
+
+
+A2 = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+GWEI = 10**9
+
+
+SENDS = ((A0, 0, 1), (A1, 0, 3), (A2, 0, 2), (A0, 1, 10))  # (sender, nonce, tip in gwei), in the order sent
+
+
+def _block_order(order: str, sends: tuple[tuple[str, int, int], ...] = SENDS) -> list[tuple[str, int]]:
+    """Transactions sent with mining off, then one block: (sender, nonce) in the block's order."""
+    node = Node(NodeConfig(accounts=3, no_mining=True, order=order))
+    provider = BourseProvider(node)
+    for sender, nonce, tip in sends:
+        reply = provider.call("eth_sendTransaction", [{"from": sender, "to": A0, "value": "0x1", "nonce": hex(nonce),
+                                                       "maxFeePerGas": hex(100 * GWEI),
+                                                       "maxPriorityFeePerGas": hex(tip * GWEI)}])
+        assert "result" in reply, reply
+    pending = [(tx["from"], int(tx["nonce"], 16)) for tx in provider.call(
+        "eth_getBlockByNumber", ["pending", True])["result"]["transactions"]]
+    provider.call("evm_mine", [])
+    block = provider.call("eth_getBlockByNumber", ["latest", True])["result"]
+    mined = [(tx["from"], int(tx["nonce"], 16)) for tx in block["transactions"]]
+    node.close()
+    assert pending == mined
+    return mined
+
+
+def test_fees_order_takes_the_highest_tip_first_each_sender_in_nonce_order() -> None:
+    # A0's second transaction tips most, but it waits for A0's first, which tips least
+    assert _block_order("fees") == [(A1.lower(), 0), (A2.lower(), 0), (A0.lower(), 0), (A0.lower(), 1)]
+    # once a sender's first is in, its next competes on its own tip with everyone else's
+    sends = ((A0, 0, 5), (A0, 1, 1), (A1, 0, 3), (A2, 0, 2))
+    assert _block_order("fees", sends) == [(A0.lower(), 0), (A1.lower(), 0), (A2.lower(), 0), (A0.lower(), 1)]
+
+
+def test_fifo_order_takes_transactions_as_they_came() -> None:
+    assert _block_order("fifo") == [(A0.lower(), 0), (A1.lower(), 0), (A2.lower(), 0), (A0.lower(), 1)]
+
+
+def test_an_unknown_order_is_a_usage_error() -> None:
+    from click.testing import CliRunner
+
+    from chain.cli import node_command
+
+    result = CliRunner().invoke(node_command, ["--order", "lifo", "--port", "0"])
+    assert result.exit_code == 2 and "'lifo' is not one of 'fees', 'fifo'" in result.output

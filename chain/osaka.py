@@ -7,8 +7,8 @@ What Osaka changes for execution, and where it is here:
 - EIP-7825 a transaction's gas limit is capped at 2**24 (checked where transactions enter: `TX_GAS_LIMIT_CAP`).
 - EIP-7934 an RLP-encoded block is at most 8 MiB (`MAX_BLOCK_RLP_SIZE`, the block builder's bound).
 - EIP-7910 eth_config (chain.api.state_tools).
-Blob transactions are not accepted by this node, so EIP-7918's blob base fee bound and EIP-7594's cell proofs
-have nothing to act on.
+- EIP-7918 the blob base fee's reserve price, EIP-7594 cell proofs in blob sidecars and at most six blobs a
+  transaction (chain.blobs).
 """
 
 from __future__ import annotations

@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS address_txs (
     address BLOB NOT NULL, block INTEGER NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (address, block, idx))
     WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS fork_seen (key BLOB PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blobs (
+    tx_hash BLOB NOT NULL, idx INTEGER NOT NULL, versioned_hash BLOB NOT NULL, blob BLOB NOT NULL,
+    PRIMARY KEY (tx_hash, idx)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blobs_by_versioned_hash ON blobs (versioned_hash);
 CREATE TABLE IF NOT EXISTS pool (
     hash BLOB PRIMARY KEY, sender BLOB NOT NULL, raw BLOB NOT NULL, impersonated INTEGER NOT NULL,
     added INTEGER NOT NULL) WITHOUT ROWID;
@@ -215,6 +219,20 @@ class Storage:
 
     def remove_pool_txs(self, hashes: Iterable[bytes]) -> None:
         self._db.executemany("DELETE FROM pool WHERE hash=?", [(h,) for h in hashes])
+
+    def put_blobs(self, tx_hash: bytes, versioned_hashes: Iterable[bytes], blobs: Iterable[bytes]) -> None:
+        """A blob transaction's blobs (its sidecar), kept for anvil_getBlobByHash and friends."""
+        with self._transaction():
+            self._db.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?, ?, ?)",
+                                 [(tx_hash, i, h, b) for i, (h, b) in enumerate(zip(versioned_hashes, blobs))])
+
+    def blob(self, versioned_hash: bytes) -> bytes | None:
+        row = self._db.execute("SELECT blob FROM blobs WHERE versioned_hash=? LIMIT 1", (versioned_hash,)).fetchone()
+        return bytes(row[0]) if row is not None else None
+
+    def blobs_of(self, tx_hash: bytes) -> list[bytes] | None:
+        rows = self._db.execute("SELECT blob FROM blobs WHERE tx_hash=? ORDER BY idx", (tx_hash,)).fetchall()
+        return [bytes(r[0]) for r in rows] or None
 
     def pool_txs(self) -> list[tuple[bytes, bytes, bytes, bool]]:
         rows = self._db.execute("SELECT hash, sender, raw, impersonated FROM pool ORDER BY added").fetchall()

@@ -29,6 +29,7 @@ class PendingTx:
     sender: bytes
     tx: Any  # SignedTransactionAPI, or a SpoofTransaction for impersonated senders
     impersonated: bool = False
+    sidecar: Any = None  # a blob transaction's chain.blobs.Sidecar, when it came with one
 
     @property
     def nonce(self) -> int:
@@ -48,23 +49,39 @@ class PendingTx:
         return min(self.max_fee(), base_fee + self.tip()) if self.type_id >= DYNAMIC_FEE else self.tx.gas_price
 
 
-def decode_raw(raw: bytes, chain_id: int) -> PendingTx:
-    """Decode a signed transaction and recover its sender, or say what is wrong."""
+def decode_raw(raw: bytes, chain_id: int, require_blobs: bool = False) -> PendingTx:
+    """Decode a signed transaction and recover its sender, or say what is wrong. A blob transaction may come in
+    its network form (with its sidecar, which is checked); `require_blobs` refuses one without (a new one sent
+    by a client, as geth refuses it)."""
     if not raw:
         raise InvalidParams("empty transaction")
+    sidecar = None
+    if raw[0] == BLOB:
+        from .blobs import split_network_form
+
+        raw, sidecar = split_network_form(raw)
+        if sidecar is None and require_blobs:
+            raise TransactionRejected("blob transaction without its blobs: send the network form "
+                                      "(transaction, blobs, commitments and proofs)")
     try:
         tx = Builder.decode(raw)
     except Exception as exc:
         raise InvalidParams(f"could not decode transaction: {exc}") from None
     type_id = tx.type_id or 0
     if type_id == BLOB:
-        raise TransactionRejected("blob transactions (EIP-4844) are not supported by this node")
+        if len(tx.to) != 20:
+            raise TransactionRejected("invalid blob transaction: it cannot create a contract (EIP-4844: `to` is "
+                                      "an address)")
+        if sidecar is not None:
+            from .blobs import verify_sidecar
+
+            verify_sidecar(sidecar, tuple(tx.blob_versioned_hashes))
     tx_chain_id = getattr(tx, "chain_id", None)
     if tx_chain_id is not None and tx_chain_id != chain_id:
         raise TransactionRejected(f"invalid chain id: transaction is for chain {tx_chain_id}, node is chain {chain_id}")
     sender = recover_sender(raw)
     tx.__dict__["sender"] = sender  # py-evm caches `sender` here; we recovered it once, natively
-    return PendingTx(hash=keccak(raw), raw=raw, sender=sender, tx=tx)
+    return PendingTx(hash=keccak(raw), raw=raw, sender=sender, tx=tx, sidecar=sidecar)
 
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141

@@ -174,10 +174,28 @@ class AnvilChainApi:
 
     def _transaction(self, tx: Any) -> PendingTx:
         if isinstance(tx, str):
-            return decode_raw(p.data(tx, "transaction"), self.node.backend.chain_id)
+            return decode_raw(p.data(tx, "transaction"), self.node.backend.chain_id, require_blobs=True)
         return self.transact.filled(p.call_request(tx))
 
     # -- impersonation by signature --------------------------------------------------------------
+    @rpc("anvil_getBlobByHash")
+    def get_blob_by_hash(self, params: Any) -> str | None:
+        """A blob by its versioned hash (from a blob transaction this node accepted), or null."""
+        (versioned_hash,) = p.positional(params, 1, 1, "anvil_getBlobByHash")
+        key = p.hash32(versioned_hash, "versioned hash")
+        with self.node.lock:
+            blob = self.node.storage.blob(key)
+        return fmt.hb(blob) if blob is not None else None
+
+    @rpc("anvil_getBlobsByTransactionHash")
+    def get_blobs_by_transaction_hash(self, params: Any) -> list[str] | None:
+        """The blobs a blob transaction carried, in order, or null."""
+        (tx_hash,) = p.positional(params, 1, 1, "anvil_getBlobsByTransactionHash")
+        key = p.hash32(tx_hash, "transaction hash")
+        with self.node.lock:
+            blobs = self.node.storage.blobs_of(key)
+        return [fmt.hb(blob) for blob in blobs] if blobs is not None else None
+
     @rpc("anvil_impersonateSignature")
     def impersonate_signature(self, params: Any) -> None:
         """Treat raw transactions carrying this 65-byte signature (r, s, v) as sent by `address`."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..blobs import GAS_PER_BLOB, blob_base_fee, max_blobs_per_block, next_excess_blob_gas
 from ..errors import InvalidParams, ResourceNotFound
 from ..filters import MAX_LOG_RANGE, LogQuery, log_query
 from ..hashing import keccak
@@ -11,7 +12,7 @@ from ..node import Node
 from ..rpc import format as fmt
 from ..rpc import params as p
 from ..rpc.registry import rpc
-from ..transactions import Builder
+from ..transactions import BLOB, Builder
 
 
 class ChainDataApi:
@@ -111,7 +112,7 @@ class ChainDataApi:
         """What the next block would hold now, as anvil answers it: the hash of the header as it stands, the
         coinbase, a zero nonce (the execution-apis schema wants values where geth gives nulls)."""
         backend = self.node.backend
-        ready = self.node.pool.ready()
+        ready = self.node.pool.ready(self.node.backend.pending_base_fee())
         header = backend.pending_header()
         txs: list[Any] = [fmt.tx_json(t.raw, t.hash, t.sender, None, header.base_fee) if full else fmt.hb(t.hash)
                           for t in ready]
@@ -284,9 +285,13 @@ class ChainDataApi:
             return None
         found = self.node.storage.block_by_number(stored.block)
         assert found is not None
-        to = Builder.decode(stored.raw).to or None
-        return fmt.receipt_json(stored.receipt, tx_hash, stored.sender, to, stored.contract, found[1],
-                                stored.block, stored.index, stored.gas_used, stored.gas_price, stored.first_log)
+        tx = Builder.decode(stored.raw)
+        out = fmt.receipt_json(stored.receipt, tx_hash, stored.sender, tx.to or None, stored.contract, found[1],
+                               stored.block, stored.index, stored.gas_used, stored.gas_price, stored.first_log)
+        if (tx.type_id or 0) == BLOB:
+            out["blobGasUsed"] = fmt.hx(GAS_PER_BLOB * len(tx.blob_versioned_hashes))
+            out["blobGasPrice"] = fmt.hx(blob_base_fee(found[0].excess_blob_gas, self.node.config.hardfork))
+        return out
 
     @rpc("eth_getTransactionReceipt")
     def get_transaction_receipt(self, params: Any) -> dict[str, Any] | None:
@@ -371,9 +376,10 @@ class ChainDataApi:
 
     @rpc("eth_blobBaseFee")
     def blob_base_fee(self, params: Any) -> str:
-        """Blob base fee (blobs are not used on this chain: the minimum, 1)."""
+        """The blob gas price the next block charges (EIP-4844; 1 while no blobs are in demand)."""
         p.positional(params, 0, 0, "eth_blobBaseFee")
-        return "0x1"
+        with self.node.lock:
+            return fmt.hx(self.node.backend.pending_blob_base_fee())
 
     @rpc("eth_feeHistory")
     def fee_history(self, params: Any) -> dict[str, Any]:
@@ -387,21 +393,30 @@ class ChainDataApi:
         with self.node.lock:
             last = self._number(p.block_ref(newest))
             first = max(0, last - n + 1)
-            base_fees, ratios, rewards = [], [], []
+            base_fees, ratios, rewards, blob_fees, blob_ratios = [], [], [], [], []
+            fork = self.node.config.hardfork
+            max_blob_gas = max_blobs_per_block(fork) * GAS_PER_BLOB
             for number in range(first, last + 1):
                 header = self.node.backend.header(number)
                 base_fees.append(fmt.hx(header.base_fee))
                 ratios.append(header.gas_used / header.gas_limit if header.gas_limit else 0.0)
+                blob_fees.append(fmt.hx(blob_base_fee(header.excess_blob_gas, fork)))
+                blob_ratios.append(header.blob_gas_used / max_blob_gas if max_blob_gas else 0.0)
                 if percentiles:
                     rewards.append(self._rewards(number, header.base_fee, percentiles))
             from ..blocks import next_base_fee
 
-            base_fees.append(fmt.hx(next_base_fee(self.node.backend.header(last))))
-            out: dict[str, Any] = {"oldestBlock": fmt.hx(first), "baseFeePerGas": base_fees, "gasUsedRatio": ratios}
+            newest_header = self.node.backend.header(last)
+            base_fees.append(fmt.hx(next_base_fee(newest_header)))
+            blob_fees.append(fmt.hx(blob_base_fee(next_excess_blob_gas(
+                newest_header.excess_blob_gas, newest_header.blob_gas_used, newest_header.base_fee, fork), fork)))
+            out: dict[str, Any] = {"oldestBlock": fmt.hx(first), "baseFeePerGas": base_fees, "gasUsedRatio": ratios,
+                                   "baseFeePerBlobGas": blob_fees, "blobGasUsedRatio": blob_ratios}
             if percentiles:
                 out["reward"] = rewards
             if n == 0:
-                out = {"oldestBlock": fmt.hx(last + 1), "baseFeePerGas": [], "gasUsedRatio": []}
+                out = {"oldestBlock": fmt.hx(last + 1), "baseFeePerGas": [], "gasUsedRatio": [],
+                       "baseFeePerBlobGas": [], "blobGasUsedRatio": []}
             return out
 
     def _rewards(self, number: int, base_fee: int, percentiles: list[float]) -> list[str]:

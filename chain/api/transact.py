@@ -50,7 +50,10 @@ class TransactApi:
         (raw,) = p.positional(params, 1, 1, "eth_sendRawTransaction")
         data = p.data(raw, "transaction data")
         with self.node.lock:
-            tx = self._registered_signature(data) or decode_raw(data, self.node.backend.chain_id)
+            tx = self._registered_signature(data)
+        if tx is None:  # decoded outside the lock: a blob transaction's proofs take a while to check
+            tx = decode_raw(data, self.node.backend.chain_id, require_blobs=True)
+        with self.node.lock:
             return fmt.hb(self.node.submit(tx))
 
     def _registered_signature(self, raw: bytes) -> PendingTx | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..blocks import Header, Log, Receipt
-from ..transactions import ACCESS_LIST, SET_CODE, Builder
+from ..transactions import ACCESS_LIST, BLOB, SET_CODE, Builder
 
 
 def hx(value: int) -> str:
@@ -98,6 +98,9 @@ def tx_json(raw: bytes, tx_hash: bytes, sender: bytes, block: tuple[bytes, int, 
             fee = tx.max_fee_per_gas if base_fee is None else min(
                 tx.max_fee_per_gas, base_fee + tx.max_priority_fee_per_gas)
             out["gasPrice"] = hx(fee)
+        if type_id == BLOB:
+            out["maxFeePerBlobGas"] = hx(tx.max_fee_per_blob_gas)
+            out["blobVersionedHashes"] = [hb(h) for h in tx.blob_versioned_hashes]
         if type_id == SET_CODE:
             out["authorizationList"] = [
                 {"chainId": hx(a.chain_id), "address": addr(a.address), "nonce": hx(a.nonce),

@@ -56,7 +56,7 @@ def block_context(backend: Any, header: Header, storage: Any) -> ExecutionContex
     return ExecutionContext(coinbase=header.coinbase, timestamp=header.timestamp, block_number=header.number,
                             difficulty=0, mix_hash=header.mix_hash, gas_limit=header.gas_limit,
                             prev_hashes=tuple(hashes), chain_id=backend.chain_id, base_fee_per_gas=header.base_fee,
-                            excess_blob_gas=0)
+                            excess_blob_gas=header.excess_blob_gas)
 
 
 def stored_transaction(backend: Any, tx_hash: bytes, raw: bytes, sender: bytes) -> PendingTx:
@@ -136,7 +136,7 @@ def trace_call(node: Any, req: CallRequest, number: int, tracer: Tracer, state_o
     context = ExecutionContext(
         coinbase=header.coinbase, timestamp=header.timestamp, block_number=header.number, difficulty=0,
         mix_hash=header.mix_hash, gas_limit=header.gas_limit, prev_hashes=tuple(backend.recent_hashes),
-        chain_id=backend.chain_id, base_fee_per_gas=fee, excess_blob_gas=0)
+        chain_id=backend.chain_id, base_fee_per_gas=fee, excess_blob_gas=header.excess_blob_gas)
     state = traced_state_class(backend, tracer)(overlay, context)
     tracer.before_transaction(overlay)
     state.lock_changes()

@@ -26,16 +26,17 @@ from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.shanghai import ShanghaiVM
 from eth_utils import ValidationError
 
+from .blobs import GAS_PER_BLOB, blob_base_fee, max_blobs_per_block, next_excess_blob_gas
 from .blocks import ZERO_ADDRESS, ZERO_HASH, Header, Log, Receipt, logs_bloom, next_base_fee
 from .config import NodeConfig
 from .errors import ChainError, ResourceNotFound
 from .evm import fast_computation_class, quiet_executor_class
 from .fork import ForkPoint, LazyHashes, Remote, RemoteBlocks, RemoteReader, RemoteState, open_fork
-from .osaka import MAX_BLOCK_RLP_SIZE, OsakaVM
+from .osaka import MAX_BLOCK_RLP_SIZE, TX_GAS_LIMIT_CAP, OsakaVM
 from .hashing import keccak
 from .state import EMPTY_CODE_HASH, HistoricReader, LiveState, Overlay, StateDiff, StateReader
 from .storage import MinedTx, Storage
-from .transactions import PendingTx, restore_impersonated
+from .transactions import BLOB, PendingTx, restore_impersonated
 from .trie import BLANK_ROOT, ordered_trie_root
 
 Deployer = Callable[[bytes, bytes, bytes], None]  # (sender, address, initcode)
@@ -102,6 +103,9 @@ class Backend:
         self.storage = storage
         self.vm = VMS[config.hardfork]
         self.fork_level = FORK_LEVEL[config.hardfork]
+        # EIP-7825's per-transaction gas cap: off unless asked for, as anvil (tools send the block gas limit)
+        self.tx_gas_cap = TX_GAS_LIMIT_CAP if config.enable_tx_gas_limit and self.fork_level >= FORK_LEVEL["osaka"] \
+            else None
         self.state_class = _state_class(self.vm)
         self.state_class.computation_class.code_size_limit = config.code_size_limit
         self.chain_id = config.chain_id
@@ -248,11 +252,19 @@ class Backend:
     def pending_base_fee(self) -> int:
         return self.next_base_fee if self.next_base_fee is not None else next_base_fee(self.head)
 
-    def _context(self, number: int, timestamp: int, base_fee: int, prev_hashes: Any, gas_limit: int) -> Any:
+    def pending_excess_blob_gas(self) -> int:
+        head = self.head
+        return next_excess_blob_gas(head.excess_blob_gas, head.blob_gas_used, head.base_fee, self.config.hardfork)
+
+    def pending_blob_base_fee(self) -> int:
+        return blob_base_fee(self.pending_excess_blob_gas(), self.config.hardfork)
+
+    def _context(self, number: int, timestamp: int, base_fee: int, prev_hashes: Any, gas_limit: int,
+                 excess_blob_gas: int = 0) -> Any:
         return ExecutionContext(
             coinbase=self.coinbase, timestamp=timestamp, block_number=number, difficulty=0,
             mix_hash=keccak(number.to_bytes(32, "big")), gas_limit=gas_limit, prev_hashes=prev_hashes,
-            chain_id=self.chain_id, base_fee_per_gas=base_fee, excess_blob_gas=0,
+            chain_id=self.chain_id, base_fee_per_gas=base_fee, excess_blob_gas=excess_blob_gas,
         )
 
     def now(self) -> int:
@@ -275,7 +287,8 @@ class Backend:
         return Header(parent_hash=self.head_hash, coinbase=self.coinbase, state_root=head.state_root,
                       transactions_root=BLANK_ROOT, receipts_root=BLANK_ROOT, bloom=b"\x00" * 256,
                       number=head.number + 1, gas_limit=self.gas_limit, gas_used=0,
-                      timestamp=self.peek_timestamp(), base_fee=self.pending_base_fee(), fork_level=self.fork_level)
+                      timestamp=self.peek_timestamp(), base_fee=self.pending_base_fee(), fork_level=self.fork_level,
+                      excess_blob_gas=self.pending_excess_blob_gas())
 
     def _take_timestamp(self, explicit: int | None) -> int:
         if explicit is not None:
@@ -301,7 +314,7 @@ class Backend:
         transaction (0 lets a call without fees run); BASEFEE still reads the header's."""
         fee = header.base_fee if base_fee is None else base_fee
         return self.state_class(overlay, self._context(header.number, header.timestamp, fee, self._prev_hashes(
-            header.number), header.gas_limit), header.base_fee)
+            header.number), header.gas_limit, header.excess_blob_gas), header.base_fee)
 
     # -- mining --------------------------------------------------------------------
     def mine_block(self, txs: list[PendingTx], timestamp: int | None = None) -> BlockResult:
@@ -309,7 +322,11 @@ class Backend:
         number = parent.number + 1
         base_fee = self.pending_base_fee()
         ts = self._take_timestamp(timestamp)
-        context = self._context(number, ts, base_fee, self._prev_hashes(number), self.gas_limit)
+        excess_blob_gas = self.pending_excess_blob_gas()
+        blob_fee = blob_base_fee(excess_blob_gas, self.config.hardfork)
+        max_blob_gas = max_blobs_per_block(self.config.hardfork) * GAS_PER_BLOB
+        blob_gas_used = 0
+        context = self._context(number, ts, base_fee, self._prev_hashes(number), self.gas_limit, excess_blob_gas)
         overlay = Overlay(self.live)
         state = self.state_class(overlay, context)
         included: list[MinedTx] = []
@@ -331,6 +348,10 @@ class Backend:
             if size_bound and block_bytes + len(pending.raw) > size_bound:  # EIP-7934: the rest waits
                 deferred.append(pending)
                 continue
+            blob_gas = GAS_PER_BLOB * len(tx.blob_versioned_hashes) if pending.type_id == BLOB else 0
+            if blob_gas and (blob_gas_used + blob_gas > max_blob_gas or tx.max_fee_per_blob_gas < blob_fee):
+                deferred.append(pending)  # the block's blobs are full, or it pays less than their price
+                continue
             block_bytes += len(pending.raw)
             state.lock_changes()
             checkpoint = overlay.record()
@@ -347,6 +368,7 @@ class Backend:
             if sink:
                 console.append((pending.hash, sink))
             overlay.commit(checkpoint)
+            blob_gas_used += blob_gas
             tx_gas = self.vm.finalize_gas_used(tx, computation)
             gas_used += tx_gas
             logs = tuple(
@@ -367,6 +389,7 @@ class Backend:
             transactions_root=ordered_trie_root(raws), receipts_root=ordered_trie_root(receipts),
             bloom=logs_bloom(all_logs), number=number, gas_limit=self.gas_limit, gas_used=gas_used, timestamp=ts,
             base_fee=base_fee, mix_hash=keccak(number.to_bytes(32, "big")), fork_level=self.fork_level,
+            blob_gas_used=blob_gas_used, excess_blob_gas=excess_blob_gas,
         )
         block_hash = header.hash
         try:

@@ -17,6 +17,7 @@ from eth_account import Account
 from eth_keys import keys
 
 from .backend import FORK_LEVEL, Backend, BlockResult, Deployer
+from .blobs import GAS_PER_BLOB, check_blob_count
 from .config import MiningMode, NodeConfig
 from .console import format_call
 from .sources import SourceRegistry
@@ -24,12 +25,11 @@ from .dirlock import DirLock
 from .errors import ChainError, TransactionRejected
 from .execution import Executor
 from .filters import Filters
-from .osaka import TX_GAS_LIMIT_CAP
 from .pool import Pool
 from .rpc import format as fmt
 from .state import Overlay
 from .storage import Storage
-from .transactions import PendingTx, calldata_floor, check_type_for_fork, intrinsic_gas
+from .transactions import BLOB, PendingTx, calldata_floor, check_type_for_fork, intrinsic_gas
 
 log = logging.getLogger("bourse.node")
 Account.enable_unaudited_hdwallet_features()
@@ -182,9 +182,9 @@ class Node:
                         f"intrinsic gas too low: gas {tx.tx.gas}, minimum needed {floor} (EIP-7623 calldata floor)")
             if tx.tx.gas > backend.gas_limit:
                 raise TransactionRejected(f"exceeds block gas limit: gas {tx.tx.gas}, limit {backend.gas_limit}")
-            if backend.fork_level >= FORK_LEVEL["osaka"] and tx.tx.gas > TX_GAS_LIMIT_CAP:
+            if backend.tx_gas_cap is not None and tx.tx.gas > backend.tx_gas_cap:
                 raise TransactionRejected(
-                    f"transaction gas limit too high (cap: {TX_GAS_LIMIT_CAP}, tx: {tx.tx.gas}; EIP-7825)")
+                    f"transaction gas limit too high (cap: {backend.tx_gas_cap}, tx: {tx.tx.gas}; EIP-7825)")
             if tx.tip() > tx.max_fee():
                 raise TransactionRejected("max priority fee per gas higher than max fee per gas")
             base_fee = backend.pending_base_fee()
@@ -194,11 +194,25 @@ class Node:
             if tx.max_fee() < backend.min_gas_price:
                 raise TransactionRejected(f"transaction underpriced: minimum gas price is {backend.min_gas_price}")
             cost = tx.tx.gas * tx.max_fee() + tx.tx.value
+            if tx.type_id == BLOB:
+                hashes = tx.tx.blob_versioned_hashes
+                check_blob_count(len(hashes), self.config.hardfork)
+                blob_fee = backend.pending_blob_base_fee()
+                if tx.tx.max_fee_per_blob_gas < blob_fee and self.mode is MiningMode.AUTO:
+                    raise TransactionRejected(f"max fee per blob gas less than block blob gas fee: "
+                                              f"maxFeePerBlobGas {tx.tx.max_fee_per_blob_gas}, blobBaseFee {blob_fee}")
+                cost += GAS_PER_BLOB * len(hashes) * tx.tx.max_fee_per_blob_gas
             balance = backend.balance(tx.sender, head)
             if balance < cost:
                 raise TransactionRejected(
                     f"insufficient funds for gas * price + value: address {fmt.addr(tx.sender)} have {balance} want {cost}")
             ready = self.pool.add(tx, state_nonce)
+            if tx.sidecar is not None:  # kept before the hash is returned, as the transaction is
+                try:
+                    self.storage.put_blobs(tx.hash, tx.tx.blob_versioned_hashes, tx.sidecar.blobs)
+                except BaseException:
+                    self.pool.remove(tx.hash)
+                    raise
             if self.mode is not MiningMode.AUTO or not ready:
                 self.storage.add_pool_tx(tx.hash, tx.sender, tx.raw, tx.impersonated, head)
             self._emit("pending", tx)

@@ -20,12 +20,12 @@ from eth.vm.execution_context import ExecutionContext
 from eth.vm.spoof import SpoofTransaction
 from eth_utils import ValidationError
 
-from .backend import FORK_LEVEL, Backend
+from .backend import Backend
+from .blobs import next_excess_blob_gas
 from .blocks import Header, Log, Receipt, logs_bloom, next_base_fee
 from .errors import ChainError
 from .execution import Executor, apply_overrides, revert_reason
 from .hashing import keccak
-from .osaka import TX_GAS_LIMIT_CAP
 from .rpc.params import CallRequest
 from .state import Overlay
 from .transactions import DYNAMIC_FEE, LEGACY, build_unsigned, check_type_for_fork
@@ -56,6 +56,7 @@ class BlockSpec:
     base_fee: int | None = None
     coinbase: bytes | None = None
     prev_randao: bytes | None = None
+    blob_base_fee: int | None = None  # what BLOBBASEFEE reads (simulated calls carry no blobs)
     withdrawals: list[tuple[int, int, bytes, int]] | None = None  # (index, validator, address, gwei)
     state_overrides: dict[str, Any] | None = None
     moves: dict[bytes, bytes] = field(default_factory=dict)  # precompile -> its new address
@@ -172,11 +173,12 @@ class Simulation:
             gas_limit=gas_limit, gas_used=0,
             timestamp=spec.timestamp if spec.timestamp is not None else parent.timestamp + TIME_STEP,
             base_fee=base_fee, mix_hash=spec.prev_randao or keccak(number.to_bytes(32, "big")),
-            fork_level=backend.fork_level,
+            fork_level=backend.fork_level, excess_blob_gas=next_excess_blob_gas(
+                parent.excess_blob_gas, parent.blob_gas_used, parent.base_fee, backend.config.hardfork),
         )
         if spec.state_overrides:
             apply_overrides(overlay, spec.state_overrides)
-        state = self._state(overlay, header, spec.moves)
+        state = self._state(overlay, header, spec.moves, spec.blob_base_fee)
         calls: list[SimulatedCall] = []
         txs: list[tuple[bytes, bytes, bytes]] = []
         receipts: list[bytes] = []
@@ -204,15 +206,18 @@ class Simulation:
         self.hashes.append(block_hash)
         return SimulatedBlock(header, block_hash, txs, calls)
 
-    def _state(self, overlay: Overlay, header: Header, moves: dict[bytes, bytes]) -> Any:
+    def _state(self, overlay: Overlay, header: Header, moves: dict[bytes, bytes], blob_fee: int | None) -> Any:
         backend = self.backend
         computation = _simulation_computation(backend.state_class.computation_class, moves, self.trace_transfers)
-        state_class = type("SimulationState", (backend.state_class,), {"computation_class": computation})
+        attrs: dict[str, Any] = {"computation_class": computation}
+        if blob_fee is not None:
+            attrs["blob_base_fee"] = property(lambda _: blob_fee)
+        state_class = type("SimulationState", (backend.state_class,), attrs)
         context = ExecutionContext(
             coinbase=header.coinbase, timestamp=header.timestamp, block_number=header.number, difficulty=0,
             mix_hash=header.mix_hash, gas_limit=header.gas_limit,
             prev_hashes=_Ancestors(self.hashes, backend, self.base), chain_id=backend.chain_id,
-            base_fee_per_gas=header.base_fee, excess_blob_gas=0)
+            base_fee_per_gas=header.base_fee, excess_blob_gas=header.excess_blob_gas)
         return state_class(overlay, context, header.base_fee)
 
     def _state_root(self, overlay: Overlay) -> bytes:
@@ -235,8 +240,8 @@ class Simulation:
         type_id = self._type_of(req)
         check_type_for_fork(type_id, backend.config.hardfork)
         remaining = header.gas_limit - block_gas
-        gas = req.gas if req.gas is not None else (
-            min(remaining, TX_GAS_LIMIT_CAP) if backend.fork_level >= FORK_LEVEL["osaka"] else remaining)
+        cap = backend.tx_gas_cap
+        gas = req.gas if req.gas is not None else (min(remaining, cap) if cap is not None else remaining)
         if gas > remaining:
             raise SimulationError(-38015, f"block gas limit reached: call {index} asks for {gas} gas, the block "
                                           f"has {remaining} left of {header.gas_limit}")

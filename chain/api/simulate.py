@@ -84,8 +84,7 @@ def _block_spec(entry: Any, name: str) -> BlockSpec:
         elif key == "prevRandao":
             spec.prev_randao = p.hash32(value, where)
         elif key == "blobBaseFee":
-            raise InvalidParams(f"invalid {where}: blob transactions are not supported by this node, so neither "
-                                "is a blob base fee")
+            spec.blob_base_fee = p.quantity(value, where)
         else:
             spec.withdrawals = _withdrawals(value, where)
     state = entry.get("stateOverrides")

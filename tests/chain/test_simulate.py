@@ -292,3 +292,13 @@ def test_call_results_match_anvil() -> None:
                 [(log["address"], log["topics"], log["data"]) for log in call["logs"]])
 
     assert [essence(c) for c in ours] == [essence(c) for c in theirs]
+
+
+def test_blob_base_fee_override_is_what_blobbasefee_reads() -> None:
+    pv = _pv()
+    code = "0x4a60005260206000f3"  # return BLOBBASEFEE
+    blocks = _simulate(pv, [{"blockOverrides": {"blobBaseFee": "0x1234"}, "stateOverrides": {CONTRACT: {"code": code}},
+                             "calls": [{"from": POOR, "to": CONTRACT}]},
+                            {"calls": [{"from": POOR, "to": CONTRACT}]}])
+    assert int(blocks[0]["calls"][0]["returnData"], 16) == 0x1234
+    assert int(blocks[1]["calls"][0]["returnData"], 16) == int(_ok(pv, "eth_blobBaseFee", []), 16)

@@ -137,6 +137,9 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
               help="Use this chain id instead of the remote's.")
 @click.option("--fork-timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
               metavar="SECONDS", help="How long a request to the forked node may take before it counts as failed.")
+@click.option("--enable-tx-gas-limit", "--tx-gas-limit", "enable_tx_gas_limit", is_flag=True,
+              help="Enforce EIP-7825's per-transaction gas cap (2^24) under Osaka; off by default, as anvil, since "
+                   "tools send transactions with the block's gas limit.")
 @click.option("--order", type=click.Choice(ORDERS), default="fees", show_default=True,
               help="How blocks take pending transactions: the highest priority fee first, or first come first served "
                    "(each sender's in nonce order either way).")
@@ -147,7 +150,8 @@ def node_command(host: str, port: int, chain_id: int, account_count: int, balanc
                  cors_origins: tuple[str, ...], code_size_limit: int | None, disable_code_size_limit: bool,
                  max_batch: int, load_state: Path | None, dump_state: Path | None, state_path: Path | None,
                  state_interval: float | None, slots_in_an_epoch: int, fork_url: str | None,
-                 fork_block_number: int | None, fork_chain_id: int | None, fork_timeout: float, order: str,
+                 fork_block_number: int | None, fork_chain_id: int | None, fork_timeout: float,
+                 enable_tx_gas_limit: bool, order: str,
                  quiet: bool) -> None:
     """Run a local EVM chain (an anvil for Python)."""
     if block_time and no_mining:
@@ -175,7 +179,7 @@ def node_command(host: str, port: int, chain_id: int, account_count: int, balanc
                         code_size_limit=None if disable_code_size_limit else (code_size_limit or 24_576),
                         initial_state=initial_state, slots_in_an_epoch=slots_in_an_epoch, fork_url=fork_url,
                         fork_block_number=fork_block_number, fork_chain_id=fork_chain_id, fork_timeout=fork_timeout,
-                        order=order)
+                        enable_tx_gas_limit=enable_tx_gas_limit, order=order)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if port:  # the port must be free before the data dir is touched
         try:

@@ -50,6 +50,7 @@ class NodeConfig:
     initial_state: Any = None  # a chain.state_file.LoadedState the chain starts from (--load-state, --state)
     slots_in_an_epoch: int = 32  # "safe" is one epoch behind the head, "finalized" two (anvil's --slots-in-an-epoch)
     code_size_limit: int | None = 24_576  # EIP-170 runtime code limit; initcode twice it; None turns both off
+    enable_tx_gas_limit: bool = False  # enforce EIP-7825's 2**24 cap under Osaka (anvil leaves it off by default)
     order: str = "fees"  # how blocks take pending transactions: "fees" (highest priority fee first) or "fifo"
 
     @property

@@ -13,9 +13,8 @@ from eth.vm.spoof import SpoofTransaction
 from eth_abi import decode as abi_decode
 from eth_utils import ValidationError
 
-from .backend import FORK_LEVEL, Backend
+from .backend import Backend
 from .errors import ChainError, ExecutionError, ExecutionReverted, InvalidParams
-from .osaka import TX_GAS_LIMIT_CAP
 from .rpc.params import CallRequest
 from .state import Overlay
 from .transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, SET_CODE, build_unsigned, check_type_for_fork
@@ -66,10 +65,9 @@ class Executor:
         return self.backend.pending_header() if number == PENDING else self.backend.header(number)
 
     def default_gas(self, header: Any) -> int:
-        """Gas for a call that names none: the block's gas limit, at most EIP-7825's cap under Osaka."""
-        if self.backend.fork_level >= FORK_LEVEL["osaka"]:
-            return min(header.gas_limit, TX_GAS_LIMIT_CAP)
-        return header.gas_limit
+        """Gas for a call that names none: the block's gas limit, at most EIP-7825's cap where it is enforced."""
+        cap = self.backend.tx_gas_cap
+        return min(header.gas_limit, cap) if cap is not None else header.gas_limit
 
     def _state_number(self, number: int) -> int:
         return self.backend.head.number if number == PENDING else number
@@ -198,8 +196,8 @@ class Executor:
                  console: list[bytes] | None = None) -> int:
         """The least gas with which the call succeeds (binary search, as geth does)."""
         cap = req.gas if req.gas is not None else self.header(number).gas_limit
-        if self.backend.fork_level >= FORK_LEVEL["osaka"]:  # an estimate must be a gas limit one can send
-            cap = min(cap, TX_GAS_LIMIT_CAP)
+        if self.backend.tx_gas_cap is not None:  # an estimate must be a gas limit one can send
+            cap = min(cap, self.backend.tx_gas_cap)
         price = req.max_fee if req.max_fee is not None else (req.gas_price or 0)
         if price:  # as geth: never search above what the sender can pay for
             balance = self.backend.balance(req.sender or b"\x00" * 20, self._state_number(number))

@@ -44,6 +44,7 @@ class ExecutionReverted(ChainError):
     """EIP-1474/geth: code 3 with the raw revert data in `data`."""
 
     code = 3
+    source_stack: list[str] | None = None  # file:line frames of a revert in known sources
 
     def __init__(self, reason: str | None, revert_data: bytes) -> None:
         message = f"execution reverted: {reason}" if reason else "execution reverted"
@@ -52,11 +53,10 @@ class ExecutionReverted(ChainError):
         self.revert_data = revert_data
 
     def with_stack(self, frames: list[str]) -> ExecutionReverted:
-        """The same error with the source frames it came through on the lines after its first."""
+        """The same error with the source frames it came through, innermost first, in the error object's
+        `sourceStack` member: the message stays anvil's, which tools such as ape's `reverts` match exactly."""
         error = ExecutionReverted(self.reason, self.revert_data)
-        if frames:
-            error.message += "\n" + "\n".join(f"    at {frame}" for frame in frames)
-            error.args = (error.message,)
+        error.source_stack = frames
         return error
 
 

@@ -59,3 +59,14 @@ def running_anvil(*args: str) -> Iterator[str]:
     finally:
         proc.kill()
         proc.wait()
+
+
+APE_VERSIONS = "eth-ape==0.8.51 ape-foundry==0.8.12"  # .ci/run installs these into .tools/ape-<versions>
+
+
+def ape_python() -> str | None:
+    """Python of the environment .ci/run installs eth-ape and ape-foundry into (they pin their own web3 stack, so
+    they live apart from the project's)."""
+    folder = ROOT / ".tools" / ("ape-" + APE_VERSIONS.replace(" ", "-").replace("==", "-"))
+    python = folder / "bin" / "python"
+    return str(python) if python.exists() else None

@@ -21,6 +21,9 @@ def error_object(exc: BaseException) -> dict[str, Any]:
         out: dict[str, Any] = {"code": exc.code, "message": exc.message}
         if exc.data is not None:
             out["data"] = exc.data
+        stack = getattr(exc, "source_stack", None)
+        if stack:
+            out["sourceStack"] = stack
         return out
     log.exception("internal error", exc_info=exc)
     return {"code": -32603, "message": "internal error"}

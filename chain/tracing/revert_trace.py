@@ -65,7 +65,3 @@ def _code(frame: Frame) -> bytes:
         return bytes(computation.code._raw_code_bytes)
     except AttributeError:
         return b""
-
-
-def format_stack(lines: list[str]) -> str:
-    return "\n".join(f"    at {line}" for line in lines)

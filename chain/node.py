@@ -214,7 +214,7 @@ class Node:
                     self.pool.remove(tx.hash)
                     raise
             if self.mode is not MiningMode.AUTO or not ready:
-                self.storage.add_pool_tx(tx.hash, tx.sender, tx.raw, tx.impersonated, head)
+                self.storage.add_pool_tx(tx.hash, tx.sender, tx.raw, tx.impersonated)
             self._emit("pending", tx)
             if self.mode is MiningMode.AUTO and ready:
                 self._automine()

@@ -213,9 +213,10 @@ class Storage:
         if rows:
             db.executemany("INSERT OR REPLACE INTO history VALUES (?, ?, ?)", rows)
 
-    def add_pool_tx(self, tx_hash: bytes, sender: bytes, raw: bytes, impersonated: bool, added: int) -> None:
-        self._db.execute("INSERT OR REPLACE INTO pool VALUES (?, ?, ?, ?, ?)",
-                         (tx_hash, sender, raw, int(impersonated), added))
+    def add_pool_tx(self, tx_hash: bytes, sender: bytes, raw: bytes, impersonated: bool) -> None:
+        """Keep a pooled transaction; `added` numbers them in arrival order (what --order fifo restores)."""
+        self._db.execute("INSERT OR REPLACE INTO pool VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(added), 0) + 1 "
+                         "FROM pool))", (tx_hash, sender, raw, int(impersonated)))
 
     def remove_pool_txs(self, hashes: Iterable[bytes]) -> None:
         self._db.executemany("DELETE FROM pool WHERE hash=?", [(h,) for h in hashes])

@@ -121,3 +121,22 @@ def test_an_unknown_order_is_a_usage_error() -> None:
 
     result = CliRunner().invoke(node_command, ["--order", "lifo", "--port", "0"])
     assert result.exit_code == 2 and "'lifo' is not one of 'fees', 'fifo'" in result.output
+
+
+def test_fifo_order_survives_a_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    node = Node(NodeConfig(accounts=3, no_mining=True, order="fifo", data_dir=tmp_path))
+    provider = BourseProvider(node)
+    sends = ((A2, 0, 2), (A0, 0, 1), (A1, 0, 3), (A0, 1, 10), (A2, 1, 1))
+    for sender, nonce, tip in sends:
+        reply = provider.call("eth_sendTransaction", [{"from": sender, "to": A0, "value": "0x1", "nonce": hex(nonce),
+                                                       "maxFeePerGas": hex(100 * GWEI),
+                                                       "maxPriorityFeePerGas": hex(tip * GWEI)}])
+        assert "result" in reply, reply
+    node.close()
+    node = Node(NodeConfig(accounts=3, no_mining=True, order="fifo", data_dir=tmp_path))
+    provider = BourseProvider(node)
+    provider.call("evm_mine", [])
+    block = provider.call("eth_getBlockByNumber", ["latest", True])["result"]
+    node.close()
+    assert [(tx["from"], int(tx["nonce"], 16)) for tx in block["transactions"]] == [
+        (sender.lower(), nonce) for sender, nonce, _ in sends]

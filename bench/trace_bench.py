@@ -2,6 +2,10 @@
 """Tracing benchmark: how long debug_traceTransaction takes with each tracer on a transaction of about 1,000,000
 gas, and how much memory the struct logger's answer holds (memory capture is off by default, as in geth).
 
+Two clocks per tracer: in-process through BourseProvider (the answer decoded into Python objects, as web3.py
+would), and over HTTP until the last byte of the answer arrived (what the node takes; the client's own JSON
+decoding is left out).
+
     python bench/trace_bench.py [--gas 1000000]
 
 Runs an in-process node; needs vyper (a test extra) to compile the tracing fixture.
@@ -10,6 +14,8 @@ Runs an in-process node; needs vyper (a test extra) to compile the tracing fixtu
 from __future__ import annotations
 
 import argparse
+import gc
+import http.client
 import json
 import os
 import time
@@ -21,6 +27,7 @@ from web3 import Web3
 
 from chain import Node, NodeConfig
 from chain.provider import BourseProvider
+from chain.server import ServerThread
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "chain" / "fixtures" / "trace_fixture.vy"
 
@@ -53,8 +60,12 @@ def main() -> None:
     replay = time.perf_counter() - start
     print(f"trace bench: one transaction of {receipt['gasUsed']:,} gas (burn({n})), load avg "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; its replay alone (noopTracer) {replay:.2f} s")
+    server = ServerThread(node).start()
     for label, options in (("struct logger", {}), ("struct logger, memory on", {"enableMemory": True}),
                            ("callTracer", {"tracer": "callTracer"}), ("prestateTracer", {"tracer": "prestateTracer"})):
+        gc.collect()
+        over_http = _http_seconds(server, tx_hash, {**options, "timeout": "60s"})
+        gc.collect()
         start = time.perf_counter()
         reply = w3.provider.make_request("debug_traceTransaction", [tx_hash, {**options, "timeout": "60s"}])
         elapsed = time.perf_counter() - start
@@ -65,9 +76,23 @@ def main() -> None:
         result = reply["result"]
         steps = len(result.get("structLogs", [])) if isinstance(result, dict) else 0
         size = len(json.dumps(result))
-        print(f"{label:<28} {elapsed:7.2f} s   peak {peak / 2**20:7.1f} MiB   answer {size / 2**20:7.1f} MiB"
-              + (f"   {steps:,} steps" if steps else ""))
+        print(f"{label:<26} {elapsed:6.2f} s (HTTP {over_http:5.2f} s)   peak {peak / 2**20:6.1f} MiB   "
+              f"answer {size / 2**20:5.1f} MiB" + (f"   {steps:,} steps" if steps else ""))
+    server.stop()
     node.close()
+
+
+def _http_seconds(server: ServerThread, tx_hash: str, options: dict[str, object]) -> float:
+    """The trace over HTTP, timed until the whole answer has arrived (not decoded)."""
+    connection = http.client.HTTPConnection(server.host, server.server.port, timeout=600)
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "debug_traceTransaction", "params": [tx_hash, options]})
+    start = time.perf_counter()
+    connection.request("POST", "/", body, {"Content-Type": "application/json"})
+    data = connection.getresponse().read()
+    elapsed = time.perf_counter() - start
+    connection.close()
+    assert b'"result"' in data[:100] or b'"result"' in data[-200:], data[:200]
+    return elapsed
 
 
 if __name__ == "__main__":

@@ -9,9 +9,12 @@ import orjson
 from web3.providers.base import JSONBaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
+from .collector import collector_paused
 from .node import Node
 from .rpc.envelope import Dispatcher, run_sync
 from .server import build_registry
+
+LARGE_REPLY = 1 << 20
 
 
 class BourseProvider(JSONBaseProvider):
@@ -28,7 +31,12 @@ class BourseProvider(JSONBaseProvider):
         """Raw call returning the decoded JSON reply (result or error)."""
         body = orjson.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params or []})
         reply = run_sync(self._dispatcher.payload(body))
-        return orjson.loads(reply) if reply else None
+        if not reply:
+            return None
+        if len(reply) > LARGE_REPLY:  # a struct log: many small acyclic objects, see collector_paused
+            with collector_paused():
+                return orjson.loads(reply)
+        return orjson.loads(reply)
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         return self.call(method, list(params) if params is not None else [])  # type: ignore[no-any-return]

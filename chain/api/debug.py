@@ -118,7 +118,7 @@ class DebugApi:
     def __init__(self, node: Node) -> None:
         self.node = node
 
-    @rpc("debug_traceTransaction")
+    @rpc("debug_traceTransaction", bulky=True)
     def trace_transaction(self, params: Any) -> Any:
         """Re-execute a mined transaction with a tracer (geth's formats)."""
         tx_hash, options = p.positional(params, 1, 2, "debug_traceTransaction")
@@ -132,7 +132,7 @@ class DebugApi:
             traced = replay_transaction(self.node, h, tracer)
             return request.result(tracer, traced, self.node, self._block_hash(stored.block))
 
-    @rpc("debug_traceBlockByNumber")
+    @rpc("debug_traceBlockByNumber", bulky=True)
     def trace_block_by_number(self, params: Any) -> list[dict[str, Any]]:
         """Every transaction of a block, traced: [{txHash, result}]."""
         block, options = p.positional(params, 1, 2, "debug_traceBlockByNumber")
@@ -142,7 +142,7 @@ class DebugApi:
         with self.node.lock:
             return self._trace_block(self.node.backend.resolve_block(ref.tag), TraceRequest(options))  # type: ignore[arg-type]
 
-    @rpc("debug_traceBlockByHash")
+    @rpc("debug_traceBlockByHash", bulky=True)
     def trace_block_by_hash(self, params: Any) -> list[dict[str, Any]]:
         """Every transaction of a block (by hash), traced: [{txHash, result}]."""
         block_hash, options = p.positional(params, 1, 2, "debug_traceBlockByHash")
@@ -165,7 +165,7 @@ class DebugApi:
         return [{"txHash": fmt.hb(t.tx_hash), "result": request.result(tracers[t.index], t, self.node, block_hash)}
                 for t in replay_block(self.node, number, tracer_for)]  # type: ignore[index]
 
-    @rpc("debug_traceCall")
+    @rpc("debug_traceCall", bulky=True)
     def trace_call(self, params: Any) -> Any:
         """Trace a call as eth_call runs it (block tag; stateOverrides and blockOverrides in the options)."""
         call, block, options = p.positional(params, 1, 3, "debug_traceCall")

@@ -8,6 +8,7 @@ from typing import Any, Awaitable, Callable
 
 import orjson
 
+from ..collector import collector_paused
 from ..errors import ChainError, InvalidRequest, MethodNotFound
 from .registry import Registry
 
@@ -97,8 +98,16 @@ class Dispatcher:
                                                f"{self.max_batch} (bourse node --max-batch)"}))
             replies = [r for r in [await self.one(item, connection) for item in request] if r is not None]
             return orjson.dumps(replies) if replies else None
+        if isinstance(request, dict) and self._is_bulky(request.get("method")):
+            with collector_paused():  # until the answer is bytes and its objects are gone
+                reply = await self.one(request, connection)
+                return orjson.dumps(reply) if reply is not None else None
         reply = await self.one(request, connection)
         return orjson.dumps(reply) if reply is not None else None
+
+    def _is_bulky(self, name: Any) -> bool:
+        method = self.registry.get(name) if isinstance(name, str) else None
+        return method is not None and method.bulky
 
 
 class Deferred:

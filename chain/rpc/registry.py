@@ -20,6 +20,7 @@ class Method:
     doc: str
     is_async: bool
     needs_connection: bool  # WebSocket-only methods receive the connection
+    bulky: bool = False  # answers can be hundreds of thousands of small objects (struct logs)
 
 
 class Registry:
@@ -28,9 +29,9 @@ class Registry:
         self._canonical: list[Method] = []
 
     def add(self, name: str, handler: Handler, aliases: tuple[str, ...] = (), *, is_async: bool = False,
-            needs_connection: bool = False) -> None:
+            needs_connection: bool = False, bulky: bool = False) -> None:
         doc = (handler.__doc__ or "").strip().splitlines()[0] if handler.__doc__ else ""
-        method = Method(name, handler, aliases, doc, is_async, needs_connection)
+        method = Method(name, handler, aliases, doc, is_async, needs_connection, bulky)
         for key in (name, *aliases):
             if key in self._methods:
                 raise ValueError(f"method {key} registered twice")
@@ -47,11 +48,12 @@ class Registry:
         return sorted(self._canonical, key=lambda m: m.name)
 
 
-def rpc(name: str, *aliases: str, is_async: bool = False, needs_connection: bool = False) -> Callable[[Handler], Handler]:
-    """Mark an API-class method as a JSON-RPC handler."""
+def rpc(name: str, *aliases: str, is_async: bool = False, needs_connection: bool = False,
+        bulky: bool = False) -> Callable[[Handler], Handler]:
+    """Mark an API-class method as a JSON-RPC handler (`bulky`: see Method.bulky)."""
 
     def mark(fn: Handler) -> Handler:
-        fn.__rpc__ = (name, aliases, is_async, needs_connection)  # type: ignore[attr-defined]
+        fn.__rpc__ = (name, aliases, is_async, needs_connection, bulky)  # type: ignore[attr-defined]
         return fn
 
     return mark
@@ -62,7 +64,7 @@ def collect(registry: Registry, api: object) -> None:
         fn = getattr(api, attr)
         spec = getattr(fn, "__rpc__", None)
         if spec:
-            name, aliases, is_async, needs_connection = spec
-            registry.add(name, fn, aliases, is_async=is_async, needs_connection=needs_connection)
+            name, aliases, is_async, needs_connection, bulky = spec
+            registry.add(name, fn, aliases, is_async=is_async, needs_connection=needs_connection, bulky=bulky)
 
 

@@ -25,3 +25,6 @@ _NAMES.update({0xA0 + i: f"LOG{i}" for i in range(5)})
 
 def name_of(op: int) -> str:
     return _NAMES.get(op) or f"opcode 0x{op:x} not defined"
+
+
+NAMES = [name_of(op) for op in range(256)]  # by opcode, for tracers that name every step

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .hooks import Frame, Tracer
-from .opcodes import name_of
+from .opcodes import NAMES
 
 SLOAD, SSTORE = 0x54, 0x55
 
@@ -29,22 +29,29 @@ class StructLogger(Tracer):
         self.logs: list[dict[str, Any]] = []
         self._seen: dict[bytes, dict[int, int]] = {}  # contract -> slots read or written so far
         self._frames: list[Frame] = []
-        self._open: dict[int, dict[str, Any] | None] = {}  # id(frame) -> the entry its current step writes
         self._write: tuple[dict[int, int], int, int] | None = None  # an SSTORE's slot, set when it succeeds
+        # the refund counter changes only with an SSTORE or a frame ending: recounted then, not every step
+        self._refund_now = 0
+        self._refund_stale = True
 
     def enter(self, frame: Frame) -> None:
         self._frames.append(frame)
+        frame.log_entry = None  # type: ignore[attr-defined]  # the entry its current step writes
+        self._refund_stale = True
 
     def exit(self, frame: Frame) -> None:
         self._frames.pop()
-        self._open.pop(id(frame), None)
+        self._refund_stale = True
 
     def step(self, frame: Frame, pc: int, op: int, gas: int) -> None:
         if self.limit and len(self.logs) >= self.limit:
-            self._open[id(frame)] = None
+            frame.log_entry = None  # type: ignore[attr-defined]
             return
         computation = frame.computation
-        entry: dict[str, Any] = {"pc": pc, "op": name_of(op), "gas": gas, "gasCost": 0, "depth": frame.depth + 1}
+        if self._refund_stale:
+            self._refund_now = self._refund()
+            self._refund_stale = False
+        entry: dict[str, Any] = {"pc": pc, "op": NAMES[op], "gas": gas, "gasCost": 0, "depth": frame.depth + 1}
         values = computation._stack.values
         if self.stack:
             entry["stack"] = self._stack_text(values)
@@ -61,11 +68,13 @@ class StructLogger(Tracer):
             elif len(values) >= 2:  # written once the SSTORE succeeded, as anvil shows it
                 self._write = (slots, key, _int(values[-2]))
             entry["storage"] = slots
+        if op == SSTORE:
+            self._refund_stale = True  # for the next step
         if self.return_data:
             entry["returnData"] = "0x" + bytes(computation.return_data).hex()
-        entry["refund"] = self._refund()  # always, as anvil reports it (geth leaves out a zero)
+        entry["refund"] = self._refund_now  # always, as anvil reports it (geth leaves out a zero)
         self.logs.append(entry)
-        self._open[id(frame)] = entry  # a call's step ends after its callee's steps: keep it per frame
+        frame.log_entry = entry  # type: ignore[attr-defined]  # a call's step ends after its callee's steps
 
     @staticmethod
     def _stack_text(values: list[Any]) -> list[str]:
@@ -76,7 +85,7 @@ class StructLogger(Tracer):
             return [hex(v if type(v) is int else int.from_bytes(v, "big")) for v in values]
 
     def step_end(self, frame: Frame, cost: int, error: Exception | None) -> None:
-        entry = self._open.get(id(frame))
+        entry = frame.log_entry  # type: ignore[attr-defined]
         if entry is None:
             return
         entry["gasCost"] = cost

@@ -10,7 +10,7 @@ from typing import Any, Callable
 import orjson
 
 from ..errors import InvalidParams, LimitExceeded
-from ..filters import LogQuery, log_query
+from ..filters import log_query
 from ..node import Node
 from ..rpc import format as fmt
 from ..rpc import params as p

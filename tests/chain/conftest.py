@@ -5,7 +5,7 @@ from typing import Any, Iterator
 import pytest
 from web3 import Web3
 
-from chain import Node, NodeConfig
+from chain import Node
 from chain.server import ServerThread
 
 

@@ -49,7 +49,7 @@ def test_bourse_up_starts_the_stack_and_the_printed_example_trades_and_settles(t
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            proc.wait(30)
+            proc.communicate(timeout=30)  # drains its output: a full pipe would block its exit
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
@@ -89,5 +89,5 @@ def test_bourse_up_without_a_data_dir_removes_its_temporary_folder_on_exit(tmp_p
             break
     assert data is not None and data.is_dir()
     proc.send_signal(signal.SIGINT)
-    proc.wait(60)
+    proc.communicate(timeout=60)  # reading what it still prints: a full pipe would block its exit
     assert proc.returncode == 0 and not data.exists()

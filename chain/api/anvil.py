@@ -33,14 +33,7 @@ class AnvilApi:
     def evm_mine(self, params: Any) -> str:
         """Mine one block, or {timestamp, blocks} as anvil takes; returns "0x0"."""
         (arg,) = p.positional(params, 0, 1, "evm_mine")
-        blocks, timestamp = 1, None
-        if isinstance(arg, dict):
-            if arg.get("blocks") is not None:
-                blocks = p.quantity(arg["blocks"], "blocks")
-            if arg.get("timestamp") is not None:
-                timestamp = _timestamp(arg["timestamp"])
-        elif arg is not None:
-            timestamp = _timestamp(arg)
+        blocks, timestamp = mine_args(arg)
         if blocks > 100_000:
             raise InvalidParams("invalid blocks: at most 100000 per call")
         self.node.mine(blocks, timestamp)
@@ -283,3 +276,16 @@ def _timestamp(value: Any) -> int:
     number = p.quantity(value, "timestamp", bits=64)
     _check_timestamp(number)
     return number
+
+
+def mine_args(arg: Any) -> tuple[int, int | None]:
+    """evm_mine's argument as anvil takes it: a timestamp, or {blocks, timestamp}."""
+    blocks, timestamp = 1, None
+    if isinstance(arg, dict):
+        if arg.get("blocks") is not None:
+            blocks = p.quantity(arg["blocks"], "blocks")
+        if arg.get("timestamp") is not None:
+            timestamp = _timestamp(arg["timestamp"])
+    elif arg is not None:
+        timestamp = _timestamp(arg)
+    return blocks, timestamp

@@ -14,7 +14,7 @@ from ..rpc import format as fmt
 from ..rpc import params as p
 from ..rpc.registry import rpc
 from ..transactions import PendingTx, decode_raw, normal_signature
-from .anvil import AnvilApi, _timestamp
+from .anvil import AnvilApi, mine_args
 from .chain_data import ChainDataApi
 from .misc import default_client_version
 from .transact import TransactApi
@@ -75,14 +75,7 @@ class AnvilChainApi:
     def mine_detailed(self, params: Any) -> list[dict[str, Any]]:
         """evm_mine that answers with the mined blocks, transactions included."""
         (arg,) = p.positional(params, 0, 1, "evm_mine_detailed")
-        blocks, timestamp = 1, None
-        if isinstance(arg, dict):
-            if arg.get("blocks") is not None:
-                blocks = p.quantity(arg["blocks"], "blocks")
-            if arg.get("timestamp") is not None:
-                timestamp = _timestamp(arg["timestamp"])
-        elif arg is not None:
-            timestamp = _timestamp(arg)
+        blocks, timestamp = mine_args(arg)
         if blocks > 1_000:
             raise InvalidParams("invalid blocks: at most 1000 per call when the blocks are returned")
         with self.node.lock:

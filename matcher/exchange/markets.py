@@ -60,14 +60,16 @@ class Market:
     def quote_units(self, amount: object, field: str = "quoteOrderQty") -> int:
         return parse_units(amount, self.spec.quote.decimals, field)
 
+    # Binance writes every price and quantity with (at least) 8 decimals: clients compare strings such as
+    # "0.00000000" (python-binance's depth cache removes a level only on exactly that)
     def price_text(self, ticks: int) -> str:
-        return format_units(ticks * self.spec.tick_size, self.spec.quote.decimals, self.price_places)
+        return format_units(ticks * self.spec.tick_size, self.spec.quote.decimals, max(8, self.price_places))
 
     def qty_text(self, lots: int) -> str:
-        return format_units(lots * self.spec.lot_size, self.spec.base.decimals, self.qty_places)
+        return format_units(lots * self.spec.lot_size, self.spec.base.decimals, max(8, self.qty_places))
 
     def quote_text(self, units: int) -> str:
-        return format_units(units, self.spec.quote.decimals, self.price_places)
+        return format_units(units, self.spec.quote.decimals, max(8, self.price_places))
 
     def asset_text(self, asset: str, units: int) -> str:
         decimals = self.spec.base.decimals if asset == self.spec.base.symbol else self.spec.quote.decimals

@@ -179,7 +179,7 @@ def test_cancel_replace_moves_an_order_and_fails_cleanly(stack: Stack, trader: E
                                   price="0.012")
     assert moved["cancelResult"] == "SUCCESS" and moved["cancelResponse"]["status"] == "CANCELED"
     new_id = moved["newOrderResponse"]["orderId"]
-    assert trader.get_order("BRSWBNB", order_id=new_id)["price"] == "0.012000"
+    assert trader.get_order("BRSWBNB", order_id=new_id)["price"] == "0.01200000"
     rejected(stack, lambda: trader.cancel_replace("BRSWBNB", "SELL", "LIMIT", cancel_order_id=old["orderId"],
                                                   quantity="1", price="0.013"), -2022)
     before = state(stack)
@@ -209,7 +209,7 @@ def test_cancel_replace_modes_report_each_part_as_binance(stack: Stack, trader: 
     data = allow.value.data
     assert (data["cancelResult"], data["newOrderResult"]) == ("FAILURE", "SUCCESS")
     placed = data["newOrderResponse"]
-    assert placed["status"] == "NEW" and trader.get_order("BRSWBNB", order_id=placed["orderId"])["price"] == "0.020000"
+    assert placed["status"] == "NEW" and trader.get_order("BRSWBNB", order_id=placed["orderId"])["price"] == "0.02000000"
     assert state(stack) != before
     # ALLOW_FAILURE with both parts failing changes nothing: 400, -2022
     rejected(stack, lambda: trader.cancel_replace("BRSWBNB", "SELL", "LIMIT", cancel_order_id=10**9,

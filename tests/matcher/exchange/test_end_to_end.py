@@ -64,13 +64,13 @@ def test_two_users_trade_every_order_type_and_the_chain_agrees(stack: Stack, cli
     rest = alice.order(symbol, "SELL", "LIMIT", quantity="100", price="0.002", time_in_force="GTC")
     assert rest["status"] == "NEW" and rest["orderHash"].startswith("0x")
     ioc = bob.order(symbol, "BUY", "LIMIT", quantity="10", price="0.002", time_in_force="IOC")
-    assert ioc["status"] == "FILLED" and ioc["fills"][0]["price"] == "0.002000"
+    assert ioc["status"] == "FILLED" and ioc["fills"][0]["price"] == "0.00200000"
     fok = bob.order(symbol, "BUY", "LIMIT", quantity="500", price="0.002", time_in_force="FOK")
     assert fok["status"] == "EXPIRED" and not fok["fills"]
     market = bob.order(symbol, "BUY", "MARKET", quantity="20")
-    assert market["status"] == "FILLED" and market["executedQty"] == "20.00"
+    assert market["status"] == "FILLED" and market["executedQty"] == "20.00000000"
     by_quote = bob.order(symbol, "BUY", "MARKET", quantity="50", quote_order_qty="0.02")
-    assert by_quote["status"] == "FILLED" and by_quote["executedQty"] == "10.00"
+    assert by_quote["status"] == "FILLED" and by_quote["executedQty"] == "10.00000000"
     maker = bob.order(symbol, "BUY", "LIMIT_MAKER", quantity="10", price="0.0019")
     assert maker["status"] == "NEW"
     try:
@@ -84,7 +84,7 @@ def test_two_users_trade_every_order_type_and_the_chain_agrees(stack: Stack, cli
     hit = alice.order(symbol, "SELL", "LIMIT", quantity="10", price="0.0019", time_in_force="IOC")
     assert hit["status"] == "FILLED"
     triggered = alice.get_order(symbol, order_id=stop["orderId"])
-    assert triggered["status"] == "NEW" and ["0.001900", "5.00"] in alice.depth(symbol)["asks"]
+    assert triggered["status"] == "NEW" and ["0.00190000", "5.00000000"] in alice.depth(symbol)["asks"]
     canceled = alice.cancel(symbol, order_id=stop["orderId"])
     assert canceled["status"] == "CANCELED"
     assert [o["orderId"] for o in alice.cancel_open_orders(symbol)] == [rest["orderId"]]
@@ -147,7 +147,7 @@ def test_public_endpoints_answer_in_binance_shapes(stack: Stack, clients: dict[s
     info = client.info
     brs = next(s for s in info["symbols"] if s["symbol"] == "BRSWBNB")
     assert {f["filterType"] for f in brs["filters"]} == {"PRICE_FILTER", "LOT_SIZE", "MIN_NOTIONAL"}
-    assert brs["filters"][0]["tickSize"] == "0.000001" and brs["filters"][1]["stepSize"] == "0.01"
+    assert brs["filters"][0]["tickSize"] == "0.00000100" and brs["filters"][1]["stepSize"] == "0.01000000"
     assert isinstance(client.depth("BRSWBNB")["lastUpdateId"], int)
     ticker = client.ticker_24hr("BRSWBNB")
     assert {"lastPrice", "volume", "quoteVolume", "priceChangePercent", "count"} <= ticker.keys()

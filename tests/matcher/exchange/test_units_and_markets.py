@@ -39,7 +39,9 @@ def test_places_follow_the_step() -> None:
 def test_market_converts_prices_and_quantities_to_ticks_and_lots() -> None:
     market = market_from_table(TABLE)
     assert market.ticks("0.002") == 2000 and market.lots("1.5") == 150
-    assert market.price_text(2000) == "0.002000" and market.qty_text(150) == "1.50"
+    # 8 decimals, as Binance writes them (python-binance's depth cache drops a level on exactly "0.00000000")
+    assert market.price_text(2000) == "0.00200000" and market.qty_text(150) == "1.50000000"
+    assert market.qty_text(0) == "0.00000000" and market.price_text(0) == "0.00000000"
     assert market.settlement_price(2000) == 2 * 10**15  # quote units per base unit x 1e18
     assert market.ticks_from_settlement_price(2 * 10**15 + 1, round_up=True) == 2001
     assert market.ticks_from_settlement_price(2 * 10**15 + 1, round_up=False) == 2000
@@ -50,7 +52,7 @@ def test_market_converts_prices_and_quantities_to_ticks_and_lots() -> None:
         market.lots("1.005")
     info = market.info()
     assert [f["filterType"] for f in info["filters"]] == ["PRICE_FILTER", "LOT_SIZE", "MIN_NOTIONAL"]
-    assert info["filters"][2]["minNotional"] == "0.000100"
+    assert info["filters"][2]["minNotional"] == "0.00010000"
 
 
 def test_markets_file_loads_and_rejects_inconsistent_specs(tmp_path: Path) -> None:

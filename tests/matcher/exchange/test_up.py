@@ -6,11 +6,17 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from tests.tools import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
+# `bourse` as `python -m bourse.cli` runs it, dumping every thread's stack on SIGUSR1
+DUMPS_STACKS_ON_SIGUSR1 = ("import faulthandler, signal, sys; faulthandler.register(signal.SIGUSR1, all_threads=True); "
+                           "sys.argv[0] = 'bourse'; from bourse.cli import main; main()")
 
 
 def test_bourse_up_starts_the_stack_and_the_printed_example_trades_and_settles(tmp_path: Path) -> None:
@@ -56,7 +62,6 @@ def test_bourse_up_starts_the_stack_and_the_printed_example_trades_and_settles(t
 
 
 def test_a_second_stack_on_the_same_data_dir_is_refused_and_the_first_runs_on(tmp_path: Path) -> None:
-    import pytest
 
     from matcher.stack import Stack
     from wallet.errors import WalletError
@@ -77,9 +82,9 @@ def test_a_second_stack_on_the_same_data_dir_is_refused_and_the_first_runs_on(tm
 def test_bourse_up_without_a_data_dir_removes_its_temporary_folder_on_exit(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     ports = [str(free_port()) for _ in range(3)]
-    proc = subprocess.Popen([sys.executable, "-m", "bourse.cli", "up", "--port", ports[0], "--node-port", ports[1],
-                             "--signer-port", ports[2]], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", DUMPS_STACKS_ON_SIGUSR1, "up", "--port", ports[0],
+                             "--node-port", ports[1], "--signer-port", ports[2]], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     data = None
     for line in proc.stdout:
@@ -89,5 +94,12 @@ def test_bourse_up_without_a_data_dir_removes_its_temporary_folder_on_exit(tmp_p
             break
     assert data is not None and data.is_dir()
     proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=60)  # reading what it still prints: a full pipe would block its exit
+    try:
+        proc.communicate(timeout=60)  # reading what it still prints: a full pipe would block its exit
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)  # every thread's stack, to see what holds the exit up
+        time.sleep(2)
+        proc.kill()
+        _, stderr = proc.communicate()
+        pytest.fail(f"bourse up did not exit within 60 s of SIGINT; its threads:\n{stderr[-20000:]}")
     assert proc.returncode == 0 and not data.exists()

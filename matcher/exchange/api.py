@@ -15,13 +15,15 @@ from aiohttp import WSMsgType, web
 
 from . import store
 from .errors import MALFORMED, NO_SUCH_ORDER, NOT_FOUND, REJECTED_MBX_KEY, UNKNOWN, ApiError
+from .params import limit, params
+from .public import MAX_LIMIT, PublicHandlers
+from .ratelimits import ORDER_PATHS, request_weight
 from .intake import parse_cancel, parse_cancel_all, parse_order, parse_withdraw
 from .signed import address
 from .streams import Subscriber
 from .views import my_trade_view, order_view, trade_view
 
 log = logging.getLogger("bourse.exchange.api")
-MAX_LIMIT = 1000
 
 
 @web.middleware
@@ -29,14 +31,16 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
     try:
         return await handler(request)
     except ApiError as exc:
-        return web.json_response(exc.body(), status=exc.status)
+        return web.json_response(exc.body(), status=exc.status, headers=exc.headers)
     except web.HTTPException as exc:
         if exc.status == 404:
             return web.json_response({"code": NOT_FOUND, "msg": f"no such endpoint: {request.method} "
                                                                f"{request.path}"}, status=404)
         if exc.status == 405:
+            allowed = getattr(exc, "allowed_methods", None) or ()
             return web.json_response({"code": NOT_FOUND, "msg": f"method {request.method} is not allowed on "
-                                                               f"{request.path}"}, status=405)
+                                                               f"{request.path}"}, status=405,
+                                     headers={"Allow": ",".join(sorted(allowed))})
         raise
     except Exception:
         log.exception("request %s %s failed", request.method, request.path)
@@ -44,32 +48,10 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
                                  status=500)
 
 
-async def params(request: web.Request) -> dict[str, Any]:
-    """Query parameters merged with a JSON object body."""
-    merged: dict[str, Any] = dict(request.query)
-    if request.can_read_body:
-        raw = await request.read()
-        if raw.strip():
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                raise ApiError(MALFORMED, "Request body is not valid JSON.") from None
-            if not isinstance(body, dict):
-                raise ApiError(MALFORMED, "Request body must be a JSON object.")
-            merged.update(body)
-    return merged
-
-
 def build_app(service: Any) -> web.Application:
-    app = web.Application(middlewares=[errors_middleware], client_max_size=1 << 20)
+    app = web.Application(middlewares=[errors_middleware, rate_limit_middleware(service)], client_max_size=1 << 20)
+    PublicHandlers(service).routes(app)
     handlers = Handlers(service)
-    app.router.add_get("/api/v3/ping", handlers.ping)
-    app.router.add_get("/api/v3/time", handlers.time)
-    app.router.add_get("/api/v3/exchangeInfo", handlers.exchange_info)
-    app.router.add_get("/api/v3/depth", handlers.depth)
-    app.router.add_get("/api/v3/trades", handlers.trades)
-    app.router.add_get("/api/v3/ticker/24hr", handlers.ticker_24hr)
-    app.router.add_get("/api/v3/ticker/bookTicker", handlers.book_ticker)
     app.router.add_post("/api/v3/order", handlers.new_order)
     app.router.add_post("/api/v3/order/cancelReplace", handlers.cancel_replace)
     app.router.add_delete("/api/v3/order", handlers.cancel_order)
@@ -89,56 +71,35 @@ def build_app(service: Any) -> web.Application:
     return app
 
 
+def rate_limit_middleware(service: Any) -> Any:
+    """Binance's request weight, raw-request and order limits on /api and /sapi, with their headers."""
+    limiter, clock = service.limits, service.core.clock_ms
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+        if not request.path.startswith(("/api/", "/sapi/")):
+            return await handler(request)
+        now, ip = clock(), request.remote or "?"
+        headers = limiter.admit(ip, request_weight(request.path, request.method, request.query,
+                                                   len(service.markets.by_symbol)), now)
+        if (request.method, request.path) in ORDER_PATHS:
+            headers.update(limiter.count_order(ip, now))
+        try:
+            response = await handler(request)
+        except ApiError as exc:
+            exc.headers = {**headers, **exc.headers}
+            raise
+        response.headers.update(headers)
+        return response
+
+    return middleware
+
+
 class Handlers:
     def __init__(self, service: Any) -> None:
         self.service = service
         self.core = service.core
         self.markets = service.markets
-
-    # --- public --------------------------------------------------------------------------------------------------
-    async def ping(self, request: web.Request) -> web.Response:
-        return web.json_response({})
-
-    async def time(self, request: web.Request) -> web.Response:
-        return web.json_response({"serverTime": self.core.clock_ms()})
-
-    async def exchange_info(self, request: web.Request) -> web.Response:
-        return web.json_response({
-            "timezone": "UTC", "serverTime": self.core.clock_ms(), "rateLimits": [], "exchangeFilters": [],
-            "chainId": self.service.domain.chain_id, "settlementVault": self.service.domain.vault,
-            "operator": self.service.operator, "symbols": [m.info() for m in self.markets]})
-
-    async def depth(self, request: web.Request) -> web.Response:
-        query = await params(request)
-        market = self.markets.get(query.get("symbol"))
-        limit = _limit(query, 100, 5000)
-        snapshot = self.core.engine.depth(market.symbol, limit)
-        return web.json_response({"lastUpdateId": snapshot["lastUpdateId"],
-                                  "bids": [[market.price_text(p), market.qty_text(q)] for p, q in snapshot["bids"]],
-                                  "asks": [[market.price_text(p), market.qty_text(q)] for p, q in snapshot["asks"]]})
-
-    async def trades(self, request: web.Request) -> web.Response:
-        query = await params(request)
-        market = self.markets.get(query.get("symbol"))
-        found = store.rows(self.core.db, "SELECT * FROM trades WHERE symbol = ? ORDER BY trade_id DESC LIMIT ?",
-                           market.symbol, _limit(query, 500, MAX_LIMIT))
-        return web.json_response([trade_view(t, market) for t in reversed(found)])
-
-    async def ticker_24hr(self, request: web.Request) -> web.Response:
-        query = await params(request)
-        symbols = [self.markets.get(query["symbol"])] if "symbol" in query else list(self.markets)
-        tickers = [self.service.ticker(m) for m in symbols]
-        return web.json_response(tickers[0] if "symbol" in query else tickers)
-
-    async def book_ticker(self, request: web.Request) -> web.Response:
-        query = await params(request)
-        symbols = [self.markets.get(query["symbol"])] if "symbol" in query else list(self.markets)
-        out = []
-        for market in symbols:
-            bid, bid_qty, ask, ask_qty = self.core.engine.book_ticker(market.symbol)
-            out.append({"symbol": market.symbol, "bidPrice": market.price_text(bid), "bidQty": market.qty_text(bid_qty),
-                        "askPrice": market.price_text(ask), "askQty": market.qty_text(ask_qty)})
-        return web.json_response(out[0] if "symbol" in query else out)
 
     # --- orders -------------------------------------------------------------------------------------------------
     async def new_order(self, request: web.Request) -> web.Response:
@@ -201,7 +162,7 @@ class Handlers:
         market = self.markets.get(query.get("symbol"))
         rows = store.rows(self.core.db, "SELECT * FROM orders WHERE account = ? AND symbol = ? AND order_id >= ? "
                           "ORDER BY order_id LIMIT ?", account, market.symbol, _int(query.get("orderId", 0), "orderId"),
-                          _limit(query, 500, MAX_LIMIT))
+                          limit(query, 500, MAX_LIMIT))
         return web.json_response([order_view(r, market) for r in rows])
 
     async def my_trades(self, request: web.Request) -> web.Response:
@@ -210,7 +171,7 @@ class Handlers:
         market = self.markets.get(query.get("symbol"))
         rows = store.rows(self.core.db, "SELECT * FROM trades WHERE symbol = ? AND (maker = ? OR taker = ?) AND "
                           "trade_id >= ? ORDER BY trade_id LIMIT ?", market.symbol, account, account,
-                          _int(query.get("fromId", 0), "fromId"), _limit(query, 500, MAX_LIMIT))
+                          _int(query.get("fromId", 0), "fromId"), limit(query, 500, MAX_LIMIT))
         return web.json_response([my_trade_view(r, market, account) for r in rows])
 
     async def account(self, request: web.Request) -> web.Response:
@@ -305,13 +266,6 @@ def _control(subscriber: Subscriber, streams: Any, text: str) -> dict[str, Any]:
     if method == "LIST_SUBSCRIPTIONS":
         return {"result": sorted(subscriber.streams), "id": request_id}
     return {"error": {"code": 2, "msg": f"Invalid request: unknown method {method}"}, "id": request_id}
-
-
-def _limit(query: dict[str, Any], default: int, maximum: int) -> int:
-    value = _int(query.get("limit", default), "limit")
-    if not 1 <= value <= maximum:
-        raise ApiError(MALFORMED, f"Parameter 'limit' must be between 1 and {maximum}.")
-    return value
 
 
 def _int(value: Any, field: str) -> int:

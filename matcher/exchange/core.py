@@ -19,6 +19,7 @@ from matcher.model import (CancelOrder, Command, Deposit, ExecType, OrderUpdate,
 from matcher.snapshot import dump, load
 
 from . import store
+from .history import Fill, History
 from .markets import Markets
 
 log = logging.getLogger("bourse.exchange")
@@ -35,6 +36,9 @@ class ExchangeCore:
         self.journal = Journal(path, commit_every=1 << 30)  # committed explicitly, with the derived rows
         self.db = self.journal.db
         store.create(self.db)
+        self.history = History(self.db)
+        if self.history.missing(self.db):
+            self.write(self.history.rebuild)
         seq, state = self.journal.latest_snapshot()
         specs = markets.specs
         self.engine = load(specs, state, fee_policy) if state is not None else Engine(specs, fee_account,
@@ -83,7 +87,7 @@ class ExchangeCore:
         self._since_snapshot = 0
 
     def _derive(self, db: Any, seq: int, result: Result, now: int, overrides: dict[int, tuple[str, str]]) -> None:
-        ordinal = 0
+        fills = []
         for event in result.events:
             if isinstance(event, OrderUpdate):
                 if event.exec_type is ExecType.NEW:
@@ -91,8 +95,10 @@ class ExchangeCore:
                 status, reason = overrides.get(event.order_id, (None, None))
                 store.update_order(db, event, now, status, reason)
             elif isinstance(event, Trade):
-                store.insert_trade(db, event, seq, ordinal, event.maker_fee, event.taker_fee, now)
-                ordinal += 1
+                store.insert_trade(db, event, seq, len(fills), event.maker_fee, event.taker_fee, now)
+                fills.append(Fill(event.trade_id, event.symbol, event.price, event.qty, event.quote,
+                                  event.taker_order_id, event.taker_side is Side.BUY))
+        self.history.record(db, fills, now)
 
     # --- commands the services use ---------------------------------------------------------------------------
     def cancel(self, account: str, symbol: str, order_id: int, status: str = "CANCELED",

@@ -16,6 +16,7 @@ MALFORMED = -1102  # missing, empty or malformed
 UNKNOWN_PARAM = -1104
 BAD_PRECISION = -1111
 INVALID_SYMBOL = -1121
+BAD_INTERVAL = -1120
 INVALID_ORDER_TYPE = -1116
 INVALID_SIDE = -1117
 INVALID_TIF = -1115
@@ -47,9 +48,11 @@ ENGINE_CODES = {
 class ApiError(MatcherError):
     """A request the exchange refuses; nothing changed."""
 
-    def __init__(self, code: int, msg: str, status: int = 400, data: dict[str, object] | None = None) -> None:
+    def __init__(self, code: int, msg: str, status: int = 400, data: dict[str, object] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(msg)
         self.code, self.msg, self.status, self.data = code, msg, status, data
+        self.headers = headers or {}
 
     def body(self) -> dict[str, object]:
         if self.data is None:

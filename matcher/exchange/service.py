@@ -11,7 +11,7 @@ import gc
 import logging
 import socket
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from .errors import (CANCEL_REJECTED, CANCEL_REPLACE_FAILED, CANCEL_REPLACE_PART
 from .follower import Follower
 from .intake import OrderRequest
 from .markets import Markets
+from .ratelimits import RateLimiter, RateLimits
 from .settler import Settler
 from .signed import Domain
 from .streams import Streams
@@ -55,6 +56,9 @@ class ExchangeConfig:
     poll_interval: float = 0.2
     confirmations: int = 0
     start_block: int = 0
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    max_open_orders: int = 200  # per account and market (Binance's MAX_NUM_ORDERS)
+    exchange_max_open_orders: int = 1000  # per account, every market (EXCHANGE_MAX_NUM_ORDERS)
 
 
 class ExchangeService:
@@ -92,7 +96,11 @@ class ExchangeService:
                                config.batch_interval, config.start_block)
         self.core.resume_reversals()
         self._sync_fee_schedule()
+        self.limits = RateLimiter(config.rate_limits)
         self.app = build_app(self)
+
+    def exchange_filters(self) -> list[dict[str, Any]]:
+        return [{"filterType": "EXCHANGE_MAX_NUM_ORDERS", "maxNumOrders": self.config.exchange_max_open_orders}]
 
     def _fee_policy(self) -> FeePolicy:
         """Which asset is the platform token; its discount and rates are journaled state (`_sync_fee_schedule`,
@@ -214,31 +222,6 @@ class ExchangeService:
         return {"id": seq, "state": "PENDING", "asset": asset, "amount": str(amount)}
 
     # --- views ------------------------------------------------------------------------------------------------
-    def ticker(self, market: Any) -> dict[str, Any]:
-        now = self.core.clock_ms()
-        day = store.rows(self.core.db, "SELECT trade_id, price, qty, quote FROM trades WHERE symbol = ? AND "
-                         "time_ms >= ? ORDER BY trade_id", market.symbol, now - 86_400_000)
-        engine = self.core.engine
-        bid, bid_qty, ask, ask_qty = engine.book_ticker(market.symbol)
-        open_ = day[0]["price"] if day else 0
-        last = day[-1]["price"] if day else engine.last_price.get(market.symbol, 0)
-        volume, quote_volume = sum(t["qty"] for t in day), sum(t["quote"] for t in day)
-        base_units = market.spec.base_units(volume)
-        weighted = quote_volume * 10**market.spec.base.decimals // base_units if base_units else 0
-        change_milli = (last - open_) * 100_000 // open_ if open_ else 0
-        return {"symbol": market.symbol, "priceChange": market.price_text(last - open_),
-                "priceChangePercent": _milli(change_milli),
-                "weightedAvgPrice": market.quote_text(weighted), "prevClosePrice": market.price_text(open_),
-                "lastPrice": market.price_text(last), "lastQty": market.qty_text(day[-1]["qty"] if day else 0),
-                "bidPrice": market.price_text(bid), "bidQty": market.qty_text(bid_qty),
-                "askPrice": market.price_text(ask), "askQty": market.qty_text(ask_qty),
-                "openPrice": market.price_text(open_),
-                "highPrice": market.price_text(max((t["price"] for t in day), default=0)),
-                "lowPrice": market.price_text(min((t["price"] for t in day), default=0)),
-                "volume": market.qty_text(volume), "quoteVolume": market.quote_text(quote_volume),
-                "openTime": now - 86_400_000, "closeTime": now, "firstId": day[0]["trade_id"] if day else -1,
-                "lastId": day[-1]["trade_id"] if day else -1, "count": len(day)}
-
     def ledger_snapshot(self) -> dict[str, Any]:
         """The ledger at the follower's block, with what is in flight, for `bourse reconcile` and `por build`."""
         core = self.core
@@ -328,12 +311,6 @@ def listening_socket(host: str, port: int) -> socket.socket:
         raise MatcherError(f"cannot listen on {host}:{port}: {reason}") from None
     sock.setblocking(False)
     return sock
-
-
-def _milli(value: int) -> str:
-    sign = "-" if value < 0 else ""
-    whole, rest = divmod(abs(value), 1000)
-    return f"{sign}{whole}.{rest:03d}"
 
 
 class ExchangeServer:

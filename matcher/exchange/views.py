@@ -99,3 +99,16 @@ def asset_text(markets: Markets, asset: str, units: int) -> str:
     from .units import format_units
     decimals = markets.assets[asset].decimals
     return format_units(units, decimals, 8 if decimals >= 8 else decimals)
+
+
+def agg_trade_view(row: dict[str, Any], market: Market) -> dict[str, Any]:
+    return {"a": row["agg_id"], "p": market.price_text(row["price"]), "q": market.qty_text(row["qty"]),
+            "f": row["first_id"], "l": row["last_id"], "T": row["time_ms"], "m": row["buyer_maker"], "M": True}
+
+
+def kline_view(candle: Any, close_ms: int, market: Market) -> list[Any]:
+    """Binance's kline array: open time, OHLC, volume, close time, quote volume, trades, taker buy volumes."""
+    return [candle.open_ms, market.price_text(candle.open), market.price_text(candle.high),
+            market.price_text(candle.low), market.price_text(candle.close), market.qty_text(candle.volume), close_ms,
+            market.quote_text(candle.quote), candle.count, market.qty_text(candle.taker_volume),
+            market.quote_text(candle.taker_quote), "0"]

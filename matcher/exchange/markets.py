@@ -11,6 +11,8 @@ A markets file (TOML) lists them with decimal sizes, converted exactly:
     min_notional = "0.001"    # quote
     maker_fee_bps = 10
     taker_fee_bps = 20
+    # optional ceilings and filters (whole units; Binance-like defaults): max_price, max_qty, market_max_qty,
+    # max_notional, multiplier_up / multiplier_down (PERCENT_PRICE_BY_SIDE), max_num_orders, max_num_algo_orders
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from eth_utils import is_address, to_checksum_address
 from matcher.errors import BadMarketSpec
 from matcher.market import Asset, MarketSpec
 
+from .filters import Limits, symbol_filters
 from .errors import FILTER_FAILURE, INVALID_SYMBOL, ApiError
 from .units import format_units, parse_units, places_of
 
 @dataclass(frozen=True)
 class Market:
     spec: MarketSpec
+    limits: Limits = Limits()
 
     @property
     def symbol(self) -> str:
@@ -94,18 +98,15 @@ class Market:
             "baseToken": spec.base.token, "quoteToken": spec.quote.token,
             "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"],
             "timeInForce": ["GTC", "IOC", "FOK"],
-            "quoteOrderQtyMarketAllowed": True, "isSpotTradingAllowed": True,
+            "baseCommissionPrecision": 8, "quoteCommissionPrecision": 8, "icebergAllowed": False,
+            "ocoAllowed": False, "otoAllowed": False, "cancelReplaceAllowed": True, "amendAllowed": False,
+            "allowTrailingStop": False, "quoteOrderQtyMarketAllowed": True, "isSpotTradingAllowed": True,
+            "isMarginTradingAllowed": False, "permissions": [], "permissionSets": [["SPOT"]],
             "defaultSelfTradePreventionMode": "NONE",
             "allowedSelfTradePreventionModes": ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"],
             "makerFeeBps": spec.maker_fee_bps, "takerFeeBps": spec.taker_fee_bps,
             "lotSizeUnits": str(spec.lot_size), "tickSizeUnits": str(spec.tick_size),
-            "filters": [
-                {"filterType": "PRICE_FILTER", "minPrice": self.price_text(1), "maxPrice": "0",
-                 "tickSize": self.price_text(1)},
-                {"filterType": "LOT_SIZE", "minQty": self.qty_text(1), "maxQty": "0", "stepSize": self.qty_text(1)},
-                {"filterType": "MIN_NOTIONAL", "minNotional": self.quote_text(spec.min_notional),
-                 "applyToMarket": True},
-            ],
+            "filters": symbol_filters(self),
         }
 
 
@@ -145,7 +146,7 @@ def market_from_table(table: dict[str, Any]) -> Market:
             maker_fee_bps=int(table.get("maker_fee_bps", 0)), taker_fee_bps=int(table.get("taker_fee_bps", 0)))
     except (KeyError, TypeError) as exc:
         raise BadMarketSpec(f"market {table.get('symbol', '?')}: missing or bad field {exc}") from None
-    return Market(spec)
+    return Market(spec, Limits.from_table(table))
 
 
 def load_markets(path: Path) -> Markets:

@@ -22,7 +22,7 @@ from matcher.fees import FeePolicy
 from matcher.model import CancelOrder, CancelReplace, OrderUpdate, SetFeeDiscount, SetPlatformFeeRate, Trade, Withdraw
 from wallet.rpc import Rpc
 
-from . import store
+from . import filters, store
 from .api import build_app
 from .core import ExchangeCore, trade_effects
 from .errors import (CANCEL_REJECTED, CANCEL_REPLACE_FAILED, CANCEL_REPLACE_PARTIALLY_FAILED, NEW_ORDER_REJECTED,
@@ -57,7 +57,6 @@ class ExchangeConfig:
     confirmations: int = 0
     start_block: int = 0
     rate_limits: RateLimits = field(default_factory=RateLimits)
-    max_open_orders: int = 200  # per account and market (Binance's MAX_NUM_ORDERS)
     exchange_max_open_orders: int = 1000  # per account, every market (EXCHANGE_MAX_NUM_ORDERS)
 
 
@@ -126,6 +125,7 @@ class ExchangeService:
     # --- requests -------------------------------------------------------------------------------------------
     def place(self, request: OrderRequest) -> dict[str, Any]:
         """Accept a signed order: Binance's response to POST /api/v3/order."""
+        self.check_filters(request)
         self._check_nonce(request)
         result = self._submit(request, None)
         if not result.ok:
@@ -136,6 +136,7 @@ class ExchangeService:
         """Binance's POST /api/v3/order/cancelReplace. STOP_ON_FAILURE: nothing happens unless the old order can
         be cancelled (-2022); ALLOW_FAILURE: the new order is placed even so. When only one part succeeds: HTTP
         409, -2021, and `data` says what happened to each (as Binance)."""
+        self.check_filters(request)
         self._check_nonce(request)  # an unusable new order changes nothing, in either mode
         engine = self.core.engine
         old = engine.open_order(cancel.account, cancel.symbol, cancel.order_id, cancel.client_order_id)
@@ -164,6 +165,11 @@ class ExchangeService:
                 "newOrderResponse": placed})
         return {"cancelResult": "SUCCESS", "newOrderResult": "SUCCESS", "cancelResponse": cancelled,
                 "newOrderResponse": placed}
+
+    def check_filters(self, request: OrderRequest) -> None:
+        command = request.command
+        filters.check(command, request.market, self.core.db, self.core.clock_ms(),
+                      self.core.engine.last_price.get(command.symbol, 0), self.config.exchange_max_open_orders)
 
     def _check_nonce(self, request: OrderRequest) -> None:
         core, command, signed = self.core, request.command, request.signed

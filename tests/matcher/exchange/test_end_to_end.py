@@ -146,7 +146,8 @@ def test_public_endpoints_answer_in_binance_shapes(stack: Stack, clients: dict[s
     assert client.ping() == {}
     info = client.info
     brs = next(s for s in info["symbols"] if s["symbol"] == "BRSWBNB")
-    assert {f["filterType"] for f in brs["filters"]} == {"PRICE_FILTER", "LOT_SIZE", "MIN_NOTIONAL"}
+    assert {"PRICE_FILTER", "LOT_SIZE", "MARKET_LOT_SIZE", "NOTIONAL", "PERCENT_PRICE_BY_SIDE", "MAX_NUM_ORDERS",
+            "MAX_NUM_ALGO_ORDERS"} <= {f["filterType"] for f in brs["filters"]}
     assert brs["filters"][0]["tickSize"] == "0.00000100" and brs["filters"][1]["stepSize"] == "0.01000000"
     assert isinstance(client.depth("BRSWBNB")["lastUpdateId"], int)
     ticker = client.ticker_24hr("BRSWBNB")

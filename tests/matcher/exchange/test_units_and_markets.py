@@ -51,8 +51,13 @@ def test_market_converts_prices_and_quantities_to_ticks_and_lots() -> None:
     with pytest.raises(ApiError, match="LOT_SIZE"):
         market.lots("1.005")
     info = market.info()
-    assert [f["filterType"] for f in info["filters"]] == ["PRICE_FILTER", "LOT_SIZE", "MIN_NOTIONAL"]
-    assert info["filters"][2]["minNotional"] == "0.00010000"
+    filters = {f["filterType"]: f for f in info["filters"]}
+    assert list(filters) == ["PRICE_FILTER", "LOT_SIZE", "MARKET_LOT_SIZE", "MIN_NOTIONAL", "NOTIONAL",
+                             "PERCENT_PRICE_BY_SIDE", "MAX_NUM_ORDERS", "MAX_NUM_ALGO_ORDERS"]
+    assert filters["MIN_NOTIONAL"]["minNotional"] == filters["NOTIONAL"]["minNotional"] == "0.00010000"
+    assert filters["PRICE_FILTER"]["maxPrice"] == "1000000.00000000"  # a real ceiling, not "0"
+    assert filters["LOT_SIZE"]["maxQty"] == "9000000000.00000000"
+    assert filters["PERCENT_PRICE_BY_SIDE"]["bidMultiplierDown"] == "0.20000000"
 
 
 def test_markets_file_loads_and_rejects_inconsistent_specs(tmp_path: Path) -> None:

@@ -1,0 +1,145 @@
+"""Binance's symbol and exchange filters beyond what the engine checks itself (tick, lot and minimum notional):
+price and quantity ceilings, MARKET_LOT_SIZE, NOTIONAL's maximum, PERCENT_PRICE_BY_SIDE against the 5-minute
+average price, MAX_NUM_ORDERS, MAX_NUM_ALGO_ORDERS and EXCHANGE_MAX_NUM_ORDERS. Each is listed in exchangeInfo
+exactly as it is enforced; each rejection is -1013 "Filter failure: <FILTER>" as on Binance. Nothing here
+changes state: an order that fails a filter changes nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from matcher.errors import BadMarketSpec
+from matcher.model import OrderType, PlaceOrder
+
+from . import history
+from .errors import FILTER_FAILURE, ApiError
+from .intervals import MINUTE
+from .units import format_units
+
+ALGO_TYPES = ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
+AVG_PRICE_MINS = 5
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A market's ceilings, in whole units of its assets (what its TOML table may set)."""
+
+    max_price: Fraction = Fraction(1_000_000)  # quote per base
+    max_qty: Fraction = Fraction(9_000_000_000)  # base, for limit orders
+    market_max_qty: Fraction = Fraction(9_000_000_000)  # base, for market orders
+    max_notional: Fraction = Fraction(9_000_000_000)  # quote
+    multiplier_up: Fraction = Fraction(5)  # PERCENT_PRICE_BY_SIDE: at most avg x up, at least avg x down
+    multiplier_down: Fraction = Fraction(1, 5)
+    max_num_orders: int = 200
+    max_num_algo_orders: int = 5
+
+    @classmethod
+    def from_table(cls, table: dict[str, Any]) -> Limits:
+        try:
+            fields = {name: Fraction(str(table[name])) for name in ("max_price", "max_qty", "market_max_qty",
+                                                                     "max_notional", "multiplier_up",
+                                                                     "multiplier_down") if name in table}
+        except ValueError as exc:
+            raise BadMarketSpec(f"market {table.get('symbol', '?')}: {exc}") from None
+        for name, value in fields.items():
+            if value <= 0 or (value * 10**8).denominator != 1:
+                raise BadMarketSpec(f"market {table.get('symbol', '?')}: {name} must be positive with at most 8 "
+                                    f"decimals")
+        fields.update({name: int(table[name]) for name in ("max_num_orders", "max_num_algo_orders")
+                       if name in table})
+        return cls(**fields)
+
+
+def symbol_filters(market: Any) -> list[dict[str, Any]]:
+    spec, limits = market.spec, market.limits
+    price, qty, quote = market.price_text, market.qty_text, market.quote_text
+    max_ticks, max_lots, market_lots = max_price_ticks(market), max_lots_of(market, limits.max_qty), \
+        max_lots_of(market, limits.market_max_qty)
+    multiplier = _text
+    return [
+        {"filterType": "PRICE_FILTER", "minPrice": price(1), "maxPrice": price(max_ticks), "tickSize": price(1)},
+        {"filterType": "LOT_SIZE", "minQty": qty(1), "maxQty": qty(max_lots), "stepSize": qty(1)},
+        {"filterType": "MARKET_LOT_SIZE", "minQty": qty(1), "maxQty": qty(market_lots), "stepSize": qty(1)},
+        {"filterType": "MIN_NOTIONAL", "minNotional": quote(spec.min_notional), "applyToMarket": True,
+         "avgPriceMins": AVG_PRICE_MINS},
+        {"filterType": "NOTIONAL", "minNotional": quote(spec.min_notional), "applyMinToMarket": True,
+         "maxNotional": quote(max_notional_units(market)), "applyMaxToMarket": False,
+         "avgPriceMins": AVG_PRICE_MINS},
+        {"filterType": "PERCENT_PRICE_BY_SIDE", "bidMultiplierUp": multiplier(limits.multiplier_up),
+         "bidMultiplierDown": multiplier(limits.multiplier_down), "askMultiplierUp": multiplier(limits.multiplier_up),
+         "askMultiplierDown": multiplier(limits.multiplier_down), "avgPriceMins": AVG_PRICE_MINS},
+        {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": limits.max_num_orders},
+        {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": limits.max_num_algo_orders},
+    ]
+
+
+def check(command: PlaceOrder, market: Any, db: sqlite3.Connection, now: int, last_price: int,
+          exchange_max_orders: int) -> None:
+    """-1013 for the first filter `command` fails (the engine checks tick, lot and minimum notional)."""
+    limits = market.limits
+    is_market = command.type is OrderType.MARKET or command.type.value in ("STOP_LOSS", "TAKE_PROFIT")
+    if not is_market and command.price > max_price_ticks(market):
+        _fail("PRICE_FILTER")
+    if command.stop_price and command.stop_price > max_price_ticks(market):
+        _fail("PRICE_FILTER")
+    if command.qty > max_lots_of(market, limits.market_max_qty if is_market else limits.max_qty):
+        _fail("MARKET_LOT_SIZE" if is_market else "LOT_SIZE")
+    if not is_market and market.spec.notional(command.price, command.qty) > max_notional_units(market):
+        _fail("NOTIONAL")
+    if not is_market:
+        reference = average_price_ticks(db, market, now, last_price)
+        if reference:
+            price = Fraction(command.price)
+            if price > reference * limits.multiplier_up or price < reference * limits.multiplier_down:
+                _fail("PERCENT_PRICE_BY_SIDE")
+    open_here, algo_here = db.execute(
+        "SELECT COUNT(*), SUM(type IN ('STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT')) FROM "
+        "orders WHERE account = ? AND symbol = ? AND status IN ('NEW', 'PARTIALLY_FILLED')",
+        (command.account, command.symbol)).fetchone()
+    if open_here + 1 > limits.max_num_orders:
+        _fail("MAX_NUM_ORDERS")
+    if command.type.value in ALGO_TYPES and (algo_here or 0) + 1 > limits.max_num_algo_orders:
+        _fail("MAX_NUM_ALGO_ORDERS")
+    everywhere = db.execute("SELECT COUNT(*) FROM orders WHERE account = ? AND status IN ('NEW', "
+                            "'PARTIALLY_FILLED')", (command.account,)).fetchone()[0]
+    if everywhere + 1 > exchange_max_orders:
+        _fail("EXCHANGE_MAX_NUM_ORDERS")
+
+
+def average_price_ticks(db: sqlite3.Connection, market: Any, now: int, last_price: int) -> Fraction:
+    """The volume-weighted price of the last 5 minutes in ticks (the last price when nothing traded; 0 before any
+    trade)."""
+    stats = history.window(db, market.symbol, now - AVG_PRICE_MINS * MINUTE, now)
+    if stats is None or not stats.volume:
+        return Fraction(last_price)
+    spec = market.spec
+    return Fraction(stats.quote, spec.quote_per_lot_tick * stats.volume)
+
+
+def max_price_ticks(market: Any) -> int:
+    spec = market.spec
+    return int(market.limits.max_price * 10**spec.quote.decimals // spec.tick_size)
+
+
+def max_lots_of(market: Any, whole: Fraction) -> int:
+    spec = market.spec
+    return int(whole * 10**spec.base.decimals // spec.lot_size)
+
+
+def max_notional_units(market: Any) -> int:
+    return int(market.limits.max_notional * 10**market.spec.quote.decimals)
+
+
+def _text(value: Fraction) -> str:
+    return format_units(int(value * 10**8), 8, 8)  # exact: Limits.from_table allows at most 8 decimals
+
+
+def _fail(name: str) -> None:
+    raise ApiError(FILTER_FAILURE, f"Filter failure: {name}")
+
+
+__all__ = ["Limits", "check", "symbol_filters"]

@@ -1,0 +1,93 @@
+"""Binance's filters as the exchange enforces them: each rejection is -1013 "Filter failure: <NAME>", checked
+before anything changes, with exactly the bounds exchangeInfo lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from matcher.errors import BadMarketSpec
+from matcher.exchange import filters
+from matcher.exchange.core import ExchangeCore
+from matcher.exchange.errors import ApiError
+from matcher.exchange.markets import Markets, market_from_table
+from matcher.model import OrderType, PlaceOrder, Side, TimeInForce
+
+from .test_core import FEES, place
+from .test_units_and_markets import TABLE
+
+LIMITED = {**TABLE, "max_price": "0.01", "max_qty": "100", "market_max_qty": "50", "max_notional": "0.5",
+           "max_num_orders": 3, "max_num_algo_orders": 1, "multiplier_up": "1.5", "multiplier_down": "0.5"}
+
+
+def order(kind: OrderType, side: Side, qty: int, price: int = 0, stop: int = 0,
+          account: str = "alice") -> PlaceOrder:
+    return PlaceOrder(account, "BRSWBNB", side, kind, qty=qty, price=price, stop_price=stop,
+                      tif=TimeInForce.GTC)
+
+
+def refused(core: ExchangeCore, command: PlaceOrder, exchange_max: int = 1000) -> str:
+    market = core.markets.get("BRSWBNB")
+    with pytest.raises(ApiError) as caught:
+        filters.check(command, market, core.db, core.clock_ms(), core.engine.last_price.get("BRSWBNB", 0),
+                      exchange_max)
+    assert caught.value.code == -1013
+    return caught.value.msg.removeprefix("Filter failure: ")
+
+
+def accepted(core: ExchangeCore, command: PlaceOrder, exchange_max: int = 1000) -> None:
+    filters.check(command, core.markets.get("BRSWBNB"), core.db, core.clock_ms(),
+                  core.engine.last_price.get("BRSWBNB", 0), exchange_max)
+
+
+def test_every_filter_refuses_at_its_listed_bound_and_not_before(tmp_path: Path) -> None:
+    core = ExchangeCore(tmp_path / "x.sqlite3", Markets([market_from_table(LIMITED)]), FEES, clock_ms=lambda: 10**6)
+    listed = {f["filterType"]: f for f in core.markets.get("BRSWBNB").info()["filters"]}
+    assert listed["PRICE_FILTER"]["maxPrice"] == "0.01000000" and listed["LOT_SIZE"]["maxQty"] == "100.00000000"
+    assert listed["MARKET_LOT_SIZE"]["maxQty"] == "50.00000000" and listed["NOTIONAL"]["maxNotional"] == \
+        "0.50000000"
+    assert listed["MAX_NUM_ORDERS"]["maxNumOrders"] == 3 and listed["MAX_NUM_ALGO_ORDERS"]["maxNumAlgoOrders"] == 1
+    # ticks of 0.000001: 10000 ticks = 0.01; lots of 0.01: 10000 lots = 100
+    accepted(core, order(OrderType.LIMIT, Side.BUY, 10, 10_000))
+    assert refused(core, order(OrderType.LIMIT, Side.BUY, 10, 10_001)) == "PRICE_FILTER"
+    assert refused(core, order(OrderType.STOP_LOSS_LIMIT, Side.SELL, 10, 5000, 10_001)) == "PRICE_FILTER"
+    assert refused(core, order(OrderType.LIMIT, Side.BUY, 10_001, 10)) == "LOT_SIZE"
+    accepted(core, order(OrderType.MARKET, Side.BUY, 5000, 10))
+    assert refused(core, order(OrderType.MARKET, Side.BUY, 5001, 10)) == "MARKET_LOT_SIZE"
+    accepted(core, order(OrderType.LIMIT, Side.BUY, 5000, 10_000))  # 50 x 0.01 = 0.5: at the maximum
+    assert refused(core, order(OrderType.LIMIT, Side.BUY, 5001, 10_000)) == "NOTIONAL"
+
+    core.deposit("alice", "BRS", 10**22, "tx:a", 1)
+    core.deposit("bob", "WBNB", 10**22, "tx:b", 1)
+    place(core, "alice", Side.SELL, 100, 2000, 1)
+    place(core, "bob", Side.BUY, 100, 2000, 1)  # a trade at 2000 ticks: the 5-minute average
+    accepted(core, order(OrderType.LIMIT, Side.BUY, 10, 3000))
+    assert refused(core, order(OrderType.LIMIT, Side.BUY, 10, 3001)) == "PERCENT_PRICE_BY_SIDE"
+    accepted(core, order(OrderType.LIMIT, Side.SELL, 10, 1000))
+    assert refused(core, order(OrderType.LIMIT, Side.SELL, 10, 999)) == "PERCENT_PRICE_BY_SIDE"
+    accepted(core, order(OrderType.MARKET, Side.BUY, 10, 9000))  # market orders: no percent-price check
+
+    for nonce in (2, 3, 4):
+        place(core, "alice", Side.SELL, 10, 2500 + nonce, nonce)
+    assert refused(core, order(OrderType.LIMIT, Side.SELL, 10, 2600)) == "MAX_NUM_ORDERS"
+    accepted(core, order(OrderType.LIMIT, Side.SELL, 10, 2600, account="bob"))
+    assert refused(core, order(OrderType.LIMIT, Side.SELL, 10, 2600, account="bob"), exchange_max=0) == \
+        "EXCHANGE_MAX_NUM_ORDERS"
+
+
+def test_algo_orders_are_counted_on_their_own(tmp_path: Path) -> None:
+    core = ExchangeCore(tmp_path / "x.sqlite3", Markets([market_from_table(LIMITED)]), FEES, clock_ms=lambda: 10**6)
+    core.db.execute("INSERT INTO orders (order_id, symbol, account, client_order_id, side, type, tif, price, qty, "
+                    "quote_qty, stop_price, stp, status, filled, cum_quote, reason, created_ms, updated_ms, nonce, "
+                    "expiry, max_fee_bps, vault_price, base_amount, order_hash, signature) VALUES (1, 'BRSWBNB', "
+                    "'alice', '', 'SELL', 'STOP_LOSS_LIMIT', 'GTC', '1900', '10', '0', '1900', 'NONE', 'NEW', '0', "
+                    "'0', '', 0, 0, '1', 0, 30, '0', '0', '0x', '0x')")
+    assert refused(core, order(OrderType.STOP_LOSS_LIMIT, Side.SELL, 10, 1900, 1900)) == "MAX_NUM_ALGO_ORDERS"
+    accepted(core, order(OrderType.LIMIT, Side.SELL, 10, 1900))
+
+
+def test_market_tables_with_bad_limits_are_refused() -> None:
+    for bad in ({"max_price": "0"}, {"multiplier_up": "1.000000001"}, {"max_qty": "abc"}):
+        with pytest.raises(BadMarketSpec):
+            market_from_table({**TABLE, **bad})

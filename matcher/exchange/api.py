@@ -248,24 +248,47 @@ async def _write(ws: web.WebSocketResponse, subscriber: Subscriber) -> None:
 
 
 def _control(subscriber: Subscriber, streams: Any, text: str) -> dict[str, Any]:
-    """Binance's live SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS messages."""
+    """Binance's live SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS / SET_PROPERTY / GET_PROPERTY messages, with
+    its error codes (0 unknown property, 1 invalid value type, 2 invalid request, 3 invalid JSON)."""
     try:
         request = json.loads(text)
-        method, request_id = request["method"], request.get("id")
-    except (ValueError, KeyError, TypeError):
-        return {"error": {"code": 2, "msg": "Invalid request"}, "id": None}
-    names = [streams.normalize(s) for s in request.get("params") or []]
-    if method in ("SUBSCRIBE", "UNSUBSCRIBE") and (not names or any(n is None for n in names)):
-        return {"error": {"code": 2, "msg": "Invalid request: unknown stream"}, "id": request_id}
-    if method == "SUBSCRIBE":
-        subscriber.streams.update(names)  # type: ignore[arg-type]
-        return {"result": None, "id": request_id}
-    if method == "UNSUBSCRIBE":
-        subscriber.streams.difference_update(names)  # type: ignore[arg-type]
+    except ValueError as exc:
+        return {"error": {"code": 3, "msg": f"Invalid JSON: {exc}"}, "id": None}
+    if not isinstance(request, dict):
+        return {"error": {"code": 2, "msg": "Invalid request: expected a JSON object"}, "id": None}
+    method, request_id, args = request.get("method"), request.get("id"), request.get("params")
+    if request_id is not None and (isinstance(request_id, bool) or not isinstance(request_id, (int, str))):
+        return {"error": {"code": 2, "msg": "Invalid request: request ID must be an unsigned integer or a string"},
+                "id": None}
+    methods = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
+    if method not in methods:
+        return {"error": {"code": 2, "msg": f"Invalid request: unknown variant {method}, expected one of "
+                                            f"{', '.join(methods)}"}, "id": request_id}
+    if method in ("SUBSCRIBE", "UNSUBSCRIBE"):
+        if not isinstance(args, list) or not args:
+            return {"error": {"code": 2, "msg": "Invalid request: params must be a non-empty list of streams"},
+                    "id": request_id}
+        names = [streams.normalize(s) for s in args]
+        unknown = [a for a, n in zip(args, names) if n is None]
+        if unknown:
+            return {"error": {"code": 2, "msg": f"Invalid request: unknown stream {unknown[0]}"}, "id": request_id}
+        if method == "SUBSCRIBE":
+            subscriber.streams.update(names)  # type: ignore[arg-type]
+        else:
+            subscriber.streams.difference_update(names)  # type: ignore[arg-type]
         return {"result": None, "id": request_id}
     if method == "LIST_SUBSCRIPTIONS":
         return {"result": sorted(subscriber.streams), "id": request_id}
-    return {"error": {"code": 2, "msg": f"Invalid request: unknown method {method}"}, "id": request_id}
+    if not isinstance(args, list) or not args or not isinstance(args[0], str):
+        return {"error": {"code": 2, "msg": "Invalid request: property name must be a string"}, "id": request_id}
+    if args[0] != "combined":
+        return {"error": {"code": 0, "msg": "Unknown property"}, "id": request_id}
+    if method == "GET_PROPERTY":
+        return {"result": subscriber.combined, "id": request_id}
+    if len(args) != 2 or not isinstance(args[1], bool):
+        return {"error": {"code": 1, "msg": "Invalid value type: expected Boolean"}, "id": request_id}
+    subscriber.combined = args[1]
+    return {"result": None, "id": request_id}
 
 
 def _int(value: Any, field: str) -> int:

@@ -90,6 +90,8 @@ class History:
     def __init__(self, db: sqlite3.Connection) -> None:
         db.executescript(SCHEMA)
         self._newest: dict[tuple[str, int], Candle] = {}
+        self._next_agg_id = (db.execute("SELECT MAX(agg_id) FROM agg_trades").fetchone()[0] or 0) + 1
+        self.last_recorded: list[dict[str, Any]] = []  # the aggregate trades of the last command (for streams)
 
     @staticmethod
     def missing(db: sqlite3.Connection) -> bool:
@@ -99,6 +101,7 @@ class History:
 
     def record(self, db: sqlite3.Connection, fills: list[Fill], time_ms: int) -> None:
         """One command's fills, all at `time_ms`, in the caller's transaction."""
+        self.last_recorded = []
         if not fills:
             return
         aggregated: list[list[Any]] = []
@@ -111,9 +114,15 @@ class History:
             else:
                 aggregated.append([fill.symbol, fill.price, fill.qty, fill.trade_id, fill.trade_id,
                                    not fill.taker_buys, fill.taker_order_id])
-        db.executemany("INSERT INTO agg_trades (symbol, price, qty, first_id, last_id, time_ms, buyer_maker) "
-                       "VALUES (?,?,?,?,?,?,?)", [(s, str(p), str(q), f, la, time_ms, int(m))
-                                                 for s, p, q, f, la, m, _ in aggregated])
+        first_id = self._next_agg_id
+        self._next_agg_id += len(aggregated)
+        self.last_recorded = [{"agg_id": first_id + i, "symbol": s, "price": p, "qty": q, "first_id": f,
+                               "last_id": la, "time_ms": time_ms, "buyer_maker": m}
+                              for i, (s, p, q, f, la, m, _) in enumerate(aggregated)]
+        db.executemany("INSERT INTO agg_trades (agg_id, symbol, price, qty, first_id, last_id, time_ms, buyer_maker) "
+                       "VALUES (?,?,?,?,?,?,?,?)", [(a["agg_id"], a["symbol"], str(a["price"]), str(a["qty"]),
+                                                    a["first_id"], a["last_id"], time_ms, int(a["buyer_maker"]))
+                                                   for a in self.last_recorded])
         for symbol in dict.fromkeys(f.symbol for f in fills):
             ours = [f for f in fills if f.symbol == symbol]
             for base in BASES:
@@ -142,6 +151,7 @@ class History:
         db.execute("DELETE FROM candles")
         db.execute("DELETE FROM agg_trades")
         self._newest.clear()
+        self._next_agg_id = 1
         cursor = db.execute("SELECT trade_id, symbol, price, qty, quote, taker_order_id, taker_side, seq, time_ms "
                             "FROM trades ORDER BY trade_id")
         group: list[Fill] = []

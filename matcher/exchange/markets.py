@@ -75,6 +75,13 @@ class Market:
     def quote_text(self, units: int) -> str:
         return format_units(units, self.spec.quote.decimals, max(8, self.price_places))
 
+    def derived_price_text(self, units: int) -> str:
+        """A computed price (an average: quote units per whole base unit) cut to the API's decimals."""
+        places = max(8, self.price_places)
+        decimals = self.spec.quote.decimals
+        cut = units - units % 10 ** (decimals - places) if decimals > places else units
+        return format_units(cut, decimals, places)
+
     def asset_text(self, asset: str, units: int) -> str:
         decimals = self.spec.base.decimals if asset == self.spec.base.symbol else self.spec.quote.decimals
         return format_units(units, decimals, 8 if decimals >= 8 else decimals)

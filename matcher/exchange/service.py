@@ -88,7 +88,7 @@ class ExchangeService:
         self.admin_token_file = config.data_dir / "admin.token"
         self.admin_token = load_or_create_token(self.admin_token_file)  # /admin/* answers only to it (0600 file)
         self.core = ExchangeCore(config.data_dir / "exchange.sqlite3", self.markets, fee_recipient, fee_policy)
-        self.streams = Streams(self.markets, self.core.clock_ms)
+        self.streams = Streams(self.markets, self.core.clock_ms, self.core)
         self.core.listeners.append(self.streams.publish)
         self.follower = Follower(self.core, self.vault, self.markets, config.confirmations, config.start_block)
         self.settler = Settler(self.core, self.vault, config.signer, config.operator, config.batch_size,
@@ -295,7 +295,7 @@ class ExchangeService:
         site = web.SockSite(runner, self._socket)
         await site.start()
         tasks = [asyncio.create_task(c) for c in (self.follow_forever(), self.settle_forever(),
-                                                   self.expire_forever())]
+                                                   self.expire_forever(), self.streams.run_timed())]
         if ready is not None:
             ready.set()
         try:

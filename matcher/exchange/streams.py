@@ -1,20 +1,39 @@
-"""WebSocket market and user streams: `<symbol>@depth`, `<symbol>@trade`, `<symbol>@bookTicker` (symbols in
-lower case, as on Binance) and `<address>@user` (executionReport, outboundAccountPosition)."""
+"""WebSocket streams with Binance's names and payloads (symbols in lower case).
+
+As each command commits: `@trade`, `@aggTrade`, `@bookTicker`, `@depth` (every change) and `<address>@user`.
+On a 100 ms clock: `@depth@100ms` / `@depth@1000ms` (diffs coalesced per interval; U/u continuous), partial books
+`@depth5|10|20` (1000 ms, or `@100ms`), and every second `@kline_<interval>`, `@miniTicker`, `@ticker`,
+`@ticker_1h|4h|1d`, `@avgPrice`, `!miniTicker@arr`, `!ticker@arr`, `!ticker_<w>@arr` (arrays list only the
+symbols that traded since the last push, as Binance's do).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from matcher.model import BalanceUpdate, BookTicker, Command, DepthUpdate, OrderUpdate, Result, Trade
 
+from . import history, tickers
+from .intervals import DAY, HOUR, INTERVALS, bucket, close_time
 from .markets import Markets
-from .views import account_position, book_ticker_event, depth_event, execution_report, trade_event
+from .views import (account_position, agg_trade_view, book_ticker_event, depth_event, execution_report,
+                    trade_event)
 
 log = logging.getLogger("bourse.exchange.streams")
 QUEUE_LIMIT = 10_000
+TICK_S = 0.1
+REALTIME = ("trade", "aggTrade", "bookTicker", "depth")
+EVERY_SECOND = ("miniTicker", "ticker", "avgPrice")
+WINDOWS = {"1h": HOUR, "4h": 4 * HOUR, "1d": DAY}
+_PARTIAL = re.compile(r"^depth(5|10|20)(@100ms|@1000ms)?$")
+_KLINE = re.compile(r"^kline_(" + "|".join(INTERVALS) + ")$")
+_WINDOW = re.compile(r"^ticker_(1h|4h|1d)$")
+_ARRAYS = re.compile(r"^!(miniTicker|ticker|ticker_1h|ticker_4h|ticker_1d)@arr$")
 
 
 class Subscriber:
@@ -24,7 +43,7 @@ class Subscriber:
         self.queue: asyncio.Queue[str | None] = asyncio.Queue(QUEUE_LIMIT)
         self.overflowed = False
 
-    def offer(self, stream: str, payload: dict[str, Any]) -> None:
+    def offer(self, stream: str, payload: Any) -> None:
         if self.overflowed:
             return
         body = {"stream": stream, "data": payload} if self.combined else payload
@@ -34,35 +53,66 @@ class Subscriber:
             self.overflowed = True
 
 
+@dataclass
+class _Diff:
+    first: int = 0
+    last: int = 0
+    bids: dict[int, int] = field(default_factory=dict)
+    asks: dict[int, int] = field(default_factory=dict)
+
+
 class Streams:
-    def __init__(self, markets: Markets, clock_ms: Any) -> None:
+    def __init__(self, markets: Markets, clock_ms: Any, core: Any = None) -> None:
         self.markets = markets
         self.clock_ms = clock_ms
+        self.core = core
         self.subscribers: set[Subscriber] = set()
+        self._diffs: dict[str, _Diff] = {}
+        self._traded: set[str] = set()  # symbols that traded since the last one-second push
+        self._klines_sent: dict[str, tuple[int, int, bool]] = {}  # stream -> (open, count, closed) last pushed
+        self._ticks = 0
 
     def normalize(self, stream: object) -> str | None:
         """The canonical name of a stream we serve, or None."""
         if not isinstance(stream, str):
             return None
+        if stream.startswith("!"):
+            return stream if _ARRAYS.match(stream) else None
         name, _, kind = stream.partition("@")
         if kind == "user":
             return f"{name.lower()}@user" if name.startswith("0x") and len(name) == 42 else None
-        if kind in ("depth", "trade", "bookTicker") and name.upper() in self.markets.by_symbol:
+        if name.upper() not in self.markets.by_symbol:
+            return None
+        if kind in REALTIME or kind in EVERY_SECOND or kind in ("depth@100ms", "depth@1000ms") or \
+                _PARTIAL.match(kind) or _KLINE.match(kind) or _WINDOW.match(kind):
             return f"{name.lower()}@{kind}"
         return None
 
+    def wanted(self) -> set[str]:
+        return set().union(*(s.streams for s in self.subscribers)) if self.subscribers else set()
+
+    # --- as commands commit ---------------------------------------------------------------------------------
     def publish(self, seq: int, command: Command, result: Result) -> None:
         """A core listener: turn one command's events into stream messages."""
-        if not self.subscribers or not result.events:
+        if not result.events:
             return
+        if any(isinstance(e, Trade) for e in result.events):
+            self._traded.update(e.symbol for e in result.events if isinstance(e, Trade))
+        if not self.subscribers:
+            return
+        wanted = self.wanted()
         now = self.clock_ms()
-        messages: list[tuple[str, dict[str, Any]]] = []
+        messages: list[tuple[str, Any]] = []
         events = result.events
         balances: dict[str, list[BalanceUpdate]] = {}
         for index, event in enumerate(events):
             if isinstance(event, DepthUpdate):
                 market = self.markets.get(event.symbol)
                 messages.append((f"{event.symbol.lower()}@depth", depth_event(event, market, now)))
+                for speed in ("@100ms", "@1000ms"):
+                    name = f"{event.symbol.lower()}@depth{speed}"
+                    if name in wanted:
+                        self._accumulate(name, event)
             elif isinstance(event, Trade):
                 messages.append((f"{event.symbol.lower()}@trade", trade_event(event, self.markets.get(event.symbol))))
             elif isinstance(event, BookTicker):
@@ -77,7 +127,134 @@ class Streams:
                 balances.setdefault(event.account, []).append(event)
         for account, updates in balances.items():
             messages.append((f"{account.lower()}@user", account_position(account, updates, self.markets, now)))
+        if self.core is not None:
+            for agg in self.core.history.last_recorded:
+                market = self.markets.get(agg["symbol"])
+                messages.append((f"{market.symbol.lower()}@aggTrade", {"e": "aggTrade", "E": now,
+                                                                       "s": market.symbol,
+                                                                       **agg_trade_view(agg, market)}))
+        self._send(messages)
+
+    def _accumulate(self, name: str, event: DepthUpdate) -> None:
+        diff = self._diffs.get(name)
+        if diff is None:
+            diff = self._diffs[name] = _Diff(first=event.first_update_id)
+        diff.last = event.last_update_id
+        diff.bids.update(event.bids)
+        diff.asks.update(event.asks)
+
+    def _send(self, messages: list[tuple[str, Any]]) -> None:
         for subscriber in list(self.subscribers):
             for stream, payload in messages:
                 if stream in subscriber.streams:
                     subscriber.offer(stream, payload)
+
+    # --- on the clock ----------------------------------------------------------------------------------------
+    async def run_timed(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_S)
+            try:
+                self.tick()
+            except Exception:
+                log.exception("timed streams failed")
+
+    def tick(self) -> None:
+        """One 100 ms step: coalesced diffs and partial books; every tenth step the one-second streams."""
+        self._ticks += 1
+        second = self._ticks % 10 == 0
+        if not self.subscribers:
+            self._diffs.clear()
+            if second:
+                self._traded.clear()
+            return
+        wanted, now = self.wanted(), self.clock_ms()
+        messages: list[tuple[str, Any]] = []
+        for name in [n for n in self._diffs if n.endswith("@100ms") or second]:
+            diff = self._diffs.pop(name)
+            if name in wanted:
+                market = self.markets.get(name.partition("@")[0].upper())
+                messages.append((name, depth_event(DepthUpdate(market.symbol, diff.first, diff.last,
+                                                               tuple(diff.bids.items()), tuple(diff.asks.items())),
+                                                   market, now)))
+        for name in wanted:
+            symbol, _, kind = name.partition("@")
+            partial = _PARTIAL.match(kind)
+            if partial and (partial.group(2) == "@100ms" or second):
+                messages.append((name, self._partial(symbol.upper(), int(partial.group(1)))))
+        if second:
+            messages += self._every_second(wanted, now)
+            self._traded.clear()
+        self._send(messages)
+
+    def _partial(self, symbol: str, levels: int) -> dict[str, Any]:
+        market = self.markets.get(symbol)
+        book = self.core.engine.depth(symbol, levels)
+        return {"lastUpdateId": book["lastUpdateId"],
+                "bids": [[market.price_text(p), market.qty_text(q)] for p, q in book["bids"]],
+                "asks": [[market.price_text(p), market.qty_text(q)] for p, q in book["asks"]]}
+
+    def _every_second(self, wanted: set[str], now: int) -> list[tuple[str, Any]]:
+        out: list[tuple[str, Any]] = []
+        db, last_prices = self.core.db, self.core.engine.last_price
+        for name in sorted(wanted):
+            if name.startswith("!"):
+                kind = name[1:].partition("@")[0]
+                events = [self._ticker_event(kind, self.markets.get(s), now) for s in sorted(self._traded)]
+                if events:
+                    out.append((name, events))
+                continue
+            symbol, _, kind = name.partition("@")
+            market = self.markets.get(symbol.upper())
+            if kind == "avgPrice":
+                avg = tickers.avg_price(db, market, now, last_prices.get(market.symbol, 0))
+                out.append((name, {"e": "avgPrice", "E": now, "s": market.symbol, "i": "5m", "w": avg["price"],
+                                   "T": avg["closeTime"]}))
+            elif kind in ("miniTicker", "ticker") or _WINDOW.match(kind):
+                out.append((name, self._ticker_event(kind, market, now)))
+            elif _KLINE.match(kind):
+                out += self._kline(name, market, kind.removeprefix("kline_"), now)
+        return out
+
+    def _ticker_event(self, kind: str, market: Any, now: int) -> dict[str, Any]:
+        engine, db = self.core.engine, self.core.db
+        if kind == "miniTicker":
+            t = tickers.rolling(db, market, now - DAY, now, engine.last_price.get(market.symbol, 0), full=False)
+            return {"e": "24hrMiniTicker", "E": now, "s": market.symbol, "c": t["lastPrice"], "o": t["openPrice"],
+                    "h": t["highPrice"], "l": t["lowPrice"], "v": t["volume"], "q": t["quoteVolume"]}
+        if kind == "ticker":
+            t = tickers.day_ticker(db, market, now, engine, full=True)
+            return {"e": "24hrTicker", "E": now, "s": market.symbol, "p": t["priceChange"],
+                    "P": t["priceChangePercent"], "w": t["weightedAvgPrice"], "x": t["prevClosePrice"],
+                    "c": t["lastPrice"], "Q": t["lastQty"], "b": t["bidPrice"], "B": t["bidQty"], "a": t["askPrice"],
+                    "A": t["askQty"], "o": t["openPrice"], "h": t["highPrice"], "l": t["lowPrice"], "v": t["volume"],
+                    "q": t["quoteVolume"], "O": t["openTime"], "C": t["closeTime"], "F": t["firstId"],
+                    "L": t["lastId"], "n": t["count"]}
+        window = kind.removeprefix("ticker_")
+        t = tickers.rolling(db, market, now - WINDOWS[window], now, engine.last_price.get(market.symbol, 0), True)
+        return {"e": f"{window}Ticker", "E": now, "s": market.symbol, "p": t["priceChange"],
+                "P": t["priceChangePercent"], "o": t["openPrice"], "h": t["highPrice"], "l": t["lowPrice"],
+                "c": t["lastPrice"], "w": t["weightedAvgPrice"], "v": t["volume"], "q": t["quoteVolume"],
+                "O": t["openTime"], "C": t["closeTime"], "F": t["firstId"], "L": t["lastId"], "n": t["count"]}
+
+    def _kline(self, name: str, market: Any, interval_name: str, now: int) -> list[tuple[str, Any]]:
+        """The interval's newest candle when it changed; once more with x=true when it has closed."""
+        length = INTERVALS[interval_name]
+        newest = history.klines(self.core.db, market.symbol, length, 0, None, None, 1, now)
+        if not newest:
+            return []
+        candle = newest[0]
+        closed = candle.open_ms < bucket(now, length)
+        state = (candle.open_ms, candle.count, closed)
+        if self._klines_sent.get(name) == state or (closed and name not in self._klines_sent):
+            return []
+        self._klines_sent[name] = state
+        close_ms = close_time(candle.open_ms, length)
+        price, qty, quote = market.price_text, market.qty_text, market.quote_text
+        return [(name, {"e": "kline", "E": now, "s": market.symbol, "k": {
+            "t": candle.open_ms, "T": close_ms, "s": market.symbol, "i": interval_name, "f": candle.first_id,
+            "L": candle.last_id, "o": price(candle.open), "c": price(candle.close), "h": price(candle.high),
+            "l": price(candle.low), "v": qty(candle.volume), "n": candle.count, "x": closed, "q": quote(candle.quote),
+            "V": qty(candle.taker_volume), "Q": quote(candle.taker_quote), "B": "0"}})]
+
+
+__all__ = ["Streams", "Subscriber"]

@@ -51,7 +51,8 @@ def rolling(db: sqlite3.Connection, market: Market, start: int, end: int, last_p
         change = stats.close - stats.open
         body = {"symbol": market.symbol, "priceChange": price(change),
                 "priceChangePercent": _thousandths(change * 100_000 // stats.open if stats.open else 0),
-                "weightedAvgPrice": quote(weighted_price(market, stats.quote, stats.volume)), **body}
+                "weightedAvgPrice": market.derived_price_text(weighted_price(market, stats.quote, stats.volume)),
+                **body}
     return body
 
 
@@ -81,7 +82,7 @@ def avg_price(db: sqlite3.Connection, market: Market, now: int, last_price: int)
     stats = history.window(db, market.symbol, now - AVG_PRICE_MINUTES * MINUTE, now)
     last = db.execute("SELECT time_ms FROM trades WHERE symbol = ? ORDER BY trade_id DESC LIMIT 1",
                       (market.symbol,)).fetchone()
-    price = market.quote_text(weighted_price(market, stats.quote, stats.volume)) if stats else \
+    price = market.derived_price_text(weighted_price(market, stats.quote, stats.volume)) if stats else \
         market.price_text(last_price)
     return {"mins": AVG_PRICE_MINUTES, "price": price, "closeTime": last[0] if last else 0}
 

@@ -169,7 +169,12 @@ def test_live_subscribe_list_and_unsubscribe_over_one_socket(stack: Stack) -> No
                             {"method": "UNSUBSCRIBE", "params": ["brswbnb@trade"], "id": 3},
                             {"method": "LIST_SUBSCRIPTIONS", "id": 4},
                             {"method": "SUBSCRIBE", "params": ["dogeusdt@trade"], "id": 5},
-                            {"method": "FLY", "id": 6}):
+                            {"method": "FLY", "id": 6},
+                            {"method": "GET_PROPERTY", "params": ["combined"], "id": 7},
+                            {"method": "SET_PROPERTY", "params": ["combined", True], "id": 8},
+                            {"method": "GET_PROPERTY", "params": ["combined"], "id": 9},
+                            {"method": "SET_PROPERTY", "params": ["combined", "yes"], "id": 10},
+                            {"method": "GET_PROPERTY", "params": ["speed"], "id": 11}):
                 await connection.send(json.dumps(message))
                 replies.append(json.loads(await connection.recv()))
             await connection.send("not json")
@@ -180,7 +185,11 @@ def test_live_subscribe_list_and_unsubscribe_over_one_socket(stack: Stack) -> No
     assert replies[0] == {"result": None, "id": 1}
     assert replies[1] == {"result": ["brswbnb@depth", "brswbnb@trade"], "id": 2}
     assert replies[3] == {"result": ["brswbnb@depth"], "id": 4}
-    assert replies[4]["error"]["code"] == 2 and replies[5]["error"]["code"] == 2 and replies[6]["error"]["code"] == 2
+    assert replies[4]["error"]["code"] == 2 and replies[5]["error"]["code"] == 2
+    assert replies[6:11] == [{"result": False, "id": 7}, {"result": None, "id": 8}, {"result": True, "id": 9},
+                             {"error": {"code": 1, "msg": "Invalid value type: expected Boolean"}, "id": 10},
+                             {"error": {"code": 0, "msg": "Unknown property"}, "id": 11}]
+    assert replies[11]["error"]["code"] == 3  # not JSON
 
 
 def test_an_unknown_stream_is_refused_before_the_upgrade(stack: Stack) -> None:

@@ -210,8 +210,8 @@ class Handlers:
                                              "operator's token: Authorization: Bearer <admin.token>)", status=401)
 
     async def openapi(self, request: web.Request) -> web.Response:
-        from .openapi import SPEC
-        return web.json_response(SPEC)
+        from .openapi import spec_for
+        return web.json_response(spec_for(sorted(self.markets.by_symbol)))
 
     # --- streams -------------------------------------------------------------------------------------------------
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:

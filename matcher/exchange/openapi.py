@@ -66,6 +66,36 @@ CANCEL_REPLACE_BODY = {**ORDER_BODY, "properties": {
     **ORDER_BODY["properties"], "cancelOrderId": _UINT, "cancelOrigClientOrderId": {"type": "string"},
     "cancelReplaceMode": {"type": "string", "enum": ["STOP_ON_FAILURE", "ALLOW_FAILURE"]}}}
 
+_INTERVAL = {"type": "string", "enum": ["1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h",
+                                        "1d", "3d", "1w", "1M"]}
+_MS = {"type": "integer", "minimum": 0, "maximum": 2**53}
+_ZONE = {"type": "string", "pattern": r"^[+-]?(0?[0-9]|1[0-2])(:[0-5][0-9])?$"}
+_SYMBOLS = {"type": "string", "pattern": r'^\[("[A-Z0-9]+",)*"[A-Z0-9]+"\]$',
+            "description": 'A JSON array of symbols, e.g. ["BRSWBNB","WBNBUSDT"]'}
+_TYPE = {"type": "string", "enum": ["FULL", "MINI"]}
+_LIMIT = {"type": "integer", "minimum": 1, "maximum": 1000}
+_WINDOW = {"type": "string", "pattern": "^([1-9]|[1-5][0-9])m$|^([1-9]|1[0-9]|2[0-3])h$|^[1-7]d$"}
+KLINES = [SYMBOL, _query("interval", True, _INTERVAL), _query("startTime", schema=_MS), _query("endTime", schema=_MS),
+          _query("timeZone", schema=_ZONE), _query("limit", schema=_LIMIT)]
+MARKET_DATA: dict[str, Any] = {
+    "/api/v3/klines": {"get": _op("Candles (every Binance interval; timeZone shifts their boundaries)", KLINES)},
+    "/api/v3/uiKlines": {"get": _op("Candles for charts (as klines)", KLINES)},
+    "/api/v3/aggTrades": {"get": _op("Aggregate trades: one taker order's fills at one price", [
+        SYMBOL, _query("fromId", schema=_MS), _query("startTime", schema=_MS), _query("endTime", schema=_MS),
+        _query("limit", schema=_LIMIT)])},
+    "/api/v3/historicalTrades": {"get": _op("Trades from an id", [SYMBOL, _query("fromId", schema=_MS),
+                                                                    _query("limit", schema=_LIMIT)])},
+    "/api/v3/avgPrice": {"get": _op("Volume-weighted price of the last 5 minutes", [SYMBOL])},
+    "/api/v3/ticker": {"get": _op("Rolling-window statistics (to the minute)", [
+        _query("symbol"), _query("symbols", schema=_SYMBOLS), _query("windowSize", schema=_WINDOW),
+        _query("type", schema=_TYPE)])},
+    "/api/v3/ticker/tradingDay": {"get": _op("Statistics of the trading day in a time zone", [
+        _query("symbol"), _query("symbols", schema=_SYMBOLS), _query("timeZone", schema=_ZONE),
+        _query("type", schema=_TYPE)])},
+    "/api/v3/ticker/price": {"get": _op("Last price", [_query("symbol"), _query("symbols", schema=_SYMBOLS)])},
+    "/sapi/v1/system/status": {"get": _op("System status (0: normal)", result={"type": "object"})},
+}
+
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {"title": "Bourse exchange API", "version": "1",
@@ -77,12 +107,16 @@ SPEC: dict[str, Any] = {
     "paths": {
         "/api/v3/ping": {"get": _op("Test connectivity", result={"type": "object"})},
         "/api/v3/time": {"get": _op("Server time in ms", result={"type": "object"})},
-        "/api/v3/exchangeInfo": {"get": _op("Markets, filters, chain id and vault")},
+        "/api/v3/exchangeInfo": {"get": _op("Markets, filters, rate limits, chain id and vault", [
+            _query("symbol"), _query("symbols", schema=_SYMBOLS), _query("permissions")])},
         "/api/v3/depth": {"get": _op("L2 snapshot with lastUpdateId", [SYMBOL, _query("limit", schema={
             "type": "integer", "minimum": 1, "maximum": 5000})])},
-        "/api/v3/trades": {"get": _op("Recent trades", [SYMBOL, _query("limit", schema={"type": "integer"})])},
-        "/api/v3/ticker/24hr": {"get": _op("24 hour statistics", [_query("symbol")])},
-        "/api/v3/ticker/bookTicker": {"get": _op("Best bid and ask", [_query("symbol")])},
+        "/api/v3/trades": {"get": _op("Recent trades", [SYMBOL, _query("limit", schema=_LIMIT)])},
+        "/api/v3/ticker/24hr": {"get": _op("24 hour statistics", [_query("symbol"), _query("symbols", schema=_SYMBOLS),
+                                                                   _query("type", schema=_TYPE)])},
+        "/api/v3/ticker/bookTicker": {"get": _op("Best bid and ask", [_query("symbol"),
+                                                                      _query("symbols", schema=_SYMBOLS)])},
+        **MARKET_DATA,
         "/api/v3/order": {
             "post": _op("Place a signed order", body=ORDER_BODY),
             "delete": _op("Cancel an order (EIP-712 signed Cancel)", body=CANCEL_BODY),
@@ -105,3 +139,15 @@ SPEC: dict[str, Any] = {
         "/admin/ledger": {"get": _op("The ledger at the follower's block, with what is in flight")},
     },
 }
+
+
+def spec_for(symbols: list[str]) -> dict[str, Any]:
+    """SPEC with `symbol` parameters listing the markets this exchange runs (so a valid request is one it takes)."""
+    import copy
+    spec = copy.deepcopy(SPEC)
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            for parameter in operation["parameters"]:
+                if parameter["name"] == "symbol":
+                    parameter["schema"] = {"type": "string", "enum": symbols}
+    return spec

@@ -177,3 +177,14 @@ def test_ccxt_reads_the_market_through_its_binance_class(stack: Stack, traded: d
     assert ticker["last"] == trades[-1]["price"]
     assert set(exchange.fetch_tickers()) == {"BRS/WBNB", "WBNB/USDT"}
     assert exchange.fetch_last_prices()["BRS/WBNB"]["price"] == trades[-1]["price"]
+
+
+def test_openapi_lists_every_route_the_exchange_serves(stack: Stack) -> None:
+    _, _, spec = http(f"{stack.exchange_url}/openapi.json")
+    served = {(r.method.lower(), r.resource.canonical) for r in stack.exchange.service.app.router.routes()
+              if r.resource is not None and r.resource.canonical.startswith(("/api/", "/sapi/", "/admin/"))
+              and r.method != "HEAD"}
+    listed = {(method, path) for path, operations in spec["paths"].items() for method in operations}
+    assert served == listed
+    symbol = next(p for p in spec["paths"]["/api/v3/klines"]["get"]["parameters"] if p["name"] == "symbol")
+    assert symbol["schema"]["enum"] == ["BRSWBNB", "WBNBUSDT"]

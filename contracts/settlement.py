@@ -24,7 +24,9 @@ ORDER_FIELDS = [
     {"name": "maxFeeBps", "type": "uint256"},
     {"name": "maxPlatformFeeRate", "type": "uint256"},
 ]
-SKIP_REASONS = {1: "cancelled", 2: "expired", 3: "seller balance", 4: "buyer balance"}
+SKIP_REASONS = {1: "cancelled", 2: "expired", 3: "seller balance", 4: "buyer balance", 5: "agent no longer approved"}
+AGENT_FIELDS = [{"name": "maker", "type": "address"}, {"name": "agent", "type": "address"},
+                {"name": "expiry", "type": "uint256"}, {"name": "nonce", "type": "uint256"}]
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,25 @@ def sign_order(order: Order, private_key: bytes, chain_id: int, vault: str) -> t
 def order_hash(order: Order, chain_id: int, vault: str) -> bytes:
 
     signable = encode_typed_data(full_message=typed_data(order, chain_id, vault))
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def agent_approval(maker: str, agent: str, expiry: int, nonce: int, chain_id: int, vault: str) -> dict[str, Any]:
+    """The EIP-712 AgentApproval a maker signs to let `agent` sign its orders until `expiry` (approveAgentBySig)."""
+    return {
+        "types": {
+            "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                             {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}],
+            "AgentApproval": AGENT_FIELDS,
+        },
+        "primaryType": "AgentApproval",
+        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": vault},
+        "message": {"maker": maker, "agent": agent, "expiry": expiry, "nonce": nonce},
+    }
+
+
+def typed_digest(typed: dict[str, Any]) -> bytes:
+    signable = encode_typed_data(full_message=typed)
     return keccak(b"\x19" + signable.version + signable.header + signable.body)
 
 

@@ -19,6 +19,13 @@
      Batch ids must strictly increase, so a resubmitted batch cannot pay twice, and
      rise by at most MAX_BATCH_ID_STEP per batch, so no batch can use them up.
 
+     Agents (API keys without custody): a maker may approve an agent key, with an
+     expiry, by transaction or by an EIP-712 AgentApproval the operator submits.
+     An order signed by a live agent of its maker settles as if the maker signed
+     it; an agent can do nothing else (no withdrawal, no approval of others, no
+     cancel on chain). The maker revokes at once with revokeAgent; fills of an
+     expired or revoked agent's orders are SKIPPED (reason SKIP_AGENT).
+
      Fees: each side pays in the asset it receives, at most `maxFeeBps` of it, or
      - when the fill says so (the exchange chose it for a user who opted in) - in
      the platform token, at most `maxPlatformFeeRate` platform-token units per
@@ -123,6 +130,15 @@ event PlatformTokenRateSet:
 event WithdrawalDelaySet:
     blocks: uint256
 
+event AgentApproved:
+    maker: indexed(address)
+    agent: indexed(address)
+    expiry: uint256
+
+event AgentRevoked:
+    maker: indexed(address)
+    agent: indexed(address)
+
 
 PRICE_SCALE: public(constant(uint256)) = 10 ** 18
 MAX_FILLS: constant(uint256) = 256
@@ -137,6 +153,9 @@ ORDER_TYPEHASH: public(constant(bytes32)) = keccak256(
     "Order(address maker,address baseToken,address quoteToken,bool isBuy,uint256 baseAmount,uint256 price,"
     "uint256 expiry,uint256 nonce,uint256 maxFeeBps,uint256 maxPlatformFeeRate)"
 )
+AGENT_TYPEHASH: public(constant(bytes32)) = keccak256(
+    "AgentApproval(address maker,address agent,uint256 expiry,uint256 nonce)"
+)
 NAME: constant(String[32]) = "Bourse Settlement"
 VERSION: constant(String[8]) = "1"
 
@@ -145,6 +164,8 @@ SKIP_CANCELLED: public(constant(uint8)) = 1
 SKIP_EXPIRED: public(constant(uint8)) = 2
 SKIP_SELLER_BALANCE: public(constant(uint8)) = 3
 SKIP_BUYER_BALANCE: public(constant(uint8)) = 4
+SKIP_AGENT: public(constant(uint8)) = 5  # signed by an agent whose approval expired or was revoked
+REVOKED: constant(uint256) = 1  # agentExpiry of a revoked agent: in the past, yet not "never approved"
 
 platformToken: public(immutable(address))
 balanceOf: public(HashMap[address, HashMap[address, uint256]])  # user -> token -> amount
@@ -161,6 +182,8 @@ payFeesInPlatformToken: public(HashMap[address, bool])
 withdrawalDelay: public(uint256)  # blocks between an escape-hatch request and its withdrawal
 pendingWithdrawal: public(HashMap[address, HashMap[address, uint256]])
 withdrawalUnlockBlock: public(HashMap[address, HashMap[address, uint256]])
+agentExpiry: public(HashMap[address, HashMap[address, uint256]])  # maker -> agent -> unix seconds (0: never)
+agentNonce: public(HashMap[address, uint256])  # the next nonce of the maker's signed AgentApproval
 
 _CACHED_CHAIN_ID: immutable(uint256)
 _CACHED_DOMAIN_SEPARATOR: immutable(bytes32)
@@ -284,6 +307,45 @@ def cancelAllBelow(min_nonce: uint256):
     assert min_nonce > self.minNonce[msg.sender], "settlement: nonce floor must rise"
     self.minNonce[msg.sender] = min_nonce
     log NonceFloorRaised(maker=msg.sender, minNonce=min_nonce)
+
+
+@external
+def approveAgent(agent: address, expiry: uint256):
+    """
+    @notice Let `agent` sign orders for the caller until `expiry` (unix seconds); nothing else.
+    @param agent The agent key's address.
+    @param expiry When the approval ends (in the future).
+    """
+    self._approve_agent(msg.sender, agent, expiry)
+
+
+@external
+def approveAgentBySig(maker: address, agent: address, expiry: uint256, nonce: uint256, v: uint8, r: bytes32,
+                      s: bytes32):
+    """
+    @notice Submit a maker's EIP-712 AgentApproval (anyone may; the operator does for API keys).
+    @param maker The approving maker (the signer).
+    @param agent The agent key's address.
+    @param expiry When the approval ends.
+    @param nonce Must equal agentNonce(maker): each signed approval is used once.
+    """
+    assert nonce == self.agentNonce[maker], "settlement: stale agent approval nonce"
+    digest: bytes32 = keccak256(concat(b"\x19\x01", self._domain_separator_v4(),
+                                       keccak256(abi_encode(AGENT_TYPEHASH, maker, agent, expiry, nonce))))
+    self._check_signature(digest, maker, v, r, s)
+    self.agentNonce[maker] = nonce + 1
+    self._approve_agent(maker, agent, expiry)
+
+
+@external
+def revokeAgent(agent: address):
+    """
+    @notice End an agent's approval now; fills of its orders are skipped from this block on.
+    @param agent The agent key's address.
+    """
+    assert self.agentExpiry[msg.sender][agent] != 0, "settlement: not an agent of the caller"
+    self.agentExpiry[msg.sender][agent] = REVOKED
+    log AgentRevoked(maker=msg.sender, agent=agent)
 
 
 @external
@@ -430,8 +492,8 @@ def _settle_fill(batch_id: uint256, fill: Fill) -> uint8:
         assert maker.price <= taker.price, "settlement: price outside limit"
     maker_hash: bytes32 = self._order_hash(maker)
     taker_hash: bytes32 = self._order_hash(taker)
-    self._check_signature(maker_hash, maker.maker, fill.makerV, fill.makerR, fill.makerS)
-    self._check_signature(taker_hash, taker.maker, fill.takerV, fill.takerR, fill.takerS)
+    maker_live: bool = self._check_order_signature(maker_hash, maker.maker, fill.makerV, fill.makerR, fill.makerS)
+    taker_live: bool = self._check_order_signature(taker_hash, taker.maker, fill.takerV, fill.takerR, fill.takerS)
     base: uint256 = fill.baseAmount
     assert base > 0, "settlement: zero fill"
     maker_filled: uint256 = self._filled(maker, maker_hash)
@@ -455,6 +517,8 @@ def _settle_fill(batch_id: uint256, fill: Fill) -> uint8:
         return SKIP_CANCELLED
     if block.timestamp > maker.expiry or block.timestamp > taker.expiry:
         return SKIP_EXPIRED
+    if not maker_live or not taker_live:
+        return SKIP_AGENT
     buyer: address = taker.maker
     seller: address = maker.maker
     buyer_fee: uint256 = fill.takerFee
@@ -560,6 +624,28 @@ def _credit_after_fee(user: address, asset: address, amount: uint256, fee: uint2
     self.balanceOf[user][asset] += amount - fee
     if fee > 0:
         self.balanceOf[fee_account][asset] += fee
+
+
+@internal
+def _approve_agent(maker: address, agent: address, expiry: uint256):
+    assert agent != empty(address) and agent != maker, "settlement: bad agent"
+    assert expiry > block.timestamp, "settlement: agent approval already expired"
+    self.agentExpiry[maker][agent] = expiry
+    log AgentApproved(maker=maker, agent=agent, expiry=expiry)
+
+
+@view
+@internal
+def _check_order_signature(digest: bytes32, maker: address, v: uint8, r: bytes32, s: bytes32) -> bool:
+    """Reverts unless the maker or one of its agents (ever approved) signed; False for an agent no longer live."""
+    assert convert(s, uint256) <= MAX_S, "settlement: invalid signature"
+    recovered: address = ecrecover(digest, v, r, s)
+    assert recovered != empty(address), "settlement: invalid signature"
+    if recovered == maker:
+        return True
+    expiry: uint256 = self.agentExpiry[maker][recovered]
+    assert expiry != 0, "settlement: invalid signature"
+    return block.timestamp <= expiry
 
 
 @view

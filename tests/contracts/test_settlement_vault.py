@@ -333,3 +333,69 @@ def test_splitting_an_order_into_tiny_fills_never_pays_a_seller_below_its_limit(
     send(w3, vault.functions.settle(2, [signed_fill(w3, vault, buy, alice.key, low_sell, bob.key, 1)
                                         for _ in range(100)]), owner)
     assert before - bal(vault, alice, quote) == 100 <= 199
+
+
+def sign_approval(w3: Any, vault: Any, maker: Any, agent: str, expiry: int, nonce: int) -> tuple[int, bytes, bytes]:
+    from eth_account import Account
+    from eth_account.messages import encode_typed_data
+
+    from contracts.settlement import agent_approval
+    signed = Account.sign_message(encode_typed_data(full_message=agent_approval(
+        maker.checksum, agent, expiry, nonce, w3.eth.chain_id, vault.address)), maker.key.to_bytes())
+    return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+
+
+def agent_fill(w3: Any, vault: Any, maker: Order, maker_signer: bytes, taker: Order, taker_key: Any,
+               base: int) -> tuple[Any, ...]:
+    chain_id = w3.eth.chain_id
+    return fill_tuple(maker, taker, sign_order(maker, maker_signer, chain_id, vault.address),
+                      sign_order(taker, taker_key.to_bytes(), chain_id, vault.address), base)
+
+
+def test_an_agent_signs_orders_for_its_maker_until_it_expires_or_is_revoked(w3: Any, vault: Any,
+                                                                             market: Any) -> None:
+    from eth_account import Account
+    alice, bob, owner = market["alice"], market["bob"], market["owner"]
+    agent = Account.create()
+    now = w3.eth.get_block("latest")["timestamp"]
+    sell = order(market, alice, False, E18, PRICE_SCALE, 1)
+    buy = order(market, bob, True, E18, PRICE_SCALE, 1)
+    reverts(w3, vault.functions.settle(1, [agent_fill(w3, vault, sell, agent.key, buy, bob.key, E18)]),
+            owner.checksum, "settlement: invalid signature")  # never approved: the operator could have known
+    # the operator submits alice's signed approval; a replay or another signer's approval is refused
+    v, r, s = sign_approval(w3, vault, alice, agent.address, now + 3600, 0)
+    reverts(w3, vault.functions.approveAgentBySig(alice.checksum, agent.address, now + 3600, 1, v, r, s),
+            owner.checksum, "settlement: stale agent approval nonce")
+    receipt = send(w3, vault.functions.approveAgentBySig(alice.checksum, agent.address, now + 3600, 0, v, r, s),
+                   owner.checksum)
+    assert vault.events.AgentApproved().process_receipt(receipt)[0]["args"]["expiry"] == now + 3600
+    reverts(w3, vault.functions.approveAgentBySig(alice.checksum, agent.address, now + 3600, 0, v, r, s),
+            owner.checksum, "settlement: stale agent approval nonce")
+    v2, r2, s2 = sign_approval(w3, vault, bob, agent.address, now + 3600, 0)  # bob cannot approve for alice
+    reverts(w3, vault.functions.approveAgentBySig(alice.checksum, agent.address, now + 3600, 1, v2, r2, s2),
+            owner.checksum, "settlement: invalid signature")
+    before = bal(vault, bob, market["base"])
+    send(w3, vault.functions.settle(1, [agent_fill(w3, vault, sell, agent.key, buy, bob.key, E18 // 2)]),
+         owner.checksum)
+    assert bal(vault, bob, market["base"]) == before + E18 // 2
+    # the agent can neither approve others for alice nor move her funds
+    reverts(w3, vault.functions.revokeAgent(agent.address), bob.checksum, "settlement: not an agent of the caller")
+    receipt = send(w3, vault.functions.revokeAgent(agent.address), alice.checksum)
+    assert vault.events.AgentRevoked().process_receipt(receipt)[0]["args"]["agent"] == agent.address
+    receipt = send(w3, vault.functions.settle(2, [agent_fill(w3, vault, sell, agent.key, buy, bob.key, E18 // 4)]),
+                   owner.checksum)
+    assert [e["args"]["reason"] for e in vault.events.FillSkipped().process_receipt(receipt)] == [5]
+    assert bal(vault, bob, market["base"]) == before + E18 // 2
+    # approved again by transaction, then expired: skipped
+    send(w3, vault.functions.approveAgent(agent.address, now + 7200), alice.checksum)
+    send(w3, vault.functions.settle(3, [agent_fill(w3, vault, sell, agent.key, buy, bob.key, E18 // 4)]),
+         owner.checksum)
+    assert bal(vault, bob, market["base"]) == before + 3 * E18 // 4
+    w3.provider.make_request("evm_increaseTime", [7300])
+    w3.provider.make_request("evm_mine", [])
+    receipt = send(w3, vault.functions.settle(4, [agent_fill(w3, vault, sell, agent.key, buy, bob.key, E18 // 8)]),
+                   owner.checksum)
+    assert [e["args"]["reason"] for e in vault.events.FillSkipped().process_receipt(receipt)] == [5]
+    reverts(w3, vault.functions.approveAgent(agent.address, now), alice.checksum,
+            "settlement: agent approval already expired")
+    reverts(w3, vault.functions.approveAgent(alice.checksum, FAR), alice.checksum, "settlement: bad agent")

@@ -145,7 +145,7 @@ class ExchangeClient:
         signature = sign_digest(order_hash(order, self.domain.chain_id, self.domain.vault), self._signer())
         body: dict[str, Any] = {"symbol": symbol, "side": side, "type": type, "quantity": quantity, "price": price,
                                 "address": self.address, "nonce": str(order.nonce), "expiry": order.expiry,
-                                "maxFeeBps": order.maxFeeBps, "signature": signature}
+                                "maxFeeBps": order.maxFeeBps, "signature": signature, "newOrderRespType": "FULL"}
         if max_platform_fee_rate:
             body["maxPlatformFeeRate"] = str(max_platform_fee_rate)
         for key, value in (("timeInForce", time_in_force), ("quoteOrderQty", quote_order_qty),
@@ -202,22 +202,58 @@ class ExchangeClient:
         return self.request("DELETE", "/api/v3/openOrders", body={"symbol": symbol, "address": self.address,
                                                                  "timestamp": timestamp, "signature": signature})
 
+    def signed_read(self, method: str, path: str, query: dict[str, Any] | None = None) -> Any:
+        """A private request proven with this key's EIP-712 `Read` signature over the path and a timestamp."""
+        timestamp = self.server_time()
+        message = {"account": self.address, "path": path, "timestamp": timestamp}
+        signature = sign_digest(message_digest(exchange_message("Read", message, self.domain)), self._signer())
+        return self.request(method, path, {**(query or {}), "address": self.address, "timestamp": timestamp,
+                                           "signature": signature})
+
     def get_order(self, symbol: str, order_id: int | None = None, client_order_id: str | None = None) -> dict[str, Any]:
-        return self.request("GET", "/api/v3/order", {"symbol": symbol, "address": self.address, "orderId": order_id,
-                                                     "origClientOrderId": client_order_id})
+        return self.signed_read("GET", "/api/v3/order", {"symbol": symbol, "orderId": order_id,
+                                                         "origClientOrderId": client_order_id})
 
     def open_orders(self, symbol: str | None = None) -> list[dict[str, Any]]:
-        return self.request("GET", "/api/v3/openOrders", {"address": self.address, "symbol": symbol})
+        return self.signed_read("GET", "/api/v3/openOrders", {"symbol": symbol})
 
     def all_orders(self, symbol: str) -> list[dict[str, Any]]:
-        return self.request("GET", "/api/v3/allOrders", {"address": self.address, "symbol": symbol})
+        return self.signed_read("GET", "/api/v3/allOrders", {"symbol": symbol})
 
     def my_trades(self, symbol: str, from_id: int = 0, limit: int = 500) -> list[dict[str, Any]]:
-        return self.request("GET", "/api/v3/myTrades", {"address": self.address, "symbol": symbol,
-                                                        "fromId": from_id, "limit": limit})
+        return self.signed_read("GET", "/api/v3/myTrades", {"symbol": symbol, "fromId": from_id, "limit": limit})
 
     def account(self) -> dict[str, Any]:
-        return self.request("GET", "/api/v3/account", {"address": self.address})
+        return self.signed_read("GET", "/api/v3/account")
+
+    def listen_key(self) -> str:
+        """A listenKey for this account's user stream (`/ws/<listenKey>`), valid 60 minutes from its last use."""
+        return str(self.signed_read("POST", "/api/v3/userDataStream")["listenKey"])
+
+    def create_api_key(self, permissions: str = "TRADE", key_type: str = "HMAC_SHA256", public_key: str = "",
+                       ip_allowlist: str = "", label: str = "", days: int = 30) -> dict[str, Any]:
+        """An API key for stock Binance clients: the exchange makes an agent key, this key approves it on the vault
+        (a transaction; needs rpc_url), then signs the EIP-712 ApiKeyGrant. Returns apiKey (and secretKey for an
+        HMAC key: shown once)."""
+        from wallet.rpc import Rpc
+        from wallet.transactions import build_transaction, send_signed, sign_transaction
+        if self.rpc_url is None:
+            raise MatcherError("the agent is approved on the vault on chain: pass rpc_url")
+        agent = self.request("POST", "/bourse/v1/apiKey/agent", body={"address": self.address, "days": days})
+        rpc = Rpc(self.rpc_url)
+        receipt = send_signed(rpc, sign_transaction(build_transaction(
+            rpc, self.address, agent["approve"]["to"], 0, bytes.fromhex(agent["approve"]["data"][2:])),
+            self._signer()))
+        if int(receipt["status"], 16) != 1:
+            raise MatcherError("the vault refused the agent approval")
+        timestamp = self.server_time()
+        grant = {"maker": self.address, "agent": agent["agent"], "permissions": permissions, "keyType": key_type,
+                 "publicKey": public_key, "ipAllowlist": ip_allowlist, "label": label, "timestamp": timestamp}
+        signature = sign_digest(message_digest(exchange_message("ApiKeyGrant", grant, self.domain)), self._signer())
+        return dict(self.request("POST", "/bourse/v1/apiKey", body={
+            "address": self.address, "agent": agent["agent"], "permissions": permissions, "keyType": key_type,
+            "publicKey": public_key, "ipAllowlist": ip_allowlist, "label": label, "timestamp": timestamp,
+            "signature": signature}))
 
     def balances(self) -> dict[str, tuple[int, int]]:
         """Free and locked per asset, in base units."""
@@ -234,7 +270,7 @@ class ExchangeClient:
                                                               "signature": signature})
 
     def withdrawals(self) -> list[dict[str, Any]]:
-        return self.request("GET", "/api/v3/withdrawals", {"address": self.address})
+        return self.signed_read("GET", "/api/v3/withdrawals")
 
     # --- on chain -----------------------------------------------------------------------------------------------
     def deposit(self, asset: str, amount: str) -> dict[str, Any]:

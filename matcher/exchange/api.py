@@ -13,15 +13,11 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from . import store
-from .errors import MALFORMED, NO_SUCH_ORDER, NOT_FOUND, REJECTED_MBX_KEY, UNKNOWN, ApiError
-from .params import limit, params
-from .public import MAX_LIMIT, PublicHandlers
+from .errors import MALFORMED, NOT_FOUND, REJECTED_MBX_KEY, UNKNOWN, ApiError
+from .private import PrivateHandlers
+from .public import PublicHandlers
 from .ratelimits import ORDER_PATHS, request_weight
-from .intake import parse_cancel, parse_cancel_all, parse_order, parse_withdraw
-from .signed import address
 from .streams import Subscriber
-from .views import my_trade_view, order_view, trade_view
 
 log = logging.getLogger("bourse.exchange.api")
 
@@ -51,18 +47,8 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
 def build_app(service: Any) -> web.Application:
     app = web.Application(middlewares=[errors_middleware, rate_limit_middleware(service)], client_max_size=1 << 20)
     PublicHandlers(service).routes(app)
+    PrivateHandlers(service).routes(app)
     handlers = Handlers(service)
-    app.router.add_post("/api/v3/order", handlers.new_order)
-    app.router.add_post("/api/v3/order/cancelReplace", handlers.cancel_replace)
-    app.router.add_delete("/api/v3/order", handlers.cancel_order)
-    app.router.add_get("/api/v3/order", handlers.get_order)
-    app.router.add_delete("/api/v3/openOrders", handlers.cancel_open_orders)
-    app.router.add_get("/api/v3/openOrders", handlers.open_orders)
-    app.router.add_get("/api/v3/allOrders", handlers.all_orders)
-    app.router.add_get("/api/v3/myTrades", handlers.my_trades)
-    app.router.add_get("/api/v3/account", handlers.account)
-    app.router.add_post("/api/v3/withdraw", handlers.withdraw)
-    app.router.add_get("/api/v3/withdrawals", handlers.withdrawals)
     app.router.add_get("/admin/ledger", handlers.ledger)
     app.router.add_get("/openapi.json", handlers.openapi)
     app.router.add_get("/ws/{stream}", handlers.websocket)
@@ -101,102 +87,6 @@ class Handlers:
         self.core = service.core
         self.markets = service.markets
 
-    # --- orders -------------------------------------------------------------------------------------------------
-    async def new_order(self, request: web.Request) -> web.Response:
-        body = await params(request)
-        return web.json_response(self.service.place(parse_order(body, self.markets, self.service.domain,
-                                                                self.core.clock_ms())))
-
-    async def cancel_replace(self, request: web.Request) -> web.Response:
-        from matcher.model import CancelOrder
-
-        from .intake import parse_cancel_replace
-        order, order_id, client_id, allow_failure = parse_cancel_replace(
-            await params(request), self.markets, self.service.domain, self.core.clock_ms())
-        command = order.command
-        cancel = CancelOrder(command.account, command.symbol, order_id, client_id, command.ts)
-        return web.json_response(self.service.cancel_replace(order, cancel, allow_failure))
-
-    async def cancel_order(self, request: web.Request) -> web.Response:
-        maker, symbol, order_id, client_id = parse_cancel(await params(request), self.markets, self.service.domain,
-                                                          self.core.clock_ms())
-        return web.json_response(self.service.cancel(maker, symbol, order_id, client_id))
-
-    async def cancel_open_orders(self, request: web.Request) -> web.Response:
-        maker, symbol = parse_cancel_all(await params(request), self.markets, self.service.domain,
-                                         self.core.clock_ms())
-        open_ids = [o.order_id for o in self.core.engine.orders.values() if o.account == maker and o.symbol == symbol]
-        return web.json_response([self.service.cancel(maker, symbol, order_id, "") for order_id in sorted(open_ids)])
-
-    async def get_order(self, request: web.Request) -> web.Response:
-        query = await params(request)
-        market = self.markets.get(query.get("symbol"))
-        account = address(query.get("address"), "address")
-        if query.get("orderId"):
-            row = store.one(self.core.db, "SELECT * FROM orders WHERE order_id = ? AND account = ? AND symbol = ?",
-                            _int(query["orderId"], "orderId"), account, market.symbol)
-        elif query.get("origClientOrderId"):
-            row = store.one(self.core.db, "SELECT * FROM orders WHERE client_order_id = ? AND account = ? AND "
-                            "symbol = ? ORDER BY order_id DESC LIMIT 1", query["origClientOrderId"], account,
-                            market.symbol)
-        else:
-            raise ApiError(MALFORMED, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
-        if row is None:
-            raise ApiError(NO_SUCH_ORDER, "Order does not exist.")
-        return web.json_response(order_view(row, market))
-
-    async def open_orders(self, request: web.Request) -> web.Response:
-        query = await params(request)
-        account = address(query.get("address"), "address")
-        sql = "SELECT * FROM orders WHERE account = ? AND status IN ('NEW', 'PARTIALLY_FILLED')"
-        args: list[Any] = [account]
-        if query.get("symbol"):
-            sql += " AND symbol = ?"
-            args.append(self.markets.get(query["symbol"]).symbol)
-        rows = store.rows(self.core.db, sql + " ORDER BY order_id", *args)
-        return web.json_response([order_view(r, self.markets.get(r["symbol"])) for r in rows])
-
-    async def all_orders(self, request: web.Request) -> web.Response:
-        query = await params(request)
-        account = address(query.get("address"), "address")
-        market = self.markets.get(query.get("symbol"))
-        rows = store.rows(self.core.db, "SELECT * FROM orders WHERE account = ? AND symbol = ? AND order_id >= ? "
-                          "ORDER BY order_id LIMIT ?", account, market.symbol, _int(query.get("orderId", 0), "orderId"),
-                          limit(query, 500, MAX_LIMIT))
-        return web.json_response([order_view(r, market) for r in rows])
-
-    async def my_trades(self, request: web.Request) -> web.Response:
-        query = await params(request)
-        account = address(query.get("address"), "address")
-        market = self.markets.get(query.get("symbol"))
-        rows = store.rows(self.core.db, "SELECT * FROM trades WHERE symbol = ? AND (maker = ? OR taker = ?) AND "
-                          "trade_id >= ? ORDER BY trade_id LIMIT ?", market.symbol, account, account,
-                          _int(query.get("fromId", 0), "fromId"), limit(query, 500, MAX_LIMIT))
-        return web.json_response([my_trade_view(r, market, account) for r in rows])
-
-    async def account(self, request: web.Request) -> web.Response:
-        query = await params(request)
-        account = address(query.get("address"), "address")
-        from .views import asset_text
-        balances = [{"asset": asset, "free": asset_text(self.markets, asset, free),
-                     "locked": asset_text(self.markets, asset, locked), "freeUnits": str(free),
-                     "lockedUnits": str(locked)}
-                    for asset, (free, locked) in sorted(self.core.balances(account).items())]
-        return web.json_response({"makerCommission": 0, "takerCommission": 0, "canTrade": True, "canWithdraw": True,
-                                  "canDeposit": True, "updateTime": self.core.clock_ms(), "accountType": "SPOT",
-                                  "address": account, "balances": balances, "permissions": ["SPOT"]})
-
-    async def withdraw(self, request: web.Request) -> web.Response:
-        user, asset, token, amount, nonce = parse_withdraw(await params(request), self.markets, self.service.domain)
-        return web.json_response(self.service.request_withdrawal(user, asset, token, amount, nonce))
-
-    async def withdrawals(self, request: web.Request) -> web.Response:
-        query = await params(request)
-        account = address(query.get("address"), "address")
-        rows = store.rows(self.core.db, "SELECT id, asset, token, amount, nonce, state, reason, tx_hash, block, "
-                          "created_ms FROM withdrawals WHERE account = ? ORDER BY id", account)
-        return web.json_response([{**r, "amount": str(r["amount"]), "nonce": str(r["nonce"])} for r in rows])
-
     async def ledger(self, request: web.Request) -> web.Response:
         self._check_admin(request)
         return web.json_response(self.service.ledger_snapshot())
@@ -218,13 +108,12 @@ class Handlers:
         streams = self.service.streams
         wanted = [request.match_info["stream"]] if "stream" in request.match_info else \
             [s for s in request.query.get("streams", "").split("/") if s]
-        names = [streams.normalize(s) for s in wanted]
-        if any(n is None for n in names):
-            raise ApiError(MALFORMED, f"unknown stream in {wanted}")
+        subscriber = Subscriber(combined=request.path == "/stream")
+        for name in wanted:
+            if not _subscribe(subscriber, streams, name):
+                raise ApiError(MALFORMED, f"unknown stream {name} (or a listenKey that does not exist)")
         ws = web.WebSocketResponse(heartbeat=30)
         await ws.prepare(request)
-        subscriber = Subscriber(combined=request.path == "/stream")
-        subscriber.streams.update(n for n in names if n)
         streams.subscribers.add(subscriber)
         import asyncio
         writer = asyncio.create_task(_write(ws, subscriber))
@@ -236,6 +125,18 @@ class Handlers:
             streams.subscribers.discard(subscriber)
             writer.cancel()
         return ws
+
+
+def _subscribe(subscriber: Subscriber, streams: Any, name: object) -> bool:
+    """A market stream by name, or a user stream by its listenKey (never by address)."""
+    internal = streams.normalize(name)
+    if internal is None:
+        internal = streams.user_stream(name)
+        if internal is None:
+            return False
+        subscriber.aliases[internal] = name  # type: ignore[assignment]
+    subscriber.streams.add(internal)
+    return True
 
 
 async def _write(ws: web.WebSocketResponse, subscriber: Subscriber) -> None:
@@ -268,17 +169,18 @@ def _control(subscriber: Subscriber, streams: Any, text: str) -> dict[str, Any]:
         if not isinstance(args, list) or not args:
             return {"error": {"code": 2, "msg": "Invalid request: params must be a non-empty list of streams"},
                     "id": request_id}
-        names = [streams.normalize(s) for s in args]
-        unknown = [a for a, n in zip(args, names) if n is None]
+        resolved = [streams.normalize(a) or streams.user_stream(a) for a in args]
+        unknown = [a for a, n in zip(args, resolved) if n is None]
         if unknown:
             return {"error": {"code": 2, "msg": f"Invalid request: unknown stream {unknown[0]}"}, "id": request_id}
         if method == "SUBSCRIBE":
-            subscriber.streams.update(names)  # type: ignore[arg-type]
+            for name in args:
+                _subscribe(subscriber, streams, name)
         else:
-            subscriber.streams.difference_update(names)  # type: ignore[arg-type]
+            subscriber.streams.difference_update(resolved)  # type: ignore[arg-type]
         return {"result": None, "id": request_id}
     if method == "LIST_SUBSCRIPTIONS":
-        return {"result": sorted(subscriber.streams), "id": request_id}
+        return {"result": sorted(subscriber.aliases.get(s, s) for s in subscriber.streams), "id": request_id}
     if not isinstance(args, list) or not args or not isinstance(args[0], str):
         return {"error": {"code": 2, "msg": "Invalid request: property name must be a string"}, "id": request_id}
     if args[0] != "combined":

@@ -6,6 +6,7 @@ survives restarts of the exchange and of the node; a failed poll is retried on t
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from matcher.model import SetFeeDiscount, SetFeePreference, SetPlatformFeeRate
 
@@ -23,6 +24,7 @@ class Follower:
                  start_block: int = 0) -> None:
         self.core, self.vault, self.markets = core, vault, markets
         self.confirmations = confirmations
+        self.on_agent: Any = None  # called with AgentApproved / AgentRevoked events
         if store.get_meta(core.db, "synced_block") is None:
             core.write(lambda db: store.set_meta(db, "synced_block", str(start_block - 1)))
 
@@ -66,6 +68,8 @@ class Follower:
                 core.cancel(order["account"], order["symbol"], order["order_id"], "CANCELED", "cancelled on chain")
         elif event.name == "NonceFloorRaised":
             self._nonce_floor(args["maker"], args["minNonce"])
+        elif event.name in ("AgentApproved", "AgentRevoked") and self.on_agent is not None:
+            self.on_agent(event)
         elif event.name == "FeesInPlatformToken":
             core.submit(SetFeePreference(args["user"], bool(args["enabled"]), ts=core.clock_ms()))
         elif event.name == "FeeDiscountSet":

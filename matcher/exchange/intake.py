@@ -34,7 +34,9 @@ class OrderRequest:
     market: Market
 
 
-def parse_order(body: dict[str, Any], markets: Markets, domain: Domain, now_ms: int) -> OrderRequest:
+def parse_order(body: dict[str, Any], markets: Markets, domain: Domain, now_ms: int,
+                signer: str | None = None) -> OrderRequest:
+    """`signer`: the maker's agent that signed, for an order placed with an API key."""
     _only(body, ORDER_FIELDS)
     market = markets.get(_required(body, "symbol"))
     spec = market.spec
@@ -75,7 +77,7 @@ def parse_order(body: dict[str, Any], markets: Markets, domain: Domain, now_ms: 
         raise ApiError(FILTER_FAILURE, "Filter failure: LOT_SIZE")
     order = Order(maker, spec.base.token, spec.quote.token, side is Side.BUY, spec.base_units(qty), vault_price,
                   expiry, nonce, max_fee_bps, max_platform_fee_rate)
-    digest, (v, r, s) = verify_order(order, body.get("signature"), domain)
+    digest, (v, r, s) = verify_order(order, body.get("signature"), domain, signer)
     if expiry * 1000 < now_ms + MIN_TTL_SECONDS * 1000:
         raise ApiError(TIMESTAMP, f"Order expiry must be at least {MIN_TTL_SECONDS}s in the future.")
     if max_fee_bps < max(spec.maker_fee_bps, spec.taker_fee_bps):

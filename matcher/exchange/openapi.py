@@ -61,7 +61,6 @@ WITHDRAW_BODY = {"type": "object", "additionalProperties": False,
                  "properties": {"address": _ADDRESS, "asset": {"type": "string"}, "amount": _DECIMAL, "nonce": _UINT,
                                 "signature": _SIGNATURE}}
 SYMBOL = _query("symbol", True)
-ADDRESS = _query("address", True, _ADDRESS)
 CANCEL_REPLACE_BODY = {**ORDER_BODY, "properties": {
     **ORDER_BODY["properties"], "cancelOrderId": _UINT, "cancelOrigClientOrderId": {"type": "string"},
     "cancelReplaceMode": {"type": "string", "enum": ["STOP_ON_FAILURE", "ALLOW_FAILURE"]}}}
@@ -96,6 +95,46 @@ MARKET_DATA: dict[str, Any] = {
     "/sapi/v1/system/status": {"get": _op("System status (0: normal)", result={"type": "object"})},
 }
 
+PROOF = [_query("address", schema=_ADDRESS), _query("timestamp", schema=_MS),
+         _query("recvWindow", schema={"type": "integer", "minimum": 1, "maximum": 60000}),
+         _query("signature", schema={"type": "string", "minLength": 1})]
+
+
+def _signed(summary: str, parameters: list[dict[str, Any]] | None = None,
+            body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A private endpoint: an API key's signature (X-MBX-APIKEY + timestamp + signature, Binance's way) or the
+    account's EIP-712 Read signature (address + timestamp + signature)."""
+    operation = _op(summary, [*(parameters or []), *PROOF], body)
+    operation["security"] = [{"apiKey": []}, {}]
+    operation["responses"]["401"] = {"description": "No valid proof (-2014, -2015)",
+                                     "content": {"application/json": {"schema": _ERROR}}}
+    return operation
+
+
+PRIVATE: dict[str, Any] = {
+    "/api/v3/order/test": {"post": _signed("Validate a new order without placing it")},
+    "/api/v3/account/commission": {"get": _signed("Commission rates of a symbol", [SYMBOL])},
+    "/api/v3/rateLimit/order": {"get": _signed("Order rate limits with what is used")},
+    "/api/v3/myPreventedMatches": {"get": _signed("Orders self-trade prevention expired", [
+        SYMBOL, _query("limit", schema=_LIMIT)])},
+    "/api/v3/userDataStream": {
+        "post": _signed("A listenKey for the user stream (/ws/<listenKey>), 60 minutes from its last keep-alive"),
+        "put": _op("Keep a listenKey alive", [_query("listenKey", True)]),
+        "delete": _op("Close a listenKey", [_query("listenKey", True)])},
+    "/bourse/v1/apiKey/agent": {"post": _op("Step 1 of an API key: a fresh agent key for an address, and the "
+                                            "approveAgent call the maker sends to the vault", [
+                                                _query("address", True, _ADDRESS),
+                                                _query("days", schema={"type": "integer", "minimum": 1,
+                                                                       "maximum": 365})])},
+    "/bourse/v1/apiKey": {
+        "post": _op("Step 2: the maker's EIP-712 ApiKeyGrant (maker, agent, permissions, keyType, publicKey, "
+                    "ipAllowlist, label, timestamp) makes an HMAC_SHA256 key (secret returned once) or registers an "
+                    "ED25519 public key", [_query("address", True, _ADDRESS), _query("agent", True, _ADDRESS),
+                                           _query("timestamp", True, _MS), _query("signature", True)]),
+        "get": _signed("The caller's API keys"),
+        "delete": _signed("Delete one of the caller's API keys", [_query("apiKey", True)])},
+}
+
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {"title": "Bourse exchange API", "version": "1",
@@ -104,6 +143,7 @@ SPEC: dict[str, Any] = {
                             "signature, -1100/-1102/-1104 malformed, -1121 unknown symbol, -2010 insufficient "
                             "balance, -2011 cancel of an unknown order, -2012 duplicate client order id, -2013 no "
                             "such order, -2021/-2022 cancel-replace, -3001 replayed order or withdrawal."},
+    "components": {"securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-MBX-APIKEY"}}},
     "paths": {
         "/api/v3/ping": {"get": _op("Test connectivity", result={"type": "object"})},
         "/api/v3/time": {"get": _op("Server time in ms", result={"type": "object"})},
@@ -120,22 +160,26 @@ SPEC: dict[str, Any] = {
         "/api/v3/order": {
             "post": _op("Place a signed order", body=ORDER_BODY),
             "delete": _op("Cancel an order (EIP-712 signed Cancel)", body=CANCEL_BODY),
-            "get": _op("Query an order", [SYMBOL, ADDRESS, _query("orderId"), _query("origClientOrderId")])},
+            "get": _signed("Query an order", [SYMBOL, _query("orderId"), _query("origClientOrderId")])},
         "/api/v3/order/cancelReplace": {
             "post": _op("Cancel an order and place a new signed one; the new order's signature authorises the "
                         "cancel. cancelReplaceMode STOP_ON_FAILURE (default) or ALLOW_FAILURE; a partial outcome is "
                         "HTTP 409 code -2021, a failure 400 code -2022, both with `data` as Binance",
                         body=CANCEL_REPLACE_BODY)},
         "/api/v3/openOrders": {
-            "get": _op("Open orders", [ADDRESS, _query("symbol")]),
+            "get": _signed("Open orders", [_query("symbol")]),
             "delete": _op("Cancel all open orders of a symbol (EIP-712 signed CancelAll)", body=CANCEL_ALL_BODY)},
-        "/api/v3/allOrders": {"get": _op("All orders", [SYMBOL, ADDRESS, _query("orderId"), _query("limit")])},
-        "/api/v3/myTrades": {"get": _op("An address's trades with their settlement state",
-                                        [SYMBOL, ADDRESS, _query("fromId"), _query("limit")])},
-        "/api/v3/account": {"get": _op("Free and locked balances", [ADDRESS])},
+        "/api/v3/allOrders": {"get": _signed("All orders", [SYMBOL, _query("orderId"), _query("startTime", schema=_MS),
+                                                            _query("endTime", schema=_MS),
+                                                            _query("limit", schema=_LIMIT)])},
+        "/api/v3/myTrades": {"get": _signed("The account's trades with their settlement state", [
+            SYMBOL, _query("orderId", schema=_MS), _query("fromId", schema=_MS), _query("startTime", schema=_MS),
+            _query("endTime", schema=_MS), _query("limit", schema=_LIMIT)])},
+        "/api/v3/account": {"get": _signed("Free and locked balances", [_query("omitZeroBalances")])},
         "/api/v3/withdraw": {"post": _op("Withdraw through the vault's operator path (EIP-712 signed)",
                                          body=WITHDRAW_BODY)},
-        "/api/v3/withdrawals": {"get": _op("An address's withdrawals and their state", [ADDRESS])},
+        "/api/v3/withdrawals": {"get": _signed("The account's withdrawals and their state")},
+        **PRIVATE,
         "/admin/ledger": {"get": _op("The ledger at the follower's block, with what is in flight")},
     },
 }

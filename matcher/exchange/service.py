@@ -24,6 +24,7 @@ from wallet.rpc import Rpc
 
 from . import filters, store
 from .api import build_app
+from .apikeys import KeyStore, Sealer
 from .core import ExchangeCore, trade_effects
 from .errors import (CANCEL_REJECTED, CANCEL_REPLACE_FAILED, CANCEL_REPLACE_PARTIALLY_FAILED, NEW_ORDER_REJECTED,
                      REPLAYED_ORDER, ApiError)
@@ -96,7 +97,26 @@ class ExchangeService:
         self.core.resume_reversals()
         self._sync_fee_schedule()
         self.limits = RateLimiter(config.rate_limits)
+        self.keys = KeyStore(self.core.db, Sealer(config.data_dir / "secrets.key"), self.core.write)
+        self.follower.on_agent = self._agent_event
         self.app = build_app(self)
+
+    def remember_agent_order(self, order_id: int, agent: str | None) -> None:
+        self.core.write(lambda db: db.execute("INSERT OR IGNORE INTO agent_orders VALUES (?, ?)", (order_id, agent)))
+
+    def _agent_event(self, event: Any) -> None:
+        """The vault approved or revoked an agent: follow it; a revoked agent's open orders leave the book."""
+        agent = self.keys.agent(event.args["agent"])
+        if agent is None or agent["account"] != event.args["maker"]:
+            return
+        if event.name == "AgentApproved":
+            self.keys.set_agent_state(agent["agent"], "APPROVED", event.args["expiry"])
+            return
+        self.keys.set_agent_state(agent["agent"], "REVOKED")
+        for row in store.rows(self.core.db, "SELECT o.order_id, o.symbol, o.account FROM agent_orders a JOIN orders o "
+                              "ON o.order_id = a.order_id WHERE a.agent = ? AND o.status IN ('NEW', "
+                              "'PARTIALLY_FILLED')", agent["agent"]):
+            self.core.cancel(row["account"], row["symbol"], row["order_id"], "CANCELED", "agent revoked on chain")
 
     def exchange_filters(self) -> list[dict[str, Any]]:
         return [{"filterType": "EXCHANGE_MAX_NUM_ORDERS", "maxNumOrders": self.config.exchange_max_open_orders}]

@@ -27,6 +27,12 @@ MESSAGE_TYPES = {
                   {"name": "timestamp", "type": "uint256"}],
     "Withdraw": [{"name": "user", "type": "address"}, {"name": "token", "type": "address"},
                  {"name": "amount", "type": "uint256"}, {"name": "nonce", "type": "uint256"}],
+    "Read": [{"name": "account", "type": "address"}, {"name": "path", "type": "string"},
+             {"name": "timestamp", "type": "uint256"}],
+    "ApiKeyGrant": [{"name": "maker", "type": "address"}, {"name": "agent", "type": "address"},
+                    {"name": "permissions", "type": "string"}, {"name": "keyType", "type": "string"},
+                    {"name": "publicKey", "type": "string"}, {"name": "ipAllowlist", "type": "string"},
+                    {"name": "label", "type": "string"}, {"name": "timestamp", "type": "uint256"}],
 }
 
 
@@ -85,10 +91,12 @@ def check_signer(digest: bytes, signature: object, expected: str) -> tuple[int, 
     return parts
 
 
-def verify_order(order: Order, signature: object, domain: Domain) -> tuple[bytes, tuple[int, bytes, bytes]]:
-    """The order's EIP-712 hash and its (v, r, s), if the maker signed it (exactly as the vault checks)."""
+def verify_order(order: Order, signature: object, domain: Domain,
+                 signer: str | None = None) -> tuple[bytes, tuple[int, bytes, bytes]]:
+    """The order's EIP-712 hash and its (v, r, s), if the maker (or `signer`, its agent) signed it, exactly as the
+    vault checks."""
     digest = order_hash(order, domain.chain_id, domain.vault)
-    return digest, check_signer(digest, signature, order.maker)
+    return digest, check_signer(digest, signature, signer or order.maker)
 
 
 def address(value: object, field: str) -> str:

@@ -13,19 +13,23 @@ import asyncio
 import json
 import logging
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from matcher.model import BalanceUpdate, BookTicker, Command, DepthUpdate, OrderUpdate, Result, Trade
+from matcher.model import (BalanceUpdate, BookTicker, Command, Deposit, DepthUpdate, OrderUpdate, Result, Trade,
+                           Withdraw)
 
 from . import history, tickers
+from .errors import ApiError
 from .intervals import DAY, HOUR, INTERVALS, bucket, close_time
 from .markets import Markets
-from .views import (account_position, agg_trade_view, book_ticker_event, depth_event, execution_report,
+from .views import (account_position, agg_trade_view, asset_text, book_ticker_event, depth_event, execution_report,
                     trade_event)
 
 log = logging.getLogger("bourse.exchange.streams")
 QUEUE_LIMIT = 10_000
+LISTEN_KEY_TTL_MS = 60 * 60_000
 TICK_S = 0.1
 REALTIME = ("trade", "aggTrade", "bookTicker", "depth")
 EVERY_SECOND = ("miniTicker", "ticker", "avgPrice")
@@ -36,17 +40,51 @@ _WINDOW = re.compile(r"^ticker_(1h|4h|1d)$")
 _ARRAYS = re.compile(r"^!(miniTicker|ticker|ticker_1h|ticker_4h|ticker_1d)@arr$")
 
 
+class ListenKeys:
+    """Binance's listenKeys: a user stream's bearer name, valid 60 minutes from its last keep-alive."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[str, str] = {}
+        self.expires: dict[str, int] = {}
+
+    def create(self, account: str, now_ms: int) -> str:
+        for key, owner in self.accounts.items():  # Binance hands an account its live key again
+            if owner == account and self.expires[key] > now_ms:
+                self.expires[key] = now_ms + LISTEN_KEY_TTL_MS
+                return key
+        key = secrets.token_urlsafe(45)[:60]
+        self.accounts[key], self.expires[key] = account, now_ms + LISTEN_KEY_TTL_MS
+        return key
+
+    def account(self, key: object, now_ms: int) -> str | None:
+        if not isinstance(key, str) or key not in self.accounts or self.expires[key] <= now_ms:
+            return None
+        return self.accounts[key]
+
+    def keep(self, key: object, now_ms: int) -> None:
+        if self.account(key, now_ms) is None:
+            raise ApiError(-1125, "This listenKey does not exist.")
+        self.expires[key] = now_ms + LISTEN_KEY_TTL_MS  # type: ignore[index]
+
+    def expired(self, now_ms: int) -> list[str]:
+        gone = [k for k, t in self.expires.items() if t <= now_ms]
+        for key in gone:
+            del self.accounts[key], self.expires[key]
+        return gone
+
+
 class Subscriber:
     def __init__(self, combined: bool) -> None:
         self.combined = combined
         self.streams: set[str] = set()
+        self.aliases: dict[str, str] = {}  # internal name (<address>@user) -> the listenKey the client used
         self.queue: asyncio.Queue[str | None] = asyncio.Queue(QUEUE_LIMIT)
         self.overflowed = False
 
     def offer(self, stream: str, payload: Any) -> None:
         if self.overflowed:
             return
-        body = {"stream": stream, "data": payload} if self.combined else payload
+        body = {"stream": self.aliases.get(stream, stream), "data": payload} if self.combined else payload
         try:
             self.queue.put_nowait(json.dumps(body, separators=(",", ":")))
         except asyncio.QueueFull:  # a client that does not read is dropped rather than slowing the exchange
@@ -71,6 +109,7 @@ class Streams:
         self._traded: set[str] = set()  # symbols that traded since the last one-second push
         self._klines_sent: dict[str, tuple[int, int, bool]] = {}  # stream -> (open, count, closed) last pushed
         self._ticks = 0
+        self.listen_keys = ListenKeys()
 
     def normalize(self, stream: object) -> str | None:
         """The canonical name of a stream we serve, or None."""
@@ -79,14 +118,34 @@ class Streams:
         if stream.startswith("!"):
             return stream if _ARRAYS.match(stream) else None
         name, _, kind = stream.partition("@")
-        if kind == "user":
-            return f"{name.lower()}@user" if name.startswith("0x") and len(name) == 42 else None
         if name.upper() not in self.markets.by_symbol:
             return None
         if kind in REALTIME or kind in EVERY_SECOND or kind in ("depth@100ms", "depth@1000ms") or \
                 _PARTIAL.match(kind) or _KLINE.match(kind) or _WINDOW.match(kind):
             return f"{name.lower()}@{kind}"
         return None
+
+    def user_stream(self, listen_key: object) -> str | None:
+        """The internal user-stream name a live listenKey stands for."""
+        account = self.listen_keys.account(listen_key, self.clock_ms())
+        return f"{account.lower()}@user" if account else None
+
+    def close_listen_key(self, key: object, now_ms: int) -> None:
+        account = self.listen_keys.account(key, now_ms)
+        if account is None:
+            raise ApiError(-1125, "This listenKey does not exist.")
+        self.listen_keys.expires[key] = now_ms  # type: ignore[index]
+        self._expire(now_ms)
+
+    def _expire(self, now_ms: int) -> None:
+        """Tell a listenKey's subscribers it expired (Binance's listenKeyExpired), then stop their user stream."""
+        for key in self.listen_keys.expired(now_ms):
+            for subscriber in list(self.subscribers):
+                for internal, alias in list(subscriber.aliases.items()):
+                    if alias == key:
+                        subscriber.offer(internal, {"e": "listenKeyExpired", "E": now_ms, "listenKey": key})
+                        subscriber.streams.discard(internal)
+                        del subscriber.aliases[internal]
 
     def wanted(self) -> set[str]:
         return set().union(*(s.streams for s in self.subscribers)) if self.subscribers else set()
@@ -127,6 +186,11 @@ class Streams:
                 balances.setdefault(event.account, []).append(event)
         for account, updates in balances.items():
             messages.append((f"{account.lower()}@user", account_position(account, updates, self.markets, now)))
+        if isinstance(command, (Deposit, Withdraw)) and result.ok:  # Binance's balanceUpdate
+            sign = "" if isinstance(command, Deposit) else "-"
+            messages.append((f"{command.account.lower()}@user", {
+                "e": "balanceUpdate", "E": now, "a": command.asset, "T": now,
+                "d": sign + asset_text(self.markets, command.asset, command.amount)}))
         if self.core is not None:
             for agg in self.core.history.last_recorded:
                 market = self.markets.get(agg["symbol"])
@@ -184,6 +248,7 @@ class Streams:
         if second:
             messages += self._every_second(wanted, now)
             self._traded.clear()
+            self._expire(now)
         self._send(messages)
 
     def _partial(self, symbol: str, levels: int) -> dict[str, Any]:
@@ -197,6 +262,8 @@ class Streams:
         out: list[tuple[str, Any]] = []
         db, last_prices = self.core.db, self.core.engine.last_price
         for name in sorted(wanted):
+            if name.endswith("@user"):
+                continue
             if name.startswith("!"):
                 kind = name[1:].partition("@")[0]
                 events = [self._ticker_event(kind, self.markets.get(s), now) for s in sorted(self._traded)]

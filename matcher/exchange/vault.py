@@ -33,10 +33,14 @@ EVENTS = {  # name: (signature, indexed types, data types, field names)
                     ["batchId", "index", "reason"]),
     "BatchSettled": ("BatchSettled(uint256,uint256,uint256)", ["uint256"], ["uint256", "uint256"],
                      ["batchId", "fills", "skipped"]),
+    "AgentApproved": ("AgentApproved(address,address,uint256)", ["address", "address"], ["uint256"],
+                      ["maker", "agent", "expiry"]),
+    "AgentRevoked": ("AgentRevoked(address,address)", ["address", "address"], [], ["maker", "agent"]),
 }
 TOPICS = {"0x" + event_signature_to_log_topic(sig).hex(): name for name, (sig, *_) in EVENTS.items()}
 TOPIC_OF = {name: topic for topic, name in TOPICS.items()}
-SKIP_REASONS = {1: "cancelled on chain", 2: "expired", 3: "seller balance", 4: "buyer balance"}
+SKIP_REASONS = {1: "cancelled on chain", 2: "expired", 3: "seller balance", 4: "buyer balance",
+                5: "the order's agent is no longer approved"}
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,10 @@ class VaultClient:
     def platform_token_rate(self, token: str) -> int:
         return int(self.view("platformTokenRate(address)", ["address"], [token], ["uint256"]))
 
+    def agent_expiry(self, maker: str, agent: str) -> int:
+        """When `agent`'s approval to sign `maker`'s orders ends (unix seconds; 0 never approved, 1 revoked)."""
+        return int(self.view("agentExpiry(address,address)", ["address", "address"], [maker, agent], ["uint256"]))
+
     def is_operator(self, account: str) -> bool:
         return bool(self.view("operators(address)", ["address"], [account], ["bool"]))
 
@@ -187,3 +195,12 @@ def settle_calldata(batch_id: int, fills: list[tuple[Any, ...]]) -> bytes:
 def operator_withdraw_calldata(user: str, token: str, amount: int) -> bytes:
     return function_signature_to_4byte_selector("operatorWithdraw(address,address,uint256)") + \
         encode(["address", "address", "uint256"], [user, token, amount])
+
+
+def approve_agent_calldata(agent: str, expiry: int) -> bytes:
+    return function_signature_to_4byte_selector("approveAgent(address,uint256)") + encode(["address", "uint256"],
+                                                                                        [agent, expiry])
+
+
+def revoke_agent_calldata(agent: str) -> bytes:
+    return function_signature_to_4byte_selector("revokeAgent(address)") + encode(["address"], [agent])

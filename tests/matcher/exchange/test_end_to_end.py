@@ -55,8 +55,8 @@ class StreamRecorder:
 def test_two_users_trade_every_order_type_and_the_chain_agrees(stack: Stack, clients: dict[str, ExchangeClient],
                                                               tmp_path: Any) -> None:
     alice, bob = clients["alice"], clients["bob"]
-    streams = StreamRecorder(alice, "brswbnb@depth", "brswbnb@trade", "brswbnb@bookTicker",
-                             f"{bob.address.lower()}@user")
+    bob_stream = bob.listen_key()  # a user stream only through its listenKey
+    streams = StreamRecorder(alice, "brswbnb@depth", "brswbnb@trade", "brswbnb@bookTicker", bob_stream)
     fund(alice, {"BRS": "1000", "WBNB": "1"})
     fund(bob, {"WBNB": "10", "BRS": "100"})
     symbol = "BRSWBNB"
@@ -108,9 +108,9 @@ def test_two_users_trade_every_order_type_and_the_chain_agrees(stack: Stack, cli
     depth = streams.of("brswbnb@depth")
     assert depth and all(later["U"] == earlier["u"] + 1 for earlier, later in zip(depth, depth[1:]))
     assert len(streams.of("brswbnb@trade")) == len(alice.trades(symbol)) == 4 and streams.of("brswbnb@bookTicker")
-    reports = [m for m in streams.of(f"{bob.address.lower()}@user") if m["e"] == "executionReport"]
+    reports = [m for m in streams.of(bob_stream) if m["e"] == "executionReport"]
     assert any(r["i"] == market["orderId"] and r["X"] == "FILLED" and r["x"] == "TRADE" for r in reports)
-    assert any(m["e"] == "outboundAccountPosition" for m in streams.of(f"{bob.address.lower()}@user"))
+    assert any(m["e"] == "outboundAccountPosition" for m in streams.of(bob_stream))
 
     result = CliRunner().invoke(main, ["reconcile", "--exchange", stack.exchange_url, "--rpc-url", stack.rpc_url,
                                        "--admin-token-file", str(stack.admin_token_file)])

@@ -182,7 +182,7 @@ def test_ccxt_reads_the_market_through_its_binance_class(stack: Stack, traded: d
 def test_openapi_lists_every_route_the_exchange_serves(stack: Stack) -> None:
     _, _, spec = http(f"{stack.exchange_url}/openapi.json")
     served = {(r.method.lower(), r.resource.canonical) for r in stack.exchange.service.app.router.routes()
-              if r.resource is not None and r.resource.canonical.startswith(("/api/", "/sapi/", "/admin/"))
+              if r.resource is not None and r.resource.canonical.startswith(("/api/", "/sapi/", "/admin/", "/bourse/"))
               and r.method != "HEAD"}
     listed = {(method, path) for path, operations in spec["paths"].items() for method in operations}
     assert served == listed

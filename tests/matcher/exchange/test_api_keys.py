@@ -1,0 +1,196 @@
+"""API keys as Binance clients use them, without custody: each key trades through an agent its maker approved on
+the vault; requests are signed Binance's way (HMAC-SHA256 or Ed25519); every private endpoint refuses without
+proof; a stranger cannot read or touch another account; a revoked agent stops trading at once."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import pytest
+
+from matcher.client import ExchangeClient
+from matcher.stack import Stack
+
+from .conftest import fund, send_call, settled, wait_until
+
+SYMBOL = "BRSWBNB"
+
+
+class BinanceSigned:
+    """A minimal Binance-style client: X-MBX-APIKEY, timestamp, HMAC-SHA256 (or Ed25519) over query + body."""
+
+    def __init__(self, url: str, api_key: str, secret: str | None = None, ed25519: Any = None) -> None:
+        self.url, self.api_key, self.secret, self.ed25519 = url, api_key, secret, ed25519
+
+    def sign(self, payload: str) -> str:
+        if self.ed25519 is not None:
+            return base64.b64encode(self.ed25519.sign(payload.encode())).decode()
+        assert self.secret is not None
+        return hmac.new(self.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+    def call(self, method: str, path: str, timestamp: int | None = None, signature: str | None = None,
+             **params: Any) -> tuple[int, Any]:
+        params["timestamp"] = timestamp if timestamp is not None else int(time.time() * 1000)
+        query = urllib.parse.urlencode(params)
+        query += "&signature=" + urllib.parse.quote(signature if signature is not None else self.sign(query))
+        body = query.encode() if method in ("POST", "PUT") else None
+        url = self.url + path + ("" if body else "?" + query)
+        request = urllib.request.Request(url, body, {"X-MBX-APIKEY": self.api_key,
+                                                     "Content-Type": "application/x-www-form-urlencoded"},
+                                         method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture(scope="module")
+def keys(stack: Stack, clients: dict[str, ExchangeClient]) -> dict[str, Any]:
+    alice, bob = clients["alice"], clients["bob"]
+    fund(alice, {"BRS": "1000"})
+    fund(bob, {"WBNB": "10"})
+    made = {name: clients[name].create_api_key(label=name) for name in ("alice", "bob")}
+    return {name: BinanceSigned(stack.exchange_url, k["apiKey"], k["secretKey"]) for name, k in made.items()} | \
+        {"made": made}
+
+
+def test_two_api_key_users_trade_and_the_fill_settles_on_chain(clients: dict[str, ExchangeClient],
+                                                               keys: dict[str, Any]) -> None:
+    alice, bob = keys["alice"], keys["bob"]
+    status, placed = alice.call("POST", "/api/v3/order", symbol=SYMBOL, side="SELL", type="LIMIT",
+                                timeInForce="GTC", quantity="100", price="0.002", newClientOrderId="a-1")
+    assert status == 200 and placed["status"] == "NEW" and placed["clientOrderId"] == "a-1", placed
+    assert placed["signedOrder"]["maker"] == clients["alice"].address  # the maker's order, signed by its agent
+    status, ack = bob.call("POST", "/api/v3/order", symbol=SYMBOL, side="BUY", type="MARKET", quantity="30",
+                           newOrderRespType="ACK")
+    assert status == 200 and set(ack) == {"symbol", "orderId", "orderListId", "clientOrderId", "transactTime"}
+    status, order = bob.call("GET", "/api/v3/order", symbol=SYMBOL, orderId=ack["orderId"])
+    assert order["status"] == "FILLED" and order["executedQty"] == "30.00000000"
+    status, result = bob.call("POST", "/api/v3/order", symbol=SYMBOL, side="BUY", type="MARKET",
+                              quoteOrderQty="0.02", newOrderRespType="RESULT")
+    assert result["status"] == "FILLED" and result["executedQty"] == "10.00000000" and "fills" not in result
+    wait_until(lambda: settled(clients["bob"], SYMBOL), what="settlement of the API-key trades")
+    trades = bob.call("GET", "/api/v3/myTrades", symbol=SYMBOL)[1]
+    assert len(trades) == 2 and {t["settlement"] for t in trades} == {"CONFIRMED"}
+    assert bob.call("GET", "/api/v3/myTrades", symbol=SYMBOL, orderId=ack["orderId"])[1] == trades[:1]
+    balances = {b["asset"]: b for b in bob.call("GET", "/api/v3/account")[1]["balances"]}
+    assert balances["BRS"]["free"].startswith("39.")  # 40 bought, less the taker fee in BRS
+    status, open_orders = alice.call("GET", "/api/v3/openOrders", symbol=SYMBOL)
+    assert [o["orderId"] for o in open_orders] == [placed["orderId"]] and open_orders[0]["executedQty"] == \
+        "40.00000000"
+    assert alice.call("POST", "/api/v3/order/test", symbol=SYMBOL, side="SELL", type="LIMIT", timeInForce="GTC",
+                      quantity="1", price="0.002") == (200, {})
+    assert alice.call("GET", "/api/v3/openOrders", symbol=SYMBOL)[1] == open_orders  # the test placed nothing
+
+
+def test_a_stranger_cannot_read_cancel_or_trade_for_another_account(clients: dict[str, ExchangeClient],
+                                                                    keys: dict[str, Any]) -> None:
+    alice, bob = keys["alice"], keys["bob"]
+    placed = alice.call("POST", "/api/v3/order", symbol=SYMBOL, side="SELL", type="LIMIT", timeInForce="GTC",
+                        quantity="5", price="0.003")[1]
+    assert bob.call("GET", "/api/v3/order", symbol=SYMBOL, orderId=placed["orderId"])[1]["code"] == -2013
+    assert bob.call("DELETE", "/api/v3/order", symbol=SYMBOL, orderId=placed["orderId"])[1]["code"] == -2011
+    assert placed["orderId"] not in [o["orderId"] for o in bob.call("GET", "/api/v3/openOrders")[1]]
+    assert alice.call("GET", "/api/v3/order", symbol=SYMBOL, orderId=placed["orderId"])[1]["status"] == "NEW"
+    forged = BinanceSigned(alice.url, alice.api_key, bob.secret)  # alice's key, signed with bob's secret
+    assert forged.call("GET", "/api/v3/account")[1]["code"] == -1022
+    cancelled = alice.call("DELETE", "/api/v3/order", symbol=SYMBOL, orderId=placed["orderId"])[1]
+    assert cancelled["status"] == "CANCELED"
+
+
+def test_binance_authentication_errors(stack: Stack, keys: dict[str, Any]) -> None:
+    alice = keys["alice"]
+    now = int(time.time() * 1000)
+    assert alice.call("GET", "/api/v3/account", timestamp=now - 10_000)[1]["code"] == -1021  # outside recvWindow
+    assert alice.call("GET", "/api/v3/account", timestamp=now - 10_000, recvWindow=20_000)[0] == 200
+    assert alice.call("GET", "/api/v3/account", timestamp=now + 5_000)[1]["code"] == -1021  # ahead of the server
+    assert alice.call("GET", "/api/v3/account", recvWindow=70_000)[1]["code"] == -1131
+    assert alice.call("GET", "/api/v3/account", signature="00" * 32)[1]["code"] == -1022
+    status, body = BinanceSigned(stack.exchange_url, "x" * 64, "s").call("GET", "/api/v3/account")
+    assert (status, body["code"]) == (401, -2015)
+    status, body = BinanceSigned(stack.exchange_url, "bad key", "s").call("GET", "/api/v3/account")
+    assert (status, body["code"]) == (401, -2014)
+
+
+def test_every_private_endpoint_refuses_without_proof(stack: Stack, clients: dict[str, ExchangeClient]) -> None:
+    alice = clients["alice"].address
+    for method, path in (("GET", "/api/v3/order"), ("GET", "/api/v3/openOrders"), ("GET", "/api/v3/allOrders"),
+                         ("GET", "/api/v3/myTrades"), ("GET", "/api/v3/account"), ("GET", "/api/v3/withdrawals"),
+                         ("GET", "/api/v3/account/commission"), ("GET", "/api/v3/rateLimit/order"),
+                         ("GET", "/api/v3/myPreventedMatches"), ("POST", "/api/v3/userDataStream"),
+                         ("GET", "/bourse/v1/apiKey"), ("DELETE", "/bourse/v1/apiKey")):
+        url = f"{stack.exchange_url}{path}?symbol={SYMBOL}&address={alice}&orderId=1"
+        request = urllib.request.Request(url, b"" if method == "POST" else None, method=method)
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(request, timeout=30)
+        assert caught.value.code == 401 and json.loads(caught.value.read())["code"] == -2014, path
+    for method, path in (("POST", "/api/v3/order"), ("DELETE", "/api/v3/order"), ("DELETE", "/api/v3/openOrders"),
+                         ("POST", "/api/v3/withdraw"), ("POST", "/api/v3/order/test")):
+        body = urllib.parse.urlencode({"symbol": SYMBOL, "side": "BUY", "type": "LIMIT", "quantity": "1",
+                                       "price": "0.002", "address": alice, "orderId": 1, "asset": "BRS",
+                                       "amount": "1", "nonce": 1, "expiry": 2**40, "maxFeeBps": 30,
+                                       "timestamp": int(time.time() * 1000)}).encode()
+        request = urllib.request.Request(stack.exchange_url + path, body, method=method)
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(request, timeout=30)
+        assert caught.value.code in (400, 401) and json.loads(caught.value.read())["code"] in (-1102, -1104, -2014)
+
+
+def test_read_only_keys_ed25519_keys_and_key_management(stack: Stack, clients: dict[str, ExchangeClient],
+                                                        keys: dict[str, Any]) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    carol = clients["carol"]
+    fund(carol, {"BRS": "100"})
+    reader = carol.create_api_key(permissions="USER_DATA", label="reader")
+    assert "secretKey" in reader
+    signed = BinanceSigned(stack.exchange_url, reader["apiKey"], reader["secretKey"])
+    assert signed.call("GET", "/api/v3/account")[0] == 200
+    status, body = signed.call("POST", "/api/v3/order", symbol=SYMBOL, side="SELL", type="LIMIT",
+                               timeInForce="GTC", quantity="1", price="0.002")
+    assert (status, body["code"]) == (401, -2015)
+    private = Ed25519PrivateKey.generate()
+    pem = private.public_key().public_bytes(serialization.Encoding.PEM,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    made = carol.create_api_key(key_type="ED25519", public_key=pem, label="ed")
+    assert "secretKey" not in made
+    ed = BinanceSigned(stack.exchange_url, made["apiKey"], ed25519=private)
+    status, placed = ed.call("POST", "/api/v3/order", symbol=SYMBOL, side="SELL", type="LIMIT", timeInForce="GTC",
+                             quantity="1", price="0.004")
+    assert status == 200 and placed["status"] == "NEW", placed
+    listed = carol.signed_read("GET", "/bourse/v1/apiKey")
+    assert [(k["label"], k["keyType"], k["permissions"]) for k in listed] == [
+        ("reader", "HMAC_SHA256", ["USER_DATA"]), ("ed", "ED25519", ["TRADE"])]
+    carol.signed_read("DELETE", "/bourse/v1/apiKey", {"apiKey": reader["apiKey"]})
+    assert signed.call("GET", "/api/v3/account")[1]["code"] == -2015
+    status, body = keys["alice"].call("POST", "/api/v3/withdraw", asset="BRS", amount="1")
+    assert (status, body["code"]) == (401, -2015)  # withdrawals never through an API key
+
+
+def test_revoking_the_agent_on_chain_stops_the_key_and_cancels_its_orders(stack: Stack,
+                                                                          clients: dict[str, ExchangeClient],
+                                                                          keys: dict[str, Any]) -> None:
+    dave = clients["dave"]
+    fund(dave, {"BRS": "100"})
+    made = dave.create_api_key(label="to revoke")
+    key = BinanceSigned(stack.exchange_url, made["apiKey"], made["secretKey"])
+    placed = key.call("POST", "/api/v3/order", symbol=SYMBOL, side="SELL", type="LIMIT", timeInForce="GTC",
+                      quantity="2", price="0.005")[1]
+    assert placed["status"] == "NEW"
+    send_call(stack.rpc_url, "0x" + dave.key.hex(), stack.vault, "revokeAgent(address)", ["address"],  # type: ignore[union-attr]
+              [made["agent"]])
+    wait_until(lambda: dave.get_order(SYMBOL, order_id=placed["orderId"])["status"] == "CANCELED",
+               what="the revoked agent's order to leave the book")
+    assert dave.get_order(SYMBOL, order_id=placed["orderId"])["reason"] == "agent revoked on chain"
+    status, body = key.call("POST", "/api/v3/order", symbol=SYMBOL, side="SELL", type="LIMIT", timeInForce="GTC",
+                            quantity="2", price="0.005")
+    assert (status, body["code"]) == (401, -2015)

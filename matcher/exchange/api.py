@@ -108,6 +108,8 @@ class Handlers:
         streams = self.service.streams
         wanted = [request.match_info["stream"]] if "stream" in request.match_info else \
             [s for s in request.query.get("streams", "").split("/") if s]
+        if len(wanted) == 1 and wanted[0].isdigit():
+            wanted = []  # ccxt.pro's /ws/<connection number>: it subscribes by message, as Binance allows
         subscriber = Subscriber(combined=request.path == "/stream")
         for name in wanted:
             if not _subscribe(subscriber, streams, name):

@@ -194,3 +194,82 @@ def test_revoking_the_agent_on_chain_stops_the_key_and_cancels_its_orders(stack:
     status, body = key.call("POST", "/api/v3/order", symbol=SYMBOL, side="SELL", type="LIMIT", timeInForce="GTC",
                             quantity="2", price="0.005")
     assert (status, body["code"]) == (401, -2015)
+
+
+def ccxt_binance(stack: Stack, made: dict[str, Any] | None = None, pro: bool = False) -> Any:
+    """ccxt's own binance class (or ccxt.pro's), its URLs pointed at the exchange; nothing else changed."""
+    ccxt = pytest.importorskip("ccxt.pro" if pro else "ccxt")
+    config: dict[str, Any] = {"options": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False,
+                                          "fetchMargins": False}}
+    if made is not None:
+        config.update(apiKey=made["apiKey"], secret=made["secretKey"])
+    exchange = ccxt.binance(config)
+    exchange.urls["api"] = {kind: (stack.exchange_url + ("/sapi/v1" if kind.startswith("sapi") else "/api/v3"))
+                            if isinstance(url, str) else url for kind, url in exchange.urls["api"].items()}
+    if pro:
+        exchange.urls["api"]["ws"] = {kind: stack.exchange_url.replace("http", "ws") + "/ws"
+                                      for kind in exchange.urls["api"]["ws"]}
+    return exchange
+
+
+def test_ccxt_trades_with_api_keys_and_the_ledger_reconciles(stack: Stack, clients: dict[str, ExchangeClient],
+                                                             keys: dict[str, Any]) -> None:
+    seller = ccxt_binance(stack, keys["made"]["alice"])
+    buyer = ccxt_binance(stack, keys["made"]["bob"])
+    brs_before = buyer.fetch_balance()["BRS"]["free"]
+    limit = seller.create_order("BRS/WBNB", "limit", "sell", 20, 0.0019)  # the best ask
+    assert limit["status"] == "open" and seller.fetch_order(limit["id"], "BRS/WBNB")["remaining"] == 20
+    market = buyer.create_order("BRS/WBNB", "market", "buy", 5)
+    assert market["status"] == "closed" and market["filled"] == 5
+    stop = seller.create_order("BRS/WBNB", "STOP_LOSS_LIMIT", "sell", 5, 0.0015, {"stopPrice": 0.0016})
+    assert stop["status"] == "open"
+    assert {o["id"] for o in seller.fetch_open_orders("BRS/WBNB")} >= {limit["id"], stop["id"]}
+    assert seller.cancel_order(stop["id"], "BRS/WBNB")["status"] == "canceled"
+    assert seller.fetch_order(limit["id"], "BRS/WBNB")["filled"] == 5
+    assert any(t["order"] == market["id"] for t in buyer.fetch_my_trades("BRS/WBNB"))
+    assert buyer.fetch_balance()["BRS"]["free"] > brs_before
+    wait_until(lambda: settled(clients["bob"], SYMBOL), what="settlement of ccxt's trade")
+    from matcher.exchange.reconcile import reconcile  # noqa: F401 - the same check `bourse reconcile` runs
+    import subprocess
+    import sys
+    run = subprocess.run([sys.executable, "-m", "bourse.cli", "reconcile", "--exchange", stack.exchange_url,
+                          "--rpc-url", stack.rpc_url, "--admin-token-file", str(stack.admin_token_file)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and "agree" in run.stdout, run.stdout + run.stderr
+
+
+def test_ccxt_pro_watches_the_book_trades_and_candles(stack: Stack, clients: dict[str, ExchangeClient],
+                                                      keys: dict[str, Any]) -> None:
+    import asyncio
+    import threading
+    alice, bob = keys["alice"], keys["bob"]
+    alice.call("POST", "/api/v3/order", symbol=SYMBOL, side="SELL", type="LIMIT", timeInForce="GTC",
+               quantity="7", price="0.0021")
+
+    def trade_soon() -> None:
+        time.sleep(1.0)
+        bob.call("POST", "/api/v3/order", symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="IOC",
+                 quantity="2", price="0.0021")
+
+    async def watch() -> tuple[Any, Any, Any]:
+        exchange = ccxt_binance(stack, pro=True)
+        try:
+            await exchange.load_markets()
+            live = await asyncio.wait_for(exchange.watch_order_book("BRS/WBNB"), 20)
+            book = {"nonce": live["nonce"], "asks": [list(level) for level in live["asks"]]}  # it keeps changing
+            rest.append(clients["alice"].depth(SYMBOL, 1000))  # the same moment, over REST
+            threading.Thread(target=trade_soon, daemon=True).start()
+            trades = await asyncio.wait_for(exchange.watch_trades("BRS/WBNB"), 20)
+            candles = await asyncio.wait_for(exchange.watch_ohlcv("BRS/WBNB", "1m"), 20)
+            return book, trades, candles
+        finally:
+            await exchange.close()
+
+    rest: list[dict[str, Any]] = []
+    best_ask = float(clients["alice"].depth(SYMBOL, 5)["asks"][0][0])
+    book, trades, candles = asyncio.run(watch())
+    depth = rest[0]
+    assert book["nonce"] == depth["lastUpdateId"]
+    assert book["asks"] == [[float(p), float(q)] for p, q in depth["asks"]]
+    assert trades and trades[-1]["price"] == best_ask and trades[-1]["amount"] == 2.0
+    assert candles and candles[-1][4] == best_ask

@@ -59,12 +59,25 @@ def exchange_command(rpc_url: str, vault: str, markets_file: Path, signer_url: s
     client = SignerClient(signer_url, signer_token_file.read_text().strip())
     operator = operator or client.accounts()[0]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    interrupt_on_signals()
     config = ExchangeConfig(rpc_url, vault, load_markets(markets_file), client.account(operator), operator, data_dir,
                             host, port, batch_size, batch_interval, confirmations=confirmations,
                             start_block=start_block)
     click.echo(f"exchange on http://{host}:{port} (vault {vault}, operator {operator}; matching engine: "
                f"{compiled.describe()}; /admin/* needs the token in {data_dir / 'admin.token'})", err=True)
     run(config)
+
+
+def interrupt_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop the process cleanly, even when it was started with SIGINT ignored (as a shell
+    starts background jobs, and Python then keeps that): both raise KeyboardInterrupt in the main thread."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, interrupt)
 
 
 @click.command("up", cls=MatcherCommand)
@@ -85,6 +98,7 @@ def up_command(data_dir: Path | None, host: str, node_port: int, signer_port: in
     from .exchange.service import listening_socket
     from .stack import Stack
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    interrupt_on_signals()
     for number in {node_port, signer_port, port} - {0}:  # every port free before anything is written
         listening_socket(host, number).close()
     persistent = data_dir is not None

@@ -81,9 +81,11 @@ def test_a_second_stack_on_the_same_data_dir_is_refused_and_the_first_runs_on(tm
 def test_bourse_up_without_a_data_dir_removes_its_temporary_folder_on_exit(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     ports = [str(free_port()) for _ in range(3)]
+    # started with SIGINT ignored, as a shell starts a background job: Ctrl-C must still stop it
     proc = subprocess.Popen([sys.executable, "-c", DUMPS_STACKS_ON_SIGUSR1, "up", "--port", ports[0],
                              "--node-port", ports[1], "--signer-port", ports[2]], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     assert proc.stdout is not None
     data = None
     for line in proc.stdout:

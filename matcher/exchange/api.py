@@ -16,7 +16,7 @@ from aiohttp import WSMsgType, web
 from .errors import MALFORMED, NOT_FOUND, REJECTED_MBX_KEY, UNKNOWN, ApiError
 from .private import PrivateHandlers
 from .public import PublicHandlers
-from .ratelimits import ORDER_PATHS, request_weight
+from .ratelimits import request_weight
 from .streams import Subscriber
 
 log = logging.getLogger("bourse.exchange.api")
@@ -68,8 +68,6 @@ def rate_limit_middleware(service: Any) -> Any:
         now, ip = clock(), request.remote or "?"
         headers = limiter.admit(ip, request_weight(request.path, request.method, request.query,
                                                    len(service.markets.by_symbol)), now)
-        if (request.method, request.path) in ORDER_PATHS:
-            headers.update(limiter.count_order(ip, now))
         try:
             response = await handler(request)
         except ApiError as exc:

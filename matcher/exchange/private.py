@@ -94,10 +94,16 @@ class PrivateHandlers:
         query = await params(request)
         principal = await self.trader(request, query) if "X-MBX-APIKEY" in request.headers else None
         order = self._parse_new_order(request, query, principal)
+        headers = self._count_order(order.command.account)
         placed = self.service.place(order)
         if principal is not None:
             self.service.remember_agent_order(placed["orderId"], principal.agent)
-        return web.json_response(respond(placed, query.get("newOrderRespType"), order.command.type.value))
+        return web.json_response(respond(placed, query.get("newOrderRespType"), order.command.type.value),
+                                 headers=headers)
+
+    def _count_order(self, account: str) -> dict[str, str]:
+        """Binance counts ORDERS per account: a refusal (429, -1015) places nothing."""
+        return self.service.limits.count_order(account, self.core.clock_ms())
 
     async def test_order(self, request: web.Request) -> web.Response:
         """Validate as a new order would be (signature, filters, nonce) without placing it."""
@@ -120,7 +126,8 @@ class PrivateHandlers:
             await params(request), self.markets, self.service.domain, self.core.clock_ms())
         command = order.command
         cancel = CancelOrder(command.account, command.symbol, order_id, client_id, command.ts)
-        return web.json_response(self.service.cancel_replace(order, cancel, allow_failure))
+        headers = self._count_order(command.account)
+        return web.json_response(self.service.cancel_replace(order, cancel, allow_failure), headers=headers)
 
     async def cancel_order(self, request: web.Request) -> web.Response:
         query = await params(request)
@@ -230,8 +237,8 @@ class PrivateHandlers:
 
     async def order_rate_limits(self, request: web.Request) -> web.Response:
         query = await params(request)
-        await self.principal(request, query)
-        return web.json_response(self.service.limits.order_usage(request.remote or "?", self.core.clock_ms()))
+        account = (await self.principal(request, query)).account
+        return web.json_response(self.service.limits.order_usage(account, self.core.clock_ms()))
 
     async def prevented_matches(self, request: web.Request) -> web.Response:
         """Orders that self-trade prevention expired (EXPIRED_IN_MATCH), Binance's shape."""

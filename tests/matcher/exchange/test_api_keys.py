@@ -48,6 +48,7 @@ class BinanceSigned:
                                          method=method)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
+                self.headers = dict(response.headers)
                 return response.status, json.loads(response.read())
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read())
@@ -70,6 +71,7 @@ def test_two_api_key_users_trade_and_the_fill_settles_on_chain(clients: dict[str
                                 timeInForce="GTC", quantity="100", price="0.002", newClientOrderId="a-1")
     assert status == 200 and placed["status"] == "NEW" and placed["clientOrderId"] == "a-1", placed
     assert placed["signedOrder"]["maker"] == clients["alice"].address  # the maker's order, signed by its agent
+    assert alice.headers["X-MBX-ORDER-COUNT-10S"] == "1" and alice.headers["X-MBX-ORDER-COUNT-1D"] == "1"
     status, ack = bob.call("POST", "/api/v3/order", symbol=SYMBOL, side="BUY", type="MARKET", quantity="30",
                            newOrderRespType="ACK")
     assert status == 200 and set(ack) == {"symbol", "orderId", "orderListId", "clientOrderId", "transactTime"}

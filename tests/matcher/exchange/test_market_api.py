@@ -156,7 +156,7 @@ def test_binance_parameters_errors_and_headers(stack: Stack) -> None:
     status, headers, body = http(f"{base}/sapi/v1/system/status")
     assert body == {"status": 0, "msg": "normal"}
     status, headers, body = http(f"{base}/api/v3/order", "POST", b"symbol=BRSWBNB&side=BUY&type=LIMIT")
-    assert status == 400 and body["code"] == -1102 and "X-MBX-ORDER-COUNT-10S" in headers  # the form was read
+    assert status == 400 and body["code"] == -1102 and "X-MBX-USED-WEIGHT-1M" in headers  # the form was read
 
 
 def test_ccxt_reads_the_market_through_its_binance_class(stack: Stack, traded: dict[str, Any]) -> None:

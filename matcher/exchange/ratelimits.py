@@ -1,5 +1,5 @@
 """Binance's rate limits: request weight per minute and raw requests per 5 minutes (per IP), orders per 10 s and per
-day (per account, or per IP before the account is known), in fixed windows as Binance counts them. Over a limit:
+day (per account), in fixed windows as Binance counts them. Over a limit:
 HTTP 429 with `Retry-After`; an IP that keeps sending while refused is banned with HTTP 418 for 2 minutes, each
 further ban twice as long (up to 3 days). Used counts are reported in `X-MBX-USED-WEIGHT-1M` and
 `X-MBX-ORDER-COUNT-10S` / `-1D` headers, and the limits in `exchangeInfo.rateLimits`.

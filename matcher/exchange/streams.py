@@ -1,6 +1,7 @@
 """WebSocket streams with Binance's names and payloads (symbols in lower case).
 
-As each command commits: `@trade`, `@aggTrade`, `@bookTicker`, `@depth` (every change) and `<address>@user`.
+As each command commits: `@trade`, `@aggTrade`, `@bookTicker`, `@depth` (every change) and user streams (by
+listenKey only: executionReport, outboundAccountPosition, balanceUpdate, listenKeyExpired).
 On a 100 ms clock: `@depth@100ms` / `@depth@1000ms` (diffs coalesced per interval; U/u continuous), partial books
 `@depth5|10|20` (1000 ms, or `@100ms`), and every second `@kline_<interval>`, `@miniTicker`, `@ticker`,
 `@ticker_1h|4h|1d`, `@avgPrice`, `!miniTicker@arr`, `!ticker@arr`, `!ticker_<w>@arr` (arrays list only the

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Exchange benchmark: signed orders accepted per second through the REST API, and fills settled per second on
-`bourse node` in batches of 100, with the gas per fill.
+"""Exchange benchmark: signed orders accepted per second through the REST API - each signed by its maker
+(EIP-712), and placed with an API key (HMAC-SHA256, the exchange signs with the key's agent) - and fills settled per
+second on `bourse node` in batches of 100, with the gas per fill. Rate limits are off for the run.
 
 By default it starts `bourse up` in its own process (so client and server do not share a GIL) and drives it from
 here with keep-alive HTTP connections. Orders are signed before the clock starts.
@@ -38,7 +39,9 @@ def start_stack(port: int, node_port: int, signer_port: int) -> tuple[subprocess
     data = tempfile.mkdtemp(prefix="bourse-bench-")
     proc = subprocess.Popen([sys.executable, "-m", "bourse.cli", "up", "--data-dir", data, "--port", str(port),
                              "--node-port", str(node_port), "--signer-port", str(signer_port),
-                             "--batch-interval", "0.5"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             "--batch-interval", "0.5", "--weight-per-minute", "0", "--orders-per-10s", "0",
+                             "--orders-per-day", "0", "--raw-requests-per-5m", "0", "--max-open-orders", "1000000"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.stdout is not None
     exchange = rpc = ""
@@ -52,8 +55,9 @@ def start_stack(port: int, node_port: int, signer_port: int) -> tuple[subprocess
     return proc, exchange, rpc
 
 
-def post_all(url: str, bodies: list[dict[str, Any]], connections: int) -> tuple[float, list[float]]:
-    """Send every body as POST /api/v3/order over `connections` keep-alive connections; (seconds, latencies)."""
+def post_all(url: str, bodies: list[Any], connections: int) -> tuple[float, list[float]]:
+    """Send every body as POST /api/v3/order over `connections` keep-alive connections; (seconds, latencies).
+    A body is a JSON object, or (form text, headers) as it goes on the wire."""
     parsed = urlparse(url)
     latencies: list[float] = []
     lock = threading.Lock()
@@ -64,7 +68,10 @@ def post_all(url: str, bodies: list[dict[str, Any]], connections: int) -> tuple[
         mine = []
         for body in chunk:
             started = time.perf_counter()
-            conn.request("POST", "/api/v3/order", json.dumps(body), {"Content-Type": "application/json"})
+            if isinstance(body, tuple):
+                conn.request("POST", "/api/v3/order", body[0], body[1])
+            else:
+                conn.request("POST", "/api/v3/order", json.dumps(body), {"Content-Type": "application/json"})
             response = conn.getresponse()
             payload = response.read()
             if response.status != 200:
@@ -81,6 +88,23 @@ def post_all(url: str, bodies: list[dict[str, Any]], connections: int) -> tuple[
     for t in threads:
         t.join()
     return time.perf_counter() - started, sorted(latencies)
+
+
+def hmac_bodies(made: dict[str, str], prices: list[str]) -> list[tuple[str, dict[str, str]]]:
+    """LIMIT sells signed Binance's way with an API key (timestamps valid for the 60 s recvWindow)."""
+    import hashlib
+    import hmac
+    from urllib.parse import urlencode
+    out = []
+    now = int(time.time() * 1000)
+    for price in prices:
+        query = urlencode({"symbol": "BRSWBNB", "side": "SELL", "type": "LIMIT", "timeInForce": "GTC",
+                           "quantity": "1", "price": price, "newOrderRespType": "ACK", "recvWindow": 60000,
+                           "timestamp": now})
+        signature = hmac.new(made["secretKey"].encode(), query.encode(), hashlib.sha256).hexdigest()
+        out.append((f"{query}&signature={signature}", {"X-MBX-APIKEY": made["apiKey"],
+                                                       "Content-Type": "application/x-www-form-urlencoded"}))
+    return out
 
 
 def wrap_and_deposit(client: ExchangeClient, rpc_url: str, wbnb_units: int) -> None:
@@ -117,6 +141,11 @@ def main() -> None:
         seconds, latencies = post_all(url, makers, args.connections)
         rate = len(makers) / seconds
         p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
+        api_key = alice.create_api_key(label="bench")
+        keyed = hmac_bodies(api_key, [f"0.{1900 + i % 90:06d}" for i in range(args.orders)])
+        key_seconds, key_latencies = post_all(url, keyed, args.connections)
+        key_rate = len(keyed) / key_seconds
+        key_p50, key_p99 = key_latencies[len(key_latencies) // 2], key_latencies[int(len(key_latencies) * 0.99)]
 
         started = time.perf_counter()
         post_all(url, takers, args.connections)
@@ -135,6 +164,8 @@ def main() -> None:
               f"load avg {load:.2f}")
         print(f"{'signed orders accepted (REST)':<34}{rate:>10,.0f} /s   p50 {p50 * 1000:6.2f} ms   p99 "
               f"{p99 * 1000:6.2f} ms")
+        print(f"{'API-key orders accepted (HMAC)':<34}{key_rate:>10,.0f} /s   p50 {key_p50 * 1000:6.2f} ms   p99 "
+              f"{key_p99 * 1000:6.2f} ms")
         print(f"{'fills settled on chain':<34}{len(confirmed) / settle_seconds:>10,.0f} /s   "
               f"({len(confirmed)} fills in {len(batches)} batches, {settle_seconds:.1f} s from first taker order)")
         print(f"{'gas per fill':<34}{gas // max(1, len(confirmed)):>10,}")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
-import urllib.error
 import tempfile
+import urllib.error
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -25,6 +26,24 @@ class MatcherCommand(click.Command):
         except (MatcherError, WalletError) as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(1)
+
+
+def rate_limit_options(command: Any) -> Any:
+    """Binance's rate limits, each settable (0 turns one off)."""
+    for name, default, text in (
+            ("--raw-requests-per-5m", 61_000, "RAW_REQUESTS per IP per 5 minutes."),
+            ("--orders-per-day", 200_000, "ORDERS per account per day."),
+            ("--orders-per-10s", 100, "ORDERS per account per 10 seconds."),
+            ("--weight-per-minute", 6000, "REQUEST_WEIGHT per IP per minute.")):
+        command = click.option(name, type=click.IntRange(min=0), default=default, show_default=True,
+                                help=text + " 0: no limit.")(command)
+    return command
+
+
+def rate_limits_of(options: dict[str, int]) -> Any:
+    from .exchange.ratelimits import RateLimits
+    return RateLimits(options["weight_per_minute"], options["raw_requests_per_5m"], options["orders_per_10s"],
+                      options["orders_per_day"])
 
 
 @click.command("exchange", cls=MatcherCommand)
@@ -47,9 +66,10 @@ class MatcherCommand(click.Command):
               help="Blocks a vault event must be buried under before it counts (deposits, cancels).")
 @click.option("--start-block", type=click.IntRange(min=0), default=0, show_default=True,
               help="Where to start following the vault.")
+@rate_limit_options
 def exchange_command(rpc_url: str, vault: str, markets_file: Path, signer_url: str, signer_token_file: Path,
                      operator: str | None, data_dir: Path, host: str, port: int, batch_size: int,
-                     batch_interval: float, confirmations: int, start_block: int) -> None:
+                     batch_interval: float, confirmations: int, start_block: int, **limits: int) -> None:
     """Run the exchange alone against any node: signed orders in, Binance-style API out, batches settled."""
     from wallet.signer_client import SignerClient
 
@@ -62,7 +82,7 @@ def exchange_command(rpc_url: str, vault: str, markets_file: Path, signer_url: s
     interrupt_on_signals()
     config = ExchangeConfig(rpc_url, vault, load_markets(markets_file), client.account(operator), operator, data_dir,
                             host, port, batch_size, batch_interval, confirmations=confirmations,
-                            start_block=start_block)
+                            start_block=start_block, rate_limits=rate_limits_of(limits))
     click.echo(f"exchange on http://{host}:{port} (vault {vault}, operator {operator}; matching engine: "
                f"{compiled.describe()}; /admin/* needs the token in {data_dir / 'admin.token'})", err=True)
     run(config)
@@ -90,8 +110,11 @@ def interrupt_on_signals() -> None:
 @click.option("--port", type=PORT, default=8080, show_default=True, help="Exchange API port.")
 @click.option("--batch-interval", type=SECONDS, default=1.0, show_default=True,
               help="Seconds a fill may wait for its settlement batch.")
+@click.option("--max-open-orders", type=click.IntRange(min=1), default=200, show_default=True,
+              help="MAX_NUM_ORDERS: open orders per account and market (EXCHANGE_MAX_NUM_ORDERS follows).")
+@rate_limit_options
 def up_command(data_dir: Path | None, host: str, node_port: int, signer_port: int, port: int,
-               batch_interval: float) -> None:
+               batch_interval: float, max_open_orders: int, **limits: int) -> None:
     """Start the whole stack: node (platform predeployed), demo markets, policy signer, exchange API."""
     import shutil
 
@@ -104,7 +127,8 @@ def up_command(data_dir: Path | None, host: str, node_port: int, signer_port: in
     persistent = data_dir is not None
     fresh = data_dir is None or not Path(data_dir).exists()  # what this run creates, it removes if it fails
     root = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="bourse-up-"))
-    stack = Stack(root, host, node_port, signer_port, port, batch_interval, persistent_chain=persistent)
+    stack = Stack(root, host, node_port, signer_port, port, batch_interval, persistent_chain=persistent,
+                  rate_limits=rate_limits_of(limits), max_open_orders=max_open_orders)
     tty = sys.stderr.isatty()
     started = False
     try:

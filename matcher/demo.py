@@ -16,8 +16,9 @@ DEMO_USERS = 4  # dev accounts 1..4 get tokens to trade with
 DEMO_TOKENS = 1_000_000 * 10**18
 
 
-def demo_markets(usdt: str, brs: str | None = None, wbnb: str | None = None) -> Markets:
-    """BRS/WBNB and WBNB/USDT; the platform token and wrapped coin default to `bourse node`'s predeploys."""
+def demo_markets(usdt: str, brs: str | None = None, wbnb: str | None = None, max_open_orders: int = 200) -> Markets:
+    """BRS/WBNB and WBNB/USDT; the platform token and wrapped coin default to `bourse node`'s predeploys.
+    `max_open_orders`: MAX_NUM_ORDERS per account (Binance's 200 by default)."""
     brs, wbnb = brs or address_of("PlatformToken"), wbnb or address_of("WrappedNative")
     tables = [
         {"symbol": "BRSWBNB", "base": {"symbol": "BRS", "token": brs, "decimals": 18},
@@ -27,7 +28,7 @@ def demo_markets(usdt: str, brs: str | None = None, wbnb: str | None = None) -> 
          "quote": {"symbol": "USDT", "token": usdt, "decimals": 18}, "tick_size": "0.01", "lot_size": "0.001",
          "min_notional": "1", "maker_fee_bps": 10, "taker_fee_bps": 20},
     ]
-    return Markets([market_from_table(t) for t in tables])
+    return Markets([market_from_table({**t, "max_num_orders": max_open_orders}) for t in tables])
 
 
 def operator_policy(vault: str, chain_id: int) -> dict[str, Any]:

@@ -77,8 +77,40 @@ def symbol_filters(market: Any) -> list[dict[str, Any]]:
     ]
 
 
+class OpenOrders:
+    """Open orders per account (and per market, and algo orders per market), kept from the order updates as they
+    commit, so the MAX_NUM_ORDERS filters cost O(1) however many orders are open."""
+
+    TERMINAL = ("FILLED", "CANCELED", "EXPIRED", "REJECTED", "EXPIRED_IN_MATCH")
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.per_market: dict[tuple[str, str], int] = {}
+        self.algo: dict[tuple[str, str], int] = {}
+        self.per_account: dict[str, int] = {}
+        for account, symbol, kind, count in db.execute(
+                "SELECT account, symbol, type, COUNT(*) FROM orders WHERE status IN ('NEW', 'PARTIALLY_FILLED') "
+                "GROUP BY account, symbol, type"):
+            self._add(account, symbol, kind, count)
+
+    def _add(self, account: str, symbol: str, kind: str, count: int) -> None:
+        self.per_market[account, symbol] = self.per_market.get((account, symbol), 0) + count
+        self.per_account[account] = self.per_account.get(account, 0) + count
+        if kind in ALGO_TYPES:
+            self.algo[account, symbol] = self.algo.get((account, symbol), 0) + count
+
+    def listener(self, seq: int, command: Any, result: Any) -> None:
+        """A core listener: +1 for each order that opens, -1 for each that ends."""
+        from matcher.model import OrderUpdate
+        for event in result.events:
+            if isinstance(event, OrderUpdate):
+                if event.exec_type.value == "NEW":
+                    self._add(event.account, event.symbol, event.type.value, 1)
+                if event.status.value in self.TERMINAL:
+                    self._add(event.account, event.symbol, event.type.value, -1)
+
+
 def check(command: PlaceOrder, market: Any, db: sqlite3.Connection, now: int, last_price: int,
-          exchange_max_orders: int) -> None:
+          exchange_max_orders: int, open_orders: OpenOrders | None = None) -> None:
     """-1013 for the first filter `command` fails (the engine checks tick, lot and minimum notional)."""
     limits = market.limits
     is_market = command.type is OrderType.MARKET or command.type.value in ("STOP_LOSS", "TAKE_PROFIT")
@@ -96,17 +128,13 @@ def check(command: PlaceOrder, market: Any, db: sqlite3.Connection, now: int, la
             price = Fraction(command.price)
             if price > reference * limits.multiplier_up or price < reference * limits.multiplier_down:
                 _fail("PERCENT_PRICE_BY_SIDE")
-    open_here, algo_here = db.execute(
-        "SELECT COUNT(*), SUM(type IN ('STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT')) FROM "
-        "orders WHERE account = ? AND symbol = ? AND status IN ('NEW', 'PARTIALLY_FILLED')",
-        (command.account, command.symbol)).fetchone()
-    if open_here + 1 > limits.max_num_orders:
+    counts = open_orders if open_orders is not None else OpenOrders(db)
+    key = (command.account, command.symbol)
+    if counts.per_market.get(key, 0) + 1 > limits.max_num_orders:
         _fail("MAX_NUM_ORDERS")
-    if command.type.value in ALGO_TYPES and (algo_here or 0) + 1 > limits.max_num_algo_orders:
+    if command.type.value in ALGO_TYPES and counts.algo.get(key, 0) + 1 > limits.max_num_algo_orders:
         _fail("MAX_NUM_ALGO_ORDERS")
-    everywhere = db.execute("SELECT COUNT(*) FROM orders WHERE account = ? AND status IN ('NEW', "
-                            "'PARTIALLY_FILLED')", (command.account,)).fetchone()[0]
-    if everywhere + 1 > exchange_max_orders:
+    if counts.per_account.get(command.account, 0) + 1 > exchange_max_orders:
         _fail("EXCHANGE_MAX_NUM_ORDERS")
 
 
@@ -142,4 +170,4 @@ def _fail(name: str) -> None:
     raise ApiError(FILTER_FAILURE, f"Filter failure: {name}")
 
 
-__all__ = ["Limits", "check", "symbol_filters"]
+__all__ = ["Limits", "OpenOrders", "check", "symbol_filters"]

@@ -97,6 +97,8 @@ class ExchangeService:
         self.core.resume_reversals()
         self._sync_fee_schedule()
         self.limits = RateLimiter(config.rate_limits)
+        self.open_orders = filters.OpenOrders(self.core.db)
+        self.core.listeners.append(self.open_orders.listener)
         self.keys = KeyStore(self.core.db, Sealer(config.data_dir / "secrets.key"), self.core.write)
         self.follower.on_agent = self._agent_event
         self.app = build_app(self)
@@ -189,7 +191,8 @@ class ExchangeService:
     def check_filters(self, request: OrderRequest) -> None:
         command = request.command
         filters.check(command, request.market, self.core.db, self.core.clock_ms(),
-                      self.core.engine.last_price.get(command.symbol, 0), self.config.exchange_max_open_orders)
+                      self.core.engine.last_price.get(command.symbol, 0), self.config.exchange_max_open_orders,
+                      self.open_orders)
 
     def _check_nonce(self, request: OrderRequest) -> None:
         core, command, signed = self.core, request.command, request.signed

@@ -91,3 +91,27 @@ def test_market_tables_with_bad_limits_are_refused() -> None:
     for bad in ({"max_price": "0"}, {"multiplier_up": "1.000000001"}, {"max_qty": "abc"}):
         with pytest.raises(BadMarketSpec):
             market_from_table({**TABLE, **bad})
+
+
+def test_open_order_counts_follow_the_engine_through_random_flow(tmp_path: Path) -> None:
+    from .test_history import Clock, trading
+    counts = filters.OpenOrders(ExchangeCore(tmp_path / "empty.sqlite3", Markets([market_from_table(TABLE)]),
+                                             FEES).db)
+    resumed = trading(tmp_path / "y.sqlite3", Clock(), 0)  # funded, nothing traded yet
+    resumed.listeners.append(counts.listener)
+    import random
+    rng = random.Random(2)
+    for _ in range(400):
+        who = rng.choice(["alice", "bob"])
+        side = Side.SELL if who == "alice" else Side.BUY
+        if rng.random() < 0.2 and resumed.engine.orders:
+            order = rng.choice(list(resumed.engine.orders.values()))
+            resumed.cancel(order.account, order.symbol, order.order_id)
+            continue
+        resumed.submit(PlaceOrder(who, "BRSWBNB", side, OrderType.LIMIT, qty=rng.randint(1, 30),
+                                  price=rng.randint(1900, 2100), tif=rng.choice([TimeInForce.GTC, TimeInForce.IOC])))
+    expected: dict[tuple[str, str], int] = {}
+    for order in resumed.engine.orders.values():
+        expected[order.account, order.symbol] = expected.get((order.account, order.symbol), 0) + 1
+    assert {k: v for k, v in counts.per_market.items() if v} == expected and expected
+    assert sum(counts.per_account.values()) == len(resumed.engine.orders)

@@ -138,7 +138,8 @@ def parse_withdraw(body: dict[str, Any], markets: Markets, domain: Domain) -> tu
     """(user, asset, token, amount, nonce) of a signed withdrawal request."""
     _only(body, {"address", "asset", "amount", "nonce", "signature"})
     user = address(_required(body, "address"), "address")
-    asset = markets.assets.get(_required(body, "asset"))  # type: ignore[arg-type]
+    name = _required(body, "asset")
+    asset = markets.assets.get(name) if isinstance(name, str) else None
     if asset is None:
         raise ApiError(MALFORMED, "Parameter 'asset' is not an asset of this exchange.")
     from .units import parse_units

@@ -22,6 +22,10 @@ def _op(summary: str, parameters: list[dict[str, Any]] | None = None, body: dict
         "summary": summary, "parameters": parameters or [],
         "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": result or {}}}},
                       "400": {"description": "Rejected; nothing changed",
+                              "content": {"application/json": {"schema": _ERROR}}},
+                      "429": {"description": "Over a rate limit (-1003, -1015); Retry-After says when to retry",
+                              "content": {"application/json": {"schema": _ERROR}}},
+                      "418": {"description": "Banned after ignoring 429s (-1003); Retry-After",
                               "content": {"application/json": {"schema": _ERROR}}}}}
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
@@ -67,7 +71,7 @@ CANCEL_REPLACE_BODY = {**ORDER_BODY, "properties": {
 
 _INTERVAL = {"type": "string", "enum": ["1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h",
                                         "1d", "3d", "1w", "1M"]}
-_MS = {"type": "integer", "minimum": 0, "maximum": 2**53}
+_MS = {"type": "integer", "minimum": 0, "maximum": 253_402_300_799_999}  # to the end of year 9999
 _ZONE = {"type": "string", "pattern": r"^[+-]?(0?[0-9]|1[0-2])(:[0-5][0-9])?$"}
 _SYMBOLS = {"type": "string", "pattern": r'^\[("[A-Z0-9]+",)*"[A-Z0-9]+"\]$',
             "description": 'A JSON array of symbols, e.g. ["BRSWBNB","WBNBUSDT"]'}
@@ -111,6 +115,13 @@ def _signed(summary: str, parameters: list[dict[str, Any]] | None = None,
     return operation
 
 
+def _admin(operation: dict[str, Any]) -> dict[str, Any]:
+    operation["security"] = [{"adminToken": []}]
+    operation["responses"]["401"] = {"description": "Without the operator's token (-2015)",
+                                     "content": {"application/json": {"schema": _ERROR}}}
+    return operation
+
+
 PRIVATE: dict[str, Any] = {
     "/api/v3/order/test": {"post": _signed("Validate a new order without placing it")},
     "/api/v3/account/commission": {"get": _signed("Commission rates of a symbol", [SYMBOL])},
@@ -143,7 +154,8 @@ SPEC: dict[str, Any] = {
                             "signature, -1100/-1102/-1104 malformed, -1121 unknown symbol, -2010 insufficient "
                             "balance, -2011 cancel of an unknown order, -2012 duplicate client order id, -2013 no "
                             "such order, -2021/-2022 cancel-replace, -3001 replayed order or withdrawal."},
-    "components": {"securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-MBX-APIKEY"}}},
+    "components": {"securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-MBX-APIKEY"},
+                                       "adminToken": {"type": "http", "scheme": "bearer"}}},
     "paths": {
         "/api/v3/ping": {"get": _op("Test connectivity", result={"type": "object"})},
         "/api/v3/time": {"get": _op("Server time in ms", result={"type": "object"})},
@@ -180,7 +192,7 @@ SPEC: dict[str, Any] = {
                                          body=WITHDRAW_BODY)},
         "/api/v3/withdrawals": {"get": _signed("The account's withdrawals and their state")},
         **PRIVATE,
-        "/admin/ledger": {"get": _op("The ledger at the follower's block, with what is in flight")},
+        "/admin/ledger": {"get": _admin(_op("The ledger at the follower's block, with what is in flight"))},
     },
 }
 
@@ -194,4 +206,7 @@ def spec_for(symbols: list[str]) -> dict[str, Any]:
             for parameter in operation["parameters"]:
                 if parameter["name"] == "symbol":
                     parameter["schema"] = {"type": "string", "enum": symbols}
+                if parameter["name"] == "symbols":
+                    one = "(" + "|".join(f'"{s}"' for s in symbols) + ")"
+                    parameter["schema"] = {**parameter["schema"], "pattern": f"^\\[{one}(,{one})*\\]$"}
     return spec

@@ -15,6 +15,7 @@ from .views import agg_trade_view, kline_view, trade_view
 MAX_LIMIT = 1000
 MAX_DEPTH = 5000
 PERMISSIONS = ("SPOT",)
+MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 
 class PublicHandlers:
@@ -166,8 +167,10 @@ class PublicHandlers:
 
 
 def _check_range(start: int | None, end: int | None) -> None:
-    if start is not None and end is not None and start > end:
-        raise ApiError(ILLEGAL_PARAM, "startTime must be at or before endTime.")
+    """Times beyond year 9999 are refused (-1100); a start after the end selects nothing."""
+    for value in (start, end):
+        if value is not None and value > MAX_TIME_MS:
+            raise ApiError(ILLEGAL_PARAM, f"Times are milliseconds since 1970, at most {MAX_TIME_MS}.")
 
 
 def _json_list(value: Any, field: str) -> list[str]:

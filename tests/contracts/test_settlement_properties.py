@@ -232,3 +232,85 @@ def test_platform_token_fees_never_exceed_what_the_order_signed(w3: Any, account
             assert paid == fee and paid * PRICE_SCALE <= amount * E18 * rate
     finally:
         assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True
+
+
+agent_plans = st.lists(st.one_of(
+    st.tuples(st.just("approve"), st.integers(min_value=1, max_value=500)),  # by transaction, expiry in seconds
+    st.tuples(st.just("approve_by_sig"), st.integers(min_value=1, max_value=500)),
+    st.tuples(st.just("revoke"), st.just(0)),
+    st.tuples(st.just("wait"), st.integers(min_value=1, max_value=400)),
+    st.tuples(st.just("settle"), st.integers(min_value=1, max_value=5)),  # base amount, whole units
+), min_size=1, max_size=12)
+
+
+@settings()
+@given(plan=agent_plans)
+def test_an_agents_orders_settle_only_while_its_approval_lives(w3: Any, accounts: Any,
+                                                              plan: list[tuple[str, int]]) -> None:
+    """Whatever the maker does (approve by transaction or by signature, revoke, let it expire), a fill of an
+    agent-signed order settles exactly when the agent is live at that block; before any approval it reverts; the
+    agent can neither move the maker's funds nor approve another agent."""
+    from eth_account import Account
+    from eth_account.messages import encode_typed_data
+
+    from contracts.settlement import agent_approval
+    owner, alice, bob = accounts[0], accounts[1], accounts[2]
+    agent = Account.create()
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    try:
+        base, quote, vault = _funded_vault(w3, owner, (alice, bob), 1_000 * E18)
+        chain_id = w3.eth.chain_id
+        expiry, ever_approved, batch, nonce = 0, False, 0, 0
+        for step, (action, value) in enumerate(plan):
+            now = w3.eth.get_block("latest")["timestamp"]
+            if action in ("approve", "approve_by_sig"):
+                expiry = now + value + 5
+                if action == "approve":
+                    send(w3, vault.functions.approveAgent(agent.address, expiry), alice.checksum)
+                else:
+                    typed = agent_approval(alice.checksum, agent.address, expiry, nonce, chain_id, vault.address)
+                    signed = Account.sign_message(encode_typed_data(full_message=typed), alice.key.to_bytes())
+                    send(w3, vault.functions.approveAgentBySig(alice.checksum, agent.address, expiry, nonce, signed.v,
+                                                               signed.r.to_bytes(32, "big"),
+                                                               signed.s.to_bytes(32, "big")), owner.checksum)
+                    nonce += 1
+                ever_approved = True
+            elif action == "revoke":
+                if ever_approved:
+                    send(w3, vault.functions.revokeAgent(agent.address), alice.checksum)
+                    expiry = 1
+            elif action == "wait":
+                w3.provider.make_request("evm_increaseTime", [value])
+                w3.provider.make_request("evm_mine", [])
+            else:
+                sell = Order(alice.checksum, base.address, quote.address, False, value * E18, PRICE_SCALE, FAR, step, 30)
+                buy = Order(bob.checksum, base.address, quote.address, True, value * E18, PRICE_SCALE, FAR, step, 30)
+                fill = fill_tuple(sell, buy, sign_order(sell, agent.key, chain_id, vault.address),
+                                  sign_order(buy, bob.key.to_bytes(), chain_id, vault.address), value * E18)
+                before = vault.functions.balanceOf(bob.checksum, base.address).call()
+                batch += 1
+                call = vault.functions.settle(batch, [fill])
+                if not ever_approved:
+                    with pytest.raises(Exception):
+                        call.call({"from": owner.checksum})
+                    batch -= 1
+                    continue
+                receipt = send(w3, call, owner.checksum)
+                mined_at = w3.eth.get_block(receipt["blockNumber"])["timestamp"]
+                live = mined_at <= expiry
+                after = vault.functions.balanceOf(bob.checksum, base.address).call()
+                assert (after - before == value * E18) == live, (action, expiry, mined_at)
+                skipped = vault.events.FillSkipped().process_receipt(receipt)
+                assert [e["args"]["reason"] for e in skipped] == ([] if live else [5])
+        # the agent holds no power over the maker's funds or approvals
+        with pytest.raises(Exception):
+            vault.functions.withdraw(base.address).call({"from": agent.address})
+        assert vault.functions.balanceOf(agent.address, base.address).call() == 0
+        typed = agent_approval(alice.checksum, bob.checksum, FAR, nonce, chain_id, vault.address)
+        forged = Account.sign_message(encode_typed_data(full_message=typed), agent.key)
+        with pytest.raises(Exception):
+            vault.functions.approveAgentBySig(alice.checksum, bob.checksum, FAR, nonce, forged.v,
+                                              forged.r.to_bytes(32, "big"), forged.s.to_bytes(32, "big")).call(
+                {"from": owner.checksum})
+    finally:
+        w3.provider.make_request("evm_revert", [snapshot])

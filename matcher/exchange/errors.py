@@ -24,6 +24,7 @@ FILTER_FAILURE = -1013
 NEW_ORDER_REJECTED = -2010  # insufficient balance
 CANCEL_REJECTED = -2011  # cancel of an unknown order
 NO_SUCH_ORDER = -2013
+AMEND_INCREASE = -2038  # order amend may only lower the quantity
 CANCEL_REPLACE_PARTIALLY_FAILED = -2021  # the old order was cancelled, the new one rejected
 CANCEL_REPLACE_FAILED = -2022  # the old order could not be cancelled: nothing changed
 DUPLICATE_CLIENT_ORDER_ID = -2012

@@ -124,6 +124,9 @@ def _admin(operation: dict[str, Any]) -> dict[str, Any]:
 
 PRIVATE: dict[str, Any] = {
     "/api/v3/order/test": {"post": _signed("Validate a new order without placing it")},
+    "/api/v3/order/amend/keepPriority": {"put": _signed("Lower an open order's quantity, keeping its place "
+                                                        "(API key with TRADE)", [
+        SYMBOL, _query("orderId", schema=_MS), _query("origClientOrderId"), _query("newQty", True, _DECIMAL)])},
     "/api/v3/account/commission": {"get": _signed("Commission rates of a symbol", [SYMBOL])},
     "/api/v3/rateLimit/order": {"get": _signed("Order rate limits with what is used")},
     "/api/v3/myPreventedMatches": {"get": _signed("Orders self-trade prevention expired", [

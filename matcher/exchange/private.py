@@ -40,6 +40,7 @@ class PrivateHandlers:
         r.add_post("/api/v3/order/test", self.test_order)
         r.add_post("/api/v3/order/cancelReplace", self.cancel_replace)
         r.add_delete("/api/v3/order", self.cancel_order)
+        r.add_put("/api/v3/order/amend/keepPriority", self.amend_keep_priority)
         r.add_get("/api/v3/order", self.get_order)
         r.add_delete("/api/v3/openOrders", self.cancel_open_orders)
         r.add_get("/api/v3/openOrders", self.open_orders)
@@ -152,6 +153,22 @@ class PrivateHandlers:
             maker, symbol = parse_cancel_all(query, self.markets, self.service.domain, self.core.clock_ms())
         open_ids = [o.order_id for o in self.core.engine.orders.values() if o.account == maker and o.symbol == symbol]
         return web.json_response([self.service.cancel(maker, symbol, order_id, "") for order_id in sorted(open_ids)])
+
+    async def amend_keep_priority(self, request: web.Request) -> web.Response:
+        """Binance's amend: lower an open order's quantity, keeping its place in the queue (an API key with TRADE;
+        the signed vault order still bounds every fill)."""
+        query = await params(request)
+        if "X-MBX-APIKEY" not in request.headers:
+            raise ApiError(-2014, MISSING_KEY, status=401)
+        account = (await self.trader(request, query)).account
+        market = self.markets.get(query.get("symbol"))
+        order_id, client_id = integer(query, "orderId", 0, low=0), query.get("origClientOrderId", "")
+        if not order_id and not client_id:
+            raise ApiError(MALFORMED, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
+        if query.get("newQty") is None:
+            raise ApiError(MALFORMED, "Mandatory parameter 'newQty' was not sent, was empty/null, or malformed.")
+        new_qty = market.lots(query["newQty"], "newQty")
+        return web.json_response(self.service.amend(account, market, order_id, str(client_id), new_qty))
 
     # --- reads --------------------------------------------------------------------------------------------------
     async def get_order(self, request: web.Request) -> web.Response:

@@ -174,8 +174,4 @@ WEIGHTS = {("*", "/api/v3/exchangeInfo"): 20, ("*", "/api/v3/trades"): 25, ("*",
            ("*", "/api/v3/openOrderList"): 6, ("*", "/api/v3/myPreventedMatches"): 20,
            ("POST", "/api/v3/userDataStream"): 2, ("PUT", "/api/v3/userDataStream"): 2,
            ("DELETE", "/api/v3/userDataStream"): 2}
-ORDER_PATHS = {("POST", "/api/v3/order"), ("POST", "/api/v3/order/cancelReplace"), ("POST", "/api/v3/orderList/oco"),
-               ("POST", "/api/v3/orderList/oto"), ("POST", "/api/v3/orderList/otoco"),
-               ("PUT", "/api/v3/order/amend/keepPriority")}
-
-__all__ = ["ORDER_PATHS", "RateLimiter", "RateLimits", "request_weight"]
+__all__ = ["RateLimiter", "RateLimits", "request_weight"]

@@ -26,8 +26,8 @@ from . import filters, store
 from .api import build_app
 from .apikeys import KeyStore, Sealer
 from .core import ExchangeCore, trade_effects
-from .errors import (CANCEL_REJECTED, CANCEL_REPLACE_FAILED, CANCEL_REPLACE_PARTIALLY_FAILED, NEW_ORDER_REJECTED,
-                     REPLAYED_ORDER, ApiError)
+from .errors import (AMEND_INCREASE, CANCEL_REJECTED, CANCEL_REPLACE_FAILED, CANCEL_REPLACE_PARTIALLY_FAILED,
+                     NEW_ORDER_REJECTED, NO_SUCH_ORDER, REPLAYED_ORDER, ApiError)
 from .follower import Follower
 from .intake import OrderRequest
 from .markets import Markets
@@ -232,6 +232,22 @@ class ExchangeService:
             raise ApiError(CANCEL_REJECTED, "Unknown order sent.")
         row = store.one(self.core.db, "SELECT * FROM orders WHERE order_id = ?", result.order_id)
         return order_view(row, self.markets.get(symbol))  # type: ignore[arg-type]
+
+    def amend(self, account: str, market: Any, order_id: int, client_id: str, new_qty: int) -> dict[str, Any]:
+        """Binance's order/amend/keepPriority: the order keeps its id and place; only a decrease is allowed."""
+        from matcher.model import AmendOrder
+        order = self.core.engine.open_order(account, market.symbol, order_id, client_id)
+        if order is None:
+            raise ApiError(NO_SUCH_ORDER, "Order does not exist.")
+        if new_qty >= order.qty:
+            raise ApiError(AMEND_INCREASE, "The requested quantity increase is not supported: amend only lowers "
+                                           "an order's quantity (Order amend (quantity increase) is not supported).")
+        now = self.core.clock_ms()
+        seq, result = self.core.submit(AmendOrder(account, market.symbol, order.order_id, new_qty, ts=now))
+        if not result.ok:
+            raise ApiError.from_engine(result.code, result.reason)
+        row = store.one(self.core.db, "SELECT * FROM orders WHERE order_id = ?", order.order_id)
+        return {"transactTime": now, "executionId": seq, "amendedOrder": order_view(row, market)}  # type: ignore
 
     def request_withdrawal(self, user: str, asset: str, token: str, amount: int, nonce: int) -> dict[str, Any]:
         core = self.core

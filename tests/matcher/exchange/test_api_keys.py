@@ -275,3 +275,27 @@ def test_ccxt_pro_watches_the_book_trades_and_candles(stack: Stack, clients: dic
     assert book["asks"] == [[float(p), float(q)] for p, q in depth["asks"]]
     assert trades and trades[-1]["price"] == best_ask and trades[-1]["amount"] == 2.0
     assert candles and candles[-1][4] == best_ask
+
+
+def test_amend_keep_priority_lowers_the_quantity_and_keeps_the_place(keys: dict[str, Any]) -> None:
+    alice = keys["alice"]
+    first = alice.call("POST", "/api/v3/order", symbol=SYMBOL, side="SELL", type="LIMIT", timeInForce="GTC",
+                       quantity="10", price="0.0090")[1]
+    second = alice.call("POST", "/api/v3/order", symbol=SYMBOL, side="SELL", type="LIMIT", timeInForce="GTC",
+                        quantity="4", price="0.0090")[1]
+    status, amended = alice.call("PUT", "/api/v3/order/amend/keepPriority", symbol=SYMBOL,
+                                 orderId=first["orderId"], newQty="6")
+    assert status == 200 and amended["amendedOrder"]["origQty"] == "6.00000000", amended
+    assert amended["amendedOrder"]["orderId"] == first["orderId"]
+    status, body = alice.call("PUT", "/api/v3/order/amend/keepPriority", symbol=SYMBOL, orderId=first["orderId"],
+                              newQty="7")
+    assert (status, body["code"]) == (400, -2038)
+    bob = keys["bob"]
+    asks = alice.call("GET", "/api/v3/depth", symbol=SYMBOL, limit=1000)[1]["asks"]
+    cheaper = sum(int(q.replace(".", "")) for p, q in asks if float(p) < 0.009) // 10**8
+    bob.call("POST", "/api/v3/order", symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="IOC",
+             quantity=str(cheaper + 7), price="0.0090")
+    # the amended order kept its place ahead of the second one: it filled its new 6, the second got the 7th
+    assert alice.call("GET", "/api/v3/order", symbol=SYMBOL, orderId=first["orderId"])[1]["status"] == "FILLED"
+    assert alice.call("GET", "/api/v3/order", symbol=SYMBOL, orderId=second["orderId"])[1]["executedQty"] == \
+        "1.00000000"

@@ -77,6 +77,7 @@ _SYMBOLS = {"type": "string", "pattern": r'^\[("[A-Z0-9]+",)*"[A-Z0-9]+"\]$',
             "description": 'A JSON array of symbols, e.g. ["BRSWBNB","WBNBUSDT"]'}
 _TYPE = {"type": "string", "enum": ["FULL", "MINI"]}
 _LIMIT = {"type": "integer", "minimum": 1, "maximum": 1000}
+_LEG = {"type": "string", "enum": ["LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT", "MARKET"]}
 _WINDOW = {"type": "string", "pattern": "^([1-9]|[1-5][0-9])m$|^([1-9]|1[0-9]|2[0-3])h$|^[1-7]d$"}
 KLINES = [SYMBOL, _query("interval", True, _INTERVAL), _query("startTime", schema=_MS), _query("endTime", schema=_MS),
           _query("timeZone", schema=_ZONE), _query("limit", schema=_LIMIT)]
@@ -127,6 +128,21 @@ PRIVATE: dict[str, Any] = {
     "/api/v3/order/amend/keepPriority": {"put": _signed("Lower an open order's quantity, keeping its place "
                                                         "(API key with TRADE)", [
         SYMBOL, _query("orderId", schema=_MS), _query("origClientOrderId"), _query("newQty", True, _DECIMAL)])},
+    "/api/v3/orderList/oco": {"post": _signed("One-cancels-the-other: above and below legs (API key)", [
+        SYMBOL, _query("side", True, {"type": "string", "enum": ["BUY", "SELL"]}), _query("quantity", True, _DECIMAL),
+        _query("aboveType", True, _LEG), _query("belowType", True, _LEG), _query("listClientOrderId")])},
+    "/api/v3/orderList/oto": {"post": _signed("One-triggers-the-other: a working order, then a pending one "
+                                              "(API key)", [SYMBOL, _query("workingType", True, _LEG),
+                                                            _query("pendingType", True, _LEG)])},
+    "/api/v3/orderList/otoco": {"post": _signed("A working order, then an OCO pair (API key)", [
+        SYMBOL, _query("workingType", True, _LEG), _query("pendingAboveType", True, _LEG),
+        _query("pendingBelowType", True, _LEG)])},
+    "/api/v3/orderList": {
+        "delete": _signed("Cancel an order list (API key)", [SYMBOL, _query("orderListId", schema=_MS),
+                                                             _query("listClientOrderId")]),
+        "get": _signed("An order list", [_query("orderListId", schema=_MS), _query("origClientOrderId")])},
+    "/api/v3/allOrderList": {"get": _signed("The account's order lists", [_query("limit", schema=_LIMIT)])},
+    "/api/v3/openOrderList": {"get": _signed("The account's executing order lists")},
     "/api/v3/account/commission": {"get": _signed("Commission rates of a symbol", [SYMBOL])},
     "/api/v3/rateLimit/order": {"get": _signed("Order rate limits with what is used")},
     "/api/v3/myPreventedMatches": {"get": _signed("Orders self-trade prevention expired", [

@@ -44,7 +44,7 @@ def integer(query: dict[str, Any], field: str, default: int | None = None, low: 
             high: int | None = None) -> int | None:
     """An optional integer parameter (None or `default` when absent), within [low, high] when given."""
     value = query.get(field)
-    if value is None or value == "":
+    if value is None:
         return default
     if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and
                                                                   value.lstrip("-").isdigit())):

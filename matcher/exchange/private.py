@@ -16,6 +16,7 @@ from .agent_orders import agent_order
 from .apikeys import ED25519, HMAC, READ, TRADE, Principal, check_timestamp
 from .errors import MALFORMED, NO_SUCH_ORDER, REJECTED_MBX_KEY, ApiError
 from .intake import parse_cancel, parse_cancel_all, parse_cancel_replace, parse_order, parse_withdraw
+from .order_lists import leg_params
 from .params import integer, limit, params
 from .signed import address, check_signer, exchange_message, message_digest
 from .views import asset_text, my_trade_view, order_view
@@ -41,6 +42,13 @@ class PrivateHandlers:
         r.add_post("/api/v3/order/cancelReplace", self.cancel_replace)
         r.add_delete("/api/v3/order", self.cancel_order)
         r.add_put("/api/v3/order/amend/keepPriority", self.amend_keep_priority)
+        r.add_post("/api/v3/orderList/oco", self.new_oco)
+        r.add_post("/api/v3/orderList/oto", self.new_oto)
+        r.add_post("/api/v3/orderList/otoco", self.new_otoco)
+        r.add_delete("/api/v3/orderList", self.cancel_order_list)
+        r.add_get("/api/v3/orderList", self.get_order_list)
+        r.add_get("/api/v3/allOrderList", self.all_order_lists)
+        r.add_get("/api/v3/openOrderList", self.open_order_lists)
         r.add_get("/api/v3/order", self.get_order)
         r.add_delete("/api/v3/openOrders", self.cancel_open_orders)
         r.add_get("/api/v3/openOrders", self.open_orders)
@@ -169,6 +177,82 @@ class PrivateHandlers:
             raise ApiError(MALFORMED, "Mandatory parameter 'newQty' was not sent, was empty/null, or malformed.")
         new_qty = market.lots(query["newQty"], "newQty")
         return web.json_response(self.service.amend(account, market, order_id, str(client_id), new_qty))
+
+    # --- order lists (API key) ----------------------------------------------------------------------------------
+    async def _list_principal(self, request: web.Request, query: dict[str, Any]) -> Principal:
+        if "X-MBX-APIKEY" not in request.headers:
+            raise ApiError(-2014, MISSING_KEY + " (order lists are placed with an API key)", status=401)
+        return await self.trader(request, query)
+
+    async def new_oco(self, request: web.Request) -> web.Response:
+        query = await params(request)
+        principal = await self._list_principal(request, query)
+        symbol, side, quantity = self._list_basics(query, "side", "quantity")
+        legs = {role: leg_params(query, role, side, quantity, symbol) for role in ("above", "below")}
+        return await self._place_list(request, query, principal, "OCO", symbol, legs)
+
+    async def new_oto(self, request: web.Request) -> web.Response:
+        query = await params(request)
+        principal = await self._list_principal(request, query)
+        symbol, side, quantity = self._list_basics(query, "workingSide", "workingQuantity")
+        _, pending_side, pending_quantity = self._list_basics(query, "pendingSide", "pendingQuantity")
+        legs = {"working": leg_params(query, "working", side, quantity, symbol),
+                "pending": leg_params(query, "pending", pending_side, pending_quantity, symbol)}
+        return await self._place_list(request, query, principal, "OTO", symbol, legs)
+
+    async def new_otoco(self, request: web.Request) -> web.Response:
+        query = await params(request)
+        principal = await self._list_principal(request, query)
+        symbol, side, quantity = self._list_basics(query, "workingSide", "workingQuantity")
+        _, pending_side, pending_quantity = self._list_basics(query, "pendingSide", "pendingQuantity")
+        legs = {"working": leg_params(query, "working", side, quantity, symbol),
+                "pendingAbove": leg_params(query, "pendingAbove", pending_side, pending_quantity, symbol),
+                "pendingBelow": leg_params(query, "pendingBelow", pending_side, pending_quantity, symbol)}
+        return await self._place_list(request, query, principal, "OTOCO", symbol, legs)
+
+    def _list_basics(self, query: dict[str, Any], side_field: str, quantity_field: str) -> tuple[str, str, str]:
+        symbol = self.markets.get(query.get("symbol")).symbol
+        side, quantity = query.get(side_field), query.get(quantity_field)
+        if side not in ("BUY", "SELL"):
+            raise ApiError(MALFORMED, f"Mandatory parameter '{side_field}' was not sent, was empty/null, or malformed.")
+        if quantity in (None, ""):
+            raise ApiError(MALFORMED, f"Mandatory parameter '{quantity_field}' was not sent, was empty/null, or "
+                                      "malformed.")
+        return symbol, side, str(quantity)
+
+    async def _place_list(self, request: web.Request, query: dict[str, Any], principal: Principal, kind: str,
+                          symbol: str, legs: dict[str, dict[str, Any]]) -> web.Response:
+        headers = {}
+        for _ in range(2 if kind == "OCO" else 1):
+            headers = self._count_order(principal.account)
+        view = self.service.order_lists.place(kind, symbol, principal, str(query.get("listClientOrderId", "")),
+                                              legs)
+        self.service.streams.publish_list_status(principal.account, view, self.core.clock_ms())
+        return web.json_response(view, headers=headers)
+
+    async def cancel_order_list(self, request: web.Request) -> web.Response:
+        query = await params(request)
+        account = (await self._list_principal(request, query)).account
+        lists = self.service.order_lists
+        list_id = lists.find(account, integer(query, "orderListId", low=0), query.get("listClientOrderId"))
+        return web.json_response(lists.cancel(account, list_id))
+
+    async def get_order_list(self, request: web.Request) -> web.Response:
+        query = await params(request)
+        account = (await self.principal(request, query)).account
+        lists = self.service.order_lists
+        return web.json_response(lists.view(lists.find(account, integer(query, "orderListId", low=0),
+                                                        query.get("origClientOrderId"))))
+
+    async def all_order_lists(self, request: web.Request) -> web.Response:
+        query = await params(request)
+        account = (await self.principal(request, query)).account
+        return web.json_response(self.service.order_lists.of(account, False, limit(query, 500, MAX_LIMIT)))
+
+    async def open_order_lists(self, request: web.Request) -> web.Response:
+        query = await params(request)
+        account = (await self.principal(request, query)).account
+        return web.json_response(self.service.order_lists.of(account, True, MAX_LIMIT))
 
     # --- reads --------------------------------------------------------------------------------------------------
     async def get_order(self, request: web.Request) -> web.Response:

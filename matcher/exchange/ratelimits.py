@@ -170,7 +170,7 @@ WEIGHTS = {("*", "/api/v3/exchangeInfo"): 20, ("*", "/api/v3/trades"): 25, ("*",
            ("*", "/api/v3/aggTrades"): 4, ("*", "/api/v3/klines"): 2, ("*", "/api/v3/uiKlines"): 2,
            ("*", "/api/v3/avgPrice"): 2, ("GET", "/api/v3/order"): 4, ("*", "/api/v3/allOrders"): 20,
            ("*", "/api/v3/myTrades"): 20, ("*", "/api/v3/account"): 20, ("*", "/api/v3/rateLimit/order"): 40,
-           ("*", "/api/v3/account/commission"): 20, ("*", "/api/v3/orderList"): 4, ("*", "/api/v3/allOrderList"): 20,
+           ("*", "/api/v3/account/commission"): 20, ("GET", "/api/v3/orderList"): 4, ("POST", "/api/v3/orderList/oco"): 1, ("*", "/api/v3/allOrderList"): 20,
            ("*", "/api/v3/openOrderList"): 6, ("*", "/api/v3/myPreventedMatches"): 20,
            ("POST", "/api/v3/userDataStream"): 2, ("PUT", "/api/v3/userDataStream"): 2,
            ("DELETE", "/api/v3/userDataStream"): 2}

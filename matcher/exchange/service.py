@@ -31,6 +31,7 @@ from .errors import (AMEND_INCREASE, CANCEL_REJECTED, CANCEL_REPLACE_FAILED, CAN
 from .follower import Follower
 from .intake import OrderRequest
 from .markets import Markets
+from .order_lists import OrderLists
 from .ratelimits import RateLimiter, RateLimits
 from .settler import Settler
 from .signed import Domain
@@ -101,6 +102,9 @@ class ExchangeService:
         self.core.listeners.append(self.open_orders.listener)
         self.keys = KeyStore(self.core.db, Sealer(config.data_dir / "secrets.key"), self.core.write)
         self.follower.on_agent = self._agent_event
+        self.order_lists = OrderLists(self)
+        self.core.listeners.append(self.order_lists.listener)
+        self.order_lists.resume()
         self.app = build_app(self)
 
     def remember_agent_order(self, order_id: int, agent: str | None) -> None:

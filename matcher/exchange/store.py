@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS orders (
     filled TEXT NOT NULL, cum_quote TEXT NOT NULL, reason TEXT NOT NULL, created_ms INTEGER NOT NULL,
     updated_ms INTEGER NOT NULL, nonce TEXT NOT NULL, expiry INTEGER NOT NULL, max_fee_bps INTEGER NOT NULL,
     vault_price TEXT NOT NULL, base_amount TEXT NOT NULL, order_hash TEXT NOT NULL, signature TEXT NOT NULL,
-    max_platform_fee_rate TEXT NOT NULL DEFAULT '0', UNIQUE (account, nonce));
+    max_platform_fee_rate TEXT NOT NULL DEFAULT '0', order_list_id INTEGER NOT NULL DEFAULT -1,
+    UNIQUE (account, nonce));
 CREATE INDEX IF NOT EXISTS orders_by_account ON orders (account, symbol, order_id);
 CREATE INDEX IF NOT EXISTS orders_by_hash ON orders (order_hash);
 CREATE TABLE IF NOT EXISTS trades (
@@ -61,6 +62,8 @@ def create(db: sqlite3.Connection) -> None:
     columns = {row[1] for row in db.execute("PRAGMA table_info(orders)")}
     if "max_platform_fee_rate" not in columns:  # a data dir from before orders signed a platform-token fee rate
         db.execute("ALTER TABLE orders ADD COLUMN max_platform_fee_rate TEXT NOT NULL DEFAULT '0'")
+    if "order_list_id" not in columns:  # a data dir from before order lists
+        db.execute("ALTER TABLE orders ADD COLUMN order_list_id INTEGER NOT NULL DEFAULT -1")
 
 
 def _row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> dict[str, Any]:
@@ -107,7 +110,10 @@ class SignedOrderRow:
 def insert_order(db: sqlite3.Connection, update: Any, signed: SignedOrderRow, stop_price: int, quote_qty: int,
                  stp: str, now_ms: int) -> None:
     db.execute(
-        "INSERT INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO orders (order_id, symbol, account, client_order_id, side, type, tif, price, qty, quote_qty, "
+        "stop_price, stp, status, filled, cum_quote, reason, created_ms, updated_ms, nonce, expiry, max_fee_bps, "
+        "vault_price, base_amount, order_hash, signature, max_platform_fee_rate) VALUES "
+        "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (update.order_id, update.symbol, update.account, update.client_order_id, update.side.value, signed.api_type,
          update.tif.value, str(update.price), str(update.qty), str(quote_qty), str(stop_price), stp,
          update.status.value, str(update.filled), str(update.cum_quote), update.reason, now_ms, now_ms,

@@ -200,6 +200,13 @@ class Streams:
                                                                        **agg_trade_view(agg, market)}))
         self._send(messages)
 
+    def publish_list_status(self, account: str, view: dict[str, Any], now: int) -> None:
+        """Binance's listStatus on the account's user stream."""
+        self._send([(f"{account.lower()}@user", {
+            "e": "listStatus", "E": now, "s": view["symbol"], "g": view["orderListId"], "c": view["contingencyType"],
+            "l": view["listStatusType"], "L": view["listOrderStatus"], "r": "NONE", "C": view["listClientOrderId"],
+            "T": now, "O": [{"s": o["symbol"], "i": o["orderId"], "c": o["clientOrderId"]} for o in view["orders"]]})])
+
     def _accumulate(self, name: str, event: DepthUpdate) -> None:
         diff = self._diffs.get(name)
         if diff is None:

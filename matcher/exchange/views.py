@@ -13,7 +13,7 @@ OPEN_STATUSES = ("NEW", "PARTIALLY_FILLED")
 
 def order_view(row: dict[str, Any], market: Market) -> dict[str, Any]:
     return {
-        "symbol": row["symbol"], "orderId": row["order_id"], "orderListId": -1,
+        "symbol": row["symbol"], "orderId": row["order_id"], "orderListId": row.get("order_list_id", -1),
         "clientOrderId": row["client_order_id"], "price": market.price_text(row["price"]),
         "origQty": market.qty_text(row["qty"]), "executedQty": market.qty_text(row["filled"]),
         "cummulativeQuoteQty": market.quote_text(row["cum_quote"]), "status": row["status"],

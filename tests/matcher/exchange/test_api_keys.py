@@ -299,3 +299,37 @@ def test_amend_keep_priority_lowers_the_quantity_and_keeps_the_place(keys: dict[
     assert alice.call("GET", "/api/v3/order", symbol=SYMBOL, orderId=first["orderId"])[1]["status"] == "FILLED"
     assert alice.call("GET", "/api/v3/order", symbol=SYMBOL, orderId=second["orderId"])[1]["executedQty"] == \
         "1.00000000"
+
+
+def test_order_lists_oco_and_oto_follow_their_legs(keys: dict[str, Any]) -> None:
+    alice, bob = keys["alice"], keys["bob"]
+    status, oco = alice.call("POST", "/api/v3/orderList/oco", symbol=SYMBOL, side="SELL", quantity="4",
+                             aboveType="LIMIT_MAKER", abovePrice="0.0095", belowType="STOP_LOSS_LIMIT",
+                             belowPrice="0.0011", belowStopPrice="0.0012", listClientOrderId="my-oco")
+    assert status == 200 and oco["contingencyType"] == "OCO" and oco["listOrderStatus"] == "EXECUTING", oco
+    above, below = (r["orderId"] for r in oco["orderReports"])
+    assert {r["orderListId"] for r in oco["orderReports"]} == {oco["orderListId"]}
+    asks = alice.call("GET", "/api/v3/depth", symbol=SYMBOL, limit=1000)[1]["asks"]
+    cheaper = sum(int(q.replace(".", "")) for p, q in asks if float(p) < 0.0095) // 10**8
+    bob.call("POST", "/api/v3/order", symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="IOC",
+             quantity=str(cheaper + 1), price="0.0095")
+    wait_until(lambda: alice.call("GET", "/api/v3/order", symbol=SYMBOL, orderId=below)[1]["status"] == "CANCELED",
+               what="the stop leg to be cancelled when the other leg filled")
+    listed = alice.call("GET", "/api/v3/orderList", orderListId=oco["orderListId"])[1]
+    assert listed["listOrderStatus"] == "EXECUTING"  # the take-profit leg still works its remaining 3
+    done = alice.call("DELETE", "/api/v3/orderList", symbol=SYMBOL, listClientOrderId="my-oco")[1]
+    assert done["listOrderStatus"] == "ALL_DONE" and {r["status"] for r in done["orderReports"]} == {"CANCELED"}
+    assert alice.call("GET", "/api/v3/openOrderList")[1] == []
+
+    status, oto = bob.call("POST", "/api/v3/orderList/oto", symbol=SYMBOL, workingType="LIMIT", workingSide="BUY",
+                           workingPrice="0.0011", workingQuantity="2", pendingType="LIMIT_MAKER",
+                           pendingSide="SELL", pendingPrice="0.0099", pendingQuantity="2")
+    assert status == 200 and len(oto["orderReports"]) == 1, oto  # the pending order waits for the working one
+    alice.call("POST", "/api/v3/order", symbol=SYMBOL, side="SELL", type="LIMIT", timeInForce="IOC", quantity="2",
+               price="0.0011")
+    wait_until(lambda: len(bob.call("GET", "/api/v3/orderList", orderListId=oto["orderListId"])[1]["orders"]) == 2,
+               what="the pending order to be placed once the working order filled")
+    pending = bob.call("GET", "/api/v3/orderList", orderListId=oto["orderListId"])[1]["orderReports"][1]
+    assert (pending["side"], pending["type"], pending["status"], pending["price"]) == ("SELL", "LIMIT_MAKER", "NEW",
+                                                                                     "0.00990000")
+    assert [o["orderListId"] for o in bob.call("GET", "/api/v3/allOrderList")[1]] == [oto["orderListId"]]

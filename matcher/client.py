@@ -231,7 +231,8 @@ class ExchangeClient:
         return str(self.signed_read("POST", "/api/v3/userDataStream")["listenKey"])
 
     def create_api_key(self, permissions: str = "TRADE", key_type: str = "HMAC_SHA256", public_key: str = "",
-                       ip_allowlist: str = "", label: str = "", days: int = 30) -> dict[str, Any]:
+                       ip_allowlist: str = "", label: str = "", days: int = 30,
+                       by_signature: bool = False) -> dict[str, Any]:
         """An API key for stock Binance clients: the exchange makes an agent key, this key approves it on the vault
         (a transaction; needs rpc_url), then signs the EIP-712 ApiKeyGrant. Returns apiKey (and secretKey for an
         HMAC key: shown once)."""
@@ -240,12 +241,18 @@ class ExchangeClient:
         if self.rpc_url is None:
             raise MatcherError("the agent is approved on the vault on chain: pass rpc_url")
         agent = self.request("POST", "/bourse/v1/apiKey/agent", body={"address": self.address, "days": days})
-        rpc = Rpc(self.rpc_url)
-        receipt = send_signed(rpc, sign_transaction(build_transaction(
-            rpc, self.address, agent["approve"]["to"], 0, bytes.fromhex(agent["approve"]["data"][2:])),
-            self._signer()))
-        if int(receipt["status"], 16) != 1:
-            raise MatcherError("the vault refused the agent approval")
+        extra: dict[str, Any] = {}
+        if by_signature:  # no transaction of ours: the operator submits the signed approval (approveAgentBySig)
+            from contracts.settlement import typed_digest
+            extra = {"agentNonce": agent["agentNonce"],
+                     "approvalSignature": sign_digest(typed_digest(agent["agentApproval"]), self._signer())}
+        else:
+            rpc = Rpc(self.rpc_url)
+            receipt = send_signed(rpc, sign_transaction(build_transaction(
+                rpc, self.address, agent["approve"]["to"], 0, bytes.fromhex(agent["approve"]["data"][2:])),
+                self._signer()))
+            if int(receipt["status"], 16) != 1:
+                raise MatcherError("the vault refused the agent approval")
         timestamp = self.server_time()
         grant = {"maker": self.address, "agent": agent["agent"], "permissions": permissions, "keyType": key_type,
                  "publicKey": public_key, "ipAllowlist": ip_allowlist, "label": label, "timestamp": timestamp}
@@ -253,7 +260,7 @@ class ExchangeClient:
         return dict(self.request("POST", "/bourse/v1/apiKey", body={
             "address": self.address, "agent": agent["agent"], "permissions": permissions, "keyType": key_type,
             "publicKey": public_key, "ipAllowlist": ip_allowlist, "label": label, "timestamp": timestamp,
-            "signature": signature}))
+            "signature": signature, **extra}))
 
     def balances(self) -> dict[str, tuple[int, int]]:
         """Free and locked per asset, in base units."""

@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS api_keys (
 CREATE INDEX IF NOT EXISTS api_keys_by_account ON api_keys (account);
 CREATE TABLE IF NOT EXISTS agent_nonces (account TEXT PRIMARY KEY, next TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS agent_orders (order_id INTEGER PRIMARY KEY, agent TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS agent_approvals (
+    agent TEXT PRIMARY KEY, maker TEXT NOT NULL, expiry INTEGER NOT NULL, nonce TEXT NOT NULL,
+    signature TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', raw TEXT, tx_hash TEXT);
 CREATE INDEX IF NOT EXISTS agent_orders_by_agent ON agent_orders (agent);
 """
 HMAC, ED25519 = "HMAC_SHA256", "ED25519"
@@ -106,6 +109,12 @@ class KeyStore:
     def set_agent_state(self, agent: str, state: str, expiry: int | None = None) -> None:
         self._write(lambda db: db.execute("UPDATE agents SET state = ?, expiry = COALESCE(?, expiry) WHERE "
                                           "agent = ?", (state, expiry, agent)))
+
+    def queue_approval(self, maker: str, agent: str, expiry: int, nonce: int, signature: str) -> None:
+        """A maker's signed AgentApproval for the operator to submit (approveAgentBySig), once."""
+        self._write(lambda db: db.execute("INSERT OR IGNORE INTO agent_approvals (agent, maker, expiry, nonce, "
+                                          "signature, state) VALUES (?,?,?,?,?,'PENDING')",
+                                          (agent, maker, expiry, str(nonce), signature)))
 
     def next_agent_nonce(self, account: str) -> int:
         row = self.db.execute("SELECT next FROM agent_nonces WHERE account = ?", (account,)).fetchone()

@@ -404,10 +404,18 @@ class PrivateHandlers:
         days = integer(query, "days", AGENT_APPROVAL_DAYS, low=1, high=365)
         expiry = self.core.clock_ms() // 1000 + days * 86_400  # type: ignore[operator]
         agent = self.keys.new_agent(account, expiry, self.core.clock_ms())
+        import asyncio
+
+        from contracts.settlement import agent_approval
+
         from .vault import approve_agent_calldata
-        return web.json_response({"address": account, "agent": agent, "expiry": expiry,
+        nonce = await asyncio.to_thread(self.service.vault.agent_nonce, account)
+        domain = self.service.domain
+        return web.json_response({"address": account, "agent": agent, "expiry": expiry, "agentNonce": nonce,
                                   "approve": {"to": self.service.vault.address,
-                                              "data": "0x" + approve_agent_calldata(agent, expiry).hex()}})
+                                              "data": "0x" + approve_agent_calldata(agent, expiry).hex()},
+                                  "agentApproval": agent_approval(account, agent, expiry, nonce, domain.chain_id,
+                                                                  domain.vault)})
 
     async def create_api_key(self, request: web.Request) -> web.Response:
         """Step 2: once the vault shows the approval, the maker's EIP-712 ApiKeyGrant makes the key."""
@@ -433,16 +441,30 @@ class PrivateHandlers:
             raise ApiError(REJECTED_MBX_KEY, "Invalid API-key, IP, or permissions for action. (unknown agent: ask "
                                              "/bourse/v1/apiKey/agent first)", status=401)
         import asyncio
-        expiry = await asyncio.to_thread(self.service.vault.agent_expiry, account, agent_address)
-        if expiry <= self.core.clock_ms() // 1000:
-            raise ApiError(REJECTED_MBX_KEY, "Invalid API-key, IP, or permissions for action. (the vault does not "
-                                             "show the agent approved: send approveAgent first)", status=401)
-        self.keys.set_agent_state(agent_address, "APPROVED", expiry)
+        if query.get("approvalSignature"):  # the maker's signed AgentApproval: the operator submits it
+            from contracts.settlement import agent_approval, typed_digest
+            nonce = integer(query, "agentNonce", low=0)
+            if nonce is None:
+                raise ApiError(MALFORMED, "Mandatory parameter 'agentNonce' was not sent, was empty/null, or "
+                                          "malformed.")
+            domain = self.service.domain
+            digest = typed_digest(agent_approval(account, agent_address, agent["expiry"], nonce, domain.chain_id,
+                                                 domain.vault))
+            check_signer(digest, query["approvalSignature"], account)
+            self.keys.queue_approval(account, agent_address, agent["expiry"], nonce, query["approvalSignature"])
+            expiry = agent["expiry"]
+        else:
+            expiry = await asyncio.to_thread(self.service.vault.agent_expiry, account, agent_address)
+            if expiry <= self.core.clock_ms() // 1000:
+                raise ApiError(REJECTED_MBX_KEY, "Invalid API-key, IP, or permissions for action. (the vault does "
+                                                 "not show the agent approved: send approveAgent, or sign the "
+                                                 "AgentApproval as approvalSignature)", status=401)
+            self.keys.set_agent_state(agent_address, "APPROVED", expiry)
         api_key, secret = self.keys.create_key(account, agent_address, kind, permissions,
                                                [ip for ip in allowlist.split(",") if ip], label,
                                                public_key or None, self.core.clock_ms())
         out = {"apiKey": api_key, "keyType": kind, "agent": agent_address, "agentExpiry": expiry,
-               "permissions": [permissions]}
+               "agentState": self.keys.agent(agent_address)["state"], "permissions": [permissions]}  # type: ignore
         if secret is not None:
             out["secretKey"] = secret
         return web.json_response(out)

@@ -24,7 +24,8 @@ from wallet.transactions import GAS_MARGIN_PERCENT, build_transaction
 
 from . import store
 from .core import ExchangeCore
-from .vault import SKIP_REASONS, TOPIC_OF, VaultClient, operator_withdraw_calldata, settle_calldata
+from .vault import (SKIP_REASONS, TOPIC_OF, VaultClient, approve_agent_by_sig_calldata,
+                    operator_withdraw_calldata, settle_calldata)
 
 log = logging.getLogger("bourse.exchange.settler")
 PAUSE_ENV = "BOURSE_EXCHANGE_PAUSE_AT"  # test hook: stop dead at a named point so a test can SIGKILL us there
@@ -57,6 +58,7 @@ class Settler:
             await self._resume_withdrawal(withdrawal)
         await self._settle_due()
         await self._pay_withdrawals()
+        await self._submit_agent_approvals()
 
     async def _settle_due(self) -> None:
         db = self.core.db
@@ -212,6 +214,33 @@ class Settler:
         tx = build_transaction(self.vault.rpc, self.operator, self.vault.address, 0, data, gas=gas)
         signed = self.signer.sign_transaction({**tx.as_eth_account(), "from": self.operator})
         return "0x" + bytes(signed.raw_transaction).hex(), "0x" + bytes(signed.hash).hex()
+
+    # --- agent approvals the maker signed (API keys) --------------------------------------------------------------
+    async def _submit_agent_approvals(self) -> None:
+        db = self.core.db
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'agent_approvals'").fetchone() is None:
+            return
+        for row in store.rows(db, "SELECT * FROM agent_approvals WHERE state IN ('PENDING', 'SIGNED')"):
+            if row["state"] == "PENDING":
+                data = approve_agent_by_sig_calldata(row["maker"], row["agent"], row["expiry"], int(row["nonce"]),
+                                                     row["signature"])
+                reason = await asyncio.to_thread(self.vault.simulate, self.operator, data)
+                if reason is not None:
+                    log.warning("agent approval for %s refused by the vault (%s)", row["agent"], reason)
+                    self.core.write(lambda db, r=row, why=reason: db.execute(
+                        "UPDATE agent_approvals SET state = 'FAILED', reason = ? WHERE agent = ?", (why, r["agent"])))
+                    continue
+                raw, tx_hash = await asyncio.to_thread(self._sign, data)
+                self.core.write(lambda db, r=row, x=raw, h=tx_hash: db.execute(
+                    "UPDATE agent_approvals SET state = 'SIGNED', raw = ?, tx_hash = ? WHERE agent = ?",
+                    (x, h, r["agent"])))
+                row = {**row, "raw": raw, "tx_hash": tx_hash}
+            receipt = await asyncio.to_thread(self._send_and_wait, row["raw"], row["tx_hash"], None)
+            if receipt is None:
+                continue
+            state = "CONFIRMED" if int(receipt["status"], 16) == 1 else "FAILED"
+            self.core.write(lambda db, r=row, st=state: db.execute(
+                "UPDATE agent_approvals SET state = ? WHERE agent = ?", (st, r["agent"])))
 
     # --- withdrawals ----------------------------------------------------------------------------------------
     async def _pay_withdrawals(self) -> None:

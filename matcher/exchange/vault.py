@@ -158,6 +158,9 @@ class VaultClient:
         """When `agent`'s approval to sign `maker`'s orders ends (unix seconds; 0 never approved, 1 revoked)."""
         return int(self.view("agentExpiry(address,address)", ["address", "address"], [maker, agent], ["uint256"]))
 
+    def agent_nonce(self, maker: str) -> int:
+        return int(self.view("agentNonce(address)", ["address"], [maker], ["uint256"]))
+
     def is_operator(self, account: str) -> bool:
         return bool(self.view("operators(address)", ["address"], [account], ["bool"]))
 
@@ -204,3 +207,14 @@ def approve_agent_calldata(agent: str, expiry: int) -> bytes:
 
 def revoke_agent_calldata(agent: str) -> bytes:
     return function_signature_to_4byte_selector("revokeAgent(address)") + encode(["address"], [agent])
+
+
+APPROVE_AGENT_BY_SIG = "approveAgentBySig(address,address,uint256,uint256,uint8,bytes32,bytes32)"
+
+
+def approve_agent_by_sig_calldata(maker: str, agent: str, expiry: int, nonce: int, signature: str) -> bytes:
+    raw = bytes.fromhex(signature.removeprefix("0x"))
+    r, s, v = raw[:32], raw[32:64], raw[64]
+    return function_signature_to_4byte_selector(APPROVE_AGENT_BY_SIG) + encode(
+        ["address", "address", "uint256", "uint256", "uint8", "bytes32", "bytes32"],
+        [maker, agent, expiry, nonce, v if v >= 27 else v + 27, r, s])

@@ -333,3 +333,23 @@ def test_order_lists_oco_and_oto_follow_their_legs(keys: dict[str, Any]) -> None
     assert (pending["side"], pending["type"], pending["status"], pending["price"]) == ("SELL", "LIMIT_MAKER", "NEW",
                                                                                      "0.00990000")
     assert [o["orderListId"] for o in bob.call("GET", "/api/v3/allOrderList")[1]] == [oto["orderListId"]]
+
+
+def test_a_key_whose_agent_approval_the_operator_submits(stack: Stack, clients: dict[str, ExchangeClient]) -> None:
+    carol = clients["carol"]
+    fund(carol, {"BRS": "50"})
+    made = carol.create_api_key(label="signed approval", by_signature=True)  # carol sends no transaction
+    assert made["agentState"] == "PENDING"
+    key = BinanceSigned(stack.exchange_url, made["apiKey"], made["secretKey"])
+
+    def placed() -> bool:
+        status, body = key.call("POST", "/api/v3/order", symbol=SYMBOL, side="SELL", type="LIMIT",
+                                timeInForce="GTC", quantity="1", price="0.0080")
+        return status == 200
+
+    wait_until(placed, what="the operator to submit carol's AgentApproval and the exchange to see it")
+    from matcher.exchange.vault import VaultClient
+    from wallet.rpc import Rpc
+    vault = VaultClient(Rpc(stack.rpc_url), stack.vault)
+    assert vault.agent_expiry(carol.address, made["agent"]) == made["agentExpiry"]
+    assert vault.agent_nonce(carol.address) == 1

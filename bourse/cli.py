@@ -17,6 +17,7 @@ from chain.cli import node_command
 from chain.errors import ChainError
 from contracts.errors import ContractsError
 from matcher.cli import exchange_command, reconcile_command, up_command
+from matcher.cli_api_keys import api_key_group
 from matcher.errors import MatcherError
 from wallet.cli import wallet_group
 from wallet.cli_signer import signer_group
@@ -86,6 +87,7 @@ main.add_command(por_group)
 main.add_command(exchange_command)
 main.add_command(up_command)
 main.add_command(reconcile_command)
+main.add_command(api_key_group)
 
 if __name__ == "__main__":
     main()

@@ -90,6 +90,9 @@ def cases(files: dict[str, str], busy: int, tmp: Path) -> list[tuple[list[str], 
         (["up", "--data-dir", UNWRITABLE], ""),
         (["reconcile", "--exchange", NOT_A_NODE, "--rpc-url", NOT_A_NODE], ""),
         (["reconcile", "--exchange", NOT_A_NODE, "--admin-token-file", files["token"], "--rpc-url", NOT_A_NODE], ""),
+        (["api-key", "create", "nobody", "--exchange", NOT_A_NODE, *keystore], ""),
+        (["api-key", "list", "nobody", "--exchange", NOT_A_NODE, *keystore], ""),
+        (["api-key", "delete", "nobody", "K" * 64, "--exchange", NOT_A_NODE, *keystore], ""),
     ]
 
 

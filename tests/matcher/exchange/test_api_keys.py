@@ -353,3 +353,35 @@ def test_a_key_whose_agent_approval_the_operator_submits(stack: Stack, clients: 
     vault = VaultClient(Rpc(stack.rpc_url), stack.vault)
     assert vault.agent_expiry(carol.address, made["agent"]) == made["agentExpiry"]
     assert vault.agent_nonce(carol.address) == 1
+
+
+def test_the_api_key_cli_creates_lists_and_deletes_keys_with_a_keystore_account(stack: Stack, tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    from tests.tools import ROOT
+
+    from .conftest import KEYS
+    keystore, password = tmp_path / "ks", tmp_path / "pw"
+    password.write_text("correct horse\n")
+    base = [sys.executable, "-m", "bourse.cli"]
+    common = ["--keystore", str(keystore), "--password-file", str(password)]
+    imported = subprocess.run([*base, "wallet", "import", "dave", "--private-key", "--light", *common],
+                              input=KEYS["dave"] + "\n", capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert imported.returncode == 0, imported.stderr
+    created = subprocess.run([*base, "api-key", "create", "dave", "--exchange", stack.exchange_url, "--rpc-url",
+                              stack.rpc_url, "--label", "from the cli", "--json", *common],
+                             capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert created.returncode == 0, created.stderr
+    made = json.loads(created.stdout)
+    assert len(made["apiKey"]) == 64 and len(made["secretKey"]) == 64 and made["agentState"] == "APPROVED"
+    key = BinanceSigned(stack.exchange_url, made["apiKey"], made["secretKey"])
+    assert key.call("GET", "/api/v3/account")[0] == 200
+    listed = subprocess.run([*base, "api-key", "list", "dave", "--exchange", stack.exchange_url, *common],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert listed.returncode == 0 and made["apiKey"] in listed.stdout and "from the cli" in listed.stdout
+    assert made["secretKey"] not in listed.stdout  # a secret is shown once, at creation
+    deleted = subprocess.run([*base, "api-key", "delete", "dave", made["apiKey"], "--exchange", stack.exchange_url,
+                              *common], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert deleted.returncode == 0, deleted.stderr
+    assert key.call("GET", "/api/v3/account")[1]["code"] == -2015

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
-from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
@@ -62,15 +62,41 @@ def typed_data(order: Order, chain_id: int, vault: str) -> dict[str, Any]:
 
 
 def sign_order(order: Order, private_key: bytes, chain_id: int, vault: str) -> tuple[int, bytes, bytes]:
-    """(v, r, s) of the maker's EIP-712 signature."""
-    signed = Account.sign_message(encode_typed_data(full_message=typed_data(order, chain_id, vault)), private_key)
-    return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+    """(v, r, s) of the maker's EIP-712 signature (RFC 6979, low s: the same bytes eth_account produces)."""
+    from coincurve import PrivateKey
+    raw = PrivateKey(private_key).sign_recoverable(order_hash(order, chain_id, vault), hasher=None)
+    return raw[64] + 27, raw[:32], raw[32:64]
+
+
+_ORDER_TYPEHASH = keccak(("Order(" + ",".join(f"{f['type']} {f['name']}" for f in ORDER_FIELDS) + ")").encode())
+_DOMAIN_TYPEHASH = keccak(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
+
+
+@lru_cache(maxsize=64)
+def domain_separator(chain_id: int, vault: str) -> bytes:
+    return keccak(_DOMAIN_TYPEHASH + keccak(DOMAIN_NAME.encode()) + keccak(DOMAIN_VERSION.encode()) +
+                  chain_id.to_bytes(32, "big") + _address_word(vault))
 
 
 def order_hash(order: Order, chain_id: int, vault: str) -> bytes:
+    """The EIP-712 digest the vault checks (hashStruct by hand: what encode_typed_data computes, without its
+    generic type machinery; tests/contracts/test_order_hash.py holds the two equal)."""
+    try:
+        struct = keccak(_ORDER_TYPEHASH + _address_word(order.maker) + _address_word(order.baseToken) +
+                        _address_word(order.quoteToken) + (b"\0" * 31 + (b"\1" if order.isBuy else b"\0")) +
+                        order.baseAmount.to_bytes(32, "big") + order.price.to_bytes(32, "big") +
+                        order.expiry.to_bytes(32, "big") + order.nonce.to_bytes(32, "big") +
+                        order.maxFeeBps.to_bytes(32, "big") + order.maxPlatformFeeRate.to_bytes(32, "big"))
+    except (OverflowError, AttributeError, TypeError) as exc:
+        raise ValueError(f"not an order the vault can check: {exc}") from None
+    return keccak(b"\x19\x01" + domain_separator(chain_id, vault) + struct)
 
-    signable = encode_typed_data(full_message=typed_data(order, chain_id, vault))
-    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+def _address_word(address: str) -> bytes:
+    raw = bytes.fromhex(address[2:]) if isinstance(address, str) and address.startswith("0x") else b""
+    if len(raw) != 20:
+        raise ValueError(f"not an address: {address!r}")
+    return b"\0" * 12 + raw
 
 
 def agent_approval(maker: str, agent: str, expiry: int, nonce: int, chain_id: int, vault: str) -> dict[str, Any]:

@@ -231,7 +231,6 @@ def test_ccxt_trades_with_api_keys_and_the_ledger_reconciles(stack: Stack, clien
     assert any(t["order"] == market["id"] for t in buyer.fetch_my_trades("BRS/WBNB"))
     assert buyer.fetch_balance()["BRS"]["free"] > brs_before
     wait_until(lambda: settled(clients["bob"], SYMBOL), what="settlement of ccxt's trade")
-    from matcher.exchange.reconcile import reconcile  # noqa: F401 - the same check `bourse reconcile` runs
     import subprocess
     import sys
     run = subprocess.run([sys.executable, "-m", "bourse.cli", "reconcile", "--exchange", stack.exchange_url,

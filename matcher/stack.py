@@ -112,7 +112,9 @@ class Stack:
         lines += ["", f"Operator (settles, in the signer)  {self.operator}",
                   "Demo traders (dev accounts with BRS and USDT; public test keys):"]
         lines += [f"  {address}  {key}" for address, key in keys]
-        lines += ["", "Try it:", f"  python -m matcher.examples.trade --exchange {self.exchange_url} "
+        lines += ["", f"API keys for ccxt, python-binance, binance-connector: bourse api-key create <keystore account> "
+                      f"--exchange {self.exchange_url} --rpc-url {self.rpc_url}",
+                  "", "Try it:", f"  python -m matcher.examples.trade --exchange {self.exchange_url} "
                                  f"--rpc-url {self.rpc_url}", ""]
         return "\n".join(lines)
 

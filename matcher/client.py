@@ -203,9 +203,10 @@ class ExchangeClient:
                                                                  "timestamp": timestamp, "signature": signature})
 
     def signed_read(self, method: str, path: str, query: dict[str, Any] | None = None) -> Any:
-        """A private request proven with this key's EIP-712 `Read` signature over the path and a timestamp."""
+        """A private request proven with this key's EIP-712 `Read` signature over the method, the path and a
+        timestamp (valid for the 5 s recvWindow)."""
         timestamp = self.server_time()
-        message = {"account": self.address, "path": path, "timestamp": timestamp}
+        message = {"account": self.address, "method": method, "path": path, "timestamp": timestamp}
         signature = sign_digest(message_digest(exchange_message("Read", message, self.domain)), self._signer())
         return self.request(method, path, {**(query or {}), "address": self.address, "timestamp": timestamp,
                                            "signature": signature})

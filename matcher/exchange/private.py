@@ -79,7 +79,7 @@ class PrivateHandlers:
         if "address" in query and "signature" in query:
             account = address(query["address"], "address")
             check_timestamp(query, now)
-            typed = exchange_message("Read", {"account": account, "path": request.path,
+            typed = exchange_message("Read", {"account": account, "method": request.method, "path": request.path,
                                               "timestamp": int(query["timestamp"])}, self.service.domain)
             check_signer(message_digest(typed), query["signature"], account)
             return Principal(account)

@@ -384,3 +384,21 @@ def test_the_api_key_cli_creates_lists_and_deletes_keys_with_a_keystore_account(
                               *common], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert deleted.returncode == 0, deleted.stderr
     assert key.call("GET", "/api/v3/account")[1]["code"] == -2015
+
+
+def test_a_read_signature_is_bound_to_its_method_and_path(stack: Stack, clients: dict[str, ExchangeClient]) -> None:
+    from matcher.exchange.signed import exchange_message, message_digest, sign_digest
+    carol = clients["carol"]
+    timestamp = carol.server_time()
+    signed_get = sign_digest(message_digest(exchange_message("Read", {
+        "account": carol.address, "method": "GET", "path": "/bourse/v1/apiKey", "timestamp": timestamp},
+        carol.domain)), carol.key)  # type: ignore[arg-type]
+    query = urllib.parse.urlencode({"address": carol.address, "timestamp": timestamp, "signature": signed_get,
+                                    "apiKey": "K" * 64})
+    for method, path in (("DELETE", "/bourse/v1/apiKey"), ("GET", "/api/v3/account")):
+        request = urllib.request.Request(f"{stack.exchange_url}{path}?{query}", method=method)
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(request, timeout=30)
+        assert json.loads(caught.value.read())["code"] == -1022, (method, path)
+    with urllib.request.urlopen(f"{stack.exchange_url}/bourse/v1/apiKey?{query}", timeout=30) as response:
+        assert response.status == 200  # the request it was made for

@@ -48,17 +48,23 @@ class Order:
         return tuple(asdict(self).values())
 
 
-def typed_data(order: Order, chain_id: int, vault: str) -> dict[str, Any]:
+def _vault_typed(primary: str, fields: list[dict[str, str]], message: dict[str, Any], chain_id: int,
+                 vault: str) -> dict[str, Any]:
+    """An EIP-712 message in the settlement vault's domain."""
     return {
         "types": {
             "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
                              {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}],
-            "Order": ORDER_FIELDS,
+            primary: fields,
         },
-        "primaryType": "Order",
+        "primaryType": primary,
         "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": vault},
-        "message": asdict(order),
+        "message": message,
     }
+
+
+def typed_data(order: Order, chain_id: int, vault: str) -> dict[str, Any]:
+    return _vault_typed("Order", ORDER_FIELDS, asdict(order), chain_id, vault)
 
 
 def sign_order(order: Order, private_key: bytes, chain_id: int, vault: str) -> tuple[int, bytes, bytes]:
@@ -101,16 +107,8 @@ def _address_word(address: str) -> bytes:
 
 def agent_approval(maker: str, agent: str, expiry: int, nonce: int, chain_id: int, vault: str) -> dict[str, Any]:
     """The EIP-712 AgentApproval a maker signs to let `agent` sign its orders until `expiry` (approveAgentBySig)."""
-    return {
-        "types": {
-            "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                             {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}],
-            "AgentApproval": AGENT_FIELDS,
-        },
-        "primaryType": "AgentApproval",
-        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": vault},
-        "message": {"maker": maker, "agent": agent, "expiry": expiry, "nonce": nonce},
-    }
+    return _vault_typed("AgentApproval", AGENT_FIELDS, {"maker": maker, "agent": agent, "expiry": expiry,
+                                                        "nonce": nonce}, chain_id, vault)
 
 
 def typed_digest(typed: dict[str, Any]) -> bytes:

@@ -57,6 +57,9 @@ class OrderLists:
         self.service = service
         self.core = service.core
         create(self.core.db)
+        self._leg_orders = {r[0] for r in self.core.db.execute(
+            "SELECT l.order_id FROM order_list_legs l JOIN order_lists o ON o.list_id = l.list_id WHERE "
+            "o.status = 'EXECUTING' AND l.order_id IS NOT NULL")}  # so a command touching none costs no query
 
     # --- placing ----------------------------------------------------------------------------------------------
     def place(self, contingency: str, symbol: str, principal: Any, client_id: str,
@@ -89,6 +92,7 @@ class OrderLists:
     def _place_leg(self, list_id: int, role: str, request: Any, principal: Any) -> dict[str, Any]:
         placed = self.service.place(request)
         order_id = placed["orderId"]
+        self._leg_orders.add(order_id)
         self.service.remember_agent_order(order_id, principal.agent)
         self.core.write(lambda db: (
             db.execute("UPDATE order_list_legs SET order_id = ? WHERE list_id = ? AND role = ?",
@@ -100,7 +104,7 @@ class OrderLists:
     def listener(self, seq: int, command: Any, result: Any) -> None:
         """After a command: any list whose leg it touched takes its next step (on the loop, after this one)."""
         from matcher.model import OrderUpdate
-        touched = {e.order_id for e in result.events if isinstance(e, OrderUpdate)}
+        touched = {e.order_id for e in result.events if isinstance(e, OrderUpdate)} & self._leg_orders
         if not touched:
             return
         marks = ",".join("?" * len(touched))

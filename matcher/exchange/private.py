@@ -123,12 +123,9 @@ class PrivateHandlers:
         self.service.check_filters(order)
         if not compute:
             return web.json_response({})
-        spec = order.market.spec
-        return web.json_response({"standardCommissionForOrder": {"maker": _bps(spec.maker_fee_bps),
-                                                                 "taker": _bps(spec.taker_fee_bps)},
-                                  "taxCommissionForOrder": {"maker": _bps(0), "taker": _bps(0)},
-                                  "discount": {"enabledForAccount": False, "enabledForSymbol": False,
-                                               "discountAsset": None, "discount": _bps(0)}})
+        rates = _commission(order.market.spec)
+        return web.json_response({"standardCommissionForOrder": rates["standardCommission"],
+                                  "taxCommissionForOrder": rates["taxCommission"], "discount": rates["discount"]})
 
     async def cancel_replace(self, request: web.Request) -> web.Response:
         order, order_id, client_id, allow_failure = parse_cancel_replace(
@@ -327,14 +324,7 @@ class PrivateHandlers:
         query = await params(request)
         await self.principal(request, query)
         spec = self.markets.get(query.get("symbol")).spec
-        return web.json_response({"symbol": spec.symbol,
-                                  "standardCommission": {"maker": _bps(spec.maker_fee_bps),
-                                                         "taker": _bps(spec.taker_fee_bps), "buyer": _bps(0),
-                                                         "seller": _bps(0)},
-                                  "taxCommission": {"maker": _bps(0), "taker": _bps(0), "buyer": _bps(0),
-                                                    "seller": _bps(0)},
-                                  "discount": {"enabledForAccount": False, "enabledForSymbol": False,
-                                               "discountAsset": None, "discount": _bps(0)}})
+        return web.json_response({"symbol": spec.symbol, **_commission(spec, with_sides=True)})
 
     async def order_rate_limits(self, request: web.Request) -> web.Response:
         query = await params(request)
@@ -501,6 +491,15 @@ def _time_range(sql: str, args: list[Any], query: dict[str, Any], column: str) -
     if end is not None:
         sql, args = sql + f" AND {column} <= ?", [*args, end]
     return sql, args
+
+
+def _commission(spec: Any, with_sides: bool = False) -> dict[str, Any]:
+    """Binance's commission rates of a market (no tax, no discount); `with_sides` adds buyer/seller."""
+    sides = {"buyer": _bps(0), "seller": _bps(0)} if with_sides else {}
+    return {"standardCommission": {"maker": _bps(spec.maker_fee_bps), "taker": _bps(spec.taker_fee_bps), **sides},
+            "taxCommission": {"maker": _bps(0), "taker": _bps(0), **sides},
+            "discount": {"enabledForAccount": False, "enabledForSymbol": False, "discountAsset": None,
+                         "discount": _bps(0)}}
 
 
 def _bps(bps: int) -> str:

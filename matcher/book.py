@@ -29,12 +29,13 @@ class Order:
 
     __slots__ = ("order_id", "account", "symbol", "side", "type", "tif", "price", "qty", "client_order_id", "stp",
                  "ts", "stop_price", "quote_qty", "filled", "cum_quote", "locked", "status", "max_platform_fee_rate",
-                 "lock")
+                 "trailing_delta", "trail_price", "iceberg_qty", "visible", "lock")
 
     def __init__(self, order_id: OrderId, account: str, symbol: str, side: Side, type: OrderType, tif: TimeInForce,
                  price: Price, qty: int, client_order_id: str, stp: Stp, ts: int, stop_price: int = 0,
                  quote_qty: int = 0, filled: int = 0, cum_quote: int = 0, locked: int = 0,
-                 status: Status = Status.NEW, max_platform_fee_rate: int = 0) -> None:
+                 status: Status = Status.NEW, max_platform_fee_rate: int = 0, trailing_delta: int = 0,
+                 trail_price: int = 0, iceberg_qty: int = 0, visible: int = 0) -> None:
         self.order_id = order_id
         self.account = account
         self.symbol = symbol
@@ -53,6 +54,10 @@ class Order:
         self.locked = locked  # what this order still holds locked (quote for buys, base units for sells)
         self.status = status
         self.max_platform_fee_rate = max_platform_fee_rate  # the most its fee in the platform token may be (x 1e18)
+        self.trailing_delta = trailing_delta  # a trailing stop's delta in basis points (0: a plain stop)
+        self.trail_price = trail_price  # a trailing stop's best price since it began tracking (0: not yet)
+        self.iceberg_qty = iceberg_qty  # an iceberg's display size in lots (0: not an iceberg)
+        self.visible = visible  # an iceberg's lots still shown in the book from its current slice
         self.lock: Balance = NO_BALANCE  # the balance it locks funds in, set by the engine
 
     @property
@@ -67,7 +72,13 @@ class Order:
 
 
 ORDER_FIELDS: Final = ("order_id", "account", "symbol", "side", "type", "tif", "price", "qty", "client_order_id", "stp",
-                       "ts", "stop_price", "quote_qty", "filled", "cum_quote", "locked", "status", "max_platform_fee_rate")
+                       "ts", "stop_price", "quote_qty", "filled", "cum_quote", "locked", "status", "max_platform_fee_rate",
+                       "trailing_delta", "trail_price", "iceberg_qty", "visible")
+
+
+def shown(order: Order) -> int:
+    """The lots `order` shows in the book: all it has left, or for an iceberg what is left of its current slice."""
+    return order.visible if order.iceberg_qty else order.qty - order.filled
 
 # best bid, its quantity, best ask, its quantity (0 when a side is empty); a plain tuple (see engine.Key)
 Top = Any
@@ -119,7 +130,7 @@ class Book:
         return self._bids if side is BUY else self._asks
 
     def reduce(self, order: Order, qty: int) -> None:
-        """A resting order lost `qty` (a fill or an amend) without leaving its place."""
+        """A resting order showed `qty` fewer lots (a fill or an amend) without leaving its place."""
         s = self._bids if order.side is BUY else self._asks
         s.totals[order.price] -= qty
         s.touched.add(order.price)
@@ -134,11 +145,11 @@ class Book:
         level = s.levels.get(price)
         if level is None:
             s.levels[price] = [order]
-            s.totals[price] = order.qty - order.filled
+            s.totals[price] = shown(order)
             insort(s.prices, price)
         else:
             level.append(order)
-            s.totals[price] += order.qty - order.filled
+            s.totals[price] += shown(order)
 
     def remove(self, order: Order) -> None:
         s = self._bids if order.side is BUY else self._asks
@@ -147,7 +158,7 @@ class Book:
         level = s.levels[price]
         level.remove(order)
         if level:
-            s.totals[price] -= order.qty - order.filled
+            s.totals[price] -= shown(order)
         else:
             s.drop(price)
 
@@ -172,7 +183,7 @@ class Book:
         level = s.levels[price]
         order = level.pop(0)
         if level:
-            s.totals[price] -= order.qty - order.filled
+            s.totals[price] -= shown(order)
         else:
             s.drop(price)
 
@@ -229,7 +240,7 @@ class ReferenceBook(Book):
         self.touch(order.side, order.price)  # totals are computed on demand here
 
     def level_qty(self, side: Side, price: int) -> int:
-        return sum(o.remaining for o in self._orders if o.side is side and o.price == price)
+        return sum(shown(o) for o in self._orders if o.side is side and o.price == price)
 
     def add(self, order: Order) -> None:
         self.touch(order.side, order.price)
@@ -265,7 +276,7 @@ class ReferenceBook(Book):
     def depth(self, side: Side, limit: int) -> list[tuple[int, int]]:
         levels: dict[int, int] = {}
         for o in self._sorted(side):
-            levels[o.price] = levels.get(o.price, 0) + o.remaining
+            levels[o.price] = levels.get(o.price, 0) + shown(o)
         return list(levels.items())[:limit]
 
     def orders(self) -> Iterator[Order]:

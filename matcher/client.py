@@ -124,17 +124,23 @@ class ExchangeClient:
                    price: str | None = None, time_in_force: str | None = None, quote_order_qty: str | None = None,
                    stop_price: str | None = None, client_order_id: str | None = None, stp: str | None = None,
                    expiry: int | None = None, nonce: int | None = None, max_fee_bps: int | None = None,
-                   max_platform_fee_rate: int = 0) -> dict[str, Any]:
+                   max_platform_fee_rate: int = 0, trailing_delta: int | None = None,
+                   iceberg_qty: str | None = None) -> dict[str, Any]:
         """A signed POST /api/v3/order body (sign here, send later: the benchmark pre-signs). To let the
         exchange charge fees in the platform token (after opting in on the vault), sign a
-        `max_platform_fee_rate`: the most platform-token units per unit received (x 10**18) the order may pay."""
+        `max_platform_fee_rate`: the most platform-token units per unit received (x 10**18) the order may pay.
+        A MARKET, STOP_LOSS or TAKE_PROFIT order's `price` is its protection price (the worst it trades at):
+        a MARKET buy defaults to twice the best ask, a sell to none; a market stop buy must give one."""
         market = self.market(symbol)
         if quantity is None:
             raise MatcherError("orders need a quantity (for quoteOrderQty MARKET orders: the most to buy or sell)")
         if price is None:
-            if type != "MARKET":
-                raise MatcherError(f"{type} orders need a price")
-            price = self._protection(symbol, side)
+            if type in ("STOP_LOSS", "TAKE_PROFIT") and side == "SELL":
+                price = "0"
+            elif type != "MARKET":
+                raise MatcherError(f"{type} {side} orders need a price")
+            else:
+                price = self._protection(symbol, side)
         base_decimals = int(market["baseAssetPrecision"])
         quote_units = parse_units(price, int(market["quotePrecision"]), "price")
         order = Order(self.address, market["baseToken"], market["quoteToken"], side == "BUY",  # type: ignore[arg-type]
@@ -150,7 +156,8 @@ class ExchangeClient:
             body["maxPlatformFeeRate"] = str(max_platform_fee_rate)
         for key, value in (("timeInForce", time_in_force), ("quoteOrderQty", quote_order_qty),
                            ("stopPrice", stop_price), ("newClientOrderId", client_order_id),
-                           ("selfTradePreventionMode", stp)):
+                           ("selfTradePreventionMode", stp), ("trailingDelta", trailing_delta),
+                           ("icebergQty", iceberg_qty)):
             if value is not None:
                 body[key] = value
         return body

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from .book import Book, Order
+from .book import Book, Order, shown
 from .fees import FeePolicy
 from .market import MarketSpec
 from .matching import Matching
 from .model import (BALANCE_EVENT, ORDER_EVENT, AmendOrder, CancelOrder, CancelReplace, Code, Command, Deposit,
                     PlaceOrder, Result, SetFeeDiscount, SetFeePreference, SetPlatformFeeRate, Transfer, Withdraw)
-from .orders import lock_for_market_order, validate_market_order
-from .state import (BUY, CANCELED, FEE_ACCOUNT, GTC, LIMIT, LIMIT_MAKER, MARKET, NEW, OK, STOP_LOSS_LIMIT,
-                    TAKE_PROFIT_LIMIT, X_CANCELED, X_NEW, X_REPLACED, Market, crosses)
+from .orders import lock_for_market_order, validate_market_order, validate_stop_order
+from .state import (BUY, CANCELED, FEE_ACCOUNT, GTC, LIMIT, LIMIT_MAKER, MARKET, NEW, OK, X_CANCELED, X_NEW,
+                    X_REPLACED, Market, crosses, is_stop)
 
 
 class Engine(Matching):
@@ -135,18 +135,22 @@ class Engine(Matching):
             return Result(Code.UNKNOWN_MARKET, reason=f"unknown symbol {cmd.symbol}")
         kind, side, price, qty = cmd.type, cmd.side, cmd.price, cmd.qty
         notional = 0
+        stop = kind is not LIMIT and is_stop(kind)
         if kind is MARKET:
             invalid = validate_market_order(cmd, m.min_notional)
             if invalid is not None:
                 return Result(invalid[0], reason=invalid[1])
+        elif stop or cmd.trailing_delta or cmd.iceberg_qty:
+            invalid = validate_stop_order(cmd, m.min_notional, m.per_lot_tick, self.last_price.get(m.symbol, 0))
+            if invalid is not None:
+                return Result(invalid[0], reason=invalid[1])
+            notional = price * qty * m.per_lot_tick
         elif price <= 0:
             return Result(Code.PRICE_FILTER, reason="price must be a positive whole number of ticks")
         elif qty <= 0:
             return Result(Code.LOT_SIZE, reason="quantity must be a positive whole number of lots")
         elif cmd.quote_qty:
             return Result(Code.INVALID_ORDER, reason="quoteOrderQty is only for MARKET orders")
-        elif (kind is STOP_LOSS_LIMIT or kind is TAKE_PROFIT_LIMIT) and cmd.stop_price <= 0:
-            return Result(Code.PRICE_FILTER, reason="stop orders need a positive stop price")
         else:
             notional = price * qty * m.per_lot_tick
             if notional < m.min_notional:
@@ -179,12 +183,19 @@ class Engine(Matching):
         order = Order(order_id, account, m.symbol, side, kind, cmd.tif, price, qty, client_order_id, cmd.stp, cmd.ts,
                       cmd.stop_price, cmd.quote_qty, 0, 0, amount, NEW, cmd.max_platform_fee_rate)
         order.lock = lock
+        if cmd.iceberg_qty:
+            order.iceberg_qty = cmd.iceberg_qty
+            order.visible = min(cmd.iceberg_qty, qty)
+        if cmd.trailing_delta:
+            order.trailing_delta = cmd.trailing_delta
+            if not cmd.stop_price:  # tracks from the last price at once (or from the first trade)
+                order.trail_price = self.last_price.get(m.symbol, 0)
         self.ledger.lock(lock, amount)  # what the order could spend
         self.orders[order.order_id] = order
         if client_order_id:
             self.client_ids[(account, client_order_id)] = order.order_id
         self._log.append((ORDER_EVENT, order, NEW, X_NEW, qty, 0, 0, 0, 0, ""))
-        if (kind is STOP_LOSS_LIMIT or kind is TAKE_PROFIT_LIMIT):
+        if stop:
             m.stops.append(order)
             return Result(OK, order_id)
         self._mark_dirty(m)
@@ -192,7 +203,7 @@ class Engine(Matching):
             book.add(order)  # nothing to match: it rests at once
         else:
             self._execute(order, m)
-        if m.stops:
+        if m.fired:
             self._trigger_stops(m)
         return Result(OK, order_id)
 
@@ -217,7 +228,7 @@ class Engine(Matching):
         if order is None or order.account != cmd.account or order.symbol != cmd.symbol:
             return None
         m = self._markets[order.symbol]
-        if (order.type is STOP_LOSS_LIMIT or order.type is TAKE_PROFIT_LIMIT) and order in m.stops:
+        if order.type is not LIMIT and is_stop(order.type) and order in m.stops:
             m.stops.remove(order)
         else:
             m.book.remove(order)
@@ -244,9 +255,13 @@ class Engine(Matching):
         amount = order.price * cut * m.per_lot_tick if order.side is BUY else cut * m.lot_size
         self.ledger.unlock(order.lock, amount)
         order.locked -= amount
-        if not ((order.type is STOP_LOSS_LIMIT or order.type is TAKE_PROFIT_LIMIT) and order in m.stops):
-            m.book.reduce(order, cut)
-            self._mark_dirty(m)
+        parked = is_stop(order.type) and order in m.stops
+        was_shown = shown(order)
         order.qty = cmd.new_qty
+        if order.iceberg_qty:
+            order.visible = min(order.visible, order.qty - order.filled)
+        if not parked:
+            m.book.reduce(order, was_shown - shown(order))
+            self._mark_dirty(m)
         self._report(order, X_REPLACED)
         return Result(OK, order.order_id)

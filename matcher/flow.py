@@ -12,8 +12,9 @@ from .model import (AmendOrder, CancelOrder, CancelReplace, Command, Deposit, Or
 
 def random_flow(market: MarketSpec, seed: int, count: int, accounts: int = 4, mid: int = 1000,
                 spread: int = 20) -> Iterator[Command]:
-    """`count` commands: deposits, then a mix of limit/market/IOC/FOK/post-only orders, cancels, amends
-    and cancel-replaces around `mid`, with self-trade prevention now and then."""
+    """`count` commands: deposits, then a mix of limit (some of them icebergs), market, IOC/FOK, post-only and stop
+    orders (limit and market stops, some trailing), cancels, amends and cancel-replaces around `mid`, with
+    self-trade prevention now and then."""
     rng = random.Random(seed)
     names = [f"acct{i}" for i in range(accounts)]
     for name in names:
@@ -29,9 +30,18 @@ def random_flow(market: MarketSpec, seed: int, count: int, accounts: int = 4, mi
         qty = rng.randint(1, 20)
         if roll < 0.55:
             kind = rng.random()
-            if kind < 0.7:
+            if kind < 0.6:
+                iceberg = rng.randint(1, qty - 1) if qty > 1 and rng.random() < 0.15 else 0
                 cmd: Command = PlaceOrder(who, market.symbol, side, OrderType.LIMIT, qty=qty, price=price,
-                                          tif=TimeInForce.GTC, stp=rng.choice(list(Stp)), ts=ts)
+                                          tif=TimeInForce.GTC, stp=rng.choice(list(Stp)), ts=ts, iceberg_qty=iceberg)
+            elif kind < 0.68:
+                stop_kind = rng.choice((OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT, OrderType.STOP_LOSS,
+                                        OrderType.TAKE_PROFIT))
+                trailing = rng.choice((0, 0, rng.randint(1, 300)))
+                stop = 0 if trailing and rng.random() < 0.5 else max(1, mid + rng.randint(-spread, spread))
+                protection = 0 if stop_kind is OrderType.STOP_LOSS and side is Side.SELL else price
+                cmd = PlaceOrder(who, market.symbol, side, stop_kind, qty=qty, price=protection, stop_price=stop,
+                                 trailing_delta=trailing, ts=ts)
             elif kind < 0.8:
                 cmd = PlaceOrder(who, market.symbol, side, OrderType.LIMIT, qty=qty, price=price,
                                  tif=rng.choice((TimeInForce.IOC, TimeInForce.FOK)), ts=ts)

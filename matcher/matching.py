@@ -1,4 +1,11 @@
-"""Matching: price-time priority, trades at the resting order's price, fees, self-trade prevention, stops."""
+"""Matching: price-time priority, trades at the resting order's price, fees, self-trade prevention, icebergs, stops.
+
+An iceberg shows one slice (`iceberg_qty` lots) of its quantity at a time; a taker matches only what it shows, and
+when a slice is used up the next one joins the back of its price level, as on Binance. Every trade is shown to
+the parked stop orders of its market (`follow`); those it triggers run, in trigger order, once the command's own
+matching is done: a STOP_LOSS_LIMIT / TAKE_PROFIT_LIMIT as a limit order, a STOP_LOSS / TAKE_PROFIT as a market
+order bounded by its protection price (what it locked for a buy; 0 = none for a sell) that never rests.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +13,8 @@ from .book import Book, Order
 from .fees import PRICE_SCALE
 from .model import TRADE_EVENT
 from .state import (BUY, EXPIRE_BOTH, EXPIRE_MAKER, EXPIRE_TAKER, EXPIRED, EXPIRED_IN_MATCH, FILLED, FOK, GTC, MARKET,
-                    ORDER_EVENT, PARTIALLY_FILLED, SELL, STP_NONE, X_EXPIRED, X_PREVENTION, X_TRADE, EngineState,
-                    Market, stop_hit, within)
+                    ORDER_EVENT, PARTIALLY_FILLED, SELL, STOP_LOSS, STP_NONE, TAKE_PROFIT, X_EXPIRED, X_PREVENTION,
+                    X_TRADE, EngineState, Market, follow, within)
 
 
 class Matching(EngineState):
@@ -19,7 +26,10 @@ class Matching(EngineState):
         self._match(order, m)
         if order.order_id not in self.orders:  # filled, expired in match, or a finished quote-sized order
             return
-        if order.type is not MARKET and order.tif is GTC:
+        if order.type is not MARKET and order.tif is GTC and order.type is not STOP_LOSS \
+                and order.type is not TAKE_PROFIT:
+            if order.iceberg_qty:
+                order.visible = min(order.iceberg_qty, order.qty - order.filled)
             m.book.add(order)
             return
         self._close(order, EXPIRED)
@@ -66,7 +76,7 @@ class Matching(EngineState):
                     self._report(order, X_PREVENTION, reason="self-trade prevention")
                     return
                 continue
-            qty = maker.qty - maker.filled
+            qty = maker.visible if maker.iceberg_qty else maker.qty - maker.filled
             if by_quote:
                 per_lot = maker.price * m.per_lot_tick
                 budget = order.locked if buying else order.quote_qty - order.cum_quote
@@ -120,9 +130,12 @@ class Matching(EngineState):
             buyer, m.base, base, base * (taker_bps if buyer is taker else maker_bps) // 10_000)
         seller_fee, seller_fee_asset = self._credit_after_fee(
             seller, m.quote, quote, quote * (taker_bps if seller is taker else maker_bps) // 10_000)
-        m.book.reduce(maker, qty)
+        book = m.book
+        book.reduce(maker, qty)
         maker.filled += qty
         maker.cum_quote += quote
+        if maker.iceberg_qty:
+            maker.visible -= qty
         taker.filled += qty
         taker.cum_quote += quote
         maker_is_buyer = maker is buyer
@@ -134,10 +147,14 @@ class Matching(EngineState):
         self.next_trade_id += 1
         self.last_price[m.symbol] = price
         if maker.qty == maker.filled:
-            m.book.pop_front(maker.side)
+            book.pop_front(maker.side)
             self._close(maker, FILLED)
         else:
             maker.status = PARTIALLY_FILLED
+            if maker.iceberg_qty and not maker.visible:  # the next slice joins the back of the queue
+                book.pop_front(maker.side)
+                maker.visible = min(maker.iceberg_qty, maker.qty - maker.filled)
+                book.add(maker)
         if taker.quote_qty == 0 and taker.qty == taker.filled:
             self._close(taker, FILLED)
         else:  # quote-sized market orders are closed by _finish_quote_order
@@ -145,6 +162,8 @@ class Matching(EngineState):
         self._report(maker, X_TRADE, qty, price)
         self._report(taker, X_TRADE, qty, price)
         self._log.append(trade)
+        if m.stops:
+            self._follow_stops(m, price)
 
     def _credit_after_fee(self, order: Order, asset: str, amount: int, fee: int) -> tuple[int, str]:
         """Credit a trade's proceeds; the fee comes out of them, or out of the platform token at the discount
@@ -168,14 +187,21 @@ class Matching(EngineState):
             self.ledger.add_free(self.ledger.get((self.fee_account, asset)), fee)
         return fee, asset
 
+    def _follow_stops(self, m: Market, price: int) -> None:
+        """Show a trade to the market's parked stop orders; those it triggers leave them, oldest first."""
+        stops = m.stops
+        i = 0
+        while i < len(stops):
+            order = stops[i]
+            if follow(order, price):
+                del stops[i]
+                m.fired.append(order)
+            else:
+                i += 1
+
     def _trigger_stops(self, m: Market) -> None:
-        """Stop-limit orders whose stop the last trade price crossed become limit orders, oldest first."""
-        while True:
-            last = self.last_price.get(m.symbol)
-            if last is None:
-                return
-            fired = next((o for o in m.stops if stop_hit(o, last)), None)
-            if fired is None:
-                return
-            m.stops.remove(fired)
-            self._execute(fired, m)
+        """Run the stop orders the command's trades triggered, in trigger order (their own trades may trigger
+        more)."""
+        fired = m.fired
+        while fired:
+            self._execute(fired.pop(0), m)

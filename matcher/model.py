@@ -18,6 +18,8 @@ class OrderType(str, enum.Enum):
     LIMIT_MAKER = "LIMIT_MAKER"
     STOP_LOSS_LIMIT = "STOP_LOSS_LIMIT"
     TAKE_PROFIT_LIMIT = "TAKE_PROFIT_LIMIT"
+    STOP_LOSS = "STOP_LOSS"  # a stop that becomes a MARKET order (with a protection price) when triggered
+    TAKE_PROFIT = "TAKE_PROFIT"
 
 
 class TimeInForce(str, enum.Enum):
@@ -68,6 +70,7 @@ class Code(enum.IntEnum):
     DUPLICATE_CLIENT_ORDER_ID = 7
     WOULD_TAKE = 8  # LIMIT_MAKER that would match
     INVALID_ORDER = 9  # a combination Binance refuses (e.g. MARKET with a price)
+    WOULD_TRIGGER = 10  # a stop order whose stop the last price has already reached
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -113,6 +116,8 @@ class PlaceOrder:
     stp: Stp = Stp.NONE
     ts: int = 0
     max_platform_fee_rate: int = 0  # what its fee in the platform token may be at most, per unit received (x 1e18)
+    trailing_delta: int = 0  # stop orders: trigger after the price moves this many basis points against the order
+    iceberg_qty: int = 0  # lots shown in the book at a time (0: all of it)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ MARKET: Final = OrderType.MARKET
 LIMIT_MAKER: Final = OrderType.LIMIT_MAKER
 STOP_LOSS_LIMIT: Final = OrderType.STOP_LOSS_LIMIT
 TAKE_PROFIT_LIMIT: Final = OrderType.TAKE_PROFIT_LIMIT
+STOP_LOSS: Final = OrderType.STOP_LOSS
+TAKE_PROFIT: Final = OrderType.TAKE_PROFIT
 GTC: Final = TimeInForce.GTC
 FOK: Final = TimeInForce.FOK
 NEW: Final = Status.NEW
@@ -51,14 +53,15 @@ class Market:
     """A market's spec flattened for the hot path, with its book and parked stop orders."""
 
     __slots__ = ("spec", "symbol", "base", "quote", "per_lot_tick", "lot_size", "min_notional", "maker_fee_bps",
-                 "taker_fee_bps", "book", "stops", "top", "update_id", "base_holders", "quote_holders")
+                 "taker_fee_bps", "book", "stops", "fired", "top", "update_id", "base_holders", "quote_holders")
 
     def __init__(self, spec: MarketSpec, book: Book) -> None:
         self.spec, self.symbol, self.book = spec, spec.symbol, book
         self.base, self.quote = spec.base.symbol, spec.quote.symbol
         self.per_lot_tick, self.lot_size, self.min_notional = spec.quote_per_lot_tick, spec.lot_size, spec.min_notional
         self.maker_fee_bps, self.taker_fee_bps = spec.maker_fee_bps, spec.taker_fee_bps
-        self.stops: list[Order] = []
+        self.stops: list[Order] = []  # parked stop orders, oldest first
+        self.fired: list[Order] = []  # stop orders a trade of the current command triggered, in trigger order
         self.top: Top = (0, 0, 0, 0)  # the best bid/ask last published
         self.update_id = 0  # of the last diff-depth event
         # each account's ledger balance in the base and the quote asset, found once (balances are never dropped)
@@ -178,8 +181,12 @@ class EngineState:
                 h.update(f"|{o.order_id},{o.side.value},{o.price},{o.qty},{o.filled},{o.locked}".encode())
                 if o.max_platform_fee_rate:
                     h.update(f"p{o.max_platform_fee_rate}".encode())
+                if o.iceberg_qty:
+                    h.update(f"i{o.iceberg_qty},{o.visible}".encode())
             for o in self.stops[symbol]:
                 h.update(f"|s{o.order_id},{o.stop_price},{o.qty}".encode())
+                if o.trailing_delta or o.iceberg_qty:
+                    h.update(f"t{o.trailing_delta},{o.trail_price},{o.iceberg_qty}".encode())
             h.update(f"#{self.last_price.get(symbol)}#{self._markets[symbol].update_id}".encode())
         free, locked = self.free, self.locked
         for key in sorted(free):
@@ -209,7 +216,40 @@ def crosses(book: Book, side: Side, price: int) -> bool:
     return best is not None and best >= price
 
 
+def is_stop(kind: OrderType) -> bool:
+    return kind is STOP_LOSS_LIMIT or kind is TAKE_PROFIT_LIMIT or kind is STOP_LOSS or kind is TAKE_PROFIT
+
+
 def stop_hit(order: Order, last: int) -> bool:
-    # STOP_LOSS: a buy fires when the price rises to the stop, a sell when it falls to it; TAKE_PROFIT the reverse
-    rising = order.side is BUY if order.type is STOP_LOSS_LIMIT else order.side is SELL
-    return last >= order.stop_price if rising else last <= order.stop_price
+    return reached(order.type, order.side, order.stop_price, last)
+
+
+def reached(kind: OrderType, side: Side, stop_price: int, last: int) -> bool:
+    """Whether a trade at `last` reaches a stop price: a STOP_LOSS buy when the price rises to it, a sell when it
+    falls to it; TAKE_PROFIT the reverse."""
+    loss = kind is STOP_LOSS_LIMIT or kind is STOP_LOSS
+    rising = side is BUY if loss else side is SELL
+    return last >= stop_price if rising else last <= stop_price
+
+
+def follow(order: Order, price: int) -> bool:
+    """A parked stop order sees a trade at `price`; whether that triggers it. A trailing stop (Binance's
+    trailingDelta, in basis points) starts tracking at its stop price (or at once without one) and triggers when the
+    price moves the delta against the best price since: a sell down from the highest, a buy up from the lowest."""
+    delta = order.trailing_delta
+    if not delta:
+        return stop_hit(order, price)
+    best = order.trail_price
+    if not best:
+        if not order.stop_price or stop_hit(order, price):
+            order.trail_price = price  # tracking starts at this trade
+        return False
+    if order.side is BUY:
+        if price < best:
+            order.trail_price = price
+            return False
+        return price * 10_000 >= best * (10_000 + delta)
+    if price > best:
+        order.trail_price = price
+        return False
+    return price * 10_000 <= best * (10_000 - delta)

@@ -17,10 +17,11 @@ from .units import format_units
 
 AGENT_ORDER_TTL_S = 90 * 86_400  # bounded by the agent's approval as well
 BINANCE_ORDER_FIELDS = {"symbol", "side", "type", "timeInForce", "quantity", "quoteOrderQty", "price",
-                        "newClientOrderId", "stopPrice", "selfTradePreventionMode", "newOrderRespType", "timestamp",
-                        "recvWindow", "signature", "strategyId", "strategyType"}
+                        "newClientOrderId", "stopPrice", "trailingDelta", "icebergQty", "selfTradePreventionMode",
+                        "newOrderRespType", "timestamp", "recvWindow", "signature", "strategyId", "strategyType"}
 PASSED_ON = ("symbol", "side", "type", "timeInForce", "quantity", "quoteOrderQty", "price", "newClientOrderId",
-             "stopPrice", "selfTradePreventionMode")
+             "stopPrice", "trailingDelta", "icebergQty", "selfTradePreventionMode")
+MARKET_STOPS = ("STOP_LOSS", "TAKE_PROFIT")
 
 
 def agent_order(params: dict[str, Any], principal: Principal, keys: KeyStore, markets: Markets, domain: Domain,
@@ -38,6 +39,8 @@ def agent_order(params: dict[str, Any], principal: Principal, keys: KeyStore, ma
     body = {k: params[k] for k in PASSED_ON if k in params and params[k] != ""}
     if body.get("type") == "MARKET":
         _market_order_bounds(body, market, principal.account, engine)
+    elif body.get("type") in MARKET_STOPS:
+        _stop_protection(body, market, engine)
     spec = market.spec
     expiry = min(agent["expiry"], int(time.time()) + AGENT_ORDER_TTL_S, now_ms // 1000 + AGENT_ORDER_TTL_S)
     nonce = keys.next_agent_nonce(principal.account)
@@ -60,7 +63,7 @@ def _order(body: dict[str, Any], market: Market, maker: str, expiry: int, nonce:
     if quantity is None:
         raise ApiError(MALFORMED, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.")
     base_units = spec.base_units(market.lots(quantity))
-    if body.get("type") == "MARKET":
+    if body.get("type") == "MARKET" or body.get("type") in MARKET_STOPS:
         price = market.quote_units(body["price"], "price") * 10**18 // 10**spec.base.decimals
     else:
         if body.get("price") is None:
@@ -68,6 +71,30 @@ def _order(body: dict[str, Any], market: Market, maker: str, expiry: int, nonce:
         price = market.settlement_price(market.ticks(body["price"]))
     return Order(maker, spec.base.token, spec.quote.token, side == "BUY", base_units, price, expiry, nonce,
                  max_fee_bps, 0)
+
+
+def _stop_protection(body: dict[str, Any], market: Market, engine: Any) -> None:
+    """The protection price signed for a STOP_LOSS / TAKE_PROFIT order (a MARKET order once triggered): none for a
+    sell; for a buy, the most a limit buy may be placed at (PERCENT_PRICE_BY_SIDE's multiplier) above where the stop
+    triggers at most — its stop price, or the last price for a trailing stop without one — raised by the trailing
+    delta. A buy locks quantity x this price until it triggers; what it does not spend is released."""
+    if "price" in body:
+        raise ApiError(-1106, "Parameter 'price' sent when not required.")
+    if body.get("side") != "BUY":
+        body["price"] = "0"
+        return
+    spec = market.spec
+    if "stopPrice" in body:
+        reference = market.ticks(body["stopPrice"], "stopPrice")
+    else:
+        reference = engine.last_price.get(spec.symbol, 0)
+        if not reference:
+            raise ApiError(NEW_ORDER_REJECTED, "Order rejected: a trailing stop buy without a stopPrice needs a "
+                                               "last price to be protected from.")
+    delta_text = str(body.get("trailingDelta", "0"))
+    delta = int(delta_text) if delta_text.isdigit() else 0  # (parse_order refuses a malformed one)
+    ceiling = reference * (10_000 + delta) * market.limits.multiplier_up / 10_000
+    body["price"] = format_units(int(ceiling) * spec.tick_size, spec.quote.decimals)
 
 
 def _market_order_bounds(body: dict[str, Any], market: Market, account: str, engine: Any) -> None:

@@ -42,6 +42,7 @@ ENGINE_CODES = {
     Code.UNKNOWN_ORDER: (CANCEL_REJECTED, "Unknown order sent."),
     Code.DUPLICATE_CLIENT_ORDER_ID: (DUPLICATE_CLIENT_ORDER_ID, "Duplicate client order id among open orders."),
     Code.WOULD_TAKE: (WOULD_TAKE, "Order would immediately match and take."),
+    Code.WOULD_TRIGGER: (NEW_ORDER_REJECTED, "Order would trigger immediately."),
     Code.INVALID_ORDER: (FILTER_FAILURE, "Order rejected: invalid combination of parameters."),
 }
 

@@ -1,6 +1,6 @@
 """Binance's symbol and exchange filters beyond what the engine checks itself (tick, lot and minimum notional):
 price and quantity ceilings, MARKET_LOT_SIZE, NOTIONAL's maximum, PERCENT_PRICE_BY_SIDE against the 5-minute
-average price, MAX_NUM_ORDERS, MAX_NUM_ALGO_ORDERS and EXCHANGE_MAX_NUM_ORDERS. Each is listed in exchangeInfo
+average price, ICEBERG_PARTS, TRAILING_DELTA, MAX_NUM_ORDERS, MAX_NUM_ALGO_ORDERS and EXCHANGE_MAX_NUM_ORDERS. Each is listed in exchangeInfo
 exactly as it is enforced; each rejection is -1013 "Filter failure: <FILTER>" as on Binance. Nothing here
 changes state: an order that fails a filter changes nothing.
 """
@@ -21,6 +21,8 @@ from .intervals import MINUTE
 from .units import format_units
 
 ALGO_TYPES = ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
+INT_LIMITS = ("max_num_orders", "max_num_algo_orders", "iceberg_parts", "min_trailing_above_delta",
+              "max_trailing_above_delta", "min_trailing_below_delta", "max_trailing_below_delta")
 AVG_PRICE_MINS = 5
 
 
@@ -36,6 +38,11 @@ class Limits:
     multiplier_down: Fraction = Fraction(1, 5)
     max_num_orders: int = 200
     max_num_algo_orders: int = 5
+    iceberg_parts: int = 10  # an iceberg's quantity is at most this many of its slices
+    min_trailing_above_delta: int = 10  # basis points, for stops that trigger on a rise (STOP_LOSS BUY, TAKE_PROFIT
+    max_trailing_above_delta: int = 2_000  # SELL and their _LIMIT forms)
+    min_trailing_below_delta: int = 10  # ... and on a fall (STOP_LOSS SELL, TAKE_PROFIT BUY)
+    max_trailing_below_delta: int = 2_000
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> Limits:
@@ -49,8 +56,7 @@ class Limits:
             if value <= 0 or (value * 10**8).denominator != 1:
                 raise BadMarketSpec(f"market {table.get('symbol', '?')}: {name} must be positive with at most 8 "
                                     f"decimals")
-        fields.update({name: int(table[name]) for name in ("max_num_orders", "max_num_algo_orders")
-                       if name in table})
+        fields.update({name: int(table[name]) for name in INT_LIMITS if name in table})
         return cls(**fields)
 
 
@@ -72,6 +78,11 @@ def symbol_filters(market: Any) -> list[dict[str, Any]]:
         {"filterType": "PERCENT_PRICE_BY_SIDE", "bidMultiplierUp": multiplier(limits.multiplier_up),
          "bidMultiplierDown": multiplier(limits.multiplier_down), "askMultiplierUp": multiplier(limits.multiplier_up),
          "askMultiplierDown": multiplier(limits.multiplier_down), "avgPriceMins": AVG_PRICE_MINS},
+        {"filterType": "ICEBERG_PARTS", "limit": limits.iceberg_parts},
+        {"filterType": "TRAILING_DELTA", "minTrailingAboveDelta": limits.min_trailing_above_delta,
+         "maxTrailingAboveDelta": limits.max_trailing_above_delta,
+         "minTrailingBelowDelta": limits.min_trailing_below_delta,
+         "maxTrailingBelowDelta": limits.max_trailing_below_delta},
         {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": limits.max_num_orders},
         {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": limits.max_num_algo_orders},
     ]
@@ -128,6 +139,15 @@ def check(command: PlaceOrder, market: Any, db: sqlite3.Connection, now: int, la
             price = Fraction(command.price)
             if price > reference * limits.multiplier_up or price < reference * limits.multiplier_down:
                 _fail("PERCENT_PRICE_BY_SIDE")
+    if command.iceberg_qty and -(-command.qty // command.iceberg_qty) > limits.iceberg_parts:
+        _fail("ICEBERG_PARTS")
+    if command.trailing_delta:
+        kind = command.type.value
+        above = kind.startswith("STOP_LOSS") == (command.side.value == "BUY")  # triggers on a rise
+        low, high = ((limits.min_trailing_above_delta, limits.max_trailing_above_delta) if above
+                     else (limits.min_trailing_below_delta, limits.max_trailing_below_delta))
+        if not low <= command.trailing_delta <= high:
+            _fail("TRAILING_DELTA")
     counts = open_orders if open_orders is not None else OpenOrders(db)
     key = (command.account, command.symbol)
     if counts.per_market.get(key, 0) + 1 > limits.max_num_orders:

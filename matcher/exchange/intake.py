@@ -19,11 +19,13 @@ from .signed import Domain, address, check_signer, exchange_message, message_dig
 from .store import SignedOrderRow
 
 ORDER_FIELDS = {"symbol", "side", "type", "timeInForce", "quantity", "price", "quoteOrderQty", "stopPrice",
-                "newClientOrderId", "selfTradePreventionMode", "address", "nonce", "expiry", "maxFeeBps",
+                "trailingDelta", "icebergQty", "newClientOrderId", "selfTradePreventionMode", "address", "nonce", "expiry", "maxFeeBps",
                 "maxPlatformFeeRate", "signature", "newOrderRespType"}
 MIN_TTL_SECONDS = 60  # an order must stay valid this long, or settlement could find it expired
 RECV_WINDOW_MS = 60_000
 MAX_UINT = 2**256 - 1
+MARKET_STOPS = (OrderType.STOP_LOSS, OrderType.TAKE_PROFIT)  # become MARKET orders when triggered
+STOPS = (*MARKET_STOPS, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -52,14 +54,16 @@ def parse_order(body: dict[str, Any], markets: Markets, domain: Domain, now_ms: 
         raise ApiError(ILLEGAL_PARAM, "Parameter 'newClientOrderId' must be a string of at most 36 characters.")
     stp = _enum(Stp, body, "selfTradePreventionMode", ILLEGAL_PARAM, Stp.NONE)
     tif, price_ticks, qty, quote_qty, stop = TimeInForce.GTC, 0, 0, 0, 0
-    if kind is OrderType.MARKET:
+    if kind is OrderType.MARKET or kind in MARKET_STOPS:  # `price`: the protection price the maker signs
         if "timeInForce" in body:
-            raise ApiError(ILLEGAL_PARAM, "Parameter 'timeInForce' is not allowed for MARKET orders.")
+            raise ApiError(ILLEGAL_PARAM, f"Parameter 'timeInForce' is not allowed for {kind.value} orders.")
         vault_price = _protection_price(market, side, _required(body, "price"))
         price_ticks = market.ticks_from_settlement_price(vault_price, round_up=side is Side.SELL)
         if side is Side.BUY and price_ticks == 0:
             raise ApiError(FILTER_FAILURE, "Filter failure: PRICE_FILTER (protection price below one tick)")
         if "quoteOrderQty" in body:
+            if kind is not OrderType.MARKET:
+                raise ApiError(ILLEGAL_PARAM, f"Parameter 'quoteOrderQty' is not allowed for {kind.value} orders.")
             quote_qty = market.quote_units(body["quoteOrderQty"])
         qty = market.lots(_required(body, "quantity"))  # by quantity, or the cap of a quote-sized order
     else:
@@ -69,10 +73,17 @@ def parse_order(body: dict[str, Any], markets: Markets, domain: Domain, now_ms: 
         price_ticks = market.ticks(_required(body, "price"))
         qty = market.lots(_required(body, "quantity"))
         vault_price = market.settlement_price(price_ticks)
-        if kind in (OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT):
+    trailing = _trailing_delta(body, kind)
+    if kind in STOPS:
+        if "stopPrice" in body or not trailing:
             stop = market.ticks(_required(body, "stopPrice"), "stopPrice")
-        elif "stopPrice" in body:
-            raise ApiError(ILLEGAL_PARAM, "Parameter 'stopPrice' is only for stop orders.")
+    elif "stopPrice" in body:
+        raise ApiError(ILLEGAL_PARAM, "Parameter 'stopPrice' is only for stop orders.")
+    iceberg = 0
+    if body.get("icebergQty") not in (None, "", "0"):
+        if kind is OrderType.MARKET or kind in MARKET_STOPS:
+            raise ApiError(ILLEGAL_PARAM, f"Parameter 'icebergQty' is not allowed for {kind.value} orders.")
+        iceberg = market.lots(body["icebergQty"], "icebergQty")
     if qty <= 0:
         raise ApiError(FILTER_FAILURE, "Filter failure: LOT_SIZE")
     order = Order(maker, spec.base.token, spec.quote.token, side is Side.BUY, spec.base_units(qty), vault_price,
@@ -84,7 +95,7 @@ def parse_order(body: dict[str, Any], markets: Markets, domain: Domain, now_ms: 
         raise ApiError(FILTER_FAILURE, "Filter failure: FEE (maxFeeBps is below the market's fee)")
     command = PlaceOrder(maker, spec.symbol, side, kind, qty=qty, price=price_ticks, quote_qty=quote_qty, tif=tif,
                          stop_price=stop, client_order_id=client_id, stp=stp, ts=now_ms,
-                         max_platform_fee_rate=max_platform_fee_rate)
+                         max_platform_fee_rate=max_platform_fee_rate, trailing_delta=trailing, iceberg_qty=iceberg)
     signature = "0x" + (r + s + bytes([v])).hex()
     return OrderRequest(command, SignedOrderRow(nonce, expiry, max_fee_bps, vault_price, spec.base_units(qty),
                                                 "0x" + digest.hex(), signature, kind.value, max_platform_fee_rate),
@@ -150,6 +161,18 @@ def parse_withdraw(body: dict[str, Any], markets: Markets, domain: Domain) -> tu
     message = {"user": user, "token": asset.token, "amount": amount, "nonce": nonce}
     check_signer(message_digest(exchange_message("Withdraw", message, domain)), body.get("signature"), user)
     return user, asset.symbol, asset.token, amount, nonce
+
+
+def _trailing_delta(body: dict[str, Any], kind: OrderType) -> int:
+    """Binance's trailingDelta (basis points), for stop orders only; 0 when not sent."""
+    if body.get("trailingDelta") in (None, ""):
+        return 0
+    if kind not in STOPS:
+        raise ApiError(ILLEGAL_PARAM, "Parameter 'trailingDelta' is only for stop orders.")
+    delta = _uint(body["trailingDelta"], "trailingDelta")
+    if delta <= 0:
+        raise ApiError(ILLEGAL_PARAM, "Parameter 'trailingDelta' must be positive.")
+    return delta
 
 
 def _protection_price(market: Market, side: Side, text: object) -> int:

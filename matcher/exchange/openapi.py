@@ -37,9 +37,11 @@ ORDER_BODY = {
     "required": ["symbol", "side", "type", "quantity", "address", "nonce", "expiry", "maxFeeBps", "signature"],
     "properties": {
         "symbol": {"type": "string"}, "side": {"type": "string", "enum": ["BUY", "SELL"]},
-        "type": {"type": "string", "enum": ["LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"]},
+        "type": {"type": "string", "enum": ["LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT",
+                                            "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"]},
         "timeInForce": {"type": "string", "enum": ["GTC", "IOC", "FOK"]},
         "quantity": _DECIMAL, "price": _DECIMAL, "quoteOrderQty": _DECIMAL, "stopPrice": _DECIMAL,
+        "trailingDelta": {"type": "integer", "minimum": 1, "maximum": 9999}, "icebergQty": _DECIMAL,
         "newClientOrderId": {"type": "string", "maxLength": 36},
         "selfTradePreventionMode": {"type": "string", "enum": ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"]},
         "address": _ADDRESS, "nonce": _UINT, "expiry": _UINT, "maxFeeBps": _UINT, "maxPlatformFeeRate": _UINT,
@@ -50,7 +52,9 @@ ORDER_BODY = {
                    "(maker, baseToken, quoteToken, isBuy, baseAmount, price x 1e18 per base unit, expiry, nonce, "
                    "maxFeeBps, maxPlatformFeeRate - optional, 0 when absent: the most platform-token units x 1e18 per unit "
                    "received its fees may cost when paid in the platform token). MARKET orders carry `price` as their protection price and, when sized by "
-                   "quoteOrderQty, `quantity` as the signed cap.",
+                   "quoteOrderQty, `quantity` as the signed cap; so do STOP_LOSS and "
+                   "TAKE_PROFIT orders, which become MARKET orders when triggered (a buy must give one: it locks "
+                   "quantity x price until then).",
 }
 CANCEL_BODY = {"type": "object", "additionalProperties": False,
                "required": ["symbol", "address", "timestamp", "signature"],
@@ -77,7 +81,8 @@ _SYMBOLS = {"type": "string", "pattern": r'^\[("[A-Z0-9]+",)*"[A-Z0-9]+"\]$',
             "description": 'A JSON array of symbols, e.g. ["BRSWBNB","WBNBUSDT"]'}
 _TYPE = {"type": "string", "enum": ["FULL", "MINI"]}
 _LIMIT = {"type": "integer", "minimum": 1, "maximum": 1000}
-_LEG = {"type": "string", "enum": ["LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT", "MARKET"]}
+_LEG = {"type": "string", "enum": ["LIMIT", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT",
+                                   "TAKE_PROFIT_LIMIT", "MARKET"]}
 _WINDOW = {"type": "string", "pattern": "^([1-9]|[1-5][0-9])m$|^([1-9]|1[0-9]|2[0-3])h$|^[1-7]d$"}
 KLINES = [SYMBOL, _query("interval", True, _INTERVAL), _query("startTime", schema=_MS), _query("endTime", schema=_MS),
           _query("timeZone", schema=_ZONE), _query("limit", schema=_LIMIT)]

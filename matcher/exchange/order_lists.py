@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS order_list_legs (
 CREATE INDEX IF NOT EXISTS order_list_legs_by_order ON order_list_legs (order_id);
 """
 DONE = ("FILLED", "CANCELED", "EXPIRED", "REJECTED", "EXPIRED_IN_MATCH")
-LEG_TYPES = ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT", "MARKET")
+LEG_TYPES = ("LIMIT", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT", "MARKET")
 OCO_ROLES = {"OCO": ("above", "below"), "OTOCO": ("pendingAbove", "pendingBelow")}
 
 
@@ -44,7 +44,8 @@ def leg_params(query: dict[str, Any], prefix: str, side: str, quantity: str, sym
     params = {"symbol": symbol, "side": side, "type": kind, "quantity": quantity,
               "newOrderRespType": "RESULT"}
     for field, key in (("Price", "price"), ("StopPrice", "stopPrice"), ("TimeInForce", "timeInForce"),
-                       ("ClientOrderId", "newClientOrderId")):
+                       ("ClientOrderId", "newClientOrderId"), ("TrailingDelta", "trailingDelta"),
+                       ("IcebergQty", "icebergQty")):
         if query.get(f"{prefix}{field}") not in (None, ""):
             params[key] = query[f"{prefix}{field}"]
     if kind in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") and "timeInForce" not in params:

@@ -216,7 +216,7 @@ class ExchangeService:
             if result.ok:
                 new = next(e for e in result.events if isinstance(e, OrderUpdate) and e.order_id == result.order_id
                            and e.exec_type.value == "NEW")
-                store.insert_order(db, new, signed, command.stop_price, command.quote_qty, command.stp.value, now)
+                store.insert_order(db, new, signed, command, now)
 
         _, result = self.core.submit(command if replaces is None else CancelReplace(replaces, command), also=also)
         return result

@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS orders (
     updated_ms INTEGER NOT NULL, nonce TEXT NOT NULL, expiry INTEGER NOT NULL, max_fee_bps INTEGER NOT NULL,
     vault_price TEXT NOT NULL, base_amount TEXT NOT NULL, order_hash TEXT NOT NULL, signature TEXT NOT NULL,
     max_platform_fee_rate TEXT NOT NULL DEFAULT '0', order_list_id INTEGER NOT NULL DEFAULT -1,
-    UNIQUE (account, nonce));
+    iceberg_qty TEXT NOT NULL DEFAULT '0', trailing_delta INTEGER NOT NULL DEFAULT 0, UNIQUE (account, nonce));
 CREATE INDEX IF NOT EXISTS orders_by_account ON orders (account, symbol, order_id);
 CREATE INDEX IF NOT EXISTS orders_by_hash ON orders (order_hash);
 CREATE TABLE IF NOT EXISTS trades (
@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS shortfalls (
 PENDING, SUBMITTED, CONFIRMED, FAILED = "PENDING", "SUBMITTED", "CONFIRMED", "FAILED"
 INT_COLUMNS = {"price", "qty", "quote_qty", "stop_price", "filled", "cum_quote", "nonce", "vault_price",
                "base_amount", "quote", "maker_fee", "taker_fee", "settle_maker_fee", "settle_taker_fee", "amount",
-               "pending", "floor", "max_platform_fee_rate"}
+               "pending", "floor", "max_platform_fee_rate", "iceberg_qty"}
 
 
 def create(db: sqlite3.Connection) -> None:
@@ -64,6 +64,9 @@ def create(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE orders ADD COLUMN max_platform_fee_rate TEXT NOT NULL DEFAULT '0'")
     if "order_list_id" not in columns:  # a data dir from before order lists
         db.execute("ALTER TABLE orders ADD COLUMN order_list_id INTEGER NOT NULL DEFAULT -1")
+    if "iceberg_qty" not in columns:  # a data dir from before iceberg and trailing stop orders
+        db.execute("ALTER TABLE orders ADD COLUMN iceberg_qty TEXT NOT NULL DEFAULT '0'")
+        db.execute("ALTER TABLE orders ADD COLUMN trailing_delta INTEGER NOT NULL DEFAULT 0")
 
 
 def _row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> dict[str, Any]:
@@ -107,18 +110,19 @@ class SignedOrderRow:
     max_platform_fee_rate: int = 0
 
 
-def insert_order(db: sqlite3.Connection, update: Any, signed: SignedOrderRow, stop_price: int, quote_qty: int,
-                 stp: str, now_ms: int) -> None:
+def insert_order(db: sqlite3.Connection, update: Any, signed: SignedOrderRow, command: Any, now_ms: int) -> None:
+    """The row of a new order: `update` its engine NEW event, `command` the PlaceOrder it came from."""
     db.execute(
         "INSERT INTO orders (order_id, symbol, account, client_order_id, side, type, tif, price, qty, quote_qty, "
         "stop_price, stp, status, filled, cum_quote, reason, created_ms, updated_ms, nonce, expiry, max_fee_bps, "
-        "vault_price, base_amount, order_hash, signature, max_platform_fee_rate) VALUES "
-        "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "vault_price, base_amount, order_hash, signature, max_platform_fee_rate, iceberg_qty, trailing_delta) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (update.order_id, update.symbol, update.account, update.client_order_id, update.side.value, signed.api_type,
-         update.tif.value, str(update.price), str(update.qty), str(quote_qty), str(stop_price), stp,
-         update.status.value, str(update.filled), str(update.cum_quote), update.reason, now_ms, now_ms,
-         str(signed.nonce), signed.expiry, signed.max_fee_bps, str(signed.vault_price), str(signed.base_amount),
-         signed.order_hash, signed.signature, str(signed.max_platform_fee_rate)))
+         update.tif.value, str(update.price), str(update.qty), str(command.quote_qty), str(command.stop_price),
+         command.stp.value, update.status.value, str(update.filled), str(update.cum_quote), update.reason, now_ms,
+         now_ms, str(signed.nonce), signed.expiry, signed.max_fee_bps, str(signed.vault_price),
+         str(signed.base_amount), signed.order_hash, signed.signature, str(signed.max_platform_fee_rate),
+         str(command.iceberg_qty), command.trailing_delta))
 
 
 def update_order(db: sqlite3.Connection, update: Any, now_ms: int, status: str | None = None,

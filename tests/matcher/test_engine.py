@@ -309,3 +309,112 @@ def test_events_read_late_still_say_what_happened_then(ex: Harness) -> None:
     last = updates(filled, placed.order_id)[-1]
     assert (last.status, last.qty, last.filled, last.last_qty) == (Status.FILLED, 4, 4, 2)
     assert placed.events is placed.events  # typed once
+
+
+def test_a_stop_that_the_last_price_already_reached_is_refused(ex: Harness) -> None:
+    ex(limit("alice", Side.SELL, 1000, 1))
+    ex(limit("bob", Side.BUY, 1000, 1))  # last price 1000
+    before = ex.engine.state_hash()
+    refused = ex(PlaceOrder("carol", S, Side.SELL, OrderType.STOP_LOSS_LIMIT, qty=1, price=990, stop_price=1000))
+    assert refused.code is Code.WOULD_TRIGGER and ex.engine.state_hash() == before
+    assert ex(PlaceOrder("carol", S, Side.SELL, OrderType.STOP_LOSS_LIMIT, qty=1, price=990, stop_price=999)).ok
+
+
+def test_market_stops_trade_as_market_orders_within_their_protection_and_never_rest(ex: Harness) -> None:
+    ex(limit("alice", Side.SELL, 1000, 1))
+    ex(limit("bob", Side.BUY, 1000, 1))  # last price 1000
+    # a STOP_LOSS sell without protection: sells into whatever bids there are once the price falls to 980
+    stop = ex(PlaceOrder("carol", S, Side.SELL, OrderType.STOP_LOSS, qty=5, stop_price=980))
+    assert stop.ok and ex.engine.balance("carol", "BRS")[1] == MARKET.base_units(5)
+    assert ex(PlaceOrder("carol", S, Side.BUY, OrderType.STOP_LOSS, qty=1, stop_price=1100)).code is Code.PRICE_FILTER
+    ex(limit("bob", Side.BUY, 975, 2))
+    ex(limit("bob", Side.BUY, 970, 1))
+    fired = ex(limit("alice", Side.SELL, 980, 1))  # no bid at 980: it rests...
+    assert not trades(fired)
+    fired = ex(limit("bob", Side.BUY, 980, 1))  # ...and trades at 980: the stop fires
+    stop_trades = [t for t in trades(fired) if t.taker_order_id == stop.order_id]
+    assert [(t.price, t.qty) for t in stop_trades] == [(975, 2), (970, 1)]
+    assert updates(fired, stop.order_id)[-1].status is Status.EXPIRED  # the 2 lots left do not rest
+    assert stop.order_id not in ex.engine.orders and ex.engine.balance("carol", "BRS")[1] == 0
+    # a TAKE_PROFIT buy protected at 985 buys when the price falls to 975, up to 985, and releases the rest
+    ex(limit("alice", Side.SELL, 1000, 1))
+    ex(limit("bob", Side.BUY, 1000, 1))  # last price 1000 again
+    ex.fund("dave")
+    buy = ex(PlaceOrder("dave", S, Side.BUY, OrderType.TAKE_PROFIT, qty=3, price=985, stop_price=975))
+    assert buy.ok and ex.engine.balance("dave", "WBNB")[1] == MARKET.notional(985, 3)
+    ex(limit("alice", Side.SELL, 990, 2))
+    ex(limit("alice", Side.SELL, 984, 1))
+    ex(limit("bob", Side.BUY, 975, 1))
+    fired = ex(limit("alice", Side.SELL, 975, 1))
+    bought = [t for t in trades(fired) if t.taker_order_id == buy.order_id]
+    assert [(t.price, t.qty) for t in bought] == [(984, 1)]  # 990 is beyond its protection price
+    assert ex.engine.balance("dave", "WBNB")[1] == 0
+    assert ex.engine.balance("dave", "WBNB")[0] == 10**21 - MARKET.notional(984, 1)
+
+
+def test_trailing_stop_sell_follows_the_highest_price_from_placement(ex: Harness) -> None:
+    def trade_at(price: int):  # type: ignore[no-untyped-def]
+        ex(limit("alice", Side.SELL, price, 1))
+        return ex(limit("bob", Side.BUY, price, 1))
+
+    trade_at(1000)
+    ex.fund("dave")
+    stop = ex(PlaceOrder("carol", S, Side.SELL, OrderType.STOP_LOSS_LIMIT, qty=1, price=900, trailing_delta=700))
+    assert stop.ok
+    trade_at(1050)  # the highest: it triggers at 1050 x 0.93 = 976.5 or below
+    assert not any(t.taker_order_id == stop.order_id for t in trades(trade_at(977)))
+    assert stop.order_id in ex.engine.orders
+    ex(limit("dave", Side.BUY, 950, 1))  # something for the triggered stop to sell to
+    fired = trade_at(976)
+    assert [(t.price, t.qty) for t in trades(fired) if t.taker_order_id == stop.order_id] == [(950, 1)]
+
+
+def test_trailing_stop_buy_with_a_stop_price_tracks_only_after_it_is_reached(ex: Harness) -> None:
+    def trade_at(price: int):  # type: ignore[no-untyped-def]
+        ex(limit("alice", Side.SELL, price, 1))
+        return ex(limit("bob", Side.BUY, price, 1))
+
+    trade_at(1000)
+    stop = ex(PlaceOrder("carol", S, Side.BUY, OrderType.STOP_LOSS_LIMIT, qty=1, price=1200, stop_price=1100,
+                         trailing_delta=500))
+    trade_at(900)
+    trade_at(1000)  # +11 % from 900, but it is not tracking yet: the stop price 1100 was never reached
+    assert stop.order_id in ex.engine.orders
+    trade_at(1100)  # starts tracking at 1100
+    trade_at(1050)  # the lowest since: triggers at 1050 x 1.05 = 1102.5 or above
+    trade_at(1102)
+    assert stop.order_id in ex.engine.orders
+    ex(limit("alice", Side.SELL, 1150, 1))
+    fired = trade_at(1103)
+    assert [(t.price, t.qty) for t in trades(fired) if t.taker_order_id == stop.order_id] == [(1150, 1)]
+    assert ex(PlaceOrder("carol", S, Side.BUY, OrderType.LIMIT, qty=1, price=1000, trailing_delta=5)).code \
+        is Code.INVALID_ORDER
+
+
+def test_an_iceberg_shows_one_slice_and_each_new_slice_queues_behind(ex: Harness) -> None:
+    ice = ex(limit("alice", Side.SELL, 1000, 10, iceberg_qty=3))
+    assert ice.ok and ex.engine.depth(S)["asks"] == [(1000, 3)]
+    other = ex(limit("carol", Side.SELL, 1000, 2))
+    assert ex.engine.depth(S)["asks"] == [(1000, 5)]
+    result = ex(limit("bob", Side.BUY, 1000, 4))
+    # the iceberg's slice (3), then carol's order (the new slice queued behind it) for the last lot
+    assert [(t.maker_order_id, t.qty) for t in trades(result)] == [(ice.order_id, 3), (other.order_id, 1)]
+    assert ex.engine.depth(S)["asks"] == [(1000, 1 + 3)]
+    result = ex(limit("bob", Side.BUY, 1000, 5))
+    assert [(t.maker_order_id, t.qty) for t in trades(result)] == [(other.order_id, 1), (ice.order_id, 3),
+                                                                   (ice.order_id, 1)]
+    assert updates(result, ice.order_id)[-1].status is Status.PARTIALLY_FILLED
+    assert ex.engine.depth(S)["asks"] == [(1000, 2)]  # 3 lots left, 2 of them still shown from the current slice
+    assert ex(AmendOrder("alice", S, ice.order_id, 8)).ok  # 1 left: it shows 1
+    assert ex.engine.depth(S)["asks"] == [(1000, 1)]
+    for bad in (dict(iceberg_qty=10), dict(iceberg_qty=3, tif=TimeInForce.IOC)):
+        assert ex(limit("alice", Side.SELL, 1000, 10, **bad)).code is Code.INVALID_ORDER
+    assert ex(PlaceOrder("alice", S, Side.SELL, OrderType.MARKET, qty=4, iceberg_qty=2)).code is not Code.OK
+
+
+def test_an_iceberg_taker_takes_its_whole_quantity_then_rests_a_slice(ex: Harness) -> None:
+    ex(limit("alice", Side.SELL, 1000, 2))
+    ice = ex(limit("bob", Side.BUY, 1000, 9, iceberg_qty=4))
+    assert [t.qty for t in trades(ice)] == [2]
+    assert ex.engine.depth(S)["bids"] == [(1000, 4)]
+    assert ex.engine.orders[ice.order_id].locked == MARKET.notional(1000, 7)

@@ -162,12 +162,16 @@ def test_a_snapshot_restores_parked_stops_client_ids_and_fee_choices() -> None:
 def test_commands_journaled_before_a_field_was_added_read_back_with_its_default() -> None:
     from matcher.journal import decode_command, encode_command
 
-    place = PlaceOrder("a", MARKET.symbol, Side.SELL, OrderType.LIMIT, qty=5, price=1000, max_platform_fee_rate=7)
+    place = PlaceOrder("a", MARKET.symbol, Side.SELL, OrderType.LIMIT, qty=5, price=1000, max_platform_fee_rate=7,
+                       iceberg_qty=2)
     assert decode_command(encode_command(place)) == place
     import json
-    old = json.loads(encode_command(place))[:-1]  # as written before max_platform_fee_rate existed
+    before_icebergs = json.loads(encode_command(place))[:-2]  # as written before trailing stops and icebergs
+    assert decode_command(json.dumps(before_icebergs)) == PlaceOrder(
+        "a", MARKET.symbol, Side.SELL, OrderType.LIMIT, qty=5, price=1000, max_platform_fee_rate=7)
+    old = before_icebergs[:-1]  # as written before max_platform_fee_rate existed
     assert decode_command(json.dumps(old)).max_platform_fee_rate == 0
     import pytest
     from matcher.errors import JournalError
     with pytest.raises(JournalError, match="more than"):
-        decode_command(json.dumps([*old, 1, 2]))
+        decode_command(json.dumps([*old, 1, 2, 3, 4]))

@@ -24,12 +24,13 @@ def place(core: ExchangeCore, account: str, side: Side, qty: int, price: int, no
           tif: TimeInForce = TimeInForce.GTC) -> int:
     signed = SignedOrderRow(nonce, 2**40, 30, price * 10**12, qty * 10**16, f"0x{nonce:064x}", "0x00", "LIMIT")
 
+    command = PlaceOrder(account, "BRSWBNB", side, OrderType.LIMIT, qty=qty, price=price, tif=tif)
+
     def also(db: object, seq: int, result: object) -> None:
         new = next(e for e in result.events if getattr(e, "order_id", None) == result.order_id)  # type: ignore
-        store.insert_order(db, new, signed, 0, 0, "NONE", 1_000)  # type: ignore[arg-type]
+        store.insert_order(db, new, signed, command, 1_000)  # type: ignore[arg-type]
 
-    _, result = core.submit(PlaceOrder(account, "BRSWBNB", side, OrderType.LIMIT, qty=qty, price=price, tif=tif),
-                            also=also)
+    _, result = core.submit(command, also=also)
     assert result.ok, result
     return result.order_id
 

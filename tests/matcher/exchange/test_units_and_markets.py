@@ -53,7 +53,8 @@ def test_market_converts_prices_and_quantities_to_ticks_and_lots() -> None:
     info = market.info()
     filters = {f["filterType"]: f for f in info["filters"]}
     assert list(filters) == ["PRICE_FILTER", "LOT_SIZE", "MARKET_LOT_SIZE", "MIN_NOTIONAL", "NOTIONAL",
-                             "PERCENT_PRICE_BY_SIDE", "MAX_NUM_ORDERS", "MAX_NUM_ALGO_ORDERS"]
+                             "PERCENT_PRICE_BY_SIDE", "ICEBERG_PARTS", "TRAILING_DELTA", "MAX_NUM_ORDERS",
+                             "MAX_NUM_ALGO_ORDERS"]
     assert filters["MIN_NOTIONAL"]["minNotional"] == filters["NOTIONAL"]["minNotional"] == "0.00010000"
     assert filters["PRICE_FILTER"]["maxPrice"] == "1000000.00000000"  # a real ceiling, not "0"
     assert filters["LOT_SIZE"]["maxQty"] == "9000000000.00000000"

@@ -4,7 +4,8 @@ is an OCO pair). Each leg is an ordinary order signed by the key's agent, so the
 
 The links live in SQLite beside the orders; what a list must do next (cancel a sibling, place a pending leg) is
 worked out from the legs' states, after each command and again at start-up, so a crash between two steps is
-finished on restart. A stop leg is treated as done when it first fills (the engine does not report the trigger).
+finished on restart. A stop leg counts as working once its stop triggers (it has left the engine's parked stops),
+as on Binance: then the other leg of its OCO pair is cancelled.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ CREATE TABLE IF NOT EXISTS order_list_legs (
 CREATE INDEX IF NOT EXISTS order_list_legs_by_order ON order_list_legs (order_id);
 """
 DONE = ("FILLED", "CANCELED", "EXPIRED", "REJECTED", "EXPIRED_IN_MATCH")
+STOP_TYPES = ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
 LEG_TYPES = ("LIMIT", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT", "MARKET")
 OCO_ROLES = {"OCO": ("above", "below"), "OTOCO": ("pendingAbove", "pendingBelow")}
 
@@ -61,6 +63,10 @@ class OrderLists:
         self._leg_orders = {r[0] for r in self.core.db.execute(
             "SELECT l.order_id FROM order_list_legs l JOIN order_lists o ON o.list_id = l.list_id WHERE "
             "o.status = 'EXECUTING' AND l.order_id IS NOT NULL")}  # so a command touching none costs no query
+        self._parked_legs = {order_id: symbol for order_id, symbol in self.core.db.execute(
+            "SELECT l.order_id, r.symbol FROM order_list_legs l JOIN order_lists o ON o.list_id = l.list_id JOIN "
+            "orders r ON r.order_id = l.order_id WHERE o.status = 'EXECUTING' AND r.type IN "
+            f"({','.join(repr(t) for t in STOP_TYPES)}) AND r.status = 'NEW'")}  # stop legs that may trigger
 
     # --- placing ----------------------------------------------------------------------------------------------
     def place(self, contingency: str, symbol: str, principal: Any, client_id: str,
@@ -94,6 +100,8 @@ class OrderLists:
         placed = self.service.place(request)
         order_id = placed["orderId"]
         self._leg_orders.add(order_id)
+        if request.command.type.value in STOP_TYPES:
+            self._parked_legs[order_id] = request.command.symbol
         self.service.remember_agent_order(order_id, principal.agent)
         self.core.write(lambda db: (
             db.execute("UPDATE order_list_legs SET order_id = ? WHERE list_id = ? AND role = ?",
@@ -104,8 +112,13 @@ class OrderLists:
     # --- what comes next --------------------------------------------------------------------------------------
     def listener(self, seq: int, command: Any, result: Any) -> None:
         """After a command: any list whose leg it touched takes its next step (on the loop, after this one)."""
-        from matcher.model import OrderUpdate
+        from matcher.model import OrderUpdate, Trade
         touched = {e.order_id for e in result.events if isinstance(e, OrderUpdate)} & self._leg_orders
+        if self._parked_legs and any(isinstance(e, Trade) for e in result.events):
+            for order_id, symbol in list(self._parked_legs.items()):
+                if not self._parked(order_id, symbol):  # triggered (or ended): its list takes its next step
+                    del self._parked_legs[order_id]
+                    touched.add(order_id)
         if not touched:
             return
         marks = ",".join("?" * len(touched))
@@ -158,17 +171,31 @@ class OrderLists:
                 return
         pair = [legs[r] for r in OCO_ROLES.get("OCO" if contingency == "OCO" else "OTOCO", ()) if r in legs]
         if pair and all(leg["order_id"] is not None for leg in pair):
-            filling = any(leg["filled"] for leg in pair)  # one fills: the unfilled other goes
+            working = [leg["filled"] or self._triggered(leg) for leg in pair]
+            filling = any(working)  # one fills or its stop triggers: the other goes
             ended = not filling and any(leg["status"] in DONE for leg in pair)  # one cancelled: the whole pair goes
             if ended or filling:
-                for leg in pair:
-                    if leg["status"] not in DONE and (ended or not leg["filled"]):
+                for leg, works in zip(pair, working):
+                    if leg["status"] not in DONE and (ended or not works):
                         self.core.cancel(account, leg["symbol"], leg["order_id"], "CANCELED",
                                          "the other order of its OCO pair filled or ended")
                 legs = self._legs(list_id)
         placed = [leg for leg in legs.values() if leg["order_id"] is not None]
         if len(placed) == len(legs) and all(leg["status"] in DONE for leg in placed):
             self._finish(list_id, account)
+
+    def _parked(self, order_id: int, symbol: str) -> bool:
+        """Whether the stop order `order_id` is still waiting for its stop (not triggered, not ended)."""
+        order = self.core.engine.orders.get(order_id)
+        return order is not None and any(o is order for o in self.core.engine.stops[symbol])
+
+    def _triggered(self, leg: dict[str, Any]) -> bool:
+        """Whether `leg` is a stop order whose stop has triggered and that is still open."""
+        if leg["status"] in DONE or leg["order_id"] is None:
+            return False
+        order = self.core.engine.orders.get(leg["order_id"])
+        return order is not None and order.type.value in STOP_TYPES and not self._parked(leg["order_id"],
+                                                                                        leg["symbol"])
 
     def _principal(self, list_id: int) -> Any:
         """The API key that placed the list: its pending legs are signed by the same agent."""

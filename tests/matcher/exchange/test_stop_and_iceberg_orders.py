@@ -125,3 +125,23 @@ def test_ccxt_places_market_stop_and_iceberg_orders(stack: Stack, keys: dict[str
     iceberg = seller.create_order("BRS/WBNB", "limit", "sell", 20, 0.004, {"icebergQty": 5})
     assert iceberg["info"]["icebergQty"] == "5.00000000"
     assert seller.cancel_order(iceberg["id"], "BRS/WBNB")["status"] == "canceled"
+
+
+def test_an_oco_whose_stop_leg_triggers_cancels_its_limit_leg(keys: dict[str, Any]) -> None:
+    alice, bob = keys["alice"], keys["bob"]
+    for who in (alice, bob):
+        who.call("DELETE", "/api/v3/openOrders", symbol=SYMBOL)  # an empty book around the stop
+    status, oco = alice.call("POST", "/api/v3/orderList/oco", symbol=SYMBOL, side="SELL", quantity="4",
+                             aboveType="LIMIT_MAKER", abovePrice="0.009", belowType="STOP_LOSS_LIMIT",
+                             belowPrice="0.0010", belowStopPrice="0.0016", belowTimeInForce="GTC")
+    assert status == 200, oco
+    above, below = (r["orderId"] for r in oco["orderReports"])
+    # a trade at 0.0016 triggers the stop leg; its limit 0.0010 finds no bid at or above it, so it rests unfilled
+    for who, side in ((bob, "BUY"), (alice, "SELL")):
+        assert order(who, side=side, type="LIMIT", timeInForce="GTC", quantity="1", price="0.0016")[0] == 200
+    assert alice.call("GET", "/api/v3/order", symbol=SYMBOL, orderId=below)[1]["executedQty"] == "0.00000000"
+    wait_until(lambda: alice.call("GET", "/api/v3/order", symbol=SYMBOL, orderId=above)[1]["status"] == "CANCELED",
+               what="the limit leg to be cancelled when the stop leg triggered")
+    assert alice.call("GET", "/api/v3/order", symbol=SYMBOL, orderId=below)[1]["status"] in ("NEW", "FILLED",
+                                                                                             "PARTIALLY_FILLED")
+    alice.call("DELETE", "/api/v3/orderList", symbol=SYMBOL, orderListId=oco["orderListId"])

@@ -14,6 +14,7 @@ from .api.anvil_chain import AnvilChainApi
 from .api.anvil_tokens import AnvilTokensApi
 from .api.chain_data import ChainDataApi
 from .api.debug import DebugApi
+from .api.explorer import ExplorerApi
 from .api.ots import OtsApi
 from .api.trace import TraceApi
 from .api.misc import MiscApi
@@ -39,7 +40,7 @@ def build_registry(node: Node) -> tuple[Registry, SubscribeApi]:
     anvil = AnvilApi(node)
     for api in (data, transact, MiscApi(node, data), anvil, AnvilChainApi(node, data, transact, anvil), AnvilTokensApi(node),
                 DebugApi(node), TraceApi(node), OtsApi(node, data), StateToolsApi(node, data, transact), StateFilesApi(node),
-                SimulateApi(node), subscribe):
+                SimulateApi(node), ExplorerApi(node, data), subscribe):
         collect(registry, api)
     return registry, subscribe
 

@@ -27,6 +27,7 @@ class SourceInfo:
     files: list[str]
     texts: dict[int, list[str]] = field(default_factory=dict)  # file index -> its lines, when known
     immutables: list[tuple[int, int]] = field(default_factory=list)  # (start, length) to mask
+    abi: list[Any] = field(default_factory=list)  # the contract's ABI, when the artifact has one
 
     def frame(self, pc: int) -> str:
         """`file:line: source line` for a pc (the nearest mapped pc at or before it)."""
@@ -128,7 +129,7 @@ def from_bourse(data: dict[str, Any], base: Path | None) -> SourceInfo:
         pcs[pc] = (file_index, line)
     files = list(source_map["files"])
     return SourceInfo(data.get("contractName", "?"), _hex(data["deployedBytecode"]), pcs, files,
-                      _read_texts(files, base))
+                      _read_texts(files, base), abi=_abi(data.get("abi")))
 
 
 def from_vyper(path: str, entry: dict[str, Any], base: Path | None) -> SourceInfo:
@@ -136,7 +137,8 @@ def from_vyper(path: str, entry: dict[str, Any], base: Path | None) -> SourceInf
     source_map = runtime_map if isinstance(runtime_map, dict) else entry["source_map"]
     positions = source_map.get("pc_pos_map", {})
     pcs = {int(pc): (0, pos[0]) for pc, pos in positions.items() if pos and pos[0] is not None and pos[0] > 0}
-    return SourceInfo(Path(path).stem, _hex(entry["bytecode_runtime"]), pcs, [path], _read_texts([path], base))
+    return SourceInfo(Path(path).stem, _hex(entry["bytecode_runtime"]), pcs, [path], _read_texts([path], base),
+                      abi=_abi(entry.get("abi")))
 
 
 def from_solc(output: dict[str, Any], sources: dict[str, str], base: Path | None) -> list[SourceInfo]:
@@ -159,7 +161,8 @@ def from_solc(output: dict[str, Any], sources: dict[str, str], base: Path | None
             immutables = [(r["start"], r["length"]) for refs in deployed.get("immutableReferences", {}).values()
                           for r in refs]
             found.append(SourceInfo(name, runtime, solc_pcs(runtime, source_map, texts), files,
-                                    {i: t.splitlines() for i, t in texts.items()}, immutables))
+                                    {i: t.splitlines() for i, t in texts.items()}, immutables,
+                                    _abi(contract.get("abi"))))
     return found
 
 
@@ -219,6 +222,10 @@ def _read_texts(files: list[str], base: Path | None) -> dict[int, list[str]]:
                 texts[i] = (folder / path).read_text().splitlines()
                 break
     return texts
+
+
+def _abi(value: Any) -> list[Any]:
+    return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []
 
 
 def _hex(value: str) -> bytes:

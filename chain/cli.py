@@ -74,6 +74,7 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
     lines += [
         "",
         f"Listening on {url} (HTTP and WebSocket)",
+        f"Explorer:          {url.rstrip('/')}/explorer/",
     ]
     if cors_origins == ("*",):
         lines += ["CORS: any web page open in your browser can call this node, and so send transactions from the",

@@ -29,6 +29,15 @@ from .rpc.registry import Registry, collect
 from .transport import ANY_ORIGIN, Limits, RpcProtocol
 
 log = logging.getLogger("bourse.server")
+EXPLORER_PATH = "/explorer/"
+
+
+def explorer_site() -> Any:
+    """The block explorer's files (chain/explorer, plus the pages' shared files under common/)."""
+    from pathlib import Path
+
+    import webui
+    return webui.StaticSite(EXPLORER_PATH, {"": Path(__file__).resolve().parent / "explorer", "common/": webui.SHARED})
 
 
 def build_registry(node: Node) -> tuple[Registry, SubscribeApi]:
@@ -53,7 +62,9 @@ class RpcServer:
         self.limits = limits
         self.registry, self.subscribe = build_registry(node)
         self.dispatcher = Dispatcher(self.registry, max_batch)
-        self._info = orjson.dumps({"name": "bourse node", "methods": self.registry.names()})
+        self._info = orjson.dumps({"name": "bourse node", "methods": self.registry.names(),
+                                   "explorer": EXPLORER_PATH})
+        self.pages = explorer_site()
         self._server: asyncio.AbstractServer | None = None
         self.port: int | None = None
 
@@ -68,7 +79,7 @@ class RpcServer:
 
     def _protocol(self) -> RpcProtocol:
         return RpcProtocol(self._handle, lambda: self._info, self._on_websocket, self.subscribe.detach,
-                           self.cors_origins, self.limits)
+                           self.cors_origins, self.limits, self.pages)
 
     async def start(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()

@@ -39,6 +39,8 @@ ANY_ORIGIN = ("*",)
 REASONS = {200: b"OK", 204: b"No Content", 400: b"Bad Request", 403: b"Forbidden", 405: b"Method Not Allowed",
            408: b"Request Timeout", 413: b"Payload Too Large", 431: b"Request Header Fields Too Large"}
 
+PAGE_REASONS = {301: b"Moved Permanently", 304: b"Not Modified", 404: b"Not Found"}
+
 # handle(body, connection) -> reply bytes or None; connection is None for HTTP
 Handler = Callable[[bytes, Any], "bytes | None"]
 
@@ -78,8 +80,9 @@ def cors_headers(allowed: tuple[str, ...], origin: str | None) -> bytes:
 class RpcProtocol(asyncio.Protocol):
     def __init__(self, handle: Handler, info: Callable[[], bytes],
                  on_websocket: Callable[["RpcProtocol"], Any], on_close: Callable[[Any], None],
-                 cors_origins: tuple[str, ...] = ANY_ORIGIN, limits: Limits = Limits()) -> None:
+                 cors_origins: tuple[str, ...] = ANY_ORIGIN, limits: Limits = Limits(), pages: Any = None) -> None:
         self._handle, self._info, self._on_websocket, self._on_close = handle, info, on_websocket, on_close
+        self._pages = pages  # a webui.StaticSite (the explorer) answering GETs under its prefix
         self._cors_origins = cors_origins
         self._limits = limits
         self._timer: asyncio.TimerHandle | None = None
@@ -173,7 +176,7 @@ class RpcProtocol(asyncio.Protocol):
         head = bytes(buf[:end]).decode("latin-1")
         lines = head.split("\r\n")
         try:
-            method, _target, version = lines[0].split(" ", 2)
+            method, target, version = lines[0].split(" ", 2)
         except ValueError:
             raise _HttpError(400, "malformed request line") from None
         headers: dict[str, str] = {}
@@ -223,6 +226,9 @@ class RpcProtocol(asyncio.Protocol):
             self._respond(200, b"" if reply is None else reply, keep_alive)  # a notification: 200, empty body
         elif method == "OPTIONS":
             self._respond(204, b"", keep_alive)
+        elif method in ("GET", "HEAD") and self._pages is not None and self._pages.handles(target):
+            page = self._pages.get(target, headers.get("if-none-match"))
+            self._respond_page(page.status, page.body if method == "GET" else b"", page.headers, keep_alive)
         elif method in ("GET", "HEAD"):
             self._respond(200, self._info() if method == "GET" else b"", keep_alive)
         else:
@@ -255,6 +261,17 @@ class RpcProtocol(asyncio.Protocol):
         if body:
             head += b"Content-Type: application/json\r\n"
         head += b"Content-Length: %d\r\n" % len(body) + cors_headers(self._cors_origins, self._origin)
+        head += b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n"
+        self.transport.write(head + body)
+        self._check_backlog()
+
+    def _respond_page(self, status: int, body: bytes, headers: tuple[tuple[str, str], ...], keep_alive: bool) -> None:
+        """A page's file (or its redirect or 304): its own headers, no CORS (a page is read by a browser tab)."""
+        if self.transport is None:
+            return
+        head = b"HTTP/1.1 %d %s\r\n" % (status, PAGE_REASONS.get(status, REASONS.get(status, b"OK")))
+        head += b"".join(f"{name}: {value}\r\n".encode("latin-1") for name, value in headers)
+        head += b"Content-Length: %d\r\n" % len(body)
         head += b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n"
         self.transport.write(head + body)
         self._check_backlog()

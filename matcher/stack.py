@@ -96,6 +96,7 @@ class Stack:
         keys = [(a.checksum, "0x" + a.key.to_bytes().hex()) for a in self.node.accounts[1:3]]
         lines = ["", "  bourse up", "",
                  f"Node (JSON-RPC, HTTP + WebSocket)  {self.rpc_url}",
+                 f"Block explorer                    {self.rpc_url.rstrip('/')}/explorer/",
                  f"Policy signer (clef API)          {self.signer_server.url}  (token in {self.root / 'signer.token'})",
                  f"Exchange API                      {self.exchange_url}/api/v3  (OpenAPI: {self.exchange_url}/openapi.json)",
                  f"Exchange streams                  {self.exchange_url.replace('http', 'ws')}/stream?streams=brswbnb@trade",

@@ -54,7 +54,21 @@ def build_app(service: Any) -> web.Application:
     app.router.add_get("/ws/{stream}", handlers.websocket)
     app.router.add_get("/ws", handlers.websocket)
     app.router.add_get("/stream", handlers.websocket)
+    app.router.add_get("/bourse/v1/web", handlers.web_config)
+    app.router.add_get("/trade", handlers.page)
+    app.router.add_get("/trade/{path:.*}", handlers.page)
     return app
+
+
+TRADE_PATH = "/trade/"
+
+
+def trading_site() -> Any:
+    """The trading page's files (matcher/exchange/web, plus the pages' shared files under common/)."""
+    from pathlib import Path
+
+    import webui
+    return webui.StaticSite(TRADE_PATH, {"": Path(__file__).resolve().parent / "web", "common/": webui.SHARED})
 
 
 def rate_limit_middleware(service: Any) -> Any:
@@ -84,6 +98,7 @@ class Handlers:
         self.service = service
         self.core = service.core
         self.markets = service.markets
+        self._site: Any = None
 
     async def ledger(self, request: web.Request) -> web.Response:
         self._check_admin(request)
@@ -96,6 +111,18 @@ class Handlers:
         if not given or not hmac.compare_digest(given.encode(), self.service.admin_token.encode()):
             raise ApiError(REJECTED_MBX_KEY, "Invalid API-key, IP, or permissions for action. (/admin needs the "
                                              "operator's token: Authorization: Bearer <admin.token>)", status=401)
+
+    async def web_config(self, request: web.Request) -> web.Response:
+        rpc_url = self.service.config.rpc_url.rstrip("/")
+        return web.json_response({"rpcUrl": rpc_url, "explorerUrl": rpc_url + "/explorer/",
+                                  "chainId": self.service.domain.chain_id, "settlementVault": self.service.domain.vault})
+
+    async def page(self, request: web.Request) -> web.Response:
+        """The trading page (GET /trade/...): static files with their content type, ETag and caching headers."""
+        if self._site is None:
+            self._site = trading_site()
+        found = self._site.get(request.path_qs, request.headers.get("If-None-Match"))
+        return web.Response(status=found.status, body=found.body, headers=dict(found.headers))
 
     async def openapi(self, request: web.Request) -> web.Response:
         from .openapi import spec_for

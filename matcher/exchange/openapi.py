@@ -156,6 +156,9 @@ PRIVATE: dict[str, Any] = {
         "post": _signed("A listenKey for the user stream (/ws/<listenKey>), 60 minutes from its last keep-alive"),
         "put": _op("Keep a listenKey alive", [_query("listenKey", True)]),
         "delete": _op("Close a listenKey", [_query("listenKey", True)])},
+    "/bourse/v1/web": {"get": _op("What the trading page needs beside the API: the node's JSON-RPC URL (wallets "
+                                  "sign there), the block explorer's URL, chain id and settlement vault",
+                                  result={"type": "object"})},
     "/bourse/v1/apiKey/agent": {"post": _op("Step 1 of an API key: a fresh agent key for an address, and the "
                                             "approveAgent call the maker sends to the vault", [
                                                 _query("address", True, _ADDRESS),

@@ -50,7 +50,8 @@ def my_trade_view(row: dict[str, Any], market: Market, account: str) -> dict[str
             "quoteQty": market.quote_text(row["quote"]), "commission": market.asset_text(fee_asset, fee),
             "commissionAsset": fee_asset, "time": row["time_ms"], "isBuyer": is_buyer, "isMaker": is_maker,
             "isBestMatch": True, "settlement": row["state"], "settlementReason": row["reason"],
-            "batchId": str(row["batch_id"]) if row["batch_id"] is not None else None, "txHash": row["tx_hash"]}
+            "batchId": str(row["batch_id"]) if row["batch_id"] is not None else None, "txHash": row["tx_hash"],
+            "block": row["block"]}
 
 
 def depth_event(event: DepthUpdate, market: Market, now: int) -> dict[str, Any]:

@@ -141,7 +141,7 @@ def test_the_dev_panel_acts_only_after_confirmation(url: str, pages: Any, screen
     page.fill("#dev-revert input[name=id]", snapshot)
     page.click("#dev-revert button")
     page.click("dialog.confirm button[value=ok]")
-    page.wait_for_selector("#dev-result .ok")
+    page.wait_for_function("document.querySelector('#dev-result').textContent.includes('Reverted')")
     assert int(call(url, "eth_blockNumber"), 16) == head + 1
 
     page.fill("#dev-time input[name=seconds]", "3600")

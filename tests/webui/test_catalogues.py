@@ -10,12 +10,18 @@ from pathlib import Path
 import webui
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE_SOURCES = [ROOT / "chain" / "explorer", webui.SHARED]
+PAGE_SOURCES = [ROOT / "chain" / "explorer", ROOT / "matcher" / "exchange" / "web", webui.SHARED]
 KEY = re.compile(r"""["'`]((?:common|explorer|dev|trade)\.[A-Za-z0-9_.-]+)["'`]""")
 FILE_NAME = re.compile(r"\.(css|js|json|html)$")
 DYNAMIC = {  # keys built at run time, each with the values it is built from
     "explorer.mode.": ("auto", "interval", "manual"),
     "common.language.": ("en", "zh-CN"),
+    "trade.place.": ("BUY", "SELL"),
+    "trade.side.": ("BUY", "SELL"),
+    "trade.tab.": ("open", "history", "fills"),
+    "trade.settlement.": ("PENDING", "SUBMITTED", "CONFIRMED", "FAILED"),
+    "trade.status.": ("NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", "EXPIRED", "REJECTED", "EXPIRED_IN_MATCH"),
+    "trade.type.": ("LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"),
 }
 
 

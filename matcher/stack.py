@@ -98,6 +98,7 @@ class Stack:
                  f"Node (JSON-RPC, HTTP + WebSocket)  {self.rpc_url}",
                  f"Block explorer                    {self.rpc_url.rstrip('/')}/explorer/",
                  f"Policy signer (clef API)          {self.signer_server.url}  (token in {self.root / 'signer.token'})",
+                 f"Trading page                      {self.exchange_url}/trade/",
                  f"Exchange API                      {self.exchange_url}/api/v3  (OpenAPI: {self.exchange_url}/openapi.json)",
                  f"Exchange streams                  {self.exchange_url.replace('http', 'ws')}/stream?streams=brswbnb@trade",
                  f"Matching engine                   {compiled.describe()}",

@@ -47,7 +47,10 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
 def build_app(service: Any) -> web.Application:
     app = web.Application(middlewares=[errors_middleware, rate_limit_middleware(service)], client_max_size=1 << 20)
     PublicHandlers(service).routes(app)
-    PrivateHandlers(service).routes(app)
+    private = PrivateHandlers(service)
+    private.routes(app)
+    from .reserves import ReservesHandlers
+    ReservesHandlers(service.config.data_dir / "por", private).routes(app)
     handlers = Handlers(service)
     app.router.add_get("/admin/ledger", handlers.ledger)
     app.router.add_get("/openapi.json", handlers.openapi)

@@ -121,6 +121,13 @@ def _signed(summary: str, parameters: list[dict[str, Any]] | None = None,
     return operation
 
 
+def _missing(operation: dict[str, Any]) -> dict[str, Any]:
+    """An operation that answers 404 (-3004) when there is nothing published to read."""
+    operation["responses"]["404"] = {"description": "Nothing published", "content": {"application/json": {
+        "schema": _ERROR}}}
+    return operation
+
+
 def _admin(operation: dict[str, Any]) -> dict[str, Any]:
     operation["security"] = [{"adminToken": []}]
     operation["responses"]["401"] = {"description": "Without the operator's token (-2015)",
@@ -156,6 +163,10 @@ PRIVATE: dict[str, Any] = {
         "post": _signed("A listenKey for the user stream (/ws/<listenKey>), 60 minutes from its last keep-alive"),
         "put": _op("Keep a listenKey alive", [_query("listenKey", True)]),
         "delete": _op("Close a listenKey", [_query("listenKey", True)])},
+    "/bourse/v1/por/root": {"get": _missing(_op("The published proof-of-reserves root (Merkle sum tree: root hash, "
+                                                "assets, totals)", result={"type": "object"}))},
+    "/bourse/v1/por/proof": {"get": _missing(_signed("The caller's inclusion proof in the published proof of "
+                                                     "reserves"))},
     "/bourse/v1/web": {"get": _op("What the trading page needs beside the API: the node's JSON-RPC URL (wallets "
                                   "sign there), the block explorer's URL, chain id and settlement vault",
                                   result={"type": "object"})},

@@ -11,12 +11,14 @@ import webui
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE_SOURCES = [ROOT / "chain" / "explorer", ROOT / "matcher" / "exchange" / "web", webui.SHARED]
-KEY = re.compile(r"""["'`]((?:common|explorer|dev|trade)\.[A-Za-z0-9_.-]+)["'`]""")
+KEY = re.compile(r"""["'`]((?:common|explorer|dev|trade|por)\.[A-Za-z0-9_.-]+)["'`]""")
 FILE_NAME = re.compile(r"\.(css|js|json|html)$")
 DYNAMIC = {  # keys built at run time, each with the values it is built from
     "explorer.mode.": ("auto", "interval", "manual"),
     "common.language.": ("en", "zh-CN"),
     "trade.place.": ("BUY", "SELL"),
+    "por.reason.": ("assets", "balanceCount", "noLeaves", "leafCount", "siblingCount", "rootHash", "totals", "leafSum",
+                    "overflow", "malformed"),
     "trade.side.": ("BUY", "SELL"),
     "trade.tab.": ("open", "history", "fills"),
     "trade.settlement.": ("PENDING", "SUBMITTED", "CONFIRMED", "FAILED"),

@@ -7,6 +7,7 @@ Screenshots of each page go to test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from decimal import Decimal
 from typing import Any
@@ -218,3 +219,50 @@ def test_the_page_selectors_are_the_functions_it_names() -> None:
     assert len(found) == 4
     for signature, selector in found.items():
         assert "0x" + function_signature_to_4byte_selector(signature).hex() == selector, signature
+
+
+def test_proof_of_reserves_is_verified_in_the_browser(stack: Stack, accounts: list[str], pages: Any,
+                                                      screens: Screens, tmp_path: Any) -> None:
+    from matcher.client import ExchangeClient
+    from wallet.por import build, liabilities_from_ledger, verify_proof, write_tree
+
+    from .conftest import KEYS, fund
+    alice = ExchangeClient(stack.exchange_url, KEYS["alice"], stack.rpc_url)
+    assert alice.address == accounts[1]
+    fund(alice, {"BRS": "3"})
+    page = pages()
+    page.goto(f"{stack.exchange_url}/trade/por.html")
+    page.wait_for_selector("main[data-ready]")
+    assert page.inner_text("#root-box") == "No proof of reserves is published here yet."
+    tree = build(liabilities_from_ledger(stack.exchange_url, stack.admin_token))
+    write_tree(tree, stack.root / "exchange" / "por")  # what `bourse por build --out <data dir>/por` writes
+    proof = tree.proofs[accounts[1]]
+    expected = verify_proof(proof, tree.root_json())
+
+    page.reload()
+    page.wait_for_selector("#root")
+    assert tree.root.hash.hex() in page.inner_text("#root")
+    page.select_option("#account-select", accounts[1])
+    page.click("#load-mine")
+    page.wait_for_selector("#verified")
+    shown = page.inner_text("#result")
+    for asset, amount in expected.items():  # shown in whole units, exactly
+        whole, fraction = divmod(amount, 10**18)
+        assert f"{whole:,}" + (f".{fraction:018d}".rstrip("0") if fraction else "") in shown, (asset, amount, shown)
+    screens.shot(page, "verified")
+
+    tampered = json.loads(json.dumps(proof))
+    tampered["leaves"][0]["balances"][0] = str(int(tampered["leaves"][0]["balances"][0]) + 1)
+    tampered["balances"][0] = str(int(tampered["balances"][0]) + 1)
+    (tmp_path / "tampered.json").write_text(json.dumps(tampered))
+    page.set_input_files("#proof-file", str(tmp_path / "tampered.json"))
+    page.wait_for_selector("#not-verified")
+    assert "root hash" in page.inner_text("#not-verified")
+    page.select_option("select.language", "zh-CN")
+    page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+    assert untranslated(page, NAMES) == []
+    screens.shot(page, "not-verified-zh")
+    # the proof is private: without the account's signature there is none
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{stack.exchange_url}/bourse/v1/por/proof?address={accounts[1]}")
+    assert refused.value.code == 401

@@ -20,8 +20,8 @@ DYNAMIC = {  # keys built at run time, each with the values it is built from
     "por.reason.": ("assets", "balanceCount", "noLeaves", "leafCount", "siblingCount", "rootHash", "totals", "leafSum",
                     "overflow", "malformed"),
     "trade.side.": ("BUY", "SELL"),
-    "trade.tab.": ("open", "history", "fills"),
-    "trade.settlement.": ("PENDING", "SUBMITTED", "CONFIRMED", "FAILED"),
+    "trade.tab.": ("open", "history", "fills", "withdrawals"),
+    "trade.settlement.": ("PENDING", "SIGNED", "SUBMITTED", "CONFIRMED", "FAILED"),
     "trade.status.": ("NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", "EXPIRED", "REJECTED", "EXPIRED_IN_MATCH"),
     "trade.type.": ("LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"),
 }

@@ -1,10 +1,10 @@
 // The connected account: its balances, orders and fills through the private API, each read proven with an EIP-712
 // Read signature, and kept current by the user stream (a listenKey). Fills still settling are re-read until they
-// are final (no stream reports settlement).
+// are final, and so are withdrawals being paid out (no stream reports either).
 import { api } from "./exchange.js";
 import { exchangeTyped } from "./signing.js";
 
-const SETTLING = ["PENDING", "SUBMITTED"];
+const SETTLING = ["PENDING", "SIGNED", "SUBMITTED"];
 const SETTLEMENT_POLL_MS = 1500;
 
 export class Account {
@@ -17,6 +17,7 @@ export class Account {
     this.openOrders = [];
     this.allOrders = [];
     this.trades = [];
+    this.withdrawals = [];
     this.symbol = null;
     this.stopStream = null;
     this.settleTimer = null;
@@ -63,16 +64,18 @@ export class Account {
   async refresh() {
     if (!this.address) return;
     const symbol = this.symbol;
-    const [account, open, all, trades] = await Promise.all([this.read("/api/v3/account"),
+    const [account, open, all, trades, withdrawals] = await Promise.all([this.read("/api/v3/account"),
       this.read("/api/v3/openOrders", { symbol }), this.read("/api/v3/allOrders", { symbol, limit: 50 }),
-      this.read("/api/v3/myTrades", { symbol, limit: 50 })]);
+      this.read("/api/v3/myTrades", { symbol, limit: 50 }), this.read("/api/v3/withdrawals")]);
+    this.withdrawals = withdrawals.slice().reverse();
     this.balances = account.balances;
     this.openOrders = open;
     this.allOrders = all.slice().reverse();
     this.trades = trades.slice().reverse();
     this.emit();
     clearTimeout(this.settleTimer);
-    if (this.trades.some((trade) => SETTLING.includes(trade.settlement))) {
+    if (this.trades.some((trade) => SETTLING.includes(trade.settlement))
+        || this.withdrawals.some((w) => SETTLING.includes(w.state))) {
       this.settleTimer = setTimeout(() => this.refresh(), SETTLEMENT_POLL_MS);
     }
   }

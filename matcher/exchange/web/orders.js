@@ -4,12 +4,18 @@ import { h, raw } from "./common/dom.js";
 import { timeMs } from "./common/format.js";
 import { t } from "./common/i18n.js";
 import { api } from "./exchange.js";
-import { trim } from "./decimal.js";
+import { formatUnits, trim } from "./decimal.js";
 import { exchangeTyped } from "./signing.js";
 
-const TABS = ["open", "history", "fills"];
+const TABS = ["open", "history", "fills", "withdrawals"];
 
 export function ordersPanel(root, ctx) {
+  const decimals = {};
+  for (const m of ctx.info.symbols) {
+    decimals[m.baseAsset] = m.baseAssetPrecision;
+    decimals[m.quoteAsset] = m.quotePrecision;
+  }
+  const amountOf = (asset, value) => formatUnits(BigInt(value), decimals[asset] ?? 0);
   let tab = "open";
   const content = h("div", { class: "scroll", id: "orders-body" });
   const message = h("p", { class: "error", id: "cancel-error", role: "alert" });
@@ -54,6 +60,17 @@ export function ordersPanel(root, ctx) {
         "trade.orderType", "trade.price", "trade.filled", "trade.status", tab === "open" ? "" : null),
       h("tbody", {}, orders.map((o) => orderRow(o, tab === "open"))))
         : h("p", { class: "muted", i18n: "trade.noOrders" }));
+      return;
+    }
+    if (tab === "withdrawals") {
+      content.replaceChildren(account.withdrawals.length ? h("table", { id: "withdrawals" }, head("trade.time",
+        "trade.asset", "trade.amount", "trade.settlement", "trade.transaction"), h("tbody", {}, account.withdrawals.map(
+        (w) => h("tr", { dataset: { id: String(w.id), state: w.state } }, h("td", {}, timeMs(w.created_ms)),
+          h("td", {}, raw(w.asset, "span")), h("td", { class: "num" }, amountOf(w.asset, w.amount)),
+          h("td", { i18n: `trade.settlement.${w.state}` }),
+          h("td", {}, w.tx_hash ? h("a", { class: "tx-link", href: `${ctx.config.explorerUrl}#/tx/${w.tx_hash}`,
+            target: "_blank", rel: "noopener", i18n: "trade.viewTx" }) : "—")))))
+        : h("p", { class: "muted", i18n: "trade.noWithdrawals" }));
       return;
     }
     content.replaceChildren(account.trades.length ? h("table", { id: "fills" }, head("trade.time", "trade.side",

@@ -126,6 +126,56 @@ def test_two_accounts_trade_on_the_page_and_the_fill_settles(stack: Stack, accou
     assert seller.errors == [] and buyer.errors == []
 
 
+def test_withdraw_from_the_page(stack: Stack, accounts: list[str], pages: Any, screens: Screens) -> None:
+    page = open_page(pages, stack, accounts[3])
+    deposit(page, "BRS", "20")
+    before = int(rpc(stack.rpc_url, "eth_call", {"to": _brs(stack), "data": "0x70a08231" + accounts[3][2:].lower()
+                                                 .rjust(64, "0")}, "latest"), 16)
+    page.select_option("#withdraw select[name=asset]", "BRS")
+    page.fill("#withdraw input[name=amount]", "7.5")
+    page.click("#withdraw button")
+    page.wait_for_function("document.querySelector('#money-result').textContent.includes('7.5')")
+    page.wait_for_function("Number(document.querySelector('#balance-rows tr[data-asset=\"BRS\"] td:nth-child(2)')"
+                           ".textContent) === 12.5")
+    page.click("#tab-withdrawals")
+    page.wait_for_selector('#withdrawals tr[data-state="CONFIRMED"] a.tx-link', timeout=60_000)
+    after = int(rpc(stack.rpc_url, "eth_call", {"to": _brs(stack), "data": "0x70a08231" + accounts[3][2:].lower()
+                                                .rjust(64, "0")}, "latest"), 16)
+    assert after - before == 7_500_000_000_000_000_000  # paid out on chain
+    screens.shot(page, "withdrawn")
+    assert page.errors == []
+
+
+def _brs(stack: Stack) -> str:
+    from contracts.predeploy import address_of
+    return address_of("PlatformToken")
+
+
+def test_an_injected_wallet_is_used_when_the_browser_has_one(stack: Stack, accounts: list[str], pages: Any) -> None:
+    page = pages()
+    # an EIP-1193 provider as MetaMask injects one; this one forwards to the node (account 4 is unlocked there)
+    page.add_init_script(f"""window.ethereum = {{
+        isMetaMask: true, calls: [],
+        async request({{ method, params }}) {{
+            this.calls.push(method);
+            if (method === "eth_requestAccounts") return ["{accounts[4]}"];
+            const response = await fetch("{stack.rpc_url}", {{ method: "POST", headers: {{ "Content-Type":
+                "application/json" }}, body: JSON.stringify({{ jsonrpc: "2.0", id: 1, method, params }}) }});
+            const reply = await response.json();
+            if (reply.error) throw new Error(reply.error.message);
+            return reply.result;
+        }} }};""")
+    page.goto(f"{stack.exchange_url}/trade/#BRSWBNB")
+    page.wait_for_selector("main[data-ready]")
+    page.select_option("#account-select", "injected")
+    page.wait_for_selector("#balance-rows tr")
+    deposit(page, "BRS", "2")
+    place(page, "SELL", "LIMIT", "1", "0.009")
+    page.wait_for_selector("#open-orders tbody tr")
+    calls = page.evaluate("window.ethereum.calls")
+    assert "eth_requestAccounts" in calls and "eth_signTypedData_v4" in calls and "eth_sendTransaction" in calls
+
+
 def test_cancel_from_the_page_and_the_order_history(stack: Stack, accounts: list[str], pages: Any,
                                                     screens: Screens) -> None:
     seller = open_page(pages, stack, accounts[1])
@@ -161,7 +211,7 @@ def test_the_language_switch_translates_the_trading_page(stack: Stack, accounts:
     page = open_page(pages, stack, accounts[1])
     page.select_option("select.language", "zh-CN")
     page.wait_for_function("document.documentElement.lang === 'zh-CN'")
-    for tab in ("open", "history", "fills"):
+    for tab in ("open", "history", "fills", "withdrawals"):
         page.click(f"#tab-{tab}")
         left = untranslated(page, NAMES)
         assert left == [], f"English left ({tab}): {left}"

@@ -27,8 +27,10 @@ def chromium() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. Not for the session: Playwright's sync API runs an event loop on the main
+    thread while it is started, and tests after it that start their own (asyncio.run) would find one running."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
     executable = chromium()
     if executable is None:

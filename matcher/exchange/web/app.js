@@ -54,7 +54,6 @@ async function main() {
   ctx.select(location.hash.slice(1));
   onLanguageChange(() => ctx.select(ctx.market.symbol));
   document.getElementById("trade").dataset.ready = "1";
-  void t;
 }
 
 main().catch((error) => {

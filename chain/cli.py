@@ -43,7 +43,7 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
         "==================",
     ]
     ether = cfg.balance_wei // ETHER
-    lines += [f"({i}) {a.checksum} ({ether} ETH)" for i, a in enumerate(node.accounts)]
+    lines += [f"({i}) {a.checksum} ({ether} {cfg.native_symbol})" for i, a in enumerate(node.accounts)]
     lines += ["", "Private Keys", "=================="]
     lines += [f"({i}) 0x{a.key.to_bytes().hex()}" for i, a in enumerate(node.accounts)]
     lines += [

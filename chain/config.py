@@ -28,6 +28,7 @@ class NodeConfig:
     chain_id: int = 31337
     accounts: int = 10
     balance_wei: int = 10_000 * ETHER
+    native_symbol: str = "ETH"  # what the banner and the explorer call the native coin
     mnemonic: str = DEFAULT_MNEMONIC
     derivation_path: str = "m/44'/60'/0'/0/"
     block_time: float | None = None

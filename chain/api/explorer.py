@@ -30,7 +30,8 @@ class ExplorerApi:
 
     @rpc("bourse_explorerInfo")
     def explorer_info(self, params: Any) -> dict[str, Any]:
-        """Chain id, mining mode (auto, interval with its block time, or manual) and the platform contracts."""
+        """Chain id, the native coin's symbol, mining mode (auto, interval with its block time, or manual) and the
+        platform contracts."""
         p.positional(params, 0, 0, "bourse_explorerInfo")
         node = self.node
         platform = []
@@ -42,7 +43,8 @@ class ExplorerApi:
                     address = bytes.fromhex(item.address[2:])
                     if node.backend.code(address, head):
                         platform.append({"label": item.label, "name": item.name, "address": item.address})
-        return {"chainId": fmt.hx(node.config.chain_id), "miningMode": node.mode.value,
+        return {"chainId": fmt.hx(node.config.chain_id), "nativeSymbol": node.config.native_symbol,
+                "miningMode": node.mode.value,
                 "blockTime": node.block_time if node.mode.value == "interval" else None, "platform": platform}
 
     @rpc("bourse_contractInfo")

@@ -4,6 +4,7 @@ import { h, label, raw } from "./common/dom.js";
 import { integer, units } from "./common/format.js";
 import { t } from "./common/i18n.js";
 import { fields } from "./fields.js";
+import { explorerInfo } from "./info.js";
 import { addressLink, blockLink, txLink } from "./links.js";
 
 const PAGE = 25;
@@ -44,14 +45,15 @@ function txTable(address, page) {
 }
 
 export async function addressView(view, rpc, address) {
-  const [info, balance, nonce, code, contract] = await Promise.all([rpc.call("bourse_explorerInfo"),
+  const [info, balance, nonce, code, contract] = await Promise.all([explorerInfo(rpc),
     rpc.call("eth_getBalance", [address, "latest"]), rpc.call("eth_getTransactionCount", [address, "latest"]),
     rpc.call("eth_getCode", [address, "latest"]), rpc.call("bourse_contractInfo", [address])]);
   const codeSize = (code.length - 2) / 2;
   view.append(h("section", { class: "panel" }, h("h2", {}, contract ? raw(contract.name, "span") : label(
     codeSize ? "explorer.contract" : "explorer.account")), fields([
     ["explorer.address", raw(address)],
-    ["explorer.balance", h("span", { id: "balance" }, t("explorer.amountNative", { amount: units(BigInt(balance), 18, 18) }))],
+    ["explorer.balance", h("span", { id: "balance" }, t("explorer.amountNative", { amount: units(BigInt(balance), 18, 18),
+      symbol: info.nativeSymbol }))],
     ["explorer.nonce", integer(BigInt(nonce))],
     ["explorer.tokens", await tokenBalances(rpc, info, address)],
     ["explorer.code", codeSize ? t("explorer.codeSize", { bytes: integer(codeSize) }) : t("explorer.noCode")],

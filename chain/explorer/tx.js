@@ -4,6 +4,7 @@ import { h, label, raw } from "./common/dom.js";
 import { gwei, integer, units } from "./common/format.js";
 import { t } from "./common/i18n.js";
 import { fields } from "./fields.js";
+import { explorerInfo } from "./info.js";
 import { addressLink, blockLink } from "./links.js";
 
 function argValue(arg) {
@@ -43,8 +44,9 @@ function tree(call) {
 }
 
 export async function txView(view, rpc, hash) {
-  const [tx, receipt] = await Promise.all([rpc.call("eth_getTransactionByHash", [hash]),
-    rpc.call("eth_getTransactionReceipt", [hash])]);
+  const [tx, receipt, info] = await Promise.all([rpc.call("eth_getTransactionByHash", [hash]),
+    rpc.call("eth_getTransactionReceipt", [hash]), explorerInfo(rpc)]);
+  const symbol = info.nativeSymbol;
   if (!tx) {
     view.append(h("p", { class: "error" }, t("explorer.txNotFound", { hash })));
     return null;
@@ -67,8 +69,8 @@ export async function txView(view, rpc, hash) {
     ["explorer.to", tx.to ? addressLink(tx.to, decoded && decoded.contract ? decoded.contract : null, 20)
       : h("span", {}, label("explorer.creation"), " ", receipt && receipt.contractAddress
         ? addressLink(receipt.contractAddress, decoded && decoded.contract, 20) : null)],
-    ["explorer.value", t("explorer.amountNative", { amount: units(BigInt(tx.value), 18, 18) })],
-    ["explorer.fee", fee !== null ? t("explorer.amountNative", { amount: units(fee, 18, 18) }) : undefined],
+    ["explorer.value", t("explorer.amountNative", { amount: units(BigInt(tx.value), 18, 18), symbol })],
+    ["explorer.fee", fee !== null ? t("explorer.amountNative", { amount: units(fee, 18, 18), symbol }) : undefined],
     ["explorer.gasPrice", receipt ? gwei(BigInt(receipt.effectiveGasPrice)) : undefined],
     ["explorer.gasUsed", receipt ? `${integer(BigInt(receipt.gasUsed))} / ${integer(BigInt(tx.gas))}` : undefined],
     ["explorer.nonce", integer(BigInt(tx.nonce))],

@@ -29,6 +29,7 @@ def transfer_data(to: str, amount: int) -> str:
 def test_explorer_info_lists_the_platform_contracts_and_the_mining_mode(node: Node, url: str) -> None:
     info = call(url, "bourse_explorerInfo")
     assert info["chainId"] == hex(node.config.chain_id) and info["miningMode"] == "auto"
+    assert info["nativeSymbol"] == "ETH"
     assert {"label": "Platform token (BRS)", "name": "PlatformToken", "address": TOKEN} in info["platform"]
     call(url, "evm_setIntervalMining", 5)
     assert (call(url, "bourse_explorerInfo")["miningMode"], call(url, "bourse_explorerInfo")["blockTime"]) == \

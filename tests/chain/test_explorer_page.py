@@ -21,7 +21,7 @@ from .conftest import rpc
 
 TOKEN = next(p.address for p in PREDEPLOYS if p.name == "PlatformToken")
 # what may stay Latin on the Chinese page: units and names that are data, not language
-NAMES = {"BNB", "gwei", "BRS", "WBNB", "Bourse", "English", "ABI", "CALL", "CREATE", "PlatformToken", "artifacts",
+NAMES = {"BNB", "ETH", "gwei", "BRS", "WBNB", "Bourse", "English", "ABI", "CALL", "CREATE", "PlatformToken", "artifacts",
          "bourse_registerArtifact"}
 
 

@@ -15,6 +15,8 @@ from typing import Any
 import click
 
 from .config import DEFAULT_MNEMONIC, ETHER, HARDFORKS, MiningMode, NodeConfig
+from .profiles import PROFILES
+from .profiles import resolve as resolve_profile
 from .errors import ChainError
 from .node import Node
 from .pool import ORDERS
@@ -88,8 +90,11 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=8545, show_default=True, type=click.IntRange(0, 65535),
               help="Port for HTTP and WebSocket (0: any free port).")
-@click.option("--chain-id", default=31337, show_default=True, type=click.IntRange(min=1),
-              help="Chain id (anvil's and hardhat's by default).")
+@click.option("--chain", "chain_name", type=click.Choice(sorted(PROFILES)), default="dev", show_default=True,
+              help="Presets: dev (anvil's defaults), bsc / bsc-testnet (BNB Smart Chain's chain id 56 / 97, its block "
+                   "gas limit and 0.75 s block interval, BNB as the native coin); the options below override them.")
+@click.option("--chain-id", default=None, type=click.IntRange(min=1),
+              help="Chain id (default: the --chain preset's; 31337 for dev, as anvil and hardhat).")
 @click.option("--accounts", "account_count", default=10, show_default=True, type=click.IntRange(0, 1000),
               help="How many funded dev accounts to derive from the mnemonic.")
 @click.option("--balance", default="10000", show_default=True, help="Ether per dev account.")
@@ -98,8 +103,8 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
 @click.option("--block-time", type=click.FloatRange(min=0, min_open=True), help="Mine every N seconds.")
 @click.option("--no-mining", is_flag=True, help="Mine only on evm_mine / anvil_mine.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Persist the chain here.")
-@click.option("--gas-limit", default=30_000_000, show_default=True, type=click.IntRange(min=21_000),
-              help="Block gas limit.")
+@click.option("--gas-limit", default=None, type=click.IntRange(min=21_000),
+              help="Block gas limit (default: the --chain preset's; 30,000,000 for dev).")
 @click.option("--base-fee", default=10**9, show_default=True, type=click.IntRange(min=0), help="Genesis base fee (wei).")
 @click.option("--hardfork", default="osaka", show_default=True, type=click.Choice(HARDFORKS),
               help="EVM rules the chain follows.")
@@ -145,8 +150,9 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
               help="How blocks take pending transactions: the highest priority fee first, or first come first served "
                    "(each sender's in nonce order either way).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the URL.")
-def node_command(host: str, port: int, chain_id: int, account_count: int, balance: str, mnemonic: str,
-                 block_time: float | None, no_mining: bool, data_dir: Path | None, gas_limit: int, base_fee: int,
+def node_command(host: str, port: int, chain_name: str, chain_id: int | None, account_count: int, balance: str, mnemonic: str,
+                 block_time: float | None, no_mining: bool, data_dir: Path | None, gas_limit: int | None,
+                 base_fee: int,
                  hardfork: str, bare: bool, artifacts_dir: Path | None, client_version: str | None,
                  cors_origins: tuple[str, ...], code_size_limit: int | None, disable_code_size_limit: bool,
                  max_batch: int, load_state: Path | None, dump_state: Path | None, state_path: Path | None,
@@ -173,7 +179,8 @@ def node_command(host: str, port: int, chain_id: int, account_count: int, balanc
             initial_state = read_state_file(load_state)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-    config = NodeConfig(chain_id=chain_id, accounts=account_count, balance_wei=_ether(balance), mnemonic=mnemonic,
+    profile, chain_id, gas_limit, block_time = resolve_profile(chain_name, chain_id, gas_limit, block_time, no_mining)
+    config = NodeConfig(chain_id=chain_id, native_symbol=profile.native_symbol, accounts=account_count, balance_wei=_ether(balance), mnemonic=mnemonic,
                         block_time=block_time, no_mining=no_mining, data_dir=data_dir, gas_limit=gas_limit,
                         base_fee=base_fee, hardfork=hardfork, host=host, port=port, predeploy=not bare,
                         client_version=client_version, artifacts_dir=artifacts_dir,

@@ -130,6 +130,10 @@ event PlatformTokenRateSet:
 event WithdrawalDelaySet:
     blocks: uint256
 
+event FeesBurned:
+    recipient: indexed(address)
+    amount: uint256
+
 event AgentApproved:
     maker: indexed(address)
     agent: indexed(address)
@@ -250,6 +254,22 @@ def operatorWithdraw(user: address, token: address, amount: uint256):
     self._debit(user, token, amount)
     self._pay(user, token, amount)
     log Withdraw(user=user, token=token, amount=amount)
+
+
+@external
+@nonreentrant
+def burnFees(amount: uint256):
+    """
+    @notice Burn platform-token fees the fee recipient holds in the vault, through the token's own `burn`
+            (the total supply falls by `amount`): an operator's call, bounded by what the fee recipient holds.
+    @param amount Amount of the platform token to burn.
+    """
+    assert self.operators[msg.sender], "settlement: caller is not an operator"
+    assert amount > 0, "settlement: zero amount"
+    recipient: address = self.feeRecipient
+    self._debit(recipient, platformToken, amount)
+    self._call_token(platformToken, abi_encode(amount, method_id=method_id("burn(uint256)")))
+    log FeesBurned(recipient=recipient, amount=amount)
 
 
 @external

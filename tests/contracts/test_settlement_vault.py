@@ -399,3 +399,24 @@ def test_an_agent_signs_orders_for_its_maker_until_it_expires_or_is_revoked(w3: 
     reverts(w3, vault.functions.approveAgent(agent.address, now), alice.checksum,
             "settlement: agent approval already expired")
     reverts(w3, vault.functions.approveAgent(alice.checksum, FAR), alice.checksum, "settlement: bad agent")
+
+
+def test_an_operator_burns_the_fee_recipients_platform_token_fees(w3: Any, vault: Any, accounts: Any) -> None:
+    from contracts.deploy import platform
+
+    brs = platform(w3)["PlatformToken"]
+    owner, fees, stranger = accounts[0], accounts[5], accounts[6]
+    send(w3, vault.functions.setFeeRecipient(fees.checksum), owner.checksum)
+    send(w3, brs.functions.transfer(fees.checksum, 50 * E18), owner.checksum)
+    send(w3, brs.functions.approve(vault.address, 2**256 - 1), fees.checksum)
+    send(w3, vault.functions.deposit(brs.address, 40 * E18), fees.checksum)  # as collected fees would sit there
+    supply = brs.functions.totalSupply().call()
+    reverts(w3, vault.functions.burnFees(E18), stranger.checksum, "settlement: caller is not an operator")
+    reverts(w3, vault.functions.burnFees(0), owner.checksum, "settlement: zero amount")
+    reverts(w3, vault.functions.burnFees(41 * E18), owner.checksum, "settlement: insufficient balance")
+    receipt = send(w3, vault.functions.burnFees(15 * E18), owner.checksum)
+    assert brs.functions.totalSupply().call() == supply - 15 * E18
+    assert vault.functions.balanceOf(fees.checksum, brs.address).call() == 25 * E18
+    assert brs.functions.balanceOf(vault.address).call() >= 25 * E18  # the vault still holds what it owes
+    [event] = vault.events.FeesBurned().process_receipt(receipt)
+    assert (event.args.recipient, event.args.amount) == (fees.checksum, 15 * E18)

@@ -18,6 +18,7 @@ from chain.errors import ChainError
 from contracts.errors import ContractsError
 from matcher.cli import exchange_command, reconcile_command, up_command
 from matcher.cli_api_keys import api_key_group
+from matcher.cli_burn import burn_command
 from matcher.errors import MatcherError
 from wallet.cli import wallet_group
 from wallet.cli_signer import signer_group
@@ -88,6 +89,7 @@ main.add_command(exchange_command)
 main.add_command(up_command)
 main.add_command(reconcile_command)
 main.add_command(api_key_group)
+main.add_command(burn_command)
 
 if __name__ == "__main__":
     main()

@@ -66,10 +66,13 @@ def rate_limits_of(options: dict[str, int]) -> Any:
               help="Blocks a vault event must be buried under before it counts (deposits, cancels).")
 @click.option("--start-block", type=click.IntRange(min=0), default=0, show_default=True,
               help="Where to start following the vault.")
+@click.option("--burn-every-blocks", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Burn the collected platform-token fees every N blocks (0: only with `bourse burn`).")
 @rate_limit_options
 def exchange_command(rpc_url: str, vault: str, markets_file: Path, signer_url: str, signer_token_file: Path,
                      operator: str | None, data_dir: Path, host: str, port: int, batch_size: int,
-                     batch_interval: float, confirmations: int, start_block: int, **limits: int) -> None:
+                     batch_interval: float, confirmations: int, start_block: int, burn_every_blocks: int,
+                     **limits: int) -> None:
     """Run the exchange alone against any node: signed orders in, Binance-style API out, batches settled."""
     from wallet.signer_client import SignerClient
 
@@ -82,7 +85,8 @@ def exchange_command(rpc_url: str, vault: str, markets_file: Path, signer_url: s
     interrupt_on_signals()
     config = ExchangeConfig(rpc_url, vault, load_markets(markets_file), client.account(operator), operator, data_dir,
                             host, port, batch_size, batch_interval, confirmations=confirmations,
-                            start_block=start_block, rate_limits=rate_limits_of(limits))
+                            start_block=start_block, rate_limits=rate_limits_of(limits),
+                            burn_every_blocks=burn_every_blocks)
     click.echo(f"exchange on http://{host}:{port} (vault {vault}, operator {operator}; matching engine: "
                f"{compiled.describe()}; /admin/* needs the token in {data_dir / 'admin.token'})", err=True)
     run(config)
@@ -112,9 +116,11 @@ def interrupt_on_signals() -> None:
               help="Seconds a fill may wait for its settlement batch.")
 @click.option("--max-open-orders", type=click.IntRange(min=1), default=200, show_default=True,
               help="MAX_NUM_ORDERS: open orders per account and market (EXCHANGE_MAX_NUM_ORDERS follows).")
+@click.option("--burn-every-blocks", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Burn the collected platform-token fees every N blocks (0: only with `bourse burn`).")
 @rate_limit_options
 def up_command(data_dir: Path | None, host: str, node_port: int, signer_port: int, port: int,
-               batch_interval: float, max_open_orders: int, **limits: int) -> None:
+               batch_interval: float, max_open_orders: int, burn_every_blocks: int, **limits: int) -> None:
     """Start the whole stack: node (platform predeployed), demo markets, policy signer, exchange API."""
     import shutil
 
@@ -128,7 +134,8 @@ def up_command(data_dir: Path | None, host: str, node_port: int, signer_port: in
     fresh = data_dir is None or not Path(data_dir).exists()  # what this run creates, it removes if it fails
     root = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="bourse-up-"))
     stack = Stack(root, host, node_port, signer_port, port, batch_interval, persistent_chain=persistent,
-                  rate_limits=rate_limits_of(limits), max_open_orders=max_open_orders)
+                  rate_limits=rate_limits_of(limits), max_open_orders=max_open_orders,
+                  burn_every_blocks=burn_every_blocks)
     tty = sys.stderr.isatty()
     started = False
     try:

@@ -32,12 +32,12 @@ def demo_markets(usdt: str, brs: str | None = None, wbnb: str | None = None, max
 
 
 def operator_policy(vault: str, chain_id: int) -> dict[str, Any]:
-    """What the operator key may sign: settlement batches, operator withdrawals and makers' signed agent approvals
-    on the vault, nothing else. The native caps bound what the key can lose to gas (it never sends value): 30M gas
+    """What the operator key may sign: settlement batches, operator withdrawals, makers' signed agent approvals and
+    burns of the collected platform-token fees on the vault, nothing else. The native caps bound what the key can lose to gas (it never sends value): 30M gas
     at 100 gwei at most per batch."""
     return {"chain_ids": [chain_id], "allowlist": [vault],
             "allowed_methods": [f"settle(uint256,{FILL_TUPLE}[])", "operatorWithdraw(address,address,uint256)",
-                                "approveAgentBySig(address,address,uint256,uint256,uint8,bytes32,bytes32)"],
+                                "approveAgentBySig(address,address,uint256,uint256,uint8,bytes32,bytes32)", "burnFees(uint256)"],
             "max_gas": 30_000_000, "max_fee_per_gas": "100 gwei",
             "max_value_per_tx": {"native": "3 ether"}, "daily_limit": {"native": "1000 ether"},
             "max_tx_per_minute": 6_000}

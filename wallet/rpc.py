@@ -63,6 +63,9 @@ class Rpc:
     def chain_id(self) -> int:
         return int(self.call("eth_chainId"), 16)
 
+    def block_number(self) -> int:
+        return int(self.call("eth_blockNumber"), 16)
+
     def balance(self, address: str, block: str = "latest") -> int:
         return int(self.call("eth_getBalance", address, block), 16)
 

@@ -6,6 +6,7 @@ never shown). Handlers run on the event loop, the exchange core's only thread.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -53,6 +54,8 @@ def build_app(service: Any) -> web.Application:
     ReservesHandlers(service.config.data_dir / "por", private).routes(app)
     handlers = Handlers(service)
     app.router.add_get("/admin/ledger", handlers.ledger)
+    app.router.add_post("/admin/burn", handlers.burn)
+    app.router.add_get("/bourse/v1/burns", handlers.burn_report)
     app.router.add_get("/openapi.json", handlers.openapi)
     app.router.add_get("/ws/{stream}", handlers.websocket)
     app.router.add_get("/ws", handlers.websocket)
@@ -114,6 +117,24 @@ class Handlers:
         if not given or not hmac.compare_digest(given.encode(), self.service.admin_token.encode()):
             raise ApiError(REJECTED_MBX_KEY, "Invalid API-key, IP, or permissions for action. (/admin needs the "
                                              "operator's token: Authorization: Bearer <admin.token>)", status=401)
+
+    async def burn(self, request: web.Request) -> web.Response:
+        """Burn the collected platform-token fees now (the operator's token); what was started, or nothing."""
+        self._check_admin(request)
+        burns = self._burns()
+        epoch = await asyncio.to_thread(self.service.vault.rpc.block_number)
+        started = burns.request(epoch // burns.every_blocks if burns.every_blocks else epoch, "demand")
+        return web.json_response(started if started is not None else {"amount": "0", "state": "NOTHING_TO_BURN"})
+
+    async def burn_report(self, request: web.Request) -> web.Response:
+        """Every burn: epoch, amount, state, transaction, block, the token's total supply before and after."""
+        return web.json_response(self._burns().report())
+
+    def _burns(self) -> Any:
+        if self.service.burns is None:
+            raise ApiError(NOT_FOUND, "This exchange has no platform token to burn (the vault's platform token is "
+                                      "not one of its assets).", status=404)
+        return self.service.burns
 
     async def web_config(self, request: web.Request) -> web.Response:
         rpc_url = self.service.config.rpc_url.rstrip("/")

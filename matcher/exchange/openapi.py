@@ -167,6 +167,9 @@ PRIVATE: dict[str, Any] = {
                                                 "assets, totals)", result={"type": "object"}))},
     "/bourse/v1/por/proof": {"get": _missing(_signed("The caller's inclusion proof in the published proof of "
                                                      "reserves"))},
+    "/bourse/v1/burns": {"get": _missing(_op("Every burn of the collected platform-token fees: epoch, amount, state, "
+                                             "transaction, block, total supply before and after",
+                                             result={"type": "array"}))},
     "/bourse/v1/web": {"get": _op("What the trading page needs beside the API: the node's JSON-RPC URL (wallets "
                                   "sign there), the block explorer's URL, chain id and settlement vault",
                                   result={"type": "object"})},
@@ -231,6 +234,9 @@ SPEC: dict[str, Any] = {
         "/api/v3/withdrawals": {"get": _signed("The account's withdrawals and their state")},
         **PRIVATE,
         "/admin/ledger": {"get": _admin(_op("The ledger at the follower's block, with what is in flight"))},
+        "/admin/burn": {"post": _missing(_admin(_op("Burn the collected platform-token fees now (the fee account's "
+                                                    "balance in the platform token, once its fills have settled)",
+                                                    result={"type": "object"})))},
     },
 }
 

@@ -60,6 +60,7 @@ class ExchangeConfig:
     start_block: int = 0
     rate_limits: RateLimits = field(default_factory=RateLimits)
     exchange_max_open_orders: int = 1000  # per account, every market (EXCHANGE_MAX_NUM_ORDERS)
+    burn_every_blocks: int = 0  # burn the collected platform-token fees every N blocks (0: only on demand)
 
 
 class ExchangeService:
@@ -105,6 +106,8 @@ class ExchangeService:
         self.order_lists = OrderLists(self)
         self.core.listeners.append(self.order_lists.listener)
         self.order_lists.resume()
+        self.burns = self._burns()
+        self.settler.burns = self.burns
         self.app = build_app(self)
 
     def remember_agent_order(self, order_id: int, agent: str | None) -> None:
@@ -126,6 +129,15 @@ class ExchangeService:
 
     def exchange_filters(self) -> list[dict[str, Any]]:
         return [{"filterType": "EXCHANGE_MAX_NUM_ORDERS", "maxNumOrders": self.config.exchange_max_open_orders}]
+
+    def _burns(self) -> Any:
+        """The fee burner, when the vault's platform token is an asset of this exchange (else None)."""
+        from .burns import Burns
+        token = self.vault.platform_token()
+        platform = self.markets.by_token.get(token)
+        if platform is None:
+            return None
+        return Burns(self.core, platform.symbol, token, self.config.burn_every_blocks)
 
     def _fee_policy(self) -> FeePolicy:
         """Which asset is the platform token; its discount and rates are journaled state (`_sync_fee_schedule`,
@@ -292,6 +304,9 @@ class ExchangeService:
                             "(state = 'CONFIRMED' AND block > ?)", as_of):
             in_flight.append({"account": w["account"], "asset": w["asset"], "token": w["token"],
                               "delta": str(-w["amount"])})
+        for burn in self.burns.in_flight() if self.burns is not None else ():  # off the ledger, not yet the vault
+            in_flight.append({"account": core.fee_account, "asset": burn["asset"],
+                              "token": tokens[burn["asset"]], "delta": str(-int(burn["amount"]))})
         return {"asOfBlock": as_of, "fromBlock": self.config.start_block, "chainId": self.domain.chain_id,
                 "vault": self.vault.address,
                 "feeAccount": core.fee_account, "balances": balances, "inFlight": in_flight,

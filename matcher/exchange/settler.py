@@ -49,6 +49,7 @@ class Settler:
             base = vault.last_batch_id()
             core.write(lambda db: store.set_meta(db, "batch_id_base", str(base)))
         self.batch_id_base = int(store.get_meta(core.db, "batch_id_base") or 0)
+        self.burns: Any = None  # the fee burner (burns.Burns), set by the service
 
     # --- one pass -----------------------------------------------------------------------------------------------
     async def step(self) -> None:
@@ -59,6 +60,8 @@ class Settler:
         await self._settle_due()
         await self._pay_withdrawals()
         await self._submit_agent_approvals()
+        if self.burns is not None:
+            await self.burns.step(self)
 
     async def _settle_due(self) -> None:
         db = self.core.db

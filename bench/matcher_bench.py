@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Matching-engine benchmark with exchange-core's command mix, journal off and on.
 
-One market, ~1,000 resting orders; commands: 9% GTC limit, 3% IOC, 6% cancel,
+One market (or --markets N), ~1,000 resting orders each; commands: 9% GTC limit, 3% IOC, 6% cancel,
 82% move (cancel-replace at a new price); prices are drawn so that about 6% of
 commands trade. Prints ops/s and p50/p99/p99.9 latency per command.
 
@@ -34,14 +34,27 @@ MARKET = MarketSpec("BRSWBNB", Asset("BRS", "0x" + "b1" * 20, 18), Asset("WBNB",
 S = MARKET.symbol
 
 
-def commands(count: int, resting: int, seed: int) -> list[Any]:
-    """The command stream, generated against a shadow engine so cancels and moves name live orders."""
+def market_specs(count: int) -> list[MarketSpec]:
+    """`count` markets (one market: BRSWBNB, as before; more: T<i>/WBNB, each base token its own asset)."""
+    if count == 1:
+        return [MARKET]
+    quote = MARKET.quote
+    return [MarketSpec(f"T{i}WBNB", Asset(f"T{i}", f"0x{i + 1:040x}", 18), quote, tick_size=10**14, lot_size=10**16,
+                       min_notional=1, maker_fee_bps=10, taker_fee_bps=20) for i in range(count)]
+
+
+def commands(count: int, resting: int, seed: int, markets: list[MarketSpec] | None = None) -> list[Any]:
+    """The command stream, generated against a shadow engine so cancels and moves name live orders. With several
+    markets, each gets `resting` orders and each command goes to a market drawn at random."""
+    markets = markets or [MARKET]
     rng = random.Random(seed)
-    shadow = Engine([MARKET])
+    shadow = Engine(markets)
+    symbols = [m.symbol for m in markets]
     accounts = [f"u{i}" for i in range(100)]
     out: list[Any] = []
-    live: dict[int, tuple[str, Side]] = {}
-    live_ids: list[int] = []  # with stale entries, skipped lazily
+    live: dict[int, tuple[str, Side, str]] = {}
+    live_ids: dict[str, list[int]] = {symbol: [] for symbol in symbols}  # with stale entries, skipped lazily
+    live_count = dict.fromkeys(symbols, 0)
 
     def emit(command: Any) -> None:
         out.append(command)
@@ -51,16 +64,18 @@ def commands(count: int, resting: int, seed: int) -> list[Any]:
                 continue
             if event.status in (Status.NEW, Status.PARTIALLY_FILLED) and event.order_id not in live \
                     and event.order_id in shadow.orders:
-                live[event.order_id] = (event.account, event.side)
-                live_ids.append(event.order_id)
-            elif event.order_id not in shadow.orders:
-                live.pop(event.order_id, None)
+                live[event.order_id] = (event.account, event.side, event.symbol)
+                live_ids[event.symbol].append(event.order_id)
+                live_count[event.symbol] += 1
+            elif event.order_id not in shadow.orders and event.order_id in live:
+                live_count[live.pop(event.order_id)[2]] -= 1
 
-    def pick() -> int | None:
-        while live_ids:
-            i = rng.randrange(len(live_ids))
-            live_ids[i], live_ids[-1] = live_ids[-1], live_ids[i]
-            order_id = live_ids.pop()
+    def pick(symbol: str) -> int | None:
+        ids = live_ids[symbol]
+        while ids:
+            i = rng.randrange(len(ids))
+            ids[i], ids[-1] = ids[-1], ids[i]
+            order_id = ids.pop()
             if order_id in live:
                 return order_id
         return None
@@ -68,57 +83,62 @@ def commands(count: int, resting: int, seed: int) -> list[Any]:
     def passive(side: Side) -> int:  # a price on the own side of the spread
         return rng.randint(10_001, 10_100) if side is Side.SELL else rng.randint(9_900, 9_999)
 
-    def aggressive(side: Side) -> int:  # crosses only the opposite best level
-        best = shadow.books[S].best(Side.SELL if side is Side.BUY else Side.BUY)
+    def aggressive(symbol: str, side: Side) -> int:  # crosses only the opposite best level
+        best = shadow.books[symbol].best(Side.SELL if side is Side.BUY else Side.BUY)
         return best if best is not None else passive(side)
 
     for a in accounts:
-        emit(Deposit(a, "BRS", 10**40))
-        emit(Deposit(a, "WBNB", 10**40))
-    for _ in range(resting):
-        side = rng.choice((Side.BUY, Side.SELL))
-        emit(PlaceOrder(rng.choice(accounts), S, side, OrderType.LIMIT, qty=rng.randint(1, 10), price=passive(side)))
+        for asset in sorted({m.base.symbol for m in markets} | {m.quote.symbol for m in markets}):
+            emit(Deposit(a, asset, 10**40))
+    for symbol in symbols:
+        for _ in range(resting):
+            side = rng.choice((Side.BUY, Side.SELL))
+            emit(PlaceOrder(rng.choice(accounts), symbol, side, OrderType.LIMIT, qty=rng.randint(1, 10),
+                            price=passive(side)))
     for _ in range(count):
+        symbol = symbols[rng.randrange(len(symbols))] if len(symbols) > 1 else symbols[0]
         roll = rng.random()
         side = rng.choice((Side.BUY, Side.SELL))
         taking = rng.random() < 0.06
-        price = aggressive(side) if taking else passive(side)
+        price = aggressive(symbol, side) if taking else passive(side)
         who = rng.choice(accounts)
-        if len(live) < resting and roll >= 0.12 and rng.random() < 0.5:
+        if live_count[symbol] < resting and roll >= 0.12 and rng.random() < 0.5:
             roll = 0.0  # top the book back up towards `resting` orders, as exchange-core's generator does
         if roll < 0.09:
-            emit(PlaceOrder(who, S, side, OrderType.LIMIT, qty=rng.randint(1, 10), price=price))
+            emit(PlaceOrder(who, symbol, side, OrderType.LIMIT, qty=rng.randint(1, 10), price=price))
         elif roll < 0.12:
-            emit(PlaceOrder(who, S, side, OrderType.LIMIT, qty=rng.randint(1, 10), price=price, tif=TimeInForce.IOC))
+            emit(PlaceOrder(who, symbol, side, OrderType.LIMIT, qty=rng.randint(1, 10), price=price,
+                            tif=TimeInForce.IOC))
         else:
-            order_id = pick()
+            order_id = pick(symbol)
             if order_id is None:
-                emit(PlaceOrder(who, S, side, OrderType.LIMIT, qty=rng.randint(1, 10), price=price))
+                emit(PlaceOrder(who, symbol, side, OrderType.LIMIT, qty=rng.randint(1, 10), price=price))
                 continue
-            owner, old_side = live.pop(order_id)
-            cancel = CancelOrder(owner, S, order_id=order_id)
+            owner, old_side, _ = live[order_id]
+            cancel = CancelOrder(owner, symbol, order_id=order_id)
             if roll < 0.18:
                 emit(cancel)
             else:
-                new_price = aggressive(old_side) if taking else passive(old_side)
-                emit(CancelReplace(cancel, PlaceOrder(owner, S, old_side, OrderType.LIMIT, qty=rng.randint(1, 10),
-                                                      price=new_price)))
+                new_price = aggressive(symbol, old_side) if taking else passive(old_side)
+                emit(CancelReplace(cancel, PlaceOrder(owner, symbol, old_side, OrderType.LIMIT,
+                                                      qty=rng.randint(1, 10), price=new_price)))
     return out
 
 
-def fresh(journal_dir: str | None, commit_every: int) -> tuple[Any, Engine, Any]:
+def fresh(journal_dir: str | None, commit_every: int, markets: list[MarketSpec]) -> tuple[Any, Engine, Any]:
     """A new engine (or journaled engine) and the call that submits a command to it."""
     if journal_dir is None:
-        engine = Engine([MARKET])
+        engine = Engine(markets)
         return engine.process, engine, None
     path = Path(tempfile.mkdtemp(dir=journal_dir)) / "j.sqlite3"
-    journaled = JournaledEngine.open(path, [MARKET], commit_every=commit_every)
+    journaled = JournaledEngine.open(path, markets, commit_every=commit_every)
     return journaled.submit, journaled.engine, journaled.journal
 
 
-def throughput(cmds: list[Any], warm: int, journal_dir: str | None, commit_every: int) -> tuple[float, str]:
+def throughput(cmds: list[Any], warm: int, journal_dir: str | None, commit_every: int,
+               markets: list[MarketSpec]) -> tuple[float, str]:
     """Commands per second over the whole stream, nothing else in the loop (and a final journal flush)."""
-    submit, engine, journal = fresh(journal_dir, commit_every)
+    submit, engine, journal = fresh(journal_dir, commit_every, markets)
     for c in cmds[:warm]:
         submit(c)
     gc.collect()
@@ -134,10 +154,10 @@ def throughput(cmds: list[Any], warm: int, journal_dir: str | None, commit_every
     return len(stream) / elapsed, engine.state_hash()
 
 
-def latency(cmds: list[Any], warm: int, journal_dir: str | None,
-            commit_every: int) -> tuple[list[float], float, int, int]:
+def latency(cmds: list[Any], warm: int, journal_dir: str | None, commit_every: int,
+            markets: list[MarketSpec]) -> tuple[list[float], float, int, int]:
     """Each command timed on its own (a second run: the clock reads cost about as much as a command)."""
-    submit, engine, journal = fresh(journal_dir, commit_every)
+    submit, engine, journal = fresh(journal_dir, commit_every, markets)
     for c in cmds[:warm]:
         submit(c)
     gc.collect()
@@ -170,22 +190,35 @@ def report(label: str, ops: float, lat: list[float], timed_ops: float, trades: i
           f"rejected {rejected / n:4.1%}")
 
 
+def run(ops: int, resting: int, commit_every: int, count: int) -> float:
+    """Both runs (journal off and on) on `count` markets; the journal-off throughput."""
+    markets = market_specs(count)
+    cmds = commands(ops, resting, 42, markets)
+    warm = len(cmds) - ops
+    build = "compiled with mypyc" if is_compiled() else "Python sources"
+    print(f"{ops:,} commands on {count:,} market{'s' if count > 1 else ''} after {resting:,} resting orders each; "
+          f"engine: {build}; load avg {os.getloadavg()[0]:.2f}")
+    ops_off, off_hash = throughput(cmds, warm, None, commit_every, markets)
+    report("journal off", ops_off, *latency(cmds, warm, None, commit_every, markets))
+    with tempfile.TemporaryDirectory() as tmp:
+        ops_on, on_hash = throughput(cmds, warm, tmp, commit_every, markets)
+        report(f"journal on (group {commit_every})", ops_on, *latency(cmds, warm, tmp, commit_every, markets))
+    assert on_hash == off_hash, "journaled and plain engines disagree"
+    return ops_off
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--ops", type=int, default=200_000)
-    ap.add_argument("--resting", type=int, default=1_000)
+    ap.add_argument("--resting", type=int, default=1_000, help="resting orders per market")
     ap.add_argument("--commit-every", type=int, default=256, help="journal group-commit size")
+    ap.add_argument("--markets", type=int, default=1, help="markets the commands spread over (more than one: "
+                                                             "also run one market and compare)")
     a = ap.parse_args()
-    cmds = commands(a.ops, a.resting, 42)
-    warm = 200 + a.resting
-    build = "compiled with mypyc" if is_compiled() else "Python sources"
-    print(f"{a.ops:,} commands after {a.resting:,} resting orders; engine: {build}; load avg {os.getloadavg()[0]:.2f}")
-    ops, off_hash = throughput(cmds, warm, None, a.commit_every)
-    report("journal off", ops, *latency(cmds, warm, None, a.commit_every))
-    with tempfile.TemporaryDirectory() as tmp:
-        ops, on_hash = throughput(cmds, warm, tmp, a.commit_every)
-        report(f"journal on (group {a.commit_every})", ops, *latency(cmds, warm, tmp, a.commit_every))
-    assert on_hash == off_hash, "journaled and plain engines disagree"
+    many = run(a.ops, a.resting, a.commit_every, a.markets)
+    if a.markets > 1:
+        one = run(a.ops, a.resting, a.commit_every, 1)
+        print(f"{a.markets} markets run at {many / one:.1%} of one market's throughput (journal off)")
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ def exchange_command(rpc_url: str, vault: str, markets_file: Path, signer_url: s
     config = ExchangeConfig(rpc_url, vault, load_markets(markets_file), client.account(operator), operator, data_dir,
                             host, port, batch_size, batch_interval, confirmations=confirmations,
                             start_block=start_block, rate_limits=rate_limits_of(limits),
-                            burn_every_blocks=burn_every_blocks)
+                            burn_every_blocks=burn_every_blocks, extra_markets=extra_markets)
     click.echo(f"exchange on http://{host}:{port} (vault {vault}, operator {operator}; matching engine: "
                f"{compiled.describe()}; /admin/* needs the token in {data_dir / 'admin.token'})", err=True)
     run(config)
@@ -118,9 +118,12 @@ def interrupt_on_signals() -> None:
               help="MAX_NUM_ORDERS: open orders per account and market (EXCHANGE_MAX_NUM_ORDERS follows).")
 @click.option("--burn-every-blocks", type=click.IntRange(min=0), default=0, show_default=True,
               help="Burn the collected platform-token fees every N blocks (0: only with `bourse burn`).")
+@click.option("--markets", "extra_markets", type=click.IntRange(0, 1000), default=0, show_default=True,
+              help="Also deploy N demo tokens D1..DN and list a D<i>/BRS market for each, quoted by a demo maker.")
 @rate_limit_options
 def up_command(data_dir: Path | None, host: str, node_port: int, signer_port: int, port: int,
-               batch_interval: float, max_open_orders: int, burn_every_blocks: int, **limits: int) -> None:
+               batch_interval: float, max_open_orders: int, burn_every_blocks: int, extra_markets: int,
+               **limits: int) -> None:
     """Start the whole stack: node (platform predeployed), demo markets, policy signer, exchange API."""
     import shutil
 
@@ -135,7 +138,7 @@ def up_command(data_dir: Path | None, host: str, node_port: int, signer_port: in
     root = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="bourse-up-"))
     stack = Stack(root, host, node_port, signer_port, port, batch_interval, persistent_chain=persistent,
                   rate_limits=rate_limits_of(limits), max_open_orders=max_open_orders,
-                  burn_every_blocks=burn_every_blocks)
+                  burn_every_blocks=burn_every_blocks, extra_markets=extra_markets)
     tty = sys.stderr.isatty()
     started = False
     try:

@@ -16,11 +16,14 @@ from .demo import demo_markets, operator_policy, prepare_chain
 from .exchange.service import ExchangeConfig, ExchangeServer
 
 
+SHOWN_MARKETS = 8  # the banner lists this many markets
+
+
 class Stack:
     def __init__(self, root: Path, host: str = "127.0.0.1", node_port: int = 0, signer_port: int = 0,
                  port: int = 0, batch_interval: float = 1.0, persistent_chain: bool = False,
                  batch_size: int = 100, rate_limits: Any = None, max_open_orders: int = 200,
-                 burn_every_blocks: int = 0) -> None:
+                 burn_every_blocks: int = 0, extra_markets: int = 0) -> None:
         self.root = Path(root)
         self.host, self.node_port, self.signer_port, self.port = host, node_port, signer_port, port
         self.batch_interval, self.batch_size = batch_interval, batch_size
@@ -28,6 +31,7 @@ class Stack:
         self.rate_limits = rate_limits
         self.max_open_orders = max_open_orders
         self.burn_every_blocks = burn_every_blocks
+        self.extra_markets = extra_markets  # D<i>/BRS demo markets beside the two standard ones
         self._stopped = threading.Event()
 
     def start(self, progress: Callable[[str], None] = lambda step: None) -> Stack:
@@ -62,8 +66,9 @@ class Stack:
         if not self.persistent_chain and state_file.exists():
             state_file.unlink()  # a fresh in-memory chain needs the demo deployed again
         progress("deploying the demo token and funding the demo traders")
-        self.demo = prepare_chain(w3, state_file)
-        self.markets = demo_markets(self.demo["USDT"], max_open_orders=self.max_open_orders)
+        self.demo = prepare_chain(w3, state_file, extra_tokens=self.extra_markets, progress=progress)
+        self.markets = demo_markets(self.demo["USDT"], max_open_orders=self.max_open_orders,
+                                    extra_tokens=self.demo["tokens"])
         operator = self.node.accounts[0]
         self.operator = operator.checksum
         self.vault = address_of("SettlementVault")
@@ -81,7 +86,47 @@ class Stack:
             exchange_max_open_orders=max(1000, self.max_open_orders * len(self.markets.by_symbol)),
             burn_every_blocks=self.burn_every_blocks,
             **({"rate_limits": self.rate_limits} if self.rate_limits is not None else {}))).start()
+        if len(self.demo["tokens"]) > self.demo.get("seeded", 0):
+            progress(f"placing a demo maker's bids and asks on {len(self.demo['tokens'])} demo markets")
+            self._seed_liquidity(state_file)
         return self
+
+    def _seed_liquidity(self, state_file: Path) -> None:
+        """Demo user 4 deposits each new demo token (and BRS) and quotes a bid and an ask on its market. Rate limits
+        are lifted while it does (start-up, before the stack is announced): two orders per market would otherwise
+        take minutes at 100 orders per 10 s."""
+        import json
+        import time
+
+        from .client import ExchangeClient
+        from .demo import DEMO_USERS
+        from .exchange.ratelimits import RateLimits
+        key = self.node.accounts[DEMO_USERS].key.to_bytes()
+        maker = ExchangeClient(self.exchange_url, key, self.rpc_url)
+        first = self.demo.get("seeded", 0)
+        new = list(range(first + 1, len(self.demo["tokens"]) + 1))
+        wanted = {"BRS": 100 * len(new), **{f"D{i}": 1000 for i in new}}
+        limiter = self.exchange.service.limits
+        limits, limiter.limits = limiter.limits, RateLimits(0, 0, 0, 0)
+        try:
+            before = maker.balances()
+            for asset, amount in wanted.items():
+                maker.deposit(asset, str(amount))
+            deadline = time.monotonic() + 300
+            while True:
+                now = maker.balances()
+                if all(now.get(a, (0, 0))[0] >= before.get(a, (0, 0))[0] + n * 10**18 for a, n in wanted.items()):
+                    break
+                if time.monotonic() > deadline:
+                    raise MatcherError("the demo maker's deposits were not credited within 5 minutes")
+                time.sleep(0.5)
+            for i in new:
+                maker.order(f"D{i}BRS", "BUY", price="0.99", quantity="100", time_in_force="GTC")
+                maker.order(f"D{i}BRS", "SELL", price="1.01", quantity="100", time_in_force="GTC")
+        finally:
+            limiter.limits = limits
+        self.demo["seeded"] = len(self.demo["tokens"])
+        state_file.write_text(json.dumps(self.demo))
 
     @property
     def exchange_url(self) -> str:
@@ -110,10 +155,14 @@ class Stack:
                  "", "Contracts", "========="]
         lines += [f"{p.label:<28} {p.address}" for p in PREDEPLOYS]
         lines += [f"{'Test USDT':<28} {self.demo['USDT']}", "", "Markets", "======="]
-        for market in self.markets:
+        markets = list(self.markets)
+        for market in markets[:SHOWN_MARKETS]:
             spec = market.spec
             lines.append(f"{spec.symbol:<10} {spec.base.symbol}/{spec.quote.symbol}  tick {market.price_text(1)}  "
                          f"lot {market.qty_text(1)}  fees {spec.maker_fee_bps}/{spec.taker_fee_bps} bps")
+        if len(markets) > SHOWN_MARKETS:
+            lines.append(f"... and {len(markets) - SHOWN_MARKETS} more demo markets D<i>/BRS, each quoted by demo user "
+                         f"4 at 0.99/1.01 (all in {self.exchange_url}/api/v3/exchangeInfo)")
         lines += ["", f"Operator (settles, in the signer)  {self.operator}",
                   "Demo traders (dev accounts with BRS and USDT; public test keys):"]
         lines += [f"  {address}  {key}" for address, key in keys]

@@ -65,6 +65,36 @@ def measure(w3: Any) -> list[tuple[str, int]]:
     rows.append(("swapExactTokensForTokens (1 hop)", _gas(w3, router.functions.swapExactTokensForTokens(
         E18, 0, [a_token.address, b_token.address], me, FAR), me)))
     rows.extend(settlement_rows(w3))
+    rows.extend(launchpad_rows(w3))
+    return rows
+
+
+def _next_window(w3: Any, seconds: int) -> None:
+    """Move the clock `seconds` on and mine, so that calls (and gas estimates) see the new window."""
+    _advance_time(w3, seconds)
+    w3.provider.make_request("evm_mine", [])
+
+
+def launchpad_rows(w3: Any) -> list[tuple[str, int]]:
+    """A Launchpad sale: create, a first and a second lock, commit, claim."""
+    me, alice = w3.eth.accounts[0], w3.eth.accounts[1]
+    rows: list[tuple[str, int]] = []
+    platform_token = deploy(w3, "PlatformToken", "P", "P", 10**30)
+    project = deploy(w3, "PlatformToken", "Project", "PRJ", 10**30)
+    pad = _deploy_gas(w3, rows, "Launchpad", platform_token.address)
+    _gas(w3, project.functions.approve(pad.address, 2**256 - 1), me)
+    _gas(w3, platform_token.functions.transfer(alice, 10**24), me)
+    _gas(w3, platform_token.functions.approve(pad.address, 2**256 - 1), alice)
+    t = int(w3.eth.get_block("latest")["timestamp"])
+    rows.append(("launchpad createSale", _gas(w3, pad.functions.createSale(
+        project.address, E18 // 2, 10**24, 2 * E18, t + 100, t + 200, t + 200, t + 300, t + 300), me)))
+    _next_window(w3, 100)
+    rows.append(("launchpad lock (first)", _gas(w3, pad.functions.lock(1, 100 * E18), alice)))
+    rows.append(("launchpad lock (again)", _gas(w3, pad.functions.lock(1, 100 * E18), alice)))
+    _next_window(w3, 100)
+    rows.append(("launchpad commit", _gas(w3, pad.functions.commit(1, 300 * E18), alice)))
+    _next_window(w3, 100)
+    rows.append(("launchpad claim", _gas(w3, pad.functions.claim(1), alice)))
     return rows
 
 

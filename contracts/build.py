@@ -25,6 +25,7 @@ SOURCES = {
     "AmmRouter": "amm_router.vy",
     "SettlementVault": "settlement_vault.vy",
     "MultisigVault": "multisig_vault.vy",
+    "Launchpad": "launchpad.vy",
 }
 BLUEPRINTS = ("AmmPair",)  # deployed as ERC-5202 blueprints and created from them
 MODULES = ("ownable.vy", "interfaces/IAmmFactory.vyi", "interfaces/IAmmPair.vyi", "interfaces/IWrappedNative.vyi",

@@ -25,6 +25,8 @@ from wallet.cli_signer import signer_group
 from wallet.cli_treasury import por_group
 from wallet.errors import WalletError
 
+from .cli_launchpad import launchpad_group
+
 KNOWN_ERRORS = (WalletError, ChainError, MatcherError, ContractsError)
 
 
@@ -90,6 +92,7 @@ main.add_command(up_command)
 main.add_command(reconcile_command)
 main.add_command(api_key_group)
 main.add_command(burn_command)
+main.add_command(launchpad_group)
 
 if __name__ == "__main__":
     main()

@@ -58,6 +58,7 @@ PREDEPLOYS = (
     Predeploy("SettlementVault", "Settlement vault", _addr(6),
               lambda owner: encode(["address", "uint256", "uint256"], [_addr(1), FEE_DISCOUNT_BPS,
                                                                         WITHDRAWAL_DELAY_BLOCKS])),
+    Predeploy("Launchpad", "Launchpad (token sales)", _addr(7), lambda owner: encode(["address"], [_addr(1)])),
 )
 
 

@@ -93,6 +93,15 @@ def cases(files: dict[str, str], busy: int, tmp: Path) -> list[tuple[list[str], 
         (["api-key", "create", "nobody", "--exchange", NOT_A_NODE, *keystore], ""),
         (["api-key", "list", "nobody", "--exchange", NOT_A_NODE, *keystore], ""),
         (["api-key", "delete", "nobody", "K" * 64, "--exchange", NOT_A_NODE, *keystore], ""),
+        (["burn", "--exchange", NOT_A_NODE, "--admin-token-file", files["token"]], ""),
+        (["burn", "--report", "--exchange", NOT_A_NODE], ""),
+        (["launchpad", "create", ADDRESS, "--price", "0.1", "--supply", "10", "--hold", "+1s", "+2s", "--subscribe",
+          "+2s", "+3s", "--claim-time", "+3s", "--from", "nobody", *keystore], ""),
+        (["launchpad", "lock", "1", "10", "--from", "nobody", *keystore], ""),
+        (["launchpad", "commit", "1", "-5", "--from", "nobody", *keystore], ""),
+        (["launchpad", "claim", "1", "--from", "nobody", *keystore], ""),
+        (["launchpad", "finalize", "1", "--from", "nobody", *keystore], ""),
+        (["launchpad", "status", "1", "--rpc-url", NOT_A_NODE], ""),
     ]
 
 

@@ -6,7 +6,11 @@ second on `bourse node` in batches of 100, with the gas per fill. Rate limits ar
 By default it starts `bourse up` in its own process (so client and server do not share a GIL) and drives it from
 here with keep-alive HTTP connections. Orders are signed before the clock starts.
 
-    python bench/exchange_bench.py [--orders 2000] [--fills 1000] [--connections 4]
+    python bench/exchange_bench.py [--orders 2000] [--fills 1000] [--connections 4] [--markets N]
+
+With --markets N it starts `bourse up --markets N` and spreads the orders over the N demo markets D<i>/BRS: the
+makers bid for D<i> with BRS inside the demo quotes, the takers (the demo maker, which holds every D<i>) sell into
+those bids.
 """
 
 from __future__ import annotations
@@ -33,12 +37,15 @@ from wallet.rpc import Rpc  # noqa: E402
 
 ALICE = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 BOB = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
+DAVE = "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a"  # the demo maker of `up --markets`
 
 
-def start_stack(port: int, node_port: int, signer_port: int) -> tuple[subprocess.Popen[str], str, str]:
+def start_stack(port: int, node_port: int, signer_port: int, markets: int = 0) -> tuple[subprocess.Popen[str], str,
+                                                                                       str]:
     data = tempfile.mkdtemp(prefix="bourse-bench-")
     proc = subprocess.Popen([sys.executable, "-m", "bourse.cli", "up", "--data-dir", data, "--port", str(port),
                              "--node-port", str(node_port), "--signer-port", str(signer_port),
+                             "--markets", str(markets),
                              "--batch-interval", "0.5", "--weight-per-minute", "0", "--orders-per-10s", "0",
                              "--orders-per-day", "0", "--raw-requests-per-5m", "0", "--max-open-orders", "1000000"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -90,15 +97,17 @@ def post_all(url: str, bodies: list[Any], connections: int) -> tuple[float, list
     return time.perf_counter() - started, sorted(latencies)
 
 
-def hmac_bodies(made: dict[str, str], prices: list[str]) -> list[tuple[str, dict[str, str]]]:
-    """LIMIT sells signed Binance's way with an API key (timestamps valid for the 60 s recvWindow)."""
+def hmac_bodies(made: dict[str, str], prices: list[str], symbols: list[str] | None = None,
+                side: str = "SELL") -> list[tuple[str, dict[str, str]]]:
+    """LIMIT orders signed Binance's way with an API key (timestamps valid for the 60 s recvWindow)."""
     import hashlib
     import hmac
     from urllib.parse import urlencode
     out = []
     now = int(time.time() * 1000)
-    for price in prices:
-        query = urlencode({"symbol": "BRSWBNB", "side": "SELL", "type": "LIMIT", "timeInForce": "GTC",
+    for i, price in enumerate(prices):
+        symbol = symbols[i % len(symbols)] if symbols else "BRSWBNB"
+        query = urlencode({"symbol": symbol, "side": side, "type": "LIMIT", "timeInForce": "GTC",
                            "quantity": "1", "price": price, "newOrderRespType": "ACK", "recvWindow": 60000,
                            "timestamp": now})
         signature = hmac.new(made["secretKey"].encode(), query.encode(), hashlib.sha256).hexdigest()
@@ -125,24 +134,42 @@ def main() -> None:
     parser.add_argument("--fills", type=int, default=1000, help="taker orders that each fill one maker (max 1000)")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--port", type=int, default=18080)
+    parser.add_argument("--markets", type=int, default=0, help="spread the orders over N demo markets")
     args = parser.parse_args()
-    proc, url, rpc_url = start_stack(args.port, args.port + 1, args.port + 2)
+    proc, url, rpc_url = start_stack(args.port, args.port + 1, args.port + 2, args.markets)
     try:
         alice, bob = ExchangeClient(url, ALICE, rpc_url), ExchangeClient(url, BOB, rpc_url)
         alice.deposit("BRS", "100000")
-        wrap_and_deposit(bob, rpc_url, 1000 * 10**18)
-        while alice.balances().get("BRS", (0, 0))[0] == 0 or bob.balances().get("WBNB", (0, 0))[0] == 0:
-            time.sleep(0.1)
-        # makers: one lot each at rising prices; takers: IOC buys of one lot at a price that reaches any maker
-        makers = [alice.order_body("BRSWBNB", "SELL", "LIMIT", quantity="1", price=f"0.{1000 + i % 900:06d}",
-                                   time_in_force="GTC") for i in range(args.orders)]
-        takers = [bob.order_body("BRSWBNB", "BUY", "LIMIT", quantity="1", price="0.002000", time_in_force="IOC")
-                  for _ in range(args.fills)]
+        if args.markets:
+            symbols = [f"D{i}BRS" for i in range(1, args.markets + 1)]
+            taker = ExchangeClient(url, DAVE, rpc_url)  # holds every D<i> in the vault already
+            prices = [f"{9910 + i % 90:d}" for i in range(args.orders)]  # 0.9910 .. 0.9999: inside the quotes
+            makers = [alice.order_body(symbols[i % len(symbols)], "BUY", "LIMIT", quantity="1",
+                                       price=f"0.{p}", time_in_force="GTC")
+                      for i, p in enumerate(prices)]
+            takers = [taker.order_body(symbols[i % len(symbols)], "SELL", "LIMIT", quantity="1", price="0.9901",
+                                       time_in_force="IOC") for i in range(args.fills)]
+            while alice.balances().get("BRS", (0, 0))[0] == 0:
+                time.sleep(0.1)
+        else:
+            symbols = ["BRSWBNB"]
+            taker = bob
+            wrap_and_deposit(bob, rpc_url, 1000 * 10**18)
+            while alice.balances().get("BRS", (0, 0))[0] == 0 or bob.balances().get("WBNB", (0, 0))[0] == 0:
+                time.sleep(0.1)
+            # makers: one lot each at rising prices; takers: IOC buys of one lot at a price that reaches any maker
+            makers = [alice.order_body("BRSWBNB", "SELL", "LIMIT", quantity="1", price=f"0.{1000 + i % 900:06d}",
+                                       time_in_force="GTC") for i in range(args.orders)]
+            takers = [bob.order_body("BRSWBNB", "BUY", "LIMIT", quantity="1", price="0.002000", time_in_force="IOC")
+                      for _ in range(args.fills)]
         seconds, latencies = post_all(url, makers, args.connections)
         rate = len(makers) / seconds
         p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
         api_key = alice.create_api_key(label="bench")
-        keyed = hmac_bodies(api_key, [f"0.{1900 + i % 90:06d}" for i in range(args.orders)])
+        if args.markets:
+            keyed = hmac_bodies(api_key, [f"0.{9200 + i % 500:d}" for i in range(args.orders)], symbols, "BUY")
+        else:
+            keyed = hmac_bodies(api_key, [f"0.{1900 + i % 90:06d}" for i in range(args.orders)])
         key_seconds, key_latencies = post_all(url, keyed, args.connections)
         key_rate = len(keyed) / key_seconds
         key_p50, key_p99 = key_latencies[len(key_latencies) // 2], key_latencies[int(len(key_latencies) * 0.99)]
@@ -150,17 +177,19 @@ def main() -> None:
         started = time.perf_counter()
         post_all(url, takers, args.connections)
         rpc = Rpc(rpc_url)
+        used = symbols[:args.fills]
         while True:
-            trades = bob.my_trades("BRSWBNB", limit=1000)
+            trades = [t for symbol in used for t in taker.my_trades(symbol, limit=1000)]
             if len(trades) >= args.fills and all(t["settlement"] in ("CONFIRMED", "FAILED") for t in trades):
                 break
-            time.sleep(0.05)
+            time.sleep(0.05 if len(used) == 1 else 0.5)
         settle_seconds = time.perf_counter() - started
         confirmed = [t for t in trades if t["settlement"] == "CONFIRMED"]
         batches = {t["txHash"] for t in confirmed}
         gas = sum(int(rpc.receipt(h)["gasUsed"], 16) for h in batches)
         load = os.getloadavg()[0]
-        print(f"exchange bench: {len(makers)} orders, {len(takers)} fills, {args.connections} connections, "
+        where = f"{args.markets} markets" if args.markets else "1 market"
+        print(f"exchange bench: {len(makers)} orders, {len(takers)} fills, {where}, {args.connections} connections, "
               f"load avg {load:.2f}")
         print(f"{'signed orders accepted (REST)':<34}{rate:>10,.0f} /s   p50 {p50 * 1000:6.2f} ms   p99 "
               f"{p99 * 1000:6.2f} ms")

@@ -86,7 +86,7 @@ def exchange_command(rpc_url: str, vault: str, markets_file: Path, signer_url: s
     config = ExchangeConfig(rpc_url, vault, load_markets(markets_file), client.account(operator), operator, data_dir,
                             host, port, batch_size, batch_interval, confirmations=confirmations,
                             start_block=start_block, rate_limits=rate_limits_of(limits),
-                            burn_every_blocks=burn_every_blocks, extra_markets=extra_markets)
+                            burn_every_blocks=burn_every_blocks)
     click.echo(f"exchange on http://{host}:{port} (vault {vault}, operator {operator}; matching engine: "
                f"{compiled.describe()}; /admin/* needs the token in {data_dir / 'admin.token'})", err=True)
     run(config)

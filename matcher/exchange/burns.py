@@ -46,7 +46,7 @@ class Burns:
         """`asset`/`token`: the platform token (its symbol on the ledger, its address); `every_blocks`: the epoch
         length (0: only on demand)."""
         self.core, self.asset, self.token, self.every_blocks = core, asset, token, every_blocks
-        core.write(lambda db: db.executescript(SCHEMA))
+        core.db.executescript(SCHEMA)
 
     def request(self, epoch: int, kind: str = "epoch") -> dict[str, Any] | None:
         """Take the fee account's platform-token balance off the ledger to burn it; None if there is nothing.
@@ -82,9 +82,10 @@ class Burns:
     def view(self, burn_id: int) -> dict[str, Any]:
         return self._json(store.one(self.core.db, "SELECT * FROM burns WHERE id = ?", burn_id) or {})
 
-    def in_flight(self) -> list[dict[str, Any]]:
-        """Burns the ledger has made and the vault not yet (for the ledger snapshot)."""
-        return store.rows(self.core.db, "SELECT * FROM burns WHERE state IN ('PENDING', 'SIGNED')")
+    def in_flight(self, as_of: int) -> list[dict[str, Any]]:
+        """Burns the ledger has made and the vault had not yet at block `as_of` (for the ledger snapshot)."""
+        return store.rows(self.core.db, "SELECT * FROM burns WHERE state IN ('PENDING', 'SIGNED') OR "
+                          "(state = 'CONFIRMED' AND block > ?)", as_of)
 
     @staticmethod
     def _json(row: dict[str, Any]) -> dict[str, Any]:

@@ -304,7 +304,7 @@ class ExchangeService:
                             "(state = 'CONFIRMED' AND block > ?)", as_of):
             in_flight.append({"account": w["account"], "asset": w["asset"], "token": w["token"],
                               "delta": str(-w["amount"])})
-        for burn in self.burns.in_flight() if self.burns is not None else ():  # off the ledger, not yet the vault
+        for burn in self.burns.in_flight(as_of) if self.burns is not None else ():  # off the ledger, not yet the vault
             in_flight.append({"account": core.fee_account, "asset": burn["asset"],
                               "token": tokens[burn["asset"]], "delta": str(-int(burn["amount"]))})
         return {"asOfBlock": as_of, "fromBlock": self.config.start_block, "chainId": self.domain.chain_id,

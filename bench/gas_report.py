@@ -66,6 +66,27 @@ def measure(w3: Any) -> list[tuple[str, int]]:
         E18, 0, [a_token.address, b_token.address], me, FAR), me)))
     rows.extend(settlement_rows(w3))
     rows.extend(launchpad_rows(w3))
+    rows.extend(distributor_rows(w3))
+    return rows
+
+
+def distributor_rows(w3: Any) -> list[tuple[str, int]]:
+    """Trade mining: publish an epoch of 16 rewards, claim one."""
+    from contracts import merkle
+    me = w3.eth.accounts[0]
+    rows: list[tuple[str, int]] = []
+    reward = deploy(w3, "PlatformToken", "R", "R", 10**30)
+    distributor = _deploy_gas(w3, rows, "MerkleDistributor", reward.address, me)
+    _gas(w3, reward.functions.approve(distributor.address, 2**256 - 1), me)
+    rows.append(("distributor fund", _gas(w3, distributor.functions.fund(10**24), me)))
+    from eth_utils import to_checksum_address
+    amounts = {to_checksum_address(f"0x{i + 1:040x}"): (i + 1) * E18 for i in range(16)}
+    tree = merkle.build(1, amounts)
+    rows.append(("distributor publish", _gas(w3, distributor.functions.publish(1, tree.root,
+                                                                                 sum(amounts.values())), me)))
+    account = next(iter(tree.proofs))
+    rows.append(("distributor claim (16 leaves)", _gas(w3, distributor.functions.claim(
+        1, account, amounts[account], tree.proofs[account]), me)))
     return rows
 
 

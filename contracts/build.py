@@ -26,6 +26,7 @@ SOURCES = {
     "SettlementVault": "settlement_vault.vy",
     "MultisigVault": "multisig_vault.vy",
     "Launchpad": "launchpad.vy",
+    "MerkleDistributor": "merkle_distributor.vy",
 }
 BLUEPRINTS = ("AmmPair",)  # deployed as ERC-5202 blueprints and created from them
 MODULES = ("ownable.vy", "interfaces/IAmmFactory.vyi", "interfaces/IAmmPair.vyi", "interfaces/IWrappedNative.vyi",

@@ -19,6 +19,7 @@ from contracts.errors import ContractsError
 from matcher.cli import exchange_command, reconcile_command, up_command
 from matcher.cli_api_keys import api_key_group
 from matcher.cli_burn import burn_command
+from matcher.cli_rewards import rewards_group
 from matcher.errors import MatcherError
 from wallet.cli import wallet_group
 from wallet.cli_signer import signer_group
@@ -93,6 +94,7 @@ main.add_command(reconcile_command)
 main.add_command(api_key_group)
 main.add_command(burn_command)
 main.add_command(launchpad_group)
+main.add_command(rewards_group)
 
 if __name__ == "__main__":
     main()

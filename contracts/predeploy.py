@@ -59,6 +59,8 @@ PREDEPLOYS = (
               lambda owner: encode(["address", "uint256", "uint256"], [_addr(1), FEE_DISCOUNT_BPS,
                                                                         WITHDRAWAL_DELAY_BLOCKS])),
     Predeploy("Launchpad", "Launchpad (token sales)", _addr(7), lambda owner: encode(["address"], [_addr(1)])),
+    Predeploy("MerkleDistributor", "Trade-mining distributor", _addr(8),
+              lambda owner: encode(["address", "address"], [_addr(1), owner])),
 )
 
 

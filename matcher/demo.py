@@ -14,6 +14,8 @@ from .exchange.vault import FILL_TUPLE
 
 DEMO_USERS = 4  # dev accounts 1..4 get tokens to trade with
 DEMO_TOKENS = 1_000_000 * 10**18
+REWARD_FUNDS = 1_000_000 * 10**18  # BRS the trade-mining distributor is funded with
+REWARD_PER_EPOCH = 1_000 * 10**18
 
 
 def demo_markets(usdt: str, brs: str | None = None, wbnb: str | None = None, max_open_orders: int = 200,
@@ -37,13 +39,15 @@ def demo_markets(usdt: str, brs: str | None = None, wbnb: str | None = None, max
     return Markets([market_from_table({**t, "max_num_orders": max_open_orders}) for t in tables])
 
 
-def operator_policy(vault: str, chain_id: int) -> dict[str, Any]:
+def operator_policy(vault: str, chain_id: int, distributor: str | None = None) -> dict[str, Any]:
     """What the operator key may sign: settlement batches, operator withdrawals, makers' signed agent approvals and
-    burns of the collected platform-token fees on the vault, nothing else. The native caps bound what the key can lose to gas (it never sends value): 30M gas
+    burns of the collected platform-token fees on the vault, and (given the distributor) trade-mining roots, nothing
+    else. The native caps bound what the key can lose to gas (it never sends value): 30M gas
     at 100 gwei at most per batch."""
-    return {"chain_ids": [chain_id], "allowlist": [vault],
+    return {"chain_ids": [chain_id], "allowlist": [vault, *([distributor] if distributor else [])],
             "allowed_methods": [f"settle(uint256,{FILL_TUPLE}[])", "operatorWithdraw(address,address,uint256)",
-                                "approveAgentBySig(address,address,uint256,uint256,uint8,bytes32,bytes32)", "burnFees(uint256)"],
+                                "approveAgentBySig(address,address,uint256,uint256,uint8,bytes32,bytes32)",
+                                "burnFees(uint256)", *(["publish(uint256,bytes32,uint256)"] if distributor else [])],
             "max_gas": 30_000_000, "max_fee_per_gas": "100 gwei",
             "max_value_per_tx": {"native": "3 ether"}, "daily_limit": {"native": "1000 ether"},
             "max_tx_per_minute": 6_000}
@@ -66,6 +70,11 @@ def prepare_chain(w3: Any, state_file: Path, brs: Any = None, extra_tokens: int 
                 w3.eth.wait_for_transaction_receipt(token.functions.transfer(user, DEMO_TOKENS).transact(
                     {"from": owner}))
         state = {"USDT": usdt.address}
+        distributor = platform(w3)["MerkleDistributor"]
+        if w3.eth.get_code(distributor.address):  # `bourse node`'s trade-mining distributor, funded once
+            w3.eth.wait_for_transaction_receipt(brs.functions.approve(distributor.address, REWARD_FUNDS).transact(
+                {"from": owner}))
+            w3.eth.wait_for_transaction_receipt(distributor.functions.fund(REWARD_FUNDS).transact({"from": owner}))
     tokens: list[str] = state.setdefault("tokens", [])
     for i in range(len(tokens) + 1, extra_tokens + 1):
         if i % 50 == 0:

@@ -12,7 +12,7 @@ from contracts.predeploy import PREDEPLOYS, address_of
 
 from . import compiled
 from .errors import MatcherError
-from .demo import demo_markets, operator_policy, prepare_chain
+from .demo import REWARD_PER_EPOCH, demo_markets, operator_policy, prepare_chain
 from .exchange.service import ExchangeConfig, ExchangeServer
 
 
@@ -72,7 +72,9 @@ class Stack:
         operator = self.node.accounts[0]
         self.operator = operator.checksum
         self.vault = address_of("SettlementVault")
-        policy = KeyPolicy.parse("operator", operator_policy(self.vault, self.node.config.chain_id))
+        self.distributor = address_of("MerkleDistributor")
+        policy = KeyPolicy.parse("operator", operator_policy(self.vault, self.node.config.chain_id,
+                                                             self.distributor))
         signer = HotSigner({"operator": operator.key.to_bytes()}, {self.operator: policy},
                            AuditLog(self.root / "signer-audit.jsonl"))
         progress("starting the policy signer")
@@ -84,7 +86,8 @@ class Stack:
             self.rpc_url, self.vault, self.markets, signer_account, self.operator, self.root / "exchange", self.host,
             self.port, self.batch_size, self.batch_interval,
             exchange_max_open_orders=max(1000, self.max_open_orders * len(self.markets.by_symbol)),
-            burn_every_blocks=self.burn_every_blocks,
+            burn_every_blocks=self.burn_every_blocks, rewards_distributor=self.distributor,
+            reward_per_epoch=REWARD_PER_EPOCH,
             **({"rate_limits": self.rate_limits} if self.rate_limits is not None else {}))).start()
         if len(self.demo["tokens"]) > self.demo.get("seeded", 0):
             progress(f"placing a demo maker's bids and asks on {len(self.demo['tokens'])} demo markets")

@@ -56,6 +56,9 @@ def build_app(service: Any) -> web.Application:
     app.router.add_get("/admin/ledger", handlers.ledger)
     app.router.add_post("/admin/burn", handlers.burn)
     app.router.add_get("/bourse/v1/burns", handlers.burn_report)
+    app.router.add_post("/admin/rewards/epoch", handlers.close_reward_epoch)
+    app.router.add_get("/bourse/v1/rewards", handlers.reward_epochs)
+    app.router.add_get("/bourse/v1/rewards/proof", handlers.reward_proofs)
     app.router.add_get("/openapi.json", handlers.openapi)
     app.router.add_get("/ws/{stream}", handlers.websocket)
     app.router.add_get("/ws", handlers.websocket)
@@ -135,6 +138,27 @@ class Handlers:
             raise ApiError(NOT_FOUND, "This exchange has no platform token to burn (the vault's platform token is "
                                       "not one of its assets).", status=404)
         return self.service.burns
+
+    async def close_reward_epoch(self, request: web.Request) -> web.Response:
+        """Close a trade-mining epoch now (the operator's token): the fills settled since the last one."""
+        self._check_admin(request)
+        closed = self._rewards().close_epoch()
+        return web.json_response(closed if closed is not None else {"state": "NOTHING_TO_REWARD"})
+
+    async def reward_epochs(self, request: web.Request) -> web.Response:
+        return web.json_response(self._rewards().epochs())
+
+    async def reward_proofs(self, request: web.Request) -> web.Response:
+        """An address's reward and Merkle proof in every published epoch (public, as the distributor's roots)."""
+        from .params import params
+        from .signed import address
+        query = await params(request)
+        return web.json_response(self._rewards().proofs(address(query.get("address"), "address")))
+
+    def _rewards(self) -> Any:
+        if self.service.rewards is None:
+            raise ApiError(NOT_FOUND, "This exchange runs no trade mining (no distributor configured).", status=404)
+        return self.service.rewards
 
     async def web_config(self, request: web.Request) -> web.Response:
         rpc_url = self.service.config.rpc_url.rstrip("/")

@@ -170,6 +170,11 @@ PRIVATE: dict[str, Any] = {
     "/bourse/v1/burns": {"get": _missing(_op("Every burn of the collected platform-token fees: epoch, amount, state, "
                                              "transaction, block, total supply before and after",
                                              result={"type": "array"}))},
+    "/bourse/v1/rewards": {"get": _missing(_op("Trade-mining epochs: fills covered, reward, root, state, "
+                                               "transaction", result={"type": "array"}))},
+    "/bourse/v1/rewards/proof": {"get": _missing(_op("An address's reward and Merkle proof in every published epoch",
+                                                     [_query("address", True, _ADDRESS)],
+                                                     result={"type": "array"}))},
     "/bourse/v1/web": {"get": _op("What the trading page needs beside the API: the node's JSON-RPC URL (wallets "
                                   "sign there), the block explorer's URL, chain id and settlement vault",
                                   result={"type": "object"})},
@@ -234,6 +239,8 @@ SPEC: dict[str, Any] = {
         "/api/v3/withdrawals": {"get": _signed("The account's withdrawals and their state")},
         **PRIVATE,
         "/admin/ledger": {"get": _admin(_op("The ledger at the follower's block, with what is in flight"))},
+        "/admin/rewards/epoch": {"post": _missing(_admin(_op("Close a trade-mining epoch now and publish its root",
+                                                             result={"type": "object"})))},
         "/admin/burn": {"post": _missing(_admin(_op("Burn the collected platform-token fees now (the fee account's "
                                                     "balance in the platform token, once its fills have settled)",
                                                     result={"type": "object"})))},

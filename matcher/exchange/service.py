@@ -61,6 +61,8 @@ class ExchangeConfig:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     exchange_max_open_orders: int = 1000  # per account, every market (EXCHANGE_MAX_NUM_ORDERS)
     burn_every_blocks: int = 0  # burn the collected platform-token fees every N blocks (0: only on demand)
+    rewards_distributor: str | None = None  # the trade-mining distributor whose roots the operator publishes
+    reward_per_epoch: int = 0  # platform-token units split among the fee payers of each epoch
 
 
 class ExchangeService:
@@ -108,6 +110,8 @@ class ExchangeService:
         self.order_lists.resume()
         self.burns = self._burns()
         self.settler.burns = self.burns
+        self.rewards = self._rewards()
+        self.settler.rewards = self.rewards
         self.app = build_app(self)
 
     def remember_agent_order(self, order_id: int, agent: str | None) -> None:
@@ -138,6 +142,14 @@ class ExchangeService:
         if platform is None:
             return None
         return Burns(self.core, platform.symbol, token, self.config.burn_every_blocks)
+
+    def _rewards(self) -> Any:
+        """Trade mining, when a distributor is configured and the platform token is an asset here (else None)."""
+        from .rewards import Rewards
+        platform = self.markets.by_token.get(self.vault.platform_token())
+        if self.config.rewards_distributor is None or platform is None:
+            return None
+        return Rewards(self.core, self.config.rewards_distributor, platform.symbol, self.config.reward_per_epoch)
 
     def _fee_policy(self) -> FeePolicy:
         """Which asset is the platform token; its discount and rates are journaled state (`_sync_fee_schedule`,

@@ -50,6 +50,7 @@ class Settler:
             core.write(lambda db: store.set_meta(db, "batch_id_base", str(base)))
         self.batch_id_base = int(store.get_meta(core.db, "batch_id_base") or 0)
         self.burns: Any = None  # the fee burner (burns.Burns), set by the service
+        self.rewards: Any = None  # trade mining (rewards.Rewards), set by the service
 
     # --- one pass -----------------------------------------------------------------------------------------------
     async def step(self) -> None:
@@ -62,6 +63,8 @@ class Settler:
         await self._submit_agent_approvals()
         if self.burns is not None:
             await self.burns.step(self)
+        if self.rewards is not None:
+            await self.rewards.step(self)
 
     async def _settle_due(self) -> None:
         db = self.core.db

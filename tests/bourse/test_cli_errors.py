@@ -102,6 +102,9 @@ def cases(files: dict[str, str], busy: int, tmp: Path) -> list[tuple[list[str], 
         (["launchpad", "claim", "1", "--from", "nobody", *keystore], ""),
         (["launchpad", "finalize", "1", "--from", "nobody", *keystore], ""),
         (["launchpad", "status", "1", "--rpc-url", NOT_A_NODE], ""),
+        (["rewards", "epoch", "--exchange", NOT_A_NODE, "--admin-token-file", files["token"]], ""),
+        (["rewards", "status", "--exchange", NOT_A_NODE], ""),
+        (["rewards", "claim", "nobody", "--exchange", NOT_A_NODE, *keystore], ""),
     ]
 
 

@@ -67,6 +67,28 @@ def measure(w3: Any) -> list[tuple[str, int]]:
     rows.extend(settlement_rows(w3))
     rows.extend(launchpad_rows(w3))
     rows.extend(distributor_rows(w3))
+    rows.extend(listing_vote_rows(w3))
+    return rows
+
+
+def listing_vote_rows(w3: Any) -> list[tuple[str, int]]:
+    """A listing round of 8 candidates, a vote, its finalization (2 winners) and a withdrawal."""
+    me, voter = w3.eth.accounts[0], w3.eth.accounts[1]
+    rows: list[tuple[str, int]] = []
+    brs = deploy(w3, "PlatformToken", "P", "P", 10**30)
+    booth = _deploy_gas(w3, rows, "ListingVote", brs.address)
+    from eth_utils import to_checksum_address
+    candidates = [to_checksum_address(f"0x{i + 100:040x}") for i in range(8)]
+    _gas(w3, brs.functions.transfer(voter, 10**24), me)
+    _gas(w3, brs.functions.approve(booth.address, 2**256 - 1), voter)
+    t = int(w3.eth.get_block("latest")["timestamp"])
+    rows.append(("listing vote createRound (8)", _gas(w3, booth.functions.createRound(candidates, t + 100, t + 200, 2),
+                                                      me)))
+    _next_window(w3, 100)
+    rows.append(("listing vote vote", _gas(w3, booth.functions.vote(1, candidates[3], 10 * E18), voter)))
+    _next_window(w3, 100)
+    rows.append(("listing vote finalize (8, 2 winners)", _gas(w3, booth.functions.finalize(1), me)))
+    rows.append(("listing vote withdraw", _gas(w3, booth.functions.withdraw(1), voter)))
     return rows
 
 

@@ -27,6 +27,7 @@ SOURCES = {
     "MultisigVault": "multisig_vault.vy",
     "Launchpad": "launchpad.vy",
     "MerkleDistributor": "merkle_distributor.vy",
+    "ListingVote": "listing_vote.vy",
 }
 BLUEPRINTS = ("AmmPair",)  # deployed as ERC-5202 blueprints and created from them
 MODULES = ("ownable.vy", "interfaces/IAmmFactory.vyi", "interfaces/IAmmPair.vyi", "interfaces/IWrappedNative.vyi",

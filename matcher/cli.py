@@ -120,10 +120,12 @@ def interrupt_on_signals() -> None:
               help="Burn the collected platform-token fees every N blocks (0: only with `bourse burn`).")
 @click.option("--markets", "extra_markets", type=click.IntRange(0, 1000), default=0, show_default=True,
               help="Also deploy N demo tokens D1..DN and list a D<i>/BRS market for each, quoted by a demo maker.")
+@click.option("--reward-every-blocks", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Close a trade-mining epoch every N blocks (0: only with `bourse rewards epoch`).")
 @rate_limit_options
 def up_command(data_dir: Path | None, host: str, node_port: int, signer_port: int, port: int,
                batch_interval: float, max_open_orders: int, burn_every_blocks: int, extra_markets: int,
-               **limits: int) -> None:
+               reward_every_blocks: int, **limits: int) -> None:
     """Start the whole stack: node (platform predeployed), demo markets, policy signer, exchange API."""
     import shutil
 
@@ -138,7 +140,8 @@ def up_command(data_dir: Path | None, host: str, node_port: int, signer_port: in
     root = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="bourse-up-"))
     stack = Stack(root, host, node_port, signer_port, port, batch_interval, persistent_chain=persistent,
                   rate_limits=rate_limits_of(limits), max_open_orders=max_open_orders,
-                  burn_every_blocks=burn_every_blocks, extra_markets=extra_markets)
+                  burn_every_blocks=burn_every_blocks, extra_markets=extra_markets,
+                  reward_every_blocks=reward_every_blocks)
     tty = sys.stderr.isatty()
     started = False
     try:

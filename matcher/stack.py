@@ -23,7 +23,7 @@ class Stack:
     def __init__(self, root: Path, host: str = "127.0.0.1", node_port: int = 0, signer_port: int = 0,
                  port: int = 0, batch_interval: float = 1.0, persistent_chain: bool = False,
                  batch_size: int = 100, rate_limits: Any = None, max_open_orders: int = 200,
-                 burn_every_blocks: int = 0, extra_markets: int = 0) -> None:
+                 burn_every_blocks: int = 0, extra_markets: int = 0, reward_every_blocks: int = 0) -> None:
         self.root = Path(root)
         self.host, self.node_port, self.signer_port, self.port = host, node_port, signer_port, port
         self.batch_interval, self.batch_size = batch_interval, batch_size
@@ -32,6 +32,7 @@ class Stack:
         self.max_open_orders = max_open_orders
         self.burn_every_blocks = burn_every_blocks
         self.extra_markets = extra_markets  # D<i>/BRS demo markets beside the two standard ones
+        self.reward_every_blocks = reward_every_blocks
         self._stopped = threading.Event()
 
     def start(self, progress: Callable[[str], None] = lambda step: None) -> Stack:
@@ -87,7 +88,7 @@ class Stack:
             self.port, self.batch_size, self.batch_interval,
             exchange_max_open_orders=max(1000, self.max_open_orders * len(self.markets.by_symbol)),
             burn_every_blocks=self.burn_every_blocks, rewards_distributor=self.distributor,
-            reward_per_epoch=REWARD_PER_EPOCH,
+            reward_per_epoch=REWARD_PER_EPOCH, reward_every_blocks=self.reward_every_blocks,
             **({"rate_limits": self.rate_limits} if self.rate_limits is not None else {}))).start()
         if len(self.demo["tokens"]) > self.demo.get("seeded", 0):
             progress(f"placing a demo maker's bids and asks on {len(self.demo['tokens'])} demo markets")

@@ -1,7 +1,8 @@
 """Trade mining ("transaction is mining"): per epoch, a reward in the platform token split in proportion to the fees
 each account paid, published as a Merkle root on the distributor, claimed by each account with its proof.
 
-An epoch covers the settled fills after the previous epoch's last one. Each account's weight is the fees it paid
+An epoch covers the settled fills after the previous epoch's last one; one is closed on demand, or each time N blocks
+have passed (`--reward-every-blocks`). Each account's weight is the fees it paid
 there, in platform-token units: a fee paid in the platform token counts as it is, a fee in another asset at the rate
 the vault publishes for it (the engine's fee schedule); an asset without a rate does not count. Each account gets
 `reward x weight // total weight` (rounded down: the leaves never add up to more than the reward). Everything comes
@@ -42,9 +43,12 @@ def merkle_call(signature: str, types: list[str], values: list[Any]) -> bytes:
 
 
 class Rewards:
-    def __init__(self, core: ExchangeCore, distributor: str, platform_asset: str, reward_per_epoch: int) -> None:
+    def __init__(self, core: ExchangeCore, distributor: str, platform_asset: str, reward_per_epoch: int,
+                 every_blocks: int = 0) -> None:
+        """`every_blocks`: close an epoch each time that many blocks have passed (0: only on demand)."""
         self.core, self.distributor = core, distributor
         self.platform_asset, self.reward_per_epoch = platform_asset, reward_per_epoch
+        self.every_blocks = every_blocks
         core.db.executescript(SCHEMA)
 
     # --- epochs ----------------------------------------------------------------------------------------------
@@ -116,8 +120,28 @@ class Rewards:
                 "accounts": len(json.loads(row["leaves"]))}
 
     # --- the settler's part ----------------------------------------------------------------------------------
+    def due(self, block: int) -> bool:
+        """Whether a period of `every_blocks` has ended at `block` since the last one an epoch was closed for."""
+        if not self.every_blocks:
+            return False
+        ended = block // self.every_blocks - 1
+        last = store.get_meta(self.core.db, "rewards_last_period")
+        return ended >= 0 and (last is None or ended > int(last))
+
+    def close_due(self, block: int) -> dict[str, Any] | None:
+        """The timer's epoch: closed when a period has ended (the period is recorded even when nothing was paid)."""
+        if not self.due(block):
+            return None
+        closed = self.close_epoch()
+        period = block // self.every_blocks - 1
+        self.core.write(lambda db: store.set_meta(db, "rewards_last_period", str(period)))
+        return closed
+
     async def step(self, settler: Any) -> None:
-        """Publish each epoch's root once, through the operator: signed and stored, then sent (or found)."""
+        """Close the timer's epoch when due, then publish each epoch's root once, through the operator: signed and
+        stored, then sent (or found)."""
+        if self.every_blocks:
+            self.close_due(await asyncio.to_thread(settler.vault.rpc.block_number))
         for row in store.rows(self.core.db, "SELECT * FROM reward_epochs WHERE state IN ('PENDING', 'SIGNED') "
                               "ORDER BY epoch"):
             if row["state"] == "PENDING":

@@ -63,6 +63,7 @@ class ExchangeConfig:
     burn_every_blocks: int = 0  # burn the collected platform-token fees every N blocks (0: only on demand)
     rewards_distributor: str | None = None  # the trade-mining distributor whose roots the operator publishes
     reward_per_epoch: int = 0  # platform-token units split among the fee payers of each epoch
+    reward_every_blocks: int = 0  # close a trade-mining epoch every N blocks (0: only on demand)
 
 
 class ExchangeService:
@@ -149,7 +150,8 @@ class ExchangeService:
         platform = self.markets.by_token.get(self.vault.platform_token())
         if self.config.rewards_distributor is None or platform is None:
             return None
-        return Rewards(self.core, self.config.rewards_distributor, platform.symbol, self.config.reward_per_epoch)
+        return Rewards(self.core, self.config.rewards_distributor, platform.symbol, self.config.reward_per_epoch,
+                       self.config.reward_every_blocks)
 
     def _fee_policy(self) -> FeePolicy:
         """Which asset is the platform token; its discount and rates are journaled state (`_sync_fee_schedule`,

@@ -77,6 +77,26 @@ def test_an_epoch_rewards_fee_payers_and_each_claims_once(stack: Stack, clients:
     assert nothing.returncode == 0 and "nothing to reward" in nothing.stdout
 
 
+def test_an_epoch_closes_every_n_blocks(stack: Stack, clients: dict[str, ExchangeClient]) -> None:
+    from wallet.rpc import Rpc
+    alice, dave = clients["alice"], clients["dave"]
+    fund(alice, {"BRS": "100"})
+    fund(dave, {"WBNB": "2"})
+    rewards = stack.exchange.service.rewards
+    before = {e["epoch"] for e in rewards.epochs()}
+    alice.order(SYMBOL, "SELL", price="0.002", quantity="50", time_in_force="GTC")
+    dave.order(SYMBOL, "BUY", price="0.002", quantity="50", time_in_force="IOC")
+    wait_until(lambda: settled(dave, SYMBOL), what="settlement")
+    rewards.every_blocks = 4  # as --reward-every-blocks 4
+    try:
+        Rpc(stack.rpc_url).call("anvil_mine", hex(8))
+        epoch = wait_until(lambda: next((e for e in rewards.epochs() if e["epoch"] not in before
+                                         and e["state"] == "CONFIRMED"), None), what="the timer's epoch")
+    finally:
+        rewards.every_blocks = 0
+    assert epoch["accounts"] == 1 and dave.address in {p["account"] for p in rewards.proofs(dave.address)}
+
+
 def test_the_reward_endpoints(stack: Stack) -> None:
     import urllib.error
     import urllib.request

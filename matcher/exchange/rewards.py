@@ -146,13 +146,13 @@ class Rewards:
                               "ORDER BY epoch"):
             if row["state"] == "PENDING":
                 data = publish_calldata(row["epoch"], bytes.fromhex(row["root"][2:]), int(row["total"]))
-                reason = await asyncio.to_thread(self._simulate, settler, data)
+                reason = await asyncio.to_thread(settler.vault.simulate, settler.operator, data, self.distributor)
                 if reason is not None:
                     log.warning("reward epoch %d cannot be published: %s", row["epoch"], reason)
                     self.core.write(lambda db, e=row["epoch"], r=reason: db.execute(
                         "UPDATE reward_epochs SET state = 'FAILED', reason = ? WHERE epoch = ?", (r, e)))
                     continue
-                raw, tx_hash = await asyncio.to_thread(self._sign, settler, data)
+                raw, tx_hash = await asyncio.to_thread(settler._sign, data, None, self.distributor)
                 self.core.write(lambda db, e=row["epoch"], r=raw, h=tx_hash: db.execute(
                     "UPDATE reward_epochs SET state = 'SIGNED', raw = ?, tx_hash = ? WHERE epoch = ?", (r, h, e)))
                 row = store.one(self.core.db, "SELECT * FROM reward_epochs WHERE epoch = ?", row["epoch"])
@@ -163,21 +163,6 @@ class Rewards:
             self.core.write(lambda db, e=row["epoch"], b=int(receipt["blockNumber"], 16), s=ok: db.execute(
                 "UPDATE reward_epochs SET state = ?, block = ?, reason = ? WHERE epoch = ?",
                 ("CONFIRMED" if s else "FAILED", b, "" if s else "publish reverted", e)))
-
-    def _simulate(self, settler: Any, data: bytes) -> str | None:
-        from wallet.errors import RpcError
-        try:
-            settler.vault.rpc.call("eth_call", {"from": settler.operator, "to": self.distributor,
-                                                "data": "0x" + data.hex()}, "latest")
-        except RpcError as exc:
-            return exc.message
-        return None
-
-    def _sign(self, settler: Any, data: bytes) -> tuple[str, str]:
-        from wallet.transactions import build_transaction
-        tx = build_transaction(settler.vault.rpc, settler.operator, self.distributor, 0, data)
-        signed = settler.signer.sign_transaction({**tx.as_eth_account(), "from": settler.operator})
-        return "0x" + bytes(signed.raw_transaction).hex(), "0x" + bytes(signed.hash).hex()
 
 
 __all__ = ["Rewards"]

@@ -215,9 +215,10 @@ class Settler:
     def _simulate(self, batch_id: int, fills: list[tuple[Any, ...]]) -> str | None:
         return self.vault.simulate(self.operator, settle_calldata(batch_id, fills))
 
-    def _sign(self, data: bytes, estimate: int | None = None) -> tuple[str, str]:
+    def _sign(self, data: bytes, estimate: int | None = None, to: str | None = None) -> tuple[str, str]:
+        """The operator's signed transaction calling the vault (or `to`) with `data`: (raw, hash)."""
         gas = estimate * (100 + GAS_MARGIN_PERCENT) // 100 if estimate is not None else None
-        tx = build_transaction(self.vault.rpc, self.operator, self.vault.address, 0, data, gas=gas)
+        tx = build_transaction(self.vault.rpc, self.operator, to or self.vault.address, 0, data, gas=gas)
         signed = self.signer.sign_transaction({**tx.as_eth_account(), "from": self.operator})
         return "0x" + bytes(signed.raw_transaction).hex(), "0x" + bytes(signed.hash).hex()
 

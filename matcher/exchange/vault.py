@@ -164,10 +164,10 @@ class VaultClient:
     def is_operator(self, account: str) -> bool:
         return bool(self.view("operators(address)", ["address"], [account], ["bool"]))
 
-    def simulate(self, sender: str, data: bytes) -> str | None:
-        """None if the call would succeed, else the revert message."""
+    def simulate(self, sender: str, data: bytes, to: str | None = None) -> str | None:
+        """None if the call (to the vault, or to `to`) would succeed, else the revert message."""
         try:
-            self.rpc.call("eth_call", {"from": sender, "to": self.address, "data": "0x" + data.hex()}, "latest")
+            self.rpc.call("eth_call", {"from": sender, "to": to or self.address, "data": "0x" + data.hex()}, "latest")
         except RpcError as exc:
             if _is_revert(exc):
                 return exc.message

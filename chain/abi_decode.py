@@ -86,26 +86,7 @@ class Decoder:
                 self.errors[keccak(signature(entry).encode())[:4]] = entry
 
     def call(self, data: bytes) -> dict[str, Any] | None:
-        entry = self.functions.get(data[:4]) if len(data) >= 4 else None
-        if entry is None:
-            return None
-        kinds = [type_of(i) for i in entry.get("inputs", [])]
-        try:
-            values = decode(kinds, data[4:])
-        except Exception:  # malformed calldata: shown raw
-            return None
-        return {"name": entry.get("name", ""), "signature": signature(entry),
-                "args": _named(entry.get("inputs", []), kinds, values)}
-
-    def output(self, data: bytes, function: str) -> list[dict[str, Any]] | None:
-        entry = next((e for e in self.functions.values() if signature(e) == function), None)
-        if entry is None:
-            return None
-        kinds = [type_of(o) for o in entry.get("outputs", [])]
-        try:
-            return _named(entry.get("outputs", []), kinds, decode(kinds, data))
-        except Exception:
-            return None
+        return _by_selector(self.functions, data)
 
     def event(self, topics: list[bytes], data: bytes) -> dict[str, Any] | None:
         entry = self.events.get(topics[0]) if topics else None
@@ -137,16 +118,21 @@ class Decoder:
         return {"name": entry.get("name", ""), "signature": signature(entry), "args": args}
 
     def error(self, data: bytes) -> dict[str, Any] | None:
-        entry = self.errors.get(data[:4]) if len(data) >= 4 else None
-        if entry is None:
-            return None
-        kinds = [type_of(i) for i in entry.get("inputs", [])]
-        try:
-            values = decode(kinds, data[4:])
-        except Exception:
-            return None
-        return {"name": entry.get("name", ""), "signature": signature(entry),
-                "args": _named(entry.get("inputs", []), kinds, values)}
+        return _by_selector(self.errors, data)
+
+
+def _by_selector(entries: dict[bytes, dict[str, Any]], data: bytes) -> dict[str, Any] | None:
+    """A function call or custom error decoded by its 4-byte selector; None if unknown or malformed (shown raw)."""
+    entry = entries.get(data[:4]) if len(data) >= 4 else None
+    if entry is None:
+        return None
+    kinds = [type_of(i) for i in entry.get("inputs", [])]
+    try:
+        values = decode(kinds, data[4:])
+    except Exception:
+        return None
+    return {"name": entry.get("name", ""), "signature": signature(entry),
+            "args": _named(entry.get("inputs", []), kinds, values)}
 
 
 def revert_reason(data: bytes, decoder: Decoder | None = None) -> dict[str, Any] | None:

@@ -16,7 +16,8 @@ from .errors import MatcherError
 TERMINAL = ("CONFIRMED", "FAILED")
 
 
-def _request(url: str, method: str = "GET", token: str | None = None) -> Any:
+def exchange_request(url: str, method: str = "GET", token: str | None = None) -> Any:
+    """A JSON request to the exchange; its error as one MatcherError line."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     request = urllib.request.Request(url, method=method, headers=headers, data=b"" if method == "POST" else None)
     try:
@@ -56,11 +57,11 @@ def burn_command(exchange_url: str, admin_token_file: Path | None, report: bool,
     until it is confirmed; or, with --report, list every burn with its supply before and after."""
     base = exchange_url.rstrip("/")
     if report:
-        burns = _request(base + "/bourse/v1/burns")
+        burns = exchange_request(base + "/bourse/v1/burns")
         click.echo(json.dumps(burns, indent=2) if as_json else "\n".join(map(_line, burns)) or "no burns yet")
         return
     from wallet.files import read_token
-    started = _request(base + "/admin/burn", "POST", read_token(admin_token_file))
+    started = exchange_request(base + "/admin/burn", "POST", read_token(admin_token_file))
     if "id" not in started:
         click.echo(json.dumps(started) if as_json else "nothing to burn: the fee account holds none of the "
                                                            "platform token")
@@ -75,7 +76,7 @@ def burn_command(exchange_url: str, admin_token_file: Path | None, report: bool,
             raise MatcherError(f"burn {started['id']} is still {burn['state']} after {timeout:g} s (it goes on in "
                                "the exchange; see bourse burn --report)")
         time.sleep(0.5)
-        burn = next(b for b in _request(base + "/bourse/v1/burns") if b["id"] == started["id"])
+        burn = next(b for b in exchange_request(base + "/bourse/v1/burns") if b["id"] == started["id"])
     click.echo(json.dumps(burn, indent=2) if as_json else _line(burn))
     if burn["state"] == "FAILED":
         raise SystemExit(1)

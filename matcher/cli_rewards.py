@@ -11,7 +11,7 @@ import click
 
 from wallet.cli_common import emit, json_option, keystore_option, open_store, password_file_option, rpc_option, unlock
 
-from .cli_burn import _request
+from .cli_burn import exchange_request
 from .errors import MatcherError
 
 EXCHANGE_DEFAULT = "http://127.0.0.1:8080"
@@ -38,7 +38,7 @@ def epoch_command(exchange_url: str, admin_token_file: Path | None, timeout: flo
     """Close a trade-mining epoch now (the fills settled since the last one) and wait for its root on chain."""
     from wallet.files import read_token
     base = exchange_url.rstrip("/")
-    closed = _request(base + "/admin/rewards/epoch", "POST", read_token(admin_token_file))
+    closed = exchange_request(base + "/admin/rewards/epoch", "POST", read_token(admin_token_file))
     if "epoch" not in closed:
         emit(closed, as_json, "nothing to reward: no fee was paid in fills settled since the last epoch")
         return
@@ -48,7 +48,7 @@ def epoch_command(exchange_url: str, admin_token_file: Path | None, timeout: flo
         if time.monotonic() > deadline:
             raise MatcherError(f"epoch {closed['epoch']} is still {epoch['state']} after {timeout:g} s")
         time.sleep(0.5)
-        epoch = next(e for e in _request(base + "/bourse/v1/rewards") if e["epoch"] == closed["epoch"])
+        epoch = next(e for e in exchange_request(base + "/bourse/v1/rewards") if e["epoch"] == closed["epoch"])
     emit(epoch, as_json, f"epoch {epoch['epoch']}: {epoch['total']} of {epoch['reward']} BRS units to "
                          f"{epoch['accounts']} accounts, root {epoch['root']} {epoch['state']}")
     if epoch["state"] == "FAILED":
@@ -60,7 +60,7 @@ def epoch_command(exchange_url: str, admin_token_file: Path | None, timeout: flo
 @json_option
 def status_command(exchange_url: str, as_json: bool) -> None:
     """Every trade-mining epoch: fills covered, reward, root, state."""
-    epochs = _request(exchange_url.rstrip("/") + "/bourse/v1/rewards")
+    epochs = exchange_request(exchange_url.rstrip("/") + "/bourse/v1/rewards")
     emit(epochs, as_json, "\n".join(f"epoch {e['epoch']}: trades {e['fromTrade'] + 1}-{e['toTrade']}, {e['total']} "
                                     f"BRS units to {e['accounts']} accounts, {e['state']}" for e in epochs)
          or "no epochs yet")
@@ -85,7 +85,7 @@ def claim_command(name: str, exchange_url: str, rpc_url: str, keystore_dir: Path
     key = unlock(open_store(keystore_dir), name, password_file)
     account = Account.from_key(key).address
     rpc = Rpc(rpc_url)
-    proofs = _request(exchange_url.rstrip("/") + f"/bourse/v1/rewards/proof?address={account}")
+    proofs = exchange_request(exchange_url.rstrip("/") + f"/bourse/v1/rewards/proof?address={account}")
     done = []
     for item in proofs:
         distributor = item["distributor"]

@@ -6,6 +6,7 @@ import { t } from "./common/i18n.js";
 import { api } from "./exchange.js";
 import { parseUnits, trim } from "./decimal.js";
 import { exchangeTyped, freshNonce } from "./signing.js";
+import { assets } from "./assets.js";
 
 // 4-byte selectors of the calls made (tests/matcher/exchange/test_trading_page.py checks each against its signature)
 export const SELECTORS = {
@@ -17,17 +18,8 @@ export const SELECTORS = {
 const word = (value) => BigInt(value).toString(16).padStart(64, "0");
 const addressWord = (address) => address.slice(2).toLowerCase().padStart(64, "0");
 
-function assets(info) {
-  const found = new Map();
-  for (const m of info.symbols) {
-    found.set(m.baseAsset, { symbol: m.baseAsset, token: m.baseToken, decimals: m.baseAssetPrecision });
-    found.set(m.quoteAsset, { symbol: m.quoteAsset, token: m.quoteToken, decimals: m.quotePrecision });
-  }
-  return [...found.values()];
-}
-
 export function balancesPanel(root, ctx) {
-  const list = assets(ctx.info);
+  const list = [...assets(ctx.info).values()];
   const body = h("tbody", { id: "balance-rows" });
   const message = h("p", { id: "money-result", role: "status" });
   const assetSelect = (name) => h("select", { name, "aria-label": t("trade.asset"), "data-i18n-aria-label": "trade.asset" },

@@ -6,16 +6,13 @@ import { t } from "./common/i18n.js";
 import { api } from "./exchange.js";
 import { formatUnits, trim } from "./decimal.js";
 import { exchangeTyped } from "./signing.js";
+import { assets } from "./assets.js";
 
 const TABS = ["open", "history", "fills", "withdrawals"];
 
 export function ordersPanel(root, ctx) {
-  const decimals = {};
-  for (const m of ctx.info.symbols) {
-    decimals[m.baseAsset] = m.baseAssetPrecision;
-    decimals[m.quoteAsset] = m.quotePrecision;
-  }
-  const amountOf = (asset, value) => formatUnits(BigInt(value), decimals[asset] ?? 0);
+  const known = assets(ctx.info);
+  const amountOf = (asset, value) => formatUnits(BigInt(value), known.get(asset)?.decimals ?? 0);
   let tab = "open";
   const content = h("div", { class: "scroll", id: "orders-body" });
   const message = h("p", { class: "error", id: "cancel-error", role: "alert" });

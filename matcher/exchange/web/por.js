@@ -7,6 +7,7 @@ import { api } from "./exchange.js";
 import { Wallet } from "./wallet.js";
 import { walletBox } from "./wallet-box.js";
 import { exchangeTyped } from "./signing.js";
+import { assets } from "./assets.js";
 import { ProofError, verifyProof } from "./por-verify.js";
 
 async function main() {
@@ -14,13 +15,9 @@ async function main() {
   document.getElementById("language").append(languagePicker());
   const [info, config] = await Promise.all([api.get("/api/v3/exchangeInfo"), api.get("/bourse/v1/web")]);
   const wallet = new Wallet(config.rpcUrl);
-  const decimals = {};
-  for (const m of info.symbols) {
-    decimals[m.baseAsset] = m.baseAssetPrecision;
-    decimals[m.quoteAsset] = m.quotePrecision;
-  }
-  const amount = (asset, value) => (asset in decimals ? units(BigInt(value), decimals[asset], decimals[asset])
-    : String(value));
+  const known = assets(info);
+  const amount = (asset, value) => (known.has(asset)
+    ? units(BigInt(value), known.get(asset).decimals, known.get(asset).decimals) : String(value));
   document.getElementById("wallet").append(await walletBox({ wallet }));
   const rootBox = document.getElementById("root-box");
   const result = document.getElementById("result");

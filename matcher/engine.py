@@ -20,7 +20,8 @@ from .book import Book, Order, shown
 from .fees import FeePolicy
 from .market import MarketSpec
 from .matching import Matching
-from .model import (BALANCE_EVENT, ORDER_EVENT, AmendOrder, CancelOrder, CancelReplace, Code, Command, Deposit,
+from .errors import BadMarketSpec
+from .model import (BALANCE_EVENT, ORDER_EVENT, AddMarket, AmendOrder, CancelOrder, CancelReplace, Code, Command, Deposit,
                     PlaceOrder, Result, SetFeeDiscount, SetFeePreference, SetPlatformFeeRate, Transfer, Withdraw)
 from .orders import lock_for_market_order, validate_market_order, validate_stop_order
 from .state import (BUY, CANCELED, FEE_ACCOUNT, GTC, LIMIT, LIMIT_MAKER, MARKET, NEW, OK, X_CANCELED, X_NEW,
@@ -34,7 +35,8 @@ class Engine(Matching):
         self._handlers: dict[type, Callable[[Any], Result]] = {  # the rest (see process)
             AmendOrder: self._amend, Deposit: self._deposit, Withdraw: self._withdraw,
             SetFeePreference: self._set_fee_preference, Transfer: self._transfer,
-            SetPlatformFeeRate: self._set_platform_fee_rate, SetFeeDiscount: self._set_fee_discount}
+            SetPlatformFeeRate: self._set_platform_fee_rate, SetFeeDiscount: self._set_fee_discount,
+            AddMarket: self._add_market}
 
     # -- entry point ------------------------------------------------------------------------------
     def process(self, command: Command) -> Result:
@@ -101,6 +103,14 @@ class Engine(Matching):
             return Result(Code.INVALID_ORDER, reason="fee discount must be between 0 and 10000 basis points")
         self.fee_policy = self.fee_policy.with_discount(command.discount_bps)
         return Result(OK)
+
+    def _add_market(self, command: AddMarket) -> Result:
+        try:
+            spec = command.spec()
+        except BadMarketSpec as exc:
+            return Result(Code.INVALID_ORDER, reason=str(exc))
+        refused = self.open_market(spec)
+        return Result(Code.INVALID_ORDER, reason=refused) if refused else Result(OK)
 
     # -- balances ---------------------------------------------------------------------------------------
     def _deposit(self, cmd: Deposit) -> Result:

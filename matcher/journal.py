@@ -29,7 +29,8 @@ from .snapshot import dump, load
 
 _COMMANDS = {cls.__name__: cls for cls in (model.Deposit, model.Withdraw, model.Transfer, model.PlaceOrder,
                                            model.CancelOrder, model.AmendOrder, model.CancelReplace,
-                                           model.SetFeePreference, model.SetPlatformFeeRate, model.SetFeeDiscount)}
+                                           model.SetFeePreference, model.SetPlatformFeeRate, model.SetFeeDiscount,
+                                           model.AddMarket)}
 _ENUMS = {"side": model.Side, "type": model.OrderType, "tif": model.TimeInForce, "stp": model.Stp}
 
 

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Final
 
+from .market import Asset, MarketSpec
+
 
 class Side(str, enum.Enum):
     BUY = "BUY"
@@ -168,6 +170,38 @@ class SetFeeDiscount:
 
 
 @dataclass(frozen=True)
+class AddMarket:
+    """Open a market while the engine runs (a listing): its spec, flat so that the journal stores it as it
+    stores every command. Refused if the symbol exists or an asset symbol is already another token's."""
+
+    symbol: str
+    base: str
+    base_token: str
+    base_decimals: int
+    quote: str
+    quote_token: str
+    quote_decimals: int
+    tick_size: int
+    lot_size: int
+    min_notional: int
+    maker_fee_bps: int
+    taker_fee_bps: int
+    ts: int = 0
+
+    @staticmethod
+    def of(spec: MarketSpec, ts: int = 0) -> "AddMarket":
+        return AddMarket(spec.symbol, spec.base.symbol, spec.base.token, spec.base.decimals, spec.quote.symbol,
+                         spec.quote.token, spec.quote.decimals, spec.tick_size, spec.lot_size, spec.min_notional,
+                         spec.maker_fee_bps, spec.taker_fee_bps, ts)
+
+    def spec(self) -> MarketSpec:
+        """The market's spec (raises BadMarketSpec if it is not a valid one)."""
+        return MarketSpec(self.symbol, Asset(self.base, self.base_token, self.base_decimals),
+                          Asset(self.quote, self.quote_token, self.quote_decimals), self.tick_size, self.lot_size,
+                          self.min_notional, self.maker_fee_bps, self.taker_fee_bps)
+
+
+@dataclass(frozen=True)
 class CancelReplace:
     """Cancel an order and place a new one (which joins the back of the queue)."""
 
@@ -176,7 +210,7 @@ class CancelReplace:
 
 
 Command = Deposit | Withdraw | Transfer | PlaceOrder | CancelOrder | AmendOrder | CancelReplace | SetFeePreference | \
-    SetPlatformFeeRate | SetFeeDiscount
+    SetPlatformFeeRate | SetFeeDiscount | AddMarket
 
 
 # -- events ------------------------------------------------------------------------------------

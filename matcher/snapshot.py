@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Iterable
 
 from .book import Order
 from .engine import Engine
 from .market import MarketSpec
-from .model import OrderType, Side, Status, Stp, TimeInForce
+from .model import AddMarket, OrderType, Side, Status, Stp, TimeInForce
 
 
 def _order_data(order: Order) -> dict[str, Any]:
@@ -26,6 +27,7 @@ def _order(data: dict[str, Any]) -> Order:
 
 def dump(engine: Engine) -> dict[str, Any]:
     return {
+        "markets": [list(dataclasses.astuple(AddMarket.of(spec))) for spec in engine.markets.values()],
         "next_order_id": engine.next_order_id,
         "next_trade_id": engine.next_trade_id,
         "free": [[a, s, v] for (a, s), v in sorted(engine.free.items())],
@@ -42,6 +44,10 @@ def dump(engine: Engine) -> dict[str, Any]:
 
 def load(markets: Iterable[MarketSpec], state: dict[str, Any], fee_policy: Any = None) -> Engine:
     engine = Engine(markets, fee_policy=fee_policy)
+    for fields in state.get("markets", ()):  # with those opened at run time (AddMarket) before the snapshot
+        spec = AddMarket(*fields).spec()
+        if spec.symbol not in engine.markets:
+            engine.open_market(spec)
     engine.next_order_id, engine.next_trade_id = state["next_order_id"], state["next_trade_id"]
     for account, asset, value in state["free"]:
         engine.ledger.get((account, asset)).free = value

@@ -13,6 +13,7 @@ from typing import Any, Final, Iterable
 
 from .balances import Balance, Key, Ledger
 from .book import Book, Levels, Order, Top
+from .errors import BadMarketSpec
 from .fees import FeePolicy
 from .market import MarketSpec
 from .model import DEPTH_EVENT, ORDER_EVENT, TICKER_EVENT, Code, ExecType, OrderType, Side, Status, Stp, TimeInForce
@@ -74,10 +75,15 @@ class EngineState:
                  book_class: type[Book] = Book, fee_policy: FeePolicy | None = None) -> None:
         self.fee_policy = fee_policy or FeePolicy()
         self.pays_in_platform_token: set[str] = set()
-        self._markets = {spec.symbol: Market(spec, book_class()) for spec in markets}
-        self.markets = {symbol: m.spec for symbol, m in self._markets.items()}
-        self.books = {symbol: m.book for symbol, m in self._markets.items()}
-        self.stops = {symbol: m.stops for symbol, m in self._markets.items()}
+        self._book_class = book_class
+        self._markets: dict[str, Market] = {}
+        self.markets: dict[str, MarketSpec] = {}
+        self.books: dict[str, Book] = {}
+        self.stops: dict[str, list[Order]] = {}
+        for spec in markets:
+            refused = self.open_market(spec)
+            if refused:
+                raise BadMarketSpec(refused)
         self.fee_account = fee_account
         self.ledger = Ledger()
         self.orders: dict[Any, Order] = {}  # open orders, resting or parked stops
@@ -122,6 +128,23 @@ class EngineState:
 
     def market(self, symbol: str) -> Market:
         return self._markets[symbol]
+
+    def open_market(self, spec: MarketSpec) -> str:
+        """Add a market with an empty book; "" or why it cannot be added (nothing changed then): its symbol is
+        taken, or one of its asset symbols already names another token (or the same token with other decimals)."""
+        if spec.symbol in self._markets:
+            return f"market {spec.symbol} exists"
+        for asset in (spec.base, spec.quote):
+            for known in self.markets.values():
+                for other in (known.base, known.quote):
+                    if (other.symbol == asset.symbol or other.token == asset.token) and other != asset:
+                        return f"asset {asset.symbol} ({asset.token}) conflicts with {other.symbol} ({other.token})"
+        m = Market(spec, self._book_class())
+        self._markets[spec.symbol] = m
+        self.markets[spec.symbol] = spec
+        self.books[spec.symbol] = m.book
+        self.stops[spec.symbol] = m.stops
+        return ""
 
     def book_ticker(self, symbol: str) -> Top:
         """Best bid, its quantity, best ask, its quantity (0 for an empty side)."""

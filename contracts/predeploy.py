@@ -61,6 +61,7 @@ PREDEPLOYS = (
     Predeploy("Launchpad", "Launchpad (token sales)", _addr(7), lambda owner: encode(["address"], [_addr(1)])),
     Predeploy("MerkleDistributor", "Trade-mining distributor", _addr(8),
               lambda owner: encode(["address", "address"], [_addr(1), owner])),
+    Predeploy("ListingVote", "Listing vote", _addr(9), lambda owner: encode(["address"], [_addr(1)])),
 )
 
 

@@ -18,6 +18,19 @@ PORT = click.IntRange(0, 65535)
 SECONDS = click.FloatRange(min=0, min_open=True)
 
 
+class AddressType(click.ParamType):
+    name = "ADDRESS"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        from eth_utils import is_address, to_checksum_address
+        if not isinstance(value, str) or not is_address(value):
+            self.fail(f"{value!r} is not an address (0x and 40 hex digits)", param, ctx)
+        return to_checksum_address(value)
+
+
+ADDRESS = AddressType()
+
+
 class MatcherCommand(click.Command):
     def invoke(self, ctx: click.Context) -> object:
         from wallet.errors import WalletError
@@ -68,28 +81,57 @@ def rate_limits_of(options: dict[str, int]) -> Any:
               help="Where to start following the vault.")
 @click.option("--burn-every-blocks", type=click.IntRange(min=0), default=0, show_default=True,
               help="Burn the collected platform-token fees every N blocks (0: only with `bourse burn`).")
+@click.option("--listing-vote", type=ADDRESS, default=None,
+              help="Listing-vote contract: each Listed(token, round) it emits opens a TOKEN/<platform token> market.")
+@click.option("--distributor", type=ADDRESS, default=None,
+              help="Trade-mining distributor the operator publishes each epoch's Merkle root to.")
+@click.option("--reward-per-epoch", default="1000", show_default=True,
+              help="Platform tokens (whole units, decimals allowed) split among each epoch's fee payers.")
+@click.option("--reward-every-blocks", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Close a trade-mining epoch every N blocks (0: only with `bourse rewards epoch`).")
 @rate_limit_options
 def exchange_command(rpc_url: str, vault: str, markets_file: Path, signer_url: str, signer_token_file: Path,
                      operator: str | None, data_dir: Path, host: str, port: int, batch_size: int,
                      batch_interval: float, confirmations: int, start_block: int, burn_every_blocks: int,
-                     **limits: int) -> None:
+                     listing_vote: str | None, distributor: str | None, reward_per_epoch: str,
+                     reward_every_blocks: int, **limits: int) -> None:
     """Run the exchange alone against any node: signed orders in, Binance-style API out, batches settled."""
     from wallet.signer_client import SignerClient
 
     from . import compiled
     from .exchange.markets import load_markets
     from .exchange.service import ExchangeConfig, run
+    markets = load_markets(markets_file)
+    reward = _reward_units(reward_per_epoch, markets, rpc_url, vault) if distributor else 0
     client = SignerClient(signer_url, signer_token_file.read_text().strip())
     operator = operator or client.accounts()[0]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     interrupt_on_signals()
-    config = ExchangeConfig(rpc_url, vault, load_markets(markets_file), client.account(operator), operator, data_dir,
+    config = ExchangeConfig(rpc_url, vault, markets, client.account(operator), operator, data_dir,
                             host, port, batch_size, batch_interval, confirmations=confirmations,
                             start_block=start_block, rate_limits=rate_limits_of(limits),
-                            burn_every_blocks=burn_every_blocks)
+                            burn_every_blocks=burn_every_blocks, rewards_distributor=distributor,
+                            reward_per_epoch=reward, reward_every_blocks=reward_every_blocks,
+                            listing_vote=listing_vote)
     click.echo(f"exchange on http://{host}:{port} (vault {vault}, operator {operator}; matching engine: "
                f"{compiled.describe()}; /admin/* needs the token in {data_dir / 'admin.token'})", err=True)
     run(config)
+
+
+def _reward_units(amount: str, markets: Any, rpc_url: str, vault: str) -> int:
+    """The reward per epoch in units of the vault's platform token."""
+    from wallet.rpc import Rpc
+
+    from .exchange.errors import ApiError
+    from .exchange.units import parse_units
+    from .exchange.vault import VaultClient
+    platform = markets.by_token.get(VaultClient(Rpc(rpc_url), vault).platform_token())
+    if platform is None:
+        raise MatcherError("--distributor: the vault's platform token is not an asset of these markets")
+    try:
+        return parse_units(amount, platform.decimals, "reward per epoch")
+    except ApiError as exc:
+        raise MatcherError(f"--reward-per-epoch: {exc.msg}") from None
 
 
 def interrupt_on_signals() -> None:

@@ -89,6 +89,7 @@ class Stack:
             exchange_max_open_orders=max(1000, self.max_open_orders * len(self.markets.by_symbol)),
             burn_every_blocks=self.burn_every_blocks, rewards_distributor=self.distributor,
             reward_per_epoch=REWARD_PER_EPOCH, reward_every_blocks=self.reward_every_blocks,
+            listing_vote=address_of("ListingVote"),
             **({"rate_limits": self.rate_limits} if self.rate_limits is not None else {}))).start()
         if len(self.demo["tokens"]) > self.demo.get("seeded", 0):
             progress(f"placing a demo maker's bids and asks on {len(self.demo['tokens'])} demo markets")

@@ -56,6 +56,7 @@ def build_app(service: Any) -> web.Application:
     app.router.add_get("/admin/ledger", handlers.ledger)
     app.router.add_post("/admin/burn", handlers.burn)
     app.router.add_get("/bourse/v1/burns", handlers.burn_report)
+    app.router.add_get("/bourse/v1/listings", handlers.listings)
     app.router.add_post("/admin/rewards/epoch", handlers.close_reward_epoch)
     app.router.add_get("/bourse/v1/rewards", handlers.reward_epochs)
     app.router.add_get("/bourse/v1/rewards/proof", handlers.reward_proofs)
@@ -132,6 +133,12 @@ class Handlers:
     async def burn_report(self, request: web.Request) -> web.Response:
         """Every burn: epoch, amount, state, transaction, block, the token's total supply before and after."""
         return web.json_response(self._burns().report())
+
+    async def listings(self, request: web.Request) -> web.Response:
+        """Every Listed event the exchange followed: round, token, market opened (or why it was refused), block."""
+        if self.service.listings is None:
+            raise ApiError(NOT_FOUND, "This exchange follows no listing-vote contract.", status=404)
+        return web.json_response(self.service.listings.report())
 
     def _burns(self) -> Any:
         if self.service.burns is None:

@@ -20,7 +20,7 @@ from matcher.snapshot import dump, load
 
 from . import store
 from .history import Fill, History
-from .markets import Markets
+from .markets import Market, Markets
 
 log = logging.getLogger("bourse.exchange")
 SNAPSHOT_EVERY = 10_000
@@ -46,6 +46,9 @@ class ExchangeCore:
         self.engine.fee_account = fee_account
         for _, command in self.journal.commands_after(seq):
             self.engine.process(command)
+        for symbol, spec in self.engine.markets.items():
+            if symbol not in markets.by_symbol:  # opened at run time (a listing): served again after a restart
+                markets.add(Market(spec))
         self.listeners: list[Listener] = []
         self._since_snapshot = 0
 

@@ -12,6 +12,7 @@ from matcher.model import SetFeeDiscount, SetFeePreference, SetPlatformFeeRate
 
 from . import store
 from .core import ExchangeCore
+from .listings import hold_unlisted
 from .markets import Markets
 from .vault import VaultClient, VaultEvent
 
@@ -23,6 +24,7 @@ class Follower:
     def __init__(self, core: ExchangeCore, vault: VaultClient, markets: Markets, confirmations: int = 0,
                  start_block: int = 0) -> None:
         self.core, self.vault, self.markets = core, vault, markets
+        self.listings: Any = None  # a listings.Listings: the listing-vote contract's events join the vault's
         self.confirmations = confirmations
         self.on_agent: Any = None  # called with AgentApproved / AgentRevoked events
         if store.get_meta(core.db, "synced_block") is None:
@@ -38,7 +40,10 @@ class Follower:
         if head <= synced:
             return synced, []
         to_block = min(head, synced + MAX_BLOCKS_PER_POLL)
-        return to_block, self.vault.events(synced + 1, to_block)
+        events = self.vault.events(synced + 1, to_block)
+        if self.listings is not None:  # in block order with the vault's: a deposit after a listing is credited
+            events = sorted(events + self.listings.events(synced + 1, to_block), key=lambda e: (e.block, e.log_index))
+        return to_block, events
 
     def apply(self, to_block: int, events: list[VaultEvent]) -> None:
         """On the writer's thread: apply each event once, then advance the cursor (if it moved)."""
@@ -50,11 +55,19 @@ class Follower:
 
     def _handle(self, event: VaultEvent) -> None:
         core, args = self.core, event.args
+        if event.name == "Listed":
+            self.listings.apply(event)
+            return
         if event.name == "Deposit":
             asset = self.markets.by_token.get(args["token"])
             if asset is not None:
                 core.deposit(args["user"], asset.symbol, args["amount"], event.event_id, event.block)
                 return
+            def hold(db: Any) -> None:  # in one transaction with the event's record
+                hold_unlisted(db, args["user"], args["token"], args["amount"])
+                db.execute("INSERT OR IGNORE INTO chain_events VALUES (?, ?)", (event.event_id, event.block))
+            core.write(hold)
+            return
         elif event.name == "WithdrawalRequested":
             self._escape(event)
             return
@@ -99,6 +112,11 @@ class Follower:
 
         if asset is not None and delta > 0:
             core.debit(args["user"], asset.symbol, delta, "escape-hatch withdrawal requested on chain", also=record)
+        elif asset is None and delta > 0:  # a token not listed yet: what it will credit at listing shrinks
+            def record_and_release(db: Any) -> None:
+                record(db)
+                hold_unlisted(db, args["user"], args["token"], -delta)
+            core.write(record_and_release)
         else:
             core.write(record)
 

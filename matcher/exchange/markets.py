@@ -119,15 +119,28 @@ class Market:
 
 
 class Markets:
+    """The exchange's markets by symbol and their assets by symbol and token. Listings add to it while the exchange
+    runs (`add`); everything reads it at each request, so a new market is served as soon as it is added."""
+
     def __init__(self, markets: list[Market]) -> None:
-        self.by_symbol = {m.symbol: m for m in markets}
+        self.by_symbol: dict[str, Market] = {}
         self.assets: dict[str, Asset] = {}
+        self.by_token: dict[str, Asset] = {}
         for market in markets:
-            for asset in (market.spec.base, market.spec.quote):
-                known = self.assets.setdefault(asset.symbol, asset)
-                if known != asset:
-                    raise BadMarketSpec(f"asset {asset.symbol} is defined twice with different tokens or decimals")
-        self.by_token = {a.token: a for a in self.assets.values()}
+            self.add(market)
+
+    def add(self, market: Market) -> None:
+        """Add a market (BadMarketSpec, and nothing added, if its symbol is taken or an asset symbol or token is
+        already defined otherwise)."""
+        if market.symbol in self.by_symbol:
+            raise BadMarketSpec(f"market {market.symbol} is defined twice")
+        for asset in (market.spec.base, market.spec.quote):
+            known = self.assets.get(asset.symbol) or self.by_token.get(asset.token)
+            if known is not None and known != asset:
+                raise BadMarketSpec(f"asset {asset.symbol} is defined twice with different tokens or decimals")
+        self.by_symbol[market.symbol] = market
+        for asset in (market.spec.base, market.spec.quote):
+            self.assets[asset.symbol] = self.by_token[asset.token] = asset
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.by_symbol.values())

@@ -170,6 +170,9 @@ PRIVATE: dict[str, Any] = {
     "/bourse/v1/burns": {"get": _missing(_op("Every burn of the collected platform-token fees: epoch, amount, state, "
                                              "transaction, block, total supply before and after",
                                              result={"type": "array"}))},
+    "/bourse/v1/listings": {"get": _missing(_op("Every listing vote's Listed event: round, token, the market it "
+                                                "opened or why it was refused, block, transaction",
+                                                result={"type": "array"}))},
     "/bourse/v1/rewards": {"get": _missing(_op("Trade-mining epochs: fills covered, reward, root, state, "
                                                "transaction", result={"type": "array"}))},
     "/bourse/v1/rewards/proof": {"get": _missing(_op("An address's reward and Merkle proof in every published epoch",

@@ -64,6 +64,7 @@ class ExchangeConfig:
     rewards_distributor: str | None = None  # the trade-mining distributor whose roots the operator publishes
     reward_per_epoch: int = 0  # platform-token units split among the fee payers of each epoch
     reward_every_blocks: int = 0  # close a trade-mining epoch every N blocks (0: only on demand)
+    listing_vote: str | None = None  # the listing-vote contract whose Listed events open TOKEN/<platform token> markets
 
 
 class ExchangeService:
@@ -113,6 +114,8 @@ class ExchangeService:
         self.settler.burns = self.burns
         self.rewards = self._rewards()
         self.settler.rewards = self.rewards
+        self.listings = self._listings()
+        self.follower.listings = self.listings
         self.app = build_app(self)
 
     def remember_agent_order(self, order_id: int, agent: str | None) -> None:
@@ -152,6 +155,17 @@ class ExchangeService:
             return None
         return Rewards(self.core, self.config.rewards_distributor, platform.symbol, self.config.reward_per_epoch,
                        self.config.reward_every_blocks)
+
+    def _listings(self) -> Any:
+        """Markets opened by listing votes, when a listing-vote contract is configured and the platform token (every
+        listed market's quote) is an asset here (else None)."""
+        from .listings import ListingPolicy, Listings
+        platform = self.markets.by_token.get(self.vault.platform_token())
+        if self.config.listing_vote is None or platform is None:
+            return None
+        listings = Listings(self.core, self.vault, self.markets, self.config.listing_vote, ListingPolicy(platform))
+        listings.resume()
+        return listings
 
     def _fee_policy(self) -> FeePolicy:
         """Which asset is the platform token; its discount and rates are journaled state (`_sync_fee_schedule`,

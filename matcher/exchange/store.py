@@ -45,6 +45,11 @@ CREATE TABLE IF NOT EXISTS chain_events (event_id TEXT PRIMARY KEY, block INTEGE
 CREATE TABLE IF NOT EXISTS escape_requests (
     account TEXT NOT NULL, token TEXT NOT NULL, pending TEXT NOT NULL, PRIMARY KEY (account, token));
 CREATE TABLE IF NOT EXISTS nonce_floors (account TEXT PRIMARY KEY, floor TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS listings (
+    event_id TEXT PRIMARY KEY, token TEXT NOT NULL, round_id INTEGER NOT NULL, symbol TEXT NOT NULL,
+    status TEXT NOT NULL, reason TEXT NOT NULL, block INTEGER NOT NULL, tx_hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS unlisted_balances (
+    account TEXT NOT NULL, token TEXT NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (account, token));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS shortfalls (
     id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, asset TEXT NOT NULL, amount TEXT NOT NULL,

@@ -36,6 +36,8 @@ EVENTS = {  # name: (signature, indexed types, data types, field names)
     "AgentApproved": ("AgentApproved(address,address,uint256)", ["address", "address"], ["uint256"],
                       ["maker", "agent", "expiry"]),
     "AgentRevoked": ("AgentRevoked(address,address)", ["address", "address"], [], ["maker", "agent"]),
+    # the listing-vote contract's (listings.py reads its logs with this client)
+    "Listed": ("Listed(address,uint256,uint256)", ["address", "uint256"], ["uint256"], ["token", "roundId", "votes"]),
 }
 TOPICS = {"0x" + event_signature_to_log_topic(sig).hex(): name for name, (sig, *_) in EVENTS.items()}
 TOPIC_OF = {name: topic for topic, name in TOPICS.items()}

@@ -25,6 +25,7 @@ from wallet.rpc import Rpc
 from . import filters, store
 from .api import build_app
 from .apikeys import KeyStore, Sealer
+from .backlog import Backlog
 from .core import ExchangeCore, trade_effects
 from .errors import (AMEND_INCREASE, CANCEL_REJECTED, CANCEL_REPLACE_FAILED, CANCEL_REPLACE_PARTIALLY_FAILED,
                      NEW_ORDER_REJECTED, NO_SUCH_ORDER, REPLAYED_ORDER, ApiError)
@@ -65,6 +66,7 @@ class ExchangeConfig:
     reward_per_epoch: int = 0  # platform-token units split among the fee payers of each epoch
     reward_every_blocks: int = 0  # close a trade-mining epoch every N blocks (0: only on demand)
     listing_vote: str | None = None  # the listing-vote contract whose Listed events open TOKEN/<platform token> markets
+    max_unsettled_fills: int = 10_000  # backpressure: new orders get -1008 while this many fills wait for the chain
 
 
 class ExchangeService:
@@ -103,6 +105,7 @@ class ExchangeService:
         self.core.resume_reversals()
         self._sync_fee_schedule()
         self.limits = RateLimiter(config.rate_limits)
+        self.backlog = Backlog(self.core.db, config.max_unsettled_fills, config.batch_size, config.batch_interval)
         self.open_orders = filters.OpenOrders(self.core.db)
         self.core.listeners.append(self.open_orders.listener)
         self.keys = KeyStore(self.core.db, Sealer(config.data_dir / "secrets.key"), self.core.write)
@@ -189,8 +192,11 @@ class ExchangeService:
                 self.core.submit(SetPlatformFeeRate(asset.symbol, rate, ts=now))
 
     # --- requests -------------------------------------------------------------------------------------------
-    def place(self, request: OrderRequest) -> dict[str, Any]:
-        """Accept a signed order: Binance's response to POST /api/v3/order."""
+    def place(self, request: OrderRequest, admitted: bool = False) -> dict[str, Any]:
+        """Accept a signed order: Binance's response to POST /api/v3/order. `admitted`: a later leg of an order
+        list the backpressure let in already (it is not refused for the backlog)."""
+        if not admitted:
+            self.backlog.check()
         self.check_filters(request)
         self._check_nonce(request)
         result = self._submit(request, None)
@@ -202,6 +208,7 @@ class ExchangeService:
         """Binance's POST /api/v3/order/cancelReplace. STOP_ON_FAILURE: nothing happens unless the old order can
         be cancelled (-2022); ALLOW_FAILURE: the new order is placed even so. When only one part succeeds: HTTP
         409, -2021, and `data` says what happened to each (as Binance)."""
+        self.backlog.check()
         self.check_filters(request)
         self._check_nonce(request)  # an unusable new order changes nothing, in either mode
         engine = self.core.engine
@@ -354,7 +361,9 @@ class ExchangeService:
     async def settle_forever(self) -> None:
         while True:
             try:
-                await self.settler.step()
+                if await self.settler.step():
+                    await asyncio.sleep(0)  # a full batch went out and more may wait: only let requests in
+                    continue
             except Exception as exc:
                 log.warning("settlement pass failed (%s); retrying", exc, exc_info=log.isEnabledFor(logging.DEBUG))
                 await asyncio.sleep(1.0)

@@ -53,29 +53,32 @@ class Settler:
         self.rewards: Any = None  # trade mining (rewards.Rewards), set by the service
 
     # --- one pass -----------------------------------------------------------------------------------------------
-    async def step(self) -> None:
+    async def step(self) -> bool:
+        """One pass; True when it settled a full batch (more fills may be waiting: no pause before the next)."""
         for batch in store.rows(self.core.db, "SELECT * FROM batches WHERE state = 'SIGNED' ORDER BY batch_id"):
             await self._resume_batch(batch)
         for withdrawal in store.rows(self.core.db, "SELECT * FROM withdrawals WHERE state = 'SIGNED' ORDER BY id"):
             await self._resume_withdrawal(withdrawal)
-        await self._settle_due()
+        full = await self._settle_due()
         await self._pay_withdrawals()
         await self._submit_agent_approvals()
         if self.burns is not None:
             await self.burns.step(self)
         if self.rewards is not None:
             await self.rewards.step(self)
+        return full
 
-    async def _settle_due(self) -> None:
+    async def _settle_due(self) -> bool:
         db = self.core.db
         pending = store.rows(db, "SELECT * FROM trades WHERE state = 'PENDING' ORDER BY trade_id LIMIT ?",
                              self.batch_size)
         if not pending:
-            return
+            return False
         waited = self.core.clock_ms() - pending[0]["time_ms"]
         if len(pending) < self.batch_size and waited < self.batch_interval * 1000:
-            return
+            return False
         await self.settle(pending)
+        return len(pending) == self.batch_size
 
     async def settle(self, trades: list[dict[str, Any]]) -> None:
         trades, batch_id, data, gas = await self._drop_bad_fills(trades)

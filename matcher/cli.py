@@ -53,6 +53,12 @@ def rate_limit_options(command: Any) -> Any:
     return command
 
 
+def max_unsettled_option(command: Any) -> Any:
+    return click.option("--max-unsettled-fills", type=click.IntRange(min=1), default=10_000, show_default=True,
+                        help="Backpressure: while this many fills wait for settlement, new orders get -1008 "
+                             "(server busy) until it catches up.")(command)
+
+
 def rate_limits_of(options: dict[str, int]) -> Any:
     from .exchange.ratelimits import RateLimits
     return RateLimits(options["weight_per_minute"], options["raw_requests_per_5m"], options["orders_per_10s"],
@@ -89,12 +95,13 @@ def rate_limits_of(options: dict[str, int]) -> Any:
               help="Platform tokens (whole units, decimals allowed) split among each epoch's fee payers.")
 @click.option("--reward-every-blocks", type=click.IntRange(min=0), default=0, show_default=True,
               help="Close a trade-mining epoch every N blocks (0: only with `bourse rewards epoch`).")
+@max_unsettled_option
 @rate_limit_options
 def exchange_command(rpc_url: str, vault: str, markets_file: Path, signer_url: str, signer_token_file: Path,
                      operator: str | None, data_dir: Path, host: str, port: int, batch_size: int,
                      batch_interval: float, confirmations: int, start_block: int, burn_every_blocks: int,
                      listing_vote: str | None, distributor: str | None, reward_per_epoch: str,
-                     reward_every_blocks: int, **limits: int) -> None:
+                     reward_every_blocks: int, max_unsettled_fills: int, **limits: int) -> None:
     """Run the exchange alone against any node: signed orders in, Binance-style API out, batches settled."""
     from wallet.signer_client import SignerClient
 
@@ -112,7 +119,7 @@ def exchange_command(rpc_url: str, vault: str, markets_file: Path, signer_url: s
                             start_block=start_block, rate_limits=rate_limits_of(limits),
                             burn_every_blocks=burn_every_blocks, rewards_distributor=distributor,
                             reward_per_epoch=reward, reward_every_blocks=reward_every_blocks,
-                            listing_vote=listing_vote)
+                            listing_vote=listing_vote, max_unsettled_fills=max_unsettled_fills)
     click.echo(f"exchange on http://{host}:{port} (vault {vault}, operator {operator}; matching engine: "
                f"{compiled.describe()}; /admin/* needs the token in {data_dir / 'admin.token'})", err=True)
     run(config)
@@ -164,10 +171,11 @@ def interrupt_on_signals() -> None:
               help="Also deploy N demo tokens D1..DN and list a D<i>/BRS market for each, quoted by a demo maker.")
 @click.option("--reward-every-blocks", type=click.IntRange(min=0), default=0, show_default=True,
               help="Close a trade-mining epoch every N blocks (0: only with `bourse rewards epoch`).")
+@max_unsettled_option
 @rate_limit_options
 def up_command(data_dir: Path | None, host: str, node_port: int, signer_port: int, port: int,
                batch_interval: float, max_open_orders: int, burn_every_blocks: int, extra_markets: int,
-               reward_every_blocks: int, **limits: int) -> None:
+               reward_every_blocks: int, max_unsettled_fills: int, **limits: int) -> None:
     """Start the whole stack: node (platform predeployed), demo markets, policy signer, exchange API."""
     import shutil
 
@@ -183,7 +191,7 @@ def up_command(data_dir: Path | None, host: str, node_port: int, signer_port: in
     stack = Stack(root, host, node_port, signer_port, port, batch_interval, persistent_chain=persistent,
                   rate_limits=rate_limits_of(limits), max_open_orders=max_open_orders,
                   burn_every_blocks=burn_every_blocks, extra_markets=extra_markets,
-                  reward_every_blocks=reward_every_blocks)
+                  reward_every_blocks=reward_every_blocks, max_unsettled_fills=max_unsettled_fills)
     tty = sys.stderr.isatty()
     started = False
     try:

@@ -23,7 +23,8 @@ class Stack:
     def __init__(self, root: Path, host: str = "127.0.0.1", node_port: int = 0, signer_port: int = 0,
                  port: int = 0, batch_interval: float = 1.0, persistent_chain: bool = False,
                  batch_size: int = 100, rate_limits: Any = None, max_open_orders: int = 200,
-                 burn_every_blocks: int = 0, extra_markets: int = 0, reward_every_blocks: int = 0) -> None:
+                 burn_every_blocks: int = 0, extra_markets: int = 0, reward_every_blocks: int = 0,
+                 max_unsettled_fills: int = 10_000) -> None:
         self.root = Path(root)
         self.host, self.node_port, self.signer_port, self.port = host, node_port, signer_port, port
         self.batch_interval, self.batch_size = batch_interval, batch_size
@@ -33,6 +34,7 @@ class Stack:
         self.burn_every_blocks = burn_every_blocks
         self.extra_markets = extra_markets  # D<i>/BRS demo markets beside the two standard ones
         self.reward_every_blocks = reward_every_blocks
+        self.max_unsettled_fills = max_unsettled_fills
         self._stopped = threading.Event()
 
     def start(self, progress: Callable[[str], None] = lambda step: None) -> Stack:
@@ -89,7 +91,7 @@ class Stack:
             exchange_max_open_orders=max(1000, self.max_open_orders * len(self.markets.by_symbol)),
             burn_every_blocks=self.burn_every_blocks, rewards_distributor=self.distributor,
             reward_per_epoch=REWARD_PER_EPOCH, reward_every_blocks=self.reward_every_blocks,
-            listing_vote=address_of("ListingVote"),
+            listing_vote=address_of("ListingVote"), max_unsettled_fills=self.max_unsettled_fills,
             **({"rate_limits": self.rate_limits} if self.rate_limits is not None else {}))).start()
         if len(self.demo["tokens"]) > self.demo.get("seeded", 0):
             progress(f"placing a demo maker's bids and asks on {len(self.demo['tokens'])} demo markets")
@@ -156,6 +158,7 @@ class Stack:
                  f"Exchange streams                  {self.exchange_url.replace('http', 'ws')}/stream?streams=brswbnb@trade",
                  f"Matching engine                   {compiled.describe()}",
                  f"Exchange admin (/admin/*)         Authorization: Bearer <token in {self.admin_token_file}>",
+                 f"Settlement backlog                {self._backlog()}",
                  f"Data                              {self.root}" + (" (resumed)" if self.resumed else ""),
                  "", "Contracts", "========="]
         lines += [f"{p.label:<28} {p.address}" for p in PREDEPLOYS]
@@ -176,6 +179,11 @@ class Stack:
                   "", "Try it:", f"  python -m matcher.examples.trade --exchange {self.exchange_url} "
                                  f"--rpc-url {self.rpc_url}", ""]
         return "\n".join(lines)
+
+    def _backlog(self) -> str:
+        status = self.exchange.service.backlog.status()  # type: ignore[union-attr]
+        return (f"{status['unsettledFills']:,} unsettled fills; new orders refused (-1008) at "
+                f"{status['maxUnsettledFills']:,} ({self.exchange_url}/bourse/v1/settlement)")
 
     def wait(self) -> None:
         while not self._stopped.wait(1.0):

@@ -57,6 +57,7 @@ def build_app(service: Any) -> web.Application:
     app.router.add_post("/admin/burn", handlers.burn)
     app.router.add_get("/bourse/v1/burns", handlers.burn_report)
     app.router.add_get("/bourse/v1/listings", handlers.listings)
+    app.router.add_get("/bourse/v1/settlement", handlers.settlement)
     app.router.add_post("/admin/rewards/epoch", handlers.close_reward_epoch)
     app.router.add_get("/bourse/v1/rewards", handlers.reward_epochs)
     app.router.add_get("/bourse/v1/rewards/proof", handlers.reward_proofs)
@@ -133,6 +134,10 @@ class Handlers:
     async def burn_report(self, request: web.Request) -> web.Response:
         """Every burn: epoch, amount, state, transaction, block, the token's total supply before and after."""
         return web.json_response(self._burns().report())
+
+    async def settlement(self, request: web.Request) -> web.Response:
+        """The settlement backlog and the bound past which new orders are refused (-1008)."""
+        return web.json_response(self.service.backlog.status())
 
     async def listings(self, request: web.Request) -> web.Response:
         """Every Listed event the exchange followed: round, token, market opened (or why it was refused), block."""

@@ -9,6 +9,7 @@ from matcher.errors import MatcherError
 from matcher.model import Code
 
 UNKNOWN = -1000
+SERVER_BUSY = -1008  # too many fills wait for settlement: new orders wait until it catches up
 TIMESTAMP = -1021  # an order's signed expiry is in the past or too close
 INVALID_SIGNATURE = -1022
 ILLEGAL_PARAM = -1100  # a parameter of the wrong type

@@ -170,6 +170,9 @@ PRIVATE: dict[str, Any] = {
     "/bourse/v1/burns": {"get": _missing(_op("Every burn of the collected platform-token fees: epoch, amount, state, "
                                              "transaction, block, total supply before and after",
                                              result={"type": "array"}))},
+    "/bourse/v1/settlement": {"get": _op("The settlement backlog: fills waiting (PENDING) and sent (SUBMITTED), and "
+                                         "the bound past which new orders are refused with -1008 until it shrinks",
+                                         result={"type": "object"})},
     "/bourse/v1/listings": {"get": _missing(_op("Every listing vote's Listed event: round, token, the market it "
                                                 "opened or why it was refused, block, transaction",
                                                 result={"type": "array"}))},

@@ -77,6 +77,7 @@ class OrderLists:
         immediate = list(OCO_ROLES["OCO"]) if contingency == "OCO" else ["working"]
         requests = {role: agent_order(legs[role], principal, self.service.keys, self.service.markets,
                                       self.service.domain, self.core.engine, now) for role in immediate}
+        self.service.backlog.check()
         for request in requests.values():  # every immediate leg passes the filters before any is placed
             self.service.check_filters(request)
         list_id = int(self.core.db.execute("SELECT COALESCE(MAX(list_id), 0) + 1 FROM order_lists").fetchone()[0])
@@ -97,7 +98,7 @@ class OrderLists:
         return self.view(list_id)
 
     def _place_leg(self, list_id: int, role: str, request: Any, principal: Any) -> dict[str, Any]:
-        placed = self.service.place(request)
+        placed = self.service.place(request, admitted=True)  # the list as a whole passed the backpressure
         order_id = placed["orderId"]
         self._leg_orders.add(order_id)
         if request.command.type.value in STOP_TYPES:

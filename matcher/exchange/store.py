@@ -50,6 +50,17 @@ CREATE TABLE IF NOT EXISTS listings (
     status TEXT NOT NULL, reason TEXT NOT NULL, block INTEGER NOT NULL, tx_hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS unlisted_balances (
     account TEXT NOT NULL, token TEXT NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (account, token));
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS trades_unsettled_insert AFTER INSERT ON trades
+    WHEN NEW.state IN ('PENDING', 'SUBMITTED')
+    BEGIN UPDATE counters SET value = value + 1 WHERE name = 'unsettled'; END;
+CREATE TRIGGER IF NOT EXISTS trades_unsettled_update AFTER UPDATE OF state ON trades
+    WHEN (OLD.state IN ('PENDING', 'SUBMITTED')) != (NEW.state IN ('PENDING', 'SUBMITTED'))
+    BEGIN UPDATE counters SET value = value + (CASE WHEN NEW.state IN ('PENDING', 'SUBMITTED') THEN 1 ELSE -1 END)
+          WHERE name = 'unsettled'; END;
+CREATE TRIGGER IF NOT EXISTS trades_unsettled_delete AFTER DELETE ON trades
+    WHEN OLD.state IN ('PENDING', 'SUBMITTED')
+    BEGIN UPDATE counters SET value = value - 1 WHERE name = 'unsettled'; END;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS shortfalls (
     id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, asset TEXT NOT NULL, amount TEXT NOT NULL,
@@ -64,6 +75,9 @@ INT_COLUMNS = {"price", "qty", "quote_qty", "stop_price", "filled", "cum_quote",
 
 def create(db: sqlite3.Connection) -> None:
     db.executescript(SCHEMA)
+    # fills not settled yet (PENDING or SUBMITTED), kept by the triggers above: the backpressure reads it per order
+    db.execute("INSERT OR IGNORE INTO counters SELECT 'unsettled', COUNT(*) FROM trades "
+               "WHERE state IN ('PENDING', 'SUBMITTED')")
     columns = {row[1] for row in db.execute("PRAGMA table_info(orders)")}
     if "max_platform_fee_rate" not in columns:  # a data dir from before orders signed a platform-token fee rate
         db.execute("ALTER TABLE orders ADD COLUMN max_platform_fee_rate TEXT NOT NULL DEFAULT '0'")
@@ -79,6 +93,10 @@ def _row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> dict[str, Any]:
     for (name, *_), value in zip(cursor.description, values, strict=True):
         row[name] = int(value) if name in INT_COLUMNS and value is not None else value
     return row
+
+
+def unsettled_fills(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT value FROM counters WHERE name = 'unsettled'").fetchone()[0])
 
 
 def rows(db: sqlite3.Connection, sql: str, *args: Any) -> list[dict[str, Any]]:

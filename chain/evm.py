@@ -16,6 +16,7 @@ from eth.vm.logic.invalid import InvalidOpcode
 from eth.vm.opcode import _FastOpcode
 
 from .console import CONSOLE_ADDRESS
+from .fast_ops import replace_opcodes
 
 _NO_RESULT = object()
 
@@ -105,6 +106,8 @@ def fast_computation_class(base: Any) -> Any:
                 end = len(raw)
                 meter = computation._gas_meter
                 fast = _FastOpcode
+                inline = lookup is cls._lean_opcodes  # PUSH, DUP and SWAP right here (fast_ops.py's semantics)
+                values = computation._stack.values
                 while True:
                     pc = code.program_counter
                     if pc < end:
@@ -112,6 +115,33 @@ def fast_computation_class(base: Any) -> Any:
                         code.program_counter = pc + 1
                     else:
                         opcode = 0x00  # running off the end is STOP
+                    if inline and 0x5F < opcode < 0xA0:  # PUSH1-32, DUP1-16, SWAP1-16: 3 gas each
+                        if meter.gas_remaining < 3:
+                            raise OutOfGas(f"Out of gas: Needed 3 - Remaining {meter.gas_remaining} - Reason: "
+                                           f"{lookup[opcode].mnemonic}")
+                        meter.gas_remaining -= 3
+                        if opcode < 0x80:
+                            stop = pc + opcode - 0x5E
+                            code.program_counter = stop
+                            chunk = raw[pc + 1:stop]
+                            if stop > end:  # past the end of the code: zeros on the right
+                                chunk = chunk.ljust(opcode - 0x5F, b"\x00")
+                            if len(values) > 1023:
+                                raise FullStack("Stack limit reached")
+                            values.append(int.from_bytes(chunk, "big"))
+                        elif opcode < 0x90:
+                            position = opcode - 0x7F
+                            if len(values) > 1023:
+                                raise FullStack("Stack limit reached")
+                            if len(values) < position:
+                                raise InsufficientStack(f"Insufficient stack items for DUP{position}")
+                            values.append(values[-position])
+                        else:
+                            position = opcode - 0x8F
+                            if len(values) <= position:
+                                raise InsufficientStack(f"Insufficient stack items for SWAP{position}")
+                            values[-1], values[-position - 1] = values[-position - 1], values[-1]
+                        continue
                     fn = lookup.get(opcode)
                     if fn is None:
                         fn = InvalidOpcode(opcode)
@@ -133,6 +163,7 @@ def fast_computation_class(base: Any) -> Any:
             return computation
 
     FastComputation.__name__ = f"Fast{base.__name__}"
+    FastComputation.opcodes = FastComputation._lean_opcodes = replace_opcodes(base.opcodes)
     return FastComputation
 
 

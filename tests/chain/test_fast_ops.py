@@ -1,0 +1,116 @@
+"""The lean opcodes (chain/fast_ops.py) against py-evm's own: random programs - stack and arithmetic words,
+comparisons, memory words at small and huge offsets, jumps to good and bad destinations, PUSH past the end of the
+code - run through both opcode tables; their struct-log traces (every step's stack, memory and gas), results and
+errors must be the same."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chain import Node, NodeConfig
+from chain.execution import PENDING
+from chain.fast_ops import FAST
+from chain.provider import BourseProvider
+from chain.rpc.params import CallRequest
+
+TARGET = "0x" + "42" * 20
+OPS = sorted(op for op in FAST if not 0x60 <= op <= 0x7F)
+DUMP = bytes([0x60, 0x00, 0x52, 0x60, 0x20, 0x52, 0x60, 0x40, 0x52,  # the top three words to memory 0..95
+              0x59, 0x60, 0x00, 0xF3])  # RETURN(0, MSIZE)
+
+
+@pytest.fixture(scope="module")
+def node() -> Node:
+    return Node(NodeConfig(predeploy=False))
+
+
+def word(draw: Any) -> bytes:
+    size = draw(st.integers(1, 32))
+    value = draw(st.one_of(st.integers(0, 3), st.integers(0, 300), st.integers(0, 2**(8 * size) - 1),
+                           st.sampled_from([0, 1, 2**255 >> (256 - 8 * size), 2**(8 * size) - 1])))
+    return bytes([0x5F + size]) + (value % 2**(8 * size)).to_bytes(size, "big")
+
+
+@st.composite
+def programs(draw: Any) -> bytes:
+    code = bytearray()
+    for _ in range(24):  # a deep stack first, so that most programs run to the end
+        code += word(draw)
+    for _ in range(draw(st.integers(1, 40))):
+        kind = draw(st.integers(0, 9))
+        if kind < 4:
+            code += word(draw)
+        elif kind == 4:  # a memory offset, usually small
+            code += bytes([0x61]) + draw(st.one_of(st.integers(0, 200), st.integers(0, 65535))).to_bytes(2, "big")
+        elif kind == 5:  # a jump to a JUMPDEST placed right after it, or to anywhere
+            target = len(code) + 4 if draw(st.booleans()) else draw(st.integers(0, 400))
+            code += bytes([0x61]) + target.to_bytes(2, "big") + bytes([0x56, 0x5B])
+        else:
+            code.append(draw(st.sampled_from(OPS)))
+    if draw(st.integers(0, 4)):
+        code += DUMP
+    if draw(st.integers(0, 9)) == 0:
+        code += bytes([draw(st.integers(0x60, 0x7F))])  # a PUSH that runs off the end
+    return bytes(code)
+
+
+def run(node: Node, code: bytes, gas: int, calldata: bytes) -> Any:
+    """The call's struct-log trace (every step's pc, op, gas, cost, stack and memory), result and error - and
+    the untraced run's output, gas and error (the untraced loop runs PUSH, DUP and SWAP inline)."""
+    reply = BourseProvider(node).call("debug_traceCall", [
+        {"to": TARGET, "data": "0x" + calldata.hex(), "gas": hex(gas)}, "latest",
+        {"enableMemory": True, "stateOverrides": {TARGET: {"code": "0x" + code.hex()}}}])
+    assert "error" not in reply, reply
+    req = CallRequest(to=bytes.fromhex(TARGET[2:]), data=calldata, gas=gas)
+    with node.lock:
+        result = node.executor.run(req, PENDING, {TARGET: {"code": "0x" + code.hex()}})
+    return reply["result"], result.output, result.gas_used, type(result.error).__name__
+
+
+def returned(node: Node, code: bytes) -> tuple[bytes, str]:
+    req = CallRequest(to=bytes.fromhex(TARGET[2:]), gas=100_000)
+    with node.lock:
+        result = node.executor.run(req, PENDING, {TARGET: {"code": "0x" + code.hex()}})
+    return result.output, type(result.error).__name__
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(code=programs(), spare=st.sampled_from([0, 20, 300, 3_000, 1_000_000]), calldata=st.binary(max_size=70))
+def test_the_lean_opcodes_behave_as_py_evm_s(node: Node, code: bytes, spare: int, calldata: bytes) -> None:
+    gas = 21_000 + sum(16 if b else 4 for b in calldata) + spare  # from nothing left after the first op to plenty
+    computation = node.backend.state_class.computation_class
+    fast = computation.opcodes
+    original = computation.__mro__[1].opcodes
+    assert fast is not original and any(fast[op] is not original[op] for op in FAST)
+    lean = run(node, code, gas, calldata)
+    computation.opcodes = original
+    try:
+        reference = run(node, code, gas, calldata)
+    finally:
+        computation.opcodes = fast
+    assert lean == reference
+
+
+def test_a_known_program(node: Node) -> None:
+    """3 - 1, 2 < 3, a word through memory: the values themselves, not only agreement."""
+    code = bytes([0x60, 1, 0x60, 3, 0x03, 0x60, 3, 0x60, 2, 0x10, 0x61, 0x12, 0x34, 0x61, 0x01, 0x00, 0x52,
+                  0x61, 0x01, 0x00, 0x51]) + DUMP
+    output, error = returned(node, code)
+    assert error == "NoneType"
+    assert [int.from_bytes(output[i:i + 32], "big") for i in (0, 32, 64)] == [0x1234, 1, 2]
+
+
+@pytest.mark.parametrize("code", [bytes([0x60, 3, 0x56]), bytes([0x60, 4, 0x56, 0x00]), bytes([0x60, 1, 0x60, 6, 0x57]),
+                                  bytes([0x60, 0x7F])])
+def test_jumps_to_the_end_of_the_code_and_pushes_past_it(node: Node, code: bytes) -> None:
+    lean = returned(node, code)
+    computation = node.backend.state_class.computation_class
+    fast, computation.opcodes = computation.opcodes, computation.__mro__[1].opcodes
+    try:
+        assert lean == returned(node, code)
+    finally:
+        computation.opcodes = fast

@@ -170,11 +170,16 @@ SKIP_SELLER_BALANCE: public(constant(uint8)) = 3
 SKIP_BUYER_BALANCE: public(constant(uint8)) = 4
 SKIP_AGENT: public(constant(uint8)) = 5  # signed by an agent whose approval expired or was revoked
 REVOKED: constant(uint256) = 1  # agentExpiry of a revoked agent: in the past, yet not "never approved"
+NONCE_FILLED: constant(uint256) = 1  # fully filled (its amount slot freed)
+NONCE_CANCELLED: constant(uint256) = 2  # cancelled on chain by its maker
+NONCE_PARTIAL: constant(uint256) = 4  # partially filled: `filled[hash]` holds the amount
 
 platformToken: public(immutable(address))
 balanceOf: public(HashMap[address, HashMap[address, uint256]])  # user -> token -> amount
 filled: public(HashMap[bytes32, uint256])  # order hash -> base amount settled, while partially filled
-retired: public(HashMap[address, HashMap[uint256, uint256]])  # maker -> nonce // 256 -> bitmap of fully filled
+# maker -> nonce // 64 -> 4 bits per nonce (NONCE_FILLED, NONCE_CANCELLED, NONCE_PARTIAL): what settlement needs
+# to know of an order in one storage slot shared by 64 of its maker's orders (warm after the first in a batch)
+nonceState: public(HashMap[address, HashMap[uint256, uint256]])
 cancelled: public(HashMap[bytes32, bool])
 minNonce: public(HashMap[address, uint256])
 operators: public(HashMap[address, bool])
@@ -315,6 +320,7 @@ def cancelOrder(order: Order):
     assert order.maker == msg.sender, "settlement: not your order"
     order_hash: bytes32 = self._order_hash(order)
     self.cancelled[order_hash] = True
+    self._set_nonce_bits(order.maker, order.nonce, NONCE_CANCELLED, 0)
     log OrderCancelled(maker=msg.sender, orderHash=order_hash)
 
 
@@ -397,7 +403,7 @@ def filledAmount(order: Order) -> uint256:
     @param order The signed order.
     @return The settled base amount.
     """
-    return self._filled(order, self._order_hash(order))
+    return self._filled_of(order, self._order_hash(order), self._nonce_bits(order.maker, order.nonce))
 
 
 @view
@@ -516,8 +522,10 @@ def _settle_fill(batch_id: uint256, fill: Fill) -> uint8:
     taker_live: bool = self._check_order_signature(taker_hash, taker.maker, fill.takerV, fill.takerR, fill.takerS)
     base: uint256 = fill.baseAmount
     assert base > 0, "settlement: zero fill"
-    maker_filled: uint256 = self._filled(maker, maker_hash)
-    taker_filled: uint256 = self._filled(taker, taker_hash)
+    maker_bits: uint256 = self._nonce_bits(maker.maker, maker.nonce)
+    taker_bits: uint256 = self._nonce_bits(taker.maker, taker.nonce)
+    maker_filled: uint256 = self._filled_of(maker, maker_hash, maker_bits)
+    taker_filled: uint256 = self._filled_of(taker, taker_hash, taker_bits)
     assert maker_filled + base <= maker.baseAmount, "settlement: overfill"
     assert taker_filled + base <= taker.baseAmount, "settlement: overfill"
     quote: uint256 = self._quote(base, maker, taker)
@@ -532,7 +540,7 @@ def _settle_fill(batch_id: uint256, fill: Fill) -> uint8:
     assert self._fee_within(taker, taker_gets, fill.takerFee, fill.takerFeeInPlatformToken), \
         "settlement: taker fee above signed maximum"
 
-    if self.cancelled[maker_hash] or self.cancelled[taker_hash] or maker.nonce < self.minNonce[maker.maker] \
+    if (maker_bits | taker_bits) & NONCE_CANCELLED != 0 or maker.nonce < self.minNonce[maker.maker] \
             or taker.nonce < self.minNonce[taker.maker]:
         return SKIP_CANCELLED
     if block.timestamp > maker.expiry or block.timestamp > taker.expiry:
@@ -557,8 +565,8 @@ def _settle_fill(batch_id: uint256, fill: Fill) -> uint8:
     if not self._can_pay(buyer, maker.quoteToken, quote, buyer_fee, buyer_in_platform):
         return SKIP_BUYER_BALANCE
 
-    self._record_fill(maker, maker_hash, maker_filled + base)
-    self._record_fill(taker, taker_hash, taker_filled + base)
+    self._record_fill(maker, maker_hash, maker_bits, maker_filled + base)
+    self._record_fill(taker, taker_hash, taker_bits, taker_filled + base)
     self.balanceOf[seller][maker.baseToken] -= base
     self.balanceOf[buyer][maker.quoteToken] -= quote
     self._credit_after_fee(buyer, maker.baseToken, base, buyer_fee, buyer_in_platform)
@@ -588,22 +596,40 @@ def _quote(base: uint256, maker: Order, taker: Order) -> uint256:
 
 @view
 @internal
-def _filled(order: Order, order_hash: bytes32) -> uint256:
-    if self.retired[order.maker][order.nonce >> 8] & (1 << (order.nonce & 255)) != 0:
-        return order.baseAmount
-    return self.filled[order_hash]
+def _nonce_bits(maker: address, nonce: uint256) -> uint256:
+    return (self.nonceState[maker][nonce >> 6] >> ((nonce & 63) << 2)) & 15
 
 
 @internal
-def _record_fill(order: Order, order_hash: bytes32, total: uint256):
-    """A fully filled order retires its nonce in a shared bitmap (one slot per 256 nonces) instead of
-    keeping an amount, so a maker's consecutive orders cost one storage slot, not one each."""
+def _set_nonce_bits(maker: address, nonce: uint256, set_bits: uint256, clear_bits: uint256):
+    word: uint256 = nonce >> 6
+    offset: uint256 = (nonce & 63) << 2
+    self.nonceState[maker][word] = (self.nonceState[maker][word] & ~(clear_bits << offset)) | (set_bits << offset)
+
+
+@view
+@internal
+def _filled_of(order: Order, order_hash: bytes32, bits: uint256) -> uint256:
+    """The order's settled base amount: all of it once filled, `filled[hash]` only while partially filled (so a
+    fresh order costs no storage read of its own)."""
+    if bits & NONCE_FILLED != 0:
+        return order.baseAmount
+    if bits & NONCE_PARTIAL != 0:
+        return self.filled[order_hash]
+    return 0
+
+
+@internal
+def _record_fill(order: Order, order_hash: bytes32, bits: uint256, total: uint256):
+    """A fully filled order is marked in its maker's shared nonce word instead of keeping an amount (its amount
+    slot, if any, is freed); a partial fill keeps the amount and marks the nonce partial."""
     if total == order.baseAmount:
-        word: uint256 = order.nonce >> 8
-        self.retired[order.maker][word] = self.retired[order.maker][word] | (1 << (order.nonce & 255))
-        if self.filled[order_hash] != 0:
+        self._set_nonce_bits(order.maker, order.nonce, NONCE_FILLED, NONCE_PARTIAL)
+        if bits & NONCE_PARTIAL != 0:
             self.filled[order_hash] = 0
     else:
+        if bits & NONCE_PARTIAL == 0:
+            self._set_nonce_bits(order.maker, order.nonce, NONCE_PARTIAL, 0)
         self.filled[order_hash] = total
 
 

@@ -420,3 +420,33 @@ def test_an_operator_burns_the_fee_recipients_platform_token_fees(w3: Any, vault
     assert brs.functions.balanceOf(vault.address).call() >= 25 * E18  # the vault still holds what it owes
     [event] = vault.events.FeesBurned().process_receipt(receipt)
     assert (event.args.recipient, event.args.amount) == (fees.checksum, 15 * E18)
+
+
+def test_one_storage_word_holds_64_orders_filled_partial_and_cancelled_states(w3: Any, vault: Any,
+                                                                              market: Any) -> None:
+    """nonceState: 4 bits per nonce (1 filled, 2 cancelled, 4 partial), 64 nonces per word - what settlement
+    reads of an order, so a fresh order costs no storage slot of its own."""
+    alice, bob, owner = market["alice"], market["bob"], market["owner"].checksum
+
+    def bits(who: Any, nonce: int) -> int:
+        return (vault.functions.nonceState(who.checksum, nonce >> 6).call() >> ((nonce & 63) * 4)) & 15
+
+    sell = order(market, alice, False, 3 * E18, 2 * PRICE_SCALE, 130)  # word 2, slot 2
+    other = order(market, alice, False, E18, 2 * PRICE_SCALE, 131)  # the same word
+    buy = order(market, bob, True, 5 * E18, 2 * PRICE_SCALE, 63)  # word 0, last slot
+    send(w3, vault.functions.settle(1, [signed_fill(w3, vault, sell, alice.key, buy, bob.key, E18)]), owner)
+    sell_hash = vault.functions.hashOrder(sell.as_tuple()).call()
+    assert (bits(alice, 130), bits(bob, 63), bits(alice, 131)) == (4, 4, 0)  # both partial, the neighbour untouched
+    assert vault.functions.filled(sell_hash).call() == E18
+    send(w3, vault.functions.settle(2, [signed_fill(w3, vault, sell, alice.key, buy, bob.key, 2 * E18)]), owner)
+    assert (bits(alice, 130), bits(bob, 63)) == (1, 4)  # the sell is filled: partial cleared, amount slot freed
+    assert vault.functions.filled(sell_hash).call() == 0 and vault.functions.filledAmount(sell.as_tuple()).call() == 3 * E18
+    send(w3, vault.functions.cancelOrder(other.as_tuple()), alice.checksum)
+    assert bits(alice, 131) == 2 and bits(alice, 130) == 1
+    assert vault.functions.cancelled(vault.functions.hashOrder(other.as_tuple()).call()).call() is True
+    receipt = send(w3, vault.functions.settle(3, [signed_fill(w3, vault, other, alice.key, buy, bob.key, E18)]),
+                   owner)
+    assert [(e["args"]["index"], e["args"]["reason"]) for e in vault.events.FillSkipped().process_receipt(receipt)] \
+        == [(0, 1)]  # cancelled: skipped
+    assert bits(bob, 63) == 4 and vault.functions.filledAmount(buy.as_tuple()).call() == 3 * E18
+    reverts(w3, vault.functions.cancelOrder(buy.as_tuple()), alice.checksum, "settlement: not your order")

@@ -17,6 +17,7 @@ from eth.vm.opcode import _FastOpcode
 
 from .console import CONSOLE_ADDRESS
 from .fast_ops import replace_opcodes
+from .fast_precompiles import replace_precompiles
 
 _NO_RESULT = object()
 
@@ -164,6 +165,7 @@ def fast_computation_class(base: Any) -> Any:
 
     FastComputation.__name__ = f"Fast{base.__name__}"
     FastComputation.opcodes = FastComputation._lean_opcodes = replace_opcodes(base.opcodes)
+    FastComputation._precompiles = replace_precompiles(base.get_precompiles())
     return FastComputation
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from contracts.merkle import build
 
 from . import store
+from .settler import pause_point
 from .core import ExchangeCore
 
 log = logging.getLogger("bourse.exchange.rewards")
@@ -156,9 +157,11 @@ class Rewards:
                 self.core.write(lambda db, e=row["epoch"], r=raw, h=tx_hash: db.execute(
                     "UPDATE reward_epochs SET state = 'SIGNED', raw = ?, tx_hash = ? WHERE epoch = ?", (r, h, e)))
                 row = store.one(self.core.db, "SELECT * FROM reward_epochs WHERE epoch = ?", row["epoch"])
+                pause_point("reward_signed")
             receipt = await asyncio.to_thread(settler._send_and_wait, row["raw"], row["tx_hash"], None)
             if receipt is None:
                 continue
+            pause_point("reward_sent")
             ok = int(receipt["status"], 16) == 1
             self.core.write(lambda db, e=row["epoch"], b=int(receipt["blockNumber"], 16), s=ok: db.execute(
                 "UPDATE reward_epochs SET state = ?, block = ?, reason = ? WHERE epoch = ?",

@@ -64,8 +64,9 @@ def chain_and_signer(tmp_path: Path) -> Iterator[dict[str, Any]]:
     demo = prepare_chain(Web3(Web3.HTTPProvider(server.url)), tmp_path / "demo.json")
     operator = node.accounts[0]
     vault = address_of("SettlementVault")
+    policy = operator_policy(vault, 31337, address_of("MerkleDistributor"))  # batches and trade-mining roots
     signer = HotSigner({"operator": operator.key.to_bytes()},
-                       {operator.checksum: KeyPolicy.parse("operator", operator_policy(vault, 31337))},
+                       {operator.checksum: KeyPolicy.parse("operator", policy)},
                        AuditLog(tmp_path / "audit.jsonl"))
     signer_server = SignerServer(signer, "k" * 32, port=0).start()
     (tmp_path / "token").write_text("k" * 32)
@@ -80,7 +81,8 @@ def chain_and_signer(tmp_path: Path) -> Iterator[dict[str, Any]]:
                   f'min_notional = "{market.quote_text(spec.min_notional)}"',
                   f"maker_fee_bps = {spec.maker_fee_bps}", f"taker_fee_bps = {spec.taker_fee_bps}", ""]
     (tmp_path / "markets.toml").write_text("\n".join(lines))
-    yield {"rpc_url": server.url, "vault": vault, "signer_url": signer_server.url, "root": tmp_path}
+    yield {"rpc_url": server.url, "vault": vault, "signer_url": signer_server.url, "root": tmp_path,
+           "markets": markets, "operator": operator.checksum}
     signer_server.stop()
     server.stop()
     node.close()
@@ -141,3 +143,80 @@ def test_sigkill_before_during_and_after_a_batch_submission(chain_and_signer: di
         assert differences == [], [d.line() for d in differences]
     finally:
         last.kill()
+
+
+def test_sigkill_around_a_trade_mining_publication(chain_and_signer: dict[str, Any]) -> None:
+    """Killed after the epoch's root is signed and stored, then after it was sent: the restarted exchange publishes
+    it exactly once, and the root is the one computed again from the trades the journal rebuilds."""
+    import json
+    import urllib.request
+
+    from contracts import merkle
+    from matcher.demo import REWARD_PER_EPOCH
+    from matcher.exchange.core import ExchangeCore
+    from matcher.exchange.rewards import Rewards
+    from matcher.fees import FeePolicy
+
+    setup = chain_and_signer
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    distributor = address_of("MerkleDistributor")
+    data_dir = setup["root"] / "exchange"
+    args = ["--rpc-url", setup["rpc_url"], "--settlement", setup["vault"], "--markets",
+            str(setup["root"] / "markets.toml"), "--signer", setup["signer_url"], "--signer-token-file",
+            str(setup["root"] / "token"), "--data-dir", str(data_dir), "--port", str(port),
+            "--batch-interval", "0.1", "--distributor", distributor, "--reward-per-epoch", "1000"]
+    alice = ExchangeClient(url, KEYS["alice"], setup["rpc_url"])
+    bob = ExchangeClient(url, KEYS["bob"], setup["rpc_url"])
+    carol = ExchangeClient(url, KEYS["carol"], setup["rpc_url"])
+
+    first = ExchangeProcess(args, "reward_signed")
+    wait_for_rpc(url + "/api/v3/ping", timeout=60)
+    fund(alice, {"BRS": "100"})
+    fund(bob, {"WBNB": "1"})
+    fund(carol, {"WBNB": "1"})
+    alice.order("BRSWBNB", "SELL", "LIMIT", quantity="50", price="0.002", time_in_force="GTC")
+    bob.order("BRSWBNB", "BUY", "LIMIT", quantity="20", price="0.002", time_in_force="IOC")  # BRS taker fees
+    carol.order("BRSWBNB", "BUY", "LIMIT", quantity="10", price="0.002", time_in_force="IOC")
+    wait_until(lambda: settled(bob, "BRSWBNB") and settled(carol, "BRSWBNB"), what="settlement")
+    token = (data_dir / "admin.token").read_text().strip()
+    request = urllib.request.Request(url + "/admin/rewards/epoch", method="POST", data=b"",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        epoch = json.loads(response.read())
+    assert epoch["state"] == "PENDING"
+    wait_until(lambda: first.paused("reward_signed"), timeout=60, what="pause after signing the root")
+    first.kill()
+    rpc = Rpc(setup["rpc_url"])
+
+    def published() -> list[Any]:
+        topic = "0x" + Web3.keccak(text="RootPublished(uint256,bytes32,uint256)").hex().removeprefix("0x")
+        return rpc.call("eth_getLogs", {"address": distributor, "fromBlock": "0x0", "toBlock": "latest",
+                                        "topics": [topic]})
+
+    assert published() == []
+    second = ExchangeProcess(args, "reward_sent")
+    wait_until(lambda: second.paused("reward_sent"), timeout=60, what="pause after sending the root")
+    second.kill()
+    assert len(published()) == 1
+    last = ExchangeProcess(args, None)
+    try:
+        wait_for_rpc(url + "/api/v3/ping", timeout=60)
+        row = wait_until(lambda: next((e for e in json.loads(urllib.request.urlopen(
+            url + "/bourse/v1/rewards", timeout=10).read()) if e["state"] == "CONFIRMED"), None),
+            what="the epoch recorded as published")
+    finally:
+        last.kill()
+    logs = published()
+    assert len(logs) == 1 and row["root"] == epoch["root"] == logs[0]["data"][:66]
+
+    # rebuilt from the journal: a fresh core on the data dir computes the same amounts and root
+    core = ExchangeCore(data_dir / "exchange.sqlite3", setup["markets"], setup["operator"], FeePolicy("BRS"))
+    try:
+        bounds = core.db.execute("SELECT from_trade, to_trade FROM reward_epochs WHERE epoch = ?",
+                                 (epoch["epoch"],)).fetchone()
+        amounts = Rewards(core, distributor, "BRS", REWARD_PER_EPOCH).compute(bounds[0], bounds[1], REWARD_PER_EPOCH)
+    finally:
+        core.close()
+    assert amounts[bob.address] == REWARD_PER_EPOCH * 2 // 3 and amounts[carol.address] == REWARD_PER_EPOCH // 3
+    assert "0x" + merkle.build(epoch["epoch"], amounts).root.hex() == epoch["root"]

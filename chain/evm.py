@@ -81,6 +81,11 @@ def fast_computation_class(base: Any) -> Any:
             super().__init__(*args, **kwargs)
             self._stack = FastStack()
 
+        def extend_memory(self, start_position: int, size: int) -> None:
+            """py-evm's, minus its validation and cost arithmetic when nothing grows (nothing to pay then)."""
+            if size and start_position + size > len(self._memory._bytes):
+                super().extend_memory(start_position, size)
+
         @classmethod
         def apply_computation(cls, state: Any, message: Any, transaction_context: Any,
                               parent_computation: Any = None) -> Any:

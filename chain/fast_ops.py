@@ -1,4 +1,4 @@
-"""Leaner versions of the opcodes a contract runs most (stack, arithmetic, comparisons, jumps, memory words).
+"""Leaner versions of the opcodes a contract runs most (stack, arithmetic, comparisons, jumps, memory words, SHA3).
 
 py-evm's versions go through several method calls each (`stack_pop_ints`, `stack_push_int`, `extend_memory`
 with its validation and a formatted reason string...). These work on the stack's list directly and take the
@@ -18,7 +18,10 @@ from typing import Any, Callable
 from eth.exceptions import FullStack, InsufficientStack, InvalidInstruction, InvalidJumpDestination
 from eth.vm.opcode import _FastOpcode
 
+from .hashing import keccak
+
 MASK = 2**256 - 1
+SHA3_WORD_GAS = 6
 SIGN = 2**255
 JUMPDEST = 0x5B
 
@@ -153,6 +156,18 @@ def _mstore(computation: Any) -> None:
     memory[start:end] = word
 
 
+def _sha3(computation: Any) -> None:
+    values = computation._stack.values
+    if len(values) < 2:
+        raise _underflow("SHA3")
+    start = _int(values.pop())
+    size = _int(values[-1])
+    computation.extend_memory(start, size)
+    data = bytes(computation._memory._bytes[start:start + size])
+    computation.consume_gas(SHA3_WORD_GAS * ((size + 31) // 32), reason="SHA3: word gas cost")
+    values[-1] = int.from_bytes(keccak(data), "big")
+
+
 def _calldataload(computation: Any) -> None:
     values = computation._stack.values
     if not values:
@@ -200,6 +215,7 @@ FAST: dict[int, Callable[[Any], None]] = {
     0x19: _not,
     0x1B: _binary("SHL", _shl),
     0x1C: _binary("SHR", _shr),
+    0x20: _sha3,
     0x35: _calldataload,
     0x50: _pop,
     0x51: _mload,

@@ -20,6 +20,7 @@ from .fast_ops import replace_opcodes
 from .fast_precompiles import replace_precompiles
 
 _NO_RESULT = object()
+_STACK_SHORTCUTS = ("pop_ints", "pop_bytes", "pop_any", "pop1_int", "pop1_bytes", "pop1_any", "push_int", "push_bytes")
 
 
 class FastStack(Stack):
@@ -79,7 +80,16 @@ def fast_computation_class(base: Any) -> Any:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._stack = FastStack()
+            self.use_stack(FastStack())
+
+        def use_stack(self, stack: Stack) -> None:
+            """Run on `stack`, with py-evm's stack shortcuts bound to it now: they are `cached_property`s whose
+            first read per computation asks asyncio whether the getter is a coroutine (~4 us each, several per
+            call)."""
+            self._stack = stack
+            attrs = self.__dict__
+            for name in _STACK_SHORTCUTS:
+                attrs["stack_" + name] = getattr(stack, name)
 
         def extend_memory(self, start_position: int, size: int) -> None:
             """py-evm's, minus its validation and cost arithmetic when nothing grows (nothing to pay then)."""
@@ -114,6 +124,7 @@ def fast_computation_class(base: Any) -> Any:
                 fast = _FastOpcode
                 inline = lookup is cls._lean_opcodes  # PUSH, DUP and SWAP right here (fast_ops.py's semantics)
                 values = computation._stack.values
+                push0 = inline and 0x5F in lookup
                 while True:
                     pc = code.program_counter
                     if pc < end:
@@ -121,6 +132,14 @@ def fast_computation_class(base: Any) -> Any:
                         code.program_counter = pc + 1
                     else:
                         opcode = 0x00  # running off the end is STOP
+                    if opcode == 0x5F and push0:  # PUSH0 (Shanghai on): 2 gas
+                        if meter.gas_remaining < 2:
+                            raise OutOfGas(f"Out of gas: Needed 2 - Remaining {meter.gas_remaining} - Reason: PUSH0")
+                        meter.gas_remaining -= 2
+                        if len(values) > 1023:
+                            raise FullStack("Stack limit reached")
+                        values.append(0)
+                        continue
                     if inline and 0x5F < opcode < 0xA0:  # PUSH1-32, DUP1-16, SWAP1-16: 3 gas each
                         if meter.gas_remaining < 3:
                             raise OutOfGas(f"Out of gas: Needed 3 - Remaining {meter.gas_remaining} - Reason: "

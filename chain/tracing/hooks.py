@@ -95,7 +95,7 @@ def traced_computation_class(base: Any, tracer: Tracer) -> Any:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._stack = IntStack()
+            self.use_stack(IntStack())
 
         @classmethod
         def _frame(cls, message: Any, kind: str) -> Frame:

@@ -49,6 +49,8 @@ def programs(draw: Any) -> bytes:
         elif kind == 5:  # a jump to a JUMPDEST placed right after it, or to anywhere
             target = len(code) + 4 if draw(st.booleans()) else draw(st.integers(0, 400))
             code += bytes([0x61]) + target.to_bytes(2, "big") + bytes([0x56, 0x5B])
+        elif kind == 7:
+            code.append(0x5F)  # PUSH0 (inline in the untraced loop)
         elif kind == 6:  # SHA3 of a small region (most random sizes run out of gas)
             code += bytes([0x60, draw(st.integers(0, 96)), 0x60, draw(st.integers(0, 64)), 0x20])
         else:

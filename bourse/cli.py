@@ -27,6 +27,7 @@ from wallet.cli_treasury import por_group
 from wallet.errors import WalletError
 
 from .cli_launchpad import launchpad_group
+from .cli_vote import vote_group
 
 KNOWN_ERRORS = (WalletError, ChainError, MatcherError, ContractsError)
 
@@ -94,6 +95,7 @@ main.add_command(reconcile_command)
 main.add_command(api_key_group)
 main.add_command(burn_command)
 main.add_command(launchpad_group)
+main.add_command(vote_group)
 main.add_command(rewards_group)
 
 if __name__ == "__main__":

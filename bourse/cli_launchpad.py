@@ -45,16 +45,21 @@ def _text(units: int, decimals: int = 18) -> str:
 
 
 class Chain:
-    """The node, the launchpad and (for transactions) an unlocked keystore account."""
+    """The node, the contract a command talks to (the Launchpad by default) and, for transactions, an unlocked
+    keystore account."""
 
-    def __init__(self, rpc_url: str, launchpad: str | None, key: bytes | None = None) -> None:
+    def __init__(self, rpc_url: str, contract: str | None, key: bytes | None = None) -> None:
         from eth_account import Account
 
         from wallet.rpc import Rpc
         self.rpc = Rpc(rpc_url)
-        self.launchpad = launchpad or address_of("Launchpad")
+        self.contract = contract or address_of("Launchpad")
         self.key = key
         self.address = Account.from_key(key).address if key else None
+
+    @property
+    def launchpad(self) -> str:
+        return self.contract
 
     def call(self, to: str, data: bytes) -> bytes:
         return self.rpc.eth_call(to, data)
@@ -66,7 +71,8 @@ class Chain:
                                                       self.key))
 
     def approve(self, token: str, amount: int) -> None:
-        self.send(token, lp.calldata("approve(address,uint256)", ["address", "uint256"], [self.launchpad, amount]))
+        """Let the contract take `amount` of `token` from the account."""
+        self.send(token, lp.calldata("approve(address,uint256)", ["address", "uint256"], [self.contract, amount]))
 
     def decimals(self, token: str) -> int:
         from eth_abi import decode

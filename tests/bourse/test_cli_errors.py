@@ -110,6 +110,11 @@ def cases(files: dict[str, str], busy: int, tmp: Path) -> list[tuple[list[str], 
         (["rewards", "epoch", "--exchange", NOT_A_NODE, "--admin-token-file", files["token"]], ""),
         (["rewards", "status", "--exchange", NOT_A_NODE], ""),
         (["rewards", "claim", "nobody", "--exchange", NOT_A_NODE, *keystore], ""),
+        (["vote", "create", ADDRESS, "nope", "--start", "+1s", "--end", "+2s", "--from", "nobody", *keystore], ""),
+        (["vote", "cast", "1", ADDRESS, "-5", "--from", "nobody", *keystore], ""),
+        (["vote", "finalize", "1", "--from", "nobody", *keystore], ""),
+        (["vote", "withdraw", "0", "--from", "nobody", *keystore], ""),
+        (["vote", "status", "1", "--rpc-url", NOT_A_NODE], ""),
     ]
 
 

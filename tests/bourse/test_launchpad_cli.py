@@ -4,11 +4,7 @@ errors for a step outside its window."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 from web3 import Web3
 
@@ -16,7 +12,7 @@ from chain import Node
 from chain.server import ServerThread
 from contracts.deploy import deploy, platform
 
-from ..tools import ROOT
+from .cli_session import CliSession
 
 E18 = 10**18
 
@@ -25,25 +21,8 @@ def test_a_sale_from_the_command_line(http_node: tuple[Node, ServerThread], tmp_
     node, server = http_node
     url = server.url
     w3 = Web3(Web3.HTTPProvider(url))
-    keystore, password = tmp_path / "ks", tmp_path / "pw"
-    password.write_text("correct horse\n")
-    common = ["--keystore", str(keystore), "--password-file", str(password)]
-
-    def bourse(*args: str, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bourse.cli", *args], input=input_text, capture_output=True,
-                              text=True, cwd=ROOT, timeout=120)
-
-    def run(*args: str) -> Any:
-        keys = common if args[1] != "status" else []  # status reads only: no account
-        done = bourse(*args, "--rpc-url", url, "--json", *keys)
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)
-
-    names = ["owner", "alice", "bob"]
-    for name, account in zip(names, node.accounts):
-        imported = bourse("wallet", "import", name, "--private-key", "--light", *common,
-                          input_text="0x" + account.key.to_bytes().hex() + "\n")
-        assert imported.returncode == 0, imported.stderr
+    cli = CliSession(url, tmp_path, dict(zip(["owner", "alice", "bob"], node.accounts)))
+    run, bourse, common = cli.run, cli.bourse, cli.keystore
     owner, alice, bob = (a.checksum for a in node.accounts[:3])
     brs = platform(w3)["PlatformToken"]
     for user in (alice, bob):

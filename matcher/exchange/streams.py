@@ -312,14 +312,17 @@ class Streams:
                 "O": t["openTime"], "C": t["closeTime"], "F": t["firstId"], "L": t["lastId"], "n": t["count"]}
 
     def _kline(self, name: str, market: Any, interval_name: str, now: int) -> list[tuple[str, Any]]:
-        """The interval's newest candle when it changed; once more with x=true when it has closed."""
+        """The interval's newest candle when it changed, and while it is open at least every 2 s (1 s for 1s
+        candles) as Binance's update speed, so a subscriber that joins between trades hears it too; once more
+        with x=true when it has closed."""
         length = INTERVALS[interval_name]
         newest = history.klines(self.core.db, market.symbol, length, 0, None, None, 1, now)
         if not newest:
             return []
         candle = newest[0]
         closed = candle.open_ms < bucket(now, length)
-        state = (candle.open_ms, candle.count, closed)
+        period = 1_000 if interval_name == "1s" else 2_000
+        state = (candle.open_ms, candle.count, closed, -1 if closed else now // period)
         if self._klines_sent.get(name) == state or (closed and name not in self._klines_sent):
             return []
         self._klines_sent[name] = state

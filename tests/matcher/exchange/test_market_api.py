@@ -137,6 +137,26 @@ def test_klines_tickers_and_average_price_agree_with_the_trades(clients: dict[st
     assert traded["recorder"].of("brswbnb@ticker_1h")[-1]["e"] == "1hTicker"
 
 
+def test_a_kline_subscriber_joining_between_trades_hears_the_open_candle(stack: Stack, clients: dict[str, ExchangeClient],
+                                                                         traded: dict[str, Any]) -> None:
+    """As Binance's kline streams update every 2 s: no trade needs to come after the subscription."""
+    import asyncio
+    import json as json_module
+
+    import websockets
+
+    async def first() -> dict[str, Any]:
+        url = stack.exchange_url.replace("http", "ws") + "/ws/brswbnb@kline_1M"  # the month's candle: open now
+        async with websockets.connect(url) as connection:
+            return json_module.loads(await asyncio.wait_for(connection.recv(), 30))
+
+    asyncio.run(first())  # an earlier subscriber heard the candle already ...
+    event = asyncio.run(first())  # ... and the next one hears it too, with no trade in between
+    month = clients["alice"].request("GET", "/api/v3/klines", {"symbol": SYMBOL, "interval": "1M"})[-1]
+    assert event["e"] == "kline" and event["k"]["i"] == "1M" and event["k"]["x"] is False
+    assert (event["k"]["t"], event["k"]["o"], event["k"]["n"]) == (month[0], month[1], month[8])
+
+
 def test_binance_parameters_errors_and_headers(stack: Stack) -> None:
     base = stack.exchange_url
     status, headers, body = http(f"{base}/api/v3/klines?symbol={SYMBOL}&interval=2m")

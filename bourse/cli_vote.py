@@ -14,18 +14,17 @@ from eth_utils import event_signature_to_log_topic, is_address, to_checksum_addr
 
 from contracts import launchpad as lp
 from contracts.predeploy import address_of
-from wallet.cli_common import emit, json_option, keystore_option, open_store, password_file_option, rpc_option, unlock
+from wallet.cli_common import emit, json_option, rpc_option
 from wallet.errors import WalletError
 
-from .cli_launchpad import Chain, _text, _time, _units, account_option
+from .cli_chain import Chain, amount_text, at_time, open_chain, parse_amount, signing_options
 
 LISTED = "0x" + event_signature_to_log_topic("Listed(address,uint256,uint256)").hex()
 
 
 def _booth(rpc_url: str, contract: str | None, name: str | None = None, keystore_dir: Path | None = None,
            password_file: Path | None = None) -> Chain:
-    key = unlock(open_store(keystore_dir), name, password_file) if name else None
-    return Chain(rpc_url, contract or address_of("ListingVote"), key)
+    return open_chain(rpc_url, contract or address_of("ListingVote"), name, keystore_dir, password_file)
 
 
 def _view(chain: Chain, signature: str, types: list[str], args: list[Any], returns: list[str]) -> Any:
@@ -60,12 +59,6 @@ def vote_option(func: Any) -> Any:
                         help="The listing-vote contract (default: the node's predeployed one).")(func)
 
 
-def signing_options(func: Any) -> Any:
-    for option in (json_option, password_file_option, keystore_option, rpc_option, account_option, vote_option):
-        func = option(func)
-    return func
-
-
 @click.group("vote")
 def vote_group() -> None:
     """Coin-listing votes: rounds of candidate tokens, one BRS-weighted vote per address, winners listed."""
@@ -77,14 +70,14 @@ def vote_group() -> None:
 @click.option("--end", required=True, help="When voting closes.")
 @click.option("--winners", type=click.IntRange(min=1), default=1, show_default=True,
               help="How many candidates the round lists.")
-@signing_options
+@signing_options(vote_option)
 def create_command(tokens: tuple[str, ...], start: str, end: str, winners: int, contract: str | None, name: str,
                    rpc_url: str, keystore_dir: Path | None, password_file: Path | None, as_json: bool) -> None:
     """Open a round over candidate TOKENS (the contract's owner only)."""
     candidates = [_address(token, "TOKEN") for token in tokens]
     chain = _booth(rpc_url, contract, name, keystore_dir, password_file)
     now = chain.now()
-    opens, closes = _time(start, now), _time(end, now)
+    opens, closes = at_time(start, now), at_time(end, now)
     receipt = chain.send(chain.contract, lp.calldata("createRound(address[],uint256,uint256,uint256)",
                                                       ["address[]", "uint256", "uint256", "uint256"],
                                                       [candidates, opens, closes, winners]))
@@ -99,12 +92,12 @@ def create_command(tokens: tuple[str, ...], start: str, end: str, winners: int, 
 @click.argument("round_id", metavar="ROUND", type=click.IntRange(min=1))
 @click.argument("token")
 @click.argument("amount")
-@signing_options
+@signing_options(vote_option)
 def cast_command(round_id: int, token: str, amount: str, contract: str | None, name: str, rpc_url: str,
                  keystore_dir: Path | None, password_file: Path | None, as_json: bool) -> None:
     """Vote for TOKEN in ROUND with AMOUNT BRS, locked until the round ends (one vote per address and round)."""
     candidate = _address(token, "TOKEN")
-    units = _units(amount, 18, "AMOUNT")
+    units = parse_amount(amount, 18, "AMOUNT")
     chain = _booth(rpc_url, contract, name, keystore_dir, password_file)
     _round(chain, round_id)
     brs = to_checksum_address(_view(chain, "platformToken()", [], [], ["address"]))
@@ -117,7 +110,7 @@ def cast_command(round_id: int, token: str, amount: str, contract: str | None, n
 
 @vote_group.command("finalize")
 @click.argument("round_id", metavar="ROUND", type=click.IntRange(min=1))
-@signing_options
+@signing_options(vote_option)
 def finalize_command(round_id: int, contract: str | None, name: str, rpc_url: str, keystore_dir: Path | None,
                      password_file: Path | None, as_json: bool) -> None:
     """After ROUND ends (anyone, once): list its winners, most votes first."""
@@ -130,13 +123,13 @@ def finalize_command(round_id: int, contract: str | None, name: str, rpc_url: st
               for log in receipt.get("logs", []) if log["topics"] and log["topics"][0] == LISTED
               and log["address"].lower() == chain.contract.lower()]
     emit({"round": round_id, "listed": listed, "transaction": receipt["transactionHash"]}, as_json,
-         f"round {round_id} finalized: " + (", ".join(f"{x['token']} listed ({_text(int(x['votes']))} BRS)"
+         f"round {round_id} finalized: " + (", ".join(f"{x['token']} listed ({amount_text(int(x['votes']))} BRS)"
                                                       for x in listed) or "no candidate had votes"))
 
 
 @vote_group.command("withdraw")
 @click.argument("round_id", metavar="ROUND", type=click.IntRange(min=1))
-@signing_options
+@signing_options(vote_option)
 def withdraw_command(round_id: int, contract: str | None, name: str, rpc_url: str, keystore_dir: Path | None,
                      password_file: Path | None, as_json: bool) -> None:
     """After ROUND ends: take back the BRS locked with your vote."""
@@ -146,7 +139,7 @@ def withdraw_command(round_id: int, contract: str | None, name: str, rpc_url: st
                    ["uint256"])
     receipt = chain.send(chain.contract, lp.calldata("withdraw(uint256)", ["uint256"], [round_id]))
     emit({"round": round_id, "amount": str(locked), "transaction": receipt["transactionHash"]}, as_json,
-         f"withdrew {_text(locked)} BRS from round {round_id} (tx {receipt['transactionHash']})")
+         f"withdrew {amount_text(locked)} BRS from round {round_id} (tx {receipt['transactionHash']})")
 
 
 @vote_group.command("status")
@@ -168,12 +161,12 @@ def status_command(round_id: int, user: str | None, contract: str | None, rpc_ur
                             "winners": info["winners"], "totalLocked": str(info["totalLocked"]),
                             "candidates": [{"token": c, "votes": str(v)} for c, v in votes.items()]}
     lines = [f"round {round_id}: {phase}; voting {info['start']}..{info['end']}; {info['winners']} listed; "
-             f"{_text(info['totalLocked'])} BRS locked"]
-    lines += [f"  {c}  {_text(v)} BRS" for c, v in sorted(votes.items(), key=lambda cv: -cv[1])]
+             f"{amount_text(info['totalLocked'])} BRS locked"]
+    lines += [f"  {c}  {amount_text(v)} BRS" for c, v in sorted(votes.items(), key=lambda cv: -cv[1])]
     if user:
         voter = _address(user, "--user")
         locked = _view(chain, "lockedBy(uint256,address)", ["uint256", "address"], [round_id, voter], ["uint256"])
         voted = _view(chain, "voted(uint256,address)", ["uint256", "address"], [round_id, voter], ["bool"])
         data["user"] = {"address": voter, "voted": voted, "locked": str(locked)}
-        lines.append(f"{voter}: {'voted' if voted else 'has not voted'}, {_text(locked)} BRS locked")
+        lines.append(f"{voter}: {'voted' if voted else 'has not voted'}, {amount_text(locked)} BRS locked")
     emit(data, as_json, "\n".join(lines))

@@ -15,7 +15,7 @@ from .balances import Balance, Key, Ledger
 from .book import Book, Levels, Order, Top
 from .errors import BadMarketSpec
 from .fees import FeePolicy
-from .market import MarketSpec
+from .market import Asset, MarketSpec
 from .model import DEPTH_EVENT, ORDER_EVENT, TICKER_EVENT, Code, ExecType, OrderType, Side, Status, Stp, TimeInForce
 
 FEE_ACCOUNT = "fees"
@@ -76,6 +76,8 @@ class EngineState:
         self.fee_policy = fee_policy or FeePolicy()
         self.pays_in_platform_token: set[str] = set()
         self._book_class = book_class
+        self._asset_by_symbol: dict[str, Asset] = {}  # every market's assets
+        self._asset_by_token: dict[str, Asset] = {}
         self._markets: dict[str, Market] = {}
         self.markets: dict[str, MarketSpec] = {}
         self.books: dict[str, Book] = {}
@@ -135,10 +137,11 @@ class EngineState:
         if spec.symbol in self._markets:
             return f"market {spec.symbol} exists"
         for asset in (spec.base, spec.quote):
-            for known in self.markets.values():
-                for other in (known.base, known.quote):
-                    if (other.symbol == asset.symbol or other.token == asset.token) and other != asset:
-                        return f"asset {asset.symbol} ({asset.token}) conflicts with {other.symbol} ({other.token})"
+            for other in (self._asset_by_symbol.get(asset.symbol), self._asset_by_token.get(asset.token)):
+                if other is not None and other != asset:
+                    return f"asset {asset.symbol} ({asset.token}) conflicts with {other.symbol} ({other.token})"
+        for asset in (spec.base, spec.quote):
+            self._asset_by_symbol[asset.symbol] = self._asset_by_token[asset.token] = asset
         m = Market(spec, self._book_class())
         self._markets[spec.symbol] = m
         self.markets[spec.symbol] = spec

@@ -122,7 +122,7 @@ class Listings:
                 raise BadMarketSpec(f"{self.markets.by_token[token].symbol} is listed already")
             spec = listed_spec(args["symbol"], token, args["decimals"], self.policy)
             market = Market(spec)
-            Markets(list(self.markets) + [market])  # the same checks as a markets file: nothing clashes
+            self.markets.check(market)
         except BadMarketSpec as exc:
             log.warning("listing of %s (round %d) refused: %s", token, args["roundId"], exc)
             core.write(lambda db: self._record(db, event, token, "", "REFUSED", str(exc)))

@@ -129,15 +129,19 @@ class Markets:
         for market in markets:
             self.add(market)
 
-    def add(self, market: Market) -> None:
-        """Add a market (BadMarketSpec, and nothing added, if its symbol is taken or an asset symbol or token is
-        already defined otherwise)."""
+    def check(self, market: Market) -> None:
+        """BadMarketSpec if `market` cannot join: its symbol is taken, or an asset symbol or token is already
+        defined otherwise."""
         if market.symbol in self.by_symbol:
             raise BadMarketSpec(f"market {market.symbol} is defined twice")
         for asset in (market.spec.base, market.spec.quote):
-            known = self.assets.get(asset.symbol) or self.by_token.get(asset.token)
-            if known is not None and known != asset:
-                raise BadMarketSpec(f"asset {asset.symbol} is defined twice with different tokens or decimals")
+            for known in (self.assets.get(asset.symbol), self.by_token.get(asset.token)):
+                if known is not None and known != asset:
+                    raise BadMarketSpec(f"asset {asset.symbol} is defined twice with different tokens or decimals")
+
+    def add(self, market: Market) -> None:
+        """Add a market (after `check`: nothing is added if it fails)."""
+        self.check(market)
         self.by_symbol[market.symbol] = market
         for asset in (market.spec.base, market.spec.quote):
             self.assets[asset.symbol] = self.by_token[asset.token] = asset

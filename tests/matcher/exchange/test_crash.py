@@ -88,14 +88,19 @@ def chain_and_signer(tmp_path: Path) -> Iterator[dict[str, Any]]:
     node.close()
 
 
+def exchange_args(setup: dict[str, Any], port: int, *more: str) -> list[str]:
+    """`bourse exchange`'s arguments for the fixture's chain and signer, data in <root>/exchange."""
+    return ["--rpc-url", setup["rpc_url"], "--settlement", setup["vault"], "--markets",
+            str(setup["root"] / "markets.toml"), "--signer", setup["signer_url"], "--signer-token-file",
+            str(setup["root"] / "token"), "--data-dir", str(setup["root"] / "exchange"), "--port", str(port),
+            "--batch-interval", "0.1", *more]
+
+
 def test_sigkill_before_during_and_after_a_batch_submission(chain_and_signer: dict[str, Any]) -> None:
     setup = chain_and_signer
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    args = ["--rpc-url", setup["rpc_url"], "--settlement", setup["vault"], "--markets",
-            str(setup["root"] / "markets.toml"), "--signer", setup["signer_url"], "--signer-token-file",
-            str(setup["root"] / "token"), "--data-dir", str(setup["root"] / "exchange"), "--port", str(port),
-            "--batch-interval", "0.1"]
+    args = exchange_args(setup, port)
     alice = ExchangeClient(url, KEYS["alice"], setup["rpc_url"])
     bob = ExchangeClient(url, KEYS["bob"], setup["rpc_url"])
 
@@ -162,10 +167,7 @@ def test_sigkill_around_a_trade_mining_publication(chain_and_signer: dict[str, A
     url = f"http://127.0.0.1:{port}"
     distributor = address_of("MerkleDistributor")
     data_dir = setup["root"] / "exchange"
-    args = ["--rpc-url", setup["rpc_url"], "--settlement", setup["vault"], "--markets",
-            str(setup["root"] / "markets.toml"), "--signer", setup["signer_url"], "--signer-token-file",
-            str(setup["root"] / "token"), "--data-dir", str(data_dir), "--port", str(port),
-            "--batch-interval", "0.1", "--distributor", distributor, "--reward-per-epoch", "1000"]
+    args = exchange_args(setup, port, "--distributor", distributor, "--reward-per-epoch", "1000")
     alice = ExchangeClient(url, KEYS["alice"], setup["rpc_url"])
     bob = ExchangeClient(url, KEYS["bob"], setup["rpc_url"])
     carol = ExchangeClient(url, KEYS["carol"], setup["rpc_url"])

@@ -27,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    from matcher.stack import Stack
+    from bourse.stack import Stack
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:

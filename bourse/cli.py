@@ -16,7 +16,7 @@ import click
 from chain.cli import node_command
 from chain.errors import ChainError
 from contracts.errors import ContractsError
-from matcher.cli import exchange_command, reconcile_command, up_command
+from matcher.cli import exchange_command, reconcile_command
 from matcher.cli_api_keys import api_key_group
 from matcher.cli_burn import burn_command
 from matcher.cli_rewards import rewards_group
@@ -27,9 +27,11 @@ from wallet.cli_treasury import por_group
 from wallet.errors import WalletError
 
 from .cli_launchpad import launchpad_group
+from .cli_up import up_command
+from .errors import BourseError
 from .cli_vote import vote_group
 
-KNOWN_ERRORS = (WalletError, ChainError, MatcherError, ContractsError)
+KNOWN_ERRORS = (WalletError, ChainError, MatcherError, ContractsError, BourseError)
 
 
 def os_error_line(exc: OSError) -> str:

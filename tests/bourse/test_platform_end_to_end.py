@@ -19,7 +19,7 @@ from contracts.predeploy import address_of
 from matcher.client import ExchangeClient
 from matcher.demo import REWARD_PER_EPOCH
 from matcher.exchange.units import parse_units
-from matcher.stack import Stack
+from bourse.stack import Stack
 from tests.matcher.exchange.conftest import KEYS, fund, settled, wait_until
 from tests.platform import deploy_token, now, run_round, send, warp
 

@@ -11,7 +11,7 @@ from eth_utils import function_signature_to_4byte_selector
 
 from matcher.client import ExchangeClient
 from matcher.exchange.units import parse_units
-from matcher.stack import Stack
+from bourse.stack import Stack
 from wallet.rpc import Rpc
 from wallet.transactions import build_transaction, send_signed, sign_transaction
 

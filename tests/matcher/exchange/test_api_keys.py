@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from matcher.client import ExchangeClient
-from matcher.stack import Stack
+from bourse.stack import Stack
 
 from .conftest import fund, send_call, settled, wait_until
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from matcher.client import ExchangeApiError, ExchangeClient
-from matcher.stack import Stack
+from bourse.stack import Stack
 
 from .conftest import KEYS, fund, settled, wait_until
 from .test_api_keys import ccxt_binance

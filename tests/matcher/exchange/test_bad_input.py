@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from matcher.client import ExchangeApiError, ExchangeClient
-from matcher.stack import Stack
+from bourse.stack import Stack
 
 from .conftest import KEYS, fund
 

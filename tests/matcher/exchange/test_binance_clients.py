@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from matcher.client import ExchangeClient
-from matcher.stack import Stack
+from bourse.stack import Stack
 from tests.tools import ROOT
 
 from .conftest import fund

@@ -11,7 +11,7 @@ from typing import Any
 
 from contracts.predeploy import address_of
 from matcher.client import ExchangeClient
-from matcher.stack import Stack
+from bourse.stack import Stack
 
 from .conftest import fund, settled, wait_until
 

@@ -13,7 +13,7 @@ from contracts.settlement import Order
 from matcher.client import ExchangeClient
 from matcher.exchange.reconcile import fetch_ledger, reconcile
 from matcher.exchange.vault import ORDER_TUPLE as ORDER_TYPE
-from matcher.stack import Stack
+from bourse.stack import Stack
 from wallet.rpc import Rpc
 
 from .conftest import KEYS, fund, send_call, settled, wait_until

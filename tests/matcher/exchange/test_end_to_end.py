@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from bourse.cli import main
 from matcher.client import ExchangeApiError, ExchangeClient
 from matcher.exchange.reconcile import fetch_ledger, reconcile
-from matcher.stack import Stack
+from bourse.stack import Stack
 from wallet.rpc import Rpc
 from wallet.treasury import balance_of
 

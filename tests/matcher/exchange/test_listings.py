@@ -19,7 +19,7 @@ from matcher.errors import BadMarketSpec
 from matcher.exchange.listings import ListingPolicy, listed_spec
 from matcher.exchange.markets import Market
 from matcher.market import Asset
-from matcher.stack import Stack
+from bourse.stack import Stack
 from tests.platform import deploy_token, run_round, send
 
 from .conftest import KEYS, fund, settled, wait_until

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import pytest
 
 from matcher.client import ExchangeClient
-from matcher.stack import Stack
+from bourse.stack import Stack
 
 from .conftest import KEYS, fund, settled, wait_until
 

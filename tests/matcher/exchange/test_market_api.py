@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from matcher.client import ExchangeClient
-from matcher.stack import Stack
+from bourse.stack import Stack
 
 from .conftest import fund, wait_until
 from .test_end_to_end import StreamRecorder

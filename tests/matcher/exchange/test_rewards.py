@@ -12,7 +12,7 @@ from contracts import merkle
 from contracts.predeploy import address_of
 from matcher.client import ExchangeClient
 from matcher.demo import REWARD_PER_EPOCH
-from matcher.stack import Stack
+from bourse.stack import Stack
 
 from .conftest import KEYS, fund, settled, wait_until
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from matcher.exchange.ratelimits import RateLimits
-from matcher.stack import Stack
+from bourse.stack import Stack
 from tests.tools import ROOT
 
 SCHEMATHESIS = ROOT / ".tools" / "schemathesis-4.32.5" / "bin" / "python"  # .ci/run installs it

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from matcher.client import ExchangeClient
-from matcher.stack import Stack
+from bourse.stack import Stack
 
 from .conftest import fund, settled, wait_until
 from .test_api_keys import BinanceSigned, ccxt_binance

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from matcher.stack import Stack
+from bourse.stack import Stack
 
 from ...browser import Screens, untranslated
 

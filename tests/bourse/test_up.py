@@ -62,7 +62,7 @@ def test_bourse_up_starts_the_stack_and_the_printed_example_trades_and_settles(t
 
 
 def test_a_second_stack_on_the_same_data_dir_is_refused_and_the_first_runs_on(tmp_path: Path) -> None:
-    from matcher.stack import Stack
+    from bourse.stack import Stack
     from wallet.errors import WalletError
     first = Stack(tmp_path / "up", batch_interval=3600, persistent_chain=True).start()
     try:

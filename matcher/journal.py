@@ -91,6 +91,7 @@ class Journal:
             "CREATE TABLE IF NOT EXISTS snapshots (seq INTEGER PRIMARY KEY, state TEXT NOT NULL);")
         self.commit_every = max(1, commit_every)
         self._pending: list[str] = []  # encoded commands not yet committed, the last one numbered last_seq
+        self._open = False  # a transaction holds written, uncommitted rows (flush(commit=False))
         self._legacy = self._db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'commands'").fetchone() is not None
         last = self._db.execute("SELECT MAX(last_seq) FROM command_groups").fetchone()[0]
@@ -106,18 +107,41 @@ class Journal:
             self.flush()
         return self.last_seq
 
-    def flush(self, also: Callable[[sqlite3.Connection], None] | None = None) -> None:
+    def flush(self, also: Callable[[sqlite3.Connection], None] | None = None, commit: bool = True) -> None:
         """Make every appended command durable (survives a killed process). `also` writes more rows (what the
-        exchange derives from the same commands) in the same transaction: both land, or neither does."""
-        if self._pending or also is not None:
-            with self._db:
-                self._db.execute("BEGIN")
-                if self._pending:
-                    self._db.execute("INSERT INTO command_groups VALUES (?, ?, ?)",
-                                     (self.last_seq, self.last_seq - len(self._pending) + 1, "\n".join(self._pending)))
-                if also is not None:
-                    also(self._db)
-            self._pending = []
+        exchange derives from the same commands) in the same transaction: both land, or neither does.
+        `commit=False` writes them into the open transaction and leaves it open (a group commit: `commit()` makes
+        the whole group durable at once; nothing in it may be acknowledged before). A failure rolls back the
+        whole open transaction."""
+        if not (self._pending or also is not None or (commit and self._open)):
+            return
+        if not self._open:
+            self._db.execute("BEGIN")
+            self._open = True
+        pending, self._pending = self._pending, []
+        try:
+            if pending:
+                self._db.execute("INSERT INTO command_groups VALUES (?, ?, ?)",
+                                 (self.last_seq, self.last_seq - len(pending) + 1, "\n".join(pending)))
+            if also is not None:
+                also(self._db)
+            if commit:
+                self._db.execute("COMMIT")
+                self._open = False
+        except BaseException:
+            self._db.execute("ROLLBACK")  # with any earlier uncommitted group: its owner must stop (the engine is
+            self._open = False            # ahead of the disk), as ExchangeCore does
+            self._pending = pending
+            raise
+
+    def commit(self) -> None:
+        """Make the open group durable (no-op when none is open)."""
+        self.flush()
+
+    @property
+    def uncommitted(self) -> bool:
+        """Whether written commands or rows wait in an open transaction (or appended commands in memory)."""
+        return self._open or bool(self._pending)
 
     @property
     def db(self) -> sqlite3.Connection:

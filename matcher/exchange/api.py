@@ -17,6 +17,7 @@ from aiohttp import WSMsgType, web
 from .errors import MALFORMED, NOT_FOUND, REJECTED_MBX_KEY, UNKNOWN, ApiError
 from .private import PrivateHandlers
 from .public import PublicHandlers
+from .core import GROUP_COMMIT
 from .ratelimits import request_weight
 from .streams import Subscriber
 
@@ -45,8 +46,23 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
                                  status=500)
 
 
+def group_commit_middleware(core: Any) -> Any:
+    """What a request writes joins the group committed once per turn of the event loop, with the other requests'
+    of that turn (one SQLite commit for many orders); its answer, an error too, waits until the group is durable."""
+    @web.middleware
+    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+        token = GROUP_COMMIT.set(True)
+        try:
+            return await handler(request)
+        finally:
+            GROUP_COMMIT.reset(token)
+            await core.committed()
+    return middleware
+
+
 def build_app(service: Any) -> web.Application:
-    app = web.Application(middlewares=[errors_middleware, rate_limit_middleware(service)], client_max_size=1 << 20)
+    app = web.Application(middlewares=[errors_middleware, group_commit_middleware(service.core),
+                                       rate_limit_middleware(service)], client_max_size=1 << 20)
     PublicHandlers(service).routes(app)
     private = PrivateHandlers(service)
     private.routes(app)

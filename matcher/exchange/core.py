@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,9 @@ from .markets import Market, Markets
 log = logging.getLogger("bourse.exchange")
 SNAPSHOT_EVERY = 10_000
 Listener = Callable[[int, Command, Result], None]
+# Set by the API for the task of one request: what it writes joins a group committed once per turn of the event
+# loop (the request answers after `ExchangeCore.committed()`); everything else commits before it returns.
+GROUP_COMMIT: ContextVar[bool] = ContextVar("group_commit", default=False)
 
 
 class ExchangeCore:
@@ -34,6 +39,12 @@ class ExchangeCore:
         self.fee_account = fee_account
         self.clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         self.journal = Journal(path, commit_every=1 << 30)  # committed explicitly, with the derived rows
+        self.listeners: list[Listener] = []  # the exchange's own indexes: told at once, in the same turn
+        self.announcers: list[Listener] = []  # streams to clients: told once the command is durable
+        self._unannounced: deque[tuple[int, Command, Result]] = deque()  # written, announcers not yet told
+        self.schedule_commit: Callable[[Callable[[], None]], Any] | None = None  # set on an event loop
+        self._commit_scheduled = False
+        self._waiters: list[Any] = []  # futures of requests waiting for the group's commit
         self.db = self.journal.db
         store.create(self.db)
         self.history = History(self.db)
@@ -49,14 +60,14 @@ class ExchangeCore:
         for symbol, spec in self.engine.markets.items():
             if symbol not in markets.by_symbol:  # opened at run time (a listing): served again after a restart
                 markets.add(Market(spec))
-        self.listeners: list[Listener] = []
         self._since_snapshot = 0
 
     # --- the one way in --------------------------------------------------------------------------------------
     def submit(self, command: Command, also: Callable[[Any, int, Result], None] | None = None,
                overrides: dict[int, tuple[str, str]] | None = None) -> tuple[int, Result]:
         """Journal, apply, derive, commit; then tell listeners. `overrides` maps an order id to the (status,
-        reason) the API should show instead of the engine's (a cancel that is really an expiry)."""
+        reason) the API should show instead of the engine's (a cancel that is really an expiry). Inside
+        `GROUP_COMMIT` (a request of the API) the commit is the group's: see `committed`."""
         seq = self.journal.append(command)
         result = self.engine.process(command)
         now = self.clock_ms()
@@ -66,11 +77,8 @@ class ExchangeCore:
                 also(db, seq, result)
             self._derive(db, seq, result, now, overrides or {})
 
-        try:
-            self.journal.flush(derive)
-        except Exception:
-            log.critical("could not commit command %d; the in-memory engine is ahead of the disk: stopping", seq)
-            raise SystemExit(70) from None
+        self._unannounced.append((seq, command, result))
+        self._flush(derive)
         self._since_snapshot += 1
         if self._since_snapshot >= SNAPSHOT_EVERY:
             self.snapshot()
@@ -82,8 +90,60 @@ class ExchangeCore:
         return seq, result
 
     def write(self, change: Callable[[Any], None]) -> None:
-        """A change to the derived tables alone (no engine command), in its own transaction."""
-        self.journal.flush(change)
+        """A change to the derived tables alone (no engine command), in its own transaction (with the open group,
+        if any: everything written before it is then durable too)."""
+        self._flush(change)
+
+    def _flush(self, change: Callable[[Any], None]) -> None:
+        grouped = GROUP_COMMIT.get() and self.schedule_commit is not None
+        try:
+            self.journal.flush(change, commit=not grouped)
+        except Exception:
+            log.critical("could not commit command %d; the in-memory engine is ahead of the disk: stopping",
+                         self.journal.last_seq, exc_info=True)
+            raise SystemExit(70) from None
+        if not grouped:
+            self._committed()
+        elif not self._commit_scheduled:
+            self._commit_scheduled = True
+            self.schedule_commit(self.commit)  # type: ignore[misc]
+
+    def commit(self) -> None:
+        """Make the open group durable, then announce its commands and answer who waits for it."""
+        self._commit_scheduled = False
+        try:
+            self.journal.commit()
+        except Exception:
+            log.critical("could not commit a group ending at command %d; stopping", self.journal.last_seq,
+                         exc_info=True)
+            raise SystemExit(70) from None
+        self._committed()
+
+    def committed(self) -> Any:
+        """An awaitable done once everything written so far is durable: an API request's answer waits for it, so
+        nothing is acknowledged before its group commits. Done at once when nothing waits."""
+        import asyncio
+        future = asyncio.get_running_loop().create_future()
+        if self.journal.uncommitted:
+            self._waiters.append(future)
+        else:
+            future.set_result(None)
+        return future
+
+    def _committed(self) -> None:
+        """Announcers hear each command once it is durable, in order (a stream never shows what a crash could
+        undo); then the waiters are answered."""
+        while self._unannounced:
+            seq, command, result = self._unannounced.popleft()
+            for announcer in self.announcers:
+                try:
+                    announcer(seq, command, result)
+                except Exception:  # a broken subscriber must not stop the exchange
+                    log.exception("announcer failed")
+        waiters, self._waiters = self._waiters, []
+        for future in waiters:
+            if not future.done():
+                future.set_result(None)
 
     def snapshot(self) -> None:
         self.journal.save_snapshot(self.journal.last_seq, dump(self.engine))

@@ -98,7 +98,7 @@ class ExchangeService:
         self.admin_token = load_or_create_token(self.admin_token_file)  # /admin/* answers only to it (0600 file)
         self.core = ExchangeCore(config.data_dir / "exchange.sqlite3", self.markets, fee_recipient, fee_policy)
         self.streams = Streams(self.markets, self.core.clock_ms, self.core)
-        self.core.listeners.append(self.streams.publish)
+        self.core.announcers.append(self.streams.publish)
         self.follower = Follower(self.core, self.vault, self.markets, config.confirmations, config.start_block)
         self.settler = Settler(self.core, self.vault, config.signer, config.operator, config.batch_size,
                                config.batch_interval, config.start_block)
@@ -385,6 +385,7 @@ class ExchangeService:
                 self.core.cancel(row["account"], row["symbol"], row["order_id"], "EXPIRED", "signed expiry reached")
 
     async def serve(self, ready: threading.Event | None = None) -> None:
+        self.core.schedule_commit = asyncio.get_running_loop().call_soon  # group commits, one per turn of the loop
         runner = web.AppRunner(self.app, access_log=None)
         await runner.setup()
         site = web.SockSite(runner, self._socket)

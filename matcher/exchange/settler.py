@@ -1,12 +1,17 @@
 """Fills and withdrawals out: batches of fills settled on the vault, operator withdrawals paid, exactly once.
 
 A batch: PENDING fills (oldest first, up to `batch_size`, or fewer once the oldest has waited `batch_interval`)
--> simulated with eth_call; a revert is bisected over prefixes to the first bad fill, which FAILS (its balances
-are reversed and its open orders expired) -> signed through the policy signer -> stored with its raw transaction
+-> simulated and sized with eth_estimateGas; a revert is bisected over prefixes to the first bad fill, which FAILS
+(its balances are reversed and its open orders expired) -> signed through the policy signer -> stored with its raw transaction
 (fills SUBMITTED) -> sent -> its receipt makes them CONFIRMED, or FAILED where the vault skipped them (reversed).
 Batch ids come from the journal: (seq of the first fill's command << 16 | its ordinal), so they strictly
 increase; after a crash, a stored batch is found by its hash, by the vault's `lastBatchId` and BatchSettled log,
 or re-sent as the same raw transaction: the vault refuses a batch id twice.
+
+Once a batch has settled, the next ones skip the simulation: their gas limit is 1.5x the most gas per fill the vault
+has used in this run, so the chain runs each batch once (the vault skips the fills it must not settle - cancelled,
+expired - rather than reverting). A batch that reverts anyway (an out-of-gas too) loses nothing: its fills go back
+to PENDING and the next batch is simulated again, bisecting to the bad fill.
 """
 
 from __future__ import annotations
@@ -49,6 +54,9 @@ class Settler:
             base = vault.last_batch_id()
             core.write(lambda db: store.set_meta(db, "batch_id_base", str(base)))
         self.batch_id_base = int(store.get_meta(core.db, "batch_id_base") or 0)
+        self.gas_per_fill = 0  # the most gas per fill a batch of ours used in this run (0: none settled yet)
+        self.simulate_next = True  # after a start or a reverted batch, simulate (and estimate) before sending
+        self._block_gas_limit: int | None = None
         self.burns: Any = None  # the fee burner (burns.Burns), set by the service
         self.rewards: Any = None  # trade mining (rewards.Rewards), set by the service
 
@@ -96,18 +104,33 @@ class Settler:
         await self._resume_batch(store.one(self.core.db, "SELECT * FROM batches WHERE batch_id = ?", batch_id))
 
     # --- batches ---------------------------------------------------------------------------------------------
+    def _learnt_gas_limit(self, fills: int) -> int | None:
+        """A gas limit for a batch of `fills` from the gas per fill seen, when one may be sent unsimulated."""
+        if self.simulate_next or not self.gas_per_fill:
+            return None
+        if self._block_gas_limit is None:
+            self._block_gas_limit = int(self.vault.rpc.call("eth_getBlockByNumber", "latest", False)["gasLimit"], 16)
+        limit = 50_000 + fills * self.gas_per_fill * 3 // 2
+        return limit if limit <= self._block_gas_limit * 9 // 10 else None
+
     async def _drop_bad_fills(self, trades: list[dict[str, Any]]
                               ) -> tuple[list[dict[str, Any]], int, bytes, int | None]:
-        """Simulate (eth_estimateGas: it also sizes the transaction); while the batch reverts, find the first fill
-        whose prefix reverts (eth_call) and fail it. The good fills, their batch id, calldata and gas."""
+        """The good fills, their batch id, calldata and gas limit. Unsimulated when the gas per fill is known (see
+        the module's note); else simulated (eth_estimateGas: it also sizes the transaction) and, while the batch
+        reverts, the first fill whose prefix reverts (eth_call) is failed."""
         trades = list(trades)
         fills = [self._fill(t) for t in trades]
+        learnt = self._learnt_gas_limit(len(fills))
+        if learnt is not None:
+            batch_id = self.batch_id_base + (trades[0]["seq"] << 16 | trades[0]["ordinal"])
+            return trades, batch_id, settle_calldata(batch_id, fills), learnt
         while trades:
             batch_id = self.batch_id_base + (trades[0]["seq"] << 16 | trades[0]["ordinal"])
             data = settle_calldata(batch_id, fills)
             gas, reason = await asyncio.to_thread(self.vault.estimate, self.operator, data)
             if reason is None:
-                return trades, batch_id, data, gas
+                assert gas is not None
+                return trades, batch_id, data, gas * (100 + GAS_MARGIN_PERCENT) // 100
             if "stale batch id" in reason:
                 raise RuntimeError(f"the vault has settled batch {batch_id} or later already: {reason}")
             low, high = 1, len(fills)  # smallest failing prefix: fills[:high] reverts
@@ -160,7 +183,9 @@ class Settler:
         ids = store.batch_trade_ids(batch)
         block = int(receipt["blockNumber"], 16)
         if int(receipt["status"], 16) != 1:
-            log.warning("batch %d reverted on chain; its fills go back to PENDING", batch["batch_id"])
+            log.warning("batch %d reverted on chain; its fills go back to PENDING (the next batch is simulated)",
+                        batch["batch_id"])
+            self.simulate_next = True
 
             def retry(db: Any) -> None:
                 store.save_batch(db, batch["batch_id"], "REVERTED", ids, batch["raw"], batch["tx_hash"],
@@ -174,6 +199,8 @@ class Settler:
                    if e.name == "FillSkipped" and e.args["batchId"] == batch["batch_id"]}
         confirmed = [t for i, t in enumerate(ids) if i not in skipped]
         tx_hash = receipt["transactionHash"]
+        self.gas_per_fill = max(self.gas_per_fill, int(receipt["gasUsed"], 16) // max(1, len(ids)))
+        self.simulate_next = False
 
         def record(db: Any) -> None:
             store.save_batch(db, batch["batch_id"], "CONFIRMED", ids, batch["raw"], tx_hash, batch["created_ms"],
@@ -218,9 +245,9 @@ class Settler:
     def _simulate(self, batch_id: int, fills: list[tuple[Any, ...]]) -> str | None:
         return self.vault.simulate(self.operator, settle_calldata(batch_id, fills))
 
-    def _sign(self, data: bytes, estimate: int | None = None, to: str | None = None) -> tuple[str, str]:
-        """The operator's signed transaction calling the vault (or `to`) with `data`: (raw, hash)."""
-        gas = estimate * (100 + GAS_MARGIN_PERCENT) // 100 if estimate is not None else None
+    def _sign(self, data: bytes, gas: int | None = None, to: str | None = None) -> tuple[str, str]:
+        """The operator's signed transaction calling the vault (or `to`) with `data` and the gas limit `gas`
+        (estimated when None): (raw, hash)."""
         tx = build_transaction(self.vault.rpc, self.operator, to or self.vault.address, 0, data, gas=gas)
         signed = self.signer.sign_transaction({**tx.as_eth_account(), "from": self.operator})
         return "0x" + bytes(signed.raw_transaction).hex(), "0x" + bytes(signed.hash).hex()

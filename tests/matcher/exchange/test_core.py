@@ -4,6 +4,7 @@ reversing a trade puts every balance back."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from matcher.exchange import store
 from matcher.exchange.core import ExchangeCore, trade_effects
@@ -85,3 +86,83 @@ def test_a_reversal_frees_locked_funds_by_cancelling_the_receivers_orders(tmp_pa
     row = store.one(core.db, "SELECT status, reason FROM orders WHERE order_id = ?", resting)
     assert row["status"] == "CANCELED" and "reversing trade" in row["reason"]
     assert core.engine.balance("bob", "BRS") == (0, 0)
+
+
+def test_requests_of_one_loop_turn_commit_as_one_group_and_nothing_is_announced_before(tmp_path: Path) -> None:
+    import asyncio
+    import sqlite3
+
+    from matcher.exchange.core import GROUP_COMMIT
+
+    path = tmp_path / "x.sqlite3"
+    core = core_at(path)
+    core.deposit("alice", "BRS", 10**20, "tx:1", 5)
+    heard: list[int] = []
+    core.announcers.append(lambda seq, command, result: heard.append(seq))
+    outside = sqlite3.connect(str(path))  # another process's view: only what is committed
+
+    def on_disk() -> int:
+        return outside.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+
+    async def request(nonce: int) -> int:
+        GROUP_COMMIT.set(True)  # as the API's middleware does, in the request's own task
+        order_id = place(core, "alice", Side.SELL, 100, 2000, nonce)
+        assert on_disk() == 0 and heard == []  # written into the open group only
+        await core.committed()
+        assert on_disk() >= nonce and heard  # durable, then announced
+        return order_id
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        commits = []
+
+        def counted(commit: Any) -> None:
+            loop.call_soon(lambda: (commits.append(on_disk()), commit()))
+
+        core.schedule_commit = counted
+        ids = await asyncio.gather(*(request(n) for n in range(1, 6)))
+        assert len(set(ids)) == 5 and on_disk() == 5
+        assert commits == [0]  # five orders, one commit
+        assert heard == sorted(heard) and len(heard) == 5
+        # a write outside any request (the settler's) commits at once, with the open group
+        GROUP_COMMIT.set(True)
+        place(core, "alice", Side.SELL, 100, 2000, 6)
+        assert on_disk() == 5
+        GROUP_COMMIT.set(False)
+        core.write(lambda db: store.set_meta(db, "k", "v"))
+        assert on_disk() == 6 and len(heard) == 6
+
+    asyncio.run(main())
+    state = core.engine.state_hash()
+    core.close()
+    assert core_at(path).engine.state_hash() == state
+
+
+def test_a_group_that_cannot_commit_stops_the_core_and_nothing_of_it_lands(tmp_path: Path) -> None:
+    import asyncio
+
+    import pytest
+
+    from matcher.exchange.core import GROUP_COMMIT
+
+    path = tmp_path / "x.sqlite3"
+    core = core_at(path)
+    core.deposit("alice", "BRS", 10**20, "tx:1", 5)
+    before = core.engine.state_hash()
+
+    async def main() -> None:
+        core.schedule_commit = lambda commit: None  # the turn's commit never comes: the next write fails instead
+        GROUP_COMMIT.set(True)
+        place(core, "alice", Side.SELL, 100, 2000, 1)
+
+        def broken(db: object) -> None:
+            raise RuntimeError("disk full")
+
+        GROUP_COMMIT.set(False)
+        with pytest.raises(SystemExit):
+            core.write(broken)
+
+    asyncio.run(main())
+    core.journal._db.close()
+    again = core_at(path)
+    assert again.engine.state_hash() == before and store.rows(again.db, "SELECT * FROM orders") == []

@@ -150,6 +150,73 @@ def test_sigkill_before_during_and_after_a_batch_submission(chain_and_signer: di
         last.kill()
 
 
+def test_sigkill_under_concurrent_orders_loses_no_acknowledged_order(chain_and_signer: dict[str, Any]) -> None:
+    """Orders from eight connections share group commits; whatever was acknowledged before the kill is there after
+    the restart, with its fills, and the ledger still reconciles once they settle."""
+    import http.client
+    import json
+
+    setup = chain_and_signer
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    args = exchange_args(setup, port, "--orders-per-10s", "0", "--weight-per-minute", "0")
+    alice = ExchangeClient(url, KEYS["alice"], setup["rpc_url"])
+    bob = ExchangeClient(url, KEYS["bob"], setup["rpc_url"])
+    first = ExchangeProcess(args, None)
+    wait_for_rpc(url + "/api/v3/ping", timeout=60)
+    fund(alice, {"BRS": "200"})
+    fund(bob, {"WBNB": "1"})
+    bodies = []  # alice rests an ask, bob takes it: orders and fills in every group
+    for i in range(1200):
+        bodies.append(("alice", alice.order_body("BRSWBNB", "SELL", "LIMIT", quantity="0.1", price="0.002",
+                                                 time_in_force="GTC")))
+        if i % 2:
+            bodies.append(("bob", bob.order_body("BRSWBNB", "BUY", "LIMIT", quantity="0.1", price="0.002",
+                                                 time_in_force="IOC")))
+    acknowledged: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def post(chunk: list[tuple[str, dict[str, Any]]]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            for who, body in chunk:
+                conn.request("POST", "/api/v3/order", json.dumps(body), {"Content-Type": "application/json"})
+                response = conn.getresponse()
+                answer = json.loads(response.read())
+                assert response.status == 200, answer
+                with lock:
+                    acknowledged.append((who, answer["orderId"]))
+        except (OSError, http.client.HTTPException):
+            return  # the exchange was killed
+
+    threads = [threading.Thread(target=post, args=(bodies[i::8],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: len(acknowledged) >= 300, what="300 acknowledged orders")
+    first.kill()  # requests in flight on every connection
+    for thread in threads:
+        thread.join(60)
+    assert len(acknowledged) < len(bodies), "killed before the end"
+
+    last = ExchangeProcess(args, None)
+    try:
+        wait_for_rpc(url + "/api/v3/ping", timeout=60)
+        clients = {"alice": alice, "bob": bob}
+        for who, order_id in acknowledged:
+            order = clients[who].get_order("BRSWBNB", order_id)
+            assert order["orderId"] == order_id and order["status"] in ("NEW", "FILLED", "EXPIRED"), order
+        bob_filled = [i for who, i in acknowledged if who == "bob"
+                      and bob.get_order("BRSWBNB", i)["status"] == "FILLED"]
+        traded = {int(t["orderId"]) for t in bob.my_trades("BRSWBNB", limit=1000)}
+        assert set(bob_filled) <= traded and bob_filled
+        wait_until(lambda: settled(bob, "BRSWBNB"), timeout=120, what="settlement after the restart")
+        token = (setup["root"] / "exchange" / "admin.token").read_text().strip()
+        differences = reconcile(fetch_ledger(url, token), Rpc(setup["rpc_url"]))
+        assert differences == [], [d.line() for d in differences]
+    finally:
+        last.kill()
+
+
 def test_sigkill_around_a_trade_mining_publication(chain_and_signer: dict[str, Any]) -> None:
     """Killed after the epoch's root is signed and stored, then after it was sent: the restarted exchange publishes
     it exactly once, and the root is the one computed again from the trades the journal rebuilds."""

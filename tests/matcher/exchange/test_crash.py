@@ -163,37 +163,39 @@ def test_sigkill_under_concurrent_orders_loses_no_acknowledged_order(chain_and_s
     alice = ExchangeClient(url, KEYS["alice"], setup["rpc_url"])
     bob = ExchangeClient(url, KEYS["bob"], setup["rpc_url"])
     first = ExchangeProcess(args, None)
-    wait_for_rpc(url + "/api/v3/ping", timeout=60)
-    fund(alice, {"BRS": "200"})
-    fund(bob, {"WBNB": "1"})
-    bodies = []  # alice rests an ask, bob takes it: orders and fills in every group
-    for i in range(1200):
-        bodies.append(("alice", alice.order_body("BRSWBNB", "SELL", "LIMIT", quantity="0.1", price="0.002",
-                                                 time_in_force="GTC")))
-        if i % 2:
-            bodies.append(("bob", bob.order_body("BRSWBNB", "BUY", "LIMIT", quantity="0.1", price="0.002",
-                                                 time_in_force="IOC")))
-    acknowledged: list[tuple[str, int]] = []
-    lock = threading.Lock()
+    try:
+        wait_for_rpc(url + "/api/v3/ping", timeout=60)
+        fund(alice, {"BRS": "200"})
+        fund(bob, {"WBNB": "1"})
+        bodies = []  # alice rests an ask, bob takes it: orders and fills in every group
+        for i in range(1200):
+            bodies.append(("alice", alice.order_body("BRSWBNB", "SELL", "LIMIT", quantity="0.1", price="0.002",
+                                                     time_in_force="GTC")))
+            if i % 2:
+                bodies.append(("bob", bob.order_body("BRSWBNB", "BUY", "LIMIT", quantity="0.1", price="0.002",
+                                                     time_in_force="IOC")))
+        acknowledged: list[tuple[str, int]] = []
+        lock = threading.Lock()
 
-    def post(chunk: list[tuple[str, dict[str, Any]]]) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:
-            for who, body in chunk:
-                conn.request("POST", "/api/v3/order", json.dumps(body), {"Content-Type": "application/json"})
-                response = conn.getresponse()
-                answer = json.loads(response.read())
-                assert response.status == 200, answer
-                with lock:
-                    acknowledged.append((who, answer["orderId"]))
-        except (OSError, http.client.HTTPException):
-            return  # the exchange was killed
+        def post(chunk: list[tuple[str, dict[str, Any]]]) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                for who, body in chunk:
+                    conn.request("POST", "/api/v3/order", json.dumps(body), {"Content-Type": "application/json"})
+                    response = conn.getresponse()
+                    answer = json.loads(response.read())
+                    assert response.status == 200, answer
+                    with lock:
+                        acknowledged.append((who, answer["orderId"]))
+            except (OSError, http.client.HTTPException):
+                return  # the exchange was killed
 
-    threads = [threading.Thread(target=post, args=(bodies[i::8],)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    wait_until(lambda: len(acknowledged) >= 300, what="300 acknowledged orders")
-    first.kill()  # requests in flight on every connection
+        threads = [threading.Thread(target=post, args=(bodies[i::8],)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        wait_until(lambda: len(acknowledged) >= 300, what="300 acknowledged orders")
+    finally:
+        first.kill()  # SIGKILL with requests in flight on every connection
     for thread in threads:
         thread.join(60)
     assert len(acknowledged) < len(bodies), "killed before the end"

@@ -164,6 +164,21 @@ def wrap_and_deposit(client: ExchangeClient, rpc_url: str, wbnb_units: int) -> N
 BATCH_SETTLED = "0x" + keccak(b"BatchSettled(uint256,uint256,uint256)").hex()
 
 
+def part_cpu(supervisor: int) -> dict[str, float]:
+    """CPU seconds each part of `bourse up` (python -m bourse.child <part>, a child of `supervisor`) has used."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == supervisor and b"bourse.child" in argv:
+            found[argv[argv.index(b"bourse.child") + 1].decode()] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
 def settled_fills(rpc: Rpc, vault: str, from_block: int) -> int:
     """Fills the vault settled or skipped since `from_block` (its BatchSettled events)."""
     if int(rpc.call("eth_blockNumber"), 16) < from_block:
@@ -221,7 +236,7 @@ def main() -> None:
 
         rpc = Rpc(rpc_url)
         first_block = int(rpc.call("eth_blockNumber"), 16) + 1
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), part_cpu(proc.pid)
         post_all(url, takers, args.connections)
         used = symbols[:args.fills]
         # watch the vault's BatchSettled logs on the node (cheap), not the exchange's trade lists: polling those
@@ -230,6 +245,7 @@ def main() -> None:
         while settled_fills(rpc, vault, first_block) < args.fills:
             time.sleep(0.02)
         settle_seconds = time.perf_counter() - started
+        cpu = {part: used - cpu_before.get(part, 0.0) for part, used in part_cpu(proc.pid).items()}
         trades = [t for symbol in used for t in taker.my_trades(symbol, limit=1000)]
         confirmed = [t for t in trades if t["settlement"] == "CONFIRMED"]
         batches = {t["txHash"] for t in confirmed}
@@ -245,6 +261,8 @@ def main() -> None:
         print(f"{'fills settled on chain':<34}{len(confirmed) / settle_seconds:>10,.0f} /s   "
               f"({len(confirmed)} fills in {len(batches)} batches, {settle_seconds:.1f} s from first taker order)")
         print(f"{'gas per fill':<34}{gas // max(1, len(confirmed)):>10,}")
+        print(f"{'CPU while settling':<34}" + ", ".join(f"{part} {seconds:.2f} s" for part, seconds in sorted(cpu.items()))
+              + f" (of {settle_seconds:.2f} s)")
     finally:
         proc.terminate()
         proc.wait(30)

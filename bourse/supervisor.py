@@ -36,6 +36,7 @@ class Part:
         self.name = name
         self.last_line = ""
         self._reports: queue.Queue[str | None] = queue.Queue()
+        self._serving = False  # once it serves, what it prints is forwarded, not read as reports
         self.proc = subprocess.Popen([sys.executable, "-m", "bourse.child", *args], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      start_new_session=True)  # Ctrl-C reaches the supervisor, which stops in order
@@ -45,7 +46,6 @@ class Part:
             self.proc.stdin.flush()  # stdin stays open: its closing tells the part that the supervisor is gone
         threading.Thread(target=self._forward_stderr, args=(self.proc.stderr,), daemon=True).start()
         threading.Thread(target=self._read_stdout, args=(self.proc.stdout,), daemon=True).start()
-        self._serving = False
 
     def _forward_stderr(self, stream: IO[str]) -> None:
         for line in stream:

@@ -88,6 +88,7 @@ class RpcProtocol(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._waiting = False  # an answer is still being worked out (pipelined requests wait behind it)
         self._timer_kind = ""
+        self._idle_since = 0.0  # loop time the connection last became idle (the idle clock counts from it)
         self._origin: str | None = None
         self._buffer = bytearray()
         self._ws: ServerProtocol | None = None
@@ -116,12 +117,18 @@ class RpcProtocol(asyncio.Protocol):
 
     # -- timeouts ---------------------------------------------------------------------
     def _arm(self, kind: str) -> None:
-        """Start the idle or request clock (a request's clock is not restarted by each byte it trickles in)."""
+        """Start the idle or request clock (a request's clock is not restarted by each byte it trickles in). The
+        idle clock is not rebuilt after every request of a busy connection: it notes when it was last idle, and
+        when it runs out early it sets itself for the rest (no timer churn per request)."""
         if self._timer_kind == kind and self._timer is not None:
+            if kind == "idle":
+                self._idle_since = asyncio.get_running_loop().time()
             return
         self._disarm()
+        loop = asyncio.get_running_loop()
         seconds = self._limits.idle_timeout if kind == "idle" else self._limits.request_timeout
-        self._timer = asyncio.get_running_loop().call_later(seconds, self._timed_out)
+        self._idle_since = loop.time()
+        self._timer = loop.call_later(seconds, self._timed_out)
         self._timer_kind = kind
 
     def _disarm(self) -> None:
@@ -130,6 +137,12 @@ class RpcProtocol(asyncio.Protocol):
         self._timer, self._timer_kind = None, ""
 
     def _timed_out(self) -> None:
+        if self._timer_kind == "idle":
+            loop = asyncio.get_running_loop()
+            rest = self._idle_since + self._limits.idle_timeout - loop.time()
+            if rest > 0:  # it served requests since the clock was set: idle only since the last one
+                self._timer = loop.call_later(rest, self._timed_out)
+                return
         self._timer = None
         if self._timer_kind == "request":
             self._respond(408, _rpc_error("request not completed in time"), keep_alive=False)
@@ -154,7 +167,8 @@ class RpcProtocol(asyncio.Protocol):
             while self._buffer and self._ws is None and self.transport is not None and not self._waiting:
                 if not self._one_request():
                     break
-                self._disarm()  # a request completed: the next one gets a clock of its own
+                if self._timer_kind == "request":
+                    self._disarm()  # a request completed: the next one gets a clock of its own
         except _HttpError as exc:  # a JSON-RPC error object too, for clients that read only the body
             self._respond(exc.status, _rpc_error(str(exc)), keep_alive=False)
             self._close()

@@ -207,6 +207,24 @@ def test_an_idle_keep_alive_connection_is_closed(served: tuple[Node, ServerThrea
     assert _read_all(sock) == b""  # closed by the server, with nothing sent
 
 
+def test_a_busy_keep_alive_connection_outlives_the_idle_timeout_and_closes_once_idle(
+        served: tuple[Node, ServerThread]) -> None:
+    _, server = served  # idle timeout 0.5 s
+    sock = _socket(server.url)
+    body = b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}'
+    request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    for _ in range(8):  # 1.6 s of requests 0.2 s apart: never idle for 0.5 s
+        sock.sendall(request)
+        answer = b""
+        while not answer.endswith(b"}"):
+            chunk = sock.recv(65536)
+            assert chunk, "closed while in use"
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200")
+        time.sleep(0.2)
+    assert _read_all(sock) == b""  # then idle: closed by the server, with nothing more sent
+
+
 # -- framing ------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("head,status", [
     (b"Content-Length: -5\r\n", 400),

@@ -119,7 +119,10 @@ class Settler:
         the module's note); else simulated (eth_estimateGas: it also sizes the transaction) and, while the batch
         reverts, the first fill whose prefix reverts (eth_call) is failed."""
         trades = list(trades)
-        fills = [self._fill(t) for t in trades]
+        ids = sorted({t["maker_order_id"] for t in trades} | {t["taker_order_id"] for t in trades})
+        orders = {row["order_id"]: row for row in store.rows(  # one query for the batch, not two per fill
+            self.core.db, f"SELECT * FROM orders WHERE order_id IN ({','.join('?' * len(ids))})", *ids)}
+        fills = [self._fill(t, orders) for t in trades]
         learnt = self._learnt_gas_limit(len(fills))
         if learnt is not None:
             batch_id = self.batch_id_base + (trades[0]["seq"] << 16 | trades[0]["ordinal"])
@@ -221,9 +224,8 @@ class Settler:
                 if order is not None:
                     self.core.cancel(order.account, order.symbol, order_id, "EXPIRED", f"settlement failed: {reason}")
 
-    def _fill(self, trade: dict[str, Any]) -> tuple[Any, ...]:
-        maker = store.one(self.core.db, "SELECT * FROM orders WHERE order_id = ?", trade["maker_order_id"])
-        taker = store.one(self.core.db, "SELECT * FROM orders WHERE order_id = ?", trade["taker_order_id"])
+    def _fill(self, trade: dict[str, Any], orders: dict[int, dict[str, Any]]) -> tuple[Any, ...]:
+        maker, taker = orders.get(trade["maker_order_id"]), orders.get(trade["taker_order_id"])
         spec = self.core.markets.get(trade["symbol"]).spec
         parts = []
         for order in (maker, taker):

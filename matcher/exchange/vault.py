@@ -192,9 +192,44 @@ def _is_revert(exc: RpcError) -> bool:
     return exc.code in (3, -32000, -32015) or "revert" in exc.message
 
 
+SETTLE_SELECTOR = function_signature_to_4byte_selector(f"settle(uint256,{FILL_TUPLE}[])")
+_ORDER_KINDS = "aaab" + "u" * 6  # address, bool or uint256, field by field
+_FILL_KINDS = "8BB8BBuuubb"  # after the two orders: v, r, s, v, r, s, amounts, fee flags
+
+
+def _word(kind: str, value: Any) -> bytes:
+    """One ABI word, checked as eth_abi checks it: `a` address, `b` bool, `u` uint256, `8` uint8, `B` bytes32."""
+    if kind == "a":
+        raw = bytes.fromhex(value[2:]) if isinstance(value, str) and value[:2] in ("0x", "0X") else b""
+        if len(raw) != 20:
+            raise ValueError(f"not an address: {value!r}")
+        return bytes(12) + raw
+    if kind == "b":
+        if not isinstance(value, bool):
+            raise ValueError(f"not a bool: {value!r}")
+        return (1 if value else 0).to_bytes(32, "big")
+    if kind == "B":
+        if not isinstance(value, (bytes, bytearray)) or len(value) > 32:
+            raise ValueError(f"not bytes32: {value!r}")
+        return bytes(value).ljust(32, b"\x00")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < (256 if kind == "8" else 2**256):
+        raise ValueError(f"not a uint{8 if kind == '8' else 256}: {value!r}")
+    return value.to_bytes(32, "big")
+
+
 def settle_calldata(batch_id: int, fills: list[tuple[Any, ...]]) -> bytes:
-    return function_signature_to_4byte_selector(f"settle(uint256,{FILL_TUPLE}[])") + \
-        encode(["uint256", f"{FILL_TUPLE}[]"], [batch_id, fills])
+    """settle(batchId, fills) calldata. A fill is all static words, so this writes them in order (eth_abi takes
+    ~13 ms for a batch of 100, on the settler's critical path; this the same bytes - tested - in a fraction)."""
+    words = [SETTLE_SELECTOR, _word("u", batch_id), (64).to_bytes(32, "big"), _word("u", len(fills))]
+    for fill in fills:
+        if len(fill) != 13:
+            raise ValueError("a fill has 13 fields")
+        for order in fill[:2]:
+            if len(order) != 10:
+                raise ValueError("an order has 10 fields")
+            words += [_word(kind, value) for kind, value in zip(_ORDER_KINDS, order)]
+        words += [_word(kind, value) for kind, value in zip(_FILL_KINDS, fill[2:])]
+    return b"".join(words)
 
 
 def operator_withdraw_calldata(user: str, token: str, amount: int) -> bytes:

@@ -103,7 +103,18 @@ def verify_order(order: Order, signature: object, domain: Domain,
     return digest, check_signer(digest, signature, signer or order.maker)
 
 
+_CHECKSUMMED: dict[str, str] = {}  # addresses seen, checksummed (a keccak each, on every order otherwise)
+
+
 def address(value: object, field: str) -> str:
+    if isinstance(value, str):
+        known = _CHECKSUMMED.get(value)
+        if known is not None:
+            return known
     if not isinstance(value, str) or not is_address(value):
         raise ApiError(MALFORMED, f"Parameter '{field}' is not an address.")
-    return to_checksum_address(value)
+    checksummed = to_checksum_address(value)
+    if len(_CHECKSUMMED) >= 100_000:
+        _CHECKSUMMED.clear()  # bounded: a flood of new addresses costs the cache, not memory
+    _CHECKSUMMED[value] = checksummed
+    return checksummed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from .errors import ApiError, BAD_PRECISION, MALFORMED
@@ -32,6 +33,7 @@ def format_units(amount: int, decimals: int, places: int | None = None) -> str:
     return f"{sign}{whole}.{(digits + '0' * keep)[:keep]}" if keep else f"{sign}{whole}"
 
 
+@functools.lru_cache(maxsize=4096)  # a few (tick or lot, decimals) pairs per market, asked for every order shown
 def places_of(step: int, decimals: int) -> int:
     """Decimals needed to show multiples of `step` units exactly (tick 10**14 of 18 decimals -> 4)."""
     places = decimals

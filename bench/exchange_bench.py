@@ -246,8 +246,13 @@ def main() -> None:
             time.sleep(0.02)
         settle_seconds = time.perf_counter() - started
         cpu = {part: used - cpu_before.get(part, 0.0) for part, used in part_cpu(proc.pid).items()}
-        trades = [t for symbol in used for t in taker.my_trades(symbol, limit=1000)]
-        confirmed = [t for t in trades if t["settlement"] == "CONFIRMED"]
+        deadline = time.monotonic() + 60  # the vault has settled them; the exchange records the last receipt next
+        while True:
+            trades = [t for symbol in used for t in taker.my_trades(symbol, limit=1000)]
+            confirmed = [t for t in trades if t["settlement"] == "CONFIRMED"]
+            if len(confirmed) >= args.fills or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         batches = {t["txHash"] for t in confirmed}
         gas = sum(int(rpc.receipt(h)["gasUsed"], 16) for h in batches)
         load = os.getloadavg()[0]

@@ -34,6 +34,14 @@ class UpSettings:
     max_unsettled_fills: int = 10_000
 
 
+def claim_data_dir(root: Path, settings: UpSettings) -> tuple[Any, bool]:
+    """Create and lock the data dir (one stack per data dir); (the lock, whether a kept chain resumes)."""
+    from wallet.files import ExclusiveLock
+    root.mkdir(parents=True, exist_ok=True)
+    lock = ExclusiveLock(root / ".lock", f"the data dir {root}")
+    return lock, settings.persistent_chain and (root / "chain" / "chain.sqlite3").exists()
+
+
 def demo_state_file(root: Path) -> Path:
     return root / "demo.json"
 

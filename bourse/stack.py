@@ -15,7 +15,8 @@ from matcher.demo import DEMO_USERS
 from matcher.errors import MatcherError
 
 from .banner import Running, banner
-from .parts import UpSettings, markets_of, prepare_demo, seed_liquidity, start_exchange, start_signer
+from .parts import (UpSettings, claim_data_dir, markets_of, prepare_demo, seed_liquidity, start_exchange,
+                    start_signer)
 
 
 class Stack:
@@ -42,11 +43,8 @@ class Stack:
     def _start(self, progress: Callable[[str], None]) -> Stack:
         from chain import Node, NodeConfig
         from chain.server import ServerThread
-        from wallet.files import ExclusiveLock
         settings = self.settings
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._lock = ExclusiveLock(self.root / ".lock", f"the data dir {self.root}")
-        self.resumed = settings.persistent_chain and (self.root / "chain" / "chain.sqlite3").exists()
+        self._lock, self.resumed = claim_data_dir(self.root, settings)
         progress("starting the node" + (" (resuming its chain)" if self.resumed else ""))
         self.node = Node(NodeConfig(data_dir=self.root / "chain" if settings.persistent_chain else None))
         self.node_server = ServerThread(self.node, settings.host, settings.node_port).start()

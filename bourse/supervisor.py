@@ -22,7 +22,7 @@ from matcher.demo import DEMO_USERS
 
 from .banner import Running, banner
 from .errors import BourseError
-from .parts import UpSettings, markets_of, prepare_demo
+from .parts import UpSettings, claim_data_dir, markets_of, prepare_demo
 
 START_TIMEOUT = 600.0  # seconds a part may take to serve: a resumed chain or a long journal is replayed first
 STOP_TIMEOUT = 30.0
@@ -125,12 +125,9 @@ class Supervisor:
     def _start(self, progress: Callable[[str], None]) -> Supervisor:
         from chain.config import DEFAULT_MNEMONIC
         from chain.node import derive_accounts
-        from wallet.files import ExclusiveLock
         from wallet.rpc import Rpc
         settings = self.settings
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._lock = ExclusiveLock(self.root / ".lock", f"the data dir {self.root}")
-        self.resumed = settings.persistent_chain and (self.root / "chain" / "chain.sqlite3").exists()
+        self._lock, self.resumed = claim_data_dir(self.root, settings)
         progress("starting the node" + (" (resuming its chain)" if self.resumed else ""))
         node_args = ["node", "--quiet", "--host", settings.host, "--port", str(settings.node_port)]
         if settings.persistent_chain:

@@ -88,6 +88,13 @@ def chain_and_signer(tmp_path: Path) -> Iterator[dict[str, Any]]:
     node.close()
 
 
+def assert_reconciles(setup: dict[str, Any], url: str) -> None:
+    """The exchange's ledger equals the vault's balances, to the wei."""
+    token = (setup["root"] / "exchange" / "admin.token").read_text().strip()
+    differences = reconcile(fetch_ledger(url, token), Rpc(setup["rpc_url"]))
+    assert differences == [], [d.line() for d in differences]
+
+
 def exchange_args(setup: dict[str, Any], port: int, *more: str) -> list[str]:
     """`bourse exchange`'s arguments for the fixture's chain and signer, data in <root>/exchange."""
     return ["--rpc-url", setup["rpc_url"], "--settlement", setup["vault"], "--markets",
@@ -143,9 +150,7 @@ def test_sigkill_before_during_and_after_a_batch_submission(chain_and_signer: di
         assert len(filled) == 3, "every fill settled exactly once"
         assert len(batches) == len(set(batches)) == 2 and batches[0] == batch_id
         assert {t["batchId"] for t in trades[:2]} == {str(batch_id)}
-        token = (setup["root"] / "exchange" / "admin.token").read_text().strip()
-        differences = reconcile(fetch_ledger(url, token), Rpc(setup["rpc_url"]))
-        assert differences == [], [d.line() for d in differences]
+        assert_reconciles(setup, url)
     finally:
         last.kill()
 
@@ -212,9 +217,7 @@ def test_sigkill_under_concurrent_orders_loses_no_acknowledged_order(chain_and_s
         traded = {int(t["orderId"]) for t in bob.my_trades("BRSWBNB", limit=1000)}
         assert set(bob_filled) <= traded and bob_filled
         wait_until(lambda: settled(bob, "BRSWBNB"), timeout=120, what="settlement after the restart")
-        token = (setup["root"] / "exchange" / "admin.token").read_text().strip()
-        differences = reconcile(fetch_ledger(url, token), Rpc(setup["rpc_url"]))
-        assert differences == [], [d.line() for d in differences]
+        assert_reconciles(setup, url)
     finally:
         last.kill()
 

@@ -156,9 +156,10 @@ def launchpad_rows(w3: Any) -> list[tuple[str, int]]:
 
 
 def settlement_rows(w3: Any) -> list[tuple[str, int]]:
-    """Gas per fill for batches of 1, 10 and 100 fills between two traders (fresh orders each fill)."""
+    """Gas per fill for batches of 1, 10 and 100 fills between two traders (fresh orders each fill), and for a batch
+    of 100 in which each sell order has ten fills."""
     from chain.node import derive_accounts  # the dev keys of the test mnemonic
-    from contracts.settlement import PRICE_SCALE, Order, fill_tuple, sign_order
+    from contracts.settlement import PRICE_SCALE, Order, fill_tuple, settle_args, sign_order
 
     keys = {a.checksum: a.key.to_bytes()
             for a in derive_accounts("test test test test test test test test test test test junk", 3)}
@@ -184,8 +185,20 @@ def settlement_rows(w3: Any) -> list[tuple[str, int]]:
             fills.append(fill_tuple(sell, buy, sign_order(sell, keys[alice], chain_id, vault.address),
                                     sign_order(buy, keys[bob], chain_id, vault.address), 10 * E18, E18 // 100,
                                     E18 // 100))
-        gas = _gas(w3, vault.functions.settle(nonce, fills), me)
+        gas = _gas(w3, vault.functions.settle(*settle_args(nonce, fills)), me)
         rows.append((f"settle batch of {size}: gas per fill", gas // size))
+    fills = []  # ten sell orders, each taken by ten buy orders: each sell order is listed and checked once
+    for _ in range(10):
+        nonce += 1
+        sell = Order(alice, base.address, quote.address, False, 100 * E18, 2 * PRICE_SCALE, FAR, nonce, 30)
+        sell_signature = sign_order(sell, keys[alice], chain_id, vault.address)
+        for _ in range(10):
+            nonce += 1
+            buy = Order(bob, base.address, quote.address, True, 10 * E18, 2 * PRICE_SCALE, FAR, nonce, 30)
+            fills.append(fill_tuple(sell, buy, sell_signature, sign_order(buy, keys[bob], chain_id, vault.address),
+                                    10 * E18, E18 // 100, E18 // 100))
+    gas = _gas(w3, vault.functions.settle(*settle_args(nonce, fills)), me)
+    rows.append(("settle batch of 100, 10 fills per sell order: gas per fill", gas // 100))
     return rows
 
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from eth_account.messages import encode_typed_data
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 PRICE_SCALE = 10**18
 DOMAIN_NAME = "Bourse Settlement"
@@ -119,6 +119,76 @@ def typed_digest(typed: dict[str, Any]) -> bytes:
 def fill_tuple(maker: Order, taker: Order, maker_sig: tuple[int, bytes, bytes], taker_sig: tuple[int, bytes, bytes],
                base_amount: int, maker_fee: int = 0, taker_fee: int = 0, maker_fee_in_platform_token: bool = False,
                taker_fee_in_platform_token: bool = False) -> tuple[Any, ...]:
-    """A `Fill` struct as web3 encodes it. A fee flagged as paid in the platform token is in its units."""
+    """A fill as the exchange knows it: both signed orders, the amount and the fees (a fee flagged as paid in the
+    platform token is in its units). `settle_args` packs a batch of them for the vault."""
     return (maker.as_tuple(), taker.as_tuple(), *maker_sig, *taker_sig, base_amount, maker_fee, taker_fee,
             maker_fee_in_platform_token, taker_fee_in_platform_token)
+
+
+MAX_FILLS = 128  # the vault's bound on one batch
+SIGNED_ORDER_TUPLE = "(uint256,uint256,uint256,uint256,uint256,uint256,uint256,bytes32,bytes32)"
+PACKED_FILL_TUPLE = "(uint256,uint256,uint256,uint256)"
+SETTLE_SIGNATURE = f"settle(uint256,address[],{SIGNED_ORDER_TUPLE}[],{PACKED_FILL_TUPLE}[])"
+_UINT256 = 2**256
+
+
+def settle_args(batch_id: int, fills: list[tuple[Any, ...]]) -> tuple[int, list[str], list[tuple[Any, ...]],
+                                                                      list[tuple[int, int, int, int]]]:
+    """The vault's settle() arguments for `fills` (as `fill_tuple` makes them): each token and each signed order is
+    listed once, and the fills name them by index. ValueError for what the vault could not be given."""
+    tokens: dict[str, int] = {}
+    orders: dict[tuple[Any, ...], int] = {}
+    packed: list[tuple[int, int, int, int]] = []
+    for fill in fills:
+        if not isinstance(fill, (tuple, list)) or len(fill) != 13:
+            raise ValueError("a fill has 13 fields")
+        maker = _order_index(orders, tokens, fill[0], fill[2:5])
+        taker = _order_index(orders, tokens, fill[1], fill[5:8])
+        flags = [_bool(flag) for flag in fill[11:13]]
+        packed.append((maker | taker << 16 | flags[0] << 32 | flags[1] << 33,
+                       *(_uint(value) for value in fill[8:11])))
+    return _uint(batch_id), [to_checksum_address(token) for token in tokens], list(orders), packed
+
+
+def _order_index(orders: dict[tuple[Any, ...], int], tokens: dict[str, int], order: Any,
+                 signature: tuple[Any, ...]) -> int:
+    if not isinstance(order, (tuple, list)) or len(order) != 10:
+        raise ValueError("an order has 10 fields")
+    v, r, s = signature
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 256:
+        raise ValueError(f"not a uint8: {v!r}")
+    head = (int.from_bytes(_address_word(order[0]), "big") | _bool(order[3]) << 160 | v << 168 |
+            _token_index(tokens, order[1]) << 176 | _token_index(tokens, order[2]) << 184)
+    entry = (head, *(_uint(value) for value in order[4:]), _bytes32(r), _bytes32(s))
+    if entry not in orders:
+        if len(orders) == 2**16:
+            raise ValueError("more than 65,536 orders in one batch")
+        orders[entry] = len(orders)
+    return orders[entry]
+
+
+def _token_index(tokens: dict[str, int], token: Any) -> int:
+    key = "0x" + _address_word(token)[12:].hex()
+    if key not in tokens:
+        if len(tokens) == 256:
+            raise ValueError("more than 256 tokens in one batch")
+        tokens[key] = len(tokens)
+    return tokens[key]
+
+
+def _uint(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _UINT256:
+        raise ValueError(f"not a uint256: {value!r}")
+    return value
+
+
+def _bool(value: Any) -> int:
+    if not isinstance(value, bool):
+        raise ValueError(f"not a bool: {value!r}")
+    return int(value)
+
+
+def _bytes32(value: Any) -> bytes:
+    if not isinstance(value, (bytes, bytearray)) or len(value) > 32:
+        raise ValueError(f"not bytes32: {value!r}")
+    return bytes(value).ljust(32, b"\x00")

@@ -51,20 +51,27 @@ struct Order:
     maxFeeBps: uint256
     maxPlatformFeeRate: uint256  # platform-token units per unit received, x PRICE_SCALE; 0: never pays in it
 
-struct Fill:
-    maker: Order
-    taker: Order
-    makerV: uint8
-    makerR: bytes32
-    makerS: bytes32
-    takerV: uint8
-    takerR: bytes32
-    takerS: bytes32
+struct SignedOrder:
+    # An Order as settle() takes it: the maker, isBuy, its signature's v and its two tokens (as indexes into the
+    # batch's token list) share one word: maker (bits 0-159) | isBuy (bit 160) | v (bits 168-175) | base token
+    # index (bits 176-183) | quote token index (bits 184-191); the other bits must be zero.
+    head: uint256
     baseAmount: uint256
-    makerFee: uint256  # in the asset the maker receives, or in the platform token when the flag says so
-    takerFee: uint256  # in the asset the taker receives, or in the platform token when the flag says so
-    makerFeeInPlatformToken: bool
-    takerFeeInPlatformToken: bool
+    price: uint256
+    expiry: uint256
+    nonce: uint256
+    maxFeeBps: uint256
+    maxPlatformFeeRate: uint256
+    r: bytes32
+    s: bytes32
+
+struct Fill:
+    # maker order index (bits 0-15) | taker order index (bits 16-31) into the batch's orders | the maker's fee is in
+    # the platform token (bit 32) | the taker's (bit 33); the other bits must be zero
+    orders: uint256
+    baseAmount: uint256
+    makerFee: uint256  # in the asset the maker receives, or in the platform token when its bit says so
+    takerFee: uint256  # in the asset the taker receives, or in the platform token when its bit says so
 
 event Deposit:
     user: indexed(address)
@@ -145,7 +152,13 @@ event AgentRevoked:
 
 
 PRICE_SCALE: public(constant(uint256)) = 10 ** 18
-MAX_FILLS: constant(uint256) = 256
+# Bounds of one batch. Vyper reserves memory for the largest batch, and memory costs gas in proportion to the square
+# of its size: these bounds are what a batch costs whatever its size.
+MAX_FILLS: public(constant(uint256)) = 128
+MAX_ORDERS: constant(uint256) = 2 * MAX_FILLS  # each fill's two orders
+MAX_TOKENS: constant(uint256) = 2 * MAX_FILLS  # each order's two tokens; an index is 8 bits
+ADDRESS_MASK: constant(uint256) = 2 ** 160 - 1
+HEAD_UNUSED_BITS: constant(uint256) = max_value(uint256) - (2 ** 192 - 1) + (2 ** 168 - 2 ** 161)  # bits 161-167, 192+
 MAX_BATCH_ID_STEP: public(constant(uint256)) = 2 ** 64
 MAX_WITHDRAWAL_DELAY: public(constant(uint256)) = 201_600  # blocks: 7 days of 3-second blocks
 BPS: constant(uint256) = 10_000
@@ -403,7 +416,7 @@ def filledAmount(order: Order) -> uint256:
     @param order The signed order.
     @return The settled base amount.
     """
-    return self._filled_of(order, self._order_hash(order), self._nonce_bits(order.maker, order.nonce))
+    return self._filled_of(order.baseAmount, self._order_hash(order), self._nonce_bits(order.maker, order.nonce))
 
 
 @view
@@ -419,10 +432,14 @@ def DOMAIN_SEPARATOR() -> bytes32:
 # -- settlement --------------------------------------------------------------------------------
 @external
 @nonreentrant
-def settle(batch_id: uint256, fills: DynArray[Fill, MAX_FILLS]):
+def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], orders: DynArray[SignedOrder, MAX_ORDERS],
+           fills: DynArray[Fill, MAX_FILLS]):
     """
     @notice Settle a batch of matched fills (operators only; see the contract notes for skip vs revert).
+    @dev Each order is listed, hashed and its signature checked once per batch, however many fills it has.
     @param batch_id Must exceed the last batch id, by at most MAX_BATCH_ID_STEP.
+    @param tokens The tokens the orders trade: their heads hold indexes into this list.
+    @param orders The signed orders the fills name.
     @param fills The fills, in match order.
     """
     assert self.operators[msg.sender], "settlement: caller is not an operator"
@@ -430,14 +447,59 @@ def settle(batch_id: uint256, fills: DynArray[Fill, MAX_FILLS]):
     assert batch_id > last, "settlement: stale batch id"
     assert batch_id - last <= MAX_BATCH_ID_STEP, "settlement: batch id jumps too far"
     self.lastBatchId = batch_id
+    hashes: DynArray[bytes32, MAX_ORDERS] = []
+    live: uint256[MAX_ORDERS // 256] = empty(uint256[MAX_ORDERS // 256])  # one bit per order: its signer is live
+    for i: uint256 in range(MAX_ORDERS):
+        if i >= len(orders):
+            break
+        order: SignedOrder = orders[i]
+        assert order.head & HEAD_UNUSED_BITS == 0 and (order.head >> 176) & 255 < len(tokens) and \
+            order.head >> 184 < len(tokens), "settlement: malformed order"
+        maker: address = convert(convert(order.head & ADDRESS_MASK, uint160), address)
+        order_hash: bytes32 = self._typed_digest(keccak256(abi_encode(
+            ORDER_TYPEHASH, maker, tokens[(order.head >> 176) & 255], tokens[order.head >> 184],
+            (order.head >> 160) & 1 == 1, order.baseAmount, order.price, order.expiry, order.nonce, order.maxFeeBps,
+            order.maxPlatformFeeRate)))
+        if self._check_order_signature(order_hash, maker, convert((order.head >> 168) & 255, uint8), order.r,
+                                       order.s):
+            live[i >> 8] |= 1 << (i & 255)
+        hashes.append(order_hash)
+    # fees owed to the fee recipient, per token index and in the platform token: credited once, after the fills
+    fees: uint256[MAX_TOKENS] = empty(uint256[MAX_TOKENS])
+    platform_fees: uint256 = 0
+    reason: uint8 = 0
+    base_fee: uint256 = 0
+    quote_fee: uint256 = 0
+    platform_fee: uint256 = 0
     skipped: uint256 = 0
     for i: uint256 in range(MAX_FILLS):
         if i >= len(fills):
             break
-        reason: uint8 = self._settle_fill(batch_id, fills[i])
+        fill: Fill = fills[i]
+        maker_index: uint256 = fill.orders & 65535
+        taker_index: uint256 = (fill.orders >> 16) & 65535
+        assert fill.orders >> 34 == 0 and maker_index < len(orders) and taker_index < len(orders), \
+            "settlement: malformed fill"
+        pair: uint256 = orders[maker_index].head >> 176
+        assert pair == orders[taker_index].head >> 176, "settlement: pair mismatch"
+        reason, base_fee, quote_fee, platform_fee = self._settle_fill(
+            batch_id, fill, orders[maker_index], orders[taker_index], hashes[maker_index], hashes[taker_index],
+            (live[maker_index >> 8] >> (maker_index & 255)) & (live[taker_index >> 8] >> (taker_index & 255)) & 1 == 1,
+            tokens[pair & 255], tokens[pair >> 8])
         if reason != 0:
             skipped += 1
             log FillSkipped(batchId=batch_id, index=i, reason=reason)
+        fees[pair & 255] += base_fee
+        fees[pair >> 8] += quote_fee
+        platform_fees += platform_fee
+    fee_account: address = self.feeRecipient
+    for i: uint256 in range(MAX_TOKENS):
+        if i >= len(tokens):
+            break
+        if fees[i] != 0:
+            self.balanceOf[fee_account][tokens[i]] += fees[i]
+    if platform_fees != 0:
+        self.balanceOf[fee_account][platformToken] += platform_fees
     log BatchSettled(batchId=batch_id, fills=len(fills), skipped=skipped)
 
 
@@ -507,90 +569,102 @@ def setWithdrawalDelay(blocks: uint256):
 
 # -- internals ------------------------------------------------------------------------------------
 @internal
-def _settle_fill(batch_id: uint256, fill: Fill) -> uint8:
-    maker: Order = fill.maker
-    taker: Order = fill.taker
-    assert maker.baseToken == taker.baseToken and maker.quoteToken == taker.quoteToken, "settlement: pair mismatch"
-    assert maker.isBuy != taker.isBuy, "settlement: same side"
-    if maker.isBuy:
+def _settle_fill(batch_id: uint256, fill: Fill, maker: SignedOrder, taker: SignedOrder, maker_hash: bytes32,
+                 taker_hash: bytes32, signers_live: bool, base_token: address, quote_token: address) \
+        -> (uint8, uint256, uint256, uint256):
+    """(0, and the fees it owes the fee recipient in base, quote and platform token) for a settled fill; (the skip
+    reason, 0, 0, 0) for a skipped one; reverts for a fill the operator should not have sent."""
+    maker_buys: bool = (maker.head >> 160) & 1 == 1
+    assert maker_buys != ((taker.head >> 160) & 1 == 1), "settlement: same side"
+    if maker_buys:
         assert maker.price >= taker.price, "settlement: price outside limit"
     else:
         assert maker.price <= taker.price, "settlement: price outside limit"
-    maker_hash: bytes32 = self._order_hash(maker)
-    taker_hash: bytes32 = self._order_hash(taker)
-    maker_live: bool = self._check_order_signature(maker_hash, maker.maker, fill.makerV, fill.makerR, fill.makerS)
-    taker_live: bool = self._check_order_signature(taker_hash, taker.maker, fill.takerV, fill.takerR, fill.takerS)
     base: uint256 = fill.baseAmount
     assert base > 0, "settlement: zero fill"
-    maker_bits: uint256 = self._nonce_bits(maker.maker, maker.nonce)
-    taker_bits: uint256 = self._nonce_bits(taker.maker, taker.nonce)
-    maker_filled: uint256 = self._filled_of(maker, maker_hash, maker_bits)
-    taker_filled: uint256 = self._filled_of(taker, taker_hash, taker_bits)
+    maker_account: address = convert(convert(maker.head & ADDRESS_MASK, uint160), address)
+    taker_account: address = convert(convert(taker.head & ADDRESS_MASK, uint160), address)
+    maker_bits: uint256 = self._nonce_bits(maker_account, maker.nonce)
+    taker_bits: uint256 = self._nonce_bits(taker_account, taker.nonce)
+    maker_filled: uint256 = self._filled_of(maker.baseAmount, maker_hash, maker_bits)
+    taker_filled: uint256 = self._filled_of(taker.baseAmount, taker_hash, taker_bits)
     assert maker_filled + base <= maker.baseAmount, "settlement: overfill"
     assert taker_filled + base <= taker.baseAmount, "settlement: overfill"
-    quote: uint256 = self._quote(base, maker, taker)
+    quote: uint256 = self._quote(base, maker.price, maker_buys, taker.price)
     # the fee is charged in what each side receives: base for the buyer, quote for the seller
+    maker_in_platform: bool = (fill.orders >> 32) & 1 == 1
+    taker_in_platform: bool = (fill.orders >> 33) & 1 == 1
     maker_gets: uint256 = quote
     taker_gets: uint256 = base
-    if maker.isBuy:
+    maker_receives: address = quote_token
+    taker_receives: address = base_token
+    if maker_buys:
         maker_gets = base
         taker_gets = quote
-    assert self._fee_within(maker, maker_gets, fill.makerFee, fill.makerFeeInPlatformToken), \
-        "settlement: maker fee above signed maximum"
-    assert self._fee_within(taker, taker_gets, fill.takerFee, fill.takerFeeInPlatformToken), \
-        "settlement: taker fee above signed maximum"
-
-    if (maker_bits | taker_bits) & NONCE_CANCELLED != 0 or maker.nonce < self.minNonce[maker.maker] \
-            or taker.nonce < self.minNonce[taker.maker]:
-        return SKIP_CANCELLED
-    if block.timestamp > maker.expiry or block.timestamp > taker.expiry:
-        return SKIP_EXPIRED
-    if not maker_live or not taker_live:
-        return SKIP_AGENT
-    buyer: address = taker.maker
-    seller: address = maker.maker
+        maker_receives = base_token
+        taker_receives = quote_token
+    assert self._fee_within(maker.maxFeeBps, maker.maxPlatformFeeRate, maker_receives, maker_gets, fill.makerFee,
+                            maker_in_platform), "settlement: maker fee above signed maximum"
+    assert self._fee_within(taker.maxFeeBps, taker.maxPlatformFeeRate, taker_receives, taker_gets, fill.takerFee,
+                            taker_in_platform), "settlement: taker fee above signed maximum"
+    buyer: address = taker_account
+    seller: address = maker_account
     buyer_fee: uint256 = fill.takerFee
     seller_fee: uint256 = fill.makerFee
-    buyer_in_platform: bool = fill.takerFeeInPlatformToken
-    seller_in_platform: bool = fill.makerFeeInPlatformToken
-    if maker.isBuy:
-        buyer = maker.maker
-        seller = taker.maker
+    buyer_in_platform: bool = taker_in_platform
+    seller_in_platform: bool = maker_in_platform
+    if maker_buys:
+        buyer = maker_account
+        seller = taker_account
         buyer_fee = fill.makerFee
         seller_fee = fill.takerFee
-        buyer_in_platform = fill.makerFeeInPlatformToken
-        seller_in_platform = fill.takerFeeInPlatformToken
-    if not self._can_pay(seller, maker.baseToken, base, seller_fee, seller_in_platform):
-        return SKIP_SELLER_BALANCE
-    if not self._can_pay(buyer, maker.quoteToken, quote, buyer_fee, buyer_in_platform):
-        return SKIP_BUYER_BALANCE
+        buyer_in_platform = maker_in_platform
+        seller_in_platform = taker_in_platform
 
-    self._record_fill(maker, maker_hash, maker_bits, maker_filled + base)
-    self._record_fill(taker, taker_hash, taker_bits, taker_filled + base)
-    self.balanceOf[seller][maker.baseToken] -= base
-    self.balanceOf[buyer][maker.quoteToken] -= quote
-    self._credit_after_fee(buyer, maker.baseToken, base, buyer_fee, buyer_in_platform)
-    self._credit_after_fee(seller, maker.quoteToken, quote, seller_fee, seller_in_platform)
+    if (maker_bits | taker_bits) & NONCE_CANCELLED != 0 or maker.nonce < self.minNonce[maker_account] \
+            or taker.nonce < self.minNonce[taker_account]:
+        return SKIP_CANCELLED, 0, 0, 0
+    if block.timestamp > maker.expiry or block.timestamp > taker.expiry:
+        return SKIP_EXPIRED, 0, 0, 0
+    if not signers_live:
+        return SKIP_AGENT, 0, 0, 0
+    if not self._can_pay(seller, base_token, base, seller_fee, seller_in_platform):
+        return SKIP_SELLER_BALANCE, 0, 0, 0
+    if not self._can_pay(buyer, quote_token, quote, buyer_fee, buyer_in_platform):
+        return SKIP_BUYER_BALANCE, 0, 0, 0
+
+    self._record_fill(maker_account, maker.nonce, maker.baseAmount, maker_hash, maker_bits, maker_filled + base)
+    self._record_fill(taker_account, taker.nonce, taker.baseAmount, taker_hash, taker_bits, taker_filled + base)
+    self.balanceOf[seller][base_token] -= base
+    self.balanceOf[buyer][quote_token] -= quote
+    self._credit_less_fee(buyer, base_token, base, buyer_fee, buyer_in_platform)
+    self._credit_less_fee(seller, quote_token, quote, seller_fee, seller_in_platform)
     log Filled(batchId=batch_id, makerHash=maker_hash, takerHash=taker_hash, baseAmount=base, quoteAmount=quote,
                makerFee=fill.makerFee, takerFee=fill.takerFee)
-    return 0
+    if buyer_in_platform:
+        if seller_in_platform:
+            return 0, 0, 0, buyer_fee + seller_fee
+        return 0, 0, seller_fee, buyer_fee
+    if seller_in_platform:
+        return 0, buyer_fee, 0, seller_fee
+    return 0, buyer_fee, seller_fee, 0
 
 
 @pure
 @internal
-def _quote(base: uint256, maker: Order, taker: Order) -> uint256:
+def _quote(base: uint256, maker_price: uint256, maker_buys: bool, taker_price: uint256) -> uint256:
     """The fill's quote amount at the maker's price, rounded in the maker's favour (up when the maker sells), and
     within the taker's limit: so no way of splitting an order into fills pays a seller below, or charges a buyer
     above, its limit. A fill too small for both to hold at once reverts."""
-    product: uint256 = base * maker.price
+    product: uint256 = base * maker_price
     quote: uint256 = product // PRICE_SCALE
-    if not maker.isBuy and product % PRICE_SCALE != 0:
+    if not maker_buys and product % PRICE_SCALE != 0:
         quote += 1
     assert quote > 0, "settlement: zero quote amount"
-    if taker.isBuy:
-        assert quote * PRICE_SCALE <= base * taker.price, "settlement: fill too small for its prices"
+    if maker_buys:
+        assert quote * PRICE_SCALE >= base * taker_price, "settlement: fill too small for its prices"
     else:
-        assert quote * PRICE_SCALE >= base * taker.price, "settlement: fill too small for its prices"
+        assert quote * PRICE_SCALE <= base * taker_price, "settlement: fill too small for its prices"
     return quote
 
 
@@ -609,41 +683,39 @@ def _set_nonce_bits(maker: address, nonce: uint256, set_bits: uint256, clear_bit
 
 @view
 @internal
-def _filled_of(order: Order, order_hash: bytes32, bits: uint256) -> uint256:
+def _filled_of(amount: uint256, order_hash: bytes32, bits: uint256) -> uint256:
     """The order's settled base amount: all of it once filled, `filled[hash]` only while partially filled (so a
     fresh order costs no storage read of its own)."""
     if bits & NONCE_FILLED != 0:
-        return order.baseAmount
+        return amount
     if bits & NONCE_PARTIAL != 0:
         return self.filled[order_hash]
     return 0
 
 
 @internal
-def _record_fill(order: Order, order_hash: bytes32, bits: uint256, total: uint256):
+def _record_fill(maker: address, nonce: uint256, amount: uint256, order_hash: bytes32, bits: uint256, total: uint256):
     """A fully filled order is marked in its maker's shared nonce word instead of keeping an amount (its amount
     slot, if any, is freed); a partial fill keeps the amount and marks the nonce partial."""
-    if total == order.baseAmount:
-        self._set_nonce_bits(order.maker, order.nonce, NONCE_FILLED, NONCE_PARTIAL)
+    if total == amount:
+        self._set_nonce_bits(maker, nonce, NONCE_FILLED, NONCE_PARTIAL)
         if bits & NONCE_PARTIAL != 0:
             self.filled[order_hash] = 0
     else:
         if bits & NONCE_PARTIAL == 0:
-            self._set_nonce_bits(order.maker, order.nonce, NONCE_PARTIAL, 0)
+            self._set_nonce_bits(maker, nonce, NONCE_PARTIAL, 0)
         self.filled[order_hash] = total
 
 
 @view
 @internal
-def _fee_within(order: Order, gets: uint256, fee: uint256, in_platform_token: bool) -> bool:
+def _fee_within(max_fee_bps: uint256, max_platform_fee_rate: uint256, received: address, gets: uint256, fee: uint256,
+                in_platform_token: bool) -> bool:
     """Whether a fee is within what the order signed: maxFeeBps of what it receives, or - paid in the platform
     token, which it must not be receiving - maxPlatformFeeRate per unit of it."""
     if not in_platform_token:
-        return fee * BPS <= gets * order.maxFeeBps
-    received: address = order.quoteToken
-    if order.isBuy:
-        received = order.baseToken
-    return received != platformToken and fee * PRICE_SCALE <= gets * order.maxPlatformFeeRate
+        return fee * BPS <= gets * max_fee_bps
+    return received != platformToken and fee * PRICE_SCALE <= gets * max_platform_fee_rate
 
 
 @view
@@ -658,18 +730,15 @@ def _can_pay(user: address, token: address, amount: uint256, fee: uint256, in_pl
 
 
 @internal
-def _credit_after_fee(user: address, asset: address, amount: uint256, fee: uint256, in_platform_token: bool):
-    """Credit `amount` less `fee`, or all of it when the fee is paid in the platform token instead."""
-    fee_account: address = self.feeRecipient
+def _credit_less_fee(user: address, asset: address, amount: uint256, fee: uint256, in_platform_token: bool):
+    """Credit `amount` less `fee`, or all of it when the fee is paid in the platform token instead (settle() credits
+    the fees to the fee recipient once per batch)."""
     if in_platform_token:
         self.balanceOf[user][asset] += amount
         if fee > 0:
             self.balanceOf[user][platformToken] -= fee
-            self.balanceOf[fee_account][platformToken] += fee
         return
     self.balanceOf[user][asset] += amount - fee
-    if fee > 0:
-        self.balanceOf[fee_account][asset] += fee
 
 
 @internal
@@ -705,9 +774,15 @@ def _check_signature(digest: bytes32, signer: address, v: uint8, r: bytes32, s: 
 @view
 @internal
 def _order_hash(order: Order) -> bytes32:
-    struct_hash: bytes32 = keccak256(abi_encode(
+    """The order's EIP-712 digest (settle() hashes its packed orders the same way, inline)."""
+    return self._typed_digest(keccak256(abi_encode(
         ORDER_TYPEHASH, order.maker, order.baseToken, order.quoteToken, order.isBuy, order.baseAmount, order.price,
-        order.expiry, order.nonce, order.maxFeeBps, order.maxPlatformFeeRate))
+        order.expiry, order.nonce, order.maxFeeBps, order.maxPlatformFeeRate)))
+
+
+@view
+@internal
+def _typed_digest(struct_hash: bytes32) -> bytes32:
     return keccak256(concat(b"\x19\x01", self._domain_separator_v4(), struct_hash))
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from contracts.predeploy import address_of
+from contracts.settlement import SETTLE_SIGNATURE
 
 from .exchange.markets import Markets, market_from_table
-from .exchange.vault import FILL_TUPLE
 
 DEMO_USERS = 4  # dev accounts 1..4 get tokens to trade with
 DEMO_TOKENS = 1_000_000 * 10**18
@@ -45,7 +45,7 @@ def operator_policy(vault: str, chain_id: int, distributor: str | None = None) -
     else. The native caps bound what the key can lose to gas (it never sends value): 30M gas
     at 100 gwei at most per batch."""
     return {"chain_ids": [chain_id], "allowlist": [vault, *([distributor] if distributor else [])],
-            "allowed_methods": [f"settle(uint256,{FILL_TUPLE}[])", "operatorWithdraw(address,address,uint256)",
+            "allowed_methods": [SETTLE_SIGNATURE, "operatorWithdraw(address,address,uint256)",
                                 "approveAgentBySig(address,address,uint256,uint256,uint8,bytes32,bytes32)",
                                 "burnFees(uint256)", *(["publish(uint256,bytes32,uint256)"] if distributor else [])],
             "max_gas": 30_000_000, "max_fee_per_gas": "100 gwei",

@@ -42,6 +42,13 @@ def reverts(w3: Any, call: Any, sender: str, reason: str) -> None:
     assert info.value.message.splitlines()[0] == f"execution reverted: {reason}", info.value.message
 
 
+def settle_call(vault: Any, batch_id: int, fills: list[Any]) -> Any:
+    """The vault's settle() call for `fills` (contracts.settlement.fill_tuple's), packed as the settler packs them."""
+    from contracts.settlement import settle_args
+
+    return vault.functions.settle(*settle_args(batch_id, fills))
+
+
 def send(w3: Any, call: Any, sender: str, value: int = 0) -> Any:
     receipt = w3.eth.wait_for_transaction_receipt(call.transact({"from": sender, "value": value}))
     assert receipt["status"] == 1

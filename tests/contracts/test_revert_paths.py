@@ -12,7 +12,7 @@ from contracts.deploy import at, deploy
 from contracts.predeploy import address_of
 from contracts.settlement import Order, fill_tuple, sign_order
 
-from .conftest import reverts, send
+from .conftest import reverts, send, settle_call
 
 vyper = pytest.importorskip("vyper", reason="compiling the false-returning token needs vyper (a test extra)")
 E18 = 10**18
@@ -87,8 +87,8 @@ def test_settlement_refuses_a_fill_worth_no_quote(w3: Any, accounts: Any) -> Non
     # the maker buys: its quote rounds down (in its favour) to nothing
     fill = fill_tuple(buy, sell, sign_order(buy, bob.key.to_bytes(), chain_id, vault.address),
                       sign_order(sell, alice.key.to_bytes(), chain_id, vault.address), 1)
-    reverts(w3, vault.functions.settle(1, [fill]), accounts[0].checksum, "settlement: zero quote amount")
+    reverts(w3, settle_call(vault, 1, [fill]), accounts[0].checksum, "settlement: zero quote amount")
     # the maker sells: its quote rounds up to 1, which is above what the buyer's limit allows for one unit
     fill = fill_tuple(sell, buy, sign_order(sell, alice.key.to_bytes(), chain_id, vault.address),
                       sign_order(buy, bob.key.to_bytes(), chain_id, vault.address), 1)
-    reverts(w3, vault.functions.settle(1, [fill]), accounts[0].checksum, "settlement: fill too small for its prices")
+    reverts(w3, settle_call(vault, 1, [fill]), accounts[0].checksum, "settlement: fill too small for its prices")

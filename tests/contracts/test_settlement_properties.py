@@ -9,9 +9,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from contracts.deploy import deploy
-from contracts.settlement import PRICE_SCALE, Order, fill_tuple, sign_order
+from contracts.settlement import PRICE_SCALE, Order, fill_tuple, settle_args, sign_order
 
-from .conftest import send
+from .conftest import send, settle_call
 
 E18 = 10**18
 FAR = 2**40
@@ -66,7 +66,7 @@ def test_settlement_conserves_every_token(w3: Any, accounts: Any, plan: list[tup
             batch.append(fill_tuple(maker, taker, sign_order(maker, alice.key.to_bytes(), chain_id, vault.address),
                                     sign_order(taker, bob.key.to_bytes(), chain_id, vault.address), amount * E18,
                                     maker_gets * fee_bps // 10_000, taker_gets * fee_bps // 10_000))
-        send(w3, vault.functions.settle(1, batch), owner.checksum)
+        send(w3, settle_call(vault, 1, batch), owner.checksum)
         for token in (base, quote):
             internal = sum(vault.functions.balanceOf(x.checksum, token.address).call() for x in (owner, alice, bob))
             assert internal == deposited[token.address] - withdrawn[token.address]
@@ -114,7 +114,7 @@ def test_no_fill_beyond_signed_amount_after_cancel_or_expiry_or_at_a_worse_price
                           sign_order(taker, bob.key.to_bytes(), chain_id, vault.address), amount * E18)
         worse_price = (taker_price < price) if maker_sells else (taker_price > price)
         overfill = amount > maker_amount or amount > taker_amount
-        call = vault.functions.settle(1, [fill])
+        call = settle_call(vault, 1, [fill])
         if worse_price or overfill:
             with pytest.raises(ContractLogicError):
                 call.call({"from": owner.checksum})
@@ -156,7 +156,7 @@ def test_no_owner_or_operator_calls_make_settlement_or_the_escape_hatch_unusable
     try:
         base, quote, vault = _funded_vault(w3, owner, (alice, bob), 1_000 * E18)
         for name, value in calls:
-            args = {"settle": lambda: (value, []), "setPlatformTokenRate": lambda: (base.address, value),
+            args = {"settle": lambda: settle_args(value, []), "setPlatformTokenRate": lambda: (base.address, value),
                     "setFeeRecipient": lambda: (accounts[value].checksum,)}.get(name, lambda: (value,))()
             call = getattr(vault.functions, name)(*args)
             try:
@@ -170,7 +170,7 @@ def test_no_owner_or_operator_calls_make_settlement_or_the_escape_hatch_unusable
         taker = Order(bob.checksum, base.address, quote.address, True, E18, PRICE_SCALE, FAR, 1, 30)
         fill = fill_tuple(maker, taker, sign_order(maker, alice.key.to_bytes(), chain_id, vault.address),
                           sign_order(taker, bob.key.to_bytes(), chain_id, vault.address), E18)
-        receipt = send(w3, vault.functions.settle(vault.functions.lastBatchId().call() + 1, [fill]), owner.checksum)
+        receipt = send(w3, settle_call(vault, vault.functions.lastBatchId().call() + 1, [fill]), owner.checksum)
         assert len(vault.events.Filled().process_receipt(receipt)) == 1
         # and the escape hatch still opens, no later than the capped delay
         send(w3, vault.functions.requestWithdrawal(base.address, E18), alice.checksum)
@@ -219,7 +219,7 @@ def test_platform_token_fees_never_exceed_what_the_order_signed(w3: Any, account
                               sign_order(taker, bob.key.to_bytes(), chain_id, vault.address), amount * E18, 0, fee,
                               False, True)
             before = vault.functions.balanceOf(bob.checksum, brs.address).call()
-            call = vault.functions.settle(i + 1, [fill])
+            call = settle_call(vault, i + 1, [fill])
             within = fee * PRICE_SCALE <= amount * E18 * rate
             try:
                 call.call({"from": owner.checksum})
@@ -289,7 +289,7 @@ def test_an_agents_orders_settle_only_while_its_approval_lives(w3: Any, accounts
                                   sign_order(buy, bob.key.to_bytes(), chain_id, vault.address), value * E18)
                 before = vault.functions.balanceOf(bob.checksum, base.address).call()
                 batch += 1
-                call = vault.functions.settle(batch, [fill])
+                call = settle_call(vault, batch, [fill])
                 if not ever_approved:
                     with pytest.raises(Exception):
                         call.call({"from": owner.checksum})

@@ -8,9 +8,9 @@ import pytest
 
 from contracts.deploy import deploy
 from contracts.predeploy import WITHDRAWAL_DELAY_BLOCKS
-from contracts.settlement import PRICE_SCALE, Order, fill_tuple, sign_order
+from contracts.settlement import PRICE_SCALE, Order, fill_tuple, settle_args, sign_order
 
-from .conftest import reverts, send
+from .conftest import reverts, send, settle_call
 
 E18 = 10**18
 FAR = 2**40
@@ -91,7 +91,7 @@ def test_fill_moves_balances_at_the_makers_price_and_charges_fees(w3: Any, vault
     taker = order(market, bob, True, 4 * E18, 3 * PRICE_SCALE, 1)  # bob buys 4 up to 3
     fill = signed_fill(w3, vault, maker, alice.key, taker, bob.key, 4 * E18, maker_fee=8 * E18 // 1000,
                        taker_fee=4 * E18 // 1000)
-    receipt = send(w3, vault.functions.settle(1, [fill]), owner.checksum)
+    receipt = send(w3, settle_call(vault, 1, [fill]), owner.checksum)
     event = vault.events.Filled().process_receipt(receipt)[0]["args"]
     assert event["quoteAmount"] == 8 * E18  # the maker's price
     assert bal(vault, alice, base) == 496 * E18
@@ -122,15 +122,15 @@ def test_operator_errors_revert_the_whole_batch(w3: Any, vault: Any, market: Any
         (signed_fill(w3, vault, sell, alice.key, buy, bob.key, 0), "settlement: zero fill"),
     ]
     for bad, reason in cases:
-        reverts(w3, vault.functions.settle(5, [good, bad]), owner, reason)
+        reverts(w3, settle_call(vault, 5, [good, bad]), owner, reason)
     high_s = list(good)
     n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
     high_s[2], high_s[4] = 55 - good[2], (n - int.from_bytes(good[4], "big")).to_bytes(32, "big")
-    reverts(w3, vault.functions.settle(5, [tuple(high_s)]), owner, "settlement: invalid signature")
-    reverts(w3, vault.functions.settle(5, [good]), alice.checksum, "settlement: caller is not an operator")
-    send(w3, vault.functions.settle(5, [good]), owner)
-    reverts(w3, vault.functions.settle(5, [good]), owner, "settlement: stale batch id")
-    reverts(w3, vault.functions.settle(4, [good]), owner, "settlement: stale batch id")
+    reverts(w3, settle_call(vault, 5, [tuple(high_s)]), owner, "settlement: invalid signature")
+    reverts(w3, settle_call(vault, 5, [good]), alice.checksum, "settlement: caller is not an operator")
+    send(w3, settle_call(vault, 5, [good]), owner)
+    reverts(w3, settle_call(vault, 5, [good]), owner, "settlement: stale batch id")
+    reverts(w3, settle_call(vault, 4, [good]), owner, "settlement: stale batch id")
 
 
 def test_races_with_the_user_skip_the_fill_and_settle_the_rest(w3: Any, vault: Any, market: Any) -> None:
@@ -153,7 +153,7 @@ def test_races_with_the_user_skip_the_fill_and_settle_the_rest(w3: Any, vault: A
                     order(market, bob, False, 10_000 * E18, 2 * PRICE_SCALE, 7), bob.key, 300 * E18),  # 600 quote
         signed_fill(w3, vault, sell, alice.key, buy, bob.key, 2 * E18),
     ]
-    receipt = send(w3, vault.functions.settle(1, fills), owner)
+    receipt = send(w3, settle_call(vault, 1, fills), owner)
     skipped = [(e["args"]["index"], e["args"]["reason"]) for e in vault.events.FillSkipped().process_receipt(receipt)]
     assert skipped == [(0, 2), (1, 1), (2, 1), (3, 3), (4, 4)]
     assert vault.events.BatchSettled().process_receipt(receipt)[0]["args"]["skipped"] == 5
@@ -182,11 +182,11 @@ def test_a_fee_flagged_for_the_platform_token_is_paid_in_it_within_the_signed_ra
                 1, 30, PRICE_SCALE // 100)  # at most 0.01 BRS per base unit received
     cap = 10 * E18 // 100
     too_much = signed_fill(w3, vault, sell, alice.key, buy, bob.key, 10 * E18, 0, cap + 1, taker_in_platform=True)
-    reverts(w3, vault.functions.settle(1, [too_much]), owner.checksum, "settlement: taker fee above signed maximum")
+    reverts(w3, settle_call(vault, 1, [too_much]), owner.checksum, "settlement: taker fee above signed maximum")
     unsigned = signed_fill(w3, vault, sell, alice.key, buy, bob.key, 10 * E18, 1, 0, maker_in_platform=True)
-    reverts(w3, vault.functions.settle(1, [unsigned]), owner.checksum,  # alice signed no platform-token rate
+    reverts(w3, settle_call(vault, 1, [unsigned]), owner.checksum,  # alice signed no platform-token rate
             "settlement: maker fee above signed maximum")
-    send(w3, vault.functions.settle(1, [signed_fill(w3, vault, sell, alice.key, buy, bob.key, 10 * E18, 0, cap,
+    send(w3, settle_call(vault, 1, [signed_fill(w3, vault, sell, alice.key, buy, bob.key, 10 * E18, 0, cap,
                                                     taker_in_platform=True)]), owner.checksum)
     assert bal(vault, bob, market["base"]) == 510 * E18  # the whole fill, no base fee
     assert vault.functions.balanceOf(bob.checksum, brs.address).call() == 100 * E18 - cap
@@ -206,7 +206,7 @@ def test_the_owners_rate_cannot_raise_a_platform_token_fee_above_what_was_signed
     buy = Order(bob.checksum, market["base"].address, market["quote"].address, True, 10 * E18, 2 * PRICE_SCALE, FAR,
                 1, 30, PRICE_SCALE // 100)
     everything = signed_fill(w3, vault, sell, alice.key, buy, bob.key, 10 * E18, 0, 100 * E18, taker_in_platform=True)
-    reverts(w3, vault.functions.settle(1, [everything]), owner.checksum, "settlement: taker fee above signed maximum")
+    reverts(w3, settle_call(vault, 1, [everything]), owner.checksum, "settlement: taker fee above signed maximum")
 
 
 def test_a_platform_token_fee_the_user_cannot_cover_skips_the_fill(w3: Any, vault: Any, market: Any) -> None:
@@ -216,7 +216,7 @@ def test_a_platform_token_fee_the_user_cannot_cover_skips_the_fill(w3: Any, vaul
     sell = order(market, alice, False, 10 * E18, 2 * PRICE_SCALE, 1)
     buy = Order(bob.checksum, market["base"].address, market["quote"].address, True, 10 * E18, 2 * PRICE_SCALE, FAR,
                 1, 30, PRICE_SCALE)
-    receipt = send(w3, vault.functions.settle(1, [signed_fill(w3, vault, sell, alice.key, buy, bob.key, 10 * E18, 0,
+    receipt = send(w3, settle_call(vault, 1, [signed_fill(w3, vault, sell, alice.key, buy, bob.key, 10 * E18, 0,
                                                               E18, taker_in_platform=True)]), owner.checksum)
     assert [e["args"]["reason"] for e in vault.events.FillSkipped().process_receipt(receipt)] == [4]
     assert bal(vault, bob, market["base"]) == 500 * E18
@@ -226,10 +226,10 @@ def test_batch_ids_cannot_jump_far_enough_to_use_them_up(w3: Any, vault: Any, ma
     owner = market["owner"].checksum
     step = vault.functions.MAX_BATCH_ID_STEP().call()
     assert step == 2**64
-    reverts(w3, vault.functions.settle(2**256 - 1, []), owner, "settlement: batch id jumps too far")
-    reverts(w3, vault.functions.settle(step + 1, []), owner, "settlement: batch id jumps too far")
-    send(w3, vault.functions.settle(step, []), owner)
-    send(w3, vault.functions.settle(2 * step, []), owner)
+    reverts(w3, settle_call(vault, 2**256 - 1, []), owner, "settlement: batch id jumps too far")
+    reverts(w3, settle_call(vault, step + 1, []), owner, "settlement: batch id jumps too far")
+    send(w3, settle_call(vault, step, []), owner)
+    send(w3, settle_call(vault, 2 * step, []), owner)
     assert vault.functions.lastBatchId().call() == 2 * step
 
 
@@ -297,20 +297,20 @@ def test_partial_then_full_fill_retires_the_nonce_and_blocks_refills(w3: Any, va
     alice, bob, owner = market["alice"], market["bob"], market["owner"].checksum
     sell = order(market, alice, False, 3 * E18, 2 * PRICE_SCALE, 9)
     buys = [order(market, bob, True, 2 * E18, 2 * PRICE_SCALE, n) for n in (20, 21, 22)]
-    send(w3, vault.functions.settle(1, [signed_fill(w3, vault, sell, alice.key, buys[0], bob.key, 2 * E18)]), owner)
+    send(w3, settle_call(vault, 1, [signed_fill(w3, vault, sell, alice.key, buys[0], bob.key, 2 * E18)]), owner)
     sell_hash = vault.functions.hashOrder(sell.as_tuple()).call()
     assert vault.functions.filled(sell_hash).call() == 2 * E18
     assert vault.functions.filledAmount(sell.as_tuple()).call() == 2 * E18
     assert vault.functions.filledAmount(buys[0].as_tuple()).call() == 2 * E18  # retired: fully filled
-    reverts(w3, vault.functions.settle(2, [signed_fill(w3, vault, sell, alice.key, buys[1], bob.key, 2 * E18)]), owner,
+    reverts(w3, settle_call(vault, 2, [signed_fill(w3, vault, sell, alice.key, buys[1], bob.key, 2 * E18)]), owner,
             "settlement: overfill")
-    send(w3, vault.functions.settle(2, [signed_fill(w3, vault, sell, alice.key, buys[1], bob.key, E18)]), owner)
+    send(w3, settle_call(vault, 2, [signed_fill(w3, vault, sell, alice.key, buys[1], bob.key, E18)]), owner)
     assert vault.functions.filled(sell_hash).call() == 0  # the amount slot is freed once retired
     assert vault.functions.filledAmount(sell.as_tuple()).call() == 3 * E18
-    reverts(w3, vault.functions.settle(3, [signed_fill(w3, vault, sell, alice.key, buys[2], bob.key, 1)]), owner,
+    reverts(w3, settle_call(vault, 3, [signed_fill(w3, vault, sell, alice.key, buys[2], bob.key, 1)]), owner,
             "settlement: overfill")
     # a fully filled taker cannot be replayed in a new batch either
-    reverts(w3, vault.functions.settle(3, [signed_fill(w3, vault, order(market, alice, False, E18, 2 * PRICE_SCALE, 30),
+    reverts(w3, settle_call(vault, 3, [signed_fill(w3, vault, order(market, alice, False, E18, 2 * PRICE_SCALE, 30),
                                                        alice.key, buys[0], bob.key, 1)]), owner, "settlement: overfill")
 
 
@@ -321,16 +321,16 @@ def test_splitting_an_order_into_tiny_fills_never_pays_a_seller_below_its_limit(
     sell = order(market, alice, False, 100, price, 40)  # alice sells 100 base units at 1.99
     same_limit = order(market, bob, True, 100, price, 41)
     one = signed_fill(w3, vault, sell, alice.key, same_limit, bob.key, 1)
-    reverts(w3, vault.functions.settle(1, [one]), owner, "settlement: fill too small for its prices")
+    reverts(w3, settle_call(vault, 1, [one]), owner, "settlement: fill too small for its prices")
     higher_limit = order(market, bob, True, 100, 2 * PRICE_SCALE, 42)  # bob pays up to 2.00
     before = bal(vault, alice, quote)
     fills = [signed_fill(w3, vault, sell, alice.key, higher_limit, bob.key, 1) for _ in range(100)]
-    send(w3, vault.functions.settle(1, fills), owner)
+    send(w3, settle_call(vault, 1, fills), owner)
     assert bal(vault, alice, quote) - before == 200 >= 199  # each 1-unit fill rounded up for the seller
     buy = order(market, alice, True, 100, price, 43)  # a maker buy rounds down: never above its limit
     low_sell = order(market, bob, False, 100, PRICE_SCALE, 44)
     before = bal(vault, alice, quote)
-    send(w3, vault.functions.settle(2, [signed_fill(w3, vault, buy, alice.key, low_sell, bob.key, 1)
+    send(w3, settle_call(vault, 2, [signed_fill(w3, vault, buy, alice.key, low_sell, bob.key, 1)
                                         for _ in range(100)]), owner)
     assert before - bal(vault, alice, quote) == 100 <= 199
 
@@ -360,7 +360,7 @@ def test_an_agent_signs_orders_for_its_maker_until_it_expires_or_is_revoked(w3: 
     now = w3.eth.get_block("latest")["timestamp"]
     sell = order(market, alice, False, E18, PRICE_SCALE, 1)
     buy = order(market, bob, True, E18, PRICE_SCALE, 1)
-    reverts(w3, vault.functions.settle(1, [agent_fill(w3, vault, sell, agent.key, buy, bob.key, E18)]),
+    reverts(w3, settle_call(vault, 1, [agent_fill(w3, vault, sell, agent.key, buy, bob.key, E18)]),
             owner.checksum, "settlement: invalid signature")  # never approved: the operator could have known
     # the operator submits alice's signed approval; a replay or another signer's approval is refused
     v, r, s = sign_approval(w3, vault, alice, agent.address, now + 3600, 0)
@@ -375,25 +375,25 @@ def test_an_agent_signs_orders_for_its_maker_until_it_expires_or_is_revoked(w3: 
     reverts(w3, vault.functions.approveAgentBySig(alice.checksum, agent.address, now + 3600, 1, v2, r2, s2),
             owner.checksum, "settlement: invalid signature")
     before = bal(vault, bob, market["base"])
-    send(w3, vault.functions.settle(1, [agent_fill(w3, vault, sell, agent.key, buy, bob.key, E18 // 2)]),
+    send(w3, settle_call(vault, 1, [agent_fill(w3, vault, sell, agent.key, buy, bob.key, E18 // 2)]),
          owner.checksum)
     assert bal(vault, bob, market["base"]) == before + E18 // 2
     # the agent can neither approve others for alice nor move her funds
     reverts(w3, vault.functions.revokeAgent(agent.address), bob.checksum, "settlement: not an agent of the caller")
     receipt = send(w3, vault.functions.revokeAgent(agent.address), alice.checksum)
     assert vault.events.AgentRevoked().process_receipt(receipt)[0]["args"]["agent"] == agent.address
-    receipt = send(w3, vault.functions.settle(2, [agent_fill(w3, vault, sell, agent.key, buy, bob.key, E18 // 4)]),
+    receipt = send(w3, settle_call(vault, 2, [agent_fill(w3, vault, sell, agent.key, buy, bob.key, E18 // 4)]),
                    owner.checksum)
     assert [e["args"]["reason"] for e in vault.events.FillSkipped().process_receipt(receipt)] == [5]
     assert bal(vault, bob, market["base"]) == before + E18 // 2
     # approved again by transaction, then expired: skipped
     send(w3, vault.functions.approveAgent(agent.address, now + 7200), alice.checksum)
-    send(w3, vault.functions.settle(3, [agent_fill(w3, vault, sell, agent.key, buy, bob.key, E18 // 4)]),
+    send(w3, settle_call(vault, 3, [agent_fill(w3, vault, sell, agent.key, buy, bob.key, E18 // 4)]),
          owner.checksum)
     assert bal(vault, bob, market["base"]) == before + 3 * E18 // 4
     w3.provider.make_request("evm_increaseTime", [7300])
     w3.provider.make_request("evm_mine", [])
-    receipt = send(w3, vault.functions.settle(4, [agent_fill(w3, vault, sell, agent.key, buy, bob.key, E18 // 8)]),
+    receipt = send(w3, settle_call(vault, 4, [agent_fill(w3, vault, sell, agent.key, buy, bob.key, E18 // 8)]),
                    owner.checksum)
     assert [e["args"]["reason"] for e in vault.events.FillSkipped().process_receipt(receipt)] == [5]
     reverts(w3, vault.functions.approveAgent(agent.address, now), alice.checksum,
@@ -434,19 +434,82 @@ def test_one_storage_word_holds_64_orders_filled_partial_and_cancelled_states(w3
     sell = order(market, alice, False, 3 * E18, 2 * PRICE_SCALE, 130)  # word 2, slot 2
     other = order(market, alice, False, E18, 2 * PRICE_SCALE, 131)  # the same word
     buy = order(market, bob, True, 5 * E18, 2 * PRICE_SCALE, 63)  # word 0, last slot
-    send(w3, vault.functions.settle(1, [signed_fill(w3, vault, sell, alice.key, buy, bob.key, E18)]), owner)
+    send(w3, settle_call(vault, 1, [signed_fill(w3, vault, sell, alice.key, buy, bob.key, E18)]), owner)
     sell_hash = vault.functions.hashOrder(sell.as_tuple()).call()
     assert (bits(alice, 130), bits(bob, 63), bits(alice, 131)) == (4, 4, 0)  # both partial, the neighbour untouched
     assert vault.functions.filled(sell_hash).call() == E18
-    send(w3, vault.functions.settle(2, [signed_fill(w3, vault, sell, alice.key, buy, bob.key, 2 * E18)]), owner)
+    send(w3, settle_call(vault, 2, [signed_fill(w3, vault, sell, alice.key, buy, bob.key, 2 * E18)]), owner)
     assert (bits(alice, 130), bits(bob, 63)) == (1, 4)  # the sell is filled: partial cleared, amount slot freed
     assert vault.functions.filled(sell_hash).call() == 0 and vault.functions.filledAmount(sell.as_tuple()).call() == 3 * E18
     send(w3, vault.functions.cancelOrder(other.as_tuple()), alice.checksum)
     assert bits(alice, 131) == 2 and bits(alice, 130) == 1
     assert vault.functions.cancelled(vault.functions.hashOrder(other.as_tuple()).call()).call() is True
-    receipt = send(w3, vault.functions.settle(3, [signed_fill(w3, vault, other, alice.key, buy, bob.key, E18)]),
+    receipt = send(w3, settle_call(vault, 3, [signed_fill(w3, vault, other, alice.key, buy, bob.key, E18)]),
                    owner)
     assert [(e["args"]["index"], e["args"]["reason"]) for e in vault.events.FillSkipped().process_receipt(receipt)] \
         == [(0, 1)]  # cancelled: skipped
     assert bits(bob, 63) == 4 and vault.functions.filledAmount(buy.as_tuple()).call() == 3 * E18
     reverts(w3, vault.functions.cancelOrder(buy.as_tuple()), alice.checksum, "settlement: not your order")
+
+
+def test_an_order_filled_twice_in_one_batch_is_listed_and_checked_once(w3: Any, vault: Any, market: Any) -> None:
+    """A maker order taken by two takers in one batch: one entry in the batch's orders (one signature check), both
+    fills settle against its signed amount, and the fee recipient is credited the batch's fees once per token."""
+    alice, bob, base, quote, owner = market["alice"], market["bob"], market["base"], market["quote"], market["owner"]
+    recipient = vault.functions.feeRecipient().call()
+    fees_before = (vault.functions.balanceOf(recipient, base.address).call(),
+                   vault.functions.balanceOf(recipient, quote.address).call())
+    sell = order(market, alice, False, 10 * E18, 2 * PRICE_SCALE, 1)
+    buys = [order(market, bob, True, 3 * E18, 2 * PRICE_SCALE, 1),
+            order(market, bob, True, 4 * E18, 2 * PRICE_SCALE, 2)]
+    fills = [signed_fill(w3, vault, sell, alice.key, buys[0], bob.key, 3 * E18, maker_fee=6, taker_fee=3),
+             signed_fill(w3, vault, sell, alice.key, buys[1], bob.key, 4 * E18, maker_fee=8, taker_fee=4)]
+    args = settle_args(1, fills)
+    assert len(args[1]) == 2 and len(args[2]) == 3  # two tokens; the sell order once
+    receipt = send(w3, vault.functions.settle(*args), owner.checksum)
+    assert len(vault.events.Filled().process_receipt(receipt)) == 2
+    assert vault.functions.filledAmount(sell.as_tuple()).call() == 7 * E18
+    assert bal(vault, alice, base) == 493 * E18 and bal(vault, alice, quote) == 514 * E18 - 14
+    assert bal(vault, bob, base) == 507 * E18 - 7 and bal(vault, bob, quote) == 486 * E18
+    assert (vault.functions.balanceOf(recipient, base.address).call(),
+            vault.functions.balanceOf(recipient, quote.address).call()) == (fees_before[0] + 7, fees_before[1] + 14)
+    # the rest of the sell order, and no more, in a later batch
+    third = order(market, bob, True, 4 * E18, 2 * PRICE_SCALE, 3)
+    reverts(w3, settle_call(vault, 2, [signed_fill(w3, vault, sell, alice.key, third, bob.key,
+                                                                    4 * E18)]), owner.checksum, "settlement: overfill")
+    send(w3, settle_call(vault, 2, [signed_fill(w3, vault, sell, alice.key, third, bob.key, 3 * E18)]),
+         owner.checksum)
+
+
+def test_a_batch_whose_packing_is_malformed_reverts(w3: Any, vault: Any, market: Any) -> None:
+    """Bits outside the packed fields, indexes past the batch's tokens or orders, and orders of different pairs
+    revert the batch: nothing in a head is ignored."""
+    alice, bob, owner = market["alice"], market["bob"], market["owner"].checksum
+    sell = order(market, alice, False, E18, PRICE_SCALE, 1)
+    buy = order(market, bob, True, E18, PRICE_SCALE, 1)
+    batch, tokens, orders, fills = settle_args(1, [signed_fill(w3, vault, sell, alice.key, buy, bob.key, E18)])
+
+    def with_order_head(index: int, head: int) -> list[Any]:
+        changed = list(orders)
+        changed[index] = (head, *orders[index][1:])
+        return changed
+
+    for bit in (161, 167, 192, 255):
+        reverts(w3, vault.functions.settle(batch, tokens, with_order_head(0, orders[0][0] | 1 << bit), fills), owner,
+                "settlement: malformed order")
+    reverts(w3, vault.functions.settle(batch, tokens, with_order_head(1, orders[1][0] | 2 << 184), fills), owner,
+            "settlement: malformed order")  # a quote token index past the list
+    for heads in (fills[0][0] | 1 << 34, (fills[0][0] & ~0xFFFF) | 2, fills[0][0] | 5 << 16):
+        reverts(w3, vault.functions.settle(batch, tokens, orders, [(heads, *fills[0][1:])]), owner,
+                "settlement: malformed fill")
+    other_pair = Order(bob.checksum, market["quote"].address, market["base"].address, True, E18, PRICE_SCALE, FAR, 2,
+                       30)  # the same tokens the other way round
+    reverts(w3, settle_call(vault, 1, [signed_fill(w3, vault, sell, alice.key, other_pair, bob.key,
+                                                                    E18)]), owner, "settlement: pair mismatch")
+    send(w3, vault.functions.settle(batch, tokens, orders, fills), owner)
+
+
+def test_the_python_bound_on_a_batch_is_the_vaults(vault: Any) -> None:
+    from contracts.settlement import MAX_FILLS
+
+    assert vault.functions.MAX_FILLS().call() == MAX_FILLS

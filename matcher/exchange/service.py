@@ -77,6 +77,9 @@ class ExchangeService:
         self.rpc = Rpc(config.rpc_url)
         self.vault = VaultClient(self.rpc, config.vault)
         self.domain = Domain(self.rpc.chain_id(), self.vault.address)
+        most = self.vault.max_fills()  # and a vault from before this batch format is refused here
+        if config.batch_size > most:
+            raise MatcherError(f"the vault settles at most {most} fills a batch, not {config.batch_size}")
         fee_recipient, fee_policy = self.vault.fee_recipient(), self._fee_policy()  # the chain answers first
         self._socket = listening_socket(config.host, config.port)  # then the port: bound before anything is written
         self.port = self._socket.getsockname()[1]

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi import decode, encode
+from eth_abi.exceptions import DecodingError
 from eth_utils import event_signature_to_log_topic, function_signature_to_4byte_selector, to_checksum_address
 
 from contracts.settlement import SETTLE_SIGNATURE, settle_args
+from matcher.errors import MatcherError
 from wallet.errors import RpcError
 from wallet.rpc import Rpc
 
@@ -146,6 +148,18 @@ class VaultClient:
 
     def fee_recipient(self) -> str:
         return to_checksum_address(self.view("feeRecipient()", [], [], ["address"]))
+
+    def max_fills(self) -> int:
+        """The most fills the vault settles in one batch. MatcherError for a vault that has no such view: one
+        from before the batch format the settler sends (`contracts.settlement.settle_args`), or no vault at all."""
+        try:
+            return int(self.view("MAX_FILLS()", [], [], ["uint256"]))
+        except (RpcError, DecodingError) as exc:
+            if isinstance(exc, RpcError) and not _is_revert(exc):
+                raise
+            raise MatcherError(f"the contract at {self.address} is not a settlement vault this exchange can settle "
+                               "on (it has no MAX_FILLS(): a SettlementVault from before the batch format of "
+                               "settle(batchId, tokens, orders, fills), or none); deploy the current one") from None
 
     def platform_token(self) -> str:
         return to_checksum_address(self.view("platformToken()", [], [], ["address"]))

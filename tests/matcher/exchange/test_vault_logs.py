@@ -72,3 +72,26 @@ def test_newest_event_searches_back_from_the_head() -> None:
     assert event is not None and (event.block, event.args["batchId"]) == (40_000, 9)
     assert len(node.ranges) == 6  # 45,000 back to 40,000: six ranges, not 45
     assert vault.newest_event(41_001, 45_000, topics) is None
+
+
+class CallNode:
+    """eth_call answered by `answer` (bytes to return, or an RpcError to raise)."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+
+    def eth_call(self, to: str, data: bytes, block: str = "latest") -> bytes:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return bytes(self.answer)
+
+
+def test_a_vault_from_before_the_batch_format_is_refused_with_a_clear_error() -> None:
+    from matcher.errors import MatcherError
+
+    assert VaultClient(CallNode(encode(["uint256"], [128])), VAULT).max_fills() == 128  # type: ignore[arg-type]
+    for answer in (RpcError("eth_call", "execution reverted", 3), b""):  # no such view; no code at the address
+        with pytest.raises(MatcherError, match="no MAX_FILLS"):
+            VaultClient(CallNode(answer), VAULT).max_fills()  # type: ignore[arg-type]
+    with pytest.raises(RpcError):  # the node failing is not the vault's fault
+        VaultClient(CallNode(RpcError("eth_call", "connection refused", -1)), VAULT).max_fills()  # type: ignore[arg-type]

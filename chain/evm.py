@@ -1,25 +1,26 @@
-"""A leaner opcode loop for py-evm computations.
+"""A leaner computation for py-evm: its stack, memory growth and code checks, and its opcode loop.
 
 py-evm's loop pays per opcode for a generator step, a keyword call and a
-two-level gas method with validation. This loop reads the code bytes directly
-and charges static gas inline; opcode semantics, dynamic gas and error
-handling are py-evm's own (the same `with computation` block catches VM errors).
+two-level gas method with validation. Ours (opcode_loop.py, compiled when
+installed) reads the code bytes directly and runs the commonest opcodes
+itself; opcode semantics, dynamic gas and error handling are py-evm's own
+(the same `with computation` block catches VM errors).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from eth.exceptions import FullStack, Halt, InsufficientStack, OutOfGas, ReservedBytesInCode
+from eth.exceptions import FullStack, InsufficientStack, OutOfGas, ReservedBytesInCode
 from eth.vm.stack import Stack
-from eth.vm.logic.invalid import InvalidOpcode
-from eth.vm.opcode import _FastOpcode
 
 from .console import CONSOLE_ADDRESS
 from .fast_ops import replace_opcodes
+from .compiled import opcode_loop
 from .fast_precompiles import replace_precompiles
 
 _NO_RESULT = object()
+run = opcode_loop().run
 _STACK_SHORTCUTS = ("pop_ints", "pop_bytes", "pop_any", "pop1_int", "pop1_bytes", "pop1_any", "push_int", "push_bytes")
 
 
@@ -116,79 +117,11 @@ def fast_computation_class(base: Any) -> Any:
                         precompile(computation)
                     return computation
 
-                lookup = computation.opcodes
-                code = computation.code
-                raw = code._raw_code_bytes
-                end = len(raw)
-                meter = computation._gas_meter
-                fast = _FastOpcode
-                inline = lookup is cls._lean_opcodes  # PUSH, DUP and SWAP right here (fast_ops.py's semantics)
-                values = computation._stack.values
-                push0 = inline and 0x5F in lookup
-                while True:
-                    pc = code.program_counter
-                    if pc < end:
-                        opcode = raw[pc]
-                        code.program_counter = pc + 1
-                    else:
-                        opcode = 0x00  # running off the end is STOP
-                    if opcode == 0x5F and push0:  # PUSH0 (Shanghai on): 2 gas
-                        if meter.gas_remaining < 2:
-                            raise OutOfGas(f"Out of gas: Needed 2 - Remaining {meter.gas_remaining} - Reason: PUSH0")
-                        meter.gas_remaining -= 2
-                        if len(values) > 1023:
-                            raise FullStack("Stack limit reached")
-                        values.append(0)
-                        continue
-                    if inline and 0x5F < opcode < 0xA0:  # PUSH1-32, DUP1-16, SWAP1-16: 3 gas each
-                        if meter.gas_remaining < 3:
-                            raise OutOfGas(f"Out of gas: Needed 3 - Remaining {meter.gas_remaining} - Reason: "
-                                           f"{lookup[opcode].mnemonic}")
-                        meter.gas_remaining -= 3
-                        if opcode < 0x80:
-                            stop = pc + opcode - 0x5E
-                            code.program_counter = stop
-                            chunk = raw[pc + 1:stop]
-                            if stop > end:  # past the end of the code: zeros on the right
-                                chunk = chunk.ljust(opcode - 0x5F, b"\x00")
-                            if len(values) > 1023:
-                                raise FullStack("Stack limit reached")
-                            values.append(int.from_bytes(chunk, "big"))
-                        elif opcode < 0x90:
-                            position = opcode - 0x7F
-                            if len(values) > 1023:
-                                raise FullStack("Stack limit reached")
-                            if len(values) < position:
-                                raise InsufficientStack(f"Insufficient stack items for DUP{position}")
-                            values.append(values[-position])
-                        else:
-                            position = opcode - 0x8F
-                            if len(values) <= position:
-                                raise InsufficientStack(f"Insufficient stack items for SWAP{position}")
-                            values[-1], values[-position - 1] = values[-position - 1], values[-1]
-                        continue
-                    fn = lookup.get(opcode)
-                    if fn is None:
-                        fn = InvalidOpcode(opcode)
-                    try:
-                        if type(fn) is fast:
-                            cost = fn.gas_cost
-                            if cost > meter.gas_remaining:
-                                raise OutOfGas(
-                                    f"Out of gas: Needed {cost} - Remaining {meter.gas_remaining} "
-                                    f"- Reason: {fn.mnemonic}")
-                            meter.gas_remaining -= cost
-                            fn.logic_fn(computation)
-                        else:
-                            fn(computation=computation)
-                    except Halt:
-                        break
-                    if opcode == 0x00:
-                        break
+                run(computation, computation.opcodes)
             return computation
 
     FastComputation.__name__ = f"Fast{base.__name__}"
-    FastComputation.opcodes = FastComputation._lean_opcodes = replace_opcodes(base.opcodes)
+    FastComputation.opcodes = replace_opcodes(base.opcodes)
     FastComputation._precompiles = replace_precompiles(base.get_precompiles())
     return FastComputation
 

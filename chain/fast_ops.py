@@ -89,6 +89,17 @@ def _pop(computation: Any) -> None:
     values.pop()
 
 
+def _push0(computation: Any) -> None:
+    values = computation._stack.values
+    if len(values) > 1023:
+        raise FullStack("Stack limit reached")
+    values.append(0)
+
+
+def _jumpdest(computation: Any) -> None:
+    pass
+
+
 def _iszero(computation: Any) -> None:
     values = computation._stack.values
     if not values:
@@ -222,6 +233,8 @@ FAST: dict[int, Callable[[Any], None]] = {
     0x52: _mstore,
     0x56: _jump,
     0x57: _jumpi,
+    0x5B: _jumpdest,
+    0x5F: _push0,
     **{0x60 + i: _push(i + 1) for i in range(32)},
     **{0x80 + i: _dup(i + 1) for i in range(16)},
     **{0x90 + i: _swap(i + 1) for i in range(16)},

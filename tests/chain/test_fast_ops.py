@@ -1,11 +1,12 @@
-"""The lean opcodes (chain/fast_ops.py) against py-evm's own: random programs - stack and arithmetic words,
-comparisons, memory words at small and huge offsets, jumps to good and bad destinations, PUSH past the end of the
-code - run through both opcode tables; their struct-log traces (every step's stack, memory and gas), results and
-errors must be the same."""
+"""The lean opcodes (chain/fast_ops.py, run by chain/opcode_loop.py) against py-evm's own: random programs - stack
+and arithmetic words, comparisons, memory words at small and huge offsets, jumps to good and bad destinations, PUSH
+past the end of the code - run through both opcode tables; their struct-log traces (every step's stack, memory and
+gas), results and errors must be the same. Each runs twice: through the opcode loop this install runs (compiled by
+mypyc when it could be) and through its Python source."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,9 +24,21 @@ DUMP = bytes([0x60, 0x00, 0x52, 0x60, 0x20, 0x52, 0x60, 0x40, 0x52,  # the top t
               0x59, 0x60, 0x00, 0xF3])  # RETURN(0, MSIZE)
 
 
-@pytest.fixture(scope="module")
-def node() -> Node:
-    return Node(NodeConfig(predeploy=False))
+@pytest.fixture(scope="module", params=["installed", "source"])
+def node(request: pytest.FixtureRequest) -> Iterator[Node]:
+    from chain import evm
+    from chain.compiled import opcode_loop
+
+    installed = evm.run
+    if request.param == "source":
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("BOURSE_PURE_PYTHON", "1")
+            evm.run = opcode_loop().run
+        assert evm.run.__module__ == "chain.opcode_loop" and type(evm.run).__name__ == "function"
+    try:
+        yield Node(NodeConfig(predeploy=False))
+    finally:
+        evm.run = installed
 
 
 def word(draw: Any) -> bytes:

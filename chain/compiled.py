@@ -1,0 +1,71 @@
+"""Which build of the opcode loop runs: the mypyc-compiled one, or its Python source.
+
+`pip install` compiles `opcode_loop.py` with mypyc when it can (setup.py) and records a digest of the source it
+compiled. The compiled module is used only while the source still matches that digest: after an edit (say, in
+an editable install) the source runs, with a warning, until the next install. `BOURSE_PURE_PYTHON=1` runs the
+source regardless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.machinery
+import importlib.util
+import os
+import warnings
+from pathlib import Path
+from types import ModuleType
+
+COMPILED_MODULES = ("opcode_loop",)
+HERE = Path(__file__).resolve().parent
+BUILD_RECORD = "_built_from"
+
+
+def sources_digest() -> str:
+    h = hashlib.sha256()
+    for name in COMPILED_MODULES:
+        h.update(name.encode() + b"\0" + (HERE / f"{name}.py").read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _has_extension(name: str) -> bool:
+    return any((HERE / f"{name}{suffix}").exists() for suffix in importlib.machinery.EXTENSION_SUFFIXES)
+
+
+def _built_from() -> str | None:
+    try:
+        record = importlib.import_module(f"chain.{BUILD_RECORD}")
+    except ImportError:
+        return None
+    return getattr(record, "DIGEST", None)
+
+
+def choose_source() -> str | None:
+    """Why the source must run instead of the compiled module, or None to run the compiled one."""
+    if os.environ.get("BOURSE_PURE_PYTHON"):
+        return "BOURSE_PURE_PYTHON is set"
+    if not all(_has_extension(name) for name in COMPILED_MODULES):
+        return "not compiled"
+    if _built_from() != sources_digest():
+        return "the compiled opcode loop does not match its source (reinstall to compile it again)"
+    return None
+
+
+def opcode_loop() -> ModuleType:
+    """The opcode loop module to run: the compiled one, or (see choose_source) the source."""
+    reason = choose_source()
+    if reason is None:
+        return importlib.import_module("chain.opcode_loop")
+    if reason not in ("not compiled", "BOURSE_PURE_PYTHON is set"):
+        warnings.warn(f"chain: running the opcode loop from its Python source: {reason}", RuntimeWarning,
+                      stacklevel=2)
+    spec = importlib.util.spec_from_file_location("chain.opcode_loop", HERE / "opcode_loop.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def is_compiled() -> bool:
+    return not str(opcode_loop().__file__).endswith(".py")

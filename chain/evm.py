@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from eth.exceptions import FullStack, InsufficientStack, OutOfGas, ReservedBytesInCode
+from eth.vm.computation import memory_gas_cost
 from eth.vm.stack import Stack
 
 from .console import CONSOLE_ADDRESS
@@ -93,9 +94,19 @@ def fast_computation_class(base: Any) -> Any:
                 attrs["stack_" + name] = getattr(stack, name)
 
         def extend_memory(self, start_position: int, size: int) -> None:
-            """py-evm's, minus its validation and cost arithmetic when nothing grows (nothing to pay then)."""
-            if size and start_position + size > len(self._memory._bytes):
-                super().extend_memory(start_position, size)
+            """py-evm's: the same gas and the same growth, minus its validation (its callers pass stack words) and
+            its formatted gas reason unless the gas runs out."""
+            if not size:
+                return
+            before = len(self._memory._bytes)
+            if start_position + size <= before:
+                return  # nothing grows, nothing to pay
+            fee = memory_gas_cost(start_position + size) - memory_gas_cost(before)
+            meter = self._gas_meter
+            if fee > meter.gas_remaining:
+                super().extend_memory(start_position, size)  # raises OutOfGas with py-evm's message
+            meter.gas_remaining -= fee
+            self._memory.extend(start_position, size)
 
         @classmethod
         def apply_computation(cls, state: Any, message: Any, transaction_context: Any,

@@ -22,6 +22,7 @@ from .hashing import keccak
 
 MASK = 2**256 - 1
 SHA3_WORD_GAS = 6
+COPY_WORD_GAS = 3
 SIGN = 2**255
 JUMPDEST = 0x5B
 
@@ -179,6 +180,18 @@ def _sha3(computation: Any) -> None:
     values[-1] = int.from_bytes(keccak(data), "big")
 
 
+def _mcopy(computation: Any) -> None:
+    values = computation._stack.values
+    if len(values) < 3:
+        raise _underflow("MCOPY")
+    destination, source, length = _int(values.pop()), _int(values.pop()), _int(values.pop())
+    computation.extend_memory(max(source, destination), length)
+    computation.consume_gas(COPY_WORD_GAS * ((length + 31) // 32), reason="MCOPY fee")
+    if length:
+        memory = computation._memory._bytes
+        memory[destination:destination + length] = memory[source:source + length]
+
+
 def _calldataload(computation: Any) -> None:
     values = computation._stack.values
     if not values:
@@ -234,6 +247,7 @@ FAST: dict[int, Callable[[Any], None]] = {
     0x56: _jump,
     0x57: _jumpi,
     0x5B: _jumpdest,
+    0x5E: _mcopy,
     0x5F: _push0,
     **{0x60 + i: _push(i + 1) for i in range(32)},
     **{0x80 + i: _dup(i + 1) for i in range(16)},

@@ -183,9 +183,9 @@ def run(computation: Any, lookup: dict[int, Any]) -> None:
                 if not have_calldata:  # py-evm copies the message's data on every read of data_as_bytes
                     calldata, have_calldata = computation.msg.data_as_bytes, True
                 values[-1] = int.from_bytes(calldata[start:start + 32].ljust(32, b"\x00"), "big")
-            elif opcode == 0x20:  # SHA3: py-evm's memory growth and word gas; fast_ops' version
+            elif opcode == 0x20 or opcode == 0x5E:  # SHA3, MCOPY: memory growth and word gas, as fast_ops runs them
                 code.program_counter, meter.gas_remaining, handed_over = pc, gas, True
-                FAST[0x20](computation)
+                FAST[opcode](computation)
                 gas, handed_over = meter.gas_remaining, False
             else:  # the binary operations: a = top, b = next
                 if len(values) < 2:

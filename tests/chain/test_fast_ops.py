@@ -131,3 +131,20 @@ def test_jumps_to_the_end_of_the_code_and_pushes_past_it(node: Node, code: bytes
         assert lean == returned(node, code)
     finally:
         computation.opcodes = fast
+
+
+def test_mcopy_copies_overlapping_regions_and_grows_memory_as_py_evm_does(node: Node) -> None:
+    """A word at 0, copied 32 bytes to 16 (the regions overlap), then memory returned: the bytes and the gas of
+    the memory growth equal py-evm's own MCOPY's."""
+    word = bytes(range(1, 33))
+    code = (bytes([0x7F]) + word + bytes([0x60, 0x00, 0x52,  # MSTORE(0, word)
+                                          0x60, 0x20, 0x60, 0x00, 0x60, 0x10, 0x5E,  # MCOPY(16, 0, 32)
+                                          0x59, 0x60, 0x00, 0xF3]))  # RETURN(0, MSIZE)
+    lean = returned(node, code)
+    assert lean == (word[:16] + word + bytes(16), "NoneType")
+    computation = node.backend.state_class.computation_class
+    fast, computation.opcodes = computation.opcodes, computation.__mro__[1].opcodes
+    try:
+        assert lean == returned(node, code)
+    finally:
+        computation.opcodes = fast

@@ -68,4 +68,10 @@ def opcode_loop() -> ModuleType:
 
 
 def is_compiled() -> bool:
-    return not str(opcode_loop().__file__).endswith(".py")
+    return choose_source() is None
+
+
+def describe() -> str:
+    """Which build of the opcode loop runs, for a startup line."""
+    reason = choose_source()
+    return "compiled with mypyc" if reason is None else f"Python source ({reason})"

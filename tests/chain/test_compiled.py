@@ -21,3 +21,11 @@ def test_the_source_runs_when_asked_to_or_when_the_build_is_stale(monkeypatch: p
     with pytest.warns(RuntimeWarning, match="does not match its source"):
         module = compiled.opcode_loop()
     assert str(module.__file__).endswith("opcode_loop.py")
+
+
+def test_the_build_that_runs_is_described(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOURSE_PURE_PYTHON", "1")
+    assert compiled.describe() == "Python source (BOURSE_PURE_PYTHON is set)" and not compiled.is_compiled()
+    monkeypatch.delenv("BOURSE_PURE_PYTHON")
+    assert compiled.describe() == ("compiled with mypyc" if compiled.choose_source() is None else
+                                   f"Python source ({compiled.choose_source()})")

@@ -33,7 +33,7 @@ def _inline_costs(lookup: dict[int, Any]) -> list[int]:
     costs = [-1] * 256
     for number, logic in FAST.items():
         op = lookup.get(number)
-        if type(op) is _FastOpcode and op.logic_fn is logic:
+        if op is not None and type(op) is _FastOpcode and op.logic_fn is logic:
             costs[number] = op.gas_cost
     _costs_of[id(lookup)] = (lookup, costs)
     return costs

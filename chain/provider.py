@@ -11,7 +11,7 @@ from web3.types import RPCEndpoint, RPCResponse
 
 from .collector import collector_paused
 from .node import Node
-from .rpc.envelope import Dispatcher, run_sync
+from .rpc.envelope import Dispatcher, decode_reply, run_sync
 from .server import build_registry
 
 LARGE_REPLY = 1 << 20
@@ -35,8 +35,8 @@ class BourseProvider(JSONBaseProvider):
             return None
         if len(reply) > LARGE_REPLY:  # a struct log: many small acyclic objects, see collector_paused
             with collector_paused():
-                return orjson.loads(reply)
-        return orjson.loads(reply)
+                return decode_reply(reply)
+        return decode_reply(reply)
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         return self.call(method, list(params) if params is not None else [])  # type: ignore[no-any-return]

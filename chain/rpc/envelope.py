@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 from typing import Any, Awaitable, Callable
 
@@ -14,6 +15,27 @@ from .registry import Registry
 
 log = logging.getLogger("bourse.rpc")
 MAX_BATCH = 1_000
+
+
+def encode_reply(reply: Any) -> bytes:
+    """A reply as JSON bytes. orjson refuses values nested deeper than 254 levels; a call tracer's frames for a
+    call chain at the EVM's depth limit (1024) nest deeper, so those go through the standard library's encoder."""
+    try:
+        return orjson.dumps(reply)
+    except TypeError as exc:
+        if "Recursion limit" not in str(exc):
+            raise
+        return json.dumps(reply, separators=(",", ":")).encode()
+
+
+def decode_reply(raw: bytes) -> Any:
+    """encode_reply's counterpart: orjson's decoder refuses the same depths."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        if "depth limit" not in str(exc):
+            raise
+        return json.loads(raw)
 
 
 def error_object(exc: BaseException) -> dict[str, Any]:
@@ -97,13 +119,13 @@ class Dispatcher:
                     "code": -32600, "message": f"invalid request: batch of {len(request)} is larger than "
                                                f"{self.max_batch} (bourse node --max-batch)"}))
             replies = [r for r in [await self.one(item, connection) for item in request] if r is not None]
-            return orjson.dumps(replies) if replies else None
+            return encode_reply(replies) if replies else None
         if isinstance(request, dict) and self._is_bulky(request.get("method")):
             with collector_paused():  # until the answer is bytes and its objects are gone
                 reply = await self.one(request, connection)
-                return orjson.dumps(reply) if reply is not None else None
+                return encode_reply(reply) if reply is not None else None
         reply = await self.one(request, connection)
-        return orjson.dumps(reply) if reply is not None else None
+        return encode_reply(reply) if reply is not None else None
 
     def _is_bulky(self, name: Any) -> bool:
         method = self.registry.get(name) if isinstance(name, str) else None

@@ -224,3 +224,39 @@ def test_otterscan_api(traced: Any) -> None:
     page = rpc(w3, "ots_getBlockTransactions", 1, 0, 10)
     assert page["fullblock"]["transactionCount"] == 1 and page["receipts"][0]["logs"] is None
     assert rpc(w3, "erigon_getHeaderByNumber", 1)["number"] == "0x1"
+
+
+def test_a_call_chain_at_the_depth_limit_is_traced_over_http_and_in_process() -> None:
+    """A contract calling itself until the EVM's depth limit: callTracer's frames nest 1,025 deep, past what orjson
+    encodes (254 levels); the answer still comes back whole, over HTTP and in-process (it closed the connection)."""
+    import json
+    import urllib.request
+
+    from chain.server import ServerThread
+
+    # counter += 1; CALL(all gas, self); return counter
+    code = bytes([0x5F, 0x54, 0x60, 0x01, 0x01, 0x5F, 0x55, 0x5F, 0x5F, 0x5F, 0x5F, 0x5F, 0x30, 0x5A, 0xF1, 0x50,
+                  0x5F, 0x54, 0x5F, 0x52, 0x60, 0x20, 0x5F, 0xF3])
+    target = "0x" + "42" * 20
+    call = {"to": target, "gas": hex(10**15)}
+    options = {"tracer": "callTracer", "stateOverrides": {target: {"code": "0x" + code.hex()}}}
+
+    def depth(frame: dict[str, Any]) -> int:
+        levels = 0
+        while frame:
+            levels, frame = levels + 1, (frame.get("calls") or [None])[0]
+        return levels
+
+    node = Node(NodeConfig(predeploy=False))
+    in_process = BourseProvider(node).call("debug_traceCall", [call, "latest", options])["result"]
+    assert depth(in_process) == 1025 and int(in_process["output"], 16) == 1025
+    server = ServerThread(node).start()
+    try:
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "debug_traceCall",
+                           "params": [call, "latest", options]}).encode()
+        request = urllib.request.Request(server.url, body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            over_http = json.loads(response.read())["result"]
+    finally:
+        server.stop()
+    assert over_http == in_process

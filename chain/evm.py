@@ -15,9 +15,9 @@ from eth.exceptions import FullStack, InsufficientStack, OutOfGas, ReservedBytes
 from eth.vm.computation import memory_gas_cost
 from eth.vm.stack import Stack
 
+from .compiled import opcode_loop
 from .console import CONSOLE_ADDRESS
 from .fast_ops import replace_opcodes
-from .compiled import opcode_loop
 from .fast_precompiles import replace_precompiles
 
 _NO_RESULT = object()

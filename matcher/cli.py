@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from contracts.settlement import MAX_FILLS
+
 from .errors import MatcherError
 
 RPC_DEFAULT = "http://127.0.0.1:8545"
@@ -77,7 +79,7 @@ def rate_limits_of(options: dict[str, int]) -> Any:
               help="The exchange's journal, tables and admin token.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface the API binds to.")
 @click.option("--port", type=PORT, default=8080, show_default=True, help="Port of the REST and WebSocket API.")
-@click.option("--batch-size", type=click.IntRange(1, 128), default=100, show_default=True,
+@click.option("--batch-size", type=click.IntRange(1, MAX_FILLS), default=100, show_default=True,
               help="Most fills in one settlement transaction.")
 @click.option("--batch-interval", type=SECONDS, default=1.0, show_default=True, help="Seconds a fill may wait.")
 @click.option("--confirmations", type=click.IntRange(min=0), default=0, show_default=True,

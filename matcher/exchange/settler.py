@@ -23,7 +23,7 @@ import sys
 import time
 from typing import Any
 
-from contracts.settlement import MAX_FILLS, Order
+from contracts.settlement import Order
 from wallet.errors import RpcError
 from wallet.transactions import GAS_MARGIN_PERCENT, build_transaction
 
@@ -47,8 +47,6 @@ def pause_point(name: str) -> None:
 class Settler:
     def __init__(self, core: ExchangeCore, vault: VaultClient, signer: Any, operator: str, batch_size: int = 100,
                  batch_interval: float = 1.0, start_block: int = 0) -> None:
-        if not 1 <= batch_size <= MAX_FILLS:
-            raise ValueError(f"a settlement batch holds 1 to {MAX_FILLS} fills, not {batch_size}")
         self.core, self.vault, self.signer, self.operator = core, vault, signer, operator
         self.start_block = start_block  # no batch of ours settled before it (the vault's deployment, or later)
         self.batch_size, self.batch_interval = batch_size, batch_interval

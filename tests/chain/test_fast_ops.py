@@ -6,6 +6,7 @@ mypyc when it could be) and through its Python source."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Any, Iterator
 
 import pytest
@@ -95,6 +96,17 @@ def returned(node: Node, code: bytes) -> tuple[bytes, str]:
     return result.output, type(result.error).__name__
 
 
+@contextmanager
+def py_evm_opcodes(node: Node) -> Iterator[None]:
+    """Inside: the node runs py-evm's own opcode table instead of the lean one."""
+    computation = node.backend.state_class.computation_class
+    fast, computation.opcodes = computation.opcodes, computation.__mro__[1].opcodes
+    try:
+        yield
+    finally:
+        computation.opcodes = fast
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(code=programs(), spare=st.sampled_from([0, 20, 300, 3_000, 1_000_000]), calldata=st.binary(max_size=70))
 def test_the_lean_opcodes_behave_as_py_evm_s(node: Node, code: bytes, spare: int, calldata: bytes) -> None:
@@ -104,11 +116,8 @@ def test_the_lean_opcodes_behave_as_py_evm_s(node: Node, code: bytes, spare: int
     original = computation.__mro__[1].opcodes
     assert fast is not original and any(fast[op] is not original[op] for op in FAST)
     lean = run(node, code, gas, calldata)
-    computation.opcodes = original
-    try:
+    with py_evm_opcodes(node):
         reference = run(node, code, gas, calldata)
-    finally:
-        computation.opcodes = fast
     assert lean == reference
 
 
@@ -125,12 +134,8 @@ def test_a_known_program(node: Node) -> None:
                                   bytes([0x60, 0x7F])])
 def test_jumps_to_the_end_of_the_code_and_pushes_past_it(node: Node, code: bytes) -> None:
     lean = returned(node, code)
-    computation = node.backend.state_class.computation_class
-    fast, computation.opcodes = computation.opcodes, computation.__mro__[1].opcodes
-    try:
+    with py_evm_opcodes(node):
         assert lean == returned(node, code)
-    finally:
-        computation.opcodes = fast
 
 
 def test_mcopy_copies_overlapping_regions_and_grows_memory_as_py_evm_does(node: Node) -> None:
@@ -142,9 +147,5 @@ def test_mcopy_copies_overlapping_regions_and_grows_memory_as_py_evm_does(node: 
                                           0x59, 0x60, 0x00, 0xF3]))  # RETURN(0, MSIZE)
     lean = returned(node, code)
     assert lean == (word[:16] + word + bytes(16), "NoneType")
-    computation = node.backend.state_class.computation_class
-    fast, computation.opcodes = computation.opcodes, computation.__mro__[1].opcodes
-    try:
+    with py_evm_opcodes(node):
         assert lean == returned(node, code)
-    finally:
-        computation.opcodes = fast

@@ -185,7 +185,7 @@ def settlement_rows(w3: Any) -> list[tuple[str, int]]:
             fills.append(fill_tuple(sell, buy, sign_order(sell, keys[alice], chain_id, vault.address),
                                     sign_order(buy, keys[bob], chain_id, vault.address), 10 * E18, E18 // 100,
                                     E18 // 100))
-        gas = _gas(w3, vault.functions.settle(*settle_args(nonce, fills)), me)
+        gas = _gas(w3, vault.functions.settle(*settle_args(nonce, fills, platform_token.address)), me)
         rows.append((f"settle batch of {size}: gas per fill", gas // size))
     fills = []  # ten sell orders, each taken by ten buy orders: each sell order is listed and checked once
     for _ in range(10):
@@ -197,7 +197,7 @@ def settlement_rows(w3: Any) -> list[tuple[str, int]]:
             buy = Order(bob, base.address, quote.address, True, 10 * E18, 2 * PRICE_SCALE, FAR, nonce, 30)
             fills.append(fill_tuple(sell, buy, sell_signature, sign_order(buy, keys[bob], chain_id, vault.address),
                                     10 * E18, E18 // 100, E18 // 100))
-    gas = _gas(w3, vault.functions.settle(*settle_args(nonce, fills)), me)
+    gas = _gas(w3, vault.functions.settle(*settle_args(nonce, fills, platform_token.address)), me)
     rows.append(("settle batch of 100, 10 fills per sell order: gas per fill", gas // 100))
     return rows
 

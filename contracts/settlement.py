@@ -144,40 +144,101 @@ def fill_tuple(maker: Order, taker: Order, maker_sig: tuple[int, bytes, bytes], 
 
 
 MAX_FILLS = 128  # the vault's bound on one batch
-SIGNED_ORDER_TUPLE = "(uint256,uint256,uint256,uint256,uint256,uint256,uint256,bytes32,bytes32)"
-PACKED_FILL_TUPLE = "(uint256,uint256,uint256,uint256)"
-SETTLE_SIGNATURE = f"settle(uint256,address[],{SIGNED_ORDER_TUPLE}[],{PACKED_FILL_TUPLE}[])"
+BATCH_FORMAT = 2  # the vault's BATCH_FORMAT(): the layout settle_args packs
+SIGNED_ORDER_TUPLE = "(uint256,uint256,uint256,uint256,bytes32,bytes32)"
+PACKED_FILL_TUPLE = "(uint256,uint256,uint256)"
+SETTLE_SIGNATURE = f"settle(uint256,address[],uint256[],{SIGNED_ORDER_TUPLE}[],{PACKED_FILL_TUPLE}[])"
+# Fields the vault packs into part of a word (settle() takes an order in six words): a signed order above a bound
+# cannot be settled, so the exchange refuses it when it is placed.
+ORDER_FIELD_LIMITS = {"baseAmount": 2**128, "maxPlatformFeeRate": 2**128, "maxFeeBps": 2**16, "expiry": 2**48}
 _UINT256 = 2**256
+_BALANCE_INDEX_BITS = 10
 
 
-def settle_args(batch_id: int, fills: list[tuple[Any, ...]]) -> tuple[int, list[str], list[tuple[Any, ...]],
-                                                                      list[tuple[int, int, int, int]]]:
-    """The vault's settle() arguments for `fills` (as `fill_tuple` makes them): each token and each signed order is
-    listed once, and the fills name them by index. ValueError for what the vault could not be given."""
-    tokens: dict[str, int] = {}
+def unsettleable_field(order: Order) -> str | None:
+    """The first field of `order` above what the vault's batch format holds (ORDER_FIELD_LIMITS), or None."""
+    for field, limit in ORDER_FIELD_LIMITS.items():
+        if getattr(order, field) >= limit:
+            return field
+    return None
+
+
+SettleArgs = tuple[int, list[str], list[int], list[tuple[Any, ...]], list[tuple[int, int, int]]]
+
+
+def settle_args(batch_id: int, fills: list[tuple[Any, ...]], platform_token: str | None = None) -> SettleArgs:
+    """The vault's settle() arguments for `fills` (as `fill_tuple` makes them): each token, each signed order and
+    each (account, token) balance the fills move is listed once, and the fills name them by index. Tokens and
+    balances are sorted (the vault checks that no entry repeats). `platform_token` (the vault's) is needed only
+    when a fill's fee is paid in it. ValueError for what the vault could not be given."""
+    checked = [_checked_fill(fill) for fill in fills]
+    token_set = {order[i] for fill in checked for order in fill[:2] for i in (1, 2)}
+    if any(fill[11] and fill[9] or fill[12] and fill[10] for fill in checked):
+        if platform_token is None:
+            raise ValueError("a fee is paid in the platform token: settle_args needs the vault's platform token")
+        token_set.add(_address_key(platform_token))
+    if len(token_set) > 256:
+        raise ValueError("more than 256 tokens in one batch")
+    tokens = sorted(token_set, key=lambda token: int(token, 16))
+    token_index = {token: index for index, token in enumerate(tokens)}
+    keys: list[list[int]] = []
+    for maker, taker, *_, maker_fee, taker_fee, maker_in_platform, taker_in_platform in checked:
+        buyer, seller = (maker, taker) if maker[3] else (taker, maker)
+        base, quote = token_index[maker[1]], token_index[maker[2]]
+        buyer_account, seller_account = int(buyer[0], 16), int(seller[0], 16)
+        seller_pays = taker_in_platform and taker_fee if maker[3] else maker_in_platform and maker_fee
+        buyer_pays = maker_in_platform and maker_fee if maker[3] else taker_in_platform and taker_fee
+        platform = token_index.get(_address_key(platform_token)) if platform_token is not None else None
+        keys.append([seller_account | base << 160, seller_account | quote << 160, buyer_account | base << 160,
+                     buyer_account | quote << 160, seller_account | platform << 160 if seller_pays else -1,
+                     buyer_account | platform << 160 if buyer_pays else -1])
+    balances = sorted({key for fill_keys in keys for key in fill_keys if key >= 0})
+    if len(balances) > 2**_BALANCE_INDEX_BITS:
+        raise ValueError(f"more than {2**_BALANCE_INDEX_BITS} balances in one batch")
+    balance_index = {key: index for index, key in enumerate(balances)}
     orders: dict[tuple[Any, ...], int] = {}
-    packed: list[tuple[int, int, int, int]] = []
-    for fill in fills:
-        if not isinstance(fill, (tuple, list)) or len(fill) != 13:
-            raise ValueError("a fill has 13 fields")
-        maker = _order_index(orders, tokens, fill[0], fill[2:5])
-        taker = _order_index(orders, tokens, fill[1], fill[5:8])
-        flags = [_bool(flag) for flag in fill[11:13]]
-        packed.append((maker | taker << 16 | flags[0] << 32 | flags[1] << 33,
-                       *(_uint(value) for value in fill[8:11])))
-    return _uint(batch_id), [to_checksum_address(token) for token in tokens], list(orders), packed
+    packed: list[tuple[int, int, int]] = []
+    for fill, fill_keys in zip(checked, keys, strict=True):
+        head = _order_index(orders, token_index, fill[0], fill[2:5]) | \
+            _order_index(orders, token_index, fill[1], fill[5:8]) << 16 | fill[11] << 32 | fill[12] << 33
+        for slot, key in enumerate(fill_keys):
+            head |= balance_index.get(key, 0) << (40 + _BALANCE_INDEX_BITS * slot)
+        packed.append((head | fill[8] << 128, fill[9], fill[10]))
+    return _uint(batch_id), [to_checksum_address(token) for token in tokens], balances, list(orders), packed
 
 
-def _order_index(orders: dict[tuple[Any, ...], int], tokens: dict[str, int], order: Any,
-                 signature: tuple[Any, ...]) -> int:
+def _checked_fill(fill: Any) -> tuple[Any, ...]:
+    """`fill` with its orders' addresses as lower-case keys and every field checked against the vault's format."""
+    if not isinstance(fill, (tuple, list)) or len(fill) != 13:
+        raise ValueError("a fill has 13 fields")
+    orders = [_checked_order(order) for order in fill[:2]]  # two pairs: the vault reverts ("pair mismatch")
+    for v in (fill[2], fill[5]):
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 256:
+            raise ValueError(f"not a uint8: {v!r}")
+    base_amount = _uint(fill[8])
+    if base_amount >= 2**128:
+        raise ValueError(f"a fill's base amount above 2**128: {base_amount}")
+    return (*orders, fill[2], _bytes32(fill[3]), _bytes32(fill[4]), fill[5], _bytes32(fill[6]), _bytes32(fill[7]),
+            base_amount, _uint(fill[9]), _uint(fill[10]), _bool(fill[11]), _bool(fill[12]))
+
+
+def _checked_order(order: Any) -> tuple[Any, ...]:
     if not isinstance(order, (tuple, list)) or len(order) != 10:
         raise ValueError("an order has 10 fields")
+    values = [_uint(value) for value in order[4:]]
+    for field, value in zip(("baseAmount", "price", "expiry", "nonce", "maxFeeBps", "maxPlatformFeeRate"), values,
+                            strict=True):
+        if value >= ORDER_FIELD_LIMITS.get(field, _UINT256):
+            raise ValueError(f"an order's {field} is above what the vault settles: {value}")
+    return (_address_key(order[0]), _address_key(order[1]), _address_key(order[2]), _bool(order[3]), *values)
+
+
+def _order_index(orders: dict[tuple[Any, ...], int], token_index: dict[str, int], order: tuple[Any, ...],
+                 signature: tuple[Any, ...]) -> int:
+    maker, base, quote, is_buy, base_amount, price, expiry, nonce, max_fee_bps, max_platform_fee_rate = order
     v, r, s = signature
-    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 256:
-        raise ValueError(f"not a uint8: {v!r}")
-    head = (int.from_bytes(_address_word(order[0]), "big") | _bool(order[3]) << 160 | v << 168 |
-            _token_index(tokens, order[1]) << 176 | _token_index(tokens, order[2]) << 184)
-    entry = (head, *(_uint(value) for value in order[4:]), _bytes32(r), _bytes32(s))
+    entry = (int(maker, 16) | is_buy << 160 | v << 168 | token_index[base] << 176 | token_index[quote] << 184 |
+             max_fee_bps << 192 | expiry << 208, base_amount | max_platform_fee_rate << 128, price, nonce, r, s)
     if entry not in orders:
         if len(orders) == 2**16:
             raise ValueError("more than 65,536 orders in one batch")
@@ -185,13 +246,8 @@ def _order_index(orders: dict[tuple[Any, ...], int], tokens: dict[str, int], ord
     return orders[entry]
 
 
-def _token_index(tokens: dict[str, int], token: Any) -> int:
-    key = "0x" + _address_word(token)[12:].hex()
-    if key not in tokens:
-        if len(tokens) == 256:
-            raise ValueError("more than 256 tokens in one batch")
-        tokens[key] = len(tokens)
-    return tokens[key]
+def _address_key(token: Any) -> str:
+    return "0x" + _address_word(token)[12:].hex()
 
 
 def _uint(value: Any) -> int:

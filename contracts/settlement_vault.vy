@@ -52,24 +52,25 @@ struct Order:
     maxPlatformFeeRate: uint256  # platform-token units per unit received, x PRICE_SCALE; 0: never pays in it
 
 struct SignedOrder:
-    # An Order as settle() takes it: the maker, isBuy, its signature's v and its two tokens (as indexes into the
-    # batch's token list) share one word: maker (bits 0-159) | isBuy (bit 160) | v (bits 168-175) | base token
-    # index (bits 176-183) | quote token index (bits 184-191); the other bits must be zero.
+    # An Order as settle() takes it, in six words. `head`: maker (bits 0-159) | isBuy (bit 160) | its signature's v
+    # (bits 168-175) | base token index (bits 176-183) | quote token index (bits 184-191) into the batch's token
+    # list | maxFeeBps (bits 192-207) | expiry (bits 208-255); bits 161-167 must be zero. `amounts`: baseAmount
+    # (bits 0-127) | maxPlatformFeeRate (bits 128-255). An order whose fields do not fit cannot be settled (the
+    # exchange refuses it when it is placed).
     head: uint256
-    baseAmount: uint256
+    amounts: uint256
     price: uint256
-    expiry: uint256
     nonce: uint256
-    maxFeeBps: uint256
-    maxPlatformFeeRate: uint256
     r: bytes32
     s: bytes32
 
 struct Fill:
-    # maker order index (bits 0-15) | taker order index (bits 16-31) into the batch's orders | the maker's fee is in
-    # the platform token (bit 32) | the taker's (bit 33); the other bits must be zero
-    orders: uint256
-    baseAmount: uint256
+    # `head`: maker order index (bits 0-15) | taker order index (bits 16-31) into the batch's orders | the maker's
+    # fee is in the platform token (bit 32) | the taker's (bit 33) | indexes into the batch's balances (10 bits
+    # each) of the seller's base (bits 40-49) and quote (50-59), the buyer's base (60-69) and quote (70-79), and the
+    # seller's (80-89) and buyer's (90-99) platform token, the last two read only for a fee paid in it | the base
+    # amount (bits 128-255); the other bits must be zero
+    head: uint256
     makerFee: uint256  # in the asset the maker receives, or in the platform token when its bit says so
     takerFee: uint256  # in the asset the taker receives, or in the platform token when its bit says so
 
@@ -97,8 +98,7 @@ event NonceFloorRaised:
     maker: indexed(address)
     minNonce: uint256
 
-event Filled:
-    batchId: indexed(uint256)
+event Filled:  # BatchSettled, in the same transaction, names the batch
     makerHash: indexed(bytes32)
     takerHash: indexed(bytes32)
     baseAmount: uint256
@@ -155,10 +155,16 @@ PRICE_SCALE: public(constant(uint256)) = 10 ** 18
 # Bounds of one batch. Vyper reserves memory for the largest batch, and memory costs gas in proportion to the square
 # of its size: these bounds are what a batch costs whatever its size.
 MAX_FILLS: public(constant(uint256)) = 128
+# The layout of settle()'s arguments: an operator's client checks it before it sends a batch. 2: tokens, balances,
+# orders in six words, fills in three (1, which had no such view: tokens, orders in nine words, fills in four).
+BATCH_FORMAT: public(constant(uint256)) = 2
 MAX_ORDERS: constant(uint256) = 2 * MAX_FILLS  # each fill's two orders
 MAX_TOKENS: constant(uint256) = 2 * MAX_FILLS  # each order's two tokens; an index is 8 bits
+MAX_BALANCES: constant(uint256) = 6 * MAX_FILLS  # each fill's (account, token) balances; an index is 10 bits
 ADDRESS_MASK: constant(uint256) = 2 ** 160 - 1
-HEAD_UNUSED_BITS: constant(uint256) = max_value(uint256) - (2 ** 192 - 1) + (2 ** 168 - 2 ** 161)  # bits 161-167, 192+
+AMOUNT_MASK: constant(uint256) = 2 ** 128 - 1
+HEAD_UNUSED_BITS: constant(uint256) = 2 ** 168 - 2 ** 161  # bits 161-167 of an order's head
+FILL_UNUSED_BITS: constant(uint256) = (2 ** 40 - 2 ** 34) + (2 ** 128 - 2 ** 100)  # bits 34-39 and 100-127 of a fill's
 MAX_BATCH_ID_STEP: public(constant(uint256)) = 2 ** 64
 MAX_WITHDRAWAL_DELAY: public(constant(uint256)) = 201_600  # blocks: 7 days of 3-second blocks
 BPS: constant(uint256) = 10_000
@@ -432,13 +438,16 @@ def DOMAIN_SEPARATOR() -> bytes32:
 # -- settlement --------------------------------------------------------------------------------
 @external
 @nonreentrant
-def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], orders: DynArray[SignedOrder, MAX_ORDERS],
-           fills: DynArray[Fill, MAX_FILLS]):
+def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], balances: DynArray[uint256, MAX_BALANCES],
+           orders: DynArray[SignedOrder, MAX_ORDERS], fills: DynArray[Fill, MAX_FILLS]):
     """
     @notice Settle a batch of matched fills (operators only; see the contract notes for skip vs revert).
-    @dev Each order is listed, hashed and its signature checked once per batch, however many fills it has.
+    @dev Each order is listed, hashed and its signature checked once per batch, however many fills it has. Each
+         balance the batch moves is read once, moved in memory fill by fill, and written once.
     @param batch_id Must exceed the last batch id, by at most MAX_BATCH_ID_STEP.
-    @param tokens The tokens the orders trade: their heads hold indexes into this list.
+    @param tokens The tokens the orders trade, in strictly increasing order: heads and balances index this list.
+    @param balances The (account, token) balances the fills move, in strictly increasing order, each as
+           account (bits 0-159) | token index (bits 160-167): the fills index this list.
     @param orders The signed orders the fills name.
     @param fills The fills, in match order.
     """
@@ -447,6 +456,18 @@ def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], orders: Dyn
     assert batch_id > last, "settlement: stale batch id"
     assert batch_id - last <= MAX_BATCH_ID_STEP, "settlement: batch id jumps too far"
     self.lastBatchId = batch_id
+    for i: uint256 in range(1, MAX_TOKENS):
+        if i >= len(tokens):
+            break
+        assert convert(tokens[i], uint160) > convert(tokens[i - 1], uint160), "settlement: malformed token list"
+    # one entry per (account, token): keys strictly increasing, so no balance is held twice in memory
+    amounts: uint256[MAX_BALANCES] = empty(uint256[MAX_BALANCES])
+    for i: uint256 in range(MAX_BALANCES):
+        if i >= len(balances):
+            break
+        key: uint256 = balances[i]
+        assert key >> 160 < len(tokens) and (i == 0 or key > balances[i - 1]), "settlement: malformed balance list"
+        amounts[i] = self.balanceOf[convert(convert(key & ADDRESS_MASK, uint160), address)][tokens[key >> 160]]
     hashes: DynArray[bytes32, MAX_ORDERS] = []
     live: uint256[MAX_ORDERS // 256] = empty(uint256[MAX_ORDERS // 256])  # one bit per order: its signer is live
     for i: uint256 in range(MAX_ORDERS):
@@ -454,12 +475,12 @@ def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], orders: Dyn
             break
         order: SignedOrder = orders[i]
         assert order.head & HEAD_UNUSED_BITS == 0 and (order.head >> 176) & 255 < len(tokens) and \
-            order.head >> 184 < len(tokens), "settlement: malformed order"
+            (order.head >> 184) & 255 < len(tokens), "settlement: malformed order"
         maker: address = convert(convert(order.head & ADDRESS_MASK, uint160), address)
         order_hash: bytes32 = self._typed_digest(keccak256(abi_encode(
-            ORDER_TYPEHASH, maker, tokens[(order.head >> 176) & 255], tokens[order.head >> 184],
-            (order.head >> 160) & 1 == 1, order.baseAmount, order.price, order.expiry, order.nonce, order.maxFeeBps,
-            order.maxPlatformFeeRate)))
+            ORDER_TYPEHASH, maker, tokens[(order.head >> 176) & 255], tokens[(order.head >> 184) & 255],
+            (order.head >> 160) & 1 == 1, order.amounts & AMOUNT_MASK, order.price, order.head >> 208, order.nonce,
+            (order.head >> 192) & 65535, order.amounts >> 128)))
         if self._check_order_signature(order_hash, maker, convert((order.head >> 168) & 255, uint8), order.r,
                                        order.s):
             live[i >> 8] |= 1 << (i & 255)
@@ -467,31 +488,137 @@ def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], orders: Dyn
     # fees owed to the fee recipient, per token index and in the platform token: credited once, after the fills
     fees: uint256[MAX_TOKENS] = empty(uint256[MAX_TOKENS])
     platform_fees: uint256 = 0
-    reason: uint8 = 0
-    base_fee: uint256 = 0
-    quote_fee: uint256 = 0
-    platform_fee: uint256 = 0
     skipped: uint256 = 0
     for i: uint256 in range(MAX_FILLS):
         if i >= len(fills):
             break
         fill: Fill = fills[i]
-        maker_index: uint256 = fill.orders & 65535
-        taker_index: uint256 = (fill.orders >> 16) & 65535
-        assert fill.orders >> 34 == 0 and maker_index < len(orders) and taker_index < len(orders), \
+        maker_index: uint256 = fill.head & 65535
+        taker_index: uint256 = (fill.head >> 16) & 65535
+        assert fill.head & FILL_UNUSED_BITS == 0 and maker_index < len(orders) and taker_index < len(orders), \
             "settlement: malformed fill"
-        pair: uint256 = orders[maker_index].head >> 176
-        assert pair == orders[taker_index].head >> 176, "settlement: pair mismatch"
-        reason, base_fee, quote_fee, platform_fee = self._settle_fill(
-            batch_id, fill, orders[maker_index], orders[taker_index], hashes[maker_index], hashes[taker_index],
-            (live[maker_index >> 8] >> (maker_index & 255)) & (live[taker_index >> 8] >> (taker_index & 255)) & 1 == 1,
-            tokens[pair & 255], tokens[pair >> 8])
+        maker: SignedOrder = orders[maker_index]
+        taker: SignedOrder = orders[taker_index]
+        pair: uint256 = (maker.head >> 176) & 65535
+        assert pair == (taker.head >> 176) & 65535, "settlement: pair mismatch"
+        maker_buys: bool = (maker.head >> 160) & 1 == 1
+        assert maker_buys != ((taker.head >> 160) & 1 == 1), "settlement: same side"
+        if maker_buys:
+            assert maker.price >= taker.price, "settlement: price outside limit"
+        else:
+            assert maker.price <= taker.price, "settlement: price outside limit"
+        base: uint256 = fill.head >> 128
+        assert base > 0, "settlement: zero fill"
+        maker_account: address = convert(convert(maker.head & ADDRESS_MASK, uint160), address)
+        taker_account: address = convert(convert(taker.head & ADDRESS_MASK, uint160), address)
+        maker_bits: uint256 = self._nonce_bits(maker_account, maker.nonce)
+        taker_bits: uint256 = self._nonce_bits(taker_account, taker.nonce)
+        maker_filled: uint256 = self._filled_of(maker.amounts & AMOUNT_MASK, hashes[maker_index], maker_bits)
+        taker_filled: uint256 = self._filled_of(taker.amounts & AMOUNT_MASK, hashes[taker_index], taker_bits)
+        assert maker_filled + base <= maker.amounts & AMOUNT_MASK, "settlement: overfill"
+        assert taker_filled + base <= taker.amounts & AMOUNT_MASK, "settlement: overfill"
+        quote: uint256 = self._quote(base, maker.price, maker_buys, taker.price)
+        # the fee is charged in what each side receives: base for the buyer, quote for the seller
+        maker_in_platform: bool = (fill.head >> 32) & 1 == 1
+        taker_in_platform: bool = (fill.head >> 33) & 1 == 1
+        base_index: uint256 = pair & 255
+        quote_index: uint256 = pair >> 8
+        maker_gets: uint256 = quote
+        maker_receives: uint256 = quote_index
+        taker_gets: uint256 = base
+        taker_receives: uint256 = base_index
+        if maker_buys:
+            maker_gets = base
+            maker_receives = base_index
+            taker_gets = quote
+            taker_receives = quote_index
+        assert self._fee_within((maker.head >> 192) & 65535, maker.amounts >> 128, tokens[maker_receives], maker_gets,
+                                fill.makerFee, maker_in_platform), "settlement: maker fee above signed maximum"
+        assert self._fee_within((taker.head >> 192) & 65535, taker.amounts >> 128, tokens[taker_receives], taker_gets,
+                                fill.takerFee, taker_in_platform), "settlement: taker fee above signed maximum"
+        buyer: uint256 = taker.head & ADDRESS_MASK
+        seller: uint256 = maker.head & ADDRESS_MASK
+        buyer_fee: uint256 = fill.takerFee
+        seller_fee: uint256 = fill.makerFee
+        buyer_pays_platform: bool = taker_in_platform and fill.takerFee != 0
+        seller_pays_platform: bool = maker_in_platform and fill.makerFee != 0
+        if maker_buys:
+            buyer = maker.head & ADDRESS_MASK
+            seller = taker.head & ADDRESS_MASK
+            buyer_fee = fill.makerFee
+            seller_fee = fill.takerFee
+            buyer_pays_platform = maker_in_platform and fill.makerFee != 0
+            seller_pays_platform = taker_in_platform and fill.takerFee != 0
+        # the balances the fill moves, by their indexes in `balances`, each checked to be the one it must be: one
+        # entry per (account, token), so a seller whose fee is in the platform token it sells has one entry for both
+        seller_base: uint256 = (fill.head >> 40) & 1023
+        seller_quote: uint256 = (fill.head >> 50) & 1023
+        buyer_base: uint256 = (fill.head >> 60) & 1023
+        buyer_quote: uint256 = (fill.head >> 70) & 1023
+        assert seller_base < len(balances) and balances[seller_base] == seller | base_index << 160 and \
+            seller_quote < len(balances) and balances[seller_quote] == seller | quote_index << 160 and \
+            buyer_base < len(balances) and balances[buyer_base] == buyer | base_index << 160 and \
+            buyer_quote < len(balances) and balances[buyer_quote] == buyer | quote_index << 160, \
+            "settlement: wrong balance index"
+        seller_platform: uint256 = (fill.head >> 80) & 1023
+        buyer_platform: uint256 = (fill.head >> 90) & 1023
+        if seller_pays_platform:
+            assert seller_platform < len(balances) and balances[seller_platform] & ADDRESS_MASK == seller and \
+                tokens[balances[seller_platform] >> 160] == platformToken, "settlement: wrong balance index"
+        if buyer_pays_platform:
+            assert buyer_platform < len(balances) and balances[buyer_platform] & ADDRESS_MASK == buyer and \
+                tokens[balances[buyer_platform] >> 160] == platformToken, "settlement: wrong balance index"
+        reason: uint8 = 0
+        if (maker_bits | taker_bits) & NONCE_CANCELLED != 0 or \
+                maker.nonce < self.minNonce[maker_account] or taker.nonce < self.minNonce[taker_account]:
+            reason = SKIP_CANCELLED
+        elif block.timestamp > maker.head >> 208 or block.timestamp > taker.head >> 208:
+            reason = SKIP_EXPIRED
+        elif (live[maker_index >> 8] >> (maker_index & 255)) & (live[taker_index >> 8] >> (taker_index & 255)) & 1 \
+                == 0:
+            reason = SKIP_AGENT
+        # what each side pays: one balance, or two when its fee is in the platform token and that is another one
+        elif amounts[seller_base] < base + (seller_fee if seller_pays_platform and seller_platform == seller_base
+                                            else 0) or \
+                (seller_pays_platform and amounts[seller_platform] < seller_fee):
+            reason = SKIP_SELLER_BALANCE
+        elif amounts[buyer_quote] < quote + (buyer_fee if buyer_pays_platform and buyer_platform == buyer_quote
+                                             else 0) or \
+                (buyer_pays_platform and amounts[buyer_platform] < buyer_fee):
+            reason = SKIP_BUYER_BALANCE
         if reason != 0:
             skipped += 1
             log FillSkipped(batchId=batch_id, index=i, reason=reason)
-        fees[pair & 255] += base_fee
-        fees[pair >> 8] += quote_fee
-        platform_fees += platform_fee
+            continue
+
+        self._record_fill(maker_account, maker.nonce, maker.amounts & AMOUNT_MASK, hashes[maker_index],
+                          maker_bits, maker_filled + base)
+        self._record_fill(taker_account, taker.nonce, taker.amounts & AMOUNT_MASK, hashes[taker_index],
+                          taker_bits, taker_filled + base)
+        amounts[seller_base] -= base
+        amounts[buyer_quote] -= quote
+        # a fee in the platform token is paid from that balance; the fee recipient is credited after the batch
+        if buyer_pays_platform:
+            amounts[buyer_platform] -= buyer_fee
+            amounts[buyer_base] += base
+            platform_fees += buyer_fee
+        else:
+            amounts[buyer_base] += base - buyer_fee  # a fee of 0 flagged as in the platform token is 0 here
+            fees[base_index] += buyer_fee
+        if seller_pays_platform:
+            amounts[seller_platform] -= seller_fee
+            amounts[seller_quote] += quote
+            platform_fees += seller_fee
+        else:
+            amounts[seller_quote] += quote - seller_fee
+            fees[quote_index] += seller_fee
+        log Filled(makerHash=hashes[maker_index], takerHash=hashes[taker_index], baseAmount=base, quoteAmount=quote,
+                   makerFee=fill.makerFee, takerFee=fill.takerFee)
+    for i: uint256 in range(MAX_BALANCES):
+        if i >= len(balances):
+            break
+        key: uint256 = balances[i]
+        self.balanceOf[convert(convert(key & ADDRESS_MASK, uint160), address)][tokens[key >> 160]] = amounts[i]
     fee_account: address = self.feeRecipient
     for i: uint256 in range(MAX_TOKENS):
         if i >= len(tokens):
@@ -568,88 +695,6 @@ def setWithdrawalDelay(blocks: uint256):
 
 
 # -- internals ------------------------------------------------------------------------------------
-@internal
-def _settle_fill(batch_id: uint256, fill: Fill, maker: SignedOrder, taker: SignedOrder, maker_hash: bytes32,
-                 taker_hash: bytes32, signers_live: bool, base_token: address, quote_token: address) \
-        -> (uint8, uint256, uint256, uint256):
-    """(0, and the fees it owes the fee recipient in base, quote and platform token) for a settled fill; (the skip
-    reason, 0, 0, 0) for a skipped one; reverts for a fill the operator should not have sent."""
-    maker_buys: bool = (maker.head >> 160) & 1 == 1
-    assert maker_buys != ((taker.head >> 160) & 1 == 1), "settlement: same side"
-    if maker_buys:
-        assert maker.price >= taker.price, "settlement: price outside limit"
-    else:
-        assert maker.price <= taker.price, "settlement: price outside limit"
-    base: uint256 = fill.baseAmount
-    assert base > 0, "settlement: zero fill"
-    maker_account: address = convert(convert(maker.head & ADDRESS_MASK, uint160), address)
-    taker_account: address = convert(convert(taker.head & ADDRESS_MASK, uint160), address)
-    maker_bits: uint256 = self._nonce_bits(maker_account, maker.nonce)
-    taker_bits: uint256 = self._nonce_bits(taker_account, taker.nonce)
-    maker_filled: uint256 = self._filled_of(maker.baseAmount, maker_hash, maker_bits)
-    taker_filled: uint256 = self._filled_of(taker.baseAmount, taker_hash, taker_bits)
-    assert maker_filled + base <= maker.baseAmount, "settlement: overfill"
-    assert taker_filled + base <= taker.baseAmount, "settlement: overfill"
-    quote: uint256 = self._quote(base, maker.price, maker_buys, taker.price)
-    # the fee is charged in what each side receives: base for the buyer, quote for the seller
-    maker_in_platform: bool = (fill.orders >> 32) & 1 == 1
-    taker_in_platform: bool = (fill.orders >> 33) & 1 == 1
-    maker_gets: uint256 = quote
-    taker_gets: uint256 = base
-    maker_receives: address = quote_token
-    taker_receives: address = base_token
-    if maker_buys:
-        maker_gets = base
-        taker_gets = quote
-        maker_receives = base_token
-        taker_receives = quote_token
-    assert self._fee_within(maker.maxFeeBps, maker.maxPlatformFeeRate, maker_receives, maker_gets, fill.makerFee,
-                            maker_in_platform), "settlement: maker fee above signed maximum"
-    assert self._fee_within(taker.maxFeeBps, taker.maxPlatformFeeRate, taker_receives, taker_gets, fill.takerFee,
-                            taker_in_platform), "settlement: taker fee above signed maximum"
-    buyer: address = taker_account
-    seller: address = maker_account
-    buyer_fee: uint256 = fill.takerFee
-    seller_fee: uint256 = fill.makerFee
-    buyer_in_platform: bool = taker_in_platform
-    seller_in_platform: bool = maker_in_platform
-    if maker_buys:
-        buyer = maker_account
-        seller = taker_account
-        buyer_fee = fill.makerFee
-        seller_fee = fill.takerFee
-        buyer_in_platform = maker_in_platform
-        seller_in_platform = taker_in_platform
-
-    if (maker_bits | taker_bits) & NONCE_CANCELLED != 0 or maker.nonce < self.minNonce[maker_account] \
-            or taker.nonce < self.minNonce[taker_account]:
-        return SKIP_CANCELLED, 0, 0, 0
-    if block.timestamp > maker.expiry or block.timestamp > taker.expiry:
-        return SKIP_EXPIRED, 0, 0, 0
-    if not signers_live:
-        return SKIP_AGENT, 0, 0, 0
-    if not self._can_pay(seller, base_token, base, seller_fee, seller_in_platform):
-        return SKIP_SELLER_BALANCE, 0, 0, 0
-    if not self._can_pay(buyer, quote_token, quote, buyer_fee, buyer_in_platform):
-        return SKIP_BUYER_BALANCE, 0, 0, 0
-
-    self._record_fill(maker_account, maker.nonce, maker.baseAmount, maker_hash, maker_bits, maker_filled + base)
-    self._record_fill(taker_account, taker.nonce, taker.baseAmount, taker_hash, taker_bits, taker_filled + base)
-    self.balanceOf[seller][base_token] -= base
-    self.balanceOf[buyer][quote_token] -= quote
-    self._credit_less_fee(buyer, base_token, base, buyer_fee, buyer_in_platform)
-    self._credit_less_fee(seller, quote_token, quote, seller_fee, seller_in_platform)
-    log Filled(batchId=batch_id, makerHash=maker_hash, takerHash=taker_hash, baseAmount=base, quoteAmount=quote,
-               makerFee=fill.makerFee, takerFee=fill.takerFee)
-    if buyer_in_platform:
-        if seller_in_platform:
-            return 0, 0, 0, buyer_fee + seller_fee
-        return 0, 0, seller_fee, buyer_fee
-    if seller_in_platform:
-        return 0, buyer_fee, 0, seller_fee
-    return 0, buyer_fee, seller_fee, 0
-
-
 @pure
 @internal
 def _quote(base: uint256, maker_price: uint256, maker_buys: bool, taker_price: uint256) -> uint256:
@@ -716,29 +761,6 @@ def _fee_within(max_fee_bps: uint256, max_platform_fee_rate: uint256, received: 
     if not in_platform_token:
         return fee * BPS <= gets * max_fee_bps
     return received != platformToken and fee * PRICE_SCALE <= gets * max_platform_fee_rate
-
-
-@view
-@internal
-def _can_pay(user: address, token: address, amount: uint256, fee: uint256, in_platform_token: bool) -> bool:
-    """Whether `user` holds `amount` of `token` and, for a fee in the platform token, that fee as well."""
-    if not in_platform_token or fee == 0:
-        return self.balanceOf[user][token] >= amount
-    if token == platformToken:
-        return self.balanceOf[user][token] >= amount + fee
-    return self.balanceOf[user][token] >= amount and self.balanceOf[user][platformToken] >= fee
-
-
-@internal
-def _credit_less_fee(user: address, asset: address, amount: uint256, fee: uint256, in_platform_token: bool):
-    """Credit `amount` less `fee`, or all of it when the fee is paid in the platform token instead (settle() credits
-    the fees to the fee recipient once per batch)."""
-    if in_platform_token:
-        self.balanceOf[user][asset] += amount
-        if fee > 0:
-            self.balanceOf[user][platformToken] -= fee
-        return
-    self.balanceOf[user][asset] += amount - fee
 
 
 @internal

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.settlement import Order
+from contracts.settlement import ORDER_FIELD_LIMITS, Order, unsettleable_field
 from matcher.model import OrderType, PlaceOrder, Side, Stp, TimeInForce
 
 from .errors import (FILTER_FAILURE, ILLEGAL_PARAM, INVALID_ORDER_TYPE, INVALID_SIDE, INVALID_TIF, MALFORMED,
@@ -88,6 +88,7 @@ def parse_order(body: dict[str, Any], markets: Markets, domain: Domain, now_ms: 
         raise ApiError(FILTER_FAILURE, "Filter failure: LOT_SIZE")
     order = Order(maker, spec.base.token, spec.quote.token, side is Side.BUY, spec.base_units(qty), vault_price,
                   expiry, nonce, max_fee_bps, max_platform_fee_rate)
+    _check_settleable(order)
     digest, (v, r, s) = verify_order(order, body.get("signature"), domain, signer)
     if expiry * 1000 < now_ms + MIN_TTL_SECONDS * 1000:
         raise ApiError(TIMESTAMP, f"Order expiry must be at least {MIN_TTL_SECONDS}s in the future.")
@@ -198,6 +199,16 @@ def _required(body: dict[str, Any], field: str) -> Any:
     if value is None or value == "":
         raise ApiError(MALFORMED, f"Mandatory parameter '{field}' was not sent, was empty/null, or malformed.")
     return value
+
+
+def _check_settleable(order: Order) -> None:
+    """Refuse an order with a field the vault's batch format cannot carry (it could never settle)."""
+    field = unsettleable_field(order)
+    if field == "baseAmount":
+        raise ApiError(FILTER_FAILURE, "Filter failure: LOT_SIZE (quantity above what the vault settles)")
+    if field is not None:
+        raise ApiError(ILLEGAL_PARAM, f"Parameter '{field}' must be below {ORDER_FIELD_LIMITS[field]:,} (the vault's "
+                                      "settlement format).")
 
 
 def _uint(value: Any, field: str) -> int:

@@ -54,6 +54,7 @@ class Settler:
             base = vault.last_batch_id()
             core.write(lambda db: store.set_meta(db, "batch_id_base", str(base)))
         self.batch_id_base = int(store.get_meta(core.db, "batch_id_base") or 0)
+        self.platform_token = vault.platform_token()  # immutable: fees paid in it move a balance of a batch's
         self.gas_per_fill = 0  # the most gas per fill a batch of ours used in this run (0: none settled yet)
         self.simulate_next = True  # after a start or a reverted batch, simulate (and estimate) before sending
         self._block_gas_limit: int | None = None
@@ -126,10 +127,10 @@ class Settler:
         learnt = self._learnt_gas_limit(len(fills))
         if learnt is not None:
             batch_id = self.batch_id_base + (trades[0]["seq"] << 16 | trades[0]["ordinal"])
-            return trades, batch_id, settle_calldata(batch_id, fills), learnt
+            return trades, batch_id, settle_calldata(batch_id, fills, self.platform_token), learnt
         while trades:
             batch_id = self.batch_id_base + (trades[0]["seq"] << 16 | trades[0]["ordinal"])
-            data = settle_calldata(batch_id, fills)
+            data = settle_calldata(batch_id, fills, self.platform_token)
             gas, reason = await asyncio.to_thread(self.vault.estimate, self.operator, data)
             if reason is None:
                 assert gas is not None
@@ -245,7 +246,7 @@ class Settler:
                 trade["taker_fee_asset"] not in (taker_gets, ""))
 
     def _simulate(self, batch_id: int, fills: list[tuple[Any, ...]]) -> str | None:
-        return self.vault.simulate(self.operator, settle_calldata(batch_id, fills))
+        return self.vault.simulate(self.operator, settle_calldata(batch_id, fills, self.platform_token))
 
     def _sign(self, data: bytes, gas: int | None = None, to: str | None = None) -> tuple[str, str]:
         """The operator's signed transaction calling the vault (or `to`) with `data` and the gas limit `gas`

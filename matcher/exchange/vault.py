@@ -10,7 +10,7 @@ from eth_abi import decode, encode
 from eth_abi.exceptions import DecodingError
 from eth_utils import event_signature_to_log_topic, function_signature_to_4byte_selector, to_checksum_address
 
-from contracts.settlement import SETTLE_SIGNATURE, settle_args
+from contracts.settlement import BATCH_FORMAT, SETTLE_SIGNATURE, settle_args
 from matcher.errors import MatcherError
 from wallet.errors import RpcError
 from wallet.rpc import Rpc
@@ -28,9 +28,9 @@ EVENTS = {  # name: (signature, indexed types, data types, field names)
     "FeesInPlatformToken": ("FeesInPlatformToken(address,bool)", ["address"], ["bool"], ["user", "enabled"]),
     "FeeDiscountSet": ("FeeDiscountSet(uint256)", [], ["uint256"], ["discountBps"]),
     "PlatformTokenRateSet": ("PlatformTokenRateSet(address,uint256)", ["address"], ["uint256"], ["asset", "rate"]),
-    "Filled": ("Filled(uint256,bytes32,bytes32,uint256,uint256,uint256,uint256)", ["uint256", "bytes32", "bytes32"],
-               ["uint256", "uint256", "uint256", "uint256"],
-               ["batchId", "makerHash", "takerHash", "baseAmount", "quoteAmount", "makerFee", "takerFee"]),
+    "Filled": ("Filled(bytes32,bytes32,uint256,uint256,uint256,uint256)", ["bytes32", "bytes32"],  # BatchSettled,
+               ["uint256", "uint256", "uint256", "uint256"],  # in the same transaction, names the batch
+               ["makerHash", "takerHash", "baseAmount", "quoteAmount", "makerFee", "takerFee"]),
     "FillSkipped": ("FillSkipped(uint256,uint256,uint8)", ["uint256"], ["uint256", "uint8"],
                     ["batchId", "index", "reason"]),
     "BatchSettled": ("BatchSettled(uint256,uint256,uint256)", ["uint256"], ["uint256", "uint256"],
@@ -150,16 +150,21 @@ class VaultClient:
         return to_checksum_address(self.view("feeRecipient()", [], [], ["address"]))
 
     def max_fills(self) -> int:
-        """The most fills the vault settles in one batch. MatcherError for a vault that has no such view: one
-        from before the batch format the settler sends (`contracts.settlement.settle_args`), or no vault at all."""
+        """The most fills the vault settles in one batch. MatcherError for a contract that takes batches in another
+        layout than `contracts.settlement.settle_args` packs (`BATCH_FORMAT()`; a vault from before it has no such
+        view), or no vault at all."""
         try:
-            return int(self.view("MAX_FILLS()", [], [], ["uint256"]))
+            found = int(self.view("BATCH_FORMAT()", [], [], ["uint256"]))
         except (RpcError, DecodingError) as exc:
             if isinstance(exc, RpcError) and not _is_revert(exc):
                 raise
-            raise MatcherError(f"the contract at {self.address} is not a settlement vault this exchange can settle "
-                               "on (it has no MAX_FILLS(): a SettlementVault from before the batch format of "
-                               "settle(batchId, tokens, orders, fills), or none); deploy the current one") from None
+            found = None
+        if found != BATCH_FORMAT:
+            raise MatcherError(
+                f"the contract at {self.address} is not a settlement vault this exchange can settle on (batch format "
+                f"{'none' if found is None else found}, this exchange sends {BATCH_FORMAT}: a SettlementVault from "
+                "before it, or no vault); deploy the current one")
+        return int(self.view("MAX_FILLS()", [], [], ["uint256"]))
 
     def platform_token(self) -> str:
         return to_checksum_address(self.view("platformToken()", [], [], ["address"]))
@@ -209,20 +214,24 @@ def _is_revert(exc: RpcError) -> bool:
 SETTLE_SELECTOR = function_signature_to_4byte_selector(SETTLE_SIGNATURE)
 
 
-def settle_calldata(batch_id: int, fills: list[tuple[Any, ...]]) -> bytes:
-    """settle() calldata for `fills` (contracts.settlement.fill_tuple's). Every order and fill is static words, so
-    this writes them in order: eth_abi took ~13 ms for a batch of 100, on the settler's critical path; this gives
-    the same bytes (tested) in a fraction."""
-    batch, tokens, orders, packed = settle_args(batch_id, fills)
-    tokens_at = 4 * 32
-    orders_at = tokens_at + 32 * (1 + len(tokens))
-    fills_at = orders_at + 32 * (1 + 9 * len(orders))
-    words = [SETTLE_SELECTOR, *(n.to_bytes(32, "big") for n in (batch, tokens_at, orders_at, fills_at, len(tokens)))]
+def settle_calldata(batch_id: int, fills: list[tuple[Any, ...]], platform_token: str | None = None) -> bytes:
+    """settle() calldata for `fills` (contracts.settlement.fill_tuple's; `platform_token` is the vault's). Every
+    order and fill is static words, so this writes them in order: eth_abi took ~13 ms for a batch of 100, on the
+    settler's critical path; this gives the same bytes (tested) in a fraction."""
+    batch, tokens, balances, orders, packed = settle_args(batch_id, fills, platform_token)
+    tokens_at = 5 * 32
+    balances_at = tokens_at + 32 * (1 + len(tokens))
+    orders_at = balances_at + 32 * (1 + len(balances))
+    fills_at = orders_at + 32 * (1 + 6 * len(orders))
+    words = [SETTLE_SELECTOR, *(n.to_bytes(32, "big") for n in (batch, tokens_at, balances_at, orders_at, fills_at))]
+    words.append(len(tokens).to_bytes(32, "big"))
     words += [bytes(12) + bytes.fromhex(token[2:]) for token in tokens]
+    words.append(len(balances).to_bytes(32, "big"))
+    words += [key.to_bytes(32, "big") for key in balances]
     words.append(len(orders).to_bytes(32, "big"))
     for order in orders:
-        words += [value.to_bytes(32, "big") for value in order[:7]]
-        words += order[7:]
+        words += [value.to_bytes(32, "big") for value in order[:4]]
+        words += order[4:]
     words.append(len(packed).to_bytes(32, "big"))
     words += [value.to_bytes(32, "big") for fill in packed for value in fill]
     return b"".join(words)

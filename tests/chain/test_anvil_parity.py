@@ -35,5 +35,6 @@ def test_gas_used_matches_anvil_for_deploys_transfers_and_swaps(web3: Web3) -> N
     finally:
         proc.kill()
         proc.wait()
-    assert len(ours) > 10 and all(gas > 21_000 for _, gas in ours)
+    assert len(ours) > 10 and all(gas > 21_000 for name, gas in ours if "per fill" not in name)  # whole transactions
+    assert all(gas > 0 for _, gas in ours)  # and per-fill shares of a batch
     assert ours == theirs

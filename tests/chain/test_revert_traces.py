@@ -14,6 +14,7 @@ from web3 import Web3
 
 from chain import Node, NodeConfig
 from chain.provider import BourseProvider
+from contracts.settlement import settle_args
 from contracts.deploy import platform
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +39,7 @@ def node() -> Any:
 def test_a_vyper_revert_names_the_line_of_the_failing_assert(node: Node) -> None:
     w3 = Web3(BourseProvider(node))
     vault = platform(w3)["SettlementVault"]
-    call = {"from": w3.eth.accounts[1], "to": vault.address, "data": vault.encode_abi("settle", args=[1, [], [], []])}
+    call = {"from": w3.eth.accounts[1], "to": vault.address, "data": vault.encode_abi("settle", args=list(settle_args(1, [])))}
     error = w3.provider.make_request("eth_call", [call, "latest"])["error"]
     # the message stays anvil's (ape's `reverts` matches it exactly); the frames come beside it
     assert error["message"] == "execution reverted: settlement: caller is not an operator" and error["code"] == 3

@@ -46,7 +46,7 @@ def settle_call(vault: Any, batch_id: int, fills: list[Any]) -> Any:
     """The vault's settle() call for `fills` (contracts.settlement.fill_tuple's), packed as the settler packs them."""
     from contracts.settlement import settle_args
 
-    return vault.functions.settle(*settle_args(batch_id, fills))
+    return vault.functions.settle(*settle_args(batch_id, fills, vault.functions.platformToken().call()))
 
 
 def send(w3: Any, call: Any, sender: str, value: int = 0) -> Any:

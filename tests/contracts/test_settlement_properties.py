@@ -314,3 +314,89 @@ def test_an_agents_orders_settle_only_while_its_approval_lives(w3: Any, accounts
                 {"from": owner.checksum})
     finally:
         w3.provider.make_request("evm_revert", [snapshot])
+
+
+netting_plans = st.tuples(
+    st.lists(st.integers(min_value=0, max_value=40), min_size=9, max_size=9),  # deposits: trader x token, whole units
+    st.lists(st.tuples(
+        st.sampled_from([(0, 1), (2, 1), (0, 2)]),  # (base, quote) of B, Q, P: P (the platform token) either side
+        st.integers(min_value=0, max_value=2), st.integers(min_value=0, max_value=2),  # maker, taker (may be one)
+        st.booleans(),  # the maker sells
+        st.integers(min_value=1, max_value=15),  # base amount, whole units
+        st.integers(min_value=1, max_value=3),  # price, whole quote units per base unit
+        st.integers(min_value=0, max_value=30), st.integers(min_value=0, max_value=30),  # fees, bps or % of P
+        st.booleans(), st.booleans(),  # maker's and taker's fee in the platform token (where it may be)
+    ), min_size=1, max_size=12),
+)
+
+
+@settings()
+@given(plan=netting_plans)
+def test_a_batch_moves_balances_as_its_fills_would_one_by_one(w3: Any, accounts: Any,
+                                                               plan: tuple[list[int], list[tuple[Any, ...]]]) -> None:
+    """The vault reads each (account, token) balance of a batch once, moves it in memory and writes it once. A batch
+    of random fills among three traders - one of them the fee recipient, the platform token on either side of a
+    pair and paying fees, balances short enough that fills are skipped - ends with every balance, skip and fee
+    exactly as a model that settles the fills one at a time."""
+    deposits, fills_plan = plan
+    owner, traders = accounts[0], accounts[1:4]
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    try:
+        tokens = [deploy(w3, "PlatformToken", name, name, 10**30) for name in ("B", "Q", "P")]
+        vault = deploy(w3, "SettlementVault", tokens[2].address, 2_500, 0)
+        send(w3, vault.functions.setFeeRecipient(traders[0].checksum), owner.checksum)
+        model = {}
+        for t, trader in enumerate(traders):
+            for k, token in enumerate(tokens):
+                amount = deposits[t * 3 + k] * E18
+                model[t, k] = amount
+                if amount:
+                    send(w3, token.functions.transfer(trader.checksum, amount), owner.checksum)
+                    send(w3, token.functions.approve(vault.address, amount), trader.checksum)
+                    send(w3, vault.functions.deposit(token.address, amount), trader.checksum)
+        chain_id, batch, skips, recipient_fees = w3.eth.chain_id, [], [], {0: 0, 1: 0, 2: 0}
+        for i, ((b, q), m, t, maker_sells, amount, price, m_fee, t_fee, m_pt, t_pt) in enumerate(fills_plan):
+            base, quote = amount * E18, amount * E18 * price
+            sides = []  # (trader, sells, gets, fee, fee in P) of maker then taker
+            for who, sells, fee, in_p in ((m, maker_sells, m_fee, m_pt), (t, not maker_sells, t_fee, t_pt)):
+                receives = q if sells else b
+                gets = quote if sells else base
+                in_p = in_p and receives != 2  # no fee in the platform token while receiving it
+                sides.append((who, sells, gets, gets * fee // (100 if in_p else 10_000), in_p))
+            orders = [Order(traders[who].checksum, tokens[b].address, tokens[q].address, not sells, base,
+                            price * PRICE_SCALE, FAR, 2 * i + n, 30, PRICE_SCALE) for n, (who, sells, *_) in
+                      enumerate(sides)]
+            batch.append(fill_tuple(*orders, *(sign_order(o, traders[who].key.to_bytes(), chain_id, vault.address)
+                                               for o, (who, *_) in zip(orders, sides, strict=True)),
+                                    base, sides[0][3], sides[1][3], sides[0][4], sides[1][4]))
+            (seller, _, _, seller_fee, seller_in_p), (buyer, _, _, buyer_fee, buyer_in_p) = \
+                sorted(sides, key=lambda side: not side[1])
+            if not _can_pay(model, seller, b, base, seller_fee if seller_in_p else 0):
+                skips.append((i, 3))
+                continue
+            if not _can_pay(model, buyer, q, quote, buyer_fee if buyer_in_p else 0):
+                skips.append((i, 4))
+                continue
+            model[seller, b] -= base
+            model[buyer, q] -= quote
+            for who, token, gets, fee, in_p in ((buyer, b, base, buyer_fee, buyer_in_p),
+                                                (seller, q, quote, seller_fee, seller_in_p)):
+                model[who, token] += gets if in_p else gets - fee
+                model[who, 2] -= fee if in_p else 0
+                recipient_fees[2 if in_p else token] += fee
+        receipt = send(w3, settle_call(vault, 1, batch), owner.checksum)
+        assert [(e["args"]["index"], e["args"]["reason"]) for e in vault.events.FillSkipped().process_receipt(
+            receipt)] == skips
+        assert len(vault.events.Filled().process_receipt(receipt)) == len(batch) - len(skips)
+        for k in range(3):
+            model[0, k] += recipient_fees[k]
+        for (t, k), expected in model.items():
+            assert vault.functions.balanceOf(traders[t].checksum, tokens[k].address).call() == expected, (t, k)
+    finally:
+        assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True
+
+
+def _can_pay(model: dict[tuple[int, int], int], who: int, token: int, amount: int, platform_fee: int) -> bool:
+    if token == 2:
+        return model[who, 2] >= amount + platform_fee
+    return model[who, token] >= amount and model[who, 2] >= platform_fee

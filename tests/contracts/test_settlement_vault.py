@@ -465,7 +465,8 @@ def test_an_order_filled_twice_in_one_batch_is_listed_and_checked_once(w3: Any, 
     fills = [signed_fill(w3, vault, sell, alice.key, buys[0], bob.key, 3 * E18, maker_fee=6, taker_fee=3),
              signed_fill(w3, vault, sell, alice.key, buys[1], bob.key, 4 * E18, maker_fee=8, taker_fee=4)]
     args = settle_args(1, fills)
-    assert len(args[1]) == 2 and len(args[2]) == 3  # two tokens; the sell order once
+    assert len(args[1]) == 2 and len(args[3]) == 3  # two tokens; the sell order once
+    assert len(args[2]) == 4  # each (account, token) balance once: alice's and bob's base and quote
     receipt = send(w3, vault.functions.settle(*args), owner.checksum)
     assert len(vault.events.Filled().process_receipt(receipt)) == 2
     assert vault.functions.filledAmount(sell.as_tuple()).call() == 7 * E18
@@ -482,34 +483,51 @@ def test_an_order_filled_twice_in_one_batch_is_listed_and_checked_once(w3: Any, 
 
 
 def test_a_batch_whose_packing_is_malformed_reverts(w3: Any, vault: Any, market: Any) -> None:
-    """Bits outside the packed fields, indexes past the batch's tokens or orders, and orders of different pairs
-    revert the batch: nothing in a head is ignored."""
+    """Bits outside the packed fields, indexes past the batch's lists, lists out of order or with a repeat, a fill
+    naming another balance than its own, and orders of different pairs revert the batch: nothing in a head or list
+    is ignored."""
     alice, bob, owner = market["alice"], market["bob"], market["owner"].checksum
     sell = order(market, alice, False, E18, PRICE_SCALE, 1)
     buy = order(market, bob, True, E18, PRICE_SCALE, 1)
-    batch, tokens, orders, fills = settle_args(1, [signed_fill(w3, vault, sell, alice.key, buy, bob.key, E18)])
+    batch, tokens, balances, orders, fills = settle_args(1, [signed_fill(w3, vault, sell, alice.key, buy, bob.key,
+                                                                         E18)])
+
+    def settle(tokens: list[str] = tokens, balances: list[int] = balances, orders: list[Any] = orders,
+               fills: list[Any] = fills) -> Any:
+        return vault.functions.settle(batch, tokens, balances, orders, fills)
 
     def with_order_head(index: int, head: int) -> list[Any]:
         changed = list(orders)
         changed[index] = (head, *orders[index][1:])
         return changed
 
-    for bit in (161, 167, 192, 255):
-        reverts(w3, vault.functions.settle(batch, tokens, with_order_head(0, orders[0][0] | 1 << bit), fills), owner,
-                "settlement: malformed order")
-    reverts(w3, vault.functions.settle(batch, tokens, with_order_head(1, orders[1][0] | 2 << 184), fills), owner,
+    def with_fill_head(head: int) -> list[Any]:
+        return [(head, *fills[0][1:])]
+
+    for bit in (161, 167):
+        reverts(w3, settle(orders=with_order_head(0, orders[0][0] | 1 << bit)), owner, "settlement: malformed order")
+    reverts(w3, settle(orders=with_order_head(1, orders[1][0] | 2 << 184)), owner,
             "settlement: malformed order")  # a quote token index past the list
-    for heads in (fills[0][0] | 1 << 34, (fills[0][0] & ~0xFFFF) | 2, fills[0][0] | 5 << 16):
-        reverts(w3, vault.functions.settle(batch, tokens, orders, [(heads, *fills[0][1:])]), owner,
-                "settlement: malformed fill")
+    for head in (fills[0][0] | 1 << 34, fills[0][0] | 1 << 39, fills[0][0] | 1 << 100, fills[0][0] | 1 << 127,
+                 (fills[0][0] & ~0xFFFF) | 2, fills[0][0] | 5 << 16):
+        reverts(w3, settle(fills=with_fill_head(head)), owner, "settlement: malformed fill")
+    reverts(w3, settle(tokens=tokens[::-1]), owner, "settlement: malformed token list")
+    reverts(w3, settle(tokens=[tokens[0], tokens[0]]), owner, "settlement: malformed token list")
+    for changed in (balances[::-1], [balances[0], *balances], [*balances, balances[-1] + (2 << 160)]):
+        reverts(w3, settle(balances=changed), owner, "settlement: malformed balance list")
+    seller_base, buyer_base = (fills[0][0] >> 40) & 1023, (fills[0][0] >> 60) & 1023
+    swapped = fills[0][0] & ~(1023 << 40) & ~(1023 << 60) | buyer_base << 40 | seller_base << 60
+    reverts(w3, settle(fills=with_fill_head(swapped)), owner, "settlement: wrong balance index")
+    reverts(w3, settle(fills=with_fill_head(fills[0][0] | 1023 << 70)), owner, "settlement: wrong balance index")
     other_pair = Order(bob.checksum, market["quote"].address, market["base"].address, True, E18, PRICE_SCALE, FAR, 2,
                        30)  # the same tokens the other way round
     reverts(w3, settle_call(vault, 1, [signed_fill(w3, vault, sell, alice.key, other_pair, bob.key,
                                                                     E18)]), owner, "settlement: pair mismatch")
-    send(w3, vault.functions.settle(batch, tokens, orders, fills), owner)
+    send(w3, settle(), owner)
 
 
 def test_the_python_bound_on_a_batch_is_the_vaults(vault: Any) -> None:
-    from contracts.settlement import MAX_FILLS
+    from contracts.settlement import BATCH_FORMAT, MAX_FILLS
 
+    assert vault.functions.BATCH_FORMAT().call() == BATCH_FORMAT
     assert vault.functions.MAX_FILLS().call() == MAX_FILLS

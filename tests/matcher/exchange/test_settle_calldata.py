@@ -1,5 +1,6 @@
 """The settler's hand-written settle() calldata is eth_abi's encoding of `settle_args`, byte for byte; the packed
-batch lists each token and signed order once, and refuses what eth_abi (or the vault's packing) cannot take."""
+batch lists each token, signed order and (account, token) balance once, and refuses what eth_abi (or the vault's
+packing) cannot take."""
 
 from __future__ import annotations
 
@@ -14,22 +15,33 @@ from contracts.settlement import PACKED_FILL_TUPLE, SIGNED_ORDER_TUPLE, settle_a
 from matcher.exchange.vault import SETTLE_SELECTOR, settle_calldata
 
 addresses = st.binary(min_size=20, max_size=20).map(lambda raw: to_checksum_address(raw))
-uints = st.one_of(st.integers(0, 2**16), st.integers(0, 2**256 - 1))
-orders = st.tuples(addresses, addresses, addresses, st.booleans(), uints, uints, uints, uints, uints, uints)
+
+
+def below(bits: int) -> Any:
+    return st.one_of(st.integers(0, min(2**16, 2**bits - 1)), st.integers(0, 2**bits - 1))
+
+
+uints = below(256)
+PLATFORM_TOKEN = to_checksum_address("0x" + "ee" * 20)
+# maker, base, quote, isBuy, baseAmount, price, expiry, nonce, maxFeeBps, maxPlatformFeeRate: within the vault's
+# packing (contracts.settlement.ORDER_FIELD_LIMITS); the platform token is sometimes one of the pair
+tokens_ = st.one_of(addresses, st.just(PLATFORM_TOKEN))
+orders = st.tuples(addresses, tokens_, tokens_, st.booleans(), below(128), uints, below(48), uints, below(16),
+                   below(128))
 fills = st.tuples(orders, orders, st.integers(0, 255), st.binary(min_size=32, max_size=32),
                   st.binary(min_size=32, max_size=32), st.integers(0, 255), st.binary(min_size=32, max_size=32),
-                  st.binary(min_size=32, max_size=32), uints, uints, uints, st.booleans(), st.booleans())
+                  st.binary(min_size=32, max_size=32), below(128), uints, uints, st.booleans(), st.booleans())
 
 
 def reference(batch_id: int, batch: list[Any]) -> bytes:
-    return SETTLE_SELECTOR + encode(["uint256", "address[]", f"{SIGNED_ORDER_TUPLE}[]", f"{PACKED_FILL_TUPLE}[]"],
-                                    settle_args(batch_id, batch))
+    return SETTLE_SELECTOR + encode(["uint256", "address[]", "uint256[]", f"{SIGNED_ORDER_TUPLE}[]",
+                                     f"{PACKED_FILL_TUPLE}[]"], settle_args(batch_id, batch, PLATFORM_TOKEN))
 
 
 @settings(max_examples=150, deadline=None)
 @given(batch_id=uints, batch=st.lists(fills, max_size=5))
 def test_the_calldata_is_eth_abi_s(batch_id: int, batch: list[Any]) -> None:
-    assert settle_calldata(batch_id, batch) == reference(batch_id, batch)
+    assert settle_calldata(batch_id, batch, PLATFORM_TOKEN) == reference(batch_id, batch)
 
 
 @pytest.mark.parametrize("path,bad", [
@@ -40,6 +52,12 @@ def test_the_calldata_is_eth_abi_s(batch_id: int, batch: list[Any]) -> None:
     ((3,), b"\x00" * 33),  # bytes32 too long
     ((0, 0), "0x1234"),  # a short address
     ((1, 3), 0),  # an int where the order's isBuy goes
+    ((0, 4), 2**128),  # a base amount beyond what the vault packs (ORDER_FIELD_LIMITS)
+    ((1, 6), 2**48),  # an expiry beyond it
+    ((0, 8), 2**16),  # a maxFeeBps beyond it
+    ((1, 9), 2**128),  # a maxPlatformFeeRate beyond it
+    ((8,), 2**128),  # a fill's base amount beyond it
+    (("platform",), None),  # a fee in the platform token, and no platform token to list
 ])
 def test_what_the_vault_cannot_take_is_refused(path: tuple[int, ...], bad: Any) -> None:
     order = ("0x" + "11" * 20, "0x" + "22" * 20, "0x" + "33" * 20, True, 1, 2, 3, 4, 5, 6)
@@ -48,37 +66,56 @@ def test_what_the_vault_cannot_take_is_refused(path: tuple[int, ...], bad: Any) 
     target = fill
     for index in path[:-1]:
         target = target[index]
-    target[path[-1]] = bad
+    platform_token: str | None = PLATFORM_TOKEN
+    if path == ("platform",):
+        platform_token = None
+    else:
+        target[path[-1]] = bad
     batch = [tuple(tuple(x) if isinstance(x, list) else x for x in fill)]
     with pytest.raises(ValueError):
-        settle_calldata(1, batch)
+        settle_calldata(1, batch, platform_token)
 
 
 def _unpack(order: tuple[Any, ...], tokens: list[str]) -> tuple[Any, ...]:
-    head = order[0]
+    head, amounts = order[:2]
     return (to_checksum_address((head & (2**160 - 1)).to_bytes(20, "big")), tokens[(head >> 176) & 255],
-            tokens[head >> 184], bool((head >> 160) & 1), *order[1:7]), head >> 168 & 255, order[7], order[8]
+            tokens[(head >> 184) & 255], bool((head >> 160) & 1), amounts & (2**128 - 1), order[2], head >> 208,
+            order[3], (head >> 192) & 0xFFFF, amounts >> 128), head >> 168 & 255, order[4], order[5]
 
 
 @settings(max_examples=100, deadline=None)
 @given(batch=st.lists(fills, max_size=6), repeats=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), max_size=4))
-def test_each_order_and_token_is_listed_once_and_the_fills_name_them(batch: list[Any],
-                                                                      repeats: list[tuple[int, int]]) -> None:
+def test_each_order_token_and_balance_is_listed_once_and_the_fills_name_them(batch: list[Any],
+                                                                              repeats: list[tuple[int, int]]) -> None:
     """A taker sweeping several makers is listed (and its signature checked by the vault) once: fills that reuse
-    an order with the same signature name the same entry; every fill unpacks to what it was."""
+    an order with the same signature name the same entry; every fill unpacks to what it was, and names the
+    balances of its seller and buyer in its base and quote (and in the platform token, for a fee paid in it)."""
     batch = list(batch)
     for source, target in repeats:
         if source < len(batch) and target < len(batch):  # the target fill reuses the source fill's maker order
             batch[target] = (batch[source][0], *batch[target][1:2], *batch[source][2:5], *batch[target][5:])
-    _, tokens, orders, packed = settle_args(7, batch)
+    _, tokens, balances, orders, packed = settle_args(7, batch, PLATFORM_TOKEN)
     signed = {(fill[0], *fill[2:5]) for fill in batch} | {(fill[1], *fill[5:8]) for fill in batch}
     assert len(orders) == len(signed)
-    assert len(tokens) == len({token.lower() for fill in batch for order in fill[:2] for token in order[1:3]})
-    for fill, (heads, amount, maker_fee, taker_fee) in zip(batch, packed, strict=True):
+    named = {token.lower() for fill in batch for order in fill[:2] for token in order[1:3]}
+    assert {token.lower() for token in tokens} - named <= {PLATFORM_TOKEN.lower()}
+    assert [int(token, 16) for token in tokens] == sorted({int(token, 16) for token in tokens})
+    assert balances == sorted(set(balances))
+    for fill, (heads, maker_fee, taker_fee) in zip(batch, packed, strict=True):
         maker, taker = orders[heads & 0xFFFF], orders[(heads >> 16) & 0xFFFF]
         maker_order, *maker_sig = _unpack(maker, tokens)
         taker_order, *taker_sig = _unpack(taker, tokens)
         assert (maker_order, *maker_sig) == (fill[0], *fill[2:4], fill[4].ljust(32, b"\0"))
         assert (taker_order, *taker_sig) == (fill[1], *fill[5:7], fill[7].ljust(32, b"\0"))
-        assert (amount, maker_fee, taker_fee, bool(heads >> 32 & 1), bool(heads >> 33 & 1)) == fill[8:]
-        assert heads >> 34 == 0
+        assert (heads >> 128, maker_fee, taker_fee, bool(heads >> 32 & 1), bool(heads >> 33 & 1)) == fill[8:]
+        assert heads & ((2**40 - 2**34) | (2**128 - 2**100)) == 0
+        buyer, seller = (maker_order, taker_order) if maker_order[3] else (taker_order, maker_order)
+        (buyer_fee, buyer_flag), (seller_fee, seller_flag) = ((fill[9], fill[11]), (fill[10], fill[12]))[
+            ::1 if maker_order[3] else -1]
+        names = [(seller[0], maker_order[1]), (seller[0], maker_order[2]), (buyer[0], maker_order[1]),
+                 (buyer[0], maker_order[2]), (seller[0], PLATFORM_TOKEN) if seller_flag and seller_fee else None,
+                 (buyer[0], PLATFORM_TOKEN) if buyer_flag and buyer_fee else None]
+        for slot, name in enumerate(names):
+            if name is not None:
+                key = balances[(heads >> (40 + 10 * slot)) & 1023]
+                assert ((key & (2**160 - 1)), tokens[key >> 160].lower()) == (int(name[0], 16), name[1].lower())

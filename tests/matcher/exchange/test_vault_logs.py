@@ -75,23 +75,32 @@ def test_newest_event_searches_back_from_the_head() -> None:
 
 
 class CallNode:
-    """eth_call answered by `answer` (bytes to return, or an RpcError to raise)."""
+    """eth_call answered by `answers[selector]` (bytes to return, or an RpcError to raise), else by `answer`."""
 
-    def __init__(self, answer: Any) -> None:
-        self.answer = answer
+    def __init__(self, answer: Any, answers: dict[str, Any] | None = None) -> None:
+        self.answer, self.answers = answer, answers or {}
 
     def eth_call(self, to: str, data: bytes, block: str = "latest") -> bytes:
-        if isinstance(self.answer, Exception):
-            raise self.answer
-        return bytes(self.answer)
+        answer = self.answers.get(data[:4].hex(), self.answer)
+        if isinstance(answer, Exception):
+            raise answer
+        return bytes(answer)
 
 
-def test_a_vault_from_before_the_batch_format_is_refused_with_a_clear_error() -> None:
+def test_a_vault_of_another_batch_format_is_refused_with_a_clear_error() -> None:
+    from eth_utils import function_signature_to_4byte_selector
+
+    from contracts.settlement import BATCH_FORMAT
     from matcher.errors import MatcherError
 
-    assert VaultClient(CallNode(encode(["uint256"], [128])), VAULT).max_fills() == 128  # type: ignore[arg-type]
-    for answer in (RpcError("eth_call", "execution reverted", 3), b""):  # no such view; no code at the address
-        with pytest.raises(MatcherError, match="no MAX_FILLS"):
-            VaultClient(CallNode(answer), VAULT).max_fills()  # type: ignore[arg-type]
+    max_fills = function_signature_to_4byte_selector("MAX_FILLS()").hex()
+    current = CallNode(encode(["uint256"], [BATCH_FORMAT]), {max_fills: encode(["uint256"], [128])})
+    assert VaultClient(current, VAULT).max_fills() == 128  # type: ignore[arg-type]
+    # the previous format (MAX_FILLS, no BATCH_FORMAT); no view at all; no code at the address; a later format
+    for node in (CallNode(RpcError("eth_call", "execution reverted", 3), {max_fills: encode(["uint256"], [128])}),
+                 CallNode(RpcError("eth_call", "execution reverted", 3)), CallNode(b""),
+                 CallNode(encode(["uint256"], [BATCH_FORMAT + 1]))):
+        with pytest.raises(MatcherError, match="batch format .*deploy the current one"):
+            VaultClient(node, VAULT).max_fills()  # type: ignore[arg-type]
     with pytest.raises(RpcError):  # the node failing is not the vault's fault
         VaultClient(CallNode(RpcError("eth_call", "connection refused", -1)), VAULT).max_fills()  # type: ignore[arg-type]

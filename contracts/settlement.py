@@ -147,10 +147,12 @@ MAX_FILLS = 128  # the vault's bound on one batch
 BATCH_FORMAT = 2  # the vault's BATCH_FORMAT(): the layout settle_args packs
 SIGNED_ORDER_TUPLE = "(uint256,uint256,uint256,uint256,bytes32,bytes32)"
 PACKED_FILL_TUPLE = "(uint256,uint256,uint256)"
-SETTLE_SIGNATURE = f"settle(uint256,address[],uint256[],{SIGNED_ORDER_TUPLE}[],{PACKED_FILL_TUPLE}[])"
+SETTLE_SIGNATURE = (f"settle(uint256,address[],address[],uint256[],uint256[],{SIGNED_ORDER_TUPLE}[],"
+                    f"{PACKED_FILL_TUPLE}[])")
 # Fields the vault packs into part of a word (settle() takes an order in six words): a signed order above a bound
 # cannot be settled, so the exchange refuses it when it is placed.
-ORDER_FIELD_LIMITS = {"baseAmount": 2**128, "maxPlatformFeeRate": 2**128, "maxFeeBps": 2**16, "expiry": 2**48}
+ORDER_FIELD_LIMITS = {"baseAmount": 2**128, "maxPlatformFeeRate": 2**128, "maxFeeBps": 2**16, "expiry": 2**48,
+                      "nonce": 2**240}
 _UINT256 = 2**256
 _BALANCE_INDEX_BITS = 10
 
@@ -163,48 +165,60 @@ def unsettleable_field(order: Order) -> str | None:
     return None
 
 
-SettleArgs = tuple[int, list[str], list[int], list[tuple[Any, ...]], list[tuple[int, int, int]]]
+SettleArgs = tuple[int, list[str], list[str], list[int], list[int], list[tuple[Any, ...]],
+                   list[tuple[int, int, int]]]
 
 
 def settle_args(batch_id: int, fills: list[tuple[Any, ...]], platform_token: str | None = None) -> SettleArgs:
-    """The vault's settle() arguments for `fills` (as `fill_tuple` makes them): each token, each signed order and
-    each (account, token) balance the fills move is listed once, and the fills name them by index. Tokens and
-    balances are sorted (the vault checks that no entry repeats). `platform_token` (the vault's) is needed only
-    when a fill's fee is paid in it. ValueError for what the vault could not be given."""
+    """The vault's settle() arguments for `fills` (as `fill_tuple` makes them): each token, each maker, each signed
+    order, each (account, token) balance the fills move and each word of nonce states the orders mark is listed
+    once, and the fills (or orders) name them by index. Tokens, accounts, balances and nonce words are sorted (the
+    vault checks that none repeats). `platform_token` (the vault's)
+    is needed only when a fill's fee is paid in it. ValueError for what the vault could not be given."""
     checked = [_checked_fill(fill) for fill in fills]
     token_set = {order[i] for fill in checked for order in fill[:2] for i in (1, 2)}
+    platform = None if platform_token is None else _address_key(platform_token)
     if any(fill[11] and fill[9] or fill[12] and fill[10] for fill in checked):
-        if platform_token is None:
+        if platform is None:
             raise ValueError("a fee is paid in the platform token: settle_args needs the vault's platform token")
-        token_set.add(_address_key(platform_token))
-    if len(token_set) > 256:
-        raise ValueError("more than 256 tokens in one batch")
-    tokens = sorted(token_set, key=lambda token: int(token, 16))
+        token_set.add(platform)
+    tokens = _sorted_list(token_set, 256, "tokens")
+    accounts = _sorted_list({order[0] for fill in checked for order in fill[:2]}, 2**16, "accounts")
     token_index = {token: index for index, token in enumerate(tokens)}
+    account_index = {account: index for index, account in enumerate(accounts)}
     keys: list[list[int]] = []
     for maker, taker, *_, maker_fee, taker_fee, maker_in_platform, taker_in_platform in checked:
         buyer, seller = (maker, taker) if maker[3] else (taker, maker)
-        base, quote = token_index[maker[1]], token_index[maker[2]]
-        buyer_account, seller_account = int(buyer[0], 16), int(seller[0], 16)
+        base, quote = token_index[maker[1]] << 16, token_index[maker[2]] << 16
+        buyer_at, seller_at = account_index[buyer[0]], account_index[seller[0]]
         seller_pays = taker_in_platform and taker_fee if maker[3] else maker_in_platform and maker_fee
         buyer_pays = maker_in_platform and maker_fee if maker[3] else taker_in_platform and taker_fee
-        platform = token_index.get(_address_key(platform_token)) if platform_token is not None else None
-        keys.append([seller_account | base << 160, seller_account | quote << 160, buyer_account | base << 160,
-                     buyer_account | quote << 160, seller_account | platform << 160 if seller_pays else -1,
-                     buyer_account | platform << 160 if buyer_pays else -1])
+        in_platform = token_index.get(platform, 0) << 16  # type: ignore[arg-type]
+        keys.append([seller_at | base, seller_at | quote, buyer_at | base, buyer_at | quote,
+                     seller_at | in_platform if seller_pays else -1, buyer_at | in_platform if buyer_pays else -1])
     balances = sorted({key for fill_keys in keys for key in fill_keys if key >= 0})
     if len(balances) > 2**_BALANCE_INDEX_BITS:
         raise ValueError(f"more than {2**_BALANCE_INDEX_BITS} balances in one batch")
     balance_index = {key: index for index, key in enumerate(balances)}
+    nonce_words = sorted({(order[7] >> 6) << 16 | account_index[order[0]] for fill in checked for order in fill[:2]})
+    nonce_word_index = {key: index for index, key in enumerate(nonce_words)}
     orders: dict[tuple[Any, ...], int] = {}
     packed: list[tuple[int, int, int]] = []
     for fill, fill_keys in zip(checked, keys, strict=True):
-        head = _order_index(orders, token_index, fill[0], fill[2:5]) | \
-            _order_index(orders, token_index, fill[1], fill[5:8]) << 16 | fill[11] << 32 | fill[12] << 33
+        indexes = account_index, token_index, nonce_word_index
+        head = _order_index(orders, indexes, fill[0], fill[2:5]) | \
+            _order_index(orders, indexes, fill[1], fill[5:8]) << 16 | fill[11] << 32 | fill[12] << 33
         for slot, key in enumerate(fill_keys):
             head |= balance_index.get(key, 0) << (40 + _BALANCE_INDEX_BITS * slot)
         packed.append((head | fill[8] << 128, fill[9], fill[10]))
-    return _uint(batch_id), [to_checksum_address(token) for token in tokens], balances, list(orders), packed
+    return (_uint(batch_id), [to_checksum_address(token) for token in tokens],
+            [to_checksum_address(account) for account in accounts], balances, nonce_words, list(orders), packed)
+
+
+def _sorted_list(addresses: set[str], most: int, what: str) -> list[str]:
+    if len(addresses) > most:
+        raise ValueError(f"more than {most} {what} in one batch")
+    return sorted(addresses, key=lambda address: int(address, 16))
 
 
 def _checked_fill(fill: Any) -> tuple[Any, ...]:
@@ -233,12 +247,15 @@ def _checked_order(order: Any) -> tuple[Any, ...]:
     return (_address_key(order[0]), _address_key(order[1]), _address_key(order[2]), _bool(order[3]), *values)
 
 
-def _order_index(orders: dict[tuple[Any, ...], int], token_index: dict[str, int], order: tuple[Any, ...],
+def _order_index(orders: dict[tuple[Any, ...], int], indexes: tuple[dict[Any, int], ...], order: tuple[Any, ...],
                  signature: tuple[Any, ...]) -> int:
+    account_index, token_index, nonce_word_index = indexes
     maker, base, quote, is_buy, base_amount, price, expiry, nonce, max_fee_bps, max_platform_fee_rate = order
     v, r, s = signature
-    entry = (int(maker, 16) | is_buy << 160 | v << 168 | token_index[base] << 176 | token_index[quote] << 184 |
-             max_fee_bps << 192 | expiry << 208, base_amount | max_platform_fee_rate << 128, price, nonce, r, s)
+    account = account_index[maker]
+    entry = (account | is_buy << 16 | v << 24 | token_index[base] << 32 | token_index[quote] << 40 |
+             max_fee_bps << 48 | expiry << 64 | nonce_word_index[(nonce >> 6) << 16 | account] << 112,
+             base_amount | max_platform_fee_rate << 128, price, nonce, r, s)
     if entry not in orders:
         if len(orders) == 2**16:
             raise ValueError("more than 65,536 orders in one batch")

@@ -52,11 +52,12 @@ struct Order:
     maxPlatformFeeRate: uint256  # platform-token units per unit received, x PRICE_SCALE; 0: never pays in it
 
 struct SignedOrder:
-    # An Order as settle() takes it, in six words. `head`: maker (bits 0-159) | isBuy (bit 160) | its signature's v
-    # (bits 168-175) | base token index (bits 176-183) | quote token index (bits 184-191) into the batch's token
-    # list | maxFeeBps (bits 192-207) | expiry (bits 208-255); bits 161-167 must be zero. `amounts`: baseAmount
-    # (bits 0-127) | maxPlatformFeeRate (bits 128-255). An order whose fields do not fit cannot be settled (the
-    # exchange refuses it when it is placed).
+    # An Order as settle() takes it, in six words. `head`: its maker's index in the batch's accounts (bits 0-15) |
+    # isBuy (bit 16) | its signature's v (bits 24-31) | base token index (bits 32-39) | quote token index (bits
+    # 40-47) into the batch's tokens | maxFeeBps (bits 48-63) | expiry (bits 64-111) | the index of its nonce's
+    # word in the batch's nonce words (bits 112-127); the other bits must be zero.
+    # `amounts`: baseAmount (bits 0-127) | maxPlatformFeeRate (bits 128-255). An order whose fields do not fit (its
+    # nonce must be below 2**240) cannot be settled (the exchange refuses it when it is placed).
     head: uint256
     amounts: uint256
     price: uint256
@@ -155,15 +156,17 @@ PRICE_SCALE: public(constant(uint256)) = 10 ** 18
 # Bounds of one batch. Vyper reserves memory for the largest batch, and memory costs gas in proportion to the square
 # of its size: these bounds are what a batch costs whatever its size.
 MAX_FILLS: public(constant(uint256)) = 128
-# The layout of settle()'s arguments: an operator's client checks it before it sends a batch. 2: tokens, balances,
-# orders in six words, fills in three (1, which had no such view: tokens, orders in nine words, fills in four).
+# The layout of settle()'s arguments: an operator's client checks it before it sends a batch. 2: tokens, accounts,
+# balances, nonce words, orders in six words, fills in three (1, which had no such view: tokens, orders in nine
+# words, fills in four).
 BATCH_FORMAT: public(constant(uint256)) = 2
 MAX_ORDERS: constant(uint256) = 2 * MAX_FILLS  # each fill's two orders
 MAX_TOKENS: constant(uint256) = 2 * MAX_FILLS  # each order's two tokens; an index is 8 bits
+MAX_ACCOUNTS: constant(uint256) = MAX_ORDERS  # each order's maker
 MAX_BALANCES: constant(uint256) = 6 * MAX_FILLS  # each fill's (account, token) balances; an index is 10 bits
-ADDRESS_MASK: constant(uint256) = 2 ** 160 - 1
 AMOUNT_MASK: constant(uint256) = 2 ** 128 - 1
-HEAD_UNUSED_BITS: constant(uint256) = 2 ** 168 - 2 ** 161  # bits 161-167 of an order's head
+EXPIRY_MASK: constant(uint256) = 2 ** 48 - 1
+HEAD_UNUSED_BITS: constant(uint256) = (2 ** 24 - 2 ** 17) + (max_value(uint256) - (2 ** 128 - 1))  # of a head
 FILL_UNUSED_BITS: constant(uint256) = (2 ** 40 - 2 ** 34) + (2 ** 128 - 2 ** 100)  # bits 34-39 and 100-127 of a fill's
 MAX_BATCH_ID_STEP: public(constant(uint256)) = 2 ** 64
 MAX_WITHDRAWAL_DELAY: public(constant(uint256)) = 201_600  # blocks: 7 days of 3-second blocks
@@ -438,16 +441,21 @@ def DOMAIN_SEPARATOR() -> bytes32:
 # -- settlement --------------------------------------------------------------------------------
 @external
 @nonreentrant
-def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], balances: DynArray[uint256, MAX_BALANCES],
+def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], accounts: DynArray[address, MAX_ACCOUNTS],
+           balances: DynArray[uint256, MAX_BALANCES], nonce_words: DynArray[uint256, MAX_ORDERS],
            orders: DynArray[SignedOrder, MAX_ORDERS], fills: DynArray[Fill, MAX_FILLS]):
     """
     @notice Settle a batch of matched fills (operators only; see the contract notes for skip vs revert).
     @dev Each order is listed, hashed and its signature checked once per batch, however many fills it has. Each
-         balance the batch moves is read once, moved in memory fill by fill, and written once.
+         balance the batch moves, and each word of nonce states its orders mark, is read once, changed in memory
+         fill by fill, and written once.
     @param batch_id Must exceed the last batch id, by at most MAX_BATCH_ID_STEP.
     @param tokens The tokens the orders trade, in strictly increasing order: heads and balances index this list.
+    @param accounts The orders' makers, in strictly increasing order: heads and balances index this list.
     @param balances The (account, token) balances the fills move, in strictly increasing order, each as
-           account (bits 0-159) | token index (bits 160-167): the fills index this list.
+           account index (bits 0-15) | token index (bits 16-23): the fills index this list.
+    @param nonce_words The words of `nonceState` the orders' nonces are in, in strictly increasing order, each as
+           account index (bits 0-15) | nonce // 64 (bits 16-255): the orders index this list.
     @param orders The signed orders the fills name.
     @param fills The fills, in match order.
     """
@@ -460,28 +468,47 @@ def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], balances: D
         if i >= len(tokens):
             break
         assert convert(tokens[i], uint160) > convert(tokens[i - 1], uint160), "settlement: malformed token list"
+    floors: uint256[MAX_ACCOUNTS] = empty(uint256[MAX_ACCOUNTS])  # each account's minNonce, read once
+    for i: uint256 in range(MAX_ACCOUNTS):
+        if i >= len(accounts):
+            break
+        assert i == 0 or convert(accounts[i], uint160) > convert(accounts[i - 1], uint160), \
+            "settlement: malformed account list"
+        floors[i] = self.minNonce[accounts[i]]
     # one entry per (account, token): keys strictly increasing, so no balance is held twice in memory
     amounts: uint256[MAX_BALANCES] = empty(uint256[MAX_BALANCES])
     for i: uint256 in range(MAX_BALANCES):
         if i >= len(balances):
             break
         key: uint256 = balances[i]
-        assert key >> 160 < len(tokens) and (i == 0 or key > balances[i - 1]), "settlement: malformed balance list"
-        amounts[i] = self.balanceOf[convert(convert(key & ADDRESS_MASK, uint160), address)][tokens[key >> 160]]
+        assert key & 65535 < len(accounts) and key >> 16 < len(tokens) and (i == 0 or key > balances[i - 1]), \
+            "settlement: malformed balance list"
+        amounts[i] = self.balanceOf[accounts[key & 65535]][tokens[key >> 16]]
+    words: uint256[MAX_ORDERS] = empty(uint256[MAX_ORDERS])  # nonce states, 4 bits per nonce, as in nonceState
+    for i: uint256 in range(MAX_ORDERS):
+        if i >= len(nonce_words):
+            break
+        key: uint256 = nonce_words[i]
+        assert key & 65535 < len(accounts) and (i == 0 or key > nonce_words[i - 1]), "settlement: malformed nonce list"
+        words[i] = self.nonceState[accounts[key & 65535]][key >> 16]
     hashes: DynArray[bytes32, MAX_ORDERS] = []
+    domain: bytes32 = self._domain_separator_v4()
     live: uint256[MAX_ORDERS // 256] = empty(uint256[MAX_ORDERS // 256])  # one bit per order: its signer is live
     for i: uint256 in range(MAX_ORDERS):
         if i >= len(orders):
             break
         order: SignedOrder = orders[i]
-        assert order.head & HEAD_UNUSED_BITS == 0 and (order.head >> 176) & 255 < len(tokens) and \
-            (order.head >> 184) & 255 < len(tokens), "settlement: malformed order"
-        maker: address = convert(convert(order.head & ADDRESS_MASK, uint160), address)
-        order_hash: bytes32 = self._typed_digest(keccak256(abi_encode(
-            ORDER_TYPEHASH, maker, tokens[(order.head >> 176) & 255], tokens[(order.head >> 184) & 255],
-            (order.head >> 160) & 1 == 1, order.amounts & AMOUNT_MASK, order.price, order.head >> 208, order.nonce,
-            (order.head >> 192) & 65535, order.amounts >> 128)))
-        if self._check_order_signature(order_hash, maker, convert((order.head >> 168) & 255, uint8), order.r,
+        assert order.head & HEAD_UNUSED_BITS == 0 and order.head & 65535 < len(accounts) and \
+            (order.head >> 32) & 255 < len(tokens) and (order.head >> 40) & 255 < len(tokens) and \
+            order.nonce >> 240 == 0 and (order.head >> 112) < len(nonce_words) and \
+            nonce_words[order.head >> 112] == (order.nonce >> 6) << 16 | order.head & 65535, \
+            "settlement: malformed order"
+        maker: address = accounts[order.head & 65535]
+        order_hash: bytes32 = keccak256(concat(b"\x19\x01", domain, keccak256(abi_encode(
+            ORDER_TYPEHASH, maker, tokens[(order.head >> 32) & 255], tokens[(order.head >> 40) & 255],
+            (order.head >> 16) & 1 == 1, order.amounts & AMOUNT_MASK, order.price, (order.head >> 64) & EXPIRY_MASK,
+            order.nonce, (order.head >> 48) & 65535, order.amounts >> 128))))
+        if self._check_order_signature(order_hash, maker, convert((order.head >> 24) & 255, uint8), order.r,
                                        order.s):
             live[i >> 8] |= 1 << (i & 255)
         hashes.append(order_hash)
@@ -499,20 +526,18 @@ def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], balances: D
             "settlement: malformed fill"
         maker: SignedOrder = orders[maker_index]
         taker: SignedOrder = orders[taker_index]
-        pair: uint256 = (maker.head >> 176) & 65535
-        assert pair == (taker.head >> 176) & 65535, "settlement: pair mismatch"
-        maker_buys: bool = (maker.head >> 160) & 1 == 1
-        assert maker_buys != ((taker.head >> 160) & 1 == 1), "settlement: same side"
+        pair: uint256 = (maker.head >> 32) & 65535
+        assert pair == (taker.head >> 32) & 65535, "settlement: pair mismatch"
+        maker_buys: bool = (maker.head >> 16) & 1 == 1
+        assert maker_buys != ((taker.head >> 16) & 1 == 1), "settlement: same side"
         if maker_buys:
             assert maker.price >= taker.price, "settlement: price outside limit"
         else:
             assert maker.price <= taker.price, "settlement: price outside limit"
         base: uint256 = fill.head >> 128
         assert base > 0, "settlement: zero fill"
-        maker_account: address = convert(convert(maker.head & ADDRESS_MASK, uint160), address)
-        taker_account: address = convert(convert(taker.head & ADDRESS_MASK, uint160), address)
-        maker_bits: uint256 = self._nonce_bits(maker_account, maker.nonce)
-        taker_bits: uint256 = self._nonce_bits(taker_account, taker.nonce)
+        maker_bits: uint256 = (words[maker.head >> 112] >> ((maker.nonce & 63) << 2)) & 15
+        taker_bits: uint256 = (words[taker.head >> 112] >> ((taker.nonce & 63) << 2)) & 15
         maker_filled: uint256 = self._filled_of(maker.amounts & AMOUNT_MASK, hashes[maker_index], maker_bits)
         taker_filled: uint256 = self._filled_of(taker.amounts & AMOUNT_MASK, hashes[taker_index], taker_bits)
         assert maker_filled + base <= maker.amounts & AMOUNT_MASK, "settlement: overfill"
@@ -532,19 +557,19 @@ def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], balances: D
             maker_receives = base_index
             taker_gets = quote
             taker_receives = quote_index
-        assert self._fee_within((maker.head >> 192) & 65535, maker.amounts >> 128, tokens[maker_receives], maker_gets,
+        assert self._fee_within((maker.head >> 48) & 65535, maker.amounts >> 128, tokens[maker_receives], maker_gets,
                                 fill.makerFee, maker_in_platform), "settlement: maker fee above signed maximum"
-        assert self._fee_within((taker.head >> 192) & 65535, taker.amounts >> 128, tokens[taker_receives], taker_gets,
+        assert self._fee_within((taker.head >> 48) & 65535, taker.amounts >> 128, tokens[taker_receives], taker_gets,
                                 fill.takerFee, taker_in_platform), "settlement: taker fee above signed maximum"
-        buyer: uint256 = taker.head & ADDRESS_MASK
-        seller: uint256 = maker.head & ADDRESS_MASK
+        buyer: uint256 = taker.head & 65535  # account indexes
+        seller: uint256 = maker.head & 65535
         buyer_fee: uint256 = fill.takerFee
         seller_fee: uint256 = fill.makerFee
         buyer_pays_platform: bool = taker_in_platform and fill.takerFee != 0
         seller_pays_platform: bool = maker_in_platform and fill.makerFee != 0
         if maker_buys:
-            buyer = maker.head & ADDRESS_MASK
-            seller = taker.head & ADDRESS_MASK
+            buyer = maker.head & 65535
+            seller = taker.head & 65535
             buyer_fee = fill.makerFee
             seller_fee = fill.takerFee
             buyer_pays_platform = maker_in_platform and fill.makerFee != 0
@@ -555,24 +580,25 @@ def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], balances: D
         seller_quote: uint256 = (fill.head >> 50) & 1023
         buyer_base: uint256 = (fill.head >> 60) & 1023
         buyer_quote: uint256 = (fill.head >> 70) & 1023
-        assert seller_base < len(balances) and balances[seller_base] == seller | base_index << 160 and \
-            seller_quote < len(balances) and balances[seller_quote] == seller | quote_index << 160 and \
-            buyer_base < len(balances) and balances[buyer_base] == buyer | base_index << 160 and \
-            buyer_quote < len(balances) and balances[buyer_quote] == buyer | quote_index << 160, \
+        assert seller_base < len(balances) and balances[seller_base] == seller | base_index << 16 and \
+            seller_quote < len(balances) and balances[seller_quote] == seller | quote_index << 16 and \
+            buyer_base < len(balances) and balances[buyer_base] == buyer | base_index << 16 and \
+            buyer_quote < len(balances) and balances[buyer_quote] == buyer | quote_index << 16, \
             "settlement: wrong balance index"
         seller_platform: uint256 = (fill.head >> 80) & 1023
         buyer_platform: uint256 = (fill.head >> 90) & 1023
         if seller_pays_platform:
-            assert seller_platform < len(balances) and balances[seller_platform] & ADDRESS_MASK == seller and \
-                tokens[balances[seller_platform] >> 160] == platformToken, "settlement: wrong balance index"
+            assert seller_platform < len(balances) and balances[seller_platform] & 65535 == seller and \
+                tokens[balances[seller_platform] >> 16] == platformToken, "settlement: wrong balance index"
         if buyer_pays_platform:
-            assert buyer_platform < len(balances) and balances[buyer_platform] & ADDRESS_MASK == buyer and \
-                tokens[balances[buyer_platform] >> 160] == platformToken, "settlement: wrong balance index"
+            assert buyer_platform < len(balances) and balances[buyer_platform] & 65535 == buyer and \
+                tokens[balances[buyer_platform] >> 16] == platformToken, "settlement: wrong balance index"
         reason: uint8 = 0
         if (maker_bits | taker_bits) & NONCE_CANCELLED != 0 or \
-                maker.nonce < self.minNonce[maker_account] or taker.nonce < self.minNonce[taker_account]:
+                maker.nonce < floors[maker.head & 65535] or taker.nonce < floors[taker.head & 65535]:
             reason = SKIP_CANCELLED
-        elif block.timestamp > maker.head >> 208 or block.timestamp > taker.head >> 208:
+        elif block.timestamp > (maker.head >> 64) & EXPIRY_MASK or \
+                block.timestamp > (taker.head >> 64) & EXPIRY_MASK:
             reason = SKIP_EXPIRED
         elif (live[maker_index >> 8] >> (maker_index & 255)) & (live[taker_index >> 8] >> (taker_index & 255)) & 1 \
                 == 0:
@@ -591,10 +617,13 @@ def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], balances: D
             log FillSkipped(batchId=batch_id, index=i, reason=reason)
             continue
 
-        self._record_fill(maker_account, maker.nonce, maker.amounts & AMOUNT_MASK, hashes[maker_index],
-                          maker_bits, maker_filled + base)
-        self._record_fill(taker_account, taker.nonce, taker.amounts & AMOUNT_MASK, hashes[taker_index],
-                          taker_bits, taker_filled + base)
+        # a fully filled order is marked in its maker's nonce word; a partial one keeps its amount in `filled`
+        words[maker.head >> 112] = self._marked_filled(words[maker.head >> 112], maker.nonce,
+                                                       maker_filled + base == maker.amounts & AMOUNT_MASK)
+        self._record_filled_amount(hashes[maker_index], maker_bits, maker_filled + base, maker.amounts & AMOUNT_MASK)
+        words[taker.head >> 112] = self._marked_filled(words[taker.head >> 112], taker.nonce,
+                                                       taker_filled + base == taker.amounts & AMOUNT_MASK)
+        self._record_filled_amount(hashes[taker_index], taker_bits, taker_filled + base, taker.amounts & AMOUNT_MASK)
         amounts[seller_base] -= base
         amounts[buyer_quote] -= quote
         # a fee in the platform token is paid from that balance; the fee recipient is credited after the batch
@@ -618,7 +647,11 @@ def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], balances: D
         if i >= len(balances):
             break
         key: uint256 = balances[i]
-        self.balanceOf[convert(convert(key & ADDRESS_MASK, uint160), address)][tokens[key >> 160]] = amounts[i]
+        self.balanceOf[accounts[key & 65535]][tokens[key >> 16]] = amounts[i]
+    for i: uint256 in range(MAX_ORDERS):
+        if i >= len(nonce_words):
+            break
+        self.nonceState[accounts[nonce_words[i] & 65535]][nonce_words[i] >> 16] = words[i]
     fee_account: address = self.feeRecipient
     for i: uint256 in range(MAX_TOKENS):
         if i >= len(tokens):
@@ -738,18 +771,23 @@ def _filled_of(amount: uint256, order_hash: bytes32, bits: uint256) -> uint256:
     return 0
 
 
+@pure
 @internal
-def _record_fill(maker: address, nonce: uint256, amount: uint256, order_hash: bytes32, bits: uint256, total: uint256):
-    """A fully filled order is marked in its maker's shared nonce word instead of keeping an amount (its amount
-    slot, if any, is freed); a partial fill keeps the amount and marks the nonce partial."""
-    if total == amount:
-        self._set_nonce_bits(maker, nonce, NONCE_FILLED, NONCE_PARTIAL)
-        if bits & NONCE_PARTIAL != 0:
-            self.filled[order_hash] = 0
-    else:
-        if bits & NONCE_PARTIAL == 0:
-            self._set_nonce_bits(maker, nonce, NONCE_PARTIAL, 0)
+def _marked_filled(word: uint256, nonce: uint256, full: bool) -> uint256:
+    """`word` (a nonceState word) with the nonce marked filled when `full`, else partially filled."""
+    offset: uint256 = (nonce & 63) << 2
+    if full:
+        return (word & ~(NONCE_PARTIAL << offset)) | (NONCE_FILLED << offset)
+    return word | (NONCE_PARTIAL << offset)
+
+
+@internal
+def _record_filled_amount(order_hash: bytes32, bits: uint256, total: uint256, amount: uint256):
+    """A partially filled order keeps its settled amount; a fully filled one frees it (its nonce says filled)."""
+    if total != amount:
         self.filled[order_hash] = total
+    elif bits & NONCE_PARTIAL != 0:
+        self.filled[order_hash] = 0
 
 
 @view

@@ -465,8 +465,10 @@ def test_an_order_filled_twice_in_one_batch_is_listed_and_checked_once(w3: Any, 
     fills = [signed_fill(w3, vault, sell, alice.key, buys[0], bob.key, 3 * E18, maker_fee=6, taker_fee=3),
              signed_fill(w3, vault, sell, alice.key, buys[1], bob.key, 4 * E18, maker_fee=8, taker_fee=4)]
     args = settle_args(1, fills)
-    assert len(args[1]) == 2 and len(args[3]) == 3  # two tokens; the sell order once
-    assert len(args[2]) == 4  # each (account, token) balance once: alice's and bob's base and quote
+    _, tokens, accounts, balances, nonce_words, orders, _ = args
+    assert len(tokens) == 2 and len(orders) == 3  # two tokens; the sell order once
+    assert len(accounts) == 2 and len(balances) == 4  # alice and bob once; their base and quote balances once
+    assert len(nonce_words) == 2  # the word of alice's nonce 1, and bob's nonces 1 and 2
     receipt = send(w3, vault.functions.settle(*args), owner.checksum)
     assert len(vault.events.Filled().process_receipt(receipt)) == 2
     assert vault.functions.filledAmount(sell.as_tuple()).call() == 7 * E18
@@ -483,18 +485,19 @@ def test_an_order_filled_twice_in_one_batch_is_listed_and_checked_once(w3: Any, 
 
 
 def test_a_batch_whose_packing_is_malformed_reverts(w3: Any, vault: Any, market: Any) -> None:
-    """Bits outside the packed fields, indexes past the batch's lists, lists out of order or with a repeat, a fill
-    naming another balance than its own, and orders of different pairs revert the batch: nothing in a head or list
-    is ignored."""
+    """Bits outside the packed fields, indexes past the batch's lists, lists out of order or with a repeat, an order
+    or fill naming another entry than its own, and orders of different pairs revert the batch: nothing in a head
+    or list is ignored."""
     alice, bob, owner = market["alice"], market["bob"], market["owner"].checksum
     sell = order(market, alice, False, E18, PRICE_SCALE, 1)
-    buy = order(market, bob, True, E18, PRICE_SCALE, 1)
-    batch, tokens, balances, orders, fills = settle_args(1, [signed_fill(w3, vault, sell, alice.key, buy, bob.key,
-                                                                         E18)])
+    buy = order(market, bob, True, E18, PRICE_SCALE, 65)  # a nonce in bob's second word of 64
+    args = settle_args(1, [signed_fill(w3, vault, sell, alice.key, buy, bob.key, E18)])
+    batch, tokens, accounts, balances, nonce_words, orders, fills = args
 
-    def settle(tokens: list[str] = tokens, balances: list[int] = balances, orders: list[Any] = orders,
-               fills: list[Any] = fills) -> Any:
-        return vault.functions.settle(batch, tokens, balances, orders, fills)
+    def settle(**changed: Any) -> Any:
+        given = {"tokens": tokens, "accounts": accounts, "balances": balances, "nonce_words": nonce_words,
+                 "orders": orders, "fills": fills, **changed}
+        return vault.functions.settle(batch, *given.values())
 
     def with_order_head(index: int, head: int) -> list[Any]:
         changed = list(orders)
@@ -504,17 +507,24 @@ def test_a_batch_whose_packing_is_malformed_reverts(w3: Any, vault: Any, market:
     def with_fill_head(head: int) -> list[Any]:
         return [(head, *fills[0][1:])]
 
-    for bit in (161, 167):
+    for bit in (17, 23, 128, 255):
         reverts(w3, settle(orders=with_order_head(0, orders[0][0] | 1 << bit)), owner, "settlement: malformed order")
-    reverts(w3, settle(orders=with_order_head(1, orders[1][0] | 2 << 184)), owner,
-            "settlement: malformed order")  # a quote token index past the list
+    for head in (orders[1][0] | 2 << 40,  # a quote token index past the list
+                 orders[1][0] | 2,  # an account index past it
+                 orders[1][0] | 2 << 112,  # a nonce word index past it
+                 orders[1][0] ^ (orders[1][0] >> 112 ^ orders[0][0] >> 112) << 112):  # alice's nonce word for bob's
+        reverts(w3, settle(orders=with_order_head(1, head)), owner, "settlement: malformed order")
     for head in (fills[0][0] | 1 << 34, fills[0][0] | 1 << 39, fills[0][0] | 1 << 100, fills[0][0] | 1 << 127,
                  (fills[0][0] & ~0xFFFF) | 2, fills[0][0] | 5 << 16):
         reverts(w3, settle(fills=with_fill_head(head)), owner, "settlement: malformed fill")
     reverts(w3, settle(tokens=tokens[::-1]), owner, "settlement: malformed token list")
     reverts(w3, settle(tokens=[tokens[0], tokens[0]]), owner, "settlement: malformed token list")
-    for changed in (balances[::-1], [balances[0], *balances], [*balances, balances[-1] + (2 << 160)]):
+    reverts(w3, settle(accounts=accounts[::-1]), owner, "settlement: malformed account list")
+    for changed in (balances[::-1], [balances[0], *balances], [*balances, balances[-1] + (2 << 16)],
+                    [*balances, balances[-1] + 2]):
         reverts(w3, settle(balances=changed), owner, "settlement: malformed balance list")
+    for words in (nonce_words[::-1], [nonce_words[0], *nonce_words], [*nonce_words, nonce_words[-1] + 2]):
+        reverts(w3, settle(nonce_words=words), owner, "settlement: malformed nonce list")
     seller_base, buyer_base = (fills[0][0] >> 40) & 1023, (fills[0][0] >> 60) & 1023
     swapped = fills[0][0] & ~(1023 << 40) & ~(1023 << 60) | buyer_base << 40 | seller_base << 60
     reverts(w3, settle(fills=with_fill_head(swapped)), owner, "settlement: wrong balance index")
@@ -524,6 +534,7 @@ def test_a_batch_whose_packing_is_malformed_reverts(w3: Any, vault: Any, market:
     reverts(w3, settle_call(vault, 1, [signed_fill(w3, vault, sell, alice.key, other_pair, bob.key,
                                                                     E18)]), owner, "settlement: pair mismatch")
     send(w3, settle(), owner)
+    assert vault.functions.filledAmount(buy.as_tuple()).call() == E18  # marked in bob's word of nonce 65
 
 
 def test_the_python_bound_on_a_batch_is_the_vaults(vault: Any) -> None:

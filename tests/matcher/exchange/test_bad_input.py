@@ -120,13 +120,14 @@ def test_unknown_markets_filters_expiry_fees_and_balance(stack: Stack, trader: E
 
 
 def test_a_signed_field_beyond_the_vaults_settlement_format_is_refused(stack: Stack, trader: ExchangeClient) -> None:
-    """The vault takes an order's expiry in 48 bits, maxFeeBps in 16 and maxPlatformFeeRate in 128: an order
-    signed beyond them could never settle, so it is refused when placed, however well signed."""
-    for field, value in (("expiry", 2**48), ("max_fee_bps", 2**16), ("max_platform_fee_rate", 2**128)):
+    """The vault takes an order's expiry in 48 bits, maxFeeBps in 16, maxPlatformFeeRate in 128 and its nonce below
+    2**240: an order signed beyond them could never settle, so it is refused when placed, however well signed."""
+    for field, value in (("expiry", 2**48), ("max_fee_bps", 2**16), ("max_platform_fee_rate", 2**128),
+                         ("nonce", 2**240)):
         rejected(stack, lambda f=field, v=value: trader.order("BRSWBNB", "SELL", "LIMIT", quantity="1",
                                                                 price="0.005", **{f: v}), -1100)
     placed = trader.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.009", expiry=2**48 - 1,
-                          max_fee_bps=2**16 - 1, max_platform_fee_rate=2**128 - 1)  # the largest that fit
+                          max_fee_bps=2**16 - 1, max_platform_fee_rate=2**128 - 1, nonce=2**240 - 1)  # the largest
     assert placed["status"] == "NEW"
     trader.cancel("BRSWBNB", order_id=placed["orderId"])
 

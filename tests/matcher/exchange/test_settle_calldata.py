@@ -26,7 +26,7 @@ PLATFORM_TOKEN = to_checksum_address("0x" + "ee" * 20)
 # maker, base, quote, isBuy, baseAmount, price, expiry, nonce, maxFeeBps, maxPlatformFeeRate: within the vault's
 # packing (contracts.settlement.ORDER_FIELD_LIMITS); the platform token is sometimes one of the pair
 tokens_ = st.one_of(addresses, st.just(PLATFORM_TOKEN))
-orders = st.tuples(addresses, tokens_, tokens_, st.booleans(), below(128), uints, below(48), uints, below(16),
+orders = st.tuples(addresses, tokens_, tokens_, st.booleans(), below(128), uints, below(48), below(240), below(16),
                    below(128))
 fills = st.tuples(orders, orders, st.integers(0, 255), st.binary(min_size=32, max_size=32),
                   st.binary(min_size=32, max_size=32), st.integers(0, 255), st.binary(min_size=32, max_size=32),
@@ -34,8 +34,9 @@ fills = st.tuples(orders, orders, st.integers(0, 255), st.binary(min_size=32, ma
 
 
 def reference(batch_id: int, batch: list[Any]) -> bytes:
-    return SETTLE_SELECTOR + encode(["uint256", "address[]", "uint256[]", f"{SIGNED_ORDER_TUPLE}[]",
-                                     f"{PACKED_FILL_TUPLE}[]"], settle_args(batch_id, batch, PLATFORM_TOKEN))
+    return SETTLE_SELECTOR + encode(["uint256", "address[]", "address[]", "uint256[]", "uint256[]",
+                                     f"{SIGNED_ORDER_TUPLE}[]", f"{PACKED_FILL_TUPLE}[]"],
+                                    settle_args(batch_id, batch, PLATFORM_TOKEN))
 
 
 @settings(max_examples=150, deadline=None)
@@ -56,6 +57,7 @@ def test_the_calldata_is_eth_abi_s(batch_id: int, batch: list[Any]) -> None:
     ((1, 6), 2**48),  # an expiry beyond it
     ((0, 8), 2**16),  # a maxFeeBps beyond it
     ((1, 9), 2**128),  # a maxPlatformFeeRate beyond it
+    ((0, 7), 2**240),  # a nonce beyond it
     ((8,), 2**128),  # a fill's base amount beyond it
     (("platform",), None),  # a fee in the platform token, and no platform token to list
 ])
@@ -76,11 +78,12 @@ def test_what_the_vault_cannot_take_is_refused(path: tuple[int, ...], bad: Any) 
         settle_calldata(1, batch, platform_token)
 
 
-def _unpack(order: tuple[Any, ...], tokens: list[str]) -> tuple[Any, ...]:
+def _unpack(order: tuple[Any, ...], tokens: list[str], accounts: list[str], nonce_words: list[int]) -> tuple[Any, ...]:
     head, amounts = order[:2]
-    return (to_checksum_address((head & (2**160 - 1)).to_bytes(20, "big")), tokens[(head >> 176) & 255],
-            tokens[(head >> 184) & 255], bool((head >> 160) & 1), amounts & (2**128 - 1), order[2], head >> 208,
-            order[3], (head >> 192) & 0xFFFF, amounts >> 128), head >> 168 & 255, order[4], order[5]
+    assert nonce_words[head >> 112] == (order[3] >> 6) << 16 | head & 0xFFFF  # the word of its maker's nonce
+    return (accounts[head & 0xFFFF], tokens[(head >> 32) & 255], tokens[(head >> 40) & 255], bool((head >> 16) & 1),
+            amounts & (2**128 - 1), order[2], (head >> 64) & (2**48 - 1), order[3], (head >> 48) & 0xFFFF,
+            amounts >> 128), head >> 24 & 255, order[4], order[5]
 
 
 @settings(max_examples=100, deadline=None)
@@ -94,17 +97,19 @@ def test_each_order_token_and_balance_is_listed_once_and_the_fills_name_them(bat
     for source, target in repeats:
         if source < len(batch) and target < len(batch):  # the target fill reuses the source fill's maker order
             batch[target] = (batch[source][0], *batch[target][1:2], *batch[source][2:5], *batch[target][5:])
-    _, tokens, balances, orders, packed = settle_args(7, batch, PLATFORM_TOKEN)
+    _, tokens, accounts, balances, nonce_words, orders, packed = settle_args(7, batch, PLATFORM_TOKEN)
     signed = {(fill[0], *fill[2:5]) for fill in batch} | {(fill[1], *fill[5:8]) for fill in batch}
     assert len(orders) == len(signed)
     named = {token.lower() for fill in batch for order in fill[:2] for token in order[1:3]}
     assert {token.lower() for token in tokens} - named <= {PLATFORM_TOKEN.lower()}
     assert [int(token, 16) for token in tokens] == sorted({int(token, 16) for token in tokens})
-    assert balances == sorted(set(balances))
+    assert [int(account, 16) for account in accounts] == sorted({int(order[0], 16) for fill in batch
+                                                                  for order in fill[:2]})
+    assert balances == sorted(set(balances)) and nonce_words == sorted(set(nonce_words))
     for fill, (heads, maker_fee, taker_fee) in zip(batch, packed, strict=True):
         maker, taker = orders[heads & 0xFFFF], orders[(heads >> 16) & 0xFFFF]
-        maker_order, *maker_sig = _unpack(maker, tokens)
-        taker_order, *taker_sig = _unpack(taker, tokens)
+        maker_order, *maker_sig = _unpack(maker, tokens, accounts, nonce_words)
+        taker_order, *taker_sig = _unpack(taker, tokens, accounts, nonce_words)
         assert (maker_order, *maker_sig) == (fill[0], *fill[2:4], fill[4].ljust(32, b"\0"))
         assert (taker_order, *taker_sig) == (fill[1], *fill[5:7], fill[7].ljust(32, b"\0"))
         assert (heads >> 128, maker_fee, taker_fee, bool(heads >> 32 & 1), bool(heads >> 33 & 1)) == fill[8:]
@@ -118,4 +123,5 @@ def test_each_order_token_and_balance_is_listed_once_and_the_fills_name_them(bat
         for slot, name in enumerate(names):
             if name is not None:
                 key = balances[(heads >> (40 + 10 * slot)) & 1023]
-                assert ((key & (2**160 - 1)), tokens[key >> 160].lower()) == (int(name[0], 16), name[1].lower())
+                assert (accounts[key & 0xFFFF].lower(), tokens[key >> 16].lower()) == (name[0].lower(),
+                                                                                       name[1].lower())

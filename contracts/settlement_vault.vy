@@ -603,15 +603,44 @@ def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], accounts: D
         elif (live[maker_index >> 8] >> (maker_index & 255)) & (live[taker_index >> 8] >> (taker_index & 255)) & 1 \
                 == 0:
             reason = SKIP_AGENT
-        # what each side pays: one balance, or two when its fee is in the platform token and that is another one
-        elif amounts[seller_base] < base + (seller_fee if seller_pays_platform and seller_platform == seller_base
-                                            else 0) or \
-                (seller_pays_platform and amounts[seller_platform] < seller_fee):
-            reason = SKIP_SELLER_BALANCE
-        elif amounts[buyer_quote] < quote + (buyer_fee if buyer_pays_platform and buyer_platform == buyer_quote
-                                             else 0) or \
-                (buyer_pays_platform and amounts[buyer_platform] < buyer_fee):
-            reason = SKIP_BUYER_BALANCE
+        seller_platform_fee: uint256 = 0
+        buyer_platform_fee: uint256 = 0
+        if seller_pays_platform:
+            seller_platform_fee = seller_fee
+        else:
+            seller_platform = seller_base  # a debit of 0
+        if buyer_pays_platform:
+            buyer_platform_fee = buyer_fee
+        else:
+            buyer_platform = buyer_quote
+        if reason == 0:
+            # debit what each side pays in turn, so a balance paid from twice (a fee in the token it also pays, an
+            # account on both sides) must cover both; undo them if one cannot be paid
+            debited: uint256 = 0
+            if amounts[seller_base] >= base:
+                amounts[seller_base] = unsafe_sub(amounts[seller_base], base)
+                debited = 1
+                if amounts[seller_platform] >= seller_platform_fee:
+                    if seller_platform_fee != 0:
+                        amounts[seller_platform] = unsafe_sub(amounts[seller_platform], seller_platform_fee)
+                    debited = 2
+                    if amounts[buyer_quote] >= quote:
+                        amounts[buyer_quote] = unsafe_sub(amounts[buyer_quote], quote)
+                        debited = 3
+                        if amounts[buyer_platform] >= buyer_platform_fee:
+                            if buyer_platform_fee != 0:
+                                amounts[buyer_platform] = unsafe_sub(amounts[buyer_platform], buyer_platform_fee)
+                            debited = 4
+            if debited < 4:
+                reason = SKIP_BUYER_BALANCE
+                if debited < 2:
+                    reason = SKIP_SELLER_BALANCE
+                if debited >= 3:
+                    amounts[buyer_quote] += quote
+                if debited >= 2:
+                    amounts[seller_platform] += seller_platform_fee
+                if debited >= 1:
+                    amounts[seller_base] += base
         if reason != 0:
             skipped += 1
             log FillSkipped(batchId=batch_id, index=i, reason=reason)
@@ -620,22 +649,23 @@ def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], accounts: D
         # a fully filled order is marked in its maker's nonce word; a partial one keeps its amount in `filled`
         words[maker.head >> 112] = self._marked_filled(words[maker.head >> 112], maker.nonce,
                                                        maker_filled + base == maker.amounts & AMOUNT_MASK)
-        self._record_filled_amount(hashes[maker_index], maker_bits, maker_filled + base, maker.amounts & AMOUNT_MASK)
+        if maker_filled + base != maker.amounts & AMOUNT_MASK or maker_bits & NONCE_PARTIAL != 0:
+            self._record_filled_amount(hashes[maker_index], maker_bits, maker_filled + base,
+                                       maker.amounts & AMOUNT_MASK)
         words[taker.head >> 112] = self._marked_filled(words[taker.head >> 112], taker.nonce,
                                                        taker_filled + base == taker.amounts & AMOUNT_MASK)
-        self._record_filled_amount(hashes[taker_index], taker_bits, taker_filled + base, taker.amounts & AMOUNT_MASK)
-        amounts[seller_base] -= base
-        amounts[buyer_quote] -= quote
-        # a fee in the platform token is paid from that balance; the fee recipient is credited after the batch
+        if taker_filled + base != taker.amounts & AMOUNT_MASK or taker_bits & NONCE_PARTIAL != 0:
+            self._record_filled_amount(hashes[taker_index], taker_bits, taker_filled + base,
+                                       taker.amounts & AMOUNT_MASK)
+        # paid (above); now received: a fee in the platform token was debited with the rest, the fee recipient is
+        # credited after the batch
         if buyer_pays_platform:
-            amounts[buyer_platform] -= buyer_fee
             amounts[buyer_base] += base
             platform_fees += buyer_fee
         else:
             amounts[buyer_base] += base - buyer_fee  # a fee of 0 flagged as in the platform token is 0 here
             fees[base_index] += buyer_fee
         if seller_pays_platform:
-            amounts[seller_platform] -= seller_fee
             amounts[seller_quote] += quote
             platform_fees += seller_fee
         else:
@@ -783,7 +813,8 @@ def _marked_filled(word: uint256, nonce: uint256, full: bool) -> uint256:
 
 @internal
 def _record_filled_amount(order_hash: bytes32, bits: uint256, total: uint256, amount: uint256):
-    """A partially filled order keeps its settled amount; a fully filled one frees it (its nonce says filled)."""
+    """A partially filled order keeps its settled amount; a fully filled one frees it (its nonce says filled). (Not
+    called for an order filled whole at once: it has no amount to keep or free.)"""
     if total != amount:
         self.filled[order_hash] = total
     elif bits & NONCE_PARTIAL != 0:

@@ -335,9 +335,9 @@ netting_plans = st.tuples(
 def test_a_batch_moves_balances_as_its_fills_would_one_by_one(w3: Any, accounts: Any,
                                                                plan: tuple[list[int], list[tuple[Any, ...]]]) -> None:
     """The vault reads each (account, token) balance of a batch once, moves it in memory and writes it once. A batch
-    of random fills among three traders - one of them the fee recipient, the platform token on either side of a
-    pair and paying fees, balances short enough that fills are skipped - ends with every balance, skip and fee
-    exactly as a model that settles the fills one at a time."""
+    of random fills among three traders - one of them the fee recipient, self-trades, the platform token on either
+    side of a pair and paying fees, balances short enough that fills are skipped - ends with every balance, skip
+    and fee exactly as a model that settles the fills one at a time."""
     deposits, fills_plan = plan
     owner, traders = accounts[0], accounts[1:4]
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
@@ -371,18 +371,23 @@ def test_a_batch_moves_balances_as_its_fills_would_one_by_one(w3: Any, accounts:
                                     base, sides[0][3], sides[1][3], sides[0][4], sides[1][4]))
             (seller, _, _, seller_fee, seller_in_p), (buyer, _, _, buyer_fee, buyer_in_p) = \
                 sorted(sides, key=lambda side: not side[1])
-            if not _can_pay(model, seller, b, base, seller_fee if seller_in_p else 0):
-                skips.append((i, 3))
+            # what each side pays, debited in turn: a balance paid from twice (an account on both sides, a fee in
+            # the token it also pays) must cover both, or the fill is skipped and nothing moves
+            debits = [(seller, b, base), (seller, 2, seller_fee if seller_in_p else 0), (buyer, q, quote),
+                      (buyer, 2, buyer_fee if buyer_in_p else 0)]
+            paid = dict(model)
+            for n, (who, token, owed) in enumerate(debits):
+                if paid[who, token] < owed:
+                    skips.append((i, 3 if n < 2 else 4))
+                    break
+                paid[who, token] -= owed
+            else:
+                model = paid
+            if skips and skips[-1][0] == i:
                 continue
-            if not _can_pay(model, buyer, q, quote, buyer_fee if buyer_in_p else 0):
-                skips.append((i, 4))
-                continue
-            model[seller, b] -= base
-            model[buyer, q] -= quote
             for who, token, gets, fee, in_p in ((buyer, b, base, buyer_fee, buyer_in_p),
                                                 (seller, q, quote, seller_fee, seller_in_p)):
                 model[who, token] += gets if in_p else gets - fee
-                model[who, 2] -= fee if in_p else 0
                 recipient_fees[2 if in_p else token] += fee
         receipt = send(w3, settle_call(vault, 1, batch), owner.checksum)
         assert [(e["args"]["index"], e["args"]["reason"]) for e in vault.events.FillSkipped().process_receipt(
@@ -395,8 +400,3 @@ def test_a_batch_moves_balances_as_its_fills_would_one_by_one(w3: Any, accounts:
     finally:
         assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True
 
-
-def _can_pay(model: dict[tuple[int, int], int], who: int, token: int, amount: int, platform_fee: int) -> bool:
-    if token == 2:
-        return model[who, 2] >= amount + platform_fee
-    return model[who, token] >= amount and model[who, 2] >= platform_fee

@@ -491,9 +491,11 @@ def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], accounts: D
         key: uint256 = nonce_words[i]
         assert key & 65535 < len(accounts) and (i == 0 or key > nonce_words[i - 1]), "settlement: malformed nonce list"
         words[i] = self.nonceState[accounts[key & 65535]][key >> 16]
-    hashes: DynArray[bytes32, MAX_ORDERS] = []
+    hashes: bytes32[MAX_ORDERS] = empty(bytes32[MAX_ORDERS])
     domain: bytes32 = self._domain_separator_v4()
-    live: uint256[MAX_ORDERS // 256] = empty(uint256[MAX_ORDERS // 256])  # one bit per order: its signer is live
+    # one bit per order whose signer is an agent no longer live (rare: a batch with none checks none)
+    lapsed: uint256[MAX_ORDERS // 256] = empty(uint256[MAX_ORDERS // 256])
+    any_lapsed: bool = False
     for i: uint256 in range(MAX_ORDERS):
         if i >= len(orders):
             break
@@ -508,10 +510,11 @@ def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], accounts: D
             ORDER_TYPEHASH, maker, tokens[(order.head >> 32) & 255], tokens[(order.head >> 40) & 255],
             (order.head >> 16) & 1 == 1, order.amounts & AMOUNT_MASK, order.price, (order.head >> 64) & EXPIRY_MASK,
             order.nonce, (order.head >> 48) & 65535, order.amounts >> 128))))
-        if self._check_order_signature(order_hash, maker, convert((order.head >> 24) & 255, uint8), order.r,
-                                       order.s):
-            live[i >> 8] |= 1 << (i & 255)
-        hashes.append(order_hash)
+        if not self._check_order_signature(order_hash, maker, convert((order.head >> 24) & 255, uint8), order.r,
+                                           order.s):
+            lapsed[i >> 8] |= 1 << (i & 255)
+            any_lapsed = True
+        hashes[i] = order_hash
     # fees owed to the fee recipient, per token index and in the platform token: credited once, after the fills
     fees: uint256[MAX_TOKENS] = empty(uint256[MAX_TOKENS])
     platform_fees: uint256 = 0
@@ -557,10 +560,22 @@ def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], accounts: D
             maker_receives = base_index
             taker_gets = quote
             taker_receives = quote_index
-        assert self._fee_within((maker.head >> 48) & 65535, maker.amounts >> 128, tokens[maker_receives], maker_gets,
-                                fill.makerFee, maker_in_platform), "settlement: maker fee above signed maximum"
-        assert self._fee_within((taker.head >> 48) & 65535, taker.amounts >> 128, tokens[taker_receives], taker_gets,
-                                fill.takerFee, taker_in_platform), "settlement: taker fee above signed maximum"
+        # each fee within what its order signed: maxFeeBps of what it receives, or - paid in the platform token,
+        # which it must not be receiving - maxPlatformFeeRate per unit of it
+        if maker_in_platform:
+            assert tokens[maker_receives] != platformToken and \
+                fill.makerFee * PRICE_SCALE <= maker_gets * (maker.amounts >> 128), \
+                "settlement: maker fee above signed maximum"
+        else:
+            assert fill.makerFee * BPS <= maker_gets * ((maker.head >> 48) & 65535), \
+                "settlement: maker fee above signed maximum"
+        if taker_in_platform:
+            assert tokens[taker_receives] != platformToken and \
+                fill.takerFee * PRICE_SCALE <= taker_gets * (taker.amounts >> 128), \
+                "settlement: taker fee above signed maximum"
+        else:
+            assert fill.takerFee * BPS <= taker_gets * ((taker.head >> 48) & 65535), \
+                "settlement: taker fee above signed maximum"
         buyer: uint256 = taker.head & 65535  # account indexes
         seller: uint256 = maker.head & 65535
         buyer_fee: uint256 = fill.takerFee
@@ -600,8 +615,8 @@ def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], accounts: D
         elif block.timestamp > (maker.head >> 64) & EXPIRY_MASK or \
                 block.timestamp > (taker.head >> 64) & EXPIRY_MASK:
             reason = SKIP_EXPIRED
-        elif (live[maker_index >> 8] >> (maker_index & 255)) & (live[taker_index >> 8] >> (taker_index & 255)) & 1 \
-                == 0:
+        elif any_lapsed and ((lapsed[maker_index >> 8] >> (maker_index & 255)) |
+                             (lapsed[taker_index >> 8] >> (taker_index & 255))) & 1 == 1:
             reason = SKIP_AGENT
         seller_platform_fee: uint256 = 0
         buyer_platform_fee: uint256 = 0
@@ -819,17 +834,6 @@ def _record_filled_amount(order_hash: bytes32, bits: uint256, total: uint256, am
         self.filled[order_hash] = total
     elif bits & NONCE_PARTIAL != 0:
         self.filled[order_hash] = 0
-
-
-@view
-@internal
-def _fee_within(max_fee_bps: uint256, max_platform_fee_rate: uint256, received: address, gets: uint256, fee: uint256,
-                in_platform_token: bool) -> bool:
-    """Whether a fee is within what the order signed: maxFeeBps of what it receives, or - paid in the platform
-    token, which it must not be receiving - maxPlatformFeeRate per unit of it."""
-    if not in_platform_token:
-        return fee * BPS <= gets * max_fee_bps
-    return received != platformToken and fee * PRICE_SCALE <= gets * max_platform_fee_rate
 
 
 @internal

@@ -143,7 +143,7 @@ def fill_tuple(maker: Order, taker: Order, maker_sig: tuple[int, bytes, bytes], 
             maker_fee_in_platform_token, taker_fee_in_platform_token)
 
 
-MAX_FILLS = 128  # the vault's bound on one batch
+MAX_FILLS = 100  # the vault's bound on one batch
 BATCH_FORMAT = 2  # the vault's BATCH_FORMAT(): the layout settle_args packs
 SIGNED_ORDER_TUPLE = "(uint256,uint256,uint256,uint256,bytes32,bytes32)"
 PACKED_FILL_TUPLE = "(uint256,uint256,uint256)"

@@ -154,14 +154,15 @@ event AgentRevoked:
 
 PRICE_SCALE: public(constant(uint256)) = 10 ** 18
 # Bounds of one batch. Vyper reserves memory for the largest batch, and memory costs gas in proportion to the square
-# of its size: these bounds are what a batch costs whatever its size.
-MAX_FILLS: public(constant(uint256)) = 128
+# of its size: these bounds are what a batch costs whatever its size. 100 (the exchange's default batch) rather than
+# 128 costs a batch of 100 260 gas less per fill, and a batch of one 26,000 less.
+MAX_FILLS: public(constant(uint256)) = 100
 # The layout of settle()'s arguments: an operator's client checks it before it sends a batch. 2: tokens, accounts,
 # balances, nonce words, orders in six words, fills in three (1, which had no such view: tokens, orders in nine
 # words, fills in four).
 BATCH_FORMAT: public(constant(uint256)) = 2
 MAX_ORDERS: constant(uint256) = 2 * MAX_FILLS  # each fill's two orders
-MAX_TOKENS: constant(uint256) = 2 * MAX_FILLS  # each order's two tokens; an index is 8 bits
+MAX_TOKENS: constant(uint256) = 2 * MAX_FILLS + 1  # each fill's two, and the platform token; an index is 8 bits
 MAX_ACCOUNTS: constant(uint256) = MAX_ORDERS  # each order's maker
 MAX_BALANCES: constant(uint256) = 6 * MAX_FILLS  # each fill's (account, token) balances; an index is 10 bits
 AMOUNT_MASK: constant(uint256) = 2 ** 128 - 1
@@ -494,7 +495,7 @@ def settle(batch_id: uint256, tokens: DynArray[address, MAX_TOKENS], accounts: D
     hashes: bytes32[MAX_ORDERS] = empty(bytes32[MAX_ORDERS])
     domain: bytes32 = self._domain_separator_v4()
     # one bit per order whose signer is an agent no longer live (rare: a batch with none checks none)
-    lapsed: uint256[MAX_ORDERS // 256] = empty(uint256[MAX_ORDERS // 256])
+    lapsed: uint256[(MAX_ORDERS + 255) // 256] = empty(uint256[(MAX_ORDERS + 255) // 256])
     any_lapsed: bool = False
     for i: uint256 in range(MAX_ORDERS):
         if i >= len(orders):

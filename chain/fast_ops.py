@@ -192,6 +192,20 @@ def _mcopy(computation: Any) -> None:
         memory[destination:destination + length] = memory[source:source + length]
 
 
+def _codecopy(computation: Any) -> None:
+    """py-evm's CODECOPY without its seek context manager and memory-write validation (Vyper's selector table
+    and immutables are read with it: once per call to a Vyper contract, at least)."""
+    values = computation._stack.values
+    if len(values) < 3:
+        raise _underflow("CODECOPY")
+    destination, source, length = _int(values.pop()), _int(values.pop()), _int(values.pop())
+    computation.extend_memory(destination, length)
+    computation.consume_gas(COPY_WORD_GAS * ((length + 31) // 32), reason="CODECOPY: word gas cost")
+    if length:
+        chunk = computation.code._raw_code_bytes[source:source + length]
+        computation._memory._bytes[destination:destination + length] = chunk.ljust(length, b"\x00")
+
+
 def _calldataload(computation: Any) -> None:
     values = computation._stack.values
     if not values:
@@ -241,6 +255,7 @@ FAST: dict[int, Callable[[Any], None]] = {
     0x1C: _binary("SHR", _shr),
     0x20: _sha3,
     0x35: _calldataload,
+    0x39: _codecopy,
     0x50: _pop,
     0x51: _mload,
     0x52: _mstore,

@@ -23,6 +23,24 @@ MASK = 2**256 - 1
 SIGN = 2**255
 JUMPDEST = 0x5B
 _costs_of: dict[int, tuple[Any, list[int]]] = {}  # id(opcode table) -> (the table, its static gas per inline opcode)
+# code -> the positions py-evm found valid and invalid as jump targets: shared by every run of the same code, so a
+# contract's JUMPDESTs are checked once, not again in each call (py-evm keeps them per CodeStream, one per message)
+_jump_analyses: dict[bytes, tuple[set[int], set[int]]] = {}
+MAX_JUMP_ANALYSES = 512
+
+
+def _shared_jump_analysis(code: Any, raw: bytes) -> set[int]:
+    """`code`'s valid jump targets, as a set shared with every CodeStream of the same bytes (py-evm's own checks
+    fill it through `code.valid_positions`)."""
+    known = _jump_analyses.get(raw)
+    if known is None:
+        if len(_jump_analyses) >= MAX_JUMP_ANALYSES:
+            _jump_analyses.clear()
+        known = (code.valid_positions, code.invalid_positions)
+        _jump_analyses[raw] = known
+    else:
+        code.valid_positions, code.invalid_positions = known
+    return known[0]
 
 
 def _inline_costs(lookup: dict[int, Any]) -> list[int]:
@@ -60,7 +78,7 @@ def run(computation: Any, lookup: dict[int, Any]) -> None:
     meter = computation._gas_meter
     values: list[Any] = computation._stack.values
     costs = _inline_costs(lookup)
-    valid_jumps: set[int] = code.valid_positions
+    valid_jumps: set[int] = _shared_jump_analysis(code, raw)
     pc: int = code.program_counter
     gas: int = meter.gas_remaining
     calldata = b""
@@ -183,7 +201,8 @@ def run(computation: Any, lookup: dict[int, Any]) -> None:
                 if not have_calldata:  # py-evm copies the message's data on every read of data_as_bytes
                     calldata, have_calldata = computation.msg.data_as_bytes, True
                 values[-1] = int.from_bytes(calldata[start:start + 32].ljust(32, b"\x00"), "big")
-            elif opcode == 0x20 or opcode == 0x5E:  # SHA3, MCOPY: memory growth and word gas, as fast_ops runs them
+            elif opcode == 0x20 or opcode == 0x5E or opcode == 0x39:  # SHA3, MCOPY, CODECOPY: memory growth and
+                # word gas, as fast_ops runs them
                 code.program_counter, meter.gas_remaining, handed_over = pc, gas, True
                 FAST[opcode](computation)
                 gas, handed_over = meter.gas_remaining, False

@@ -67,6 +67,9 @@ def programs(draw: Any) -> bytes:
             code.append(0x5F)  # PUSH0 (inline in the untraced loop)
         elif kind == 6:  # SHA3 of a small region (most random sizes run out of gas)
             code += bytes([0x60, draw(st.integers(0, 96)), 0x60, draw(st.integers(0, 64)), 0x20])
+        elif kind == 8 and draw(st.booleans()):  # CODECOPY of a small region, at times past the code's end
+            code += bytes([0x60, draw(st.integers(0, 80)), 0x60, draw(st.integers(0, 200)), 0x60,
+                           draw(st.integers(0, 64)), 0x39])
         else:
             code.append(draw(st.sampled_from(OPS)))
     if draw(st.integers(0, 4)):
@@ -149,3 +152,37 @@ def test_mcopy_copies_overlapping_regions_and_grows_memory_as_py_evm_does(node: 
     assert lean == (word[:16] + word + bytes(16), "NoneType")
     with py_evm_opcodes(node):
         assert lean == returned(node, code)
+
+
+def test_jump_targets_found_once_are_shared_by_later_runs_of_the_same_code(node: Node) -> None:
+    """The loop keeps each code's valid and invalid jump targets across calls: a second and third run of the same
+    bytes - one jumping to a JUMPDEST byte inside PUSH data, one to a real JUMPDEST - end exactly as py-evm's own
+    table ends them each time."""
+    from chain.opcode_loop import _jump_analyses
+
+    into_push_data = bytes([0x61, 0x5B, 0x5B, 0x60, 0x01, 0x56])  # PUSH2 0x5B5B; JUMP(1): inside the PUSH
+    to_jumpdest = bytes([0x60, 0x04, 0x56, 0x00, 0x5B,  # JUMP(4) over a STOP to a JUMPDEST, then return 7
+                         0x60, 0x07, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xF3])
+    for code in (into_push_data, to_jumpdest):
+        with py_evm_opcodes(node):
+            reference = returned(node, code)
+        assert [returned(node, code) for _ in range(3)] == [reference] * 3
+        assert code in _jump_analyses
+    assert returned(node, into_push_data)[1] == "InvalidInstruction"
+    assert returned(node, to_jumpdest) == ((7).to_bytes(32, "big"), "NoneType")
+
+
+def test_codecopy_pads_past_the_end_of_the_code_with_zeros_over_what_memory_held(node: Node) -> None:
+    """A word of ones at 0, then CODECOPY(0, 40, 32) of this 47-byte code: its last 7 bytes, then zeros (past its
+    end) over the ones - equal to py-evm's own CODECOPY, gas included."""
+    code = bytes([0x7F]) + b"\xff" * 32 + bytes([0x60, 0x00, 0x52,  # MSTORE(0, ones)
+                                                 0x60, 0x20, 0x60, 0x28, 0x60, 0x00, 0x39,  # CODECOPY(0, 40, 32)
+                                                 0x59, 0x60, 0x00, 0xF3])  # RETURN(0, MSIZE)
+    lean = returned(node, code)
+    assert len(code) == 47 and lean == (code[40:] + bytes(25), "NoneType")
+    with py_evm_opcodes(node):
+        assert lean == returned(node, code)
+    gas = 60_000
+    lean_run = run(node, code, gas, b"")
+    with py_evm_opcodes(node):
+        assert lean_run == run(node, code, gas, b"")

@@ -173,8 +173,8 @@ def settle_args(batch_id: int, fills: list[tuple[Any, ...]], platform_token: str
     """The vault's settle() arguments for `fills` (as `fill_tuple` makes them): each token, each maker, each signed
     order, each (account, token) balance the fills move and each word of nonce states the orders mark is listed
     once, and the fills (or orders) name them by index. Tokens, accounts, balances and nonce words are sorted (the
-    vault checks that none repeats). `platform_token` (the vault's)
-    is needed only when a fill's fee is paid in it. ValueError for what the vault could not be given."""
+    vault checks that none repeats). `platform_token` (the vault's) is needed only when a fill's fee is paid in
+    it. ValueError for what the vault could not be given."""
     checked = [_checked_fill(fill) for fill in fills]
     token_set = {order[i] for fill in checked for order in fill[:2] for i in (1, 2)}
     platform = None if platform_token is None else _address_key(platform_token)
@@ -186,6 +186,7 @@ def settle_args(batch_id: int, fills: list[tuple[Any, ...]], platform_token: str
     accounts = _sorted_list({order[0] for fill in checked for order in fill[:2]}, 2**16, "accounts")
     token_index = {token: index for index, token in enumerate(tokens)}
     account_index = {account: index for index, account in enumerate(accounts)}
+    in_platform = token_index.get(platform, 0) << 16  # type: ignore[arg-type]
     keys: list[list[int]] = []
     for maker, taker, *_, maker_fee, taker_fee, maker_in_platform, taker_in_platform in checked:
         buyer, seller = (maker, taker) if maker[3] else (taker, maker)
@@ -193,7 +194,6 @@ def settle_args(batch_id: int, fills: list[tuple[Any, ...]], platform_token: str
         buyer_at, seller_at = account_index[buyer[0]], account_index[seller[0]]
         seller_pays = taker_in_platform and taker_fee if maker[3] else maker_in_platform and maker_fee
         buyer_pays = maker_in_platform and maker_fee if maker[3] else taker_in_platform and taker_fee
-        in_platform = token_index.get(platform, 0) << 16  # type: ignore[arg-type]
         keys.append([seller_at | base, seller_at | quote, buyer_at | base, buyer_at | quote,
                      seller_at | in_platform if seller_pays else -1, buyer_at | in_platform if buyer_pays else -1])
     balances = sorted({key for fill_keys in keys for key in fill_keys if key >= 0})
@@ -204,8 +204,8 @@ def settle_args(batch_id: int, fills: list[tuple[Any, ...]], platform_token: str
     nonce_word_index = {key: index for index, key in enumerate(nonce_words)}
     orders: dict[tuple[Any, ...], int] = {}
     packed: list[tuple[int, int, int]] = []
+    indexes = account_index, token_index, nonce_word_index
     for fill, fill_keys in zip(checked, keys, strict=True):
-        indexes = account_index, token_index, nonce_word_index
         head = _order_index(orders, indexes, fill[0], fill[2:5]) | \
             _order_index(orders, indexes, fill[1], fill[5:8]) << 16 | fill[11] << 32 | fill[12] << 33
         for slot, key in enumerate(fill_keys):
@@ -231,7 +231,7 @@ def _checked_fill(fill: Any) -> tuple[Any, ...]:
             raise ValueError(f"not a uint8: {v!r}")
     base_amount = _uint(fill[8])
     if base_amount >= 2**128:
-        raise ValueError(f"a fill's base amount above 2**128: {base_amount}")
+        raise ValueError(f"a fill's base amount is not below 2**128: {base_amount}")
     return (*orders, fill[2], _bytes32(fill[3]), _bytes32(fill[4]), fill[5], _bytes32(fill[6]), _bytes32(fill[7]),
             base_amount, _uint(fill[9]), _uint(fill[10]), _bool(fill[11]), _bool(fill[12]))
 
@@ -243,7 +243,7 @@ def _checked_order(order: Any) -> tuple[Any, ...]:
     for field, value in zip(("baseAmount", "price", "expiry", "nonce", "maxFeeBps", "maxPlatformFeeRate"), values,
                             strict=True):
         if value >= ORDER_FIELD_LIMITS.get(field, _UINT256):
-            raise ValueError(f"an order's {field} is above what the vault settles: {value}")
+            raise ValueError(f"an order's {field} is beyond what the vault settles: {value}")
     return (_address_key(order[0]), _address_key(order[1]), _address_key(order[2]), _bool(order[3]), *values)
 
 

@@ -159,10 +159,11 @@ _BALANCE_INDEX_BITS = 10
 
 def unsettleable_field(order: Order) -> str | None:
     """The first field of `order` above what the vault's batch format holds (ORDER_FIELD_LIMITS), or None."""
-    for field, limit in ORDER_FIELD_LIMITS.items():
-        if getattr(order, field) >= limit:
-            return field
-    return None
+    return _field_beyond_limits({field: getattr(order, field) for field in ORDER_FIELD_LIMITS})  # on intake's path
+
+
+def _field_beyond_limits(fields: dict[str, Any]) -> str | None:
+    return next((field for field, limit in ORDER_FIELD_LIMITS.items() if fields[field] >= limit), None)
 
 
 SettleArgs = tuple[int, list[str], list[str], list[int], list[int], list[tuple[Any, ...]],
@@ -240,10 +241,10 @@ def _checked_order(order: Any) -> tuple[Any, ...]:
     if not isinstance(order, (tuple, list)) or len(order) != 10:
         raise ValueError("an order has 10 fields")
     values = [_uint(value) for value in order[4:]]
-    for field, value in zip(("baseAmount", "price", "expiry", "nonce", "maxFeeBps", "maxPlatformFeeRate"), values,
-                            strict=True):
-        if value >= ORDER_FIELD_LIMITS.get(field, _UINT256):
-            raise ValueError(f"an order's {field} is beyond what the vault settles: {value}")
+    fields = dict(zip((f["name"] for f in ORDER_FIELDS[4:]), values, strict=True))
+    beyond = _field_beyond_limits(fields)
+    if beyond is not None:
+        raise ValueError(f"an order's {beyond} is beyond what the vault settles: {fields[beyond]}")
     return (_address_key(order[0]), _address_key(order[1]), _address_key(order[2]), _bool(order[3]), *values)
 
 

@@ -179,19 +179,37 @@ def part_cpu(supervisor: int) -> dict[str, float]:
     return found
 
 
-def settled_fills(rpc: Rpc, vault: str, from_block: int) -> int:
-    """Fills the vault settled or skipped since `from_block` (its BatchSettled events)."""
-    if int(rpc.call("eth_blockNumber"), 16) < from_block:
-        return 0  # no block since: a range starting past the head is an error
-    logs = rpc.call("eth_getLogs", {"address": vault, "fromBlock": hex(from_block), "toBlock": "latest",
-                                    "topics": [BATCH_SETTLED]})
-    return sum(int(log["data"][2:66], 16) + int(log["data"][66:130], 16) for log in logs)
+class SettledFills:
+    """Fills the vault settled or skipped since a block (its BatchSettled events), each poll reading only the
+    blocks mined since the last one, so that watching takes little of the node's time."""
+
+    def __init__(self, rpc: Rpc, vault: str, from_block: int) -> None:
+        self.rpc, self.vault, self.next_block, self.count = rpc, vault, from_block, 0
+
+    def poll(self) -> int:
+        head = int(self.rpc.call("eth_blockNumber"), 16)
+        if head >= self.next_block:  # else no block since: a range starting past the head is an error
+            logs = self.rpc.call("eth_getLogs", {"address": self.vault, "fromBlock": hex(self.next_block),
+                                                 "toBlock": hex(head), "topics": [BATCH_SETTLED]})
+            self.count += sum(int(log["data"][2:66], 16) + int(log["data"][66:130], 16) for log in logs)
+            self.next_block = head + 1
+        return self.count
+
+
+def all_trades(client: ExchangeClient, symbol: str) -> list[dict[str, Any]]:
+    """Every trade of the client's account in `symbol`, a page (1,000, the most myTrades gives) at a time."""
+    trades: list[dict[str, Any]] = []
+    while True:
+        page = client.my_trades(symbol, from_id=trades[-1]["id"] + 1 if trades else 0, limit=1000)
+        trades += page
+        if len(page) < 1000:
+            return trades
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=2000, help="resting orders to place (orders/s phase)")
-    parser.add_argument("--fills", type=int, default=1000, help="taker orders that each fill one maker (max 1000)")
+    parser.add_argument("--fills", type=int, default=1000, help="taker orders that each fill one maker")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--port", type=int, default=18080)
     parser.add_argument("--markets", type=int, default=0, help="spread the orders over N demo markets")
@@ -242,13 +260,14 @@ def main() -> None:
         # watch the vault's BatchSettled logs on the node (cheap), not the exchange's trade lists: polling those
         # would take the exchange's (and, under `bourse up`, the node's) CPU from the settlement being measured
         vault = taker.info["settlementVault"]
-        while settled_fills(rpc, vault, first_block) < args.fills:
+        watch = SettledFills(rpc, vault, first_block)
+        while watch.poll() < args.fills:
             time.sleep(0.02)
         settle_seconds = time.perf_counter() - started
         cpu = {part: used - cpu_before.get(part, 0.0) for part, used in part_cpu(proc.pid).items()}
         deadline = time.monotonic() + 60  # the vault has settled them; the exchange records the last receipt next
         while True:
-            trades = [t for symbol in used for t in taker.my_trades(symbol, limit=1000)]
+            trades = [t for symbol in used for t in all_trades(taker, symbol)]
             confirmed = [t for t in trades if t["settlement"] == "CONFIRMED"]
             if len(confirmed) >= args.fills or time.monotonic() > deadline:
                 break

@@ -45,7 +45,8 @@ class Order:
     maxPlatformFeeRate: int = 0  # noqa: N815 - platform-token units per unit received (x PRICE_SCALE); 0: never
 
     def as_tuple(self) -> tuple[Any, ...]:
-        return tuple(asdict(self).values())
+        return (self.maker, self.baseToken, self.quoteToken, self.isBuy, self.baseAmount, self.price, self.expiry,
+                self.nonce, self.maxFeeBps, self.maxPlatformFeeRate)
 
 
 def _vault_typed(primary: str, fields: list[dict[str, str]], message: dict[str, Any], chain_id: int,

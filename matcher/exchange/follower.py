@@ -14,10 +14,14 @@ from . import store
 from .core import ExchangeCore
 from .listings import hold_unlisted
 from .markets import Markets
-from .vault import VaultClient, VaultEvent
+from .vault import TOPIC_OF, VaultClient, VaultEvent
 
 log = logging.getLogger("bourse.exchange.follower")
 MAX_BLOCKS_PER_POLL = 2_000
+FOLLOWED = ("Deposit", "WithdrawalRequested", "Withdraw", "OrderCancelled", "NonceFloorRaised", "AgentApproved",
+            "AgentRevoked", "FeesInPlatformToken", "FeeDiscountSet", "PlatformTokenRateSet")
+# the node filters the rest out (a batch's Filled logs are the settler's, read from its receipt)
+FOLLOWED_TOPICS = [[TOPIC_OF[name] for name in FOLLOWED]]
 
 
 class Follower:
@@ -40,7 +44,7 @@ class Follower:
         if head <= synced:
             return synced, []
         to_block = min(head, synced + MAX_BLOCKS_PER_POLL)
-        events = self.vault.events(synced + 1, to_block)
+        events = self.vault.events(synced + 1, to_block, FOLLOWED_TOPICS)
         if self.listings is not None:  # in block order with the vault's: a deposit after a listing is credited
             events = sorted(events + self.listings.events(synced + 1, to_block), key=lambda e: (e.block, e.log_index))
         return to_block, events

@@ -128,8 +128,12 @@ class VaultClient:
             return self._events(start, middle, topics) + self._events(middle + 1, end, topics)
         return [e for e in (decode_log(log) for log in logs) if e is not None]
 
-    def receipt_events(self, receipt: dict[str, Any]) -> list[VaultEvent]:
-        logs = [log for log in receipt.get("logs", []) if log.get("address", "").lower() == self.address.lower()]
+    def receipt_events(self, receipt: dict[str, Any], names: tuple[str, ...] | None = None) -> list[VaultEvent]:
+        """The vault's events in a receipt (only those named in `names`, when given: the rest are not decoded)."""
+        wanted = None if names is None else {TOPIC_OF[name] for name in names}
+        address = self.address.lower()
+        logs = [log for log in receipt.get("logs", []) if log.get("address", "").lower() == address and
+                (wanted is None or (log.get("topics") or [None])[0] in wanted)]
         return [e for e in (decode_log(log) for log in logs) if e is not None]
 
     def view(self, signature: str, types: list[str], args: list[Any], returns: list[str],

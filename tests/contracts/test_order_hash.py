@@ -27,6 +27,12 @@ def test_the_hand_made_digest_equals_encode_typed_data(order: Order, chain_id: i
     assert order_hash(order, chain_id, vault) == keccak(b"\x19" + signable.version + signable.header + signable.body)
 
 
+@given(order=orders)
+def test_as_tuple_is_the_fields_in_the_structs_order(order: Order) -> None:
+    from dataclasses import astuple
+    assert order.as_tuple() == astuple(order)
+
+
 @settings(max_examples=100)
 @given(order=orders, key=st.integers(min_value=1, max_value=2**256 - 2**129))
 def test_the_signature_is_eth_accounts(order: Order, key: int) -> None:

@@ -97,11 +97,14 @@ class SignedTransaction:
 
 def build_transaction(rpc: Rpc, sender: str, to: str | None, value: int = 0, data: bytes = b"",
                       gas: int | None = None, nonce: int | None = None, max_fee_per_gas: int | None = None,
-                      max_priority_fee_per_gas: int | None = None) -> UnsignedTransaction:
-    """Fill in every field from the node; explicit arguments win."""
+                      max_priority_fee_per_gas: int | None = None, chain_id: int | None = None
+                      ) -> UnsignedTransaction:
+    """Fill in every field from the node; explicit arguments win (with all of them given, it asks the node
+    nothing, except a token's symbol and decimals for an ERC-20 call)."""
     sender = _address(sender)
     to = None if to is None else _address(to)
-    chain_id = rpc.chain_id()
+    if chain_id is None:
+        chain_id = rpc.chain_id()
     if nonce is None:
         nonce = rpc.nonce(sender, "pending")
     if max_fee_per_gas is None or max_priority_fee_per_gas is None:

@@ -4,14 +4,22 @@ A batch: PENDING fills (oldest first, up to `batch_size`, or fewer once the olde
 -> simulated and sized with eth_estimateGas; a revert is bisected over prefixes to the first bad fill, which FAILS
 (its balances are reversed and its open orders expired) -> signed through the policy signer -> stored with its raw transaction
 (fills SUBMITTED) -> sent -> its receipt makes them CONFIRMED, or FAILED where the vault skipped them (reversed).
-Batch ids come from the journal: (seq of the first fill's command << 16 | its ordinal), so they strictly
-increase; after a crash, a stored batch is found by its hash, by the vault's `lastBatchId` and BatchSettled log,
-or re-sent as the same raw transaction: the vault refuses a batch id twice.
+Batch ids count up from the highest this ledger has stored (or the vault's `lastBatchId` for a fresh ledger), each
+stored with its batch, so they strictly increase; after a crash, a stored batch is found by its hash, by the vault's
+`lastBatchId` and BatchSettled log, or re-sent as the same raw transaction: the vault refuses a batch id twice.
 
 Once a batch has settled, the next ones skip the simulation: their gas limit is 1.5x the most gas per fill the vault
 has used in this run, so the chain runs each batch once (the vault skips the fills it must not settle - cancelled,
 expired - rather than reverting). A batch that reverts anyway (an out-of-gas too) loses nothing: its fills go back
 to PENDING and the next batch is simulated again, bisecting to the bad fill.
+
+Two batches overlap: while one is sent and mined, the next is built, signed (the following nonce, the fees the last
+receipt implies, nothing asked of the node) and stored; it is sent once the first one's receipt is in, and the
+first one's outcome is recorded while the node mines the second. Anything else the operator signs (withdrawals,
+approvals, burns, reward roots), and any batch that must be simulated, waits until no batch is in flight
+(`drain`), so the operator's transactions stay in nonce order and simulations see the chain the last batch left.
+A batch that reverts while the next is in flight puts its fills back to PENDING, and they settle in a later batch
+with a higher id.
 """
 
 from __future__ import annotations
@@ -21,11 +29,12 @@ import logging
 import os
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from contracts.settlement import Order
 from wallet.errors import RpcError
-from wallet.transactions import GAS_MARGIN_PERCENT, build_transaction
+from wallet.transactions import GAS_MARGIN_PERCENT, build_transaction, suggested_fees
 
 from . import store
 from .core import ExchangeCore
@@ -34,6 +43,8 @@ from .vault import (SKIP_REASONS, TOPIC_OF, VaultClient, approve_agent_by_sig_ca
 
 log = logging.getLogger("bourse.exchange.settler")
 PAUSE_ENV = "BOURSE_EXCHANGE_PAUSE_AT"  # test hook: stop dead at a named point so a test can SIGKILL us there
+CHORES_EVERY = 1.0  # seconds: under a steady stream of full batches, withdrawals and the rest still go out this
+# often (or once per batch interval, if longer); otherwise on every pass
 
 
 def pause_point(name: str) -> None:
@@ -42,6 +53,14 @@ def pause_point(name: str) -> None:
         sys.stderr.flush()
         while True:
             time.sleep(3600)
+
+
+@dataclass
+class InFlight:
+    """A batch sent (or being sent) whose outcome is not recorded yet: the task ends with its receipt."""
+    batch: dict[str, Any]
+    nonce: int
+    task: asyncio.Task[dict[str, Any] | None]
 
 
 class Settler:
@@ -55,6 +74,10 @@ class Settler:
             core.write(lambda db: store.set_meta(db, "batch_id_base", str(base)))
         self.batch_id_base = int(store.get_meta(core.db, "batch_id_base") or 0)
         self.platform_token = vault.platform_token()  # immutable: fees paid in it move a balance of a batch's
+        self.chain_id = vault.rpc.chain_id()
+        self.fees: tuple[int, int] | None = None  # (max fee, tip) per gas for a batch signed while one is in flight
+        self.in_flight: InFlight | None = None
+        self._chores_due = 0.0
         self.gas_per_fill = 0  # the most gas per fill a batch of ours used in this run (0: none settled yet)
         self.simulate_next = True  # after a start or a reverted batch, simulate (and estimate) before sending
         self._block_gas_limit: int | None = None
@@ -63,19 +86,33 @@ class Settler:
 
     # --- one pass -----------------------------------------------------------------------------------------------
     async def step(self) -> bool:
-        """One pass; True when it settled a full batch (more fills may be waiting: no pause before the next)."""
-        for batch in store.rows(self.core.db, "SELECT * FROM batches WHERE state = 'SIGNED' ORDER BY batch_id"):
-            await self._resume_batch(batch)
-        for withdrawal in store.rows(self.core.db, "SELECT * FROM withdrawals WHERE state = 'SIGNED' ORDER BY id"):
-            await self._resume_withdrawal(withdrawal)
+        """One pass; True when it sent a full batch (more fills may be waiting: no pause before the next)."""
+        if self.in_flight is None:  # after a start or a failed pass: what was signed goes out first, in order
+            for batch in store.rows(self.core.db, "SELECT * FROM batches WHERE state = 'SIGNED' ORDER BY batch_id"):
+                await self._resume_batch(batch)
+            for withdrawal in store.rows(self.core.db,
+                                         "SELECT * FROM withdrawals WHERE state = 'SIGNED' ORDER BY id"):
+                await self._resume_withdrawal(withdrawal)
+        if self.in_flight is None or time.monotonic() >= self._chores_due:
+            self._chores_due = time.monotonic() + max(CHORES_EVERY, self.batch_interval)
+            await self.drain()  # the rest signs with the operator's next nonce too
+            await self._pay_withdrawals()
+            await self._submit_agent_approvals()
+            if self.burns is not None:
+                await self.burns.step(self)
+            if self.rewards is not None:
+                await self.rewards.step(self)
         full = await self._settle_due()
-        await self._pay_withdrawals()
-        await self._submit_agent_approvals()
-        if self.burns is not None:
-            await self.burns.step(self)
-        if self.rewards is not None:
-            await self.rewards.step(self)
+        if not full:
+            await self.drain()  # else the batch stays in flight while the next pass builds the next one
         return full
+
+    async def drain(self) -> None:
+        """Wait for the batch in flight, if any, and record its outcome: what the operator signs next takes the
+        nonce after it, and a simulation sees the chain it left."""
+        flight, self.in_flight = self.in_flight, None
+        if flight is not None:
+            await self._land(flight.batch, await flight.task)
 
     async def _settle_due(self) -> bool:
         db = self.core.db
@@ -94,15 +131,33 @@ class Settler:
         if not trades:
             return
         ids = [t["trade_id"] for t in trades]
-        raw, tx_hash = await asyncio.to_thread(self._sign, data, gas)
+        behind = self.in_flight
+        raw, tx_hash, nonce = await asyncio.to_thread(self._sign_batch, data, gas,
+                                                      None if behind is None else behind.nonce + 1)
 
         def record(db: Any) -> None:
             store.save_batch(db, batch_id, "SIGNED", ids, raw, tx_hash, self.core.clock_ms())
             store.set_trade_states(db, ids, store.SUBMITTED, batch_id=batch_id, tx_hash=tx_hash)
 
         self.core.write(record)
-        pause_point("batch_signed")
-        await self._resume_batch(store.one(self.core.db, "SELECT * FROM batches WHERE batch_id = ?", batch_id))
+        pause_point("batch_signed" if behind is None else "batch_signed_behind")
+        batch = store.one(self.core.db, "SELECT * FROM batches WHERE batch_id = ?", batch_id)
+        assert batch is not None
+        if behind is None:
+            self.in_flight = self._launch(batch, nonce)
+            return
+        self.in_flight = None
+        receipt = await behind.task  # raises if it could not be sent: this batch stays SIGNED, resumed in order
+        if receipt is not None:
+            self.in_flight = self._launch(batch, nonce)
+        await self._land(behind.batch, receipt)
+
+    def _launch(self, batch: dict[str, Any], nonce: int) -> InFlight:
+        """Send a batch signed in this run (so never sent before) and wait for its receipt, in a thread."""
+        def send() -> dict[str, Any] | None:
+            self.vault.rpc.send_raw(bytes.fromhex(batch["raw"][2:]))
+            return self.vault.rpc.wait_for_receipt(batch["tx_hash"], timeout=60)
+        return InFlight(batch, nonce, asyncio.create_task(asyncio.to_thread(send)))
 
     # --- batches ---------------------------------------------------------------------------------------------
     def _learnt_gas_limit(self, fills: int) -> int | None:
@@ -124,12 +179,14 @@ class Settler:
         orders = {row["order_id"]: row for row in store.rows(  # one query for the batch, not two per fill
             self.core.db, f"SELECT * FROM orders WHERE order_id IN ({','.join('?' * len(ids))})", *ids)}
         fills = [self._fill(t, orders) for t in trades]
+        batch_id = self._next_batch_id()
         learnt = self._learnt_gas_limit(len(fills))
+        if learnt is None and self.in_flight is not None:  # its receipt may teach the gas per fill; else the
+            await self.drain()  # simulation must run on the chain it leaves
+            learnt = self._learnt_gas_limit(len(fills))
         if learnt is not None:
-            batch_id = self.batch_id_base + (trades[0]["seq"] << 16 | trades[0]["ordinal"])
             return trades, batch_id, settle_calldata(batch_id, fills, self.platform_token), learnt
         while trades:
-            batch_id = self.batch_id_base + (trades[0]["seq"] << 16 | trades[0]["ordinal"])
             data = settle_calldata(batch_id, fills, self.platform_token)
             gas, reason = await asyncio.to_thread(self.vault.estimate, self.operator, data)
             if reason is None:
@@ -151,10 +208,16 @@ class Settler:
             del trades[high - 1], fills[high - 1]
         return [], 0, b"", None
 
-    async def _resume_batch(self, batch: dict[str, Any] | None) -> None:
-        if batch is None:
-            return
+    def _next_batch_id(self) -> int:
+        stored = self.core.db.execute("SELECT MAX(batch_id) FROM batches").fetchone()[0]
+        return max(self.batch_id_base, stored or 0) + 1
+
+    async def _resume_batch(self, batch: dict[str, Any]) -> None:
+        """A stored SIGNED batch, which may have been sent before a crash: found, or sent again."""
         receipt = await asyncio.to_thread(self._send_and_wait, batch["raw"], batch["tx_hash"], batch["batch_id"])
+        await self._land(batch, receipt)
+
+    async def _land(self, batch: dict[str, Any], receipt: dict[str, Any] | None) -> None:
         pause_point("batch_sent")
         if receipt is None:
             return  # not mined yet; the next pass looks again
@@ -186,6 +249,11 @@ class Settler:
     def _finalize(self, batch: dict[str, Any], receipt: dict[str, Any]) -> None:
         ids = store.batch_trade_ids(batch)
         block = int(receipt["blockNumber"], 16)
+        if self.fees is not None and receipt.get("effectiveGasPrice"):  # what it paid = that block's base fee + tip
+            tip = self.fees[1]
+            base_fee = int(receipt["effectiveGasPrice"], 16) - tip
+            if base_fee >= 0:
+                self.fees = (2 * base_fee + tip, tip)
         if int(receipt["status"], 16) != 1:
             log.warning("batch %d reverted on chain; its fills go back to PENDING (the next batch is simulated)",
                         batch["batch_id"])
@@ -199,7 +267,7 @@ class Settler:
             self.core.write(retry)
             return
         skipped = {e.args["index"]: SKIP_REASONS.get(e.args["reason"], str(e.args["reason"]))
-                   for e in self.vault.receipt_events(receipt)
+                   for e in self.vault.receipt_events(receipt, ("FillSkipped",))
                    if e.name == "FillSkipped" and e.args["batchId"] == batch["batch_id"]}
         confirmed = [t for i, t in enumerate(ids) if i not in skipped]
         tx_hash = receipt["transactionHash"]
@@ -247,6 +315,18 @@ class Settler:
 
     def _simulate(self, batch_id: int, fills: list[tuple[Any, ...]]) -> str | None:
         return self.vault.simulate(self.operator, settle_calldata(batch_id, fills, self.platform_token))
+
+    def _sign_batch(self, data: bytes, gas: int | None, nonce: int | None) -> tuple[str, str, int]:
+        """A batch's signed transaction: (raw, hash, nonce). With `nonce` given (a batch is in flight) it asks the
+        node nothing, which would wait behind the mining: fees as the last receipt implies them."""
+        if nonce is None:
+            self.fees = suggested_fees(self.vault.rpc)
+        assert self.fees is not None
+        tx = build_transaction(self.vault.rpc, self.operator, self.vault.address, 0, data, gas=gas, nonce=nonce,
+                               max_fee_per_gas=self.fees[0], max_priority_fee_per_gas=self.fees[1],
+                               chain_id=self.chain_id)
+        signed = self.signer.sign_transaction({**tx.as_eth_account(), "from": self.operator})
+        return "0x" + bytes(signed.raw_transaction).hex(), "0x" + bytes(signed.hash).hex(), tx.nonce
 
     def _sign(self, data: bytes, gas: int | None = None, to: str | None = None) -> tuple[str, str]:
         """The operator's signed transaction calling the vault (or `to`) with `data` and the gas limit `gas`

@@ -294,3 +294,43 @@ def test_sigkill_around_a_trade_mining_publication(chain_and_signer: dict[str, A
         core.close()
     assert amounts[bob.address] == REWARD_PER_EPOCH * 2 // 3 and amounts[carol.address] == REWARD_PER_EPOCH // 3
     assert "0x" + merkle.build(epoch["epoch"], amounts).root.hex() == epoch["root"]
+
+
+def test_sigkill_while_one_batch_is_in_flight_and_the_next_is_signed(chain_and_signer: dict[str, Any]) -> None:
+    """Batches overlap once the gas per fill is known (after the first, simulated, batch of a run): the third is
+    signed (the next nonce) and stored while the second is sent. Killed right then, the restarted exchange finds
+    the second (mined or not), sends the third, and every fill settles once."""
+    setup = chain_and_signer
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    args = exchange_args(setup, port)
+    args[args.index("--batch-interval") + 1] = "30"  # only full batches go out: the test decides when
+    args += ["--batch-size", "2"]
+    alice = ExchangeClient(url, KEYS["alice"], setup["rpc_url"])
+    bob = ExchangeClient(url, KEYS["bob"], setup["rpc_url"])
+    first = ExchangeProcess(args, "batch_signed_behind")
+    wait_for_rpc(url + "/api/v3/ping", timeout=60)
+    fund(alice, {"BRS": "100"})
+    fund(bob, {"WBNB": "1"})
+    for price in ("0.002", "0.0021", "0.0022", "0.0023", "0.0024", "0.0025"):
+        alice.order("BRSWBNB", "SELL", "LIMIT", quantity="5", price=price, time_in_force="GTC")
+    bob.order("BRSWBNB", "BUY", "LIMIT", quantity="30", price="0.0025", time_in_force="IOC")  # six fills at once
+    wait_until(lambda: first.paused("batch_signed_behind"), timeout=60, what="a batch signed behind another")
+    first.kill()
+    vault = VaultClient(Rpc(setup["rpc_url"]), setup["vault"])
+    assert vault.last_batch_id() in (1, 2), "the first batch settled, the third was not sent"
+
+    last = ExchangeProcess(args, None)
+    try:
+        wait_for_rpc(url + "/api/v3/ping", timeout=60)
+        wait_until(lambda: len(bob.my_trades("BRSWBNB")) == 6 and settled(bob, "BRSWBNB"),
+                   what="the batches after the restart")
+        trades = bob.my_trades("BRSWBNB")
+        assert [t["settlement"] for t in trades] == ["CONFIRMED"] * 6
+        events = vault.events(0, vault.block_number())
+        assert len([e for e in events if e.name == "Filled"]) == 6, "every fill settled exactly once"
+        assert [e.args["batchId"] for e in events if e.name == "BatchSettled"] == [1, 2, 3]
+        assert [t["batchId"] for t in trades] == ["1", "1", "2", "2", "3", "3"]
+        assert_reconciles(setup, url)
+    finally:
+        last.kill()

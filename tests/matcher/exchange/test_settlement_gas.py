@@ -4,6 +4,7 @@ and estimated, and they settle."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +58,74 @@ def test_unsimulated_batches_and_an_out_of_gas_batch_that_settles_on_the_retry(t
         assert [t["settlement"] for t in bob.my_trades("BRSWBNB")] == ["CONFIRMED"] * 3
     finally:
         stack.stop()
+
+
+def test_a_batch_is_signed_behind_the_one_in_flight_with_the_next_nonce(tmp_path: Path) -> None:
+    """With mining held back, the first full batch waits in the node's pool; the second is signed with the
+    next nonce and stored behind it, asking the node nothing, and goes out once the first has its receipt."""
+    from eth_account import Account
+
+    from matcher.exchange import store
+    stack = Stack(tmp_path / "up", batch_interval=30, batch_size=2).start()
+    try:
+        rpc = Rpc(stack.rpc_url)
+        alice = ExchangeClient(stack.exchange_url, KEYS["alice"], stack.rpc_url)
+        bob = ExchangeClient(stack.exchange_url, KEYS["bob"], stack.rpc_url)
+        fund(alice, {"BRS": "100"})
+        fund(bob, {"WBNB": "1"})
+        settler = stack.exchange.service.settler  # type: ignore[union-attr]
+        for _ in range(2):  # the first full batch is simulated; once it settles, the gas per fill is known
+            alice.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.002", time_in_force="GTC")
+            bob.order("BRSWBNB", "BUY", "LIMIT", quantity="1", price="0.002", time_in_force="IOC")
+        wait_until(lambda: settled(bob, "BRSWBNB") and settler.gas_per_fill > 0, what="the first batch")
+
+        asked: dict[int | None, list[str]] = {}  # the node methods each batch's signing called, by its nonce
+        signing = threading.local()
+        real_call, real_sign = settler.vault.rpc.call, settler._sign_batch
+        rpc.call("evm_setAutomine", False)
+        try:
+            def recording(method: str, *params: Any) -> Any:
+                if getattr(signing, "nonce", False) is not False:
+                    asked[signing.nonce].append(method)
+                return real_call(method, *params)
+
+            def sign_batch(data: bytes, gas: int | None, nonce: int | None) -> Any:
+                signing.nonce = nonce
+                asked[nonce] = []
+                try:
+                    return real_sign(data, gas, nonce)
+                finally:
+                    signing.nonce = False
+            settler.vault.rpc.call, settler._sign_batch = recording, sign_batch
+            for price in ("0.002", "0.0021", "0.0022", "0.0023"):
+                alice.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price=price, time_in_force="GTC")
+            bob.order("BRSWBNB", "BUY", "LIMIT", quantity="4", price="0.0023", time_in_force="IOC")  # two batches
+            batches: list[dict[str, Any]] = []
+
+            def two_signed() -> bool:
+                batches[:] = stack.exchange.call(lambda service: store.rows(  # type: ignore[union-attr]
+                    service.core.db, "SELECT * FROM batches WHERE state = 'SIGNED' ORDER BY batch_id"))
+                return len(batches) == 2
+            wait_until(two_signed, what="a second batch signed behind the first")
+            first, second = (_nonce(b["raw"]) for b in batches)
+            assert second == first + 1
+            assert {Account.recover_transaction(b["raw"]) for b in batches} == {settler.operator}
+            assert len(rpc.call("eth_getBlockByNumber", "pending", False)["transactions"]) == 1  # only the first sent
+            assert sorted(asked[None]) == ["eth_getBlockByNumber", "eth_getTransactionCount", "eth_maxPriorityFeePerGas"]
+            assert asked.keys() == {None, second} and asked[second] == []  # it took the next nonce, asked nothing
+        finally:
+            settler.vault.rpc.call, settler._sign_batch = real_call, real_sign
+            rpc.call("evm_setAutomine", True)
+        rpc.call("evm_mine")  # the first batch; then the second is sent and mined at once
+        wait_until(lambda: len(bob.my_trades("BRSWBNB")) == 6 and settled(bob, "BRSWBNB"), what="both batches")
+        trades = bob.my_trades("BRSWBNB")
+        assert [t["settlement"] for t in trades] == ["CONFIRMED"] * 6
+        assert [t["batchId"] for t in trades[2:]] == [str(batches[0]["batch_id"])] * 2 + [str(batches[1]["batch_id"])] * 2
+    finally:
+        stack.stop()
+
+
+def _nonce(raw: str) -> int:
+    from eth_account.typed_transactions import TypedTransaction
+    from hexbytes import HexBytes
+    return int(TypedTransaction.from_bytes(HexBytes(raw)).as_dict()["nonce"])

@@ -62,6 +62,7 @@ class FastStack(Stack):
 def fast_computation_class(base: Any) -> Any:
     class FastComputation(base):  # type: ignore[misc, valid-type]
         console_sink: list[bytes] | None = None  # calldata of console.log calls, while someone listens
+        inline_precompile_calls = True  # the opcode loop runs a STATICCALL to ECRECOVER itself (not when traced)
         code_size_limit: int | None = 24_576  # EIP-170 (None: no limit); initcode may be twice it (EIP-3860)
 
         @classmethod
@@ -128,7 +129,7 @@ def fast_computation_class(base: Any) -> Any:
                         precompile(computation)
                     return computation
 
-                run(computation, computation.opcodes)
+                run(computation, computation.opcodes, cls.inline_precompile_calls)
             return computation
 
     FastComputation.__name__ = f"Fast{base.__name__}"

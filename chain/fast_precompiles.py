@@ -19,18 +19,23 @@ ECRECOVER = (1).to_bytes(20, "big")
 
 def ecrecover(computation: Any) -> Any:
     computation.consume_gas(ECRECOVER_GAS, reason="ECRecover Precompile")
-    data = bytes(computation.msg.data_as_bytes[:128]).ljust(128, b"\x00")
+    computation.output = recovered(computation.msg.data_as_bytes)
+    return computation
+
+
+def recovered(data: Any) -> bytes:
+    """ECRECOVER's output for the input `data`: the signer's address as a word, or nothing."""
+    data = bytes(data[:128]).ljust(128, b"\x00")
     v = int.from_bytes(data[32:64], "big")
     r = int.from_bytes(data[64:96], "big")
     s = int.from_bytes(data[96:128], "big")
     if v not in (27, 28) or not 0 < r < SECP256K1_N or not 0 < s < SECP256K1_N:
-        return computation
+        return b""
     try:
         key = PublicKey.from_signature_and_message(data[64:128] + bytes([v - 27]), data[:32], hasher=None)
     except ValueError:  # no point recovers from it
-        return computation
-    computation.output = bytes(12) + keccak(key.format(compressed=False)[1:])[-20:]
-    return computation
+        return b""
+    return bytes(12) + keccak(key.format(compressed=False)[1:])[-20:]
 
 
 def replace_precompiles(precompiles: dict[bytes, Any]) -> dict[bytes, Any]:

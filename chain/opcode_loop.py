@@ -4,7 +4,9 @@
 when there is none or it is stale). The opcodes run here are exactly those of fast_ops.FAST that the fork's table
 holds in their lean version (so their static gas is py-evm's, read from the table); the program counter and gas
 stay in locals while they run and are handed back to py-evm's objects before any other opcode, any memory growth
-(py-evm charges it) and on the way out. Everything else - dynamic gas, calls, storage, errors - is py-evm's.
+(py-evm charges it) and on the way out. Everything else - dynamic gas, calls, storage, errors - is py-evm's, but for
+one kind of call: a STATICCALL to ECRECOVER runs here without a child computation (`_static_call_to_ecrecover`;
+tests/chain/test_inline_ecrecover_call.py compares it with py-evm's call path).
 tests/chain/test_fast_ops.py runs random programs through this loop and through py-evm's own opcode table and
 compares every result, gas figure and error.
 """
@@ -14,10 +16,14 @@ from __future__ import annotations
 from typing import Any
 
 from eth.exceptions import FullStack, Halt, InsufficientStack, InvalidInstruction, InvalidJumpDestination, OutOfGas
+from eth.vm.forks.berlin.constants import COLD_ACCOUNT_ACCESS_COST, WARM_STORAGE_READ_COST
+from eth.vm.forks.berlin.logic import StaticCallEIP2929
+from eth.vm.forks.prague.logic import StaticCallEIP7702
 from eth.vm.logic.invalid import InvalidOpcode
 from eth.vm.opcode import _FastOpcode
 
 from .fast_ops import FAST
+from .fast_precompiles import ECRECOVER, ECRECOVER_GAS, ecrecover, recovered
 
 MASK = 2**256 - 1
 SIGN = 2**255
@@ -27,6 +33,10 @@ _costs_of: dict[int, tuple[Any, list[int]]] = {}  # id(opcode table) -> (the tab
 # contract's JUMPDESTs are checked once, not again in each call (py-evm keeps them per CodeStream, one per message)
 _jump_analyses: dict[bytes, tuple[set[int], set[int]]] = {}
 MAX_JUMP_ANALYSES = 512
+ADDRESS_MASK = 2**160 - 1
+STATICCALL = 0xFA
+# py-evm's STATICCALL since Berlin (EIP-2929 access costs): a fork's table holds a subclass configure() made of one
+STATIC_CALLS = (StaticCallEIP2929, StaticCallEIP7702)
 
 
 def _shared_jump_analysis(code: Any, raw: bytes) -> set[int]:
@@ -69,9 +79,57 @@ def _signed(value: int) -> int:
     return value - 2 * (value & SIGN)
 
 
-def run(computation: Any, lookup: dict[int, Any]) -> None:
+def _static_call_to_ecrecover(computation: Any, fn: Any, values: list[Any]) -> bool:
+    """STATICCALL to the ECRECOVER precompile (settlement checks every order's signature with one) without the
+    child message and computation py-evm builds for it: False, having changed nothing, unless the call is one
+    whose every effect this reproduces - gas (static, memory growth, the EIP-2929 account load, the 63/64 rule, the
+    precompile's 3,000 or all of the child's gas when short), return data, the output in memory and the success
+    flag. Not taken at the depth limit, when 0x01 holds code, or when it is an account that exists and is empty (py-evm's
+    touch would have the transaction delete it; otherwise the touch leaves nothing behind: a missing account stays
+    missing, one with a balance stays)."""
+    if len(values) < 6 or _int(values[-2]) & ADDRESS_MASK != 1 or type(fn).__mro__[1] not in STATIC_CALLS:
+        return False
+    if computation.msg.depth >= 1024 or computation.precompiles.get(ECRECOVER) is not ecrecover:
+        return False
+    state = computation.state
+    if state.get_code(ECRECOVER) or (state.account_exists(ECRECOVER) and state.account_is_empty(ECRECOVER)):
+        return False
+    computation.consume_gas(fn.gas_cost, reason=fn.mnemonic)
+    requested = _int(values.pop())
+    values.pop()
+    in_start, in_size = _int(values.pop()), _int(values.pop())
+    out_start, out_size = _int(values.pop()), _int(values.pop())
+    computation.extend_memory(in_start, in_size)
+    computation.extend_memory(out_start, out_size)
+    data = computation.memory_read_bytes(in_start, in_size)
+    if state.is_address_warm(ECRECOVER):
+        load = WARM_STORAGE_READ_COST
+    else:
+        state.mark_address_warm(ECRECOVER)
+        load = COLD_ACCOUNT_ACCESS_COST
+    computation.consume_gas(load, reason=f"{fn.mnemonic} charges implicit account load for reading code")
+    remaining: int = computation._gas_meter.gas_remaining
+    child_gas = min(requested, remaining - remaining // 64)
+    computation.consume_gas(child_gas, reason=fn.mnemonic)
+    if child_gas < ECRECOVER_GAS:  # the precompile runs out of gas: the call fails and its gas is gone
+        computation.return_data = b""
+        values.append(0)
+        return True
+    output = recovered(data)
+    computation.return_data = output
+    values.append(1)
+    size = min(out_size, len(output))
+    if size:
+        computation.memory_write(out_start, size, output[:size])
+    computation.return_gas(child_gas - ECRECOVER_GAS)
+    return True
+
+
+def run(computation: Any, lookup: dict[int, Any], inline_calls: bool = False) -> None:
     """Run `computation`'s code with the opcode table `lookup` from its program counter until it halts (Halt, STOP
-    or the end of the code). A table without fast_ops' versions (py-evm's own) runs every opcode py-evm's way."""
+    or the end of the code). A table without fast_ops' versions (py-evm's own) runs every opcode py-evm's way.
+    With `inline_calls`, a STATICCALL to ECRECOVER runs here (`_static_call_to_ecrecover`): no child computation
+    reaches a tracer or the computation's children."""
     code = computation.code
     raw: bytes = code._raw_code_bytes
     end = len(raw)
@@ -97,7 +155,9 @@ def run(computation: Any, lookup: dict[int, Any]) -> None:
                 if fn is None:
                     fn = InvalidOpcode(opcode)
                 try:
-                    if type(fn) is _FastOpcode:
+                    if opcode == STATICCALL and inline_calls and _static_call_to_ecrecover(computation, fn, values):
+                        pass
+                    elif type(fn) is _FastOpcode:
                         static: int = fn.gas_cost
                         if static > gas:
                             raise OutOfGas(f"Out of gas: Needed {static} - Remaining {gas} - Reason: {fn.mnemonic}")

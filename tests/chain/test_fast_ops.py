@@ -101,13 +101,15 @@ def returned(node: Node, code: bytes) -> tuple[bytes, str]:
 
 @contextmanager
 def py_evm_opcodes(node: Node) -> Iterator[None]:
-    """Inside: the node runs py-evm's own opcode table instead of the lean one."""
+    """Inside: the node runs py-evm's own opcode table instead of the lean one (and its own calls)."""
     computation = node.backend.state_class.computation_class
     fast, computation.opcodes = computation.opcodes, computation.__mro__[1].opcodes
+    computation.inline_precompile_calls = False
     try:
         yield
     finally:
         computation.opcodes = fast
+        computation.inline_precompile_calls = True
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -40,3 +40,22 @@ def rpc(url: str, method: str, params: Any = None) -> dict[str, Any]:
     req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
     with urllib.request.urlopen(req) as resp:
         return json.loads(resp.read())  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module", params=["installed", "source"])
+def opcode_loop_build(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Nodes made inside run the opcode loop this install runs (compiled by mypyc when it could be), then its
+    Python source."""
+    from chain import evm
+    from chain.compiled import opcode_loop
+
+    installed = evm.run
+    if request.param == "source":
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("BOURSE_PURE_PYTHON", "1")
+            evm.run = opcode_loop().run
+        assert evm.run.__module__ == "chain.opcode_loop" and type(evm.run).__name__ == "function"
+    try:
+        yield request.param
+    finally:
+        evm.run = installed

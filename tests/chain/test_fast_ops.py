@@ -25,21 +25,9 @@ DUMP = bytes([0x60, 0x00, 0x52, 0x60, 0x20, 0x52, 0x60, 0x40, 0x52,  # the top t
               0x59, 0x60, 0x00, 0xF3])  # RETURN(0, MSIZE)
 
 
-@pytest.fixture(scope="module", params=["installed", "source"])
-def node(request: pytest.FixtureRequest) -> Iterator[Node]:
-    from chain import evm
-    from chain.compiled import opcode_loop
-
-    installed = evm.run
-    if request.param == "source":
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("BOURSE_PURE_PYTHON", "1")
-            evm.run = opcode_loop().run
-        assert evm.run.__module__ == "chain.opcode_loop" and type(evm.run).__name__ == "function"
-    try:
-        yield Node(NodeConfig(predeploy=False))
-    finally:
-        evm.run = installed
+@pytest.fixture(scope="module")
+def node(opcode_loop_build: str) -> Node:
+    return Node(NodeConfig(predeploy=False))
 
 
 def word(draw: Any) -> bytes:

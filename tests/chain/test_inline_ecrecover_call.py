@@ -25,24 +25,8 @@ CALLER = "0x" + "43" * 20
 DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
 
-@pytest.fixture(scope="module", params=["installed", "source"])
-def loop(request: pytest.FixtureRequest) -> Iterator[str]:
-    from chain import evm
-    from chain.compiled import opcode_loop
-
-    installed = evm.run
-    if request.param == "source":
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("BOURSE_PURE_PYTHON", "1")
-            evm.run = opcode_loop().run
-    try:
-        yield request.param
-    finally:
-        evm.run = installed
-
-
 @pytest.fixture(scope="module")
-def node(loop: str) -> Node:
+def node(opcode_loop_build: str) -> Node:
     return Node(NodeConfig(predeploy=False))
 
 
@@ -126,7 +110,7 @@ def test_a_recovered_signer_lands_where_the_call_asked(node: Node) -> None:
 
 
 @pytest.mark.parametrize("account", ["missing", "funded", "empty", "code"])
-def test_mined_calls_leave_the_same_state_as_py_evm_s(loop: str, account: str) -> None:
+def test_mined_calls_leave_the_same_state_as_py_evm_s(opcode_loop_build: str, account: str) -> None:
     roots = []
     for inline in (True, False):
         node = Node(NodeConfig(predeploy=False))

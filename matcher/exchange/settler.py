@@ -19,7 +19,8 @@ first one's outcome is recorded while the node mines the second. Anything else t
 approvals, burns, reward roots), and any batch that must be simulated, waits until no batch is in flight
 (`drain`), so the operator's transactions stay in nonce order and simulations see the chain the last batch left.
 A batch that reverts while the next is in flight puts its fills back to PENDING, and they settle in a later batch
-with a higher id.
+with a higher id (a fill of the batch in flight that needed their balances is skipped by the vault and reversed, as
+any skipped fill; reverts are rare: the gas limit leaves half again the most gas per fill seen).
 """
 
 from __future__ import annotations

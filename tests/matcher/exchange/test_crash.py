@@ -309,14 +309,16 @@ def test_sigkill_while_one_batch_is_in_flight_and_the_next_is_signed(chain_and_s
     alice = ExchangeClient(url, KEYS["alice"], setup["rpc_url"])
     bob = ExchangeClient(url, KEYS["bob"], setup["rpc_url"])
     first = ExchangeProcess(args, "batch_signed_behind")
-    wait_for_rpc(url + "/api/v3/ping", timeout=60)
-    fund(alice, {"BRS": "100"})
-    fund(bob, {"WBNB": "1"})
-    for price in ("0.002", "0.0021", "0.0022", "0.0023", "0.0024", "0.0025"):
-        alice.order("BRSWBNB", "SELL", "LIMIT", quantity="5", price=price, time_in_force="GTC")
-    bob.order("BRSWBNB", "BUY", "LIMIT", quantity="30", price="0.0025", time_in_force="IOC")  # six fills at once
-    wait_until(lambda: first.paused("batch_signed_behind"), timeout=60, what="a batch signed behind another")
-    first.kill()
+    try:
+        wait_for_rpc(url + "/api/v3/ping", timeout=60)
+        fund(alice, {"BRS": "100"})
+        fund(bob, {"WBNB": "1"})
+        for price in ("0.002", "0.0021", "0.0022", "0.0023", "0.0024", "0.0025"):
+            alice.order("BRSWBNB", "SELL", "LIMIT", quantity="5", price=price, time_in_force="GTC")
+        bob.order("BRSWBNB", "BUY", "LIMIT", quantity="30", price="0.0025", time_in_force="IOC")  # six fills at once
+        wait_until(lambda: first.paused("batch_signed_behind"), timeout=60, what="a batch signed behind another")
+    finally:
+        first.kill()
     vault = VaultClient(Rpc(setup["rpc_url"]), setup["vault"])
     assert vault.last_batch_id() in (1, 2), "the first batch settled, the third was not sent"
 

@@ -129,3 +129,50 @@ def _nonce(raw: str) -> int:
     from eth_account.typed_transactions import TypedTransaction
     from hexbytes import HexBytes
     return int(TypedTransaction.from_bytes(HexBytes(raw)).as_dict()["nonce"])
+
+
+def test_a_batch_that_cannot_be_sent_holds_back_the_one_behind_it_until_the_next_pass(tmp_path: Path) -> None:
+    """The first send fails (the node unreachable for a moment): the batch signed behind it is not sent out of
+    nonce order; the next pass sends both, in order, and every fill settles."""
+    from wallet.errors import RpcError
+
+    stack = Stack(tmp_path / "up", batch_interval=30, batch_size=2).start()
+    try:
+        alice = ExchangeClient(stack.exchange_url, KEYS["alice"], stack.rpc_url)
+        bob = ExchangeClient(stack.exchange_url, KEYS["bob"], stack.rpc_url)
+        fund(alice, {"BRS": "100"})
+        fund(bob, {"WBNB": "1"})
+        settler = stack.exchange.service.settler  # type: ignore[union-attr]
+        for _ in range(2):  # the first batch teaches the gas per fill
+            alice.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.002", time_in_force="GTC")
+            bob.order("BRSWBNB", "BUY", "LIMIT", quantity="1", price="0.002", time_in_force="IOC")
+        wait_until(lambda: settled(bob, "BRSWBNB") and settler.gas_per_fill > 0, what="the first batch")
+
+        real_send, refused, sends = settler.vault.rpc.send_raw, [], []
+
+        def send_raw(raw: bytes) -> str:
+            sends.append(raw)
+            if not refused:
+                refused.append(raw)
+                raise RpcError("eth_sendRawTransaction", "cannot reach the node: connection refused")
+            return real_send(raw)
+        settler.vault.rpc.send_raw = send_raw
+        try:
+            for price in ("0.002", "0.0021", "0.0022", "0.0023"):
+                alice.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price=price, time_in_force="GTC")
+            bob.order("BRSWBNB", "BUY", "LIMIT", quantity="4", price="0.0023", time_in_force="IOC")  # two batches
+            wait_until(lambda: len(bob.my_trades("BRSWBNB")) == 6 and settled(bob, "BRSWBNB"), timeout=60,
+                       what="both batches, sent again by the next pass")
+        finally:
+            settler.vault.rpc.send_raw = real_send
+        trades = bob.my_trades("BRSWBNB")
+        assert refused and [t["settlement"] for t in trades] == ["CONFIRMED"] * 6
+        first, second = int(trades[2]["batchId"]), int(trades[4]["batchId"])
+        assert second == first + 1 and trades[3]["batchId"] == trades[2]["batchId"]
+        rpc = Rpc(stack.rpc_url)
+        nonces = [int(rpc.call("eth_getTransactionByHash", trades[i]["txHash"])["nonce"], 16) for i in (2, 4)]
+        assert nonces[1] == nonces[0] + 1
+        raws = [bytes.fromhex(rpc.call("eth_getRawTransactionByHash", trades[i]["txHash"])[2:]) for i in (2, 4)]
+        assert sends == [raws[0], raws[0], raws[1]]  # refused, then again; the one behind only after it
+    finally:
+        stack.stop()

@@ -58,6 +58,7 @@ class Follower:
             self.core.write(lambda db: store.set_meta(db, "synced_block", str(to_block)))
 
     def _handle(self, event: VaultEvent) -> None:
+        """Apply one event. A vault event handled here must be named in FOLLOWED, or the node never sends it."""
         core, args = self.core, event.args
         if event.name == "Listed":
             self.listings.apply(event)

@@ -82,11 +82,11 @@ def _signed(value: int) -> int:
 def _static_call_to_ecrecover(computation: Any, fn: Any, values: list[Any]) -> bool:
     """STATICCALL to the ECRECOVER precompile (settlement checks every order's signature with one) without the
     child message and computation py-evm builds for it: False, having changed nothing, unless the call is one
-    whose every effect this reproduces - gas (static, memory growth, the EIP-2929 account load, the 63/64 rule, the
-    precompile's 3,000 or all of the child's gas when short), return data, the output in memory and the success
-    flag. Not taken at the depth limit, when 0x01 holds code, or when it is an account that exists and is empty (py-evm's
-    touch would have the transaction delete it; otherwise the touch leaves nothing behind: a missing account stays
-    missing, one with a balance stays)."""
+    whose every effect this reproduces - gas (static, memory growth, the EIP-2929 account load, the 63/64 rule,
+    the precompile's 3,000 or all of the child's gas when short), return data, the output in memory and the
+    success flag. Not taken at the depth limit, when 0x01 holds code, or when 0x01 is an account that exists and
+    is empty (py-evm's touch would have the transaction delete it; otherwise the touch leaves nothing behind: a
+    missing account stays missing, one with a balance stays)."""
     if len(values) < 6 or _int(values[-2]) & ADDRESS_MASK != 1 or type(fn).__mro__[1] not in STATIC_CALLS:
         return False
     if computation.msg.depth >= 1024 or computation.precompiles.get(ECRECOVER) is not ecrecover:

@@ -90,7 +90,7 @@ def traced_computation_class(base: Any, tracer: Tracer) -> Any:
     """A subclass of the node's fast computation class that reports to `tracer`."""
 
     class TracedComputation(base):  # type: ignore[misc, valid-type]
-        inline_precompile_calls = False  # every call is a frame the tracer sees, as geth's tracers see them
+        inline_precompile_calls = False  # replayed with py-evm's own calls: traces are what they were
         _frames: list[Frame] = []
         _log_seq = 0  # emission order of logs across the transaction's frames
 

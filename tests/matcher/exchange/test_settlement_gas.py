@@ -111,7 +111,8 @@ def test_a_batch_is_signed_behind_the_one_in_flight_with_the_next_nonce(tmp_path
             assert second == first + 1
             assert {Account.recover_transaction(b["raw"]) for b in batches} == {settler.operator}
             assert len(rpc.call("eth_getBlockByNumber", "pending", False)["transactions"]) == 1  # only the first sent
-            assert sorted(asked[None]) == ["eth_getBlockByNumber", "eth_getTransactionCount", "eth_maxPriorityFeePerGas"]
+            assert sorted(asked[None]) == ["eth_getBlockByNumber", "eth_getTransactionCount",
+                                           "eth_maxPriorityFeePerGas"]
             assert asked.keys() == {None, second} and asked[second] == []  # it took the next nonce, asked nothing
         finally:
             settler.vault.rpc.call, settler._sign_batch = real_call, real_sign
@@ -120,7 +121,8 @@ def test_a_batch_is_signed_behind_the_one_in_flight_with_the_next_nonce(tmp_path
         wait_until(lambda: len(bob.my_trades("BRSWBNB")) == 6 and settled(bob, "BRSWBNB"), what="both batches")
         trades = bob.my_trades("BRSWBNB")
         assert [t["settlement"] for t in trades] == ["CONFIRMED"] * 6
-        assert [t["batchId"] for t in trades[2:]] == [str(batches[0]["batch_id"])] * 2 + [str(batches[1]["batch_id"])] * 2
+        ahead, behind = (str(b["batch_id"]) for b in batches)
+        assert [t["batchId"] for t in trades[2:]] == [ahead, ahead, behind, behind]
     finally:
         stack.stop()
 

@@ -326,13 +326,16 @@ class Settler:
         tx = build_transaction(self.vault.rpc, self.operator, self.vault.address, 0, data, gas=gas, nonce=nonce,
                                max_fee_per_gas=self.fees[0], max_priority_fee_per_gas=self.fees[1],
                                chain_id=self.chain_id)
-        signed = self.signer.sign_transaction({**tx.as_eth_account(), "from": self.operator})
-        return "0x" + bytes(signed.raw_transaction).hex(), "0x" + bytes(signed.hash).hex(), tx.nonce
+        return (*self._signed(tx), tx.nonce)
 
     def _sign(self, data: bytes, gas: int | None = None, to: str | None = None) -> tuple[str, str]:
         """The operator's signed transaction calling the vault (or `to`) with `data` and the gas limit `gas`
         (estimated when None): (raw, hash)."""
-        tx = build_transaction(self.vault.rpc, self.operator, to or self.vault.address, 0, data, gas=gas)
+        return self._signed(build_transaction(self.vault.rpc, self.operator, to or self.vault.address, 0, data,
+                                              gas=gas))
+
+    def _signed(self, tx: Any) -> tuple[str, str]:
+        """`tx` signed by the operator through the policy signer: (raw, hash)."""
         signed = self.signer.sign_transaction({**tx.as_eth_account(), "from": self.operator})
         return "0x" + bytes(signed.raw_transaction).hex(), "0x" + bytes(signed.hash).hex()
 

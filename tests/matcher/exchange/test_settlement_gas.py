@@ -15,6 +15,24 @@ from wallet.rpc import Rpc
 from .conftest import KEYS, fund, settled, wait_until
 
 
+def traders(stack: Stack, brs: str) -> tuple[ExchangeClient, ExchangeClient]:
+    """Alice with `brs` BRS to sell, Bob with 1 WBNB to buy with, both in the vault."""
+    alice = ExchangeClient(stack.exchange_url, KEYS["alice"], stack.rpc_url)
+    bob = ExchangeClient(stack.exchange_url, KEYS["bob"], stack.rpc_url)
+    fund(alice, {"BRS": brs})
+    fund(bob, {"WBNB": "1"})
+    return alice, bob
+
+
+def settle_a_first_batch(alice: ExchangeClient, bob: ExchangeClient, settler: Any) -> None:
+    """Two fills (a full batch of 2): the first batch of a run is simulated; once it settles, the gas per fill is
+    known and later batches may overlap."""
+    for _ in range(2):
+        alice.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.002", time_in_force="GTC")
+        bob.order("BRSWBNB", "BUY", "LIMIT", quantity="1", price="0.002", time_in_force="IOC")
+    wait_until(lambda: settled(bob, "BRSWBNB") and settler.gas_per_fill > 0, what="the first batch")
+
+
 def trade_once(alice: ExchangeClient, bob: ExchangeClient) -> dict[str, Any]:
     """Alice rests an ask, Bob takes it; the fill once settled (CONFIRMED or FAILED)."""
     alice.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.002", time_in_force="GTC")
@@ -27,10 +45,7 @@ def test_unsimulated_batches_and_an_out_of_gas_batch_that_settles_on_the_retry(t
     stack = Stack(tmp_path / "up", batch_interval=0.1).start()
     try:
         rpc = Rpc(stack.rpc_url)
-        alice = ExchangeClient(stack.exchange_url, KEYS["alice"], stack.rpc_url)
-        bob = ExchangeClient(stack.exchange_url, KEYS["bob"], stack.rpc_url)
-        fund(alice, {"BRS": "10"})
-        fund(bob, {"WBNB": "1"})
+        alice, bob = traders(stack, "10")
         settler = stack.exchange.service.settler  # type: ignore[union-attr]
 
         first = trade_once(alice, bob)  # simulated and estimated: nothing learnt yet
@@ -69,15 +84,9 @@ def test_a_batch_is_signed_behind_the_one_in_flight_with_the_next_nonce(tmp_path
     stack = Stack(tmp_path / "up", batch_interval=30, batch_size=2).start()
     try:
         rpc = Rpc(stack.rpc_url)
-        alice = ExchangeClient(stack.exchange_url, KEYS["alice"], stack.rpc_url)
-        bob = ExchangeClient(stack.exchange_url, KEYS["bob"], stack.rpc_url)
-        fund(alice, {"BRS": "100"})
-        fund(bob, {"WBNB": "1"})
+        alice, bob = traders(stack, "100")
         settler = stack.exchange.service.settler  # type: ignore[union-attr]
-        for _ in range(2):  # the first full batch is simulated; once it settles, the gas per fill is known
-            alice.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.002", time_in_force="GTC")
-            bob.order("BRSWBNB", "BUY", "LIMIT", quantity="1", price="0.002", time_in_force="IOC")
-        wait_until(lambda: settled(bob, "BRSWBNB") and settler.gas_per_fill > 0, what="the first batch")
+        settle_a_first_batch(alice, bob, settler)
 
         asked: dict[int | None, list[str]] = {}  # the node methods each batch's signing called, by its nonce
         signing = threading.local()
@@ -140,15 +149,9 @@ def test_a_batch_that_cannot_be_sent_holds_back_the_one_behind_it_until_the_next
 
     stack = Stack(tmp_path / "up", batch_interval=30, batch_size=2).start()
     try:
-        alice = ExchangeClient(stack.exchange_url, KEYS["alice"], stack.rpc_url)
-        bob = ExchangeClient(stack.exchange_url, KEYS["bob"], stack.rpc_url)
-        fund(alice, {"BRS": "100"})
-        fund(bob, {"WBNB": "1"})
+        alice, bob = traders(stack, "100")
         settler = stack.exchange.service.settler  # type: ignore[union-attr]
-        for _ in range(2):  # the first batch teaches the gas per fill
-            alice.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.002", time_in_force="GTC")
-            bob.order("BRSWBNB", "BUY", "LIMIT", quantity="1", price="0.002", time_in_force="IOC")
-        wait_until(lambda: settled(bob, "BRSWBNB") and settler.gas_per_fill > 0, what="the first batch")
+        settle_a_first_batch(alice, bob, settler)
 
         real_send, refused, sends = settler.vault.rpc.send_raw, [], []
 

@@ -113,8 +113,9 @@ def test_a_recovered_signer_lands_where_the_call_asked(node: Node) -> None:
 def test_mined_calls_leave_the_same_state_as_py_evm_s(opcode_loop_build: str, account: str) -> None:
     roots = []
     for inline in (True, False):
-        node = Node(NodeConfig(predeploy=False))
+        node = Node(NodeConfig(predeploy=False, genesis_timestamp=1_700_000_000))  # both runs: the same blocks
         rpc = BourseProvider(node)
+        assert "error" not in rpc.call("evm_setNextBlockTimestamp", [1_700_000_100])
         contract = "0x" + "44" * 20
         code = program([(100_000, 0, 128, 128, 32), (2_999, 0, 128, 128, 32)])
         assert "error" not in rpc.call("anvil_setCode", [contract, "0x" + code.hex()])

@@ -230,6 +230,14 @@ def _sgt(a: int, b: int) -> int:
     return 1 if (a - 2 * (a & SIGN)) > (b - 2 * (b & SIGN)) else 0
 
 
+def _div(numerator: int, denominator: int) -> int:
+    return numerator // denominator if denominator else 0
+
+
+def _mod(value: int, modulus: int) -> int:
+    return value % modulus if modulus else 0
+
+
 def _shl(shift: int, value: int) -> int:
     return (value << shift) & MASK if shift < 256 else 0
 
@@ -240,7 +248,10 @@ def _shr(shift: int, value: int) -> int:
 
 FAST: dict[int, Callable[[Any], None]] = {
     0x01: _binary("ADD", lambda a, b: (a + b) & MASK),
+    0x02: _binary("MUL", lambda a, b: (a * b) & MASK),
     0x03: _binary("SUB", lambda a, b: (a - b) & MASK),
+    0x04: _binary("DIV", _div),
+    0x06: _binary("MOD", _mod),
     0x10: _binary("LT", _lt),
     0x11: _binary("GT", _gt),
     0x12: _binary("SLT", _slt),

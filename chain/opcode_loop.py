@@ -184,6 +184,13 @@ def run(computation: Any, lookup: dict[int, Any], inline_calls: bool = False) ->
                         values.append(0)
                         continue
                     stop = pc + opcode - 0x5F
+                    if opcode < 0x67 and stop <= end:  # PUSH1-7, the commonest: read byte by byte as a native
+                        pushed = 0                      # integer (compiled), without a slice and int.from_bytes
+                        while pc < stop:
+                            pushed = (pushed << 8) | raw[pc]
+                            pc += 1
+                        values.append(pushed)
+                        continue
                     chunk = raw[pc:stop]
                     if stop > end:  # past the end of the code: zeros on the right
                         chunk = chunk.ljust(opcode - 0x5F, b"\x00")
@@ -275,6 +282,12 @@ def run(computation: Any, lookup: dict[int, Any], inline_calls: bool = False) ->
                     values[-1] = (a + b) & MASK
                 elif opcode == 0x03:
                     values[-1] = (a - b) & MASK
+                elif opcode == 0x02:
+                    values[-1] = (a * b) & MASK
+                elif opcode == 0x04:
+                    values[-1] = a // b if b else 0
+                elif opcode == 0x06:
+                    values[-1] = a % b if b else 0
                 elif opcode == 0x10:
                     values[-1] = 1 if a < b else 0
                 elif opcode == 0x11:

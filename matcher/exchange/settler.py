@@ -46,6 +46,8 @@ log = logging.getLogger("bourse.exchange.settler")
 PAUSE_ENV = "BOURSE_EXCHANGE_PAUSE_AT"  # test hook: stop dead at a named point so a test can SIGKILL us there
 CHORES_EVERY = 1.0  # seconds: under a steady stream of full batches, withdrawals and the rest still go out this
 # often (or once per batch interval, if longer); otherwise on every pass
+ORDER_COLUMNS = ("order_id, account, side, base_amount, vault_price, expiry, nonce, max_fee_bps, "
+                 "max_platform_fee_rate, signature")  # what a fill's two signed orders are built from (_fill)
 
 
 def pause_point(name: str) -> None:
@@ -178,7 +180,8 @@ class Settler:
         trades = list(trades)
         ids = sorted({t["maker_order_id"] for t in trades} | {t["taker_order_id"] for t in trades})
         orders = {row["order_id"]: row for row in store.rows(  # one query for the batch, not two per fill
-            self.core.db, f"SELECT * FROM orders WHERE order_id IN ({','.join('?' * len(ids))})", *ids)}
+            self.core.db, f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_id IN ({','.join('?' * len(ids))})",
+            *ids)}
         fills = [self._fill(t, orders) for t in trades]
         batch_id = self._next_batch_id()
         learnt = self._learnt_gas_limit(len(fills))

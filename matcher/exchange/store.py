@@ -88,20 +88,24 @@ def create(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE orders ADD COLUMN trailing_delta INTEGER NOT NULL DEFAULT 0")
 
 
-def _row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> dict[str, Any]:
-    row = {}
-    for (name, *_), value in zip(cursor.description, values, strict=True):
-        row[name] = int(value) if name in INT_COLUMNS and value is not None else value
-    return row
-
-
 def unsettled_fills(db: sqlite3.Connection) -> int:
     return int(db.execute("SELECT value FROM counters WHERE name = 'unsettled'").fetchone()[0])
 
 
 def rows(db: sqlite3.Connection, sql: str, *args: Any) -> list[dict[str, Any]]:
+    """The result's rows as dicts, amounts (INT_COLUMNS, stored as text) as ints."""
     cursor = db.execute(sql, args)
-    return [_row(cursor, values) for values in cursor.fetchall()]
+    names = [column[0] for column in cursor.description or ()]
+    amounts = [(i, name) for i, name in enumerate(names) if name in INT_COLUMNS]
+    found = []
+    for values in cursor.fetchall():
+        row = dict(zip(names, values))
+        for i, name in amounts:
+            value = values[i]
+            if value is not None:
+                row[name] = int(value)
+        found.append(row)
+    return found
 
 
 def one(db: sqlite3.Connection, sql: str, *args: Any) -> dict[str, Any] | None:

@@ -130,6 +130,9 @@ def fast_computation_class(base: Any) -> Any:
                     return computation
 
                 run(computation, computation.opcodes, cls.inline_precompile_calls)
+            error = computation._error
+            if error is not None:  # its traceback's frames hold this computation: a reference cycle that only the
+                error.__traceback__ = None  # collector would free, with the whole state behind it
             return computation
 
     FastComputation.__name__ = f"Fast{base.__name__}"

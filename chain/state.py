@@ -217,6 +217,8 @@ class Overlay(AccountDatabaseAPI):
         self._storage: dict[bytes, dict[int, int]] = {}
         self._wiped: set[bytes] = set()
         self._codes: dict[bytes, bytes] = {}
+        # (restore function, key, old value): plain functions, not bound methods, so an overlay holds no reference
+        # to itself and is freed the moment it is dropped (a cycle would wait for the collector: every eth_call)
         self._undo: list[tuple[Callable[..., None], Any, Any]] = []
         self._checkpoints: dict[int, int] = {}
         self._warm: set[Any] = set()
@@ -257,7 +259,7 @@ class Overlay(AccountDatabaseAPI):
         return account  # type: ignore[return-value]
 
     def _put(self, address: bytes, account: Account | None) -> None:
-        self._undo.append((self._restore_account, address, self._accounts.get(address, _MISSING)))
+        self._undo.append((Overlay._restore_account, address, self._accounts.get(address, _MISSING)))
         self._accounts[address] = account
 
     def _restore_account(self, address: bytes, old: Any) -> None:
@@ -349,7 +351,7 @@ class Overlay(AccountDatabaseAPI):
         slots = self._storage.get(address)
         if slots is None:
             slots = self._storage[address] = {}
-        self._undo.append((self._restore_slot, key, slots.get(slot, _MISSING)))
+        self._undo.append((Overlay._restore_slot, key, slots.get(slot, _MISSING)))
         slots[slot] = value
 
     def _restore_slot(self, key: tuple[bytes, int], old: Any) -> None:
@@ -360,7 +362,7 @@ class Overlay(AccountDatabaseAPI):
             self._storage[address][slot] = old
 
     def delete_storage(self, address: bytes) -> None:
-        self._undo.append((self._restore_wipe, address, (self._storage.get(address), address in self._wiped)))
+        self._undo.append((Overlay._restore_wipe, address, (self._storage.get(address), address in self._wiped)))
         self._storage[address] = {}
         self._wiped.add(address)
 
@@ -380,7 +382,7 @@ class Overlay(AccountDatabaseAPI):
     def mark_address_warm(self, address: bytes) -> None:
         if address not in self._warm:
             self._warm.add(address)
-            self._undo.append((self._unwarm, address, None))
+            self._undo.append((Overlay._unwarm, address, None))
 
     def is_storage_warm(self, address: bytes, slot: int) -> bool:
         return (address, slot) in self._warm
@@ -389,7 +391,7 @@ class Overlay(AccountDatabaseAPI):
         key = (address, slot)
         if key not in self._warm:
             self._warm.add(key)
-            self._undo.append((self._unwarm, key, None))
+            self._undo.append((Overlay._unwarm, key, None))
 
     def _unwarm(self, key: Any, _: Any) -> None:
         self._warm.discard(key)
@@ -405,7 +407,7 @@ class Overlay(AccountDatabaseAPI):
         undo = self._undo
         while len(undo) > mark:
             restore, key, old = undo.pop()
-            restore(key, old)
+            restore(self, key, old)
         for cp in [cp for cp in self._checkpoints if cp >= checkpoint]:
             del self._checkpoints[cp]
 

@@ -27,7 +27,7 @@ from eth.vm.forks.shanghai import ShanghaiVM
 from eth_utils import ValidationError
 
 from .blobs import GAS_PER_BLOB, blob_base_fee, max_blobs_per_block, next_excess_blob_gas
-from .blocks import ZERO_ADDRESS, ZERO_HASH, Header, Log, Receipt, logs_bloom, next_base_fee
+from .blocks import ZERO_ADDRESS, ZERO_HASH, Header, Log, Receipt, logs_bloom, merged_bloom, next_base_fee
 from .config import NodeConfig
 from .errors import ChainError, ResourceNotFound
 from .evm import fast_computation_class, quiet_executor_class
@@ -335,7 +335,6 @@ class Backend:
         receipts: list[bytes] = []
         raws: list[bytes] = []
         gas_used = 0
-        all_logs: list[Log] = []
         console: list[tuple[bytes, list[bytes]]] = []
         computations = state.computation_class
         size_bound = MAX_BLOCK_RLP_SIZE - 1024 if self.fork_level >= FORK_LEVEL["osaka"] else 0  # header room
@@ -375,7 +374,6 @@ class Backend:
                 Log(address, tuple(t.to_bytes(32, "big") for t in topics), data)
                 for address, topics, data in computation.get_log_entries()
             )
-            all_logs.extend(logs)
             receipt = Receipt(pending.type_id, 0 if computation.is_error else 1, gas_used, logs, logs_bloom(logs))
             contract = generate_contract_address(pending.sender, tx.nonce) if not tx.to else None
             included.append(MinedTx(pending.hash, pending.raw, pending.sender, receipt, tx_gas,
@@ -387,7 +385,7 @@ class Backend:
         header = Header(
             parent_hash=self.head_hash, coinbase=self.coinbase, state_root=self.live.state_root(),
             transactions_root=ordered_trie_root(raws), receipts_root=ordered_trie_root(receipts),
-            bloom=logs_bloom(all_logs), number=number, gas_limit=self.gas_limit, gas_used=gas_used, timestamp=ts,
+            bloom=merged_bloom(m.receipt.bloom for m in included), number=number, gas_limit=self.gas_limit, gas_used=gas_used, timestamp=ts,
             base_fee=base_fee, mix_hash=keccak(number.to_bytes(32, "big")), fork_level=self.fork_level,
             blob_gas_used=blob_gas_used, excess_blob_gas=excess_blob_gas,
         )

@@ -22,7 +22,7 @@ from eth_utils import ValidationError
 
 from .backend import Backend
 from .blobs import next_excess_blob_gas
-from .blocks import Header, Log, Receipt, logs_bloom, next_base_fee
+from .blocks import Header, Log, Receipt, logs_bloom, merged_bloom, next_base_fee
 from .errors import ChainError
 from .execution import Executor, apply_overrides, revert_reason
 from .hashing import keccak
@@ -182,7 +182,7 @@ class Simulation:
         calls: list[SimulatedCall] = []
         txs: list[tuple[bytes, bytes, bytes]] = []
         receipts: list[bytes] = []
-        all_logs: list[Log] = []
+        blooms: list[bytes] = []
         gas_used = 0
         for index, req in enumerate(spec.calls):
             call, tx, used = self._call(state, overlay, header, req, gas_used, index)
@@ -191,7 +191,7 @@ class Simulation:
             txs.append(tx)
             receipt = Receipt(self._type_of(req), call.status, gas_used, tuple(call.logs), logs_bloom(call.logs))
             receipts.append(receipt.encode())
-            all_logs.extend(call.logs)
+            blooms.append(receipt.bloom)
         withdrawals_root = header.withdrawals_root
         if spec.withdrawals is not None:
             for _, _, address, gwei in spec.withdrawals:
@@ -200,7 +200,7 @@ class Simulation:
                 rlp.encode([index, validator, address, gwei]) for index, validator, address, gwei in spec.withdrawals])
         header = header.with_(
             state_root=self._state_root(overlay), transactions_root=ordered_trie_root([raw for raw, _, _ in txs]),
-            receipts_root=ordered_trie_root(receipts), bloom=logs_bloom(all_logs), gas_used=gas_used,
+            receipts_root=ordered_trie_root(receipts), bloom=merged_bloom(blooms), gas_used=gas_used,
             withdrawals_root=withdrawals_root)
         block_hash = header.hash
         self.hashes.append(block_hash)

@@ -9,7 +9,6 @@ from typing import Any
 
 from eth.exceptions import Revert
 from eth.vm.message import Message
-from eth.vm.spoof import SpoofTransaction
 from eth_abi import decode as abi_decode
 from eth_utils import ValidationError
 
@@ -17,7 +16,7 @@ from .backend import Backend
 from .errors import ChainError, ExecutionError, ExecutionReverted, InvalidParams
 from .rpc.params import CallRequest
 from .state import Overlay
-from .transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, SET_CODE, build_unsigned, check_type_for_fork
+from .transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, SET_CODE, build_unsigned, check_type_for_fork, spoofed_call
 
 PANIC_REASONS = {
     0x00: "generic panic", 0x01: "assert(false)", 0x11: "arithmetic underflow or overflow",
@@ -98,7 +97,7 @@ class Executor:
             max_fee=req.max_fee if req.max_fee is not None else (req.tip or 0), tip=req.tip or 0,
             access_list=req.access_list, authorizations=req.authorizations,
         )
-        tx = SpoofTransaction(unsigned, from_=sender)
+        tx = spoofed_call(unsigned, sender)
         state = backend.state_for(overlay, header, base_fee=base_fee)
         state.lock_changes()
         try:

@@ -17,7 +17,6 @@ from typing import Any, Iterator
 import rlp
 from eth.exceptions import Halt, Revert
 from eth.vm.execution_context import ExecutionContext
-from eth.vm.spoof import SpoofTransaction
 from eth_utils import ValidationError
 
 from .backend import Backend
@@ -28,7 +27,7 @@ from .execution import Executor, apply_overrides, revert_reason
 from .hashing import keccak
 from .rpc.params import CallRequest
 from .state import Overlay
-from .transactions import DYNAMIC_FEE, LEGACY, build_unsigned, check_type_for_fork
+from .transactions import DYNAMIC_FEE, LEGACY, build_unsigned, check_type_for_fork, spoofed_call
 from .trie import ordered_trie_root
 
 MAX_BLOCKS = 256  # as geth and reth
@@ -263,7 +262,7 @@ class Simulation:
         tx_hash = keccak(raw)
         state.lock_changes()
         try:
-            computation = state.apply_transaction(SpoofTransaction(run, from_=sender))
+            computation = state.apply_transaction(spoofed_call(run, sender))
         except ValidationError as exc:
             raise _invalid(str(exc), index) from None
         used = backend.vm.finalize_gas_used(run, computation)

@@ -149,6 +149,15 @@ def build_unsigned(
         value=value, data=data, access_list=access)
 
 
+def spoofed_call(unsigned: Any, sender: bytes) -> SpoofTransaction:
+    """`unsigned` as sent by `sender`, for a call or estimate: py-evm's SpoofTransaction(from_=sender), whose
+    overrides hold a lambda that holds the overrides (a reference cycle per call, left to the collector), with that
+    lambda replaced by one that holds only the sender."""
+    tx = SpoofTransaction(unsigned, from_=sender)
+    tx.overrides["get_sender"] = lambda: sender
+    return tx
+
+
 def impersonated(unsigned: Any, sender: bytes, chain_id: int) -> PendingTx:
     """A transaction from an account whose key the node lacks (anvil_impersonateAccount).
 

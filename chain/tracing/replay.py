@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from eth.vm.execution_context import ExecutionContext
-from eth.vm.spoof import SpoofTransaction
 
 from ..blocks import Header
 from ..errors import ExecutionError, ResourceNotFound
@@ -15,7 +14,7 @@ from ..execution import PENDING, Executor, apply_overrides
 from ..hashing import keccak
 from ..rpc.params import CallRequest
 from ..state import Overlay
-from ..transactions import PendingTx, build_unsigned, decode_raw, restore_impersonated
+from ..transactions import PendingTx, build_unsigned, decode_raw, restore_impersonated, spoofed_call
 from .hooks import Tracer, traced_computation_class
 
 
@@ -131,7 +130,7 @@ def trace_call(node: Any, req: CallRequest, number: int, tracer: Tracer, state_o
         to=req.to or b"", value=req.value, data=req.data, gas_price=req.gas_price or 0,
         max_fee=req.max_fee if req.max_fee is not None else (req.tip or 0), tip=req.tip or 0,
         access_list=req.access_list, authorizations=req.authorizations)
-    tx = SpoofTransaction(unsigned, from_=sender)
+    tx = spoofed_call(unsigned, sender)
     fee = header.base_fee if req.fee_given else 0
     context = ExecutionContext(
         coinbase=header.coinbase, timestamp=header.timestamp, block_number=header.number, difficulty=0,

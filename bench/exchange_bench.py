@@ -240,16 +240,23 @@ def main() -> None:
                                        time_in_force="GTC") for i in range(args.orders)]
             takers = [bob.order_body("BRSWBNB", "BUY", "LIMIT", quantity="1", price="0.002000", time_in_force="IOC")
                       for _ in range(args.fills)]
+        def exchange_cpu() -> float:
+            return part_cpu(proc.pid).get("exchange", 0.0)
+
+        cpu_start = exchange_cpu()
         seconds, latencies = post_all(url, makers, args.connections)
         rate = len(makers) / seconds
+        signed_cpu = exchange_cpu() - cpu_start  # the exchange's CPU per order: steadier than a rate on a busy box
         p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
         api_key = alice.create_api_key(label="bench")
         if args.markets:
             keyed = hmac_bodies(api_key, [f"0.{9200 + i % 500:d}" for i in range(args.orders)], symbols, "BUY")
         else:
             keyed = hmac_bodies(api_key, [f"0.{1900 + i % 90:06d}" for i in range(args.orders)])
+        cpu_start = exchange_cpu()
         key_seconds, key_latencies = post_all(url, keyed, args.connections)
         key_rate = len(keyed) / key_seconds
+        key_cpu = exchange_cpu() - cpu_start
         key_p50, key_p99 = key_latencies[len(key_latencies) // 2], key_latencies[int(len(key_latencies) * 0.99)]
 
         rpc = Rpc(rpc_url)
@@ -279,9 +286,9 @@ def main() -> None:
         print(f"exchange bench: {len(makers)} orders, {len(takers)} fills, {where}, {args.connections} connections, "
               f"load avg {load:.2f}")
         print(f"{'signed orders accepted (REST)':<34}{rate:>10,.0f} /s   p50 {p50 * 1000:6.2f} ms   p99 "
-              f"{p99 * 1000:6.2f} ms")
+              f"{p99 * 1000:6.2f} ms   exchange CPU {signed_cpu / len(makers) * 1e6:4.0f} us/order")
         print(f"{'API-key orders accepted (HMAC)':<34}{key_rate:>10,.0f} /s   p50 {key_p50 * 1000:6.2f} ms   p99 "
-              f"{key_p99 * 1000:6.2f} ms")
+              f"{key_p99 * 1000:6.2f} ms   exchange CPU {key_cpu / len(keyed) * 1e6:4.0f} us/order")
         print(f"{'fills settled on chain':<34}{len(confirmed) / settle_seconds:>10,.0f} /s   "
               f"({len(confirmed)} fills in {len(batches)} batches, {settle_seconds:.1f} s from first taker order)")
         print(f"{'gas per fill':<34}{gas // max(1, len(confirmed)):>10,}")

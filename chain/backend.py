@@ -385,7 +385,8 @@ class Backend:
         header = Header(
             parent_hash=self.head_hash, coinbase=self.coinbase, state_root=self.live.state_root(),
             transactions_root=ordered_trie_root(raws), receipts_root=ordered_trie_root(receipts),
-            bloom=merged_bloom(m.receipt.bloom for m in included), number=number, gas_limit=self.gas_limit, gas_used=gas_used, timestamp=ts,
+            bloom=merged_bloom(m.receipt.bloom for m in included), number=number, gas_limit=self.gas_limit,
+            gas_used=gas_used, timestamp=ts,
             base_fee=base_fee, mix_hash=keccak(number.to_bytes(32, "big")), fork_level=self.fork_level,
             blob_gas_used=blob_gas_used, excess_blob_gas=excess_blob_gas,
         )

@@ -6,6 +6,7 @@ node for milliseconds."""
 from __future__ import annotations
 
 import gc
+import threading
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -26,9 +27,12 @@ def overlays(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[weakref.ref[Overl
     made: list[weakref.ref[Overlay]] = []
     init = Overlay.__init__
 
+    here = threading.get_ident()
+
     def recording(self: Overlay, base: Any) -> None:
         init(self, base)
-        made.append(weakref.ref(self))
+        if threading.get_ident() == here:  # not another test's node, serving in a thread
+            made.append(weakref.ref(self))
 
     monkeypatch.setattr(Overlay, "__init__", recording)
     gc.collect()

@@ -253,8 +253,8 @@ class ExchangeService:
         if core.db.execute("SELECT 1 FROM orders WHERE account = ? AND nonce = ?",
                            (command.account, str(signed.nonce))).fetchone():
             raise ApiError(REPLAYED_ORDER, "Order nonce was already used by this maker (replayed order).")
-        floor = store.one(core.db, "SELECT floor FROM nonce_floors WHERE account = ?", command.account)
-        if floor is not None and signed.nonce < floor["floor"]:
+        floor = core.db.execute("SELECT floor FROM nonce_floors WHERE account = ?", (command.account,)).fetchone()
+        if floor is not None and signed.nonce < int(floor[0]):
             raise ApiError(REPLAYED_ORDER, "Order nonce is below the maker's on-chain floor (cancelled).")
 
     def _submit(self, request: OrderRequest, replaces: CancelOrder | None) -> Any:

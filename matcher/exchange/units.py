@@ -26,6 +26,8 @@ def parse_units(text: object, decimals: int, field: str) -> int:
 def format_units(amount: int, decimals: int, places: int | None = None) -> str:
     """Integer units as a decimal string with at least `places` decimals (never dropping a non-zero digit)."""
     places = decimals if places is None else places
+    if not amount:  # most fields of a new order (executed, stop price, iceberg...): the text without arithmetic
+        return "0." + "0" * places if places else "0"
     sign = "-" if amount < 0 else ""
     whole, fraction = divmod(abs(amount), 10**decimals)
     digits = f"{fraction:0{decimals}d}" if decimals else ""

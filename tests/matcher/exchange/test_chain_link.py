@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from contracts.settlement import Order
-from matcher.client import ExchangeClient
+from matcher.client import ExchangeApiError, ExchangeClient
 from matcher.exchange.reconcile import fetch_ledger, reconcile
 from matcher.exchange.vault import ORDER_TUPLE as ORDER_TYPE
 from bourse.stack import Stack
@@ -72,6 +72,25 @@ def test_an_order_cancelled_on_chain_leaves_the_book(stack: Stack) -> None:
                what="on-chain cancel")
     assert dave.get_order("BRSWBNB", order_id=placed["orderId"])["reason"] == "cancelled on chain"
     assert dave.balances()["BRS"] == (10 * 10**18, 0)
+
+
+def test_a_nonce_floor_raised_on_chain_cancels_below_it_and_refuses_new_orders_below_it(stack: Stack) -> None:
+    dave = _client(stack, "dave")
+    fund(dave, {"BRS": "10"})
+    floor = 10**15 + 10
+    resting = dave.order("BRSWBNB", "SELL", "LIMIT", quantity="5", price="0.004", time_in_force="GTC",
+                         nonce=floor - 5)
+    send_call(stack.rpc_url, KEYS["dave"], stack.vault, "cancelAllBelow(uint256)", ["uint256"], [floor])
+    wait_until(lambda: dave.get_order("BRSWBNB", order_id=resting["orderId"])["status"] == "CANCELED",
+               what="nonce floor")
+    assert dave.get_order("BRSWBNB", order_id=resting["orderId"])["reason"] == "cancelled on chain (nonce floor)"
+    with pytest.raises(ExchangeApiError) as refused:
+        dave.order("BRSWBNB", "SELL", "LIMIT", quantity="5", price="0.004", time_in_force="GTC", nonce=floor - 1)
+    assert refused.value.code == -3001 and "floor" in refused.value.msg
+    placed = dave.order("BRSWBNB", "SELL", "LIMIT", quantity="5", price="0.004", time_in_force="GTC", nonce=floor)
+    assert placed["status"] == "NEW"
+    dave.cancel("BRSWBNB", order_id=placed["orderId"])
+    _reconciled(stack)
 
 
 def test_a_fill_the_vault_skips_is_reversed_in_the_ledger(slow_stack: Stack) -> None:

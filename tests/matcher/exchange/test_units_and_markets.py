@@ -21,6 +21,8 @@ def test_decimal_strings_convert_exactly_both_ways() -> None:
     assert format_units(15 * 10**17, 18, 2) == "1.50"
     assert format_units(1, 18, 2) == "0.000000000000000001"  # never drops a digit
     assert format_units(-5, 1, 1) == "-0.5" and format_units(12, 0) == "12"
+    assert format_units(0, 18, 8) == "0.00000000" and format_units(0, 6) == "0.000000"  # zero: padded the same
+    assert format_units(0, 18, 0) == "0" and format_units(0, 0) == "0"
 
 
 def test_bad_decimals_are_refused_not_rounded() -> None:

@@ -271,8 +271,7 @@ class Settler:
             self.core.write(retry)
             return
         skipped = {e.args["index"]: SKIP_REASONS.get(e.args["reason"], str(e.args["reason"]))
-                   for e in self.vault.receipt_events(receipt, ("FillSkipped",))
-                   if e.name == "FillSkipped" and e.args["batchId"] == batch["batch_id"]}
+                   for e in self.vault.receipt_events(receipt, ("FillSkipped",)) if e.args["batchId"] == batch["batch_id"]}
         confirmed = [t for i, t in enumerate(ids) if i not in skipped]
         tx_hash = receipt["transactionHash"]
         self.gas_per_fill = max(self.gas_per_fill, int(receipt["gasUsed"], 16) // max(1, len(ids)))

@@ -33,6 +33,13 @@ def settle_a_first_batch(alice: ExchangeClient, bob: ExchangeClient, settler: An
     wait_until(lambda: settled(bob, "BRSWBNB") and settler.gas_per_fill > 0, what="the first batch")
 
 
+def trade_two_batches(alice: ExchangeClient, bob: ExchangeClient) -> None:
+    """Four one-lot asks, all taken by one buy: four fills, two batches of 2."""
+    for price in ("0.002", "0.0021", "0.0022", "0.0023"):
+        alice.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price=price, time_in_force="GTC")
+    bob.order("BRSWBNB", "BUY", "LIMIT", quantity="4", price="0.0023", time_in_force="IOC")
+
+
 def trade_once(alice: ExchangeClient, bob: ExchangeClient) -> dict[str, Any]:
     """Alice rests an ask, Bob takes it; the fill once settled (CONFIRMED or FAILED)."""
     alice.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.002", time_in_force="GTC")
@@ -106,9 +113,7 @@ def test_a_batch_is_signed_behind_the_one_in_flight_with_the_next_nonce(tmp_path
                 finally:
                     signing.nonce = False
             settler.vault.rpc.call, settler._sign_batch = recording, sign_batch
-            for price in ("0.002", "0.0021", "0.0022", "0.0023"):
-                alice.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price=price, time_in_force="GTC")
-            bob.order("BRSWBNB", "BUY", "LIMIT", quantity="4", price="0.0023", time_in_force="IOC")  # two batches
+            trade_two_batches(alice, bob)
             batches: list[dict[str, Any]] = []
 
             def two_signed() -> bool:
@@ -163,9 +168,7 @@ def test_a_batch_that_cannot_be_sent_holds_back_the_one_behind_it_until_the_next
             return real_send(raw)
         settler.vault.rpc.send_raw = send_raw
         try:
-            for price in ("0.002", "0.0021", "0.0022", "0.0023"):
-                alice.order("BRSWBNB", "SELL", "LIMIT", quantity="1", price=price, time_in_force="GTC")
-            bob.order("BRSWBNB", "BUY", "LIMIT", quantity="4", price="0.0023", time_in_force="IOC")  # two batches
+            trade_two_batches(alice, bob)
             wait_until(lambda: len(bob.my_trades("BRSWBNB")) == 6 and settled(bob, "BRSWBNB"), timeout=60,
                        what="both batches, sent again by the next pass")
         finally:

@@ -262,7 +262,7 @@ def main() -> None:
         rpc = Rpc(rpc_url)
         first_block = int(rpc.call("eth_blockNumber"), 16) + 1
         started, cpu_before = time.perf_counter(), part_cpu(proc.pid)
-        post_all(url, takers, args.connections)
+        taker_seconds, _ = post_all(url, takers, args.connections)
         used = symbols[:args.fills]
         # watch the vault's BatchSettled logs on the node (cheap), not the exchange's trade lists: polling those
         # would take the exchange's (and, under `bourse up`, the node's) CPU from the settlement being measured
@@ -271,6 +271,7 @@ def main() -> None:
         while watch.poll() < args.fills:
             time.sleep(0.02)
         settle_seconds = time.perf_counter() - started
+        lag = settle_seconds - taker_seconds  # how far settlement trails the fills: ~one batch when it keeps up
         cpu = {part: used - cpu_before.get(part, 0.0) for part, used in part_cpu(proc.pid).items()}
         deadline = time.monotonic() + 60  # the vault has settled them; the exchange records the last receipt next
         while True:
@@ -289,8 +290,11 @@ def main() -> None:
               f"{p99 * 1000:6.2f} ms   exchange CPU {signed_cpu / len(makers) * 1e6:4.0f} us/order")
         print(f"{'API-key orders accepted (HMAC)':<34}{key_rate:>10,.0f} /s   p50 {key_p50 * 1000:6.2f} ms   p99 "
               f"{key_p99 * 1000:6.2f} ms   exchange CPU {key_cpu / len(keyed) * 1e6:4.0f} us/order")
+        print(f"{'fills created (taker orders)':<34}{len(takers) / taker_seconds:>10,.0f} /s   "
+              f"({len(takers)} in {taker_seconds:.1f} s)")
         print(f"{'fills settled on chain':<34}{len(confirmed) / settle_seconds:>10,.0f} /s   "
-              f"({len(confirmed)} fills in {len(batches)} batches, {settle_seconds:.1f} s from first taker order)")
+              f"({len(confirmed)} fills in {len(batches)} batches, {settle_seconds:.2f} s from the first taker "
+              f"order, {lag:.2f} s after the last)")
         print(f"{'gas per fill':<34}{gas // max(1, len(confirmed)):>10,}")
         print(f"{'CPU while settling':<34}" + ", ".join(f"{part} {seconds:.2f} s" for part, seconds in sorted(cpu.items()))
               + f" (of {settle_seconds:.2f} s)")

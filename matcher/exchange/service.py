@@ -105,6 +105,7 @@ class ExchangeService:
         self.follower = Follower(self.core, self.vault, self.markets, config.confirmations, config.start_block)
         self.settler = Settler(self.core, self.vault, config.signer, config.operator, config.batch_size,
                                config.batch_interval, config.start_block)
+        self.core.announcers.append(self.settler.hear)  # woken by fills, not by a timer
         self.core.resume_reversals()
         self._sync_fee_schedule()
         self.limits = RateLimiter(config.rate_limits)
@@ -367,10 +368,10 @@ class ExchangeService:
                 if await self.settler.step():
                     await asyncio.sleep(0)  # a full batch went out and more may wait: only let requests in
                     continue
+                await self.settler.wait_for_work(min(self.config.batch_interval, 0.2))
             except Exception as exc:
                 log.warning("settlement pass failed (%s); retrying", exc, exc_info=log.isEnabledFor(logging.DEBUG))
                 await asyncio.sleep(1.0)
-            await asyncio.sleep(min(self.config.batch_interval, 0.2))
 
     async def expire_forever(self) -> None:
         while True:

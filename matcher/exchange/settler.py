@@ -13,6 +13,10 @@ has used in this run, so the chain runs each batch once (the vault skips the fil
 expired - rather than reverting). A batch that reverts anyway (an out-of-gas too) loses nothing: its fills go back
 to PENDING and the next batch is simulated again, bisecting to the bad fill.
 
+The settler does not poll for fills: the core tells it of each command once it is durable (`hear`), and it wakes
+as soon as a batch's worth of fills waits, or the batch in flight has its receipt (`wait_for_work`); otherwise it
+looks again after a short timeout (a partial batch's interval, withdrawals and the other chores).
+
 Two batches overlap: while one is sent and mined, the next is built, signed (the following nonce, the fees the last
 receipt implies, nothing asked of the node) and stored; it is sent once the first one's receipt is in, and the
 first one's outcome is recorded while the node mines the second. Anything else the operator signs (withdrawals,
@@ -34,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts.settlement import Order
+from matcher.model import Command, Result, Trade
 from wallet.errors import RpcError
 from wallet.transactions import GAS_MARGIN_PERCENT, build_transaction, suggested_fees
 
@@ -80,6 +85,8 @@ class Settler:
         self.chain_id = vault.rpc.chain_id()
         self.fees: tuple[int, int] | None = None  # (max fee, tip) per gas for a batch signed while one is in flight
         self.in_flight: InFlight | None = None
+        self.fills_waiting = 0  # PENDING fills as of the last look plus those heard of since (an upper bound)
+        self._enough_fills = asyncio.Event()  # set once `fills_waiting` reaches a batch
         self._chores_due = 0.0
         self.gas_per_fill = 0  # the most gas per fill a batch of ours used in this run (0: none settled yet)
         self.simulate_next = True  # after a start or a reverted batch, simulate (and estimate) before sending
@@ -105,10 +112,32 @@ class Settler:
                 await self.burns.step(self)
             if self.rewards is not None:
                 await self.rewards.step(self)
-        full = await self._settle_due()
-        if not full:
-            await self.drain()  # else the batch stays in flight while the next pass builds the next one
-        return full
+        return await self._settle_due()
+
+    def hear(self, seq: int, command: Command, result: Result) -> None:
+        """A core announcer: each fill of a durable command waits for settlement; a batch's worth wakes the settler."""
+        fills = sum(isinstance(event, Trade) for event in result.events) if result.log else 0
+        if fills:
+            self.fills_waiting += fills
+            if self.fills_waiting >= self.batch_size:
+                self._enough_fills.set()
+
+    async def wait_for_work(self, timeout: float) -> None:
+        """After a pass that sent no full batch: wait until a batch's worth of fills waits, the batch in flight has
+        its receipt (its outcome is then recorded), or `timeout` passes. A batch in flight keeps going meanwhile, so
+        the next one is built and signed while it is mined."""
+        if self.fills_waiting >= self.batch_size:
+            return
+        enough = asyncio.ensure_future(self._enough_fills.wait())
+        waits: list[asyncio.Future[Any]] = [enough]
+        if self.in_flight is not None:
+            waits.append(self.in_flight.task)
+        try:
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            enough.cancel()
+        if self.in_flight is not None and self.in_flight.task.done():
+            await self.drain()
 
     async def drain(self) -> None:
         """Wait for the batch in flight, if any, and record its outcome: what the operator signs next takes the
@@ -121,6 +150,8 @@ class Settler:
         db = self.core.db
         pending = store.rows(db, "SELECT * FROM trades WHERE state = 'PENDING' ORDER BY trade_id LIMIT ?",
                              self.batch_size)
+        self.fills_waiting = len(pending)  # and maybe more when it is a full batch: the next pass looks again
+        self._enough_fills.clear()
         if not pending:
             return False
         waited = self.core.clock_ms() - pending[0]["time_ms"]

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from collections import deque
+from itertools import islice
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -111,6 +112,7 @@ class Backend:
         self.chain_id = config.chain_id
         self.gas_limit = config.gas_limit
         self.coinbase = ZERO_ADDRESS
+        self._last_context: tuple[Any, Any] = (None, None)  # state_for's: (what it was built from, the context)
         self.time_offset = 0
         self.next_timestamp: int | None = None
         self.next_base_fee: int | None = None
@@ -311,10 +313,17 @@ class Backend:
 
     def state_for(self, overlay: Overlay, header: Header, base_fee: int | None = None) -> Any:
         """A py-evm state over `overlay` in the context of the block after `header`'s parent. `base_fee` prices the
-        transaction (0 lets a call without fees run); BASEFEE still reads the header's."""
+        transaction (0 lets a call without fees run); BASEFEE still reads the header's. The context (which copies
+        the recent block hashes) is built once for a run of calls in the same block on the same chain."""
         fee = header.base_fee if base_fee is None else base_fee
-        return self.state_class(overlay, self._context(header.number, header.timestamp, fee, self._prev_hashes(
-            header.number), header.gas_limit, header.excess_blob_gas), header.base_fee)
+        key = (header.number, header.timestamp, fee, header.gas_limit, header.excess_blob_gas, self.head_hash,
+               self.coinbase, self.chain_id)
+        known_key, context = self._last_context
+        if key != known_key:
+            context = self._context(header.number, header.timestamp, fee, self._prev_hashes(header.number),
+                                    header.gas_limit, header.excess_blob_gas)
+            self._last_context = (key, context)
+        return self.state_class(overlay, context, header.base_fee)
 
     # -- mining --------------------------------------------------------------------
     def mine_block(self, txs: list[PendingTx], timestamp: int | None = None) -> BlockResult:
@@ -450,10 +459,21 @@ class Backend:
         return HistoricReader(self.live, seq, self.storage)
 
     def _prev_hashes(self, number: int) -> Any:
-        """What BLOCKHASH reads, newest first: local hashes, then on a fork the remote's (fetched if asked)."""
-        if self.fork_blocks is None:
-            return tuple(self.recent_hashes)
-        return LazyHashes(list(self.recent_hashes), number, self.fork_blocks)
+        """What BLOCKHASH reads in block `number`: the hashes of the 256 blocks before it, newest first - the recent
+        ones kept in memory (from the head's: a block at or below the head skips its own and those after it), then
+        older ones as they are asked for (stored, or on a fork the remote's)."""
+        skip = self.head.number + 1 - number
+        recent = list(islice(self.recent_hashes, skip, None)) if skip > 0 else list(self.recent_hashes)
+        if self.fork_blocks is None and len(recent) >= min(256, number - self.first_number):
+            return tuple(recent)
+        return LazyHashes(recent, number, self)
+
+    def hash_of(self, number: int) -> bytes:
+        """Block `number`'s hash: stored, or on a fork the remote's before it (zero where neither knows it)."""
+        if number < self.first_number:
+            return self.fork_blocks.hash_of(number) if self.fork_blocks is not None else b"\x00" * 32
+        found = self.storage.block_by_number(number)
+        return found[1] if found is not None else b"\x00" * 32
 
 
     def genesis_header(self) -> Header:

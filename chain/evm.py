@@ -110,6 +110,17 @@ def fast_computation_class(base: Any) -> Any:
             self._memory.extend(start_position, size)
 
         @classmethod
+        def apply_message_to_discard(cls, state: Any, message: Any, transaction_context: Any) -> Any:
+            """py-evm's apply_message for an outermost call whose state is thrown away after it (eth_call): the
+            same value transfer and computation, without the snapshot that apply_message takes only to commit or
+            revert it, and the account touch that matters only to the state left behind. The caller has checked
+            that the sender can pay the value."""
+            if message.should_transfer_value and message.value:
+                state.delta_balance(message.sender, -message.value)
+                state.delta_balance(message.storage_address, message.value)
+            return cls.apply_computation(state, message, transaction_context)
+
+        @classmethod
         def apply_computation(cls, state: Any, message: Any, transaction_context: Any,
                               parent_computation: Any = None) -> Any:
             with cls(state, message, transaction_context) as computation:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +50,21 @@ class CallResult:
     error: Exception | None
     access_list: list[tuple[bytes, list[int]]]
     consumed: int = 0  # gas burnt before refunds: what the gas limit must at least cover
+
+
+class ConsoleSink:
+    """Within the block, the computations' console.log calls go into `sink` (a plain context manager: a call pays
+    for one per request)."""
+    __slots__ = ("computations", "sink")
+
+    def __init__(self, computations: Any, sink: list[bytes] | None) -> None:
+        self.computations, self.sink = computations, sink
+
+    def __enter__(self) -> None:
+        self.computations.console_sink = self.sink
+
+    def __exit__(self, *exc: object) -> None:
+        self.computations.console_sink = None
 
 
 class Executor:
@@ -132,15 +145,9 @@ class Executor:
                 slots.setdefault(key, [])
         return [(a, sorted(s)) for a, s in sorted(slots.items())]
 
-    @contextmanager
-    def console(self, sink: list[bytes] | None) -> Iterator[None]:
+    def console(self, sink: list[bytes] | None) -> ConsoleSink:
         """Collect the console.log calls made inside the block into `sink`."""
-        computations = self.backend.state_class.computation_class
-        computations.console_sink = sink
-        try:
-            yield
-        finally:
-            computations.console_sink = None
+        return ConsoleSink(self.backend.state_class.computation_class, sink)
 
     def call(self, req: CallRequest, number: int, overrides: dict[str, Any] | None = None,
              console: list[bytes] | None = None) -> bytes:
@@ -187,7 +194,7 @@ class Executor:
         message = Message(gas=gas - intrinsic, to=req.to, sender=sender, value=req.value, data=req.data, code=code,
                           is_delegation=is_delegation)
         context = state.get_transaction_context_class()(gas_price=price, origin=sender)
-        computation = state.computation_class.apply_message(state, message, context)
+        computation = state.computation_class.apply_message_to_discard(state, message, context)
         error = computation.error if computation.is_error else None
         return CallResult(computation.output, 0, error, [])
 

@@ -221,9 +221,11 @@ class RemoteReader:
 
 
 class LazyHashes:
-    """The 256 block hashes BLOCKHASH may read: local ones first, then the remote's before the fork, on demand."""
+    """The 256 block hashes BLOCKHASH may read in block `next_number`: the recent ones given first, then older ones
+    asked of `blocks` (anything with `hash_of(number)`: the backend, which knows stored blocks and, on a fork, asks
+    the remote for those before it) on demand."""
 
-    def __init__(self, local: list[bytes], next_number: int, blocks: RemoteBlocks) -> None:
+    def __init__(self, local: list[bytes], next_number: int, blocks: Any) -> None:
         self.local, self.next_number, self.blocks = local, next_number, blocks
 
     def __iter__(self) -> Any:

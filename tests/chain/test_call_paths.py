@@ -11,12 +11,14 @@ from .evm_code import LOADER, error_string, reverter
 
 CALLER_BALANCE = bytes([0x33, 0x31, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xF3])  # return BALANCE(CALLER)
 CALLVALUE = bytes([0x34, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xF3])  # return CALLVALUE
+SELF_BALANCE = bytes([0x47, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xF3])  # return SELFBALANCE (value included)
 
 
 @pytest.fixture(scope="module")
 def node() -> Node:
     node = Node(NodeConfig(accounts=2, predeploy=False))
-    for i, code in enumerate((LOADER, reverter(error_string("nope")), CALLER_BALANCE, CALLVALUE)):
+    for i, code in enumerate((LOADER, reverter(error_string("nope")), CALLER_BALANCE, CALLVALUE,
+                                  SELF_BALANCE)):
         node.edit(lambda o, i=i, code=code: o.set_code(bytes([0xC0 + i]) * 20, code))
     node.edit(lambda o: o.set_storage(bytes([0xC0]) * 20, 7, 99))
     return node
@@ -36,6 +38,8 @@ def _both(node: Node, req: CallRequest) -> tuple[object, object]:
     (0xC2, b"", 0, None),
     (0xC2, b"", 0, 10**9),  # the sender's balance after buying gas
     (0xC3, b"", 12345, None),
+    (0xC4, b"", 12345, None),
+    (0xC4, b"", 12345, 10**9),
 ])
 def test_message_path_matches_full_path(node: Node, target: int, data: bytes, value: int, gas_price: int) -> None:
     req = CallRequest(sender=node.accounts[0].address, to=bytes([target]) * 20, data=data, value=value,

@@ -35,6 +35,37 @@ def test_calls_at_pending_see_the_next_blocks_number_timestamp_and_base_fee(web3
     assert web3.eth.get_block("latest")["timestamp"] == LATER
 
 
+# COINBASE, CHAINID, GASLIMIT, BLOCKHASH(NUMBER - 1) and TIMESTAMP into memory, returned as five words
+BLOCK_CODE = "0x415f52466020524560405260014303406060524260805260a05ff3"
+
+
+def test_calls_see_each_change_of_the_block_context(web3: Web3, url: str) -> None:
+    """The node reuses a block's execution context across calls: every change to what it holds is seen."""
+    override = {PROBE: {"code": BLOCK_CODE}}
+
+    def context(block: str = "pending") -> list[int]:
+        return _words(rpc(url, "eth_call", [{"to": PROBE}, block, override])["result"])
+
+    first = context()
+    assert context() == first and first[1] == web3.eth.chain_id
+    rpc(url, "anvil_setCoinbase", ["0x" + "c0" * 20])
+    assert context()[0] == int("c0" * 20, 16)
+    rpc(url, "anvil_setChainId", [4242])
+    assert context()[1] == 4242
+    rpc(url, "anvil_setChainId", [first[1]])
+    rpc(url, "evm_setBlockGasLimit", [hex(first[2] - 1)])
+    assert context()[2] == first[2] - 1
+    rpc(url, "evm_mine", [])
+    latest = web3.eth.get_block("latest")
+    assert context()[3] == int.from_bytes(latest["hash"], "big")  # the next block's parent: the one just mined
+    assert context("latest")[3] == int.from_bytes(latest["parentHash"], "big")  # as anvil: block N reads N-1's
+    traced = rpc(url, "debug_traceCall", [{"to": PROBE}, "latest", {"tracer": "callTracer",
+                                                                    "stateOverrides": override}])["result"]
+    assert _words(traced["output"])[3] == int.from_bytes(latest["parentHash"], "big")  # a trace replays the same
+    rpc(url, "evm_setNextBlockTimestamp", [LATER + 7])
+    assert context()[4] == LATER + 7
+
+
 def test_an_estimate_without_a_block_runs_in_the_next_block(web3: Web3, url: str) -> None:
     assert rpc(url, "anvil_setCode", [PROBE, NOT_BEFORE_CODE])["result"] is None
     call = {"from": A0, "to": PROBE}
@@ -63,3 +94,22 @@ def test_the_client_version_can_be_overridden() -> None:
         assert Web3(BourseProvider(node)).client_version == "Geth/v1.14.0"
     finally:
         node.close()
+
+
+def test_blockhash_at_an_older_block_reads_the_256_before_it(web3: Web3, url: str) -> None:
+    """A call at block N reads the hashes of N-1 .. N-256 (kept recent ones, then stored ones), zero beyond."""
+    rpc(url, "anvil_mine", [hex(300)])
+    at = web3.eth.block_number - 20
+    override = {PROBE: {"code": "0x5f35405f5260205ff3"}}  # BLOCKHASH(calldata word 0)
+
+    def blockhash(number: int, block: int) -> int:
+        call = {"to": PROBE, "data": "0x" + number.to_bytes(32, "big").hex()}
+        return int(rpc(url, "eth_call", [call, hex(block), override])["result"], 16)
+
+    def real(number: int) -> int:
+        return int.from_bytes(web3.eth.get_block(number)["hash"], "big")
+
+    assert blockhash(at - 1, at) == real(at - 1)
+    assert blockhash(at - 256, at) == real(at - 256)  # older than what the node keeps in memory: read from storage
+    assert blockhash(at - 257, at) == 0 and blockhash(at, at) == 0
+    assert blockhash(at - 1, at - 1) == 0 and blockhash(at - 2, at - 1) == real(at - 2)

@@ -12,7 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from eth.exceptions import FullStack, InsufficientStack, OutOfGas, ReservedBytesInCode
+from eth.vm.code_stream import CodeStream
 from eth.vm.computation import memory_gas_cost
+from eth.vm.memory import Memory
+from eth.vm.message import Message
 from eth.vm.stack import Stack
 
 from .compiled import opcode_loop
@@ -59,6 +62,19 @@ class FastStack(Stack):
         return x if type(x) is int else int.from_bytes(x, "big")
 
 
+class CheckedMessage(Message):
+    """py-evm's Message for an outermost call whose fields the node has checked already (a parsed eth_call): the
+    same object, without validating each field again."""
+    __slots__ = ()
+
+    def __init__(self, gas: int, to: bytes, sender: bytes, value: int, data: bytes, code: bytes,
+                 is_delegation: bool = False) -> None:
+        self.gas, self.to, self.sender, self.value, self.data, self.code = gas, to, sender, value, data, code
+        self.depth, self.refund = 0, 0
+        self._code_address = self._storage_address = None
+        self.should_transfer_value, self.is_static, self._is_delegation = True, False, is_delegation
+
+
 def fast_computation_class(base: Any) -> Any:
     class FastComputation(base):  # type: ignore[misc, valid-type]
         console_sink: list[bytes] | None = None  # calldata of console.log calls, while someone listens
@@ -81,8 +97,18 @@ def fast_computation_class(base: Any) -> Any:
                 raise OutOfGas(f"Initcode size exceeds the limit of {2 * limit} (EIP-3860). "
                                f"Got code of size: {len(message.code)}")
 
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
+        def __init__(self, state: Any, message: Any, transaction_context: Any) -> None:
+            """py-evm's BaseComputation.__init__ and Shanghai's (EIP-3651: COINBASE warm), on a FastStack rather
+            than a py-evm stack made only to be replaced (tests/chain/test_call_paths.py checks it sets what
+            py-evm's sets)."""
+            self.state, self.msg, self.transaction_context = state, message, transaction_context
+            self.code = CodeStream(message.code)
+            self._gas_meter = self._configure_gas_meter()
+            self.children, self.accounts_to_delete, self.beneficiaries = [], [], []
+            self._memory = Memory()
+            self._log_entries = []
+            self.data_floor_cost = 0
+            state.mark_address_warm(state.coinbase)
             self.use_stack(FastStack())
 
         def use_stack(self, stack: Stack) -> None:
@@ -107,7 +133,12 @@ def fast_computation_class(base: Any) -> Any:
             if fee > meter.gas_remaining:
                 super().extend_memory(start_position, size)  # raises OutOfGas with py-evm's message
             meter.gas_remaining -= fee
-            self._memory.extend(start_position, size)
+            memory = self._memory  # grown to the next word, as py-evm's Memory.extend
+            grow = ((start_position + size + 31) & ~31) - before
+            try:
+                memory._bytes.extend(bytes(grow))
+            except BufferError:  # a view of it is held: py-evm's way round
+                memory._bytes = memory._bytes + bytearray(grow)
 
         @classmethod
         def apply_message_to_discard(cls, state: Any, message: Any, transaction_context: Any) -> Any:

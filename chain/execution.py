@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth.exceptions import Revert
-from eth.vm.message import Message
 from eth_abi import decode as abi_decode
 from eth_utils import ValidationError
 
 from .backend import Backend
 from .errors import ChainError, ExecutionError, ExecutionReverted, InvalidParams
+from .evm import CheckedMessage
 from .rpc.params import CallRequest
 from .state import Overlay
 from .transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, SET_CODE, build_unsigned, check_type_for_fork, spoofed_call
@@ -191,8 +191,8 @@ class Executor:
             delegate = code[3:]
             overlay.mark_address_warm(delegate)
             code = overlay.get_code(delegate)
-        message = Message(gas=gas - intrinsic, to=req.to, sender=sender, value=req.value, data=req.data, code=code,
-                          is_delegation=is_delegation)
+        message = CheckedMessage(gas=gas - intrinsic, to=req.to, sender=sender, value=req.value, data=req.data,
+                                 code=code, is_delegation=is_delegation)
         context = state.get_transaction_context_class()(gas_price=price, origin=sender)
         computation = state.computation_class.apply_message_to_discard(state, message, context)
         error = computation.error if computation.is_error else None

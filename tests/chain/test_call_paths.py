@@ -53,3 +53,35 @@ def test_calls_the_message_path_cannot_answer_fall_back(node: Node) -> None:
     assert node.executor._message_call(poor, node.backend.head.number, None) is None  # full path reports funds
     listed = CallRequest(sender=node.accounts[0].address, to=bytes([0xC0]) * 20, has_access_list=True)
     assert node.executor._message_call(listed, node.backend.head.number, None) is None
+
+
+def test_the_lean_message_and_computation_set_what_py_evm_s_set(node: Node) -> None:
+    """CheckedMessage and FastComputation.__init__ skip py-evm's validation and its throwaway stack: they must still
+    leave every field py-evm's constructors leave, with the same values (a py-evm upgrade that adds one fails here)."""
+    from eth.vm.message import Message
+
+    from chain.evm import CheckedMessage
+    from chain.state import Overlay
+
+    fields = dict(gas=50_000, to=b"\xc0" * 20, sender=b"\x01" * 20, value=7, data=b"\x00\x01", code=b"\x60\x00")
+    checked, plain = CheckedMessage(**fields, is_delegation=True), Message(**fields, is_delegation=True)
+    slots = [slot for cls in type(plain).__mro__ for slot in getattr(cls, "__slots__", ())]
+    unset = object()  # py-evm leaves some slots unset (create_address): so must the lean one
+    assert slots and {s: getattr(checked, s, unset) for s in slots} == {s: getattr(plain, s, unset) for s in slots}
+
+    backend = node.backend
+    header = backend.pending_header()
+    fast_class = backend.state_class.computation_class
+    py_evm_class = fast_class.__mro__[1]  # the fork's own computation, which FastComputation extends
+    state = backend.state_for(Overlay(backend.live), header)
+    context = state.get_transaction_context_class()(gas_price=0, origin=b"\x01" * 20)
+    fast, reference = fast_class(state, plain, context), py_evm_class(state, plain, context)
+    expected = {k: v for k, v in vars(reference).items() if k not in ("_stack", "code", "_gas_meter", "_memory")}
+    assert {k: v for k, v in vars(fast).items() if k in expected} == expected
+    assert set(vars(reference)) <= set(vars(fast))
+    assert fast.code._raw_code_bytes == reference.code._raw_code_bytes
+    assert fast._gas_meter.gas_remaining == reference._gas_meter.gas_remaining == 50_000
+    fresh = backend.state_for(Overlay(backend.live), header)
+    assert not fresh.is_address_warm(backend.coinbase)
+    fast_class(fresh, plain, context)
+    assert fresh.is_address_warm(backend.coinbase)  # EIP-3651

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from contracts.settlement import Order, sign_order
+from contracts.settlement import Order, order_hash, sign_recoverable
 
 from .apikeys import KeyStore, Principal
 from .errors import FILTER_FAILURE, MALFORMED, NEW_ORDER_REJECTED, REJECTED_MBX_KEY, UNKNOWN_PARAM, ApiError
@@ -46,10 +46,11 @@ def agent_order(params: dict[str, Any], principal: Principal, keys: KeyStore, ma
     nonce = keys.next_agent_nonce(principal.account)
     max_fee_bps = max(spec.maker_fee_bps, spec.taker_fee_bps)
     order = _order(body, market, principal.account, expiry, nonce, max_fee_bps)
-    v, r, s = sign_order(order, keys.agent_key(principal.agent), domain.chain_id, domain.vault)
+    digest = order_hash(order, domain.chain_id, domain.vault)
+    signature = sign_recoverable(keys.agent_key(principal.agent), digest)  # r || s || recovery id
     signed = {**body, "address": principal.account, "nonce": nonce, "expiry": expiry, "maxFeeBps": max_fee_bps,
-              "signature": "0x" + (r + s + bytes([v])).hex()}
-    return parse_order(signed, markets, domain, now_ms, signer=principal.agent)
+              "signature": "0x" + (signature[:64] + bytes([signature[64] + 27])).hex()}
+    return parse_order(signed, markets, domain, now_ms, signer=principal.agent, signed_here=(order, digest))
 
 
 

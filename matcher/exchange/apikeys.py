@@ -44,6 +44,7 @@ HMAC, ED25519 = "HMAC_SHA256", "ED25519"
 TRADE, READ = "TRADE", "USER_DATA"
 DEFAULT_RECV_WINDOW, MAX_RECV_WINDOW, AHEAD_MS = 5000, 60_000, 1000
 AGENT_NONCE_START = 2**200  # agent-signed orders take nonces far above any a user picks by hand
+MAX_AGENT_KEYS_KEPT = 10_000  # agent keys kept open in memory (checked against their address once each)
 _KEY_FORMAT = re.compile(r"^[A-Za-z0-9]{64}$")
 BAD_RECV_WINDOW = -1131
 BAD_API_KEY_FORMAT = -2014
@@ -82,6 +83,7 @@ class KeyStore:
     def __init__(self, db: sqlite3.Connection, sealer: Sealer, write: Any) -> None:
         """`write(change)` runs `change(db)` in one transaction (the exchange core's)."""
         self.db, self.sealer, self._write = db, sealer, write
+        self._agent_keys: dict[str, bytes] = {}  # agent -> its private key, checked to be that address's
         db.executescript(SCHEMA)
 
     # --- agents ---------------------------------------------------------------------------------------------
@@ -101,10 +103,23 @@ class KeyStore:
         return dict(zip(("agent", "account", "expiry", "state"), row)) if row else None
 
     def agent_key(self, agent: str) -> bytes:
+        """The agent's private key, checked (once per agent, then kept) to be the key of that address: what the
+        exchange signs with it is then the agent's signature without recovering each one."""
+        key = self._agent_keys.get(agent)
+        if key is not None:
+            return key
         row = self.db.execute("SELECT sealed_key FROM agents WHERE agent = ?", (agent,)).fetchone()
         if row is None:
             raise ApiError(REJECTED_MBX_KEY, "Invalid API-key, IP, or permissions for action.", status=401)
-        return self.sealer.open(row[0])
+        key = self.sealer.open(row[0])
+        from eth_account import Account
+        if Account.from_key(key).address.lower() != agent.lower():
+            raise ApiError(REJECTED_MBX_KEY, "Invalid API-key, IP, or permissions for action. (the key's agent "
+                                             "does not match its stored key)", status=401)
+        if len(self._agent_keys) >= MAX_AGENT_KEYS_KEPT:
+            self._agent_keys.clear()
+        self._agent_keys[agent] = key
+        return key
 
     def set_agent_state(self, agent: str, state: str, expiry: int | None = None) -> None:
         self._write(lambda db: db.execute("UPDATE agents SET state = ?, expiry = COALESCE(?, expiry) WHERE "

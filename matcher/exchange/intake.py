@@ -37,8 +37,9 @@ class OrderRequest:
 
 
 def parse_order(body: dict[str, Any], markets: Markets, domain: Domain, now_ms: int,
-                signer: str | None = None) -> OrderRequest:
-    """`signer`: the maker's agent that signed, for an order placed with an API key."""
+                signer: str | None = None, signed_here: tuple[Order, bytes] | None = None) -> OrderRequest:
+    """`signer`: the maker's agent that signed, for an order placed with an API key; `signed_here`: the order and
+    hash the exchange signed for it (see `verify_order`)."""
     _only(body, ORDER_FIELDS)
     market = markets.get(_required(body, "symbol"))
     spec = market.spec
@@ -89,7 +90,7 @@ def parse_order(body: dict[str, Any], markets: Markets, domain: Domain, now_ms: 
     order = Order(maker, spec.base.token, spec.quote.token, side is Side.BUY, spec.base_units(qty), vault_price,
                   expiry, nonce, max_fee_bps, max_platform_fee_rate)
     _check_settleable(order)
-    digest, (v, r, s) = verify_order(order, body.get("signature"), domain, signer)
+    digest, (v, r, s) = verify_order(order, body.get("signature"), domain, signer, signed_here)
     if expiry * 1000 < now_ms + MIN_TTL_SECONDS * 1000:
         raise ApiError(TIMESTAMP, f"Order expiry must be at least {MIN_TTL_SECONDS}s in the future.")
     if max_fee_bps < max(spec.maker_fee_bps, spec.taker_fee_bps):

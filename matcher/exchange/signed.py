@@ -95,10 +95,17 @@ def check_signer(digest: bytes, signature: object, expected: str) -> tuple[int, 
     return parts
 
 
-def verify_order(order: Order, signature: object, domain: Domain,
-                 signer: str | None = None) -> tuple[bytes, tuple[int, bytes, bytes]]:
+def verify_order(order: Order, signature: object, domain: Domain, signer: str | None = None,
+                 signed_here: tuple[Order, bytes] | None = None) -> tuple[bytes, tuple[int, bytes, bytes]]:
     """The order's EIP-712 hash and its (v, r, s), if the maker (or `signer`, its agent) signed it, exactly as the
-    vault checks."""
+    vault checks. `signed_here`: the order and hash the exchange itself just signed with `signer`'s key (an API-key
+    order; the key store checked once that the key is the agent's): the order must be that one, and a signature
+    the exchange made needs no recovery to know who made it."""
+    if signed_here is not None:
+        made, digest = signed_here
+        if order != made:
+            raise ApiError(INVALID_SIGNATURE, "Signature for this request is not valid.")
+        return digest, split_signature(signature)
     digest = order_hash(order, domain.chain_id, domain.vault)
     return digest, check_signer(digest, signature, signer or order.maker)
 

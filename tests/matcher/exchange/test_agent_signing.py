@@ -1,0 +1,80 @@
+"""API-key orders: the exchange signs each with the key's agent and checks the order it rebuilds from the request is
+the one it signed (no recovery of its own signature); the agent's stored key is checked once to be that agent's."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account import Account
+
+from contracts.settlement import order_hash
+from matcher.exchange import agent_orders
+from matcher.exchange.apikeys import KeyStore, Principal, Sealer
+from matcher.exchange.errors import ApiError
+from matcher.exchange.markets import Markets, market_from_table
+from matcher.exchange.signed import Domain, check_signer
+
+from .test_units_and_markets import TABLE
+
+MAKER = Account.from_key(b"\x11" * 32).address
+DOMAIN = Domain(31337, "0x" + "0a" * 20)
+LIMIT = {"symbol": "BRSWBNB", "side": "SELL", "type": "LIMIT", "timeInForce": "GTC", "quantity": "1.5",
+         "price": "0.002"}
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> KeyStore:
+    db = sqlite3.connect(tmp_path / "x.sqlite3", isolation_level=None)
+
+    def write(change: Any) -> None:
+        with db:
+            change(db)
+    return KeyStore(db, Sealer(tmp_path / "secrets.key"), write)
+
+
+def approved_agent(keys: KeyStore) -> Principal:
+    now = int(time.time() * 1000)
+    agent = keys.new_agent(MAKER, now // 1000 + 86_400, now)
+    keys.set_agent_state(agent, "APPROVED")
+    return Principal(MAKER, "k" * 64, agent, can_trade=True)
+
+
+def place(keys: KeyStore, principal: Principal) -> Any:
+    markets = Markets([market_from_table(TABLE)])
+    return agent_orders.agent_order(dict(LIMIT), principal, keys, markets, DOMAIN, None, int(time.time() * 1000))
+
+
+def test_the_order_signed_is_the_order_checked_and_its_signature_is_the_agent_s(keys: KeyStore) -> None:
+    principal = approved_agent(keys)
+    request = place(keys, principal)
+    assert request.signed.order_hash == "0x" + order_hash(request.order, DOMAIN.chain_id, DOMAIN.vault).hex()
+    digest = bytes.fromhex(request.signed.order_hash[2:])
+    check_signer(digest, request.signed.signature, principal.agent)  # what the vault will recover: the agent
+    assert request.order.maker == MAKER and request.command.qty == 150
+
+
+def test_an_order_rebuilt_unlike_the_one_signed_is_refused(keys: KeyStore, monkeypatch: Any) -> None:
+    principal = approved_agent(keys)
+    build = agent_orders._order
+
+    def another_amount(*args: Any) -> Any:  # what the agent signs is not what the request says
+        made = build(*args)
+        return replace(made, baseAmount=made.baseAmount + 1)
+    monkeypatch.setattr(agent_orders, "_order", another_amount)
+    with pytest.raises(ApiError) as refused:
+        place(keys, principal)
+    assert refused.value.code == -1022
+
+
+def test_a_stored_key_that_is_not_the_agent_s_is_refused(keys: KeyStore) -> None:
+    principal = approved_agent(keys)
+    other = keys.sealer.seal(b"\x22" * 32)
+    keys.db.execute("UPDATE agents SET sealed_key = ? WHERE agent = ?", (other, principal.agent))
+    with pytest.raises(ApiError) as refused:
+        place(keys, principal)
+    assert refused.value.code == -2015

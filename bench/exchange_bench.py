@@ -41,9 +41,8 @@ BOB = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
 DAVE = "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a"  # the demo maker of `up --markets`
 
 
-def start_stack(port: int, node_port: int, signer_port: int, markets: int = 0) -> tuple[subprocess.Popen[str], str,
-                                                                                       str]:
-    data = tempfile.mkdtemp(prefix="bourse-bench-")
+def start_stack(data: str, port: int, node_port: int, signer_port: int, markets: int = 0
+                ) -> tuple[subprocess.Popen[str], str, str]:
     proc = subprocess.Popen([sys.executable, "-m", "bourse.cli", "up", "--data-dir", data, "--port", str(port),
                              "--node-port", str(node_port), "--signer-port", str(signer_port),
                              "--markets", str(markets),
@@ -70,7 +69,7 @@ def encoded(host: str, body: Any) -> bytes:
     else:
         text, headers = json.dumps(body), {"Content-Type": "application/json"}
     data = text.encode()
-    lines = [f"POST /api/v3/order HTTP/1.1", f"Host: {host}", f"Content-Length: {len(data)}",
+    lines = ["POST /api/v3/order HTTP/1.1", f"Host: {host}", f"Content-Length: {len(data)}",
              *(f"{name}: {value}" for name, value in headers.items())]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
 
@@ -214,7 +213,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18080)
     parser.add_argument("--markets", type=int, default=0, help="spread the orders over N demo markets")
     args = parser.parse_args()
-    proc, url, rpc_url = start_stack(args.port, args.port + 1, args.port + 2, args.markets)
+    with tempfile.TemporaryDirectory(prefix="bourse-bench-") as data:  # the stack's data dir, removed after
+        run(args, data)
+
+
+def run(args: argparse.Namespace, data: str) -> None:
+    proc, url, rpc_url = start_stack(data, args.port, args.port + 1, args.port + 2, args.markets)
     try:
         alice, bob = ExchangeClient(url, ALICE, rpc_url), ExchangeClient(url, BOB, rpc_url)
         alice.deposit("BRS", "100000")

@@ -19,6 +19,7 @@ from .private import PrivateHandlers
 from .public import PublicHandlers
 from .core import GROUP_COMMIT
 from .ratelimits import request_weight
+from .responses import json_response
 from .streams import Subscriber
 
 log = logging.getLogger("bourse.exchange.api")
@@ -29,20 +30,20 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
     try:
         return await handler(request)
     except ApiError as exc:
-        return web.json_response(exc.body(), status=exc.status, headers=exc.headers)
+        return json_response(exc.body(), status=exc.status, headers=exc.headers)
     except web.HTTPException as exc:
         if exc.status == 404:
-            return web.json_response({"code": NOT_FOUND, "msg": f"no such endpoint: {request.method} "
+            return json_response({"code": NOT_FOUND, "msg": f"no such endpoint: {request.method} "
                                                                f"{request.path}"}, status=404)
         if exc.status == 405:
             allowed = getattr(exc, "allowed_methods", None) or ()
-            return web.json_response({"code": NOT_FOUND, "msg": f"method {request.method} is not allowed on "
+            return json_response({"code": NOT_FOUND, "msg": f"method {request.method} is not allowed on "
                                                                f"{request.path}"}, status=405,
                                      headers={"Allow": ",".join(sorted(allowed))})
         raise
     except Exception:
         log.exception("request %s %s failed", request.method, request.path)
-        return web.json_response({"code": UNKNOWN, "msg": "An unknown error occurred while processing the request."},
+        return json_response({"code": UNKNOWN, "msg": "An unknown error occurred while processing the request."},
                                  status=500)
 
 
@@ -129,7 +130,7 @@ class Handlers:
 
     async def ledger(self, request: web.Request) -> web.Response:
         self._check_admin(request)
-        return web.json_response(self.service.ledger_snapshot())
+        return json_response(self.service.ledger_snapshot())
 
     def _check_admin(self, request: web.Request) -> None:
         """The operator's bearer token (in the exchange's data dir, printed at start) or HTTP 401."""
@@ -145,21 +146,21 @@ class Handlers:
         burns = self._burns()
         epoch = await asyncio.to_thread(self.service.vault.rpc.block_number)
         started = burns.request(epoch // burns.every_blocks if burns.every_blocks else epoch, "demand")
-        return web.json_response(started if started is not None else {"amount": "0", "state": "NOTHING_TO_BURN"})
+        return json_response(started if started is not None else {"amount": "0", "state": "NOTHING_TO_BURN"})
 
     async def burn_report(self, request: web.Request) -> web.Response:
         """Every burn: epoch, amount, state, transaction, block, the token's total supply before and after."""
-        return web.json_response(self._burns().report())
+        return json_response(self._burns().report())
 
     async def settlement(self, request: web.Request) -> web.Response:
         """The settlement backlog and the bound past which new orders are refused (-1008)."""
-        return web.json_response(self.service.backlog.status())
+        return json_response(self.service.backlog.status())
 
     async def listings(self, request: web.Request) -> web.Response:
         """Every Listed event the exchange followed: round, token, market opened (or why it was refused), block."""
         if self.service.listings is None:
             raise ApiError(NOT_FOUND, "This exchange follows no listing-vote contract.", status=404)
-        return web.json_response(self.service.listings.report())
+        return json_response(self.service.listings.report())
 
     def _burns(self) -> Any:
         if self.service.burns is None:
@@ -171,17 +172,17 @@ class Handlers:
         """Close a trade-mining epoch now (the operator's token): the fills settled since the last one."""
         self._check_admin(request)
         closed = self._rewards().close_epoch()
-        return web.json_response(closed if closed is not None else {"state": "NOTHING_TO_REWARD"})
+        return json_response(closed if closed is not None else {"state": "NOTHING_TO_REWARD"})
 
     async def reward_epochs(self, request: web.Request) -> web.Response:
-        return web.json_response(self._rewards().epochs())
+        return json_response(self._rewards().epochs())
 
     async def reward_proofs(self, request: web.Request) -> web.Response:
         """An address's reward and Merkle proof in every published epoch (public, as the distributor's roots)."""
         from .params import params
         from .signed import address
         query = await params(request)
-        return web.json_response(self._rewards().proofs(address(query.get("address"), "address")))
+        return json_response(self._rewards().proofs(address(query.get("address"), "address")))
 
     def _rewards(self) -> Any:
         if self.service.rewards is None:
@@ -190,7 +191,7 @@ class Handlers:
 
     async def web_config(self, request: web.Request) -> web.Response:
         rpc_url = self.service.config.rpc_url.rstrip("/")
-        return web.json_response({"rpcUrl": rpc_url, "explorerUrl": rpc_url + "/explorer/",
+        return json_response({"rpcUrl": rpc_url, "explorerUrl": rpc_url + "/explorer/",
                                   "chainId": self.service.domain.chain_id, "settlementVault": self.service.domain.vault})
 
     async def page(self, request: web.Request) -> web.Response:
@@ -202,7 +203,7 @@ class Handlers:
 
     async def openapi(self, request: web.Request) -> web.Response:
         from .openapi import spec_for
-        return web.json_response(spec_for(sorted(self.markets.by_symbol)))
+        return json_response(spec_for(sorted(self.markets.by_symbol)))
 
     # --- streams -------------------------------------------------------------------------------------------------
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:

@@ -124,8 +124,9 @@ class Listings:
             market = Market(spec)
             self.markets.check(market)
         except BadMarketSpec as exc:
-            log.warning("listing of %s (round %d) refused: %s", token, args["roundId"], exc)
-            core.write(lambda db: self._record(db, event, token, "", "REFUSED", str(exc)))
+            reason = str(exc)  # the name `exc` ends with this block; the write below must not depend on when it runs
+            log.warning("listing of %s (round %d) refused: %s", token, args["roundId"], reason)
+            core.write(lambda db: self._record(db, event, token, "", "REFUSED", reason))
             return
         seq, result = core.submit(AddMarket.of(spec, ts=core.clock_ms()),
                                   also=lambda db, seq, result: self._record(

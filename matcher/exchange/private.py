@@ -18,6 +18,7 @@ from .errors import MALFORMED, NO_SUCH_ORDER, REJECTED_MBX_KEY, ApiError
 from .intake import parse_cancel, parse_cancel_all, parse_cancel_replace, parse_order, parse_withdraw
 from .order_lists import leg_params
 from .params import integer, limit, params
+from .responses import json_response
 from .signed import address, check_signer, exchange_message, message_digest
 from .views import asset_text, my_trade_view, order_view
 
@@ -107,7 +108,7 @@ class PrivateHandlers:
         placed = self.service.place(order)
         if principal is not None:
             self.service.remember_agent_order(placed["orderId"], principal.agent)
-        return web.json_response(respond(placed, query.get("newOrderRespType"), order.command.type.value),
+        return json_response(respond(placed, query.get("newOrderRespType"), order.command.type.value),
                                  headers=headers)
 
     def _count_order(self, account: str) -> dict[str, str]:
@@ -122,9 +123,9 @@ class PrivateHandlers:
         order = self._parse_new_order(request, query, principal)
         self.service.check_filters(order)
         if not compute:
-            return web.json_response({})
+            return json_response({})
         rates = _commission(order.market.spec)
-        return web.json_response({"standardCommissionForOrder": rates["standardCommission"],
+        return json_response({"standardCommissionForOrder": rates["standardCommission"],
                                   "taxCommissionForOrder": rates["taxCommission"], "discount": rates["discount"]})
 
     async def cancel_replace(self, request: web.Request) -> web.Response:
@@ -133,7 +134,7 @@ class PrivateHandlers:
         command = order.command
         cancel = CancelOrder(command.account, command.symbol, order_id, client_id, command.ts)
         headers = self._count_order(command.account)
-        return web.json_response(self.service.cancel_replace(order, cancel, allow_failure), headers=headers)
+        return json_response(self.service.cancel_replace(order, cancel, allow_failure), headers=headers)
 
     async def cancel_order(self, request: web.Request) -> web.Response:
         query = await params(request)
@@ -144,10 +145,10 @@ class PrivateHandlers:
             if not order_id and not client_id:
                 raise ApiError(MALFORMED, "Param 'origClientOrderId' or 'orderId' must be sent, but both were "
                                           "empty/null!")
-            return web.json_response(self.service.cancel(principal.account, symbol, order_id, client_id))
+            return json_response(self.service.cancel(principal.account, symbol, order_id, client_id))
         maker, symbol, order_id, client_id = parse_cancel(query, self.markets, self.service.domain,
                                                           self.core.clock_ms())
-        return web.json_response(self.service.cancel(maker, symbol, order_id, client_id))
+        return json_response(self.service.cancel(maker, symbol, order_id, client_id))
 
     async def cancel_open_orders(self, request: web.Request) -> web.Response:
         query = await params(request)
@@ -157,7 +158,7 @@ class PrivateHandlers:
         else:
             maker, symbol = parse_cancel_all(query, self.markets, self.service.domain, self.core.clock_ms())
         open_ids = [o.order_id for o in self.core.engine.orders.values() if o.account == maker and o.symbol == symbol]
-        return web.json_response([self.service.cancel(maker, symbol, order_id, "") for order_id in sorted(open_ids)])
+        return json_response([self.service.cancel(maker, symbol, order_id, "") for order_id in sorted(open_ids)])
 
     async def amend_keep_priority(self, request: web.Request) -> web.Response:
         """Binance's amend: lower an open order's quantity, keeping its place in the queue (an API key with TRADE;
@@ -173,7 +174,7 @@ class PrivateHandlers:
         if query.get("newQty") is None:
             raise ApiError(MALFORMED, "Mandatory parameter 'newQty' was not sent, was empty/null, or malformed.")
         new_qty = market.lots(query["newQty"], "newQty")
-        return web.json_response(self.service.amend(account, market, order_id, str(client_id), new_qty))
+        return json_response(self.service.amend(account, market, order_id, str(client_id), new_qty))
 
     # --- order lists (API key) ----------------------------------------------------------------------------------
     async def _list_principal(self, request: web.Request, query: dict[str, Any]) -> Principal:
@@ -225,31 +226,31 @@ class PrivateHandlers:
         view = self.service.order_lists.place(kind, symbol, principal, str(query.get("listClientOrderId", "")),
                                               legs)
         self.service.streams.publish_list_status(principal.account, view, self.core.clock_ms())
-        return web.json_response(view, headers=headers)
+        return json_response(view, headers=headers)
 
     async def cancel_order_list(self, request: web.Request) -> web.Response:
         query = await params(request)
         account = (await self._list_principal(request, query)).account
         lists = self.service.order_lists
         list_id = lists.find(account, integer(query, "orderListId", low=0), query.get("listClientOrderId"))
-        return web.json_response(lists.cancel(account, list_id))
+        return json_response(lists.cancel(account, list_id))
 
     async def get_order_list(self, request: web.Request) -> web.Response:
         query = await params(request)
         account = (await self.principal(request, query)).account
         lists = self.service.order_lists
-        return web.json_response(lists.view(lists.find(account, integer(query, "orderListId", low=0),
+        return json_response(lists.view(lists.find(account, integer(query, "orderListId", low=0),
                                                         query.get("origClientOrderId"))))
 
     async def all_order_lists(self, request: web.Request) -> web.Response:
         query = await params(request)
         account = (await self.principal(request, query)).account
-        return web.json_response(self.service.order_lists.of(account, False, limit(query, 500, MAX_LIMIT)))
+        return json_response(self.service.order_lists.of(account, False, limit(query, 500, MAX_LIMIT)))
 
     async def open_order_lists(self, request: web.Request) -> web.Response:
         query = await params(request)
         account = (await self.principal(request, query)).account
-        return web.json_response(self.service.order_lists.of(account, True, MAX_LIMIT))
+        return json_response(self.service.order_lists.of(account, True, MAX_LIMIT))
 
     # --- reads --------------------------------------------------------------------------------------------------
     async def get_order(self, request: web.Request) -> web.Response:
@@ -267,7 +268,7 @@ class PrivateHandlers:
             raise ApiError(MALFORMED, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
         if row is None:
             raise ApiError(NO_SUCH_ORDER, "Order does not exist.")
-        return web.json_response(order_view(row, market))
+        return json_response(order_view(row, market))
 
     async def open_orders(self, request: web.Request) -> web.Response:
         query = await params(request)
@@ -278,7 +279,7 @@ class PrivateHandlers:
             sql += " AND symbol = ?"
             args.append(self.markets.get(query["symbol"]).symbol)
         rows = store.rows(self.core.db, sql + " ORDER BY order_id", *args)
-        return web.json_response([order_view(r, self.markets.get(r["symbol"])) for r in rows])
+        return json_response([order_view(r, self.markets.get(r["symbol"])) for r in rows])
 
     async def all_orders(self, request: web.Request) -> web.Response:
         query = await params(request)
@@ -288,7 +289,7 @@ class PrivateHandlers:
             [account, market.symbol, integer(query, "orderId", 0, low=0)]
         sql, args = _time_range(sql, args, query, "created_ms")
         rows = store.rows(self.core.db, sql + " ORDER BY order_id LIMIT ?", *args, limit(query, 500, MAX_LIMIT))
-        return web.json_response([order_view(r, market) for r in rows])
+        return json_response([order_view(r, market) for r in rows])
 
     async def my_trades(self, request: web.Request) -> web.Response:
         query = await params(request)
@@ -301,7 +302,7 @@ class PrivateHandlers:
             sql, args = sql + " AND (maker_order_id = ? OR taker_order_id = ?)", [*args, order_id, order_id]
         sql, args = _time_range(sql, args, query, "time_ms")
         rows = store.rows(self.core.db, sql + " ORDER BY trade_id LIMIT ?", *args, limit(query, 500, MAX_LIMIT))
-        return web.json_response([my_trade_view(r, market, account) for r in rows])
+        return json_response([my_trade_view(r, market, account) for r in rows])
 
     async def account(self, request: web.Request) -> web.Response:
         query = await params(request)
@@ -312,7 +313,7 @@ class PrivateHandlers:
                      "lockedUnits": str(locked)}
                     for asset, (free, locked) in sorted(self.core.balances(account).items())
                     if free or locked or str(query.get("omitZeroBalances", "false")).lower() != "true"]
-        return web.json_response({
+        return json_response({
             "makerCommission": 0, "takerCommission": 0, "buyerCommission": 0, "sellerCommission": 0,
             "commissionRates": {"maker": _bps(0), "taker": _bps(0), "buyer": _bps(0), "seller": _bps(0)},
             "canTrade": principal.api_key is None or principal.can_trade, "canWithdraw": principal.api_key is None,
@@ -324,12 +325,12 @@ class PrivateHandlers:
         query = await params(request)
         await self.principal(request, query)
         spec = self.markets.get(query.get("symbol")).spec
-        return web.json_response({"symbol": spec.symbol, **_commission(spec, with_sides=True)})
+        return json_response({"symbol": spec.symbol, **_commission(spec, with_sides=True)})
 
     async def order_rate_limits(self, request: web.Request) -> web.Response:
         query = await params(request)
         account = (await self.principal(request, query)).account
-        return web.json_response(self.service.limits.order_usage(account, self.core.clock_ms()))
+        return json_response(self.service.limits.order_usage(account, self.core.clock_ms()))
 
     async def prevented_matches(self, request: web.Request) -> web.Response:
         """Orders that self-trade prevention expired (EXPIRED_IN_MATCH), Binance's shape."""
@@ -339,7 +340,7 @@ class PrivateHandlers:
         rows = store.rows(self.core.db, "SELECT * FROM orders WHERE account = ? AND symbol = ? AND status = "
                           "'EXPIRED_IN_MATCH' ORDER BY order_id LIMIT ?", account, market.symbol,
                           limit(query, 500, MAX_LIMIT))
-        return web.json_response([{"symbol": r["symbol"], "preventedMatchId": r["order_id"],
+        return json_response([{"symbol": r["symbol"], "preventedMatchId": r["order_id"],
                                    "takerOrderId": r["order_id"], "makerSymbol": r["symbol"],
                                    "tradeGroupId": -1, "selfTradePreventionMode": r["stp"],
                                    "price": market.price_text(r["price"]),
@@ -352,14 +353,14 @@ class PrivateHandlers:
             raise ApiError(REJECTED_MBX_KEY, "Invalid API-key, IP, or permissions for action. (withdrawals need the "
                                              "account's own EIP-712 signature)", status=401)
         user, asset, token, amount, nonce = parse_withdraw(await params(request), self.markets, self.service.domain)
-        return web.json_response(self.service.request_withdrawal(user, asset, token, amount, nonce))
+        return json_response(self.service.request_withdrawal(user, asset, token, amount, nonce))
 
     async def withdrawals(self, request: web.Request) -> web.Response:
         query = await params(request)
         account = (await self.principal(request, query)).account
         rows = store.rows(self.core.db, "SELECT id, asset, token, amount, nonce, state, reason, tx_hash, block, "
                           "created_ms FROM withdrawals WHERE account = ? ORDER BY id", account)
-        return web.json_response([{**r, "amount": str(r["amount"]), "nonce": str(r["nonce"])} for r in rows])
+        return json_response([{**r, "amount": str(r["amount"]), "nonce": str(r["nonce"])} for r in rows])
 
     # --- user data stream ----------------------------------------------------------------------------------------
     async def new_listen_key(self, request: web.Request) -> web.Response:
@@ -367,18 +368,18 @@ class PrivateHandlers:
         query = await params(request)
         account = self._key_holder(request) if "X-MBX-APIKEY" in request.headers else \
             (await self.principal(request, query)).account
-        return web.json_response({"listenKey": self.service.streams.listen_keys.create(account,
+        return json_response({"listenKey": self.service.streams.listen_keys.create(account,
                                                                                         self.core.clock_ms())})
 
     async def keep_listen_key(self, request: web.Request) -> web.Response:
         query = await params(request)
         self.service.streams.listen_keys.keep(query.get("listenKey"), self.core.clock_ms())
-        return web.json_response({})
+        return json_response({})
 
     async def close_listen_key(self, request: web.Request) -> web.Response:
         query = await params(request)
         self.service.streams.close_listen_key(query.get("listenKey"), self.core.clock_ms())
-        return web.json_response({})
+        return json_response({})
 
     def _key_holder(self, request: web.Request) -> str:
         found = self.keys.lookup(request.headers["X-MBX-APIKEY"])
@@ -401,7 +402,7 @@ class PrivateHandlers:
         from .vault import approve_agent_calldata
         nonce = await asyncio.to_thread(self.service.vault.agent_nonce, account)
         domain = self.service.domain
-        return web.json_response({"address": account, "agent": agent, "expiry": expiry, "agentNonce": nonce,
+        return json_response({"address": account, "agent": agent, "expiry": expiry, "agentNonce": nonce,
                                   "approve": {"to": self.service.vault.address,
                                               "data": "0x" + approve_agent_calldata(agent, expiry).hex()},
                                   "agentApproval": agent_approval(account, agent, expiry, nonce, domain.chain_id,
@@ -457,19 +458,19 @@ class PrivateHandlers:
                "agentState": self.keys.agent(agent_address)["state"], "permissions": [permissions]}  # type: ignore
         if secret is not None:
             out["secretKey"] = secret
-        return web.json_response(out)
+        return json_response(out)
 
     async def list_api_keys(self, request: web.Request) -> web.Response:
         query = await params(request)
         account = (await self.principal(request, query)).account
-        return web.json_response(self.keys.keys_of(account))
+        return json_response(self.keys.keys_of(account))
 
     async def delete_api_key(self, request: web.Request) -> web.Response:
         query = await params(request)
         account = (await self.principal(request, query)).account
         if not self.keys.delete_key(account, str(query.get("apiKey", ""))):
             raise ApiError(REJECTED_MBX_KEY, "Invalid API-key, IP, or permissions for action.", status=401)
-        return web.json_response({})
+        return json_response({})
 
 
 def respond(placed: dict[str, Any], kind: Any, order_type: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from . import history, store, tickers
 from .errors import ILLEGAL_PARAM, ApiError
 from .intervals import DAY, bucket, close_time, interval, time_zone
 from .params import choice, integer, limit, params, symbol_list
+from .responses import json_response
 from .views import agg_trade_view, kline_view, trade_view
 
 MAX_LIMIT = 1000
@@ -44,13 +45,13 @@ class PublicHandlers:
         get("/api/v3/ticker/bookTicker", self.book_ticker)
 
     async def ping(self, request: web.Request) -> web.Response:
-        return web.json_response({})
+        return json_response({})
 
     async def time(self, request: web.Request) -> web.Response:
-        return web.json_response({"serverTime": self.core.clock_ms()})
+        return json_response({"serverTime": self.core.clock_ms()})
 
     async def system_status(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": 0, "msg": "normal"})
+        return json_response({"status": 0, "msg": "normal"})
 
     async def exchange_info(self, request: web.Request) -> web.Response:
         query = await params(request)
@@ -61,7 +62,7 @@ class PublicHandlers:
                 _json_list(permissions, "permissions")
             if not set(asked) & set(PERMISSIONS):
                 wanted = []
-        return web.json_response({
+        return json_response({
             "timezone": "UTC", "serverTime": self.core.clock_ms(), "rateLimits": self.service.limits.info(),
             "exchangeFilters": self.service.exchange_filters(),
             "chainId": self.service.domain.chain_id, "settlementVault": self.service.domain.vault,
@@ -71,7 +72,7 @@ class PublicHandlers:
         query = await params(request)
         market = self.markets.get(query.get("symbol"))
         snapshot = self.core.engine.depth(market.symbol, min(limit(query, 100, 1 << 31), MAX_DEPTH))
-        return web.json_response({"lastUpdateId": snapshot["lastUpdateId"],
+        return json_response({"lastUpdateId": snapshot["lastUpdateId"],
                                   "bids": [[market.price_text(p), market.qty_text(q)] for p, q in snapshot["bids"]],
                                   "asks": [[market.price_text(p), market.qty_text(q)] for p, q in snapshot["asks"]]})
 
@@ -80,7 +81,7 @@ class PublicHandlers:
         market = self.markets.get(query.get("symbol"))
         found = store.rows(self.core.db, "SELECT * FROM trades WHERE symbol = ? ORDER BY trade_id DESC LIMIT ?",
                            market.symbol, limit(query, 500, MAX_LIMIT))
-        return web.json_response([trade_view(t, market) for t in reversed(found)])
+        return json_response([trade_view(t, market) for t in reversed(found)])
 
     async def historical_trades(self, request: web.Request) -> web.Response:
         query = await params(request)
@@ -90,7 +91,7 @@ class PublicHandlers:
             return await self.trades(request)
         found = store.rows(self.core.db, "SELECT * FROM trades WHERE symbol = ? AND trade_id >= ? ORDER BY trade_id "
                            "LIMIT ?", market.symbol, from_id, count)
-        return web.json_response([trade_view(t, market) for t in found])
+        return json_response([trade_view(t, market) for t in found])
 
     async def agg_trades(self, request: web.Request) -> web.Response:
         query = await params(request)
@@ -99,7 +100,7 @@ class PublicHandlers:
         _check_range(start, end)
         found = history.agg_trades(self.core.db, market.symbol, integer(query, "fromId", low=0), start, end,
                                    limit(query, 500, MAX_LIMIT))
-        return web.json_response([agg_trade_view(a, market) for a in found])
+        return json_response([agg_trade_view(a, market) for a in found])
 
     async def klines(self, request: web.Request) -> web.Response:
         query = await params(request)
@@ -111,12 +112,12 @@ class PublicHandlers:
         _check_range(start, end)
         candles = history.klines(self.core.db, market.symbol, length, zone, start, end, limit(query, 500, MAX_LIMIT),
                                  self.core.clock_ms())
-        return web.json_response([kline_view(c, close_time(c.open_ms, length, zone), market) for c in candles])
+        return json_response([kline_view(c, close_time(c.open_ms, length, zone), market) for c in candles])
 
     async def avg_price(self, request: web.Request) -> web.Response:
         query = await params(request)
         market = self.markets.get(query.get("symbol"))
-        return web.json_response(tickers.avg_price(self.core.db, market, self.core.clock_ms(),
+        return json_response(tickers.avg_price(self.core.db, market, self.core.clock_ms(),
                                                    self.core.engine.last_price.get(market.symbol, 0)))
 
     async def ticker_24hr(self, request: web.Request) -> web.Response:
@@ -125,7 +126,7 @@ class PublicHandlers:
         full = choice(query, "type", ("FULL", "MINI"), "FULL") == "FULL"
         now = self.core.clock_ms()
         out = [tickers.day_ticker(self.core.db, m, now, self.core.engine, full) for m in wanted]
-        return web.json_response(out[0] if single else out)
+        return json_response(out[0] if single else out)
 
     async def ticker_rolling(self, request: web.Request) -> web.Response:
         query = await params(request)
@@ -135,7 +136,7 @@ class PublicHandlers:
         now = self.core.clock_ms()
         out = [tickers.rolling(self.core.db, m, now - size, now, self.core.engine.last_price.get(m.symbol, 0), full)
                for m in wanted]
-        return web.json_response(out[0] if single else out)
+        return json_response(out[0] if single else out)
 
     async def ticker_trading_day(self, request: web.Request) -> web.Response:
         query = await params(request)
@@ -146,14 +147,14 @@ class PublicHandlers:
         start = bucket(now, DAY, zone)
         out = [tickers.rolling(self.core.db, m, start, close_time(start, DAY, zone),
                                self.core.engine.last_price.get(m.symbol, 0), full) for m in wanted]
-        return web.json_response(out[0] if single else out)
+        return json_response(out[0] if single else out)
 
     async def ticker_price(self, request: web.Request) -> web.Response:
         query = await params(request)
         wanted, single = symbol_list(query, self.markets)
         last = self.core.engine.last_price
         out = [{"symbol": m.symbol, "price": m.price_text(last.get(m.symbol, 0))} for m in wanted]
-        return web.json_response(out[0] if single else out)
+        return json_response(out[0] if single else out)
 
     async def book_ticker(self, request: web.Request) -> web.Response:
         query = await params(request)
@@ -163,7 +164,7 @@ class PublicHandlers:
             bid, bid_qty, ask, ask_qty = self.core.engine.book_ticker(market.symbol)
             out.append({"symbol": market.symbol, "bidPrice": market.price_text(bid), "bidQty": market.qty_text(bid_qty),
                         "askPrice": market.price_text(ask), "askQty": market.qty_text(ask_qty)})
-        return web.json_response(out[0] if single else out)
+        return json_response(out[0] if single else out)
 
 
 def _check_range(start: int | None, end: int | None) -> None:

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from .errors import NOT_FOUND, ApiError
 from .params import params
+from .responses import json_response
 
 NOT_PUBLISHED = "No proof of reserves is published here (bourse por build --out <exchange data dir>/por)."
 
@@ -26,7 +27,7 @@ class ReservesHandlers:
         app.router.add_get("/bourse/v1/por/proof", self.proof)
 
     async def root(self, request: web.Request) -> web.Response:
-        return web.json_response(self._read(self.folder / "root.json", NOT_PUBLISHED))
+        return json_response(self._read(self.folder / "root.json", NOT_PUBLISHED))
 
     async def proof(self, request: web.Request) -> web.Response:
         query = await params(request)
@@ -35,7 +36,7 @@ class ReservesHandlers:
         for name in (account, account.lower()):
             path = self.folder / "proofs" / f"{name}.json"
             if path.is_file():
-                return web.json_response(self._read(path, NOT_PUBLISHED))
+                return json_response(self._read(path, NOT_PUBLISHED))
         if not (self.folder / "root.json").is_file():
             raise ApiError(NOT_FOUND, NOT_PUBLISHED, status=404)
         raise ApiError(NOT_FOUND, f"The published tree has no proof for {account} (it held nothing when the tree "

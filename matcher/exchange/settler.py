@@ -10,7 +10,9 @@ stored with its batch, so they strictly increase; after a crash, a stored batch 
 
 Once a batch has settled, the next ones skip the simulation: their gas limit is 1.5x the most gas per fill the vault
 has used in this run, so the chain runs each batch once (the vault skips the fills it must not settle - cancelled,
-expired - rather than reverting). A batch that reverts anyway (an out-of-gas too) loses nothing: its fills go back
+expired - rather than reverting). Orders an API key's agent signed cost the vault more (it checks the agent's
+approval: a fill between two of them ~1.6x one between orders their makers signed), so a batch with a larger share
+of them than any settled in this run is simulated too. A batch that reverts anyway (an out-of-gas too) loses nothing: its fills go back
 to PENDING and the next batch is simulated again, bisecting to the bad fill.
 
 The settler does not poll for fills: the core tells it of each command once it is durable (`hear`), and it wakes
@@ -43,6 +45,7 @@ from wallet.errors import RpcError
 from wallet.transactions import GAS_MARGIN_PERCENT, build_transaction, suggested_fees
 
 from . import store
+from .apikeys import AGENT_NONCE_START
 from .core import ExchangeCore
 from .vault import (SKIP_REASONS, TOPIC_OF, VaultClient, approve_agent_by_sig_calldata,
                     operator_withdraw_calldata, settle_calldata)
@@ -90,6 +93,8 @@ class Settler:
         self._chores_due = 0.0
         self.gas_per_fill = 0  # the most gas per fill a batch of ours used in this run (0: none settled yet)
         self.simulate_next = True  # after a start or a reverted batch, simulate (and estimate) before sending
+        self.agent_share_seen = 0.0  # the largest share of agent-signed orders in a batch settled in this run
+        self._agent_shares: dict[int, float] = {}  # batch id -> that share, for batches built and not yet landed
         self._block_gas_limit: int | None = None
         self.burns: Any = None  # the fee burner (burns.Burns), set by the service
         self.rewards: Any = None  # trade mining (rewards.Rewards), set by the service
@@ -194,9 +199,10 @@ class Settler:
         return InFlight(batch, nonce, asyncio.create_task(asyncio.to_thread(send)))
 
     # --- batches ---------------------------------------------------------------------------------------------
-    def _learnt_gas_limit(self, fills: int) -> int | None:
-        """A gas limit for a batch of `fills` from the gas per fill seen, when one may be sent unsimulated."""
-        if self.simulate_next or not self.gas_per_fill:
+    def _learnt_gas_limit(self, fills: int, agent_share: float) -> int | None:
+        """A gas limit for a batch of `fills` (`agent_share` of its orders agent-signed) from the gas per fill seen,
+        when one may be sent unsimulated."""
+        if self.simulate_next or not self.gas_per_fill or agent_share > self.agent_share_seen:
             return None
         if self._block_gas_limit is None:
             self._block_gas_limit = int(self.vault.rpc.call("eth_getBlockByNumber", "latest", False)["gasLimit"], 16)
@@ -215,10 +221,12 @@ class Settler:
             *ids)}
         fills = [self._fill(t, orders) for t in trades]
         batch_id = self._next_batch_id()
-        learnt = self._learnt_gas_limit(len(fills))
+        share = sum(row["nonce"] >= AGENT_NONCE_START for row in orders.values()) / len(orders)  # agents' nonces
+        self._agent_shares[batch_id] = share
+        learnt = self._learnt_gas_limit(len(fills), share)
         if learnt is None and self.in_flight is not None:  # its receipt may teach the gas per fill; else the
             await self.drain()  # simulation must run on the chain it leaves
-            learnt = self._learnt_gas_limit(len(fills))
+            learnt = self._learnt_gas_limit(len(fills), share)
         if learnt is not None:
             return trades, batch_id, settle_calldata(batch_id, fills, self.platform_token), learnt
         while trades:
@@ -283,6 +291,7 @@ class Settler:
 
     def _finalize(self, batch: dict[str, Any], receipt: dict[str, Any]) -> None:
         ids = store.batch_trade_ids(batch)
+        agent_share = self._agent_shares.pop(batch["batch_id"], 0.0)  # unknown (0) for a batch from before a restart
         block = int(receipt["blockNumber"], 16)
         if self.fees is not None and receipt.get("effectiveGasPrice"):  # what it paid = that block's base fee + tip
             tip = self.fees[1]
@@ -306,6 +315,7 @@ class Settler:
         confirmed = [t for i, t in enumerate(ids) if i not in skipped]
         tx_hash = receipt["transactionHash"]
         self.gas_per_fill = max(self.gas_per_fill, int(receipt["gasUsed"], 16) // max(1, len(ids)))
+        self.agent_share_seen = max(self.agent_share_seen, agent_share)
         self.simulate_next = False
 
         def record(db: Any) -> None:

@@ -320,7 +320,7 @@ class Backend:
                self.coinbase, self.chain_id)
         known_key, context = self._last_context
         if key != known_key:
-            context = self._context(header.number, header.timestamp, fee, self._prev_hashes(header.number),
+            context = self._context(header.number, header.timestamp, fee, self.prev_hashes(header.number),
                                     header.gas_limit, header.excess_blob_gas)
             self._last_context = (key, context)
         return self.state_class(overlay, context, header.base_fee)
@@ -335,7 +335,7 @@ class Backend:
         blob_fee = blob_base_fee(excess_blob_gas, self.config.hardfork)
         max_blob_gas = max_blobs_per_block(self.config.hardfork) * GAS_PER_BLOB
         blob_gas_used = 0
-        context = self._context(number, ts, base_fee, self._prev_hashes(number), self.gas_limit, excess_blob_gas)
+        context = self._context(number, ts, base_fee, self.prev_hashes(number), self.gas_limit, excess_blob_gas)
         overlay = Overlay(self.live)
         state = self.state_class(overlay, context)
         included: list[MinedTx] = []
@@ -458,7 +458,7 @@ class Backend:
         assert seq is not None
         return HistoricReader(self.live, seq, self.storage)
 
-    def _prev_hashes(self, number: int) -> Any:
+    def prev_hashes(self, number: int) -> Any:
         """What BLOCKHASH reads in block `number`: the hashes of the 256 blocks before it, newest first - the recent
         ones kept in memory (from the head's: a block at or below the head skips its own and those after it), then
         older ones as they are asked for (stored, or on a fork the remote's)."""

@@ -89,7 +89,7 @@ class _Ancestors:
         yield from reversed(self.simulated)
         backend = self.backend
         if self.base == backend.head.number:
-            yield from backend._prev_hashes(self.base + 1)
+            yield from backend.prev_hashes(self.base + 1)
             return
         for number in range(self.base, max(-1, self.base - 256), -1):
             found = backend.storage.block_by_number(number)

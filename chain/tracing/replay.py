@@ -134,7 +134,7 @@ def trace_call(node: Any, req: CallRequest, number: int, tracer: Tracer, state_o
     fee = header.base_fee if req.fee_given else 0
     context = ExecutionContext(
         coinbase=header.coinbase, timestamp=header.timestamp, block_number=header.number, difficulty=0,
-        mix_hash=header.mix_hash, gas_limit=header.gas_limit, prev_hashes=backend._prev_hashes(header.number),
+        mix_hash=header.mix_hash, gas_limit=header.gas_limit, prev_hashes=backend.prev_hashes(header.number),
         chain_id=backend.chain_id, base_fee_per_gas=fee, excess_blob_gas=header.excess_blob_gas)
     state = traced_state_class(backend, tracer)(overlay, context)
     tracer.before_transaction(overlay)

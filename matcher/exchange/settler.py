@@ -12,8 +12,8 @@ Once a batch has settled, the next ones skip the simulation: their gas limit is 
 has used in this run, so the chain runs each batch once (the vault skips the fills it must not settle - cancelled,
 expired - rather than reverting). Orders an API key's agent signed cost the vault more (it checks the agent's
 approval: a fill between two of them ~1.6x one between orders their makers signed), so a batch with a larger share
-of them than any settled in this run is simulated too. A batch that reverts anyway (an out-of-gas too) loses nothing: its fills go back
-to PENDING and the next batch is simulated again, bisecting to the bad fill.
+of them than any settled in this run is simulated too. A batch that reverts anyway (an out-of-gas too) loses
+nothing: its fills go back to PENDING and the next batch is simulated again, bisecting to the bad fill.
 
 The settler does not poll for fills: the core tells it of each command once it is durable (`hear`), and it wakes
 as soon as a batch's worth of fills waits, or the batch in flight has its receipt (`wait_for_work`); otherwise it

@@ -212,12 +212,14 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--port", type=int, default=18080)
     parser.add_argument("--markets", type=int, default=0, help="spread the orders over N demo markets")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bourse-bench-") as data:  # the stack's data dir, removed after
         run(args, data)
 
 
 def run(args: argparse.Namespace, data: str) -> None:
+    progress("starting bourse up")
     proc, url, rpc_url = start_stack(data, args.port, args.port + 1, args.port + 2, args.markets)
     try:
         alice, bob = ExchangeClient(url, ALICE, rpc_url), ExchangeClient(url, BOB, rpc_url)
@@ -248,6 +250,7 @@ def run(args: argparse.Namespace, data: str) -> None:
             return part_cpu(proc.pid).get("exchange", 0.0)
 
         cpu_start = exchange_cpu()
+        progress(f"placing {len(makers)} signed orders")
         seconds, latencies = post_all(url, makers, args.connections)
         rate = len(makers) / seconds
         signed_cpu = exchange_cpu() - cpu_start  # the exchange's CPU per order: steadier than a rate on a busy box
@@ -258,6 +261,7 @@ def run(args: argparse.Namespace, data: str) -> None:
         else:
             keyed = hmac_bodies(api_key, [f"0.{1900 + i % 90:06d}" for i in range(args.orders)])
         cpu_start = exchange_cpu()
+        progress(f"placing {len(keyed)} API-key orders")
         key_seconds, key_latencies = post_all(url, keyed, args.connections)
         key_rate = len(keyed) / key_seconds
         key_cpu = exchange_cpu() - cpu_start
@@ -266,6 +270,7 @@ def run(args: argparse.Namespace, data: str) -> None:
         rpc = Rpc(rpc_url)
         first_block = int(rpc.call("eth_blockNumber"), 16) + 1
         started, cpu_before = time.perf_counter(), part_cpu(proc.pid)
+        progress(f"sending {len(takers)} taker orders, then waiting for their fills to settle")
         taker_seconds, _ = post_all(url, takers, args.connections)
         used = symbols[:args.fills]
         # watch the vault's BatchSettled logs on the node (cheap), not the exchange's trade lists: polling those
@@ -286,25 +291,51 @@ def run(args: argparse.Namespace, data: str) -> None:
             time.sleep(0.1)
         batches = {t["txHash"] for t in confirmed}
         gas = sum(int(rpc.receipt(h)["gasUsed"], 16) for h in batches)
-        load = os.getloadavg()[0]
-        where = f"{args.markets} markets" if args.markets else "1 market"
-        print(f"exchange bench: {len(makers)} orders, {len(takers)} fills, {where}, {args.connections} connections, "
-              f"load avg {load:.2f}")
-        print(f"{'signed orders accepted (REST)':<34}{rate:>10,.0f} /s   p50 {p50 * 1000:6.2f} ms   p99 "
-              f"{p99 * 1000:6.2f} ms   exchange CPU {signed_cpu / len(makers) * 1e6:4.0f} us/order")
-        print(f"{'API-key orders accepted (HMAC)':<34}{key_rate:>10,.0f} /s   p50 {key_p50 * 1000:6.2f} ms   p99 "
-              f"{key_p99 * 1000:6.2f} ms   exchange CPU {key_cpu / len(keyed) * 1e6:4.0f} us/order")
-        print(f"{'fills created (taker orders)':<34}{len(takers) / taker_seconds:>10,.0f} /s   "
-              f"({len(takers)} in {taker_seconds:.1f} s)")
-        print(f"{'fills settled on chain':<34}{len(confirmed) / settle_seconds:>10,.0f} /s   "
-              f"({len(confirmed)} fills in {len(batches)} batches, {settle_seconds:.2f} s from the first taker "
-              f"order, {lag:.2f} s after the last)")
-        print(f"{'gas per fill':<34}{gas // max(1, len(confirmed)):>10,}")
-        print(f"{'CPU while settling':<34}" + ", ".join(f"{part} {seconds:.2f} s" for part, seconds in sorted(cpu.items()))
-              + f" (of {settle_seconds:.2f} s)")
+        figures = {
+            "orders": len(makers), "fills": len(takers), "markets": max(1, args.markets),
+            "connections": args.connections, "load_avg": round(os.getloadavg()[0], 2),
+            "signed_orders": {"per_s": round(rate), "p50_ms": round(p50 * 1000, 2), "p99_ms": round(p99 * 1000, 2),
+                              "exchange_cpu_us": round(signed_cpu / len(makers) * 1e6)},
+            "api_key_orders": {"per_s": round(key_rate), "p50_ms": round(key_p50 * 1000, 2),
+                               "p99_ms": round(key_p99 * 1000, 2),
+                               "exchange_cpu_us": round(key_cpu / len(keyed) * 1e6)},
+            "fills_created_per_s": round(len(takers) / taker_seconds), "taker_seconds": round(taker_seconds, 2),
+            "fills_settled_per_s": round(len(confirmed) / settle_seconds), "fills_settled": len(confirmed),
+            "batches": len(batches), "settle_seconds": round(settle_seconds, 2),
+            "settled_after_last_taker_s": round(lag, 2), "gas_per_fill": gas // max(1, len(confirmed)),
+            "cpu_while_settling_s": {part: round(seconds, 2) for part, seconds in sorted(cpu.items())},
+        }
+        print(json.dumps(figures) if args.json else table(figures))
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def progress(text: str) -> None:
+    """What the bench is doing, on stderr (stdout carries only the figures)."""
+    sys.stderr.write(f"exchange bench: {text}...\n")
+    sys.stderr.flush()
+
+
+def table(f: dict[str, Any]) -> str:
+    signed, keyed = f["signed_orders"], f["api_key_orders"]
+    where = f"{f['markets']} markets" if f["markets"] > 1 else "1 market"
+    return "\n".join([
+        f"exchange bench: {f['orders']} orders, {f['fills']} fills, {where}, {f['connections']} connections, "
+        f"load avg {f['load_avg']:.2f}",
+        f"{'signed orders accepted (REST)':<34}{signed['per_s']:>10,} /s   p50 {signed['p50_ms']:6.2f} ms   p99 "
+        f"{signed['p99_ms']:6.2f} ms   exchange CPU {signed['exchange_cpu_us']:4} us/order",
+        f"{'API-key orders accepted (HMAC)':<34}{keyed['per_s']:>10,} /s   p50 {keyed['p50_ms']:6.2f} ms   p99 "
+        f"{keyed['p99_ms']:6.2f} ms   exchange CPU {keyed['exchange_cpu_us']:4} us/order",
+        f"{'fills created (taker orders)':<34}{f['fills_created_per_s']:>10,} /s   ({f['fills']} in "
+        f"{f['taker_seconds']:.1f} s)",
+        f"{'fills settled on chain':<34}{f['fills_settled_per_s']:>10,} /s   ({f['fills_settled']} fills in "
+        f"{f['batches']} batches, {f['settle_seconds']:.2f} s from the first taker order, "
+        f"{f['settled_after_last_taker_s']:.2f} s after the last)",
+        f"{'gas per fill':<34}{f['gas_per_fill']:>10,}",
+        f"{'CPU while settling':<34}" + ", ".join(f"{part} {seconds:.2f} s"
+                                                  for part, seconds in f["cpu_while_settling_s"].items())
+        + f" (of {f['settle_seconds']:.2f} s)"])
 
 
 if __name__ == "__main__":

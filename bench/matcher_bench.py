@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import random
-
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -181,30 +182,40 @@ def latency(cmds: list[Any], warm: int, journal_dir: str | None, commit_every: i
     return lat, timed_ops, engine.next_trade_id - trades_before, rejected
 
 
-def report(label: str, ops: float, lat: list[float], timed_ops: float, trades: int, rejected: int) -> None:
+def figures(ops: float, lat: list[float], timed_ops: float, trades: int, rejected: int) -> dict[str, float]:
     lat.sort()
     n = len(lat)
-    pct = lambda p: lat[min(n - 1, int(n * p))] * 1e6  # noqa: E731
-    print(f"{label:<24} {ops:>9,.0f} ops/s   p50 {pct(0.5):5.1f} us   p99 {pct(0.99):6.1f} us   "
-          f"p99.9 {pct(0.999):6.1f} us   (timed run {timed_ops:,.0f} ops/s)   trades/command {trades / n:4.1%}   "
-          f"rejected {rejected / n:4.1%}")
+    pct = lambda p: round(lat[min(n - 1, int(n * p))] * 1e6, 2)  # noqa: E731
+    return {"ops_per_s": round(ops), "p50_us": pct(0.5), "p99_us": pct(0.99), "p999_us": pct(0.999),
+            "timed_run_ops_per_s": round(timed_ops), "trades_per_command": round(trades / n, 4),
+            "rejected_per_command": round(rejected / n, 4)}
 
 
-def run(ops: int, resting: int, commit_every: int, count: int) -> float:
-    """Both runs (journal off and on) on `count` markets; the journal-off throughput."""
+def line(label: str, f: dict[str, float]) -> str:
+    return (f"{label:<24} {f['ops_per_s']:>9,} ops/s   p50 {f['p50_us']:5.1f} us   p99 {f['p99_us']:6.1f} us   "
+            f"p99.9 {f['p999_us']:6.1f} us   (timed run {f['timed_run_ops_per_s']:,} ops/s)   trades/command "
+            f"{f['trades_per_command']:4.1%}   rejected {f['rejected_per_command']:4.1%}")
+
+
+def run(ops: int, resting: int, commit_every: int, count: int, say: Any) -> dict[str, Any]:
+    """Both runs (journal off and on) on `count` markets, each line given to `say` as it is measured."""
     markets = market_specs(count)
     cmds = commands(ops, resting, 42, markets)
     warm = len(cmds) - ops
     build = "compiled with mypyc" if is_compiled() else "Python sources"
-    print(f"{ops:,} commands on {count:,} market{'s' if count > 1 else ''} after {resting:,} resting orders each; "
-          f"engine: {build}; load avg {os.getloadavg()[0]:.2f}")
+    result: dict[str, Any] = {"commands": ops, "markets": count, "resting_per_market": resting, "engine": build,
+                              "load_avg": round(os.getloadavg()[0], 2), "group_commit": commit_every}
+    say(f"{ops:,} commands on {count:,} market{'s' if count > 1 else ''} after {resting:,} resting orders each; "
+        f"engine: {build}; load avg {result['load_avg']:.2f}")
     ops_off, off_hash = throughput(cmds, warm, None, commit_every, markets)
-    report("journal off", ops_off, *latency(cmds, warm, None, commit_every, markets))
+    result["journal_off"] = figures(ops_off, *latency(cmds, warm, None, commit_every, markets))
+    say(line("journal off", result["journal_off"]))
     with tempfile.TemporaryDirectory() as tmp:
         ops_on, on_hash = throughput(cmds, warm, tmp, commit_every, markets)
-        report(f"journal on (group {commit_every})", ops_on, *latency(cmds, warm, tmp, commit_every, markets))
+        result["journal_on"] = figures(ops_on, *latency(cmds, warm, tmp, commit_every, markets))
+    say(line(f"journal on (group {commit_every})", result["journal_on"]))
     assert on_hash == off_hash, "journaled and plain engines disagree"
-    return ops_off
+    return result
 
 
 def main() -> None:
@@ -214,11 +225,16 @@ def main() -> None:
     ap.add_argument("--commit-every", type=int, default=256, help="journal group-commit size")
     ap.add_argument("--markets", type=int, default=1, help="markets the commands spread over (more than one: "
                                                              "also run one market and compare)")
+    ap.add_argument("--json", action="store_true", help="print the figures as one JSON object (progress on stderr)")
     a = ap.parse_args()
-    many = run(a.ops, a.resting, a.commit_every, a.markets)
+    say = (lambda text: print(text, file=sys.stderr, flush=True)) if a.json else print
+    runs = [run(a.ops, a.resting, a.commit_every, a.markets, say)]
     if a.markets > 1:
-        one = run(a.ops, a.resting, a.commit_every, 1)
-        print(f"{a.markets} markets run at {many / one:.1%} of one market's throughput (journal off)")
+        runs.append(run(a.ops, a.resting, a.commit_every, 1, say))
+        ratio = runs[0]["journal_off"]["ops_per_s"] / runs[1]["journal_off"]["ops_per_s"]
+        say(f"{a.markets} markets run at {ratio:.1%} of one market's throughput (journal off)")
+    if a.json:
+        print(json.dumps({"runs": runs}))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Runs on an in-process `bourse node` by default, or any node with --url (account 
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 from web3 import Web3
@@ -205,6 +206,7 @@ def settlement_rows(w3: Any) -> list[tuple[str, int]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--url", help="JSON-RPC URL; default: an in-process bourse node")
+    ap.add_argument("--json", action="store_true", help="print the rows as one JSON object")
     a = ap.parse_args()
     if a.url:
         w3 = Web3(Web3.HTTPProvider(a.url))
@@ -214,6 +216,9 @@ def main() -> None:
 
         w3 = Web3(BourseProvider(Node(NodeConfig(accounts=3))))
     rows = measure(w3)
+    if a.json:
+        print(json.dumps({"rows": [{"operation": name, "gas": gas} for name, gas in rows]}))
+        return
     width = max(len(r[0]) for r in rows)
     print(f"{'operation':<{width}}  {'gas':>10}")
     for name, gas in rows:

@@ -17,8 +17,10 @@ import json
 import os
 import socket
 import statistics
+import sys
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from eth_abi import encode
@@ -95,6 +97,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=2000, help="transactions per transfer run")
     ap.add_argument("--n-calls", type=int, default=5000)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--json", action="store_true", help="print the figures as one JSON object (progress on stderr)")
     ap.add_argument("--grow", type=int, default=0,
                     help="after the first table, mine this many more transfer blocks (untimed) and measure again")
     a = ap.parse_args()
@@ -106,6 +109,8 @@ def main() -> None:
     token = to_checksum_address(receipt(rpc, rpc("eth_sendRawTransaction", sign_all(
         chain_id, nonce(), 1, lambda i: None, lambda i: deploy, 1_500_000)))["contractAddress"])
     recipient = lambda i: to_checksum_address("0x%040x" % (0xBEEF0000 + i % 100))  # noqa: E731
+    report: dict[str, Any] = {"label": a.label, "url": a.url, "cores": os.cpu_count(), "measurements": []}
+
     def measure() -> None:
         results: dict[str, list[float]] = {}
         start_block = int(rpc("eth_blockNumber"), 16)
@@ -132,6 +137,13 @@ def main() -> None:
             results.setdefault("deploy latency ms", []).append(statistics.median(lat))
         end_block = int(rpc("eth_blockNumber"), 16)
         load = os.getloadavg()
+        report["measurements"].append({
+            "start_block": start_block, "end_block": end_block, "reps": a.reps,
+            "load_avg": [round(x, 2) for x in load],
+            "metrics": {metric: {"median": round(statistics.median(v), 1), "min": round(min(v), 1),
+                                 "max": round(max(v), 1)} for metric, v in results.items()}})
+        if a.json:
+            return
         print(f"\n{a.label} at {a.url}  (blocks {start_block}..{end_block}, median of {a.reps}, "
               f"load avg {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {os.cpu_count()} cores)")
         print(f"{'metric':<22}{'median':>12}{'min':>12}{'max':>12}")
@@ -145,8 +157,10 @@ def main() -> None:
             batch = min(2000, a.grow - done)
             timed_send(rpc, sign_all(chain_id, nonce(), batch, recipient, lambda i: b"", 21_000))
             done += batch
-        print(f"\n(grew the chain by {a.grow} transfer blocks)")
+        print(f"\n(grew the chain by {a.grow} transfer blocks)", file=sys.stderr if a.json else sys.stdout)
         measure()
+    if a.json:
+        print(json.dumps(report))
 
 if __name__ == "__main__":
     main()

@@ -35,6 +35,7 @@ FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "chain" / "fixtures" /
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gas", type=int, default=1_000_000, help="About how much gas the traced transaction uses.")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args()
     import vyper
     with warnings.catch_warnings():
@@ -58,8 +59,11 @@ def main() -> None:
     start = time.perf_counter()
     w3.provider.make_request("debug_traceTransaction", [tx_hash, {"tracer": "noopTracer"}])
     replay = time.perf_counter() - start
-    print(f"trace bench: one transaction of {receipt['gasUsed']:,} gas (burn({n})), load avg "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; its replay alone (noopTracer) {replay:.2f} s")
+    figures: dict[str, object] = {"gas_used": receipt["gasUsed"], "load_avg": [round(x, 2) for x in os.getloadavg()],
+                                  "replay_s": round(replay, 3), "tracers": []}
+    if not args.json:
+        print(f"trace bench: one transaction of {receipt['gasUsed']:,} gas (burn({n})), load avg "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; its replay alone (noopTracer) {replay:.2f} s")
     server = ServerThread(node).start()
     for label, options in (("struct logger", {}), ("struct logger, memory on", {"enableMemory": True}),
                            ("callTracer", {"tracer": "callTracer"}), ("prestateTracer", {"tracer": "prestateTracer"})):
@@ -76,8 +80,14 @@ def main() -> None:
         result = reply["result"]
         steps = len(result.get("structLogs", [])) if isinstance(result, dict) else 0
         size = len(json.dumps(result))
-        print(f"{label:<26} {elapsed:6.2f} s (HTTP {over_http:5.2f} s)   peak {peak / 2**20:6.1f} MiB   "
-              f"answer {size / 2**20:5.1f} MiB" + (f"   {steps:,} steps" if steps else ""))
+        figures["tracers"].append({"tracer": label, "seconds": round(elapsed, 3),  # type: ignore[attr-defined]
+                                   "http_seconds": round(over_http, 3), "peak_mib": round(peak / 2**20, 1),
+                                   "answer_mib": round(size / 2**20, 2), "steps": steps})
+        if not args.json:
+            print(f"{label:<26} {elapsed:6.2f} s (HTTP {over_http:5.2f} s)   peak {peak / 2**20:6.1f} MiB   "
+                  f"answer {size / 2**20:5.1f} MiB" + (f"   {steps:,} steps" if steps else ""))
+    if args.json:
+        print(json.dumps(figures))
     server.stop()
     node.close()
 

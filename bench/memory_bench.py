@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import resource
+import sys
 import time
 
 from eth_account import Account
@@ -28,7 +30,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--json", action="store_true", help="print the figures as one JSON object (progress on stderr)")
     a = ap.parse_args()
+    progress = sys.stderr if a.json else sys.stdout
+    samples = []
     node = Node(NodeConfig(accounts=1, data_dir=a.data_dir))
     start = rss_mb()
     t0 = time.perf_counter()
@@ -41,9 +46,16 @@ def main() -> None:
         for raw in raws:
             node.submit(decode_raw(raw, 31337))
         if (base // batch) % 10 == 0:
-            print(f"{base + len(raws):>7} txs  block {node.backend.head.number:>7}  rss {rss_mb():7.1f} MB", flush=True)
-    print(f"done: {a.n} automined transfers in {time.perf_counter() - t0:.0f}s (incl. signing); "
-          f"rss {start:.1f} -> {rss_mb():.1f} MB (+{rss_mb() - start:.1f} MB)")
+            samples.append({"txs": base + len(raws), "block": node.backend.head.number, "rss_mb": round(rss_mb(), 1)})
+            print(f"{base + len(raws):>7} txs  block {node.backend.head.number:>7}  rss {rss_mb():7.1f} MB",
+                  file=progress, flush=True)
+    seconds, end = time.perf_counter() - t0, rss_mb()
+    if a.json:
+        print(json.dumps({"transfers": a.n, "seconds": round(seconds, 1), "rss_start_mb": round(start, 1),
+                          "rss_end_mb": round(end, 1), "samples": samples}))
+        return
+    print(f"done: {a.n} automined transfers in {seconds:.0f}s (incl. signing); "
+          f"rss {start:.1f} -> {end:.1f} MB (+{end - start:.1f} MB)")
 
 
 if __name__ == "__main__":

@@ -156,6 +156,7 @@ ORDER_FIELD_LIMITS = {"baseAmount": 2**128, "maxPlatformFeeRate": 2**128, "maxFe
                       "nonce": 2**240}
 _UINT256 = 2**256
 _BALANCE_INDEX_BITS = 10
+NONCE_WORD_SHIFT = 6  # a word of the vault's nonceState holds 64 consecutive nonces (4 bits each)
 
 
 def unsettleable_field(order: Order) -> str | None:
@@ -202,7 +203,8 @@ def settle_args(batch_id: int, fills: list[tuple[Any, ...]], platform_token: str
     if len(balances) > 2**_BALANCE_INDEX_BITS:
         raise ValueError(f"more than {2**_BALANCE_INDEX_BITS} balances in one batch")
     balance_index = {key: index for index, key in enumerate(balances)}
-    nonce_words = sorted({(order[7] >> 6) << 16 | account_index[order[0]] for fill in checked for order in fill[:2]})
+    nonce_words = sorted({(order[7] >> NONCE_WORD_SHIFT) << 16 | account_index[order[0]] for fill in checked
+                          for order in fill[:2]})
     nonce_word_index = {key: index for index, key in enumerate(nonce_words)}
     orders: dict[tuple[Any, ...], int] = {}
     packed: list[tuple[int, int, int]] = []
@@ -256,7 +258,7 @@ def _order_index(orders: dict[tuple[Any, ...], int], indexes: tuple[dict[Any, in
     v, r, s = signature
     account = account_index[maker]
     entry = (account | is_buy << 16 | v << 24 | token_index[base] << 32 | token_index[quote] << 40 |
-             max_fee_bps << 48 | expiry << 64 | nonce_word_index[(nonce >> 6) << 16 | account] << 112,
+             max_fee_bps << 48 | expiry << 64 | nonce_word_index[(nonce >> NONCE_WORD_SHIFT) << 16 | account] << 112,
              base_amount | max_platform_fee_rate << 128, price, nonce, r, s)
     if entry not in orders:
         if len(orders) == 2**16:

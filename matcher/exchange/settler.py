@@ -10,10 +10,11 @@ stored with its batch, so they strictly increase; after a crash, a stored batch 
 
 Once a batch has settled, the next ones skip the simulation: their gas limit is 1.5x the most gas per fill the vault
 has used in this run, so the chain runs each batch once (the vault skips the fills it must not settle - cancelled,
-expired - rather than reverting). Orders an API key's agent signed cost the vault more (it checks the agent's
-approval: a fill between two of them ~1.6x one between orders their makers signed), so a batch with a larger share
-of them than any settled in this run is simulated too. A batch that reverts anyway (an out-of-gas too) loses
-nothing: its fills go back to PENDING and the next batch is simulated again, bisecting to the bad fill.
+expired - rather than reverting). The limit also allows each nonce word the batch marks a first write
+(FRESH_WORD_GAS): a word of orders no batch has settled yet costs a zero-to-nonzero store, and a batch whose makers'
+nonces are spread (each order in a word of its own) pays that per order - ~20,000 gas a fill more than the batches
+the gas per fill was learnt from. A batch that reverts anyway (an out-of-gas too) loses nothing: its fills go back
+to PENDING and the next batch is simulated again, bisecting to the bad fill.
 
 The settler does not poll for fills: the core tells it of each command once it is durable (`hear`), and it wakes
 as soon as a batch's worth of fills waits, or the batch in flight has its receipt (`wait_for_work`); otherwise it
@@ -39,13 +40,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.settlement import Order
+from contracts.settlement import NONCE_WORD_SHIFT, Order
 from matcher.model import Command, Result, Trade
 from wallet.errors import RpcError
 from wallet.transactions import GAS_MARGIN_PERCENT, build_transaction, suggested_fees
 
 from . import store
-from .apikeys import AGENT_NONCE_START
 from .core import ExchangeCore
 from .vault import (SKIP_REASONS, TOPIC_OF, VaultClient, approve_agent_by_sig_calldata,
                     operator_withdraw_calldata, settle_calldata)
@@ -54,6 +54,7 @@ log = logging.getLogger("bourse.exchange.settler")
 PAUSE_ENV = "BOURSE_EXCHANGE_PAUSE_AT"  # test hook: stop dead at a named point so a test can SIGKILL us there
 CHORES_EVERY = 1.0  # seconds: under a steady stream of full batches, withdrawals and the rest still go out this
 # often (or once per batch interval, if longer); otherwise on every pass
+FRESH_WORD_GAS = 20_000  # a nonce word's first write (zero to nonzero, 22,100) over a later one (cold, 2,100 + 2,900)
 ORDER_COLUMNS = ("order_id, account, side, base_amount, vault_price, expiry, nonce, max_fee_bps, "
                  "max_platform_fee_rate, signature")  # what a fill's two signed orders are built from (_fill)
 
@@ -93,8 +94,6 @@ class Settler:
         self._chores_due = 0.0
         self.gas_per_fill = 0  # the most gas per fill a batch of ours used in this run (0: none settled yet)
         self.simulate_next = True  # after a start or a reverted batch, simulate (and estimate) before sending
-        self.agent_share_seen = 0.0  # the largest share of agent-signed orders in a batch settled in this run
-        self._agent_shares: dict[int, float] = {}  # batch id -> that share, for batches built and not yet landed
         self._block_gas_limit: int | None = None
         self.burns: Any = None  # the fee burner (burns.Burns), set by the service
         self.rewards: Any = None  # trade mining (rewards.Rewards), set by the service
@@ -199,14 +198,14 @@ class Settler:
         return InFlight(batch, nonce, asyncio.create_task(asyncio.to_thread(send)))
 
     # --- batches ---------------------------------------------------------------------------------------------
-    def _learnt_gas_limit(self, fills: int, agent_share: float) -> int | None:
-        """A gas limit for a batch of `fills` (`agent_share` of its orders agent-signed) from the gas per fill seen,
-        when one may be sent unsimulated."""
-        if self.simulate_next or not self.gas_per_fill or agent_share > self.agent_share_seen:
+    def _learnt_gas_limit(self, fills: int, nonce_words: int) -> int | None:
+        """A gas limit for a batch of `fills` whose orders mark `nonce_words` words, from the gas per fill seen, when
+        one may be sent unsimulated (see the module's note)."""
+        if self.simulate_next or not self.gas_per_fill:
             return None
         if self._block_gas_limit is None:
             self._block_gas_limit = int(self.vault.rpc.call("eth_getBlockByNumber", "latest", False)["gasLimit"], 16)
-        limit = 50_000 + fills * self.gas_per_fill * 3 // 2
+        limit = 50_000 + fills * self.gas_per_fill * 3 // 2 + nonce_words * FRESH_WORD_GAS
         return limit if limit <= self._block_gas_limit * 9 // 10 else None
 
     async def _drop_bad_fills(self, trades: list[dict[str, Any]]
@@ -221,12 +220,11 @@ class Settler:
             *ids)}
         fills = [self._fill(t, orders) for t in trades]
         batch_id = self._next_batch_id()
-        share = sum(row["nonce"] >= AGENT_NONCE_START for row in orders.values()) / len(orders)  # agents' nonces
-        self._agent_shares[batch_id] = share
-        learnt = self._learnt_gas_limit(len(fills), share)
+        words = len({(row["account"].lower(), row["nonce"] >> NONCE_WORD_SHIFT) for row in orders.values()})
+        learnt = self._learnt_gas_limit(len(fills), words)
         if learnt is None and self.in_flight is not None:  # its receipt may teach the gas per fill; else the
             await self.drain()  # simulation must run on the chain it leaves
-            learnt = self._learnt_gas_limit(len(fills), share)
+            learnt = self._learnt_gas_limit(len(fills), words)
         if learnt is not None:
             return trades, batch_id, settle_calldata(batch_id, fills, self.platform_token), learnt
         while trades:
@@ -291,7 +289,6 @@ class Settler:
 
     def _finalize(self, batch: dict[str, Any], receipt: dict[str, Any]) -> None:
         ids = store.batch_trade_ids(batch)
-        agent_share = self._agent_shares.pop(batch["batch_id"], 0.0)  # unknown (0) for a batch from before a restart
         block = int(receipt["blockNumber"], 16)
         if self.fees is not None and receipt.get("effectiveGasPrice"):  # what it paid = that block's base fee + tip
             tip = self.fees[1]
@@ -315,7 +312,6 @@ class Settler:
         confirmed = [t for i, t in enumerate(ids) if i not in skipped]
         tx_hash = receipt["transactionHash"]
         self.gas_per_fill = max(self.gas_per_fill, int(receipt["gasUsed"], 16) // max(1, len(ids)))
-        self.agent_share_seen = max(self.agent_share_seen, agent_share)
         self.simulate_next = False
 
         def record(db: Any) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from bourse.stack import Stack
 from matcher.client import ExchangeClient
+from matcher.exchange.settler import FRESH_WORD_GAS
 from wallet.rpc import Rpc
 
 from .conftest import KEYS, fund, settled, wait_until
@@ -64,7 +65,7 @@ def test_unsimulated_batches_and_an_out_of_gas_batch_that_settles_on_the_retry(t
         second = trade_once(alice, bob)  # unsimulated: the limit comes from the gas per fill
         assert second["settlement"] == "CONFIRMED"
         sent = int(rpc.call("eth_getTransactionByHash", second["txHash"])["gas"], 16)
-        assert sent == 50_000 + used * 3 // 2 != estimated
+        assert sent == 50_000 + used * 3 // 2 + 2 * FRESH_WORD_GAS != estimated  # alice's and bob's nonce words
 
         stack.exchange.call(lambda service: setattr(service.settler, "gas_per_fill", 1_000))  # far too little
         head = int(rpc.call("eth_blockNumber"), 16)
@@ -74,9 +75,10 @@ def test_unsimulated_batches_and_an_out_of_gas_batch_that_settles_on_the_retry(t
                                                                        + 1)
                                 for tx in rpc.call("eth_getBlockByNumber", hex(n), True)["transactions"])
                     if int(r["status"], 16) == 0]
-        assert len(reverted) == 1 and int(reverted[0]["gasUsed"], 16) == 51_500  # out of gas, then retried
+        too_little = 50_000 + 1_500 + 2 * FRESH_WORD_GAS
+        assert len(reverted) == 1 and int(reverted[0]["gasUsed"], 16) == too_little  # out of gas, then retried
         assert third["txHash"] != reverted[0]["transactionHash"]
-        assert int(rpc.call("eth_getTransactionByHash", third["txHash"])["gas"], 16) != 51_500  # estimated again
+        assert int(rpc.call("eth_getTransactionByHash", third["txHash"])["gas"], 16) != too_little  # estimated again
         assert [t["settlement"] for t in bob.my_trades("BRSWBNB")] == ["CONFIRMED"] * 3
     finally:
         stack.stop()

@@ -1,6 +1,6 @@
 """The settler is woken by fills, not by a timer: the core tells it of each durable command's fills, and it wakes
-once a batch's worth waits or the batch in flight has its receipt (whose outcome it then records). And when it may
-send a batch with the gas limit it learnt rather than simulate it first."""
+once a batch's worth waits or the batch in flight has its receipt (whose outcome it then records). And the gas limit
+it may send a batch with unsimulated."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from matcher.exchange.settler import InFlight, Settler
+from matcher.exchange.settler import FRESH_WORD_GAS, InFlight, Settler
 from matcher.model import Side, TimeInForce
 
 from .test_core import core_at, place
@@ -32,9 +32,6 @@ class QuietVault:
 
     def platform_token(self) -> str:
         return "0x" + "b1" * 20
-
-    def receipt_events(self, receipt: Any, names: Any) -> list[Any]:
-        return []
 
 
 @pytest.fixture
@@ -103,22 +100,13 @@ def test_the_receipt_of_the_batch_in_flight_wakes_the_settler_which_records_it(s
     assert asyncio.run(run()) is None
 
 
-def landed(settler: Settler, batch_id: int, status: int) -> None:
-    batch = {"batch_id": batch_id, "trade_ids": "[]", "raw": "0x", "tx_hash": "0x" + "ab" * 32, "created_ms": 0}
-    settler._finalize(batch, {"blockNumber": "0x5", "status": hex(status), "gasUsed": hex(20_000),
-                              "transactionHash": batch["tx_hash"]})
-
-
-def test_a_batch_with_more_agent_signed_orders_than_any_settled_is_simulated(setup: tuple[Any, Settler]) -> None:
-    """API-key orders cost the vault ~1.6x: a learnt limit from batches without them would run out of gas."""
+def test_the_learnt_gas_limit_allows_each_nonce_word_a_first_write(setup: tuple[Any, Settler]) -> None:
+    """Makers whose nonces are spread mark a word per order, each maybe for the first time (a zero-to-nonzero store):
+    a limit learnt from batches that marked few words ran such a batch out of gas."""
     _, settler = setup
     settler.simulate_next, settler.gas_per_fill, settler._block_gas_limit = False, 25_000, 30_000_000
-    assert settler._learnt_gas_limit(100, 0.0) == 50_000 + 100 * 25_000 * 3 // 2
-    assert settler._learnt_gas_limit(100, 0.25) is None
-    settler._agent_shares[7] = 0.25
-    landed(settler, 7, status=0)  # reverted: teaches nothing
-    assert settler._learnt_gas_limit(100, 0.25) is None
-    settler.simulate_next = False
-    settler._agent_shares[8] = 0.25
-    landed(settler, 8, status=1)
-    assert settler._learnt_gas_limit(100, 0.25) is not None and settler._learnt_gas_limit(100, 0.5) is None
+    few, spread = settler._learnt_gas_limit(100, 2), settler._learnt_gas_limit(100, 200)
+    assert few == 50_000 + 100 * 25_000 * 3 // 2 + 2 * FRESH_WORD_GAS
+    assert spread is not None and spread - few == 198 * FRESH_WORD_GAS and FRESH_WORD_GAS >= 22_100 - 5_000
+    settler._block_gas_limit = 6_000_000  # more than 90 % of a block: simulated instead
+    assert settler._learnt_gas_limit(100, 2) is not None and settler._learnt_gas_limit(100, 200) is None

@@ -463,7 +463,7 @@ class Backend:
         ones kept in memory (from the head's: a block at or below the head skips its own and those after it), then
         older ones as they are asked for (stored, or on a fork the remote's)."""
         skip = self.head.number + 1 - number
-        recent = list(islice(self.recent_hashes, skip, None)) if skip > 0 else list(self.recent_hashes)
+        recent = list(islice(self.recent_hashes, max(skip, 0), None))
         if self.fork_blocks is None and len(recent) >= min(256, number - self.first_number):
             return tuple(recent)
         return LazyHashes(recent, number, self)

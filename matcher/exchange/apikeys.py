@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wallet.keystore import address_of
+
 from .errors import INVALID_SIGNATURE, MALFORMED, REJECTED_MBX_KEY, TIMESTAMP, ApiError
 
 SCHEMA = """
@@ -89,9 +91,8 @@ class KeyStore:
     # --- agents ---------------------------------------------------------------------------------------------
     def new_agent(self, account: str, expiry: int, now_ms: int) -> str:
         """A fresh agent key for `account`, PENDING until the vault shows the maker's approval."""
-        from eth_account import Account
         key = secrets.token_bytes(32)
-        agent = Account.from_key(key).address
+        agent = address_of(key)
         sealed = self.sealer.seal(key)
         self._write(lambda db: (db.execute("DELETE FROM agents WHERE account = ? AND state = 'PENDING'", (account,)),
                                 db.execute("INSERT INTO agents VALUES (?,?,?,?,?,?)",
@@ -112,8 +113,7 @@ class KeyStore:
         if row is None:
             raise ApiError(REJECTED_MBX_KEY, "Invalid API-key, IP, or permissions for action.", status=401)
         key = self.sealer.open(row[0])
-        from eth_account import Account
-        if Account.from_key(key).address.lower() != agent.lower():
+        if address_of(key).lower() != agent.lower():
             raise ApiError(REJECTED_MBX_KEY, "Invalid API-key, IP, or permissions for action. (the key's agent "
                                              "does not match its stored key)", status=401)
         if len(self._agent_keys) >= MAX_AGENT_KEYS_KEPT:

@@ -38,7 +38,7 @@ def banner(up: Running) -> str:
              f"Exchange API                      {exchange}/api/v3  (OpenAPI: {exchange}/openapi.json)",
              f"Exchange streams                  {exchange.replace('http', 'ws')}/stream?streams=brswbnb@trade",
              f"Matching engine                   {compiled.describe()}",
-             f"Node opcode loop                  {chain_compiled.describe()}",
+             f"Node EVM (opcode loop, calls)     {chain_compiled.describe()}",
              f"Exchange admin (/admin/*)         Authorization: Bearer <token in {admin_token_file}>",
              f"Settlement backlog                {up.backlog['unsettledFills']:,} unsettled fills; new orders refused "
              f"(-1008) at {up.backlog['maxUnsettledFills']:,} ({exchange}/bourse/v1/settlement)",

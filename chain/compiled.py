@@ -1,7 +1,7 @@
-"""Which build of the opcode loop runs: the mypyc-compiled one, or its Python source.
+"""Which build of the opcode loop and the call interpreter runs: the mypyc-compiled one, or the Python sources.
 
-`pip install` compiles `opcode_loop.py` with mypyc when it can (setup.py) and records a digest of the source it
-compiled. The compiled module is used only while the source still matches that digest: after an edit (say, in
+`pip install` compiles `opcode_loop.py` and `call_interpreter.py` with mypyc when it can (setup.py) and records a
+digest of the sources it compiled. The compiled module is used only while the source still matches that digest: after an edit (say, in
 an editable install) the source runs, with a warning, until the next install. `BOURSE_PURE_PYTHON=1` runs the
 source regardless.
 """
@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 from types import ModuleType
 
-COMPILED_MODULES = ("opcode_loop",)
+COMPILED_MODULES = ("opcode_loop", "call_interpreter")
 HERE = Path(__file__).resolve().parent
 BUILD_RECORD = "_built_from"
 
@@ -48,19 +48,27 @@ def choose_source() -> str | None:
     if not all(_has_extension(name) for name in COMPILED_MODULES):
         return "not compiled"
     if _built_from() != sources_digest():
-        return "the compiled opcode loop does not match its source (reinstall to compile it again)"
+        return "the compiled modules do not match their sources (reinstall to compile them again)"
     return None
 
 
 def opcode_loop() -> ModuleType:
     """The opcode loop module to run: the compiled one, or (see choose_source) the source."""
+    return compiled_or_source("opcode_loop")
+
+
+def call_interpreter() -> ModuleType:
+    """The call interpreter module to run: the compiled one, or (see choose_source) the source."""
+    return compiled_or_source("call_interpreter")
+
+
+def compiled_or_source(name: str) -> ModuleType:
     reason = choose_source()
     if reason is None:
-        return importlib.import_module("chain.opcode_loop")
+        return importlib.import_module(f"chain.{name}")
     if reason not in ("not compiled", "BOURSE_PURE_PYTHON is set"):
-        warnings.warn(f"chain: running the opcode loop from its Python source: {reason}", RuntimeWarning,
-                      stacklevel=2)
-    spec = importlib.util.spec_from_file_location("chain.opcode_loop", HERE / "opcode_loop.py")
+        warnings.warn(f"chain: running {name} from its Python source: {reason}", RuntimeWarning, stacklevel=3)
+    spec = importlib.util.spec_from_file_location(f"chain.{name}", HERE / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -72,6 +80,6 @@ def is_compiled() -> bool:
 
 
 def describe() -> str:
-    """Which build of the opcode loop runs, for a startup line."""
+    """Which build of the opcode loop and the call interpreter runs, for a startup line."""
     reason = choose_source()
     return "compiled with mypyc" if reason is None else f"Python source ({reason})"

@@ -1,0 +1,381 @@
+"""eth_call's commonest case - a view function's plain code - run without py-evm's objects.
+
+A call that reads storage and computes (a balance, a reserve, a name) spends most of its time in py-evm's message,
+computation, stack and gas-meter objects rather than in its ~100 opcodes. `run` interprets such code directly:
+the stack is a list of ints, memory a bytearray, storage read through one callable. It runs only what it can run
+exactly and answers None - having changed nothing - the moment it meets anything else, so that py-evm runs the
+call from the start and the answer and every error keep one source:
+
+- opcodes outside SUPPORTED or absent from the fork's table (calls, logs, SSTORE, GAS, balances, the block's
+  fields but its chain id, REVERT, INVALID...);
+- an invalid jump, a stack under- or overflow, memory past MAX_MEMORY;
+- gas: it charges an upper bound of what py-evm charges (the fork's static gas, memory growth, SHA3/copy words,
+  EXP bytes, and every SLOAD as a cold one), so a call that fits in its gas here fits in py-evm too, and one that
+  might not is py-evm's to run out of gas. A call's answer does not depend on its gas otherwise (GAS is not run).
+
+`pip install` compiles this module with mypyc (chain/compiled.py picks the build); tests/chain/
+test_call_interpreter.py runs random programs and the platform's contracts' views through it and through py-evm.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Final
+
+from .hashing import keccak
+
+MASK: Final = 2**256 - 1
+SIGN: Final = 2**255
+MAX_STACK: Final = 1024
+MAX_MEMORY: Final = 1 << 22  # bytes: a call wanting more is py-evm's (it would cost ~32M gas anyway)
+COLD_SLOAD: Final = 2100  # EIP-2929: the most an SLOAD has cost since Berlin (and more than it cost before)
+MAX_JUMP_TABLES: Final = 512
+
+# opcode numbers (Final: a compiled build keeps them as C constants, not module lookups)
+SHA3: Final = 0x20
+CALLDATALOAD: Final = 0x35
+CALLDATACOPY: Final = 0x37
+CODECOPY: Final = 0x39
+MLOAD: Final = 0x51
+MSTORE: Final = 0x52
+MSTORE8: Final = 0x53
+SLOAD: Final = 0x54
+JUMP: Final = 0x56
+JUMPI: Final = 0x57
+JUMPDEST: Final = 0x5B
+MCOPY: Final = 0x5E
+PUSH0: Final = 0x5F
+PUSH1: Final = 0x60
+PUSH32: Final = 0x7F
+DUP1: Final = 0x80
+DUP16: Final = 0x8F
+SWAP1: Final = 0x90
+SWAP16: Final = 0x9F
+RETURN: Final = 0xF3
+SUPPORTED: Final = frozenset([*range(0x00, 0x0C), *range(0x10, 0x1E), SHA3, 0x30, 0x32, 0x33, 0x34, CALLDATALOAD,
+                              0x36, CALLDATACOPY, 0x38, CODECOPY, 0x3D, 0x46, 0x50, MLOAD, MSTORE, MSTORE8, SLOAD, JUMP,
+                              JUMPI, 0x58, 0x59, JUMPDEST, MCOPY, *range(PUSH0, SWAP16 + 1), RETURN])
+
+_costs_of: dict[int, tuple[Any, list[int]]] = {}  # id(opcode table) -> (the table, the static gas of each opcode)
+_jump_tables: dict[bytes, bytes] = {}  # code -> a byte per position: 1 where a JUMPDEST opcode stands
+
+
+def static_costs(table: dict[int, Any]) -> list[int]:
+    """Each opcode's static gas in a fork's opcode table (py-evm's `computation_class.opcodes`), -1 for those this
+    interpreter leaves to py-evm."""
+    known = _costs_of.get(id(table))
+    if known is not None and known[0] is table:
+        return known[1]
+    costs = [-1] * 256
+    for number in SUPPORTED:
+        op = table.get(number)
+        if op is not None:
+            costs[number] = int(op.gas_cost)
+    _costs_of[id(table)] = (table, costs)
+    return costs
+
+
+def jump_table(code: bytes) -> bytes:
+    """Where `code` may jump to: JUMPDEST bytes that are not PUSH data (kept per code, a bounded number)."""
+    known = _jump_tables.get(code)
+    if known is not None:
+        return known
+    marks = bytearray(len(code))
+    i = 0
+    end = len(code)
+    while i < end:
+        op = code[i]
+        if op == JUMPDEST:
+            marks[i] = 1
+        elif PUSH1 <= op <= PUSH32:
+            i += op - PUSH0
+        i += 1
+    if len(_jump_tables) >= MAX_JUMP_TABLES:
+        _jump_tables.clear()
+    table = bytes(marks)
+    _jump_tables[code] = table
+    return table
+
+
+def _signed(value: int) -> int:
+    return value - 2 * (value & SIGN)
+
+
+def _grow(memory: bytearray, start: int, size: int) -> int:
+    """Grow memory to hold `size` bytes from `start` (nothing for size 0); the gas that costs, or -1 past
+    MAX_MEMORY."""
+    if not size:
+        return 0
+    end = start + size
+    have = len(memory)
+    if end <= have:
+        return 0
+    if end > MAX_MEMORY:
+        return -1
+    old = have >> 5
+    new = (end + 31) >> 5
+    memory.extend(bytes((new - old) << 5))
+    return 3 * (new - old) + (new * new >> 9) - (old * old >> 9)
+
+
+def _padded(source: bytes, start: int, size: int) -> bytes:
+    """`size` bytes of `source` from `start`, zeros past its end."""
+    if start >= len(source):
+        return bytes(size)
+    piece = source[start:start + size]
+    return piece + bytes(size - len(piece)) if len(piece) < size else piece
+
+
+def run(code: bytes, data: bytes, gas: int, costs: list[int], address: int, caller: int, value: int, chain_id: int,
+        storage: Callable[[int], int]) -> bytes | None:
+    """The output of running `code` as the outermost frame of a call with `gas` (after intrinsic gas) from
+    `caller` (also the origin) to `address` with `value` and calldata `data` on chain `chain_id`, reading storage
+    through `storage(slot)`; None if the call is not one this runs (see the module's docstring)."""
+    stack: list[int] = []
+    memory = bytearray()
+    jumps = b""
+    pc = 0
+    end = len(code)
+    while pc < end:
+        op = code[pc]
+        cost = costs[op]
+        if cost < 0:
+            return None
+        gas -= cost
+        if gas < 0:
+            return None
+        pc += 1
+        size = len(stack)
+        if PUSH1 <= op <= PUSH32:
+            if size >= MAX_STACK:
+                return None
+            n = op - PUSH0
+            if n <= 4 and pc + n <= end:  # a few bytes: no bytes object, no method call
+                word = 0
+                for i in range(pc, pc + n):
+                    word = (word << 8) | code[i]
+            else:
+                chunk = code[pc:pc + n]
+                word = int.from_bytes(chunk, "big")
+                if len(chunk) < n:
+                    word <<= 8 * (n - len(chunk))
+            stack.append(word)
+            pc += n
+        elif DUP1 <= op <= DUP16:
+            n = op - DUP1 + 1
+            if size < n or size >= MAX_STACK:
+                return None
+            stack.append(stack[size - n])
+        elif SWAP1 <= op <= SWAP16:
+            n = op - SWAP1 + 1
+            if size <= n:
+                return None
+            stack[size - 1], stack[size - 1 - n] = stack[size - 1 - n], stack[size - 1]
+        elif op == JUMPDEST:
+            pass
+        elif op == JUMP or op == JUMPI:
+            if size < (1 if op == JUMP else 2):
+                return None
+            target = stack.pop()
+            if op == JUMPI and not stack.pop():
+                continue
+            if not jumps:
+                jumps = jump_table(code)
+            if target >= end or not jumps[target]:
+                return None
+            pc = target
+        elif op == PUSH0:
+            if size >= MAX_STACK:
+                return None
+            stack.append(0)
+        elif op == 0x50:  # POP
+            if not size:
+                return None
+            stack.pop()
+        elif op <= 0x1D:
+            if not op:  # STOP
+                return b""
+            if op == 0x0A and size >= 2:  # EXP: 50 gas per byte of the exponent (since Spurious Dragon; 10 before)
+                gas -= 50 * ((stack[-2].bit_length() + 7) >> 3)
+                if gas < 0:
+                    return None
+            if not _arithmetic(op, stack):
+                return None
+        elif op == MLOAD or op == MSTORE or op == MSTORE8:
+            need = 1 if op == MLOAD else 2
+            if size < need:
+                return None
+            offset = stack.pop()
+            grown = _grow(memory, offset, 1 if op == MSTORE8 else 32)
+            if grown < 0:
+                return None
+            gas -= grown
+            if gas < 0:
+                return None
+            if op == MLOAD:
+                stack.append(int.from_bytes(memory[offset:offset + 32], "big"))
+            elif op == MSTORE:
+                memory[offset:offset + 32] = stack.pop().to_bytes(32, "big")
+            else:
+                memory[offset] = stack.pop() & 0xFF
+        elif op == SLOAD:
+            if not size:
+                return None
+            gas -= COLD_SLOAD
+            if gas < 0:
+                return None
+            stack[-1] = storage(stack[-1])
+        elif op == CALLDATALOAD:
+            if not size:
+                return None
+            start = stack[-1]
+            stack[-1] = int.from_bytes(_padded(data, start, 32), "big") if start < len(data) else 0
+        elif op == SHA3:
+            if size < 2:
+                return None
+            start = stack.pop()
+            length = stack[-1]
+            grown = _grow(memory, start, length)
+            if grown < 0:
+                return None
+            gas -= grown + 6 * ((length + 31) >> 5)
+            if gas < 0:
+                return None
+            stack[-1] = int.from_bytes(keccak(bytes(memory[start:start + length]) if length else b""), "big")
+        elif op == RETURN:
+            if size < 2:
+                return None
+            start = stack.pop()
+            length = stack.pop()
+            grown = _grow(memory, start, length)
+            if grown < 0 or gas < grown:
+                return None
+            return bytes(memory[start:start + length]) if length else b""
+        elif op == CALLDATACOPY or op == CODECOPY or op == MCOPY:
+            if size < 3:
+                return None
+            target = stack.pop()
+            start = stack.pop()
+            length = stack.pop()
+            if not length:
+                continue
+            grown = _grow(memory, target, length)
+            source_grown = _grow(memory, start, length) if op == MCOPY else 0
+            if grown < 0 or source_grown < 0:
+                return None
+            gas -= grown + source_grown + 3 * ((length + 31) >> 5)
+            if gas < 0:
+                return None
+            if op == MCOPY:
+                memory[target:target + length] = memory[start:start + length]
+            else:
+                memory[target:target + length] = _padded(data if op == CALLDATACOPY else code, start, length)
+        else:
+            if size >= MAX_STACK:
+                return None
+            if op == 0x30:  # ADDRESS
+                stack.append(address)
+            elif op == 0x32 or op == 0x33:  # ORIGIN, CALLER (the same in a call's outermost frame)
+                stack.append(caller)
+            elif op == 0x34:  # CALLVALUE
+                stack.append(value)
+            elif op == 0x36:  # CALLDATASIZE
+                stack.append(len(data))
+            elif op == 0x38:  # CODESIZE
+                stack.append(end)
+            elif op == 0x3D:  # RETURNDATASIZE: nothing was called yet
+                stack.append(0)
+            elif op == 0x46:  # CHAINID
+                stack.append(chain_id)
+            elif op == 0x58:  # PC
+                stack.append(pc - 1)
+            elif op == 0x59:  # MSIZE
+                stack.append(len(memory))
+            else:
+                return None
+    return b""
+
+
+def _arithmetic(op: int, stack: list[int]) -> bool:
+    """Run one arithmetic, comparison or bitwise opcode (0x01-0x1D) on `stack`; False on a stack underflow or an
+    opcode number with none."""
+    size = len(stack)
+    if op == 0x15 or op == 0x19:  # ISZERO, NOT
+        if not size:
+            return False
+        a = stack[-1]
+        stack[-1] = (0 if a else 1) if op == 0x15 else MASK ^ a
+        return True
+    if op == 0x08 or op == 0x09:  # ADDMOD, MULMOD
+        if size < 3:
+            return False
+        a = stack.pop()
+        b = stack.pop()
+        n = stack[-1]
+        stack[-1] = 0 if not n else ((a + b) % n if op == 0x08 else (a * b) % n)
+        return True
+    if size < 2:
+        return False
+    a = stack.pop()
+    b = stack[-1]
+    if op == 0x01:
+        r = (a + b) & MASK
+    elif op == 0x02:
+        r = (a * b) & MASK
+    elif op == 0x03:
+        r = (a - b) & MASK
+    elif op == 0x04:
+        r = a // b if b else 0
+    elif op == 0x05:  # SDIV
+        if not b:
+            r = 0
+        else:
+            sa, sb = _signed(a), _signed(b)
+            q = abs(sa) // abs(sb)
+            r = (-q if (sa < 0) != (sb < 0) else q) & MASK
+    elif op == 0x06:
+        r = a % b if b else 0
+    elif op == 0x07:  # SMOD
+        if not b:
+            r = 0
+        else:
+            sa = _signed(a)
+            m = abs(sa) % abs(_signed(b))
+            r = (-m if sa < 0 else m) & MASK
+    elif op == 0x0A:  # EXP (its gas per exponent byte: see run)
+        r = pow(a, b, 2**256)
+    elif op == 0x0B:  # SIGNEXTEND
+        if a > 30:
+            r = b
+        else:
+            bit = 1 << (8 * a + 7)
+            r = (b | (MASK - bit + 1)) if b & bit else (b & (bit - 1))
+    elif op == 0x10:
+        r = 1 if a < b else 0
+    elif op == 0x11:
+        r = 1 if a > b else 0
+    elif op == 0x12:
+        r = 1 if _signed(a) < _signed(b) else 0
+    elif op == 0x13:
+        r = 1 if _signed(a) > _signed(b) else 0
+    elif op == 0x14:
+        r = 1 if a == b else 0
+    elif op == 0x16:
+        r = a & b
+    elif op == 0x17:
+        r = a | b
+    elif op == 0x18:
+        r = a ^ b
+    elif op == 0x1A:  # BYTE
+        r = (b >> (248 - 8 * a)) & 0xFF if a < 32 else 0
+    elif op == 0x1B:  # SHL
+        r = (b << a) & MASK if a < 256 else 0
+    elif op == 0x1C:  # SHR
+        r = b >> a if a < 256 else 0
+    elif op == 0x1D:  # SAR
+        sb = _signed(b)
+        r = (sb >> a if a < 256 else (0 if sb >= 0 else -1)) & MASK
+    else:  # 0x0C-0x0F and 0x1E-0x1F have no static cost, so never come here
+        stack.append(a)
+        return False
+    stack[-1] = r
+    return True

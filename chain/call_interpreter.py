@@ -6,8 +6,8 @@ the stack is a list of ints, memory a bytearray, storage read through one callab
 exactly and answers None - having changed nothing - the moment it meets anything else, so that py-evm runs the
 call from the start and the answer and every error keep one source:
 
-- opcodes outside SUPPORTED or absent from the fork's table (calls, logs, SSTORE, GAS, balances, the block's
-  fields but its chain id, REVERT, INVALID...);
+- opcodes outside SUPPORTED or absent from the fork's table (calls, logs, SSTORE, GAS, balances, block hashes,
+  PREVRANDAO, blobs, REVERT, INVALID...);
 - an invalid jump, a stack under- or overflow, memory past MAX_MEMORY;
 - gas: it charges an upper bound of what py-evm charges (the fork's static gas, memory growth, SHA3/copy words,
   EXP bytes, and every SLOAD as a cold one), so a call that fits in its gas here fits in py-evm too, and one that
@@ -51,8 +51,9 @@ DUP16: Final = 0x8F
 SWAP1: Final = 0x90
 SWAP16: Final = 0x9F
 RETURN: Final = 0xF3
+BLOCK_FIELDS: Final = (0x41, 0x42, 0x43, 0x45, 0x48)  # COINBASE, TIMESTAMP, NUMBER, GASLIMIT, BASEFEE
 SUPPORTED: Final = frozenset([*range(0x00, 0x0C), *range(0x10, 0x1E), SHA3, 0x30, 0x32, 0x33, 0x34, CALLDATALOAD,
-                              0x36, CALLDATACOPY, 0x38, CODECOPY, 0x3D, 0x46, 0x50, MLOAD, MSTORE, MSTORE8, SLOAD, JUMP,
+                              0x36, CALLDATACOPY, 0x38, CODECOPY, 0x3D, *BLOCK_FIELDS, 0x46, 0x50, MLOAD, MSTORE, MSTORE8, SLOAD, JUMP,
                               JUMPI, 0x58, 0x59, JUMPDEST, MCOPY, *range(PUSH0, SWAP16 + 1), RETURN])
 
 _costs_of: dict[int, tuple[Any, list[int]]] = {}  # id(opcode table) -> (the table, the static gas of each opcode)
@@ -126,10 +127,11 @@ def _padded(source: bytes, start: int, size: int) -> bytes:
 
 
 def run(code: bytes, data: bytes, gas: int, costs: list[int], address: int, caller: int, value: int, chain_id: int,
-        storage: Callable[[int], int]) -> bytes | None:
+        storage: Callable[[int], int], block: Callable[[int], int]) -> bytes | None:
     """The output of running `code` as the outermost frame of a call with `gas` (after intrinsic gas) from
     `caller` (also the origin) to `address` with `value` and calldata `data` on chain `chain_id`, reading storage
-    through `storage(slot)`; None if the call is not one this runs (see the module's docstring)."""
+    through `storage(slot)` and the block's fields through `block(opcode)` (BLOCK_FIELDS); None if the call is not
+    one this runs (see the module's docstring)."""
     stack: list[int] = []
     memory = bytearray()
     jumps = b""
@@ -286,6 +288,8 @@ def run(code: bytes, data: bytes, gas: int, costs: list[int], address: int, call
                 stack.append(0)
             elif op == 0x46:  # CHAINID
                 stack.append(chain_id)
+            elif 0x41 <= op <= 0x48:  # the block's fields (the others have no static cost here)
+                stack.append(block(op))
             elif op == 0x58:  # PC
                 stack.append(pc - 1)
             elif op == 0x59:  # MSIZE

@@ -182,7 +182,7 @@ class Executor:
             price = min(req.max_fee, header.base_fee + (req.tip or 0))
         if gas < intrinsic or overlay.get_balance(sender) < req.value + gas * price:
             return None
-        output = self._interpreted(req, overlay, sender, gas - intrinsic) if self.interpret_calls else None
+        output = self._interpreted(req, header, overlay, sender, gas - intrinsic) if self.interpret_calls else None
         if output is not None:
             return CallResult(output, 0, None, [])
         state = backend.state_for(overlay, header)  # BASEFEE reads the block's base fee, as anvil's calls do
@@ -205,18 +205,34 @@ class Executor:
         error = computation.error if computation.is_error else None
         return CallResult(computation.output, 0, error, [])
 
-    def _interpreted(self, req: CallRequest, overlay: Overlay, sender: bytes, gas: int) -> bytes | None:
+    def _interpreted(self, req: CallRequest, header: Any, overlay: Overlay, sender: bytes, gas: int) -> bytes | None:
         """The output of the call's code run by call_interpreter.py, or None where it leaves the call to py-evm (and
         has changed nothing). What the message path does first - the gas purchase, the sender's nonce, the warm
-        addresses - can only matter to opcodes it leaves to py-evm."""
+        addresses - can only matter to opcodes it leaves to py-evm. The block's fields are read from the py-evm
+        state the message path would run on, built only for a call that reads one."""
         to = req.to
         assert to is not None
         code = overlay.get_code(to)
         if not code or code[:3] == DELEGATION_PREFIX:
             return None
-        costs = interpret.static_costs(self.backend.state_class.computation_class.opcodes)
+        backend = self.backend
+        states: list[Any] = []
+
+        def block_field(opcode: int) -> int:
+            if not states:
+                states.append(backend.state_for(overlay, header))
+            state = states[0]
+            if opcode == 0x41:
+                return int.from_bytes(state.coinbase, "big")
+            if opcode == 0x42:
+                return int(state.timestamp)
+            if opcode == 0x43:
+                return int(state.block_number)
+            return int(state.gas_limit if opcode == 0x45 else state.base_fee)
+
+        costs = interpret.static_costs(backend.state_class.computation_class.opcodes)
         return interpret.run(code, req.data, gas, costs, int.from_bytes(to, "big"), int.from_bytes(sender, "big"),
-                             req.value, self.backend.chain_id, lambda slot: overlay.get_storage(to, slot))
+                             req.value, backend.chain_id, lambda slot: overlay.get_storage(to, slot), block_field)
 
     def estimate(self, req: CallRequest, number: int, overrides: dict[str, Any] | None = None,
                  console: list[bytes] | None = None) -> int:

@@ -25,7 +25,7 @@ from contracts.predeploy import PREDEPLOYS
 
 TARGET = bytes.fromhex("42" * 20)
 OTHER = bytes.fromhex("43" * 20)
-LEFT_TO_PY_EVM = [0x31, 0x3A, 0x3E, 0x41, 0x43, 0x47, 0x55, 0x5A, 0x5C, 0xA1, 0xF1, 0xFA, 0xFD, 0xFE, 0x0C]
+LEFT_TO_PY_EVM = [0x31, 0x3A, 0x3E, 0x40, 0x44, 0x47, 0x55, 0x5A, 0x5C, 0xA1, 0xF1, 0xFA, 0xFD, 0xFE, 0x0C]
 ARITHMETIC = sorted(op for op in SUPPORTED if op < 0x60 and op not in (0x00, 0x56, 0x57))
 DUMP = bytes([0x60, 0x00, 0x52, 0x60, 0x20, 0x52, 0x60, 0x40, 0x52,  # the top three words to memory 0..95
               0x59, 0x60, 0x00, 0xF3])  # RETURN(0, MSIZE)
@@ -85,7 +85,8 @@ def program(rng: random.Random) -> bytes:
         elif kind == 10 and rng.random() < 0.2:
             code.append(rng.choice(LEFT_TO_PY_EVM))
         elif kind == 11:
-            code.append(rng.choice([0x30, 0x32, 0x33, 0x34, 0x36, 0x38, 0x3D, 0x46, 0x58, 0x59, 0x5F, 0x50, 0x5B]))
+            code.append(rng.choice([0x30, 0x32, 0x33, 0x34, 0x36, 0x38, 0x3D, 0x41, 0x42, 0x43, 0x45, 0x46, 0x48, 0x58,
+                                    0x59, 0x5F, 0x50, 0x5B]))
         elif kind == 12:
             code.append(rng.choice([*range(0x80, 0xA0)]))  # DUP, SWAP
         else:
@@ -99,22 +100,24 @@ def program(rng: random.Random) -> bytes:
     return bytes(code)
 
 
-def both_ways(node: Node, req: CallRequest, overrides: dict[str, Any] | None) -> tuple[bytes | None, CallResult]:
-    """What the interpreter answers for `req` (None: left to py-evm) and what py-evm's message path answers."""
+def both_ways(node: Node, req: CallRequest, overrides: dict[str, Any] | None,
+              number: int = PENDING) -> tuple[bytes | None, CallResult]:
+    """What the interpreter answers for `req` at block `number` (None: left to py-evm) and what py-evm's message
+    path answers."""
     executor = node.executor
     with node.lock:
         executor.interpret_calls = False
         try:
-            reference = executor._message_call(req, PENDING, overrides)
+            reference = executor._message_call(req, number, overrides)
         finally:
             executor.interpret_calls = True
         assert reference is not None
-        header, overlay, sender = executor._prepare(req, PENDING, overrides)
+        header, overlay, sender = executor._prepare(req, number, overrides)
         zeros = req.data.count(0)
         gas = (req.gas if req.gas is not None else executor.default_gas(header)) - 21_000 - 4 * zeros \
             - 16 * (len(req.data) - zeros)
         before = contents(overlay)
-        answer = executor._interpreted(req, overlay, sender, gas)
+        answer = executor._interpreted(req, header, overlay, sender, gas)
         assert contents(overlay) == before  # it changed nothing
     return answer, reference
 
@@ -132,7 +135,9 @@ def check(node: Node, seed: int) -> bool:
     calldata = rng.randbytes(rng.randint(0, 70))
     gas = 21_000 + sum(16 if b else 4 for b in calldata) + rng.choice([0, 300, 3_000, 100_000, 1_000_000, 1_000_000])
     req = CallRequest(sender=node.accounts[0].address, to=TARGET, data=calldata, gas=gas, value=rng.choice([0, 0, 7]))
-    answer, reference = both_ways(node, req, {"0x" + TARGET.hex(): {"code": "0x" + code.hex(), "state": storage}})
+    number = rng.choice([PENDING, node.backend.head.number])
+    answer, reference = both_ways(node, req, {"0x" + TARGET.hex(): {"code": "0x" + code.hex(), "state": storage}},
+                                  number)
     if answer is not None:
         assert reference.error is None, (code.hex(), reference.error)
         assert answer == reference.output, code.hex()
@@ -236,6 +241,27 @@ def test_with_the_exact_gas_it_answers_and_with_less_it_leaves_the_call_to_py_ev
     req.gas = exact - 1
     answer, reference = both_ways(node, req, overrides)
     assert type(reference.error).__name__ == "OutOfGas" and answer is None
+
+
+def test_the_block_s_fields_are_those_of_the_block_the_call_runs_in(node: Node) -> None:
+    """COINBASE, TIMESTAMP, NUMBER, GASLIMIT, BASEFEE and CHAINID at `pending`, at the head and two blocks below it,
+    after the coinbase changed: py-evm's values, and the block number the call names."""
+    provider = BourseProvider(node)
+    for _ in range(3):
+        assert "error" not in provider.call("evm_mine", [])
+    assert "error" not in provider.call("anvil_setCoinbase", ["0x" + "c0" * 20])
+    code = bytearray()
+    for i, op in enumerate([0x41, 0x42, 0x43, 0x45, 0x48, 0x46]):
+        code += bytes([op, 0x60, 32 * i, 0x52])  # MSTORE(32 * i, field)
+    code += bytes([0x60, 192, 0x5F, 0xF3])  # RETURN(0, 192)
+    head = node.backend.head.number
+    for number, expected in ((PENDING, head + 1), (head, head), (head - 2, head - 2)):
+        req = CallRequest(sender=node.accounts[0].address, to=TARGET, gas=100_000)
+        answer, reference = both_ways(node, req, {"0x" + TARGET.hex(): {"code": "0x" + code.hex()}}, number)
+        assert answer is not None and answer == reference.output
+        fields = [int.from_bytes(answer[i:i + 32], "big") for i in range(0, 192, 32)]
+        assert fields[0] == 0xC0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0 and fields[2] == expected
+        assert fields[5] == node.backend.chain_id and fields[1] > 0 and fields[3] > 0
 
 
 def test_the_platform_contracts_views_answer_as_py_evm_does(node: Node) -> None:

@@ -1,20 +1,26 @@
-"""eth_call's commonest case - a view function's plain code - run without py-evm's objects.
+"""eth_call's commonest case - view code reading storage and other contracts' views - run without py-evm's objects.
 
-A call that reads storage and computes (a balance, a reserve, a name) spends most of its time in py-evm's message,
-computation, stack and gas-meter objects rather than in its ~100 opcodes. `run` interprets such code directly:
-the stack is a list of ints, memory a bytearray, storage read through one callable. It runs only what it can run
-exactly and answers None - having changed nothing - the moment it meets anything else, so that py-evm runs the
-call from the start and the answer and every error keep one source:
+A call that reads storage and computes (a balance, a reserve, a quote through a pair, a proxy's getter) spends
+most of its time in py-evm's message, computation, stack and gas-meter objects rather than in its opcodes. `run`
+interprets such code directly: the stack is a list of ints, memory a bytearray, the state read through callables
+(`Calls`), inner calls (STATICCALL, DELEGATECALL, CALL without value) a recursive `_frame`. It runs only what it
+can run exactly and answers None - having changed nothing - the moment it meets anything else, so that py-evm runs
+the call from the start and the answer and every error keep one source:
 
-- opcodes outside SUPPORTED or absent from the fork's table (calls, logs, SSTORE, GAS, balances, block hashes,
-  PREVRANDAO, blobs, REVERT, INVALID...);
-- an invalid jump, a stack under- or overflow, memory past MAX_MEMORY;
+- opcodes outside SUPPORTED or absent from the fork's table (logs, SSTORE, GAS, balances, block hashes,
+  PREVRANDAO, blobs, creation, INVALID...), a revert of the outermost frame (py-evm phrases the error);
+- an inner call with value, to a precompile or to an EIP-7702 delegation, or nested MAX_DEPTH deep;
+- an invalid jump, a stack under- or overflow, memory past MAX_MEMORY, a RETURNDATACOPY past the return data -
+  in any frame (an inner frame's REVERT is an answer: the caller sees a failed call and its return data);
 - gas: it charges an upper bound of what py-evm charges (the fork's static gas, memory growth, SHA3/copy words,
-  EXP bytes, and every SLOAD as a cold one), so a call that fits in its gas here fits in py-evm too, and one that
-  might not is py-evm's to run out of gas. A call's answer does not depend on its gas otherwise (GAS is not run).
+  EXP bytes, every SLOAD and account access as a cold one), so a call that fits in its gas here fits in py-evm
+  too, and one that might not is py-evm's to run out of gas. An inner call gets at most what py-evm would give it
+  (all but a 64th of what is left here, which is at most what is left there), so an inner call that completes
+  here completes there. A call's answer does not depend on its gas otherwise (GAS is not run).
 
 `pip install` compiles this module with mypyc (chain/compiled.py picks the build); tests/chain/
-test_call_interpreter.py runs random programs and the platform's contracts' views through it and through py-evm.
+test_call_interpreter.py runs random programs (calling each other) and the platform's contracts' views through it
+and through py-evm.
 """
 
 from __future__ import annotations
@@ -28,6 +34,12 @@ SIGN: Final = 2**255
 MAX_STACK: Final = 1024
 MAX_MEMORY: Final = 1 << 22  # bytes: a call wanting more is py-evm's (it would cost ~32M gas anyway)
 COLD_SLOAD: Final = 2100  # EIP-2929: the most an SLOAD has cost since Berlin (and more than it cost before)
+COLD_ACCOUNT: Final = 2600  # EIP-2929: the most a call's or EXTCODESIZE's account access costs (700 before Berlin)
+ADDRESS_MASK: Final = 2**160 - 1
+MAX_DEPTH: Final = 64  # inner calls nested deeper are py-evm's (its limit is 1024)
+LEFT: Final = -1  # a frame's outcome: left to py-evm
+REVERTED: Final = 0
+DONE: Final = 1
 MAX_JUMP_TABLES: Final = 512
 
 # opcode numbers (Final: a compiled build keeps them as C constants, not module lookups)
@@ -51,9 +63,16 @@ DUP16: Final = 0x8F
 SWAP1: Final = 0x90
 SWAP16: Final = 0x9F
 RETURN: Final = 0xF3
+REVERT: Final = 0xFD
+CALL: Final = 0xF1
+DELEGATECALL: Final = 0xF4
+STATICCALL: Final = 0xFA
+EXTCODESIZE: Final = 0x3B
+RETURNDATACOPY: Final = 0x3E
 BLOCK_FIELDS: Final = (0x41, 0x42, 0x43, 0x45, 0x48)  # COINBASE, TIMESTAMP, NUMBER, GASLIMIT, BASEFEE
 SUPPORTED: Final = frozenset([*range(0x00, 0x0C), *range(0x10, 0x1E), SHA3, 0x30, 0x32, 0x33, 0x34, CALLDATALOAD,
-                              0x36, CALLDATACOPY, 0x38, CODECOPY, 0x3D, *BLOCK_FIELDS, 0x46, 0x50, MLOAD, MSTORE, MSTORE8, SLOAD, JUMP,
+                              0x36, CALLDATACOPY, 0x38, CODECOPY, EXTCODESIZE, 0x3D, RETURNDATACOPY, *BLOCK_FIELDS,
+                              0x46, 0x50, CALL, STATICCALL, DELEGATECALL, REVERT, MLOAD, MSTORE, MSTORE8, SLOAD, JUMP,
                               JUMPI, 0x58, 0x59, JUMPDEST, MCOPY, *range(PUSH0, SWAP16 + 1), RETURN])
 
 _costs_of: dict[int, tuple[Any, list[int]]] = {}  # id(opcode table) -> (the table, the static gas of each opcode)
@@ -126,14 +145,37 @@ def _padded(source: bytes, start: int, size: int) -> bytes:
     return piece + bytes(size - len(piece)) if len(piece) < size else piece
 
 
-def run(code: bytes, data: bytes, gas: int, costs: list[int], address: int, caller: int, value: int, chain_id: int,
-        storage: Callable[[int], int], block: Callable[[int], int]) -> bytes | None:
+class Calls:
+    """What every frame of one call reads: the fork's gas table, the origin, the chain id, and the state through
+    callables - `storage(address, slot)`, `block(opcode)` (BLOCK_FIELDS) and `code_of(address)` (None for an
+    account whose code this does not run: a precompile, an EIP-7702 delegation)."""
+
+    def __init__(self, costs: list[int], origin: int, chain_id: int, storage: Callable[[int, int], int],
+                 block: Callable[[int], int], code_of: Callable[[int], bytes | None]) -> None:
+        self.costs = costs
+        self.origin = origin
+        self.chain_id = chain_id
+        self.storage = storage
+        self.block = block
+        self.code_of = code_of
+
+
+def run(calls: Calls, code: bytes, data: bytes, gas: int, address: int, value: int) -> bytes | None:
     """The output of running `code` as the outermost frame of a call with `gas` (after intrinsic gas) from
-    `caller` (also the origin) to `address` with `value` and calldata `data` on chain `chain_id`, reading storage
-    through `storage(slot)` and the block's fields through `block(opcode)` (BLOCK_FIELDS); None if the call is not
-    one this runs (see the module's docstring)."""
+    `calls.origin` to `address` with `value` and calldata `data`; None if the call is not one this runs (see the
+    module's docstring)."""
+    status, output, _ = _frame(calls, code, data, gas, address, calls.origin, value, 0)
+    return output if status == DONE else None
+
+
+def _frame(calls: Calls, code: bytes, data: bytes, gas: int, address: int, caller: int, value: int,
+           depth: int) -> tuple[int, bytes, int]:
+    """Run one frame: (DONE or REVERTED, its output, the gas it has left), or (LEFT, ...) for a call this leaves
+    to py-evm. A REVERT is an answer only below the outermost frame (the caller sees it as a failed call)."""
+    costs = calls.costs
     stack: list[int] = []
     memory = bytearray()
+    returned = b""  # the last inner call's return data
     jumps = b""
     pc = 0
     end = len(code)
@@ -141,15 +183,15 @@ def run(code: bytes, data: bytes, gas: int, costs: list[int], address: int, call
         op = code[pc]
         cost = costs[op]
         if cost < 0:
-            return None
+            return LEFT, b"", 0
         gas -= cost
         if gas < 0:
-            return None
+            return LEFT, b"", 0
         pc += 1
         size = len(stack)
         if PUSH1 <= op <= PUSH32:
             if size >= MAX_STACK:
-                return None
+                return LEFT, b"", 0
             n = op - PUSH0
             if n <= 4 and pc + n <= end:  # a few bytes: no bytes object, no method call
                 word = 0
@@ -165,54 +207,54 @@ def run(code: bytes, data: bytes, gas: int, costs: list[int], address: int, call
         elif DUP1 <= op <= DUP16:
             n = op - DUP1 + 1
             if size < n or size >= MAX_STACK:
-                return None
+                return LEFT, b"", 0
             stack.append(stack[size - n])
         elif SWAP1 <= op <= SWAP16:
             n = op - SWAP1 + 1
             if size <= n:
-                return None
+                return LEFT, b"", 0
             stack[size - 1], stack[size - 1 - n] = stack[size - 1 - n], stack[size - 1]
         elif op == JUMPDEST:
             pass
         elif op == JUMP or op == JUMPI:
             if size < (1 if op == JUMP else 2):
-                return None
+                return LEFT, b"", 0
             target = stack.pop()
             if op == JUMPI and not stack.pop():
                 continue
             if not jumps:
                 jumps = jump_table(code)
             if target >= end or not jumps[target]:
-                return None
+                return LEFT, b"", 0
             pc = target
         elif op == PUSH0:
             if size >= MAX_STACK:
-                return None
+                return LEFT, b"", 0
             stack.append(0)
         elif op == 0x50:  # POP
             if not size:
-                return None
+                return LEFT, b"", 0
             stack.pop()
         elif op <= 0x1D:
             if not op:  # STOP
-                return b""
+                return DONE, b"", gas
             if op == 0x0A and size >= 2:  # EXP: 50 gas per byte of the exponent (since Spurious Dragon; 10 before)
                 gas -= 50 * ((stack[-2].bit_length() + 7) >> 3)
                 if gas < 0:
-                    return None
+                    return LEFT, b"", 0
             if not _arithmetic(op, stack):
-                return None
+                return LEFT, b"", 0
         elif op == MLOAD or op == MSTORE or op == MSTORE8:
             need = 1 if op == MLOAD else 2
             if size < need:
-                return None
+                return LEFT, b"", 0
             offset = stack.pop()
             grown = _grow(memory, offset, 1 if op == MSTORE8 else 32)
             if grown < 0:
-                return None
+                return LEFT, b"", 0
             gas -= grown
             if gas < 0:
-                return None
+                return LEFT, b"", 0
             if op == MLOAD:
                 stack.append(int.from_bytes(memory[offset:offset + 32], "big"))
             elif op == MSTORE:
@@ -221,62 +263,118 @@ def run(code: bytes, data: bytes, gas: int, costs: list[int], address: int, call
                 memory[offset] = stack.pop() & 0xFF
         elif op == SLOAD:
             if not size:
-                return None
+                return LEFT, b"", 0
             gas -= COLD_SLOAD
             if gas < 0:
-                return None
-            stack[-1] = storage(stack[-1])
+                return LEFT, b"", 0
+            stack[-1] = calls.storage(address, stack[-1])
         elif op == CALLDATALOAD:
             if not size:
-                return None
+                return LEFT, b"", 0
             start = stack[-1]
             stack[-1] = int.from_bytes(_padded(data, start, 32), "big") if start < len(data) else 0
         elif op == SHA3:
             if size < 2:
-                return None
+                return LEFT, b"", 0
             start = stack.pop()
             length = stack[-1]
             grown = _grow(memory, start, length)
             if grown < 0:
-                return None
+                return LEFT, b"", 0
             gas -= grown + 6 * ((length + 31) >> 5)
             if gas < 0:
-                return None
+                return LEFT, b"", 0
             stack[-1] = int.from_bytes(keccak(bytes(memory[start:start + length]) if length else b""), "big")
-        elif op == RETURN:
-            if size < 2:
-                return None
+        elif op == RETURN or op == REVERT:
+            if size < 2 or (op == REVERT and not depth):  # the outermost frame's revert: py-evm's error
+                return LEFT, b"", 0
             start = stack.pop()
             length = stack.pop()
             grown = _grow(memory, start, length)
             if grown < 0 or gas < grown:
-                return None
-            return bytes(memory[start:start + length]) if length else b""
-        elif op == CALLDATACOPY or op == CODECOPY or op == MCOPY:
+                return LEFT, b"", 0
+            output = bytes(memory[start:start + length]) if length else b""
+            return (DONE if op == RETURN else REVERTED), output, gas - grown
+        elif op == CALLDATACOPY or op == CODECOPY or op == MCOPY or op == RETURNDATACOPY:
             if size < 3:
-                return None
+                return LEFT, b"", 0
             target = stack.pop()
             start = stack.pop()
             length = stack.pop()
+            if op == RETURNDATACOPY and start + length > len(returned):  # an exceptional halt
+                return LEFT, b"", 0
             if not length:
                 continue
             grown = _grow(memory, target, length)
             source_grown = _grow(memory, start, length) if op == MCOPY else 0
             if grown < 0 or source_grown < 0:
-                return None
+                return LEFT, b"", 0
             gas -= grown + source_grown + 3 * ((length + 31) >> 5)
             if gas < 0:
-                return None
+                return LEFT, b"", 0
             if op == MCOPY:
                 memory[target:target + length] = memory[start:start + length]
+            elif op == RETURNDATACOPY:
+                memory[target:target + length] = returned[start:start + length]
             else:
                 memory[target:target + length] = _padded(data if op == CALLDATACOPY else code, start, length)
+        elif op == CALL or op == STATICCALL or op == DELEGATECALL:
+            if size < (7 if op == CALL else 6) or depth >= MAX_DEPTH:
+                return LEFT, b"", 0
+            requested = stack.pop()
+            to = stack.pop() & ADDRESS_MASK
+            if op == CALL and stack.pop():  # a value transfer: py-evm's
+                return LEFT, b"", 0
+            in_start = stack.pop()
+            in_length = stack.pop()
+            out_start = stack.pop()
+            out_length = stack.pop()
+            grown = _grow(memory, in_start, in_length)
+            out_grown = _grow(memory, out_start, out_length)
+            if grown < 0 or out_grown < 0:
+                return LEFT, b"", 0
+            gas -= grown + out_grown + COLD_ACCOUNT
+            if gas < 0:
+                return LEFT, b"", 0
+            callee = calls.code_of(to)
+            if callee is None:
+                return LEFT, b"", 0
+            child_gas = min(requested, gas - (gas >> 6))  # EIP-150: all but one 64th at most
+            gas -= child_gas
+            if not callee:  # an account without code: the call succeeds and returns nothing
+                status, output, left = DONE, b"", child_gas
+            elif op == DELEGATECALL:  # its code on this frame's account, sender and value
+                status, output, left = _frame(calls, callee, bytes(memory[in_start:in_start + in_length]),
+                                              child_gas, address, caller, value, depth + 1)
+            else:
+                status, output, left = _frame(calls, callee, bytes(memory[in_start:in_start + in_length]),
+                                              child_gas, to, address, 0, depth + 1)
+            if status == LEFT:
+                return LEFT, b"", 0
+            gas += left
+            returned = output
+            copied = min(out_length, len(output))
+            if copied:
+                memory[out_start:out_start + copied] = output[:copied]
+            stack.append(1 if status == DONE else 0)
+        elif op == EXTCODESIZE:
+            if not size:
+                return LEFT, b"", 0
+            gas -= COLD_ACCOUNT
+            if gas < 0:
+                return LEFT, b"", 0
+            callee = calls.code_of(stack[-1] & ADDRESS_MASK)
+            if callee is None:
+                return LEFT, b"", 0
+            stack[-1] = len(callee)
         else:
             if size >= MAX_STACK:
-                return None
+                return LEFT, b"", 0
             if op == 0x30:  # ADDRESS
                 stack.append(address)
-            elif op == 0x32 or op == 0x33:  # ORIGIN, CALLER (the same in a call's outermost frame)
+            elif op == 0x32:  # ORIGIN
+                stack.append(calls.origin)
+            elif op == 0x33:  # CALLER
                 stack.append(caller)
             elif op == 0x34:  # CALLVALUE
                 stack.append(value)
@@ -284,19 +382,19 @@ def run(code: bytes, data: bytes, gas: int, costs: list[int], address: int, call
                 stack.append(len(data))
             elif op == 0x38:  # CODESIZE
                 stack.append(end)
-            elif op == 0x3D:  # RETURNDATASIZE: nothing was called yet
-                stack.append(0)
+            elif op == 0x3D:  # RETURNDATASIZE
+                stack.append(len(returned))
             elif op == 0x46:  # CHAINID
-                stack.append(chain_id)
+                stack.append(calls.chain_id)
             elif 0x41 <= op <= 0x48:  # the block's fields (the others have no static cost here)
-                stack.append(block(op))
+                stack.append(calls.block(op))
             elif op == 0x58:  # PC
                 stack.append(pc - 1)
             elif op == 0x59:  # MSIZE
                 stack.append(len(memory))
             else:
-                return None
-    return b""
+                return LEFT, b"", 0
+    return DONE, b"", gas
 
 
 def _arithmetic(op: int, stack: list[int]) -> bool:

@@ -28,6 +28,7 @@ PANIC_SELECTOR = bytes.fromhex("4e487b71")
 PRECOMPILES = {i.to_bytes(20, "big") for i in (*range(1, 0x12), 0x100)}  # 0x100: Osaka's P256VERIFY
 PENDING = -1  # a block number meaning "the block that would be mined next" (on the latest state)
 DELEGATION_PREFIX = b"\xef\x01\x00"  # EIP-7702: an account's code that delegates to another's
+LAST_PRECOMPILE = 0x100  # Osaka's P256VERIFY: calls to addresses up to it are py-evm's (see PRECOMPILES)
 interpret = call_interpreter()
 
 
@@ -216,7 +217,23 @@ class Executor:
         if not code or code[:3] == DELEGATION_PREFIX:
             return None
         backend = self.backend
+        addresses: dict[int, bytes] = {}
         states: list[Any] = []
+
+        def address_of(number: int) -> bytes:
+            address = addresses.get(number)
+            if address is None:
+                address = addresses[number] = number.to_bytes(20, "big")
+            return address
+
+        def storage(address: int, slot: int) -> int:
+            return overlay.get_storage(address_of(address), slot)
+
+        def code_of(address: int) -> bytes | None:
+            if address <= LAST_PRECOMPILE:
+                return None
+            code = overlay.get_code(address_of(address))
+            return None if code[:3] == DELEGATION_PREFIX else code
 
         def block_field(opcode: int) -> int:
             if not states:
@@ -230,9 +247,9 @@ class Executor:
                 return int(state.block_number)
             return int(state.gas_limit if opcode == 0x45 else state.base_fee)
 
-        costs = interpret.static_costs(backend.state_class.computation_class.opcodes)
-        return interpret.run(code, req.data, gas, costs, int.from_bytes(to, "big"), int.from_bytes(sender, "big"),
-                             req.value, backend.chain_id, lambda slot: overlay.get_storage(to, slot), block_field)
+        calls = interpret.Calls(interpret.static_costs(backend.state_class.computation_class.opcodes),
+                                int.from_bytes(sender, "big"), backend.chain_id, storage, block_field, code_of)
+        return interpret.run(calls, code, req.data, gas, int.from_bytes(to, "big"), req.value)
 
     def estimate(self, req: CallRequest, number: int, overrides: dict[str, Any] | None = None,
                  console: list[bytes] | None = None) -> int:

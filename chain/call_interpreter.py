@@ -9,7 +9,8 @@ the call from the start and the answer and every error keep one source:
 
 - opcodes outside SUPPORTED or absent from the fork's table (logs, SSTORE, GAS, balances, block hashes,
   PREVRANDAO, blobs, creation, INVALID...), a revert of the outermost frame (py-evm phrases the error);
-- an inner call with value, to a precompile or to an EIP-7702 delegation, or nested MAX_DEPTH deep;
+- an inner call with value, to a precompile but ECRECOVER and IDENTITY (or to one of those two with less gas than
+  it costs), to an EIP-7702 delegation, or nested MAX_DEPTH deep;
 - an invalid jump, a stack under- or overflow, memory past MAX_MEMORY, a RETURNDATACOPY past the return data -
   in any frame (an inner frame's REVERT is an answer: the caller sees a failed call and its return data);
 - gas: it charges an upper bound of what py-evm charges (the fork's static gas, memory growth, SHA3/copy words,
@@ -37,6 +38,9 @@ COLD_SLOAD: Final = 2100  # EIP-2929: the most an SLOAD has cost since Berlin (a
 COLD_ACCOUNT: Final = 2600  # EIP-2929: the most a call's or EXTCODESIZE's account access costs (700 before Berlin)
 ADDRESS_MASK: Final = 2**160 - 1
 MAX_DEPTH: Final = 64  # inner calls nested deeper are py-evm's (its limit is 1024)
+ECRECOVER: Final = 1  # the precompiles run here (the others are py-evm's)
+IDENTITY: Final = 4
+ECRECOVER_GAS: Final = 3000
 LEFT: Final = -1  # a frame's outcome: left to py-evm
 REVERTED: Final = 0
 DONE: Final = 1
@@ -148,16 +152,19 @@ def _padded(source: bytes, start: int, size: int) -> bytes:
 class Calls:
     """What every frame of one call reads: the fork's gas table, the origin, the chain id, and the state through
     callables - `storage(address, slot)`, `block(opcode)` (BLOCK_FIELDS) and `code_of(address)` (None for an
-    account whose code this does not run: a precompile, an EIP-7702 delegation)."""
+    account whose code this does not run: a precompile, an EIP-7702 delegation) - and `recover(input)`, ECRECOVER's
+    output for an input."""
 
     def __init__(self, costs: list[int], origin: int, chain_id: int, storage: Callable[[int, int], int],
-                 block: Callable[[int], int], code_of: Callable[[int], bytes | None]) -> None:
+                 block: Callable[[int], int], code_of: Callable[[int], bytes | None],
+                 recover: Callable[[bytes], bytes]) -> None:
         self.costs = costs
         self.origin = origin
         self.chain_id = chain_id
         self.storage = storage
         self.block = block
         self.code_of = code_of
+        self.recover = recover
 
 
 def run(calls: Calls, code: bytes, data: bytes, gas: int, address: int, value: int) -> bytes | None:
@@ -336,12 +343,19 @@ def _frame(calls: Calls, code: bytes, data: bytes, gas: int, address: int, calle
             gas -= grown + out_grown + COLD_ACCOUNT
             if gas < 0:
                 return LEFT, b"", 0
-            callee = calls.code_of(to)
+            child_gas = min(requested, gas - (gas >> 6))  # EIP-150: all but one 64th at most
+            callee = calls.code_of(to) if to != ECRECOVER and to != IDENTITY else b""
             if callee is None:
                 return LEFT, b"", 0
-            child_gas = min(requested, gas - (gas >> 6))  # EIP-150: all but one 64th at most
             gas -= child_gas
-            if not callee:  # an account without code: the call succeeds and returns nothing
+            if to == ECRECOVER or to == IDENTITY:  # in any kind of call, the precompile's function of the input
+                arguments = bytes(memory[in_start:in_start + in_length])
+                price = ECRECOVER_GAS if to == ECRECOVER else 15 + 3 * ((in_length + 31) >> 5)
+                if child_gas < price:  # py-evm's child may have more: whether it runs out is py-evm's to say
+                    return LEFT, b"", 0
+                status, left = DONE, child_gas - price
+                output = calls.recover(arguments) if to == ECRECOVER else arguments
+            elif not callee:  # an account without code: the call succeeds and returns nothing
                 status, output, left = DONE, b"", child_gas
             elif op == DELEGATECALL:  # its code on this frame's account, sender and value
                 status, output, left = _frame(calls, callee, bytes(memory[in_start:in_start + in_length]),

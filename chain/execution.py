@@ -13,6 +13,7 @@ from .backend import Backend
 from .compiled import call_interpreter
 from .errors import ChainError, ExecutionError, ExecutionReverted, InvalidParams
 from .evm import CheckedMessage
+from .fast_precompiles import recovered
 from .rpc.params import CallRequest
 from .state import Overlay
 from .transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, SET_CODE, build_unsigned, check_type_for_fork, spoofed_call
@@ -248,7 +249,8 @@ class Executor:
             return int(state.gas_limit if opcode == 0x45 else state.base_fee)
 
         calls = interpret.Calls(interpret.static_costs(backend.state_class.computation_class.opcodes),
-                                int.from_bytes(sender, "big"), backend.chain_id, storage, block_field, code_of)
+                                int.from_bytes(sender, "big"), backend.chain_id, storage, block_field, code_of,
+                                recovered)
         return interpret.run(calls, code, req.data, gas, int.from_bytes(to, "big"), req.value)
 
     def estimate(self, req: CallRequest, number: int, overrides: dict[str, Any] | None = None,

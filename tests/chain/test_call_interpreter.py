@@ -6,6 +6,7 @@ with the interpreter this install runs (compiled by mypyc when it could be) and 
 from __future__ import annotations
 
 import random
+import sys
 from typing import Any, Iterator
 
 import pytest
@@ -27,7 +28,9 @@ TARGET = bytes.fromhex("42" * 20)
 OTHER = bytes.fromhex("43" * 20)  # the programs call it, and it calls itself
 THIRD = bytes.fromhex("44" * 20)
 NOBODY = bytes.fromhex("45" * 20)  # an account without code
-IDENTITY = (4).to_bytes(20, "big")  # a precompile
+ECRECOVER = (1).to_bytes(20, "big")  # precompiles: the two the interpreter runs, and one it leaves to py-evm
+IDENTITY = (4).to_bytes(20, "big")
+SHA256 = (2).to_bytes(20, "big")
 LEFT_TO_PY_EVM = [0x31, 0x3A, 0x3F, 0x40, 0x44, 0x47, 0x55, 0x5A, 0x5C, 0xA1, 0xF0, 0xF2, 0xFE, 0x0C]
 ARITHMETIC = sorted(op for op in SUPPORTED if op < 0x60 and op not in (0x00, 0x56, 0x57))
 DUMP = bytes([0x60, 0x00, 0x52, 0x60, 0x20, 0x52, 0x60, 0x40, 0x52,  # the top three words to memory 0..95
@@ -65,7 +68,7 @@ def inner_call(rng: random.Random) -> bytes:
     precompile, with small argument and return regions and gas from a little to all; then at times the return
     data's size, or a copy of it (at times past its end)."""
     op = rng.choice([0xF1, 0xFA, 0xF4])
-    target = rng.choice([OTHER, OTHER, OTHER, OTHER, THIRD, THIRD, NOBODY, IDENTITY])
+    target = rng.choice([OTHER, OTHER, OTHER, OTHER, THIRD, THIRD, NOBODY, IDENTITY, ECRECOVER, SHA256])
     code = bytearray()
     for value in (rng.randint(0, 64), rng.randint(0, 96), rng.randint(0, 64), rng.randint(0, 96)):
         code += bytes([0x60, value])  # return length and start, argument length and start
@@ -189,7 +192,14 @@ def test_random_programs_answer_as_py_evm_does_or_are_left_to_it(node: Node) -> 
                                                                    HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**64))
 def test_more_random_programs(node: Node, seed: int) -> None:
-    check(node, seed)
+    # Hypothesis lowers the recursion limit py-evm raised at import (its calls nest ~10 Python frames each, and
+    # these programs call themselves up to the EVM's 1024): py-evm's limit inside, Hypothesis's restored after
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 100_000))
+    try:
+        check(node, seed)
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def returned(node: Node, code: bytes, calldata: bytes = b"", gas: int = 100_000) -> tuple[bytes | None, CallResult]:
@@ -347,12 +357,33 @@ def test_an_inner_revert_is_a_failed_call_with_its_data(node: Node) -> None:
 
 @pytest.mark.parametrize("target_code, why", [
     (call_of(0xF1, OTHER, 1) + bytes([0x00]), "a call with value"),
-    (call_of(0xFA, IDENTITY) + bytes([0x00]), "a precompile"),
+    (call_of(0xFA, SHA256) + bytes([0x00]), "a precompile it does not run"),
+    (call_of(0xFA, ECRECOVER)[:-6] + bytes([0x61, 0x0B, 0xB7, 0xFA, 0x00]), "ECRECOVER with 2,999 gas"),
+    (call_of(0xFA, IDENTITY)[:-6] + bytes([0x60, 17, 0xFA, 0x00]), "IDENTITY of 2 bytes with 17 gas (it costs 18)"),
     (call_of(0xFA, OTHER) + bytes([0x00]), "calls nested deeper than MAX_DEPTH"),
-], ids=["value", "precompile", "depth"])
+], ids=["value", "precompile", "ecrecover-short", "identity-short", "depth"])
 def test_inner_calls_it_leaves_to_py_evm(node: Node, target_code: bytes, why: str) -> None:
     answer, reference = called(node, target_code, call_of(0xFA, OTHER) + bytes([0x00]))  # OTHER calls itself
     assert answer is None and reference.error is None, why
+
+
+def test_precompiles_it_runs_answer_as_py_evm_s(node: Node) -> None:
+    """ECRECOVER of a real signature (the signer's address), of a bad one (nothing), and IDENTITY (its input):
+    the calldata is the precompile's input, the return data the output."""
+    from coincurve import PrivateKey
+    from eth_utils import keccak
+
+    key = PrivateKey(b"\x07" * 32)
+    digest = keccak(b"bourse")
+    signature = key.sign_recoverable(digest, hasher=None)
+    good = digest + (27 + signature[64]).to_bytes(32, "big") + signature[:64]
+    signer = keccak(key.public_key.format(compressed=False)[1:])[-20:]
+    for target, data, expected in ((ECRECOVER, good, bytes(12) + signer), (ECRECOVER, good[:40] + b"\x05", b""),
+                                   (IDENTITY, b"\x01\x02\x03", b"\x01\x02\x03")):
+        req = CallRequest(sender=node.accounts[0].address, to=TARGET, gas=1_000_000, data=data)
+        code = call_of(0xFA, target) + bytes([0x50]) + RETURN_RETURNED
+        answer, reference = both_ways(node, req, {"0x" + TARGET.hex(): {"code": "0x" + code.hex()}})
+        assert answer is not None and answer == reference.output == expected
 
 
 def test_the_platform_contracts_views_answer_as_py_evm_does(node: Node) -> None:

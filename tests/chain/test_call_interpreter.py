@@ -1,7 +1,8 @@
-"""eth_call's interpreter for plain view code (chain/call_interpreter.py) against py-evm: random programs and the
-platform contracts' views run both ways; where the interpreter answers, py-evm must succeed with the same output,
-and where it does not, it must have changed nothing (the call then runs through py-evm as before). Each test runs
-with the interpreter this install runs (compiled by mypyc when it could be) and with its Python source."""
+"""eth_call's interpreter for view code (chain/call_interpreter.py) against py-evm: random programs (calling each
+other, themselves and precompiles), edge cases of gas and context, and the platform contracts' views run both
+ways; where the interpreter answers, py-evm must succeed with the same output, and where it does not, it must have
+changed nothing (the call then runs through py-evm as before). Each test runs with the interpreter this install
+runs (compiled by mypyc when it could be) and with its Python source."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ interprets such code directly: the stack is a list of ints, memory a bytearray, 
 can run exactly and answers None - having changed nothing - the moment it meets anything else, so that py-evm runs
 the call from the start and the answer and every error keep one source:
 
-- opcodes outside SUPPORTED or absent from the fork's table (logs, SSTORE, GAS, balances, block hashes,
+- opcodes outside SUPPORTED or absent from the fork's table (logs, SSTORE, GAS, code hashes, block hashes,
   PREVRANDAO, blobs, creation, INVALID...), a revert of the outermost frame (py-evm phrases the error);
 - an inner call with value, to a precompile but ECRECOVER and IDENTITY (or to one of those two with less gas than
   it costs), to an EIP-7702 delegation, or nested MAX_DEPTH deep;
@@ -72,11 +72,13 @@ CALL: Final = 0xF1
 DELEGATECALL: Final = 0xF4
 STATICCALL: Final = 0xFA
 EXTCODESIZE: Final = 0x3B
+BALANCE: Final = 0x31
+SELFBALANCE: Final = 0x47
 RETURNDATACOPY: Final = 0x3E
 BLOCK_FIELDS: Final = (0x41, 0x42, 0x43, 0x45, 0x48)  # COINBASE, TIMESTAMP, NUMBER, GASLIMIT, BASEFEE
 SUPPORTED: Final = frozenset([*range(0x00, 0x0C), *range(0x10, 0x1E), SHA3, 0x30, 0x32, 0x33, 0x34, CALLDATALOAD,
                               0x36, CALLDATACOPY, 0x38, CODECOPY, EXTCODESIZE, 0x3D, RETURNDATACOPY, *BLOCK_FIELDS,
-                              0x46, 0x50, CALL, STATICCALL, DELEGATECALL, REVERT, MLOAD, MSTORE, MSTORE8, SLOAD, JUMP,
+                              BALANCE, 0x46, SELFBALANCE, 0x50, CALL, STATICCALL, DELEGATECALL, REVERT, MLOAD, MSTORE, MSTORE8, SLOAD, JUMP,
                               JUMPI, 0x58, 0x59, JUMPDEST, MCOPY, *range(PUSH0, SWAP16 + 1), RETURN])
 
 _costs_of: dict[int, tuple[Any, list[int]]] = {}  # id(opcode table) -> (the table, the static gas of each opcode)
@@ -152,18 +154,19 @@ def _padded(source: bytes, start: int, size: int) -> bytes:
 class Calls:
     """What every frame of one call reads: the fork's gas table, the origin, the chain id, and the state through
     callables - `storage(address, slot)`, `block(opcode)` (BLOCK_FIELDS) and `code_of(address)` (None for an
-    account whose code this does not run: a precompile, an EIP-7702 delegation) - and `recover(input)`, ECRECOVER's
-    output for an input."""
+    account whose code this does not run: a precompile, an EIP-7702 delegation), `balance(address)` (as it is once
+    the call has bought its gas and moved its value) - and `recover(input)`, ECRECOVER's output for an input."""
 
     def __init__(self, costs: list[int], origin: int, chain_id: int, storage: Callable[[int, int], int],
                  block: Callable[[int], int], code_of: Callable[[int], bytes | None],
-                 recover: Callable[[bytes], bytes]) -> None:
+                 balance: Callable[[int], int], recover: Callable[[bytes], bytes]) -> None:
         self.costs = costs
         self.origin = origin
         self.chain_id = chain_id
         self.storage = storage
         self.block = block
         self.code_of = code_of
+        self.balance = balance
         self.recover = recover
 
 
@@ -371,12 +374,15 @@ def _frame(calls: Calls, code: bytes, data: bytes, gas: int, address: int, calle
             if copied:
                 memory[out_start:out_start + copied] = output[:copied]
             stack.append(1 if status == DONE else 0)
-        elif op == EXTCODESIZE:
+        elif op == EXTCODESIZE or op == BALANCE:
             if not size:
                 return LEFT, b"", 0
             gas -= COLD_ACCOUNT
             if gas < 0:
                 return LEFT, b"", 0
+            if op == BALANCE:
+                stack[-1] = calls.balance(stack[-1] & ADDRESS_MASK)
+                continue
             callee = calls.code_of(stack[-1] & ADDRESS_MASK)
             if callee is None:
                 return LEFT, b"", 0
@@ -400,6 +406,8 @@ def _frame(calls: Calls, code: bytes, data: bytes, gas: int, address: int, calle
                 stack.append(len(returned))
             elif op == 0x46:  # CHAINID
                 stack.append(calls.chain_id)
+            elif op == SELFBALANCE:
+                stack.append(calls.balance(address))
             elif 0x41 <= op <= 0x48:  # the block's fields (the others have no static cost here)
                 stack.append(calls.block(op))
             elif op == 0x58:  # PC

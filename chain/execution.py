@@ -184,7 +184,8 @@ class Executor:
             price = min(req.max_fee, header.base_fee + (req.tip or 0))
         if gas < intrinsic or overlay.get_balance(sender) < req.value + gas * price:
             return None
-        output = self._interpreted(req, header, overlay, sender, gas - intrinsic) if self.interpret_calls else None
+        output = self._interpreted(req, header, overlay, sender, gas - intrinsic, gas * price) \
+            if self.interpret_calls else None
         if output is not None:
             return CallResult(output, 0, None, [])
         state = backend.state_for(overlay, header)  # BASEFEE reads the block's base fee, as anvil's calls do
@@ -207,11 +208,13 @@ class Executor:
         error = computation.error if computation.is_error else None
         return CallResult(computation.output, 0, error, [])
 
-    def _interpreted(self, req: CallRequest, header: Any, overlay: Overlay, sender: bytes, gas: int) -> bytes | None:
+    def _interpreted(self, req: CallRequest, header: Any, overlay: Overlay, sender: bytes, gas: int,
+                     purchase: int) -> bytes | None:
         """The output of the call's code run by call_interpreter.py, or None where it leaves the call to py-evm (and
-        has changed nothing). What the message path does first - the gas purchase, the sender's nonce, the warm
-        addresses - can only matter to opcodes it leaves to py-evm. The block's fields are read from the py-evm
-        state the message path would run on, built only for a call that reads one."""
+        has changed nothing). What the message path does first - the sender's nonce, the warm addresses - can only
+        matter to opcodes it leaves to py-evm; the gas `purchase` and the value it moves are in the balances the
+        interpreter reads. The block's fields are read from the py-evm state the message path would run on, built
+        only for a call that reads one."""
         to = req.to
         assert to is not None
         code = overlay.get_code(to)
@@ -236,6 +239,14 @@ class Executor:
             code = overlay.get_code(address_of(address))
             return None if code[:3] == DELEGATION_PREFIX else code
 
+        sender_number, to_number = int.from_bytes(sender, "big"), int.from_bytes(to, "big")
+
+        def balance(address: int) -> int:
+            held = overlay.get_balance(address_of(address))
+            if address == sender_number:
+                held -= purchase + req.value
+            return held + req.value if address == to_number else held
+
         def block_field(opcode: int) -> int:
             if not states:
                 states.append(backend.state_for(overlay, header))
@@ -248,10 +259,9 @@ class Executor:
                 return int(state.block_number)
             return int(state.gas_limit if opcode == 0x45 else state.base_fee)
 
-        calls = interpret.Calls(interpret.static_costs(backend.state_class.computation_class.opcodes),
-                                int.from_bytes(sender, "big"), backend.chain_id, storage, block_field, code_of,
-                                recovered)
-        return interpret.run(calls, code, req.data, gas, int.from_bytes(to, "big"), req.value)
+        calls = interpret.Calls(interpret.static_costs(backend.state_class.computation_class.opcodes), sender_number,
+                                backend.chain_id, storage, block_field, code_of, balance, recovered)
+        return interpret.run(calls, code, req.data, gas, to_number, req.value)
 
     def estimate(self, req: CallRequest, number: int, overrides: dict[str, Any] | None = None,
                  console: list[bytes] | None = None) -> int:

@@ -29,10 +29,11 @@ TARGET = bytes.fromhex("42" * 20)
 OTHER = bytes.fromhex("43" * 20)  # the programs call it, and it calls itself
 THIRD = bytes.fromhex("44" * 20)
 NOBODY = bytes.fromhex("45" * 20)  # an account without code
+SENDER = bytes.fromhex("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266".lower())  # dev account 0
 ECRECOVER = (1).to_bytes(20, "big")  # precompiles: the two the interpreter runs, and one it leaves to py-evm
 IDENTITY = (4).to_bytes(20, "big")
 SHA256 = (2).to_bytes(20, "big")
-LEFT_TO_PY_EVM = [0x31, 0x3A, 0x3F, 0x40, 0x44, 0x47, 0x55, 0x5A, 0x5C, 0xA1, 0xF0, 0xF2, 0xFE, 0x0C]
+LEFT_TO_PY_EVM = [0x3A, 0x3F, 0x40, 0x44, 0x55, 0x5A, 0x5C, 0xA1, 0xF0, 0xF2, 0xFE, 0x0C]
 ARITHMETIC = sorted(op for op in SUPPORTED if op < 0x60 and op not in (0x00, 0x56, 0x57))
 DUMP = bytes([0x60, 0x00, 0x52, 0x60, 0x20, 0x52, 0x60, 0x40, 0x52,  # the top three words to memory 0..95
               0x59, 0x60, 0x00, 0xF3])  # RETURN(0, MSIZE)
@@ -118,6 +119,10 @@ def program(rng: random.Random, inner: bool = False) -> bytes:
             code.append(rng.choice([*range(0x80, 0xA0)]))  # DUP, SWAP
         elif kind == 13 and (not inner or rng.random() < 0.3):
             code += inner_call(rng)
+        elif kind == 14 and rng.random() < 0.3:  # the balance of the sender, this contract, another, or nobody's
+            code += bytes([0x73]) + rng.choice([SENDER, TARGET, OTHER, NOBODY]) + bytes([0x31])
+        elif kind == 14 and rng.random() < 0.3:
+            code.append(0x47)  # SELFBALANCE
         else:
             code.append(rng.choice(ARITHMETIC))
     if rng.random() < (0.3 if inner else 0.7):
@@ -144,10 +149,10 @@ def both_ways(node: Node, req: CallRequest, overrides: dict[str, Any] | None,
         assert reference is not None
         header, overlay, sender = executor._prepare(req, number, overrides)
         zeros = req.data.count(0)
-        gas = (req.gas if req.gas is not None else executor.default_gas(header)) - 21_000 - 4 * zeros \
-            - 16 * (len(req.data) - zeros)
+        limit = req.gas if req.gas is not None else executor.default_gas(header)
+        gas = limit - 21_000 - 4 * zeros - 16 * (len(req.data) - zeros)
         before = contents(overlay)
-        answer = executor._interpreted(req, header, overlay, sender, gas)
+        answer = executor._interpreted(req, header, overlay, sender, gas, limit * (req.gas_price or 0))
         assert contents(overlay) == before  # it changed nothing
     return answer, reference
 
@@ -171,10 +176,13 @@ def check(node: Node, seed: int) -> bool:
     calldata = rng.randbytes(rng.randint(0, 70))
     spare = rng.choice([0, 300, 3_000, 100_000, 1_000_000, 1_000_000]) if rng.random() < 0.5 else 1_000_000
     gas = 21_000 + sum(16 if b else 4 for b in calldata) + spare
-    req = CallRequest(sender=node.accounts[0].address, to=TARGET, data=calldata, gas=gas, value=rng.choice([0, 0, 7]))
+    req = CallRequest(sender=node.accounts[0].address, to=TARGET, data=calldata, gas=gas, value=rng.choice([0, 0, 7]),
+                      gas_price=rng.choice([None, None, 10**9]))
     number = rng.choice([PENDING, node.backend.head.number])
-    answer, reference = both_ways(node, req, {"0x" + TARGET.hex(): {"code": "0x" + code.hex(), "state": storage},
-                                              "0x" + OTHER.hex(): {"code": "0x" + other.hex(), "state": other_storage},
+    answer, reference = both_ways(node, req, {"0x" + TARGET.hex(): {"code": "0x" + code.hex(), "state": storage,
+                                                                    "balance": hex(rng.choice([0, 10**18]))},
+                                              "0x" + OTHER.hex(): {"code": "0x" + other.hex(), "state": other_storage,
+                                                                   "balance": "0x5"},
                                               "0x" + THIRD.hex(): {"code": "0x" + third.hex()}}, number)
     if answer is not None:
         assert reference.error is None, (code.hex(), reference.error)
@@ -366,6 +374,20 @@ def test_an_inner_revert_is_a_failed_call_with_its_data(node: Node) -> None:
 def test_inner_calls_it_leaves_to_py_evm(node: Node, target_code: bytes, why: str) -> None:
     answer, reference = called(node, target_code, call_of(0xFA, OTHER) + bytes([0x00]))  # OTHER calls itself
     assert answer is None and reference.error is None, why
+
+
+def test_balances_are_those_after_the_gas_purchase_and_the_value(node: Node) -> None:
+    """SELFBALANCE and BALANCE of the sender and of another account, in a call with value 7 and a gas price: this
+    contract holds its balance plus 7, the sender its balance less 7 and the gas bought, the other its own."""
+    code = bytes([0x47, 0x5F, 0x52, 0x73]) + SENDER + bytes([0x31, 0x60, 0x20, 0x52, 0x73]) + OTHER + \
+        bytes([0x31, 0x60, 0x40, 0x52, 0x60, 0x60, 0x5F, 0xF3])  # RETURN(SELFBALANCE, BALANCE(sender), BALANCE(OTHER))
+    sender_balance = node.backend.balance(SENDER, node.backend.head.number)
+    req = CallRequest(sender=SENDER, to=TARGET, gas=100_000, value=7, gas_price=10**9)
+    answer, reference = both_ways(node, req, {"0x" + TARGET.hex(): {"code": "0x" + code.hex(), "balance": "0x64"},
+                                              "0x" + OTHER.hex(): {"balance": "0x9"}})
+    assert answer is not None and answer == reference.output
+    assert [int.from_bytes(answer[i:i + 32], "big") for i in (0, 32, 64)] == \
+        [100 + 7, sender_balance - 7 - 100_000 * 10**9, 9]
 
 
 def test_precompiles_it_runs_answer_as_py_evm_s(node: Node) -> None:

@@ -7,17 +7,20 @@ interprets such code directly: the stack is a list of ints, memory a bytearray, 
 can run exactly and answers None - having changed nothing - the moment it meets anything else, so that py-evm runs
 the call from the start and the answer and every error keep one source:
 
-- opcodes outside SUPPORTED or absent from the fork's table (logs, SSTORE, GAS, code hashes, block hashes,
-  PREVRANDAO, blobs, creation, INVALID...), a revert of the outermost frame (py-evm phrases the error);
+- opcodes outside SUPPORTED or absent from the fork's table (logs, SSTORE, GAS but before a call, code hashes,
+  block hashes, PREVRANDAO, blobs, creation, INVALID...), a revert of the outermost frame (py-evm phrases the
+  error);
 - an inner call with value, to a precompile but ECRECOVER and IDENTITY (or to one of those two with less gas than
-  it costs), to an EIP-7702 delegation, or nested MAX_DEPTH deep;
+  it costs), to an EIP-7702 delegation or to console.log's address, or nested MAX_DEPTH deep;
 - an invalid jump, a stack under- or overflow, memory past MAX_MEMORY, a RETURNDATACOPY past the return data -
   in any frame (an inner frame's REVERT is an answer: the caller sees a failed call and its return data);
 - gas: it charges an upper bound of what py-evm charges (the fork's static gas, memory growth, SHA3/copy words,
   EXP bytes, every SLOAD and account access as a cold one), so a call that fits in its gas here fits in py-evm
   too, and one that might not is py-evm's to run out of gas. An inner call gets at most what py-evm would give it
   (all but a 64th of what is left here, which is at most what is left there), so an inner call that completes
-  here completes there. A call's answer does not depend on its gas otherwise (GAS is not run).
+  here completes there. A call's answer does not depend on its gas otherwise: GAS runs only where its value is
+  the gas of the call right after it (`GAS; STATICCALL`, as compilers call), which then gets all but a 64th of
+  what is left - the value here is lower than py-evm's, so the call gets at most what py-evm gives it, as above.
 
 `pip install` compiles this module with mypyc (chain/compiled.py picks the build); tests/chain/
 test_call_interpreter.py runs random programs (calling each other) and the platform's contracts' views through it
@@ -73,12 +76,13 @@ DELEGATECALL: Final = 0xF4
 STATICCALL: Final = 0xFA
 EXTCODESIZE: Final = 0x3B
 BALANCE: Final = 0x31
+GAS: Final = 0x5A
 SELFBALANCE: Final = 0x47
 RETURNDATACOPY: Final = 0x3E
 BLOCK_FIELDS: Final = (0x41, 0x42, 0x43, 0x45, 0x48)  # COINBASE, TIMESTAMP, NUMBER, GASLIMIT, BASEFEE
 SUPPORTED: Final = frozenset([*range(0x00, 0x0C), *range(0x10, 0x1E), SHA3, 0x30, 0x32, 0x33, 0x34, CALLDATALOAD,
                               0x36, CALLDATACOPY, 0x38, CODECOPY, EXTCODESIZE, 0x3D, RETURNDATACOPY, *BLOCK_FIELDS,
-                              BALANCE, 0x46, SELFBALANCE, 0x50, CALL, STATICCALL, DELEGATECALL, REVERT, MLOAD, MSTORE, MSTORE8, SLOAD, JUMP,
+                              BALANCE, 0x46, SELFBALANCE, 0x50, GAS, CALL, STATICCALL, DELEGATECALL, REVERT, MLOAD, MSTORE, MSTORE8, SLOAD, JUMP,
                               JUMPI, 0x58, 0x59, JUMPDEST, MCOPY, *range(PUSH0, SWAP16 + 1), RETURN])
 
 _costs_of: dict[int, tuple[Any, list[int]]] = {}  # id(opcode table) -> (the table, the static gas of each opcode)
@@ -154,7 +158,7 @@ def _padded(source: bytes, start: int, size: int) -> bytes:
 class Calls:
     """What every frame of one call reads: the fork's gas table, the origin, the chain id, and the state through
     callables - `storage(address, slot)`, `block(opcode)` (BLOCK_FIELDS) and `code_of(address)` (None for an
-    account whose code this does not run: a precompile, an EIP-7702 delegation), `balance(address)` (as it is once
+    account whose code this does not run: a precompile, an EIP-7702 delegation, console.log's address), `balance(address)` (as it is once
     the call has bought its gas and moved its value) - and `recover(input)`, ECRECOVER's output for an input."""
 
     def __init__(self, costs: list[int], origin: int, chain_id: int, storage: Callable[[int, int], int],
@@ -408,6 +412,11 @@ def _frame(calls: Calls, code: bytes, data: bytes, gas: int, address: int, calle
                 stack.append(calls.chain_id)
             elif op == SELFBALANCE:
                 stack.append(calls.balance(address))
+            elif op == GAS:  # only as the gas of the call right after it (how compilers call): see the docstring
+                following = code[pc] if pc < end else 0
+                if following != CALL and following != STATICCALL and following != DELEGATECALL:
+                    return LEFT, b"", 0
+                stack.append(gas)
             elif 0x41 <= op <= 0x48:  # the block's fields (the others have no static cost here)
                 stack.append(calls.block(op))
             elif op == 0x58:  # PC

@@ -11,6 +11,7 @@ from eth_utils import ValidationError
 
 from .backend import Backend
 from .compiled import call_interpreter
+from .console import CONSOLE_ADDRESS
 from .errors import ChainError, ExecutionError, ExecutionReverted, InvalidParams
 from .evm import CheckedMessage
 from .fast_precompiles import recovered
@@ -30,6 +31,7 @@ PRECOMPILES = {i.to_bytes(20, "big") for i in (*range(1, 0x12), 0x100)}  # 0x100
 PENDING = -1  # a block number meaning "the block that would be mined next" (on the latest state)
 DELEGATION_PREFIX = b"\xef\x01\x00"  # EIP-7702: an account's code that delegates to another's
 LAST_PRECOMPILE = 0x100  # Osaka's P256VERIFY: calls to addresses up to it are py-evm's (see PRECOMPILES)
+CONSOLE = int.from_bytes(CONSOLE_ADDRESS, "big")
 interpret = call_interpreter()
 
 
@@ -234,7 +236,7 @@ class Executor:
             return overlay.get_storage(address_of(address), slot)
 
         def code_of(address: int) -> bytes | None:
-            if address <= LAST_PRECOMPILE:
+            if address <= LAST_PRECOMPILE or address == CONSOLE:  # console.log calls go to the node's output
                 return None
             code = overlay.get_code(address_of(address))
             return None if code[:3] == DELEGATION_PREFIX else code

@@ -77,7 +77,8 @@ def inner_call(rng: random.Random) -> bytes:
     if op == 0xF1:
         code += bytes([0x60, 1 if rng.random() < 0.1 else 0])
     gas = rng.choice([0, 3_000, 50_000, 2**32 - 1, 2**32 - 1])
-    code += bytes([0x73]) + target + bytes([0x63]) + gas.to_bytes(4, "big") + bytes([op])
+    gas_push = bytes([0x5A]) if rng.random() < 0.4 else bytes([0x63]) + gas.to_bytes(4, "big")  # GAS, as compilers
+    code += bytes([0x73]) + target + gas_push + bytes([op])
     if rng.random() < 0.5:
         code += bytes([0x3D]) if rng.random() < 0.5 else \
             bytes([0x60, rng.randint(0, 40), 0x60, rng.randint(0, 40), 0x60, rng.randint(0, 64), 0x3E])
@@ -388,6 +389,15 @@ def test_balances_are_those_after_the_gas_purchase_and_the_value(node: Node) -> 
     assert answer is not None and answer == reference.output
     assert [int.from_bytes(answer[i:i + 32], "big") for i in (0, 32, 64)] == \
         [100 + 7, sender_balance - 7 - 100_000 * 10**9, 9]
+
+
+def test_gas_is_run_as_the_gas_of_the_call_right_after_it(node: Node) -> None:
+    """`GAS; STATICCALL` (how Solidity and Vyper call) is answered; a GAS whose value goes anywhere else is not."""
+    with_gas = call_of(0xFA, OTHER)[:-6] + bytes([0x5A, 0xFA, 0x50]) + RETURN_RETURNED
+    answer, reference = called(node, with_gas, REPORT)
+    assert answer is not None and answer == reference.output and answer[32:64] == bytes(12) + TARGET
+    answer, reference = called(node, bytes([0x5A, 0x50]) + with_gas, REPORT)  # GAS; POP first
+    assert answer is None and reference.error is None
 
 
 def test_precompiles_it_runs_answer_as_py_evm_s(node: Node) -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Final
 
+from .fast_precompiles import ECRECOVER_GAS
 from .hashing import keccak
 
 MASK: Final = 2**256 - 1
@@ -43,7 +44,6 @@ ADDRESS_MASK: Final = 2**160 - 1
 MAX_DEPTH: Final = 64  # inner calls nested deeper are py-evm's (its limit is 1024)
 ECRECOVER: Final = 1  # the precompiles run here (the others are py-evm's)
 IDENTITY: Final = 4
-ECRECOVER_GAS: Final = 3000
 LEFT: Final = -1  # a frame's outcome: left to py-evm
 REVERTED: Final = 0
 DONE: Final = 1

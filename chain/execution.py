@@ -17,7 +17,8 @@ from .evm import CheckedMessage
 from .fast_precompiles import recovered
 from .rpc.params import CallRequest
 from .state import Overlay
-from .transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, SET_CODE, build_unsigned, check_type_for_fork, spoofed_call
+from .transactions import (ACCESS_LIST, DYNAMIC_FEE, LEGACY, SET_CODE, build_unsigned, check_type_for_fork,
+                           is_delegation, spoofed_call)
 
 PANIC_REASONS = {
     0x00: "generic panic", 0x01: "assert(false)", 0x11: "arithmetic underflow or overflow",
@@ -29,8 +30,7 @@ ERROR_SELECTOR = bytes.fromhex("08c379a0")
 PANIC_SELECTOR = bytes.fromhex("4e487b71")
 PRECOMPILES = {i.to_bytes(20, "big") for i in (*range(1, 0x12), 0x100)}  # 0x100: Osaka's P256VERIFY
 PENDING = -1  # a block number meaning "the block that would be mined next" (on the latest state)
-DELEGATION_PREFIX = b"\xef\x01\x00"  # EIP-7702: an account's code that delegates to another's
-LAST_PRECOMPILE = 0x100  # Osaka's P256VERIFY: calls to addresses up to it are py-evm's (see PRECOMPILES)
+LAST_PRECOMPILE = max(int.from_bytes(a, "big") for a in PRECOMPILES)  # calls to addresses up to it are py-evm's
 CONSOLE = int.from_bytes(CONSOLE_ADDRESS, "big")
 interpret = call_interpreter()
 
@@ -198,13 +198,13 @@ class Executor:
         for address in (sender, req.to, backend.coinbase):
             overlay.mark_address_warm(address)
         code = overlay.get_code(req.to)
-        is_delegation = code[:3] == DELEGATION_PREFIX and len(code) == 23
-        if is_delegation:
+        delegated = is_delegation(code)
+        if delegated:
             delegate = code[3:]
             overlay.mark_address_warm(delegate)
             code = overlay.get_code(delegate)
         message = CheckedMessage(gas=gas - intrinsic, to=req.to, sender=sender, value=req.value, data=req.data,
-                                 code=code, is_delegation=is_delegation)
+                                 code=code, is_delegation=delegated)
         context = state.get_transaction_context_class()(gas_price=price, origin=sender)
         computation = state.computation_class.apply_message_to_discard(state, message, context)
         error = computation.error if computation.is_error else None
@@ -220,7 +220,7 @@ class Executor:
         to = req.to
         assert to is not None
         code = overlay.get_code(to)
-        if not code or code[:3] == DELEGATION_PREFIX:
+        if not code or is_delegation(code):
             return None
         backend = self.backend
         addresses: dict[int, bytes] = {}
@@ -239,7 +239,7 @@ class Executor:
             if address <= LAST_PRECOMPILE or address == CONSOLE:  # console.log calls go to the node's output
                 return None
             code = overlay.get_code(address_of(address))
-            return None if code[:3] == DELEGATION_PREFIX else code
+            return None if is_delegation(code) else code
 
         sender_number, to_number = int.from_bytes(sender, "big"), int.from_bytes(to, "big")
 

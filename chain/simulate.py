@@ -27,14 +27,13 @@ from .execution import Executor, apply_overrides, revert_reason
 from .hashing import keccak
 from .rpc.params import CallRequest
 from .state import Overlay
-from .transactions import DYNAMIC_FEE, LEGACY, build_unsigned, check_type_for_fork, spoofed_call
+from .transactions import DYNAMIC_FEE, LEGACY, build_unsigned, check_type_for_fork, is_delegation, spoofed_call
 from .trie import ordered_trie_root
 
 MAX_BLOCKS = 256  # as geth and reth
 TIME_STEP = 12  # seconds between simulated blocks whose time is not given
 TRANSFER_ADDRESS = bytes.fromhex("ee" * 20)
 TRANSFER_TOPIC = int.from_bytes(keccak(b"Transfer(address,address,uint256)"), "big")
-DELEGATION_PREFIX = b"\xef\x01\x00"
 
 
 class SimulationError(ChainError):
@@ -292,7 +291,7 @@ class Simulation:
             raise SimulationError(-38010, f"nonce too high: {where} has nonce {nonce}, the account's is "
                                           f"{state_nonce}")
         code = overlay.get_code(sender)
-        if code and not (code[:3] == DELEGATION_PREFIX and len(code) == 23):
+        if code and not is_delegation(code):
             raise SimulationError(-38024, f"sender is not an EOA: {where} has code")
         type_id = self._type_of(req)
         max_fee = unsigned.gas_price if type_id < DYNAMIC_FEE else unsigned.max_fee_per_gas

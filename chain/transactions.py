@@ -209,6 +209,12 @@ def sign_tx(unsigned: Any, key: Any, chain_id: int) -> PendingTx:
 
 
 TYPE_INTRODUCED = {BLOB: ("cancun", "EIP-4844 blob"), SET_CODE: ("prague", "EIP-7702 set-code")}
+DELEGATION_PREFIX = b"\xef\x01\x00"  # EIP-7702: the code a set-code authorization gives an account
+
+
+def is_delegation(code: bytes) -> bool:
+    """Whether `code` is an EIP-7702 delegation designator (the prefix and the delegate's 20 bytes)."""
+    return len(code) == 23 and code[:3] == DELEGATION_PREFIX
 
 
 def check_type_for_fork(type_id: int, fork: str) -> None:

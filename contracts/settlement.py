@@ -7,7 +7,13 @@ from functools import lru_cache
 from typing import Any
 
 from eth_account.messages import encode_typed_data
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
+from sha3 import keccak_256  # safe-pysha3: ~0.8 us a hash where eth_utils' checked keccak costs ~5 (every order)
+
+
+def keccak(data: bytes) -> bytes:
+    return keccak_256(data).digest()
+
 
 PRICE_SCALE = 10**18
 DOMAIN_NAME = "Bourse Settlement"

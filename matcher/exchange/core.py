@@ -45,6 +45,10 @@ class ExchangeCore:
         self.schedule_commit: Callable[[Callable[[], None]], Any] | None = None  # set on an event loop
         self._commit_scheduled = False
         self._waiters: list[Any] = []  # futures of requests waiting for the group's commit
+        # Counts the transactions that may have changed derived tables other than an order's own row: every
+        # `write`, and every command with fills. What is computed from those tables (the backlog of unsettled
+        # fills, the average price) is kept until this moves, rather than read again for each order.
+        self.changes = 0
         self.db = self.journal.db
         store.create(self.db)
         self.history = History(self.db)
@@ -92,6 +96,7 @@ class ExchangeCore:
     def write(self, change: Callable[[Any], None]) -> None:
         """A change to the derived tables alone (no engine command), in its own transaction (with the open group,
         if any: everything written before it is then durable too)."""
+        self.changes += 1
         self._flush(change)
 
     def _flush(self, change: Callable[[Any], None]) -> None:
@@ -159,6 +164,7 @@ class ExchangeCore:
                 store.update_order(db, event, now, status, reason)
             elif isinstance(event, Trade):
                 store.insert_trade(db, event, seq, len(fills), event.maker_fee, event.taker_fee, now)
+                self.changes += not fills
                 fills.append(Fill(event.trade_id, event.symbol, event.price, event.qty, event.quote,
                                   event.taker_order_id, event.taker_side is Side.BUY))
         self.history.record(db, fills, now)

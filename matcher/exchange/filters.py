@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 from matcher.errors import BadMarketSpec
 from matcher.model import OrderType, PlaceOrder
@@ -120,21 +120,22 @@ class OpenOrders:
                     self._add(event.account, event.symbol, event.type.value, -1)
 
 
-def check(command: PlaceOrder, market: Any, db: sqlite3.Connection, now: int, last_price: int,
-          exchange_max_orders: int, open_orders: OpenOrders | None = None) -> None:
-    """-1013 for the first filter `command` fails (the engine checks tick, lot and minimum notional)."""
-    limits = market.limits
+def check(command: PlaceOrder, market: Any, average_price: Callable[[Any, int, int], Fraction], now: int,
+          last_price: int, exchange_max_orders: int, open_orders: OpenOrders) -> None:
+    """-1013 for the first filter `command` fails (the engine checks tick, lot and minimum notional).
+    `average_price(market, now, last_price)`: the 5-minute average in ticks (AveragePrices.ticks)."""
+    limits, bounds = market.limits, market.bounds
     is_market = command.type is OrderType.MARKET or command.type.value in ("STOP_LOSS", "TAKE_PROFIT")
-    if not is_market and command.price > max_price_ticks(market):
+    if not is_market and command.price > bounds.max_price_ticks:
         _fail("PRICE_FILTER")
-    if command.stop_price and command.stop_price > max_price_ticks(market):
+    if command.stop_price and command.stop_price > bounds.max_price_ticks:
         _fail("PRICE_FILTER")
-    if command.qty > max_lots_of(market, limits.market_max_qty if is_market else limits.max_qty):
+    if command.qty > (bounds.market_max_lots if is_market else bounds.max_lots):
         _fail("MARKET_LOT_SIZE" if is_market else "LOT_SIZE")
-    if not is_market and market.spec.notional(command.price, command.qty) > max_notional_units(market):
+    if not is_market and market.spec.notional(command.price, command.qty) > bounds.max_notional_units:
         _fail("NOTIONAL")
     if not is_market:
-        reference = average_price_ticks(db, market, now, last_price)
+        reference = average_price(market, now, last_price)
         if reference:
             price = Fraction(command.price)
             if price > reference * limits.multiplier_up or price < reference * limits.multiplier_down:
@@ -148,7 +149,7 @@ def check(command: PlaceOrder, market: Any, db: sqlite3.Connection, now: int, la
                      else (limits.min_trailing_below_delta, limits.max_trailing_below_delta))
         if not low <= command.trailing_delta <= high:
             _fail("TRAILING_DELTA")
-    counts = open_orders if open_orders is not None else OpenOrders(db)
+    counts = open_orders
     key = (command.account, command.symbol)
     if counts.per_market.get(key, 0) + 1 > limits.max_num_orders:
         _fail("MAX_NUM_ORDERS")
@@ -166,6 +167,40 @@ def average_price_ticks(db: sqlite3.Connection, market: Any, now: int, last_pric
         return Fraction(last_price)
     spec = market.spec
     return Fraction(stats.quote, spec.quote_per_lot_tick * stats.volume)
+
+
+class AveragePrices:
+    """`average_price_ticks` per market, computed again only when its inputs may have moved: the minute of `now`
+    (the window is whole minutes up to the current one), the last price, or `changes()` - a count that moves with
+    every write that can add a fill to the candles (ExchangeCore.changes). The percent-price filter asks on every
+    order; this answers most of them without reading the candles."""
+
+    def __init__(self, db: sqlite3.Connection, changes: Callable[[], int]) -> None:
+        self.db, self.changes = db, changes
+        self._cached: dict[str, tuple[tuple[int, int, int], Fraction]] = {}
+
+    def ticks(self, market: Any, now: int, last_price: int) -> Fraction:
+        key = (now // MINUTE, self.changes(), last_price)
+        cached = self._cached.get(market.symbol)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        value = average_price_ticks(self.db, market, now, last_price)
+        self._cached[market.symbol] = (key, value)
+        return value
+
+
+class Bounds(NamedTuple):
+    """A market's ceilings in the engine's integers (Market.bounds keeps them: they are checked on every order)."""
+
+    max_price_ticks: int
+    max_lots: int
+    market_max_lots: int
+    max_notional_units: int
+
+
+def bounds_of(market: Any) -> Bounds:
+    return Bounds(max_price_ticks(market), max_lots_of(market, market.limits.max_qty),
+                  max_lots_of(market, market.limits.market_max_qty), max_notional_units(market))
 
 
 def max_price_ticks(market: Any) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from eth_utils import is_address, to_checksum_address
 from matcher.errors import BadMarketSpec
 from matcher.market import Asset, MarketSpec
 
-from .filters import Limits, symbol_filters
+from .filters import Bounds, Limits, bounds_of, symbol_filters
 from .errors import FILTER_FAILURE, INVALID_SYMBOL, ApiError
 from .units import format_units, parse_units, places_of
 
@@ -40,13 +41,18 @@ class Market:
     def symbol(self) -> str:
         return self.spec.symbol
 
-    @property
+    # computed once (a frozen dataclass: what they are computed from cannot change); on every order's path
+    @cached_property
     def price_places(self) -> int:
         return places_of(self.spec.tick_size, self.spec.quote.decimals)
 
-    @property
+    @cached_property
     def qty_places(self) -> int:
         return places_of(self.spec.lot_size, self.spec.base.decimals)
+
+    @cached_property
+    def bounds(self) -> Bounds:
+        return bounds_of(self)
 
     # --- API strings <-> engine integers -------------------------------------------------------------------
     def ticks(self, price: object, field: str = "price") -> int:

@@ -109,8 +109,10 @@ class ExchangeService:
         self.core.resume_reversals()
         self._sync_fee_schedule()
         self.limits = RateLimiter(config.rate_limits)
-        self.backlog = Backlog(self.core.db, config.max_unsettled_fills, config.batch_size, config.batch_interval)
+        self.backlog = Backlog(self.core.db, lambda: self.core.changes, config.max_unsettled_fills, config.batch_size,
+                               config.batch_interval)
         self.open_orders = filters.OpenOrders(self.core.db)
+        self.average_prices = filters.AveragePrices(self.core.db, lambda: self.core.changes)
         self.core.listeners.append(self.open_orders.listener)
         self.keys = KeyStore(self.core.db, Sealer(config.data_dir / "secrets.key"), self.core.write)
         self.follower.on_agent = self._agent_event
@@ -245,17 +247,18 @@ class ExchangeService:
 
     def check_filters(self, request: OrderRequest) -> None:
         command = request.command
-        filters.check(command, request.market, self.core.db, self.core.clock_ms(),
+        filters.check(command, request.market, self.average_prices.ticks, self.core.clock_ms(),
                       self.core.engine.last_price.get(command.symbol, 0), self.config.exchange_max_open_orders,
                       self.open_orders)
 
     def _check_nonce(self, request: OrderRequest) -> None:
-        core, command, signed = self.core, request.command, request.signed
-        if core.db.execute("SELECT 1 FROM orders WHERE account = ? AND nonce = ?",
-                           (command.account, str(signed.nonce))).fetchone():
+        account, signed = request.command.account, request.signed
+        used, floor = self.core.db.execute(  # one statement: this is on every order's path
+            "SELECT EXISTS (SELECT 1 FROM orders WHERE account = ? AND nonce = ?), "
+            "(SELECT floor FROM nonce_floors WHERE account = ?)", (account, str(signed.nonce), account)).fetchone()
+        if used:
             raise ApiError(REPLAYED_ORDER, "Order nonce was already used by this maker (replayed order).")
-        floor = core.db.execute("SELECT floor FROM nonce_floors WHERE account = ?", (command.account,)).fetchone()
-        if floor is not None and signed.nonce < int(floor[0]):
+        if floor is not None and signed.nonce < int(floor):
             raise ApiError(REPLAYED_ORDER, "Order nonce is below the maker's on-chain floor (cancelled).")
 
     def _submit(self, request: OrderRequest, replaces: CancelOrder | None) -> Any:

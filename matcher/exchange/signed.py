@@ -10,9 +10,9 @@ from typing import Any
 from coincurve import PublicKey
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from eth_utils import is_address, keccak, to_checksum_address
+from eth_utils import is_address, to_checksum_address
 
-from contracts.settlement import Order, order_hash
+from contracts.settlement import Order, keccak, order_hash
 
 from .errors import INVALID_SIGNATURE, MALFORMED, ApiError
 

@@ -3,7 +3,10 @@ before anything changes, with exactly the bounds exchangeInfo lists."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
+from weakref import WeakKeyDictionary
 
 import pytest
 
@@ -30,15 +33,71 @@ def order(kind: OrderType, side: Side, qty: int, price: int = 0, stop: int = 0,
 def refused(core: ExchangeCore, command: PlaceOrder, exchange_max: int = 1000) -> str:
     market = core.markets.get("BRSWBNB")
     with pytest.raises(ApiError) as caught:
-        filters.check(command, market, core.db, core.clock_ms(), core.engine.last_price.get("BRSWBNB", 0),
-                      exchange_max)
+        filters.check(command, market, average_prices(core), core.clock_ms(),
+                      core.engine.last_price.get("BRSWBNB", 0), exchange_max, filters.OpenOrders(core.db))
     assert caught.value.code == -1013
     return caught.value.msg.removeprefix("Filter failure: ")
 
 
 def accepted(core: ExchangeCore, command: PlaceOrder, exchange_max: int = 1000) -> None:
-    filters.check(command, core.markets.get("BRSWBNB"), core.db, core.clock_ms(),
-                  core.engine.last_price.get("BRSWBNB", 0), exchange_max)
+    filters.check(command, core.markets.get("BRSWBNB"), average_prices(core), core.clock_ms(),
+                  core.engine.last_price.get("BRSWBNB", 0), exchange_max, filters.OpenOrders(core.db))
+
+
+CACHES: WeakKeyDictionary[ExchangeCore, filters.AveragePrices] = WeakKeyDictionary()
+
+
+def average_prices(core: ExchangeCore) -> Any:
+    """The core's average-price cache, one per core as the service keeps it (so the checks here go through it)."""
+    return CACHES.setdefault(core, filters.AveragePrices(core.db, lambda: core.changes)).ticks
+
+
+def test_the_average_price_is_read_again_exactly_when_it_may_have_moved(tmp_path: Path) -> None:
+    now = [10**9]
+    core = ExchangeCore(tmp_path / "x.sqlite3", Markets([market_from_table(TABLE)]), FEES, clock_ms=lambda: now[0])
+    market = core.markets.get("BRSWBNB")
+    cache = filters.AveragePrices(core.db, lambda: core.changes)
+    statements: list[str] = []
+    core.db.set_trace_callback(statements.append)
+
+    def both() -> Fraction:
+        """The cached figure, checked against a fresh read of the candles."""
+        last = core.engine.last_price.get("BRSWBNB", 0)
+        cached = cache.ticks(market, now[0], last)
+        assert cached == filters.average_price_ticks(core.db, market, now[0], last)
+        return cached
+
+    def reads(step: Any) -> int:
+        statements.clear()
+        cache.ticks(market, now[0], core.engine.last_price.get("BRSWBNB", 0))
+        step()
+        count = len(statements)
+        statements.clear()
+        return count
+
+    core.deposit("alice", "BRS", 10**22, "tx:a", 1)
+    core.deposit("bob", "WBNB", 10**22, "tx:b", 1)
+    assert both() == 0  # nothing traded yet
+    place(core, "alice", Side.SELL, 100, 2000, 1)
+    place(core, "bob", Side.BUY, 10, 2000, 2)
+    assert both() == 2000
+    statements.clear()
+    assert reads(lambda: cache.ticks(market, now[0], 2000)) == 0  # asked again: answered without SQL
+    place(core, "alice", Side.SELL, 10, 2100, 3)  # an order that rests: no fill, the average cannot move
+    assert reads(lambda: cache.ticks(market, now[0], 2000)) == 0
+    place(core, "bob", Side.BUY, 10, 2000, 4)  # a fill in the same minute at the same price
+    assert both() == 2000
+    place(core, "bob", Side.BUY, 90, 2100, 5)  # the 80 lots left at 2000, then 10 at 2100: the average moves
+    assert both() == Fraction(2000 * 100 + 2100 * 10, 110)
+    place(core, "alice", Side.SELL, 50, 2100, 6)
+    place(core, "bob", Side.BUY, 50, 2100, 7)  # the same last price, but the average moves
+    assert both() == Fraction(2000 * 100 + 2100 * 60, 160)
+    now[0] += 60_000  # the next minute: still in the window
+    assert both() == Fraction(2000 * 100 + 2100 * 60, 160)
+    now[0] += 5 * 60_000  # the fills left the window: the last price
+    assert both() == 2100
+    core.write(lambda db: None)  # any other write (settlement, a reversal) reads again
+    assert reads(lambda: cache.ticks(market, now[0], 2100)) > 0
 
 
 def test_every_filter_refuses_at_its_listed_bound_and_not_before(tmp_path: Path) -> None:

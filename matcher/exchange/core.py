@@ -45,9 +45,9 @@ class ExchangeCore:
         self.schedule_commit: Callable[[Callable[[], None]], Any] | None = None  # set on an event loop
         self._commit_scheduled = False
         self._waiters: list[Any] = []  # futures of requests waiting for the group's commit
-        # Counts the transactions that may have changed derived tables other than an order's own row: every
-        # `write`, and every command with fills. What is computed from those tables (the backlog of unsettled
-        # fills, the average price) is kept until this moves, rather than read again for each order.
+        # Counts the transactions that may have changed what is derived from fills: every command with fills and
+        # every `write` but those that say they touch no fill. What is computed from fills (the backlog of
+        # unsettled fills, the average price) is kept until this moves, rather than read again for each order.
         self.changes = 0
         self.db = self.journal.db
         store.create(self.db)
@@ -93,10 +93,11 @@ class ExchangeCore:
                 log.exception("listener failed")
         return seq, result
 
-    def write(self, change: Callable[[Any], None]) -> None:
+    def write(self, change: Callable[[Any], None], touches_fills: bool = True) -> None:
         """A change to the derived tables alone (no engine command), in its own transaction (with the open group,
-        if any: everything written before it is then durable too)."""
-        self.changes += 1
+        if any: everything written before it is then durable too). `touches_fills=False`: it writes nothing about
+        fills (no trade, candle or counter), so what is computed from them stays valid (see `changes`)."""
+        self.changes += touches_fills
         self._flush(change)
 
     def _flush(self, change: Callable[[Any], None]) -> None:

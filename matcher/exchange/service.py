@@ -114,7 +114,8 @@ class ExchangeService:
         self.open_orders = filters.OpenOrders(self.core.db)
         self.average_prices = filters.AveragePrices(self.core.db, lambda: self.core.changes)
         self.core.listeners.append(self.open_orders.listener)
-        self.keys = KeyStore(self.core.db, Sealer(config.data_dir / "secrets.key"), self.core.write)
+        self.keys = KeyStore(self.core.db, Sealer(config.data_dir / "secrets.key"),
+                             lambda change: self.core.write(change, touches_fills=False))  # keys, agents, nonces
         self.follower.on_agent = self._agent_event
         self.order_lists = OrderLists(self)
         self.core.listeners.append(self.order_lists.listener)
@@ -128,7 +129,8 @@ class ExchangeService:
         self.app = build_app(self)
 
     def remember_agent_order(self, order_id: int, agent: str | None) -> None:
-        self.core.write(lambda db: db.execute("INSERT OR IGNORE INTO agent_orders VALUES (?, ?)", (order_id, agent)))
+        self.core.write(lambda db: db.execute("INSERT OR IGNORE INTO agent_orders VALUES (?, ?)", (order_id, agent)),
+                        touches_fills=False)
 
     def _agent_event(self, event: Any) -> None:
         """The vault approved or revoked an agent: follow it; a revoked agent's open orders leave the book."""

@@ -46,7 +46,8 @@ HMAC, ED25519 = "HMAC_SHA256", "ED25519"
 TRADE, READ = "TRADE", "USER_DATA"
 DEFAULT_RECV_WINDOW, MAX_RECV_WINDOW, AHEAD_MS = 5000, 60_000, 1000
 AGENT_NONCE_START = 2**200  # agent-signed orders take nonces far above any a user picks by hand
-MAX_AGENT_KEYS_KEPT = 10_000  # agent keys kept open in memory (checked against their address once each)
+MAX_AGENT_KEYS_KEPT = 10_000  # agent keys (checked against their address once each), HMAC secrets and
+                             # agent nonces kept in memory, each
 _KEY_FORMAT = re.compile(r"^[A-Za-z0-9]{64}$")
 BAD_RECV_WINDOW = -1131
 BAD_API_KEY_FORMAT = -2014
@@ -66,19 +67,19 @@ class Sealer:
     """AES-GCM under a random key kept in a 0600 file."""
 
     def __init__(self, key_file: Path) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         from wallet.signer_server import load_or_create_token
         token = load_or_create_token(key_file)
-        self._key = hashlib.sha256(b"bourse exchange secrets\0" + token.encode()).digest()
+        self._aead = AESGCM(hashlib.sha256(b"bourse exchange secrets\0" + token.encode()).digest())
 
     def seal(self, plain: bytes) -> str:
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
         nonce = os.urandom(12)
-        return (nonce + AESGCM(self._key).encrypt(nonce, plain, None)).hex()
+        return (nonce + self._aead.encrypt(nonce, plain, None)).hex()
 
     def open(self, sealed: str) -> bytes:
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
         raw = bytes.fromhex(sealed)
-        return AESGCM(self._key).decrypt(raw[:12], raw[12:], None)
+        return self._aead.decrypt(raw[:12], raw[12:], None)
 
 
 class KeyStore:
@@ -86,6 +87,8 @@ class KeyStore:
         """`write(change)` runs `change(db)` in one transaction (the exchange core's)."""
         self.db, self.sealer, self._write = db, sealer, write
         self._agent_keys: dict[str, bytes] = {}  # agent -> its private key, checked to be that address's
+        self._secrets: dict[str, bytes] = {}  # sealed HMAC secret -> the secret (opened once, not per request)
+        self._next_nonces: dict[str, int] = {}  # account -> its next agent nonce (this store alone writes them)
         db.executescript(SCHEMA)
 
     # --- agents ---------------------------------------------------------------------------------------------
@@ -132,10 +135,17 @@ class KeyStore:
                                           (agent, maker, expiry, str(nonce), signature)))
 
     def next_agent_nonce(self, account: str) -> int:
-        row = self.db.execute("SELECT next FROM agent_nonces WHERE account = ?", (account,)).fetchone()
-        nonce = int(row[0]) if row else AGENT_NONCE_START
+        """The account's next agent nonce, recorded as used before it is returned. Read from the table once per
+        account, then kept: only this method writes it."""
+        nonce = self._next_nonces.get(account)
+        if nonce is None:
+            row = self.db.execute("SELECT next FROM agent_nonces WHERE account = ?", (account,)).fetchone()
+            nonce = int(row[0]) if row else AGENT_NONCE_START
         self._write(lambda db: db.execute("INSERT INTO agent_nonces VALUES (?, ?) ON CONFLICT(account) DO UPDATE "
                                           "SET next = excluded.next", (account, str(nonce + 1))))
+        if len(self._next_nonces) >= MAX_AGENT_KEYS_KEPT:
+            self._next_nonces.clear()
+        self._next_nonces[account] = nonce + 1
         return nonce
 
     # --- API keys -------------------------------------------------------------------------------------------
@@ -177,6 +187,16 @@ class KeyStore:
         return dict(zip(("account", "agent", "kind", "sealed_secret", "public_key", "permissions", "ip_allowlist",
                          "expiry", "state"), row))
 
+    def _secret(self, sealed: str) -> bytes:
+        """An HMAC key's secret, opened once and then kept in memory (as the agents' keys are), bounded."""
+        secret = self._secrets.get(sealed)
+        if secret is None:
+            secret = self.sealer.open(sealed)
+            if len(self._secrets) >= MAX_AGENT_KEYS_KEPT:
+                self._secrets.clear()
+            self._secrets[sealed] = secret
+        return secret
+
     # --- Binance-signed requests ----------------------------------------------------------------------------
     def authenticate(self, api_key: str, remote: str, query_string: str, body: str, params: dict[str, Any],
                      now_ms: int) -> Principal:
@@ -193,7 +213,7 @@ class KeyStore:
             raise ApiError(MALFORMED, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.")
         payload = signed_payload(query_string, body)
         if found["kind"] == HMAC:
-            secret = self.sealer.open(found["sealed_secret"])
+            secret = self._secret(found["sealed_secret"])
             expected = hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()
             valid = hmac.compare_digest(expected, signature.lower())
         else:

@@ -78,3 +78,33 @@ def test_a_stored_key_that_is_not_the_agent_s_is_refused(keys: KeyStore) -> None
     with pytest.raises(ApiError) as refused:
         place(keys, principal)
     assert refused.value.code == -2015
+
+
+def test_agent_nonces_rise_across_a_reopened_store(keys: KeyStore, tmp_path: Path) -> None:
+    """Each agent order takes the next nonce; the store keeps the next one in memory, and the table (what a
+    restart reads) says the same, so no nonce is handed out twice."""
+    from matcher.exchange.apikeys import AGENT_NONCE_START
+    principal = approved_agent(keys)
+    first = [place(keys, principal).signed.nonce for _ in range(3)]
+    assert first == [AGENT_NONCE_START, AGENT_NONCE_START + 1, AGENT_NONCE_START + 2]
+    reopened = KeyStore(keys.db, keys.sealer, keys._write)
+    assert [place(reopened, principal).signed.nonce for _ in range(2)] == [AGENT_NONCE_START + 3,
+                                                                           AGENT_NONCE_START + 4]
+
+
+def test_an_hmac_key_authenticates_every_time_and_a_wrong_signature_never(keys: KeyStore) -> None:
+    import hashlib
+    import hmac
+    principal = approved_agent(keys)
+    api_key, secret = keys.create_key(MAKER, principal.agent or "", "HMAC_SHA256", "TRADE,USER_DATA", [], "t",
+                                      None, int(time.time() * 1000))
+    assert secret is not None
+    for attempt in range(3):  # the secret is opened once and kept: the answer must not change
+        now = int(time.time() * 1000)
+        query = f"symbol=BRSWBNB&timestamp={now}"
+        good = hmac.new(secret.encode(), query.encode(), hashlib.sha256).hexdigest()
+        params = {"symbol": "BRSWBNB", "timestamp": str(now), "signature": good}
+        assert keys.authenticate(api_key, "127.0.0.1", query, "", params, now).account == MAKER
+        with pytest.raises(ApiError) as refused:
+            keys.authenticate(api_key, "127.0.0.1", query, "", {**params, "signature": "0" * 64}, now)
+        assert refused.value.code == -1022

@@ -207,10 +207,10 @@ class ExchangeService:
             self.backlog.check()
         self.check_filters(request)
         self._check_nonce(request)
-        result = self._submit(request, None)
+        result, row = self._submit(request, None)
         if not result.ok:
             raise ApiError.from_engine(result.code, result.reason)
-        return self._order_response(request, result)
+        return self._order_response(request, result, row)
 
     def cancel_replace(self, request: OrderRequest, cancel: CancelOrder, allow_failure: bool) -> dict[str, Any]:
         """Binance's POST /api/v3/order/cancelReplace. STOP_ON_FAILURE: nothing happens unless the old order can
@@ -227,7 +227,7 @@ class ExchangeService:
                 "cancelResult": "FAILURE", "newOrderResult": "NOT_ATTEMPTED", "cancelResponse": unknown,
                 "newOrderResponse": None})
         old_id = old.order_id if old is not None else 0
-        result = self._submit(request, cancel if old is not None else None)
+        result, row = self._submit(request, cancel if old is not None else None)
         cancelled = (order_view(store.one(self.core.db, "SELECT * FROM orders WHERE order_id = ?", old_id),
                                 request.market) if old is not None else unknown)  # type: ignore[arg-type]
         if not result.ok:
@@ -238,7 +238,7 @@ class ExchangeService:
                 raise ApiError(CANCEL_REPLACE_FAILED, "Order cancel-replace failed.", data=data)
             raise ApiError(CANCEL_REPLACE_PARTIALLY_FAILED, f"Order cancel-replace partially failed: the old order "
                                                             f"was cancelled; the new one: {error.msg}", 409, data)
-        placed = self._order_response(request, result)
+        placed = self._order_response(request, result, row)
         if old is None:
             raise ApiError(CANCEL_REPLACE_PARTIALLY_FAILED, "Order cancel-replace partially failed: the order to "
                                                             "cancel is unknown; the new one was placed.", 409, {
@@ -267,18 +267,26 @@ class ExchangeService:
         """The order (after cancelling `replaces`, in the same command), journaled with its row; the engine's
         result, its `ts` the order's time."""
         command, signed, now = request.command, request.signed, self.core.clock_ms()
+        written: list[dict[str, Any]] = []
 
         def also(db: Any, seq: int, result: Any) -> None:
             if result.ok:
                 new = next(e for e in result.events if isinstance(e, OrderUpdate) and e.order_id == result.order_id
                            and e.exec_type.value == "NEW")
-                store.insert_order(db, new, signed, command, now)
+                written.append(store.order_row(new, signed, command, now))
+                store.insert_order(db, written[-1])
 
         _, result = self.core.submit(command if replaces is None else CancelReplace(replaces, command), also=also)
-        return result
+        return result, written[-1] if written else None
 
-    def _order_response(self, request: OrderRequest, result: Any) -> dict[str, Any]:
-        row = store.one(self.core.db, "SELECT * FROM orders WHERE order_id = ?", result.order_id)
+    def _order_response(self, request: OrderRequest, result: Any, inserted: dict[str, Any] | None) -> dict[str, Any]:
+        """Binance's answer to a placed order, from its row as the command left it: the row inserted when the
+        engine's only word on the order was NEW (it rests, or waits as a stop), else read back (it traded, expired,
+        was prevented...)."""
+        row = inserted
+        if row is None or any(isinstance(e, OrderUpdate) and e.order_id == result.order_id and
+                              e.exec_type.value != "NEW" for e in result.events):
+            row = store.one(self.core.db, "SELECT * FROM orders WHERE order_id = ?", result.order_id)
         market = request.market
         fills = [{"price": market.price_text(t.price), "qty": market.qty_text(t.qty),
                   "commission": market.asset_text(t.taker_fee_asset, t.taker_fee) if t.taker_fee_asset else "0",

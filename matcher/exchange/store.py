@@ -137,19 +137,30 @@ class SignedOrderRow:
     max_platform_fee_rate: int = 0
 
 
-def insert_order(db: sqlite3.Connection, update: Any, signed: SignedOrderRow, command: Any, now_ms: int) -> None:
-    """The row of a new order: `update` its engine NEW event, `command` the PlaceOrder it came from."""
-    db.execute(
-        "INSERT INTO orders (order_id, symbol, account, client_order_id, side, type, tif, price, qty, quote_qty, "
-        "stop_price, stp, status, filled, cum_quote, reason, created_ms, updated_ms, nonce, expiry, max_fee_bps, "
-        "vault_price, base_amount, order_hash, signature, max_platform_fee_rate, iceberg_qty, trailing_delta) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (update.order_id, update.symbol, update.account, update.client_order_id, update.side.value, signed.api_type,
-         update.tif.value, str(update.price), str(update.qty), str(command.quote_qty), str(command.stop_price),
-         command.stp.value, update.status.value, str(update.filled), str(update.cum_quote), update.reason, now_ms,
-         now_ms, str(signed.nonce), signed.expiry, signed.max_fee_bps, str(signed.vault_price),
-         str(signed.base_amount), signed.order_hash, signed.signature, str(signed.max_platform_fee_rate),
-         str(command.iceberg_qty), command.trailing_delta))
+def order_row(update: Any, signed: SignedOrderRow, command: Any, now_ms: int) -> dict[str, Any]:
+    """The row of a new order, as `rows` reads it back (amounts as ints): `update` its engine NEW event, `command`
+    the PlaceOrder it came from."""
+    return {"order_id": update.order_id, "symbol": update.symbol, "account": update.account,
+            "client_order_id": update.client_order_id, "side": update.side.value, "type": signed.api_type,
+            "tif": update.tif.value, "price": update.price, "qty": update.qty, "quote_qty": command.quote_qty,
+            "stop_price": command.stop_price, "stp": command.stp.value, "status": update.status.value,
+            "filled": update.filled, "cum_quote": update.cum_quote, "reason": update.reason, "created_ms": now_ms,
+            "updated_ms": now_ms, "nonce": signed.nonce, "expiry": signed.expiry, "max_fee_bps": signed.max_fee_bps,
+            "vault_price": signed.vault_price, "base_amount": signed.base_amount, "order_hash": signed.order_hash,
+            "signature": signed.signature, "max_platform_fee_rate": signed.max_platform_fee_rate,
+            "order_list_id": -1, "iceberg_qty": command.iceberg_qty, "trailing_delta": command.trailing_delta}
+
+
+_INSERTED = ("order_id", "symbol", "account", "client_order_id", "side", "type", "tif", "price", "qty", "quote_qty",
+             "stop_price", "stp", "status", "filled", "cum_quote", "reason", "created_ms", "updated_ms", "nonce",
+             "expiry", "max_fee_bps", "vault_price", "base_amount", "order_hash", "signature",
+             "max_platform_fee_rate", "iceberg_qty", "trailing_delta")
+_INSERT_ORDER = (f"INSERT INTO orders ({', '.join(_INSERTED)}) VALUES ({','.join('?' * len(_INSERTED))})")
+
+
+def insert_order(db: sqlite3.Connection, row: dict[str, Any]) -> None:
+    """Write an `order_row` (amounts as text, as every amount column holds them)."""
+    db.execute(_INSERT_ORDER, [str(row[name]) if name in INT_COLUMNS else row[name] for name in _INSERTED])
 
 
 def update_order(db: sqlite3.Connection, update: Any, now_ms: int, status: str | None = None,

@@ -29,7 +29,7 @@ def place(core: ExchangeCore, account: str, side: Side, qty: int, price: int, no
 
     def also(db: object, seq: int, result: object) -> None:
         new = next(e for e in result.events if getattr(e, "order_id", None) == result.order_id)  # type: ignore
-        store.insert_order(db, new, signed, command, 1_000)  # type: ignore[arg-type]
+        store.insert_order(db, store.order_row(new, signed, command, 1_000))  # type: ignore[arg-type]
 
     _, result = core.submit(command, also=also)
     assert result.ok, result

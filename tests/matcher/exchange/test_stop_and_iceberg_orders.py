@@ -145,3 +145,30 @@ def test_an_oco_whose_stop_leg_triggers_cancels_its_limit_leg(keys: dict[str, An
     assert alice.call("GET", "/api/v3/order", symbol=SYMBOL, orderId=below)[1]["status"] in ("NEW", "FILLED",
                                                                                              "PARTIALLY_FILLED")
     alice.call("DELETE", "/api/v3/orderList", symbol=SYMBOL, orderListId=oco["orderListId"])
+
+
+def test_the_answer_to_each_kind_of_order_is_what_the_exchange_then_shows_for_it(keys: dict[str, Any]) -> None:
+    """POST /api/v3/order answers from the order's row as the command left it (the row it inserted when the order
+    only rests or waits, read back when it traded or expired): field for field what GET /api/v3/order shows next."""
+    alice, bob = keys["alice"], keys["bob"]
+    cases = [
+        (alice, {"side": "SELL", "type": "LIMIT", "timeInForce": "GTC", "quantity": "2", "price": "0.0045",
+                 "newClientOrderId": "answer-1"}),
+        (alice, {"side": "SELL", "type": "LIMIT_MAKER", "quantity": "1", "price": "0.0046"}),
+        (alice, {"side": "SELL", "type": "LIMIT", "timeInForce": "GTC", "quantity": "30", "price": "0.0047",
+                 "icebergQty": "10"}),
+        (alice, {"side": "SELL", "type": "STOP_LOSS_LIMIT", "timeInForce": "GTC", "quantity": "1",
+                 "price": "0.0011", "stopPrice": "0.0012"}),
+        (alice, {"side": "SELL", "type": "STOP_LOSS", "quantity": "1", "trailingDelta": "150"}),
+        (bob, {"side": "BUY", "type": "LIMIT", "timeInForce": "IOC", "quantity": "500", "price": "0.0045"}),
+        (bob, {"side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "1", "price": "0.0046"}),
+    ]
+    for key, params in cases:
+        status, placed = order(key, newOrderRespType="RESULT", **params)
+        assert status == 200, (params, placed)
+        status, shown = key.call("GET", "/api/v3/order", symbol=SYMBOL, orderId=placed["orderId"])
+        assert status == 200
+        common = set(placed) & set(shown)
+        assert len(common) >= 20, common
+        assert {k: placed[k] for k in common} == {k: shown[k] for k in common}, params
+    assert placed["status"] == "FILLED"  # the last one traded: its answer was read back

@@ -31,6 +31,8 @@ _COMMANDS = {cls.__name__: cls for cls in (model.Deposit, model.Withdraw, model.
                                            model.CancelOrder, model.AmendOrder, model.CancelReplace,
                                            model.SetFeePreference, model.SetPlatformFeeRate, model.SetFeeDiscount,
                                            model.AddMarket)}
+SNAPSHOTS_KEPT = 2  # the newest, and the one before it should the newest ever be unreadable
+
 _ENUMS = {"side": model.Side, "type": model.OrderType, "tif": model.TimeInForce, "stp": model.Stp}
 
 
@@ -149,8 +151,15 @@ class Journal:
         return self._db
 
     def save_snapshot(self, seq: int, state: dict[str, Any]) -> None:
+        """Keep the engine's state as of command `seq`, with the snapshot before it (recovery reads the newest;
+        older ones only grew the file, by a whole state each time)."""
         self.flush()
-        self._db.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?)", (seq, json.dumps(state)))
+        with self._db:  # both statements, or neither
+            self._db.execute("BEGIN")
+            self._db.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?)",
+                             (seq, json.dumps(state, separators=(",", ":"))))
+            self._db.execute("DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC "
+                             "LIMIT ?)", (SNAPSHOTS_KEPT,))
 
     def latest_snapshot(self) -> tuple[int, dict[str, Any] | None]:
         row = self._db.execute("SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1").fetchone()

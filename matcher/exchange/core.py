@@ -25,7 +25,12 @@ from .history import Fill, History
 from .markets import Market, Markets
 
 log = logging.getLogger("bourse.exchange")
+# A snapshot is taken after SNAPSHOT_EVERY commands, or more once the state is large: after SNAPSHOT_PER_ITEM
+# commands per open order and balance, so that writing snapshots costs a bounded share of each command however
+# large the book (a snapshot's cost grows with the state: ~0.1 s at 14,000 open orders), and recovery replays at
+# most a few commands per item of the state it loads.
 SNAPSHOT_EVERY = 10_000
+SNAPSHOT_PER_ITEM = 4
 Listener = Callable[[int, Command, Result], None]
 # Set by the API for the task of one request: what it writes joins a group committed once per turn of the event
 # loop (the request answers after `ExchangeCore.committed()`); everything else commits before it returns.
@@ -84,7 +89,7 @@ class ExchangeCore:
         self._unannounced.append((seq, command, result))
         self._flush(derive)
         self._since_snapshot += 1
-        if self._since_snapshot >= SNAPSHOT_EVERY:
+        if self._since_snapshot >= SNAPSHOT_EVERY and self._since_snapshot >= SNAPSHOT_PER_ITEM * self._state_items():
             self.snapshot()
         for listener in self.listeners:
             try:
@@ -150,6 +155,11 @@ class ExchangeCore:
         for future in waiters:
             if not future.done():
                 future.set_result(None)
+
+    def _state_items(self) -> int:
+        """Open orders and balances: what a snapshot writes, roughly."""
+        engine = self.engine
+        return len(engine.orders) + len(engine.ledger.balances)
 
     def snapshot(self) -> None:
         self.journal.save_snapshot(self.journal.last_seq, dump(self.engine))

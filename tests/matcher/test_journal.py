@@ -55,6 +55,23 @@ def test_reopening_replays_to_the_same_state(tmp_path: Path) -> None:
     assert fresh.state_hash() == expected  # the snapshot + tail equals a run without any snapshot
 
 
+def test_only_the_two_newest_snapshots_are_kept_and_recovery_reads_the_newest(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    journaled = JournaledEngine.open(path, [MARKET])
+    flow = list(random_flow(MARKET, 9, 800))
+    taken = []
+    for i, command in enumerate(flow, start=1):
+        journaled.submit(command)
+        if i % 150 == 0:
+            taken.append(journaled.snapshot())
+    expected = journaled.engine.state_hash()
+    kept = [row[0] for row in journaled.journal.db.execute("SELECT seq FROM snapshots ORDER BY seq")]
+    assert len(taken) == 5 and kept == taken[-2:]  # the file does not grow by a whole state per snapshot
+    journaled.close()
+    again = JournaledEngine.open(path, [MARKET])
+    assert again.engine.state_hash() == expected and again.seq == len(flow)
+
+
 def test_sigkill_mid_stream_loses_no_acknowledged_command(tmp_path: Path) -> None:
     rng = random.Random(3)
     for round_ in range(10):

@@ -52,6 +52,42 @@ def test_recovery_rebuilds_the_same_engine_and_keeps_the_derived_rows(tmp_path: 
     assert [(o["status"], o["filled"]) for o in orders] == [("PARTIALLY_FILLED", 40), ("FILLED", 40)]
 
 
+def test_snapshots_come_less_often_as_the_state_grows(tmp_path: Path, monkeypatch: Any) -> None:
+    """A snapshot writes the whole state, so it comes after SNAPSHOT_EVERY commands or SNAPSHOT_PER_ITEM per open
+    order and balance, whichever is more: its cost per command stays bounded however large the book."""
+    import matcher.exchange.core as core_module
+    monkeypatch.setattr(core_module, "SNAPSHOT_EVERY", 10)
+    monkeypatch.setattr(core_module, "SNAPSHOT_PER_ITEM", 2)
+    core = core_at(tmp_path / "x.sqlite3")
+    taken: list[tuple[int, int]] = []  # (command, state items then)
+    snapshot = core.snapshot
+    monkeypatch.setattr(core, "snapshot", lambda: (taken.append((core.journal.last_seq, core._state_items())),
+                                                   snapshot()))
+    core.deposit("alice", "BRS", 10**22, "tx:1", 5)
+    nonce = 0
+
+    def place_and_cancel(count: int) -> None:
+        nonlocal nonce
+        for _ in range(count):
+            nonce += 1
+            core.cancel("alice", "BRSWBNB", place(core, "alice", Side.SELL, 100, 3000, nonce))
+
+    place_and_cancel(20)  # a small state (one balance): every 10 commands
+    small = len(taken)
+    for _ in range(30):  # 30 orders stay open: 31 items, so 62 commands between snapshots
+        nonce += 1
+        place(core, "alice", Side.SELL, 100, 4000 + nonce, nonce)
+    place_and_cancel(100)
+    gaps = [(seq - before, items) for (seq, items), (before, _) in zip(taken, [(0, 0), *taken])]
+    assert small == 4 and [gap for gap, _ in gaps[:small]] == [10, 10, 10, 10]
+    assert all(gap >= max(10, 2 * items) for gap, items in gaps), gaps
+    assert [gap for gap, _ in gaps[-2:]] == [62, 62], gaps  # 31 items, 2 commands each
+    assert core.journal.latest_snapshot()[0] == taken[-1][0]
+    state = core.engine.state_hash()
+    core.close()
+    assert core_at(tmp_path / "x.sqlite3").engine.state_hash() == state
+
+
 def test_reversing_a_trade_restores_every_balance_including_fees(tmp_path: Path) -> None:
     core = core_at(tmp_path / "x.sqlite3")
     core.deposit("alice", "BRS", 10**20, "tx:1", 5)

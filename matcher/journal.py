@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import model
+from .checkpoints import BACKSTOP_PAGES, Checkpointer
 from .engine import Engine
 from .fees import FeePolicy
 from .errors import JournalError
@@ -31,6 +32,7 @@ _COMMANDS = {cls.__name__: cls for cls in (model.Deposit, model.Withdraw, model.
                                            model.CancelOrder, model.AmendOrder, model.CancelReplace,
                                            model.SetFeePreference, model.SetPlatformFeeRate, model.SetFeeDiscount,
                                            model.AddMarket)}
+CHECKPOINT_EVERY = 32  # commits between wake-ups of the checkpoint thread (a few hundred WAL pages)
 SNAPSHOTS_KEPT = 2  # the newest, and the one before it should the newest ever be unreadable
 
 _ENUMS = {"side": model.Side, "type": model.OrderType, "tif": model.TimeInForce, "stp": model.Stp}
@@ -87,6 +89,12 @@ class Journal:
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # checkpoints run on a thread of their own (checkpoints.py), woken every CHECKPOINT_EVERY commits
+        self._checkpointer: Checkpointer | None = None
+        self._commits = 0
+        if str(path) != ":memory:":
+            self._db.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+            self._checkpointer = Checkpointer(str(path))
         self._db.executescript(
             "CREATE TABLE IF NOT EXISTS command_groups (last_seq INTEGER PRIMARY KEY, first_seq INTEGER NOT NULL,"
             " bodies TEXT NOT NULL);"
@@ -130,6 +138,9 @@ class Journal:
             if commit:
                 self._db.execute("COMMIT")
                 self._open = False
+                self._commits += 1
+                if self._commits % CHECKPOINT_EVERY == 0 and self._checkpointer is not None:
+                    self._checkpointer.poke()
         except BaseException:
             self._db.execute("ROLLBACK")  # with any earlier uncommitted group: its owner must stop (the engine is
             self._open = False            # ahead of the disk), as ExchangeCore does
@@ -189,6 +200,8 @@ class Journal:
 
     def close(self) -> None:
         self.flush()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self._db.close()
 
 

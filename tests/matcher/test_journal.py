@@ -192,3 +192,40 @@ def test_commands_journaled_before_a_field_was_added_read_back_with_its_default(
     from matcher.errors import JournalError
     with pytest.raises(JournalError, match="more than"):
         decode_command(json.dumps([*old, 1, 2, 3, 4]))
+
+
+def test_wal_checkpoints_run_on_their_own_thread_which_ends_when_idle(tmp_path: Path, monkeypatch: Any) -> None:
+    """The writer's connection no longer checkpoints every 1,000 WAL pages itself (a backstop at BACKSTOP_PAGES
+    remains); a thread woken every CHECKPOINT_EVERY commits does, ends when idle, starts again when woken, and
+    stops with the journal. Recovery is unaffected."""
+    import threading
+
+    from matcher import checkpoints, journal as journal_module
+    monkeypatch.setattr(checkpoints, "IDLE_SECONDS", 0.2)
+    path = tmp_path / "journal.sqlite3"
+    journaled = JournaledEngine.open(path, [MARKET])
+    writer = journaled.journal
+    assert writer.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == checkpoints.BACKSTOP_PAGES
+    flow = list(random_flow(MARKET, 11, 4 * journal_module.CHECKPOINT_EVERY))
+    for command in flow[:2 * journal_module.CHECKPOINT_EVERY]:
+        journaled.submit(command)  # one commit each
+    checkpointer = writer._checkpointer
+    assert checkpointer is not None
+    wait_for(lambda: checkpointer.checkpoints >= 1)
+    wait_for(lambda: not any(t.name == "wal-checkpoint" and t.is_alive() for t in threading.enumerate()))  # idle
+    done = checkpointer.checkpoints
+    for command in flow[2 * journal_module.CHECKPOINT_EVERY:]:
+        journaled.submit(command)
+    wait_for(lambda: checkpointer.checkpoints > done)  # woken again: a new thread
+    expected = journaled.engine.state_hash()
+    journaled.close()
+    assert not any(t.name == "wal-checkpoint" and t.is_alive() for t in threading.enumerate())
+    assert JournaledEngine.open(path, [MARKET]).engine.state_hash() == expected
+
+
+def wait_for(predicate: Any, timeout: float = 30.0) -> None:
+    import time
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)

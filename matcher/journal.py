@@ -32,7 +32,7 @@ _COMMANDS = {cls.__name__: cls for cls in (model.Deposit, model.Withdraw, model.
                                            model.CancelOrder, model.AmendOrder, model.CancelReplace,
                                            model.SetFeePreference, model.SetPlatformFeeRate, model.SetFeeDiscount,
                                            model.AddMarket)}
-CHECKPOINT_EVERY = 32  # commits between wake-ups of the checkpoint thread (a few hundred WAL pages)
+CHECKPOINT_EVERY = 100  # commits between wake-ups of the checkpoint thread (about the 1,000 WAL pages SQLite waits for)
 SNAPSHOTS_KEPT = 2  # the newest, and the one before it should the newest ever be unreadable
 
 _ENUMS = {"side": model.Side, "type": model.OrderType, "tif": model.TimeInForce, "stp": model.Stp}

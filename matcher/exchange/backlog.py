@@ -4,7 +4,7 @@ cancel-replace) are refused with Binance's -1008 (HTTP 503, Retry-After) until s
 amends still pass, as they only shrink what is at stake. The count is kept by SQLite triggers on the trades table
 (store.SCHEMA), so every path that changes a fill's state keeps it exact; it is read again only once the exchange
 may have changed a fill (`changes`: ExchangeCore.changes, which moves with every command that fills and every
-other write), not for each order."""
+write that may touch a fill), not for each order."""
 
 from __future__ import annotations
 

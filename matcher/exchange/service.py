@@ -263,9 +263,9 @@ class ExchangeService:
         if floor is not None and signed.nonce < int(floor):
             raise ApiError(REPLAYED_ORDER, "Order nonce is below the maker's on-chain floor (cancelled).")
 
-    def _submit(self, request: OrderRequest, replaces: CancelOrder | None) -> Any:
-        """The order (after cancelling `replaces`, in the same command), journaled with its row; the engine's
-        result, its `ts` the order's time."""
+    def _submit(self, request: OrderRequest, replaces: CancelOrder | None) -> tuple[Any, dict[str, Any] | None]:
+        """The order (after cancelling `replaces`, in the same command), journaled with its row: the engine's
+        result (its `ts` the order's time) and the row as inserted (None if the engine refused the order)."""
         command, signed, now = request.command, request.signed, self.core.clock_ms()
         written: list[dict[str, Any]] = []
 

@@ -198,8 +198,6 @@ def test_wal_checkpoints_run_on_their_own_thread_which_ends_when_idle(tmp_path: 
     """The writer's connection no longer checkpoints every 1,000 WAL pages itself (a backstop at BACKSTOP_PAGES
     remains); a thread woken every CHECKPOINT_EVERY commits does, ends when idle, starts again when woken, and
     stops with the journal. Recovery is unaffected."""
-    import threading
-
     from matcher import checkpoints, journal as journal_module
     monkeypatch.setattr(checkpoints, "IDLE_SECONDS", 0.2)
     path = tmp_path / "journal.sqlite3"
@@ -212,15 +210,21 @@ def test_wal_checkpoints_run_on_their_own_thread_which_ends_when_idle(tmp_path: 
     checkpointer = writer._checkpointer
     assert checkpointer is not None
     wait_for(lambda: checkpointer.checkpoints >= 1)
-    wait_for(lambda: not any(t.name == "wal-checkpoint" and t.is_alive() for t in threading.enumerate()))  # idle
+    wait_for(lambda: not alive(checkpointer))  # idle: its thread ended
     done = checkpointer.checkpoints
     for command in flow[2 * journal_module.CHECKPOINT_EVERY:]:
         journaled.submit(command)
     wait_for(lambda: checkpointer.checkpoints > done)  # woken again: a new thread
     expected = journaled.engine.state_hash()
     journaled.close()
-    assert not any(t.name == "wal-checkpoint" and t.is_alive() for t in threading.enumerate())
+    assert not alive(checkpointer)
     assert JournaledEngine.open(path, [MARKET]).engine.state_hash() == expected
+
+
+def alive(checkpointer: Any) -> bool:
+    """Whether this journal's checkpoint thread runs (other journals' threads are not this test's)."""
+    thread = checkpointer._thread
+    return thread is not None and thread.is_alive()
 
 
 def wait_for(predicate: Any, timeout: float = 30.0) -> None:

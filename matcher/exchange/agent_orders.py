@@ -31,7 +31,10 @@ def agent_order(params: dict[str, Any], principal: Principal, keys: KeyStore, ma
     extra = sorted(set(params) - BINANCE_ORDER_FIELDS)
     if extra:
         raise ApiError(UNKNOWN_PARAM, f"Not all sent parameters were read; unknown: {', '.join(extra)}.")
-    agent = keys.agent(principal.agent)
+    if principal.agent_state is not None and principal.agent_expiry is not None:  # read with its key just now
+        agent: dict[str, Any] | None = {"state": principal.agent_state, "expiry": principal.agent_expiry}
+    else:
+        agent = keys.agent(principal.agent)
     if agent is None or agent["state"] != "APPROVED" or agent["expiry"] * 1000 <= now_ms:
         raise ApiError(REJECTED_MBX_KEY, "Invalid API-key, IP, or permissions for action. (the key's agent is no "
                                          "longer approved on the vault)", status=401)

@@ -61,6 +61,8 @@ class Principal:
     api_key: str | None = None
     agent: str | None = None
     can_trade: bool = False
+    agent_expiry: int | None = None  # the agent's approval as read with the key, in the same request (if it was)
+    agent_state: str | None = None
 
 
 class Sealer:
@@ -220,7 +222,8 @@ class KeyStore:
             valid = _ed25519_valid(found["public_key"], payload.encode(), signature)
         if not valid:
             raise ApiError(INVALID_SIGNATURE, "Signature for this request is not valid.")
-        return Principal(found["account"], api_key, found["agent"], TRADE in found["permissions"].split(","))
+        return Principal(found["account"], api_key, found["agent"], TRADE in found["permissions"].split(","),
+                         found["expiry"], found["state"])
 
 
 def check_timestamp(params: dict[str, Any], now_ms: int) -> int:

@@ -98,16 +98,17 @@ class OrderLists:
         return self.view(list_id)
 
     def _place_leg(self, list_id: int, role: str, request: Any, principal: Any) -> dict[str, Any]:
-        placed = self.service.place(request, admitted=True)  # the list as a whole passed the backpressure
+        # the list as a whole passed the backpressure
+        placed = self.service.place(request, admitted=True, agent=principal.agent)
         order_id = placed["orderId"]
         self._leg_orders.add(order_id)
         if request.command.type.value in STOP_TYPES:
             self._parked_legs[order_id] = request.command.symbol
-        self.service.remember_agent_order(order_id, principal.agent)
         self.core.write(lambda db: (
             db.execute("UPDATE order_list_legs SET order_id = ? WHERE list_id = ? AND role = ?",
                        (order_id, list_id, role)),
-            db.execute("UPDATE orders SET order_list_id = ? WHERE order_id = ?", (list_id, order_id))))
+            db.execute("UPDATE orders SET order_list_id = ? WHERE order_id = ?", (list_id, order_id))),
+            touches_fills=False)
         return placed
 
     # --- what comes next --------------------------------------------------------------------------------------

@@ -105,9 +105,7 @@ class PrivateHandlers:
         principal = await self.trader(request, query) if "X-MBX-APIKEY" in request.headers else None
         order = self._parse_new_order(request, query, principal)
         headers = self._count_order(order.command.account)
-        placed = self.service.place(order)
-        if principal is not None:
-            self.service.remember_agent_order(placed["orderId"], principal.agent)
+        placed = self.service.place(order, agent=principal.agent if principal is not None else None)
         return json_response(respond(placed, query.get("newOrderRespType"), order.command.type.value),
                                  headers=headers)
 

@@ -128,10 +128,6 @@ class ExchangeService:
         self.follower.listings = self.listings
         self.app = build_app(self)
 
-    def remember_agent_order(self, order_id: int, agent: str | None) -> None:
-        self.core.write(lambda db: db.execute("INSERT OR IGNORE INTO agent_orders VALUES (?, ?)", (order_id, agent)),
-                        touches_fills=False)
-
     def _agent_event(self, event: Any) -> None:
         """The vault approved or revoked an agent: follow it; a revoked agent's open orders leave the book."""
         agent = self.keys.agent(event.args["agent"])
@@ -200,14 +196,15 @@ class ExchangeService:
                 self.core.submit(SetPlatformFeeRate(asset.symbol, rate, ts=now))
 
     # --- requests -------------------------------------------------------------------------------------------
-    def place(self, request: OrderRequest, admitted: bool = False) -> dict[str, Any]:
+    def place(self, request: OrderRequest, admitted: bool = False, agent: str | None = None) -> dict[str, Any]:
         """Accept a signed order: Binance's response to POST /api/v3/order. `admitted`: a later leg of an order
-        list the backpressure let in already (it is not refused for the backlog)."""
+        list the backpressure let in already (it is not refused for the backlog). `agent`: the API key's agent
+        that signed it, recorded with the order."""
         if not admitted:
             self.backlog.check()
         self.check_filters(request)
         self._check_nonce(request)
-        result, row = self._submit(request, None)
+        result, row = self._submit(request, None, agent)
         if not result.ok:
             raise ApiError.from_engine(result.code, result.reason)
         return self._order_response(request, result, row)
@@ -263,9 +260,11 @@ class ExchangeService:
         if floor is not None and signed.nonce < int(floor):
             raise ApiError(REPLAYED_ORDER, "Order nonce is below the maker's on-chain floor (cancelled).")
 
-    def _submit(self, request: OrderRequest, replaces: CancelOrder | None) -> tuple[Any, dict[str, Any] | None]:
-        """The order (after cancelling `replaces`, in the same command), journaled with its row: the engine's
-        result (its `ts` the order's time) and the row as inserted (None if the engine refused the order)."""
+    def _submit(self, request: OrderRequest, replaces: CancelOrder | None,
+                agent: str | None = None) -> tuple[Any, dict[str, Any] | None]:
+        """The order (after cancelling `replaces`, in the same command), journaled with its row (and the agent
+        that signed it, if an API key's): the engine's result (its `ts` the order's time) and the row as inserted
+        (None if the engine refused the order)."""
         command, signed, now = request.command, request.signed, self.core.clock_ms()
         written: list[dict[str, Any]] = []
 
@@ -275,6 +274,8 @@ class ExchangeService:
                            and e.exec_type.value == "NEW")
                 written.append(store.order_row(new, signed, command, now))
                 store.insert_order(db, written[-1])
+                if agent is not None:
+                    db.execute("INSERT OR IGNORE INTO agent_orders VALUES (?, ?)", (new.order_id, agent))
 
         _, result = self.core.submit(command if replaces is None else CancelReplace(replaces, command), also=also)
         return result, written[-1] if written else None

@@ -108,3 +108,19 @@ def test_an_hmac_key_authenticates_every_time_and_a_wrong_signature_never(keys: 
         with pytest.raises(ApiError) as refused:
             keys.authenticate(api_key, "127.0.0.1", query, "", {**params, "signature": "0" * 64}, now)
         assert refused.value.code == -1022
+
+
+def test_the_agent_s_approval_read_with_the_key_is_the_one_checked(keys: KeyStore) -> None:
+    """A request signed with an API key carries its agent's approval as read with the key (one read, not two);
+    an expired or unapproved agent is refused either way, and without those fields the store is asked."""
+    principal = approved_agent(keys)
+    now_s = int(time.time())
+    assert place(keys, replace(principal, agent_state="APPROVED", agent_expiry=now_s + 3600)).order.maker == MAKER
+    for state, expiry in (("APPROVED", now_s - 1), ("PENDING", now_s + 3600), ("REVOKED", now_s + 3600)):
+        with pytest.raises(ApiError) as refused:
+            place(keys, replace(principal, agent_state=state, agent_expiry=expiry))
+        assert refused.value.code == -2015
+    keys.set_agent_state(principal.agent or "", "REVOKED")
+    with pytest.raises(ApiError) as refused:
+        place(keys, principal)  # no approval carried: read from the store, which says revoked
+    assert refused.value.code == -2015

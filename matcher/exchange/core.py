@@ -175,7 +175,8 @@ class ExchangeCore:
                 store.update_order(db, event, now, status, reason)
             elif isinstance(event, Trade):
                 store.insert_trade(db, event, seq, len(fills), event.maker_fee, event.taker_fee, now)
-                self.changes += not fills
+                if not fills:  # the command's first fill: what is derived from fills may have moved
+                    self.changes += 1
                 fills.append(Fill(event.trade_id, event.symbol, event.price, event.qty, event.quote,
                                   event.taker_order_id, event.taker_side is Side.BUY))
         self.history.record(db, fills, now)

@@ -61,10 +61,9 @@ class Limits:
 
 
 def symbol_filters(market: Any) -> list[dict[str, Any]]:
-    spec, limits = market.spec, market.limits
+    spec, limits, bounds = market.spec, market.limits, market.bounds  # the ceilings `check` enforces
     price, qty, quote = market.price_text, market.qty_text, market.quote_text
-    max_ticks, max_lots, market_lots = max_price_ticks(market), max_lots_of(market, limits.max_qty), \
-        max_lots_of(market, limits.market_max_qty)
+    max_ticks, max_lots, market_lots = bounds.max_price_ticks, bounds.max_lots, bounds.market_max_lots
     multiplier = _text
     return [
         {"filterType": "PRICE_FILTER", "minPrice": price(1), "maxPrice": price(max_ticks), "tickSize": price(1)},
@@ -73,7 +72,7 @@ def symbol_filters(market: Any) -> list[dict[str, Any]]:
         {"filterType": "MIN_NOTIONAL", "minNotional": quote(spec.min_notional), "applyToMarket": True,
          "avgPriceMins": AVG_PRICE_MINS},
         {"filterType": "NOTIONAL", "minNotional": quote(spec.min_notional), "applyMinToMarket": True,
-         "maxNotional": quote(max_notional_units(market)), "applyMaxToMarket": False,
+         "maxNotional": quote(bounds.max_notional_units), "applyMaxToMarket": False,
          "avgPriceMins": AVG_PRICE_MINS},
         {"filterType": "PERCENT_PRICE_BY_SIDE", "bidMultiplierUp": multiplier(limits.multiplier_up),
          "bidMultiplierDown": multiplier(limits.multiplier_down), "askMultiplierUp": multiplier(limits.multiplier_up),

@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from .errors import MALFORMED, NOT_FOUND, REJECTED_MBX_KEY, UNKNOWN, ApiError
+from .front import LEAN_ROUTES
 from .private import PrivateHandlers
 from .public import PublicHandlers
 from .core import GROUP_COMMIT
@@ -67,6 +68,7 @@ def build_app(service: Any) -> web.Application:
     PublicHandlers(service).routes(app)
     private = PrivateHandlers(service)
     private.routes(app)
+    app[LEAN_ROUTES] = {("POST", "/api/v3/order"): private.new_order, ("DELETE", "/api/v3/order"): private.cancel_order}
     from .reserves import ReservesHandlers
     ReservesHandlers(service.config.data_dir / "por", private).routes(app)
     handlers = Handlers(service)

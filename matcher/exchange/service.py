@@ -30,6 +30,7 @@ from .core import ExchangeCore, trade_effects
 from .errors import (AMEND_INCREASE, CANCEL_REJECTED, CANCEL_REPLACE_FAILED, CANCEL_REPLACE_PARTIALLY_FAILED,
                      NEW_ORDER_REJECTED, NO_SUCH_ORDER, REPLAYED_ORDER, ApiError)
 from .follower import Follower
+from .front import Front
 from .intake import OrderRequest
 from .markets import Markets
 from .order_lists import OrderLists
@@ -83,6 +84,7 @@ class ExchangeService:
         fee_recipient, fee_policy = self.vault.fee_recipient(), self._fee_policy()  # the chain answers first
         self._socket = listening_socket(config.host, config.port)  # then the port: bound before anything is written
         self.port = self._socket.getsockname()[1]
+        self.front: Front | None = None  # the HTTP front door, once serving
         self._lock: Any = None
         try:
             self._open(config, fee_recipient, fee_policy)
@@ -405,9 +407,9 @@ class ExchangeService:
     async def serve(self, ready: threading.Event | None = None) -> None:
         self.core.schedule_commit = asyncio.get_running_loop().call_soon  # group commits, one per turn of the loop
         runner = web.AppRunner(self.app, access_log=None)
-        await runner.setup()
-        site = web.SockSite(runner, self._socket)
-        await site.start()
+        await runner.setup()  # aiohttp serves what the front door hands it (all but order entry)
+        self.front = front = Front(self.app, runner.server)
+        server = await asyncio.get_running_loop().create_server(front, sock=self._socket, backlog=1024)
         tasks = [asyncio.create_task(c) for c in (self.follow_forever(), self.settle_forever(),
                                                    self.expire_forever(), self.streams.run_timed())]
         if ready is not None:
@@ -417,6 +419,8 @@ class ExchangeService:
         finally:
             for task in tasks:
                 task.cancel()
+            server.close()
+            front.close()
             await runner.cleanup()
             self.core.close()
             self._lock.release()

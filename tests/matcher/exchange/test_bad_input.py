@@ -253,3 +253,51 @@ def test_the_admin_ledger_answers_only_to_the_operators_token(stack: Stack) -> N
     status, body = get({"Authorization": f"Bearer {stack.admin_token}"})
     assert status == 200 and "balances" in body
     assert stack.admin_token_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_order_entry_answers_alike_through_the_front_door_and_through_aiohttp(stack: Stack,
+                                                                              trader: ExchangeClient) -> None:
+    """POST and DELETE /api/v3/order are answered by the front door (matcher/exchange/front.py) on a connection
+    that began with them, by aiohttp on one it was handed: the same statuses, bodies and Binance headers."""
+    import socket as sockets
+
+    from .test_front import read_answer
+
+    def connect() -> sockets.socket:
+        host, port = stack.exchange_url.removeprefix("http://").split(":")
+        return sockets.create_connection((host, int(port)), timeout=30)
+
+    def ask(sock: sockets.socket, method: str, body: bytes) -> tuple[int, dict[str, str], Any]:
+        sock.sendall(f"{method} /api/v3/order HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        status, headers, payload = read_answer(sock, bytearray())
+        return status, headers, json.loads(payload)
+
+    lean, handed = connect(), connect()
+    handed.sendall(b"GET /api/v3/ping HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert read_answer(handed, bytearray())[0] == 200
+    front = stack.exchange.service.front
+    served = front.served
+    good = trader.order_body("BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.009")
+    forged = {**good, "signature": ExchangeClient(stack.exchange_url, OTHER_KEY, stack.rpc_url).order_body(
+        "BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.009")["signature"]}
+    before = state(stack)
+    for method, body in (("POST", b"{not json"), ("POST", json.dumps(forged).encode()),
+                         ("POST", json.dumps({**good, "symbol": "NOPE"}).encode()), ("DELETE", b"{}"),
+                         ("DELETE", json.dumps({"symbol": "BRSWBNB", "orderId": 1}).encode())):
+        a, b = ask(lean, method, body), ask(handed, method, body)
+        assert a[0] == b[0] == 400 and a[2] == b[2], (a, b)
+        assert a[1]["content-type"] == b[1]["content-type"] == "application/json; charset=utf-8"
+        assert a[1]["x-mbx-used-weight-1m"] and b[1]["x-mbx-used-weight-1m"]
+    assert state(stack) == before
+    placed = [ask(sock, "POST", json.dumps(trader.order_body("BRSWBNB", "SELL", "LIMIT", quantity="1",
+                                                                  price="0.009")).encode())
+              for sock in (lean, handed)]
+    assert [p[0] for p in placed] == [200, 200] and [p[2]["status"] for p in placed] == ["NEW", "NEW"]
+    assert set(placed[0][2]) == set(placed[1][2])
+    assert {h for h in placed[0][1] if h.startswith("x-mbx")} == {h for h in placed[1][1] if h.startswith("x-mbx")}
+    assert front.served == served + 6  # the lean connection's six requests, none of the handed one's
+    for p in placed:
+        trader.cancel("BRSWBNB", p[2]["orderId"])
+    lean.close()
+    handed.close()

@@ -1,0 +1,311 @@
+"""The exchange's HTTP/1.1 front door: order entry read straight from the socket, everything else by aiohttp.
+
+aiohttp spends ~45 us of CPU per request here before a handler runs (its parser, its Request and the router's
+match), against ~15 us for a plain asyncio protocol; a signed order costs ~300 us in all. The order-entry
+endpoints (`LEAN_ROUTES`: placing and cancelling, what trading clients send most) are read here and passed, as a
+`LeanRequest`, through the app's own middlewares to the app's own handlers - the same answers, errors, rate-limit
+headers and group commits as through aiohttp. Every other request - another path, a WebSocket upgrade, a chunked
+body, `Expect: 100-continue`, HTTP/1.0, a head this parser does not take as it is - hands the connection, the
+bytes read so far included, to aiohttp's protocol, which serves it from then on (and refuses what is malformed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import re
+import time
+from email.utils import formatdate
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+from yarl import URL
+
+from .errors import UNKNOWN
+from .responses import json_response
+
+log = logging.getLogger("bourse.exchange.front")
+
+LEAN_ROUTES = web.AppKey("lean_routes", dict)  # (method, path) -> the app's handler for it
+MAX_HEAD = 8190  # aiohttp's own limit on a request line and on a header: a longer head is aiohttp's to refuse
+MAX_BODY = 1 << 20  # the app's client_max_size: aiohttp answers a larger body with 413
+KEEPALIVE_SECONDS = 3630.0  # aiohttp's keep-alive timeout: an idle connection is closed after it
+HAND_OVER = object()  # _read_request: this request is aiohttp's
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n")  # not in a well-formed head
+TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # a header name (RFC 9110's token)
+
+Handler = Callable[[Any], Awaitable[web.StreamResponse]]
+
+
+class LeanHeaders:
+    """A request's headers by case-insensitive name; the first of repeated ones (as aiohttp's `get` gives)."""
+
+    __slots__ = ("_by_name",)
+
+    def __init__(self, by_name: dict[str, str]) -> None:
+        self._by_name = by_name  # lower-case names
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._by_name.get(name.lower(), default)
+
+    def __getitem__(self, name: str) -> str:
+        return self._by_name[name.lower()]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._by_name
+
+
+class RawTarget:
+    """What handlers read of `request.rel_url`: the query string as sent (an API key's signature covers it)."""
+
+    __slots__ = ("raw_query_string",)
+
+    def __init__(self, raw_query_string: str) -> None:
+        self.raw_query_string = raw_query_string
+
+
+class LeanRequest:
+    """The part of aiohttp's `web.Request` the middlewares and the order-entry handlers read, from parsed bytes."""
+
+    __slots__ = ("method", "path", "headers", "remote", "rel_url", "_body", "_query", "_unread")
+
+    def __init__(self, method: str, path: str, raw_query: str, headers: LeanHeaders, body: bytes,
+                 remote: str | None) -> None:
+        self.method, self.path, self.headers, self.remote = method, path, headers, remote
+        self.rel_url = RawTarget(raw_query)
+        self._body = body
+        self._query: Any = None
+        self._unread = bool(body)
+
+    @property
+    def query(self) -> Any:
+        """The query string's parameters, decoded by yarl exactly as aiohttp decodes them."""
+        if self._query is None:
+            raw = self.rel_url.raw_query_string
+            self._query = URL.build(query_string=raw, encoded=True).query if raw else {}
+        return self._query
+
+    @property
+    def body_exists(self) -> bool:
+        return bool(self._body)
+
+    @property
+    def can_read_body(self) -> bool:
+        """Whether some of the body is still unread (aiohttp's meaning: False once `read` has run)."""
+        return self._unread
+
+    @property
+    def content_type(self) -> str:
+        """The media type without parameters, lower-case; aiohttp's default when none is given."""
+        given = self.headers.get("content-type", "")
+        return given.split(";", 1)[0].strip().lower() or "application/octet-stream"
+
+    async def read(self) -> bytes:
+        self._unread = False
+        return self._body
+
+
+def lean_handlers(app: web.Application) -> dict[tuple[str, str], Handler]:
+    """Each lean route's handler wrapped in the app's middlewares, outermost first, as aiohttp calls them."""
+    wrapped = {}
+    for route, handler in app.get(LEAN_ROUTES, {}).items():
+        for middleware in reversed(app.middlewares):
+            handler = functools.partial(middleware, handler=handler)
+        wrapped[route] = handler
+    return wrapped
+
+
+class Front:
+    """The protocol factory `loop.create_server` takes, and the connections it serves until each is handed over."""
+
+    def __init__(self, app: web.Application, fallback: Callable[[], asyncio.Protocol]) -> None:
+        self.handlers = lean_handlers(app)
+        self.fallback = fallback  # aiohttp's protocol factory (AppRunner.server)
+        self.connections: set[FrontProtocol] = set()
+        self.served = 0  # requests answered here rather than by aiohttp
+        self._date = (0, "")
+        self._sweeper: asyncio.TimerHandle | None = None
+
+    def __call__(self) -> FrontProtocol:
+        if self._sweeper is None:
+            self._sweeper = asyncio.get_running_loop().call_later(60.0, self._sweep)
+        return FrontProtocol(self)
+
+    def date(self) -> str:
+        """The Date header's value, formatted once a second."""
+        now = int(time.time())
+        if self._date[0] != now:
+            self._date = (now, formatdate(now, usegmt=True))
+        return self._date[1]
+
+    def _sweep(self) -> None:
+        """Close connections idle for longer than aiohttp's keep-alive timeout (one timer for all of them)."""
+        loop = asyncio.get_running_loop()
+        for connection in [c for c in self.connections if loop.time() - c.active_at > KEEPALIVE_SECONDS]:
+            connection.close()
+        self._sweeper = loop.call_later(60.0, self._sweep)
+
+    def close(self) -> None:
+        """Close the connections still served here (aiohttp closes those handed to it, with its runner)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        for connection in list(self.connections):
+            connection.close()
+
+
+class FrontProtocol(asyncio.Protocol):
+    def __init__(self, front: Front) -> None:
+        self.front = front
+        self.transport: asyncio.Transport | None = None
+        self.remote: str | None = None
+        self.active_at = 0.0
+        self._buffer = bytearray()
+        self._busy = False  # a request is being answered: the next waits (HTTP/1.1 answers in order)
+        self._loop = asyncio.get_running_loop()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        self.remote = peer[0] if isinstance(peer, (tuple, list)) and peer else None
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            import socket
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+        self.active_at = self._loop.time()
+        self.front.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self.front.connections.discard(self)
+
+    def pause_writing(self) -> None:
+        if self.transport is not None:
+            self.transport.pause_reading()  # a client that does not read its answers gets no more of them made
+
+    def resume_writing(self) -> None:
+        if self.transport is not None:
+            self.transport.resume_reading()
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+        self.front.connections.discard(self)
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        self.active_at = self._loop.time()
+        if not self._busy:
+            self._next()
+
+    def _next(self) -> None:
+        while self._buffer and not self._busy and self.transport is not None:
+            request = self._read_request()
+            if request is None:
+                return
+            if request is HAND_OVER:
+                self._hand_over()
+                return
+            handler, lean, keep_alive = request
+            self._busy = True
+            self.front.served += 1
+            self._loop.create_task(self._answer(handler, lean, keep_alive))
+
+    def _read_request(self) -> Any:
+        """(handler, LeanRequest, keep_alive) for a complete lean request, None while its bytes are still coming,
+        HAND_OVER for anything else."""
+        buf = self._buffer
+        end = buf.find(b"\r\n\r\n", 0, MAX_HEAD + 4)
+        if end < 0:
+            return HAND_OVER if len(buf) > MAX_HEAD else None
+        head = bytes(buf[:end]).decode("latin-1")
+        if CONTROL.search(head):
+            return HAND_OVER
+        lines = head.split("\r\n")
+        request_line = lines[0].split(" ")
+        if len(request_line) != 3 or request_line[2] != "HTTP/1.1":
+            return HAND_OVER
+        method, target, _ = request_line
+        if not target.isascii():
+            return HAND_OVER
+        path, _, raw_query = target.partition("?")
+        handler = self.front.handlers.get((method, path))
+        if handler is None:
+            return HAND_OVER
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if not sep or not TOKEN.fullmatch(name):
+                return HAND_OVER  # folded or malformed: aiohttp's to answer
+            key = name.lower()
+            if key in headers:
+                if key in ("content-length", "content-type", "host", "x-mbx-apikey"):
+                    return HAND_OVER
+                continue
+            headers[key] = value.strip(" \t")
+        if "transfer-encoding" in headers or "expect" in headers or "upgrade" in headers:
+            return HAND_OVER
+        length_text = headers.get("content-length", "0")
+        if not (length_text.isascii() and length_text.isdigit()) or len(length_text) > 9:
+            return HAND_OVER
+        length = int(length_text)
+        if length > MAX_BODY:
+            return HAND_OVER
+        start = end + 4
+        if len(buf) < start + length:
+            return None
+        body = bytes(buf[start:start + length])
+        del buf[:start + length]
+        keep_alive = headers.get("connection", "").lower() != "close"
+        lean = LeanRequest(method, path, raw_query, LeanHeaders(headers), body, self.remote)
+        return handler, lean, keep_alive
+
+    def _hand_over(self) -> None:
+        """aiohttp's protocol takes the connection from here on, with what was read of it."""
+        transport, self.transport = self.transport, None
+        self.front.connections.discard(self)
+        assert transport is not None
+        protocol = self.front.fallback()
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)
+        if self._buffer:
+            rest, self._buffer = bytes(self._buffer), bytearray()
+            protocol.data_received(rest)
+
+    async def _answer(self, handler: Handler, request: LeanRequest, keep_alive: bool) -> None:
+        try:
+            response = await handler(request)
+            answer = self._encode(response, keep_alive)
+        except Exception:  # the app's errors middleware answers every error it knows; this is a bug
+            log.exception("request %s %s failed", request.method, request.path)
+            answer = self._encode(json_response({"code": UNKNOWN, "msg": "An unknown error occurred while "
+                                                 "processing the request."}, status=500), keep_alive)
+        self._busy = False
+        if self.transport is None:  # the client left; what it asked for was done all the same (as with aiohttp)
+            return
+        self.transport.write(answer)
+        if not keep_alive:
+            self.close()
+        elif self._buffer:
+            self._next()
+
+    def _encode(self, response: web.StreamResponse, keep_alive: bool) -> bytes:
+        body = getattr(response, "body", None)
+        if not isinstance(body, (bytes, bytearray)):
+            raise TypeError(f"a lean route answered with {type(response).__name__}, not a body of bytes")
+        lines = [f"HTTP/1.1 {response.status} {response.reason}"]
+        for name, value in response.headers.items():
+            if name.lower() not in ("content-length", "connection", "date", "transfer-encoding"):
+                lines.append(f"{name}: {value}")
+        lines.append(f"Content-Length: {len(body)}")
+        lines.append("Date: " + self.front.date())
+        lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+__all__ = ["Front", "FrontProtocol", "LEAN_ROUTES", "LeanRequest"]

@@ -15,7 +15,8 @@ from . import store
 from .agent_orders import agent_order
 from .apikeys import ED25519, HMAC, READ, TRADE, Principal, check_timestamp
 from .errors import MALFORMED, NO_SUCH_ORDER, REJECTED_MBX_KEY, ApiError
-from .intake import parse_cancel, parse_cancel_all, parse_cancel_replace, parse_order, parse_withdraw
+from .intake import (finish_steps, order_steps, parse_cancel, parse_cancel_all, parse_cancel_replace,
+                     parse_withdraw)
 from .order_lists import leg_params
 from .params import integer, limit, params
 from .responses import json_response
@@ -93,17 +94,19 @@ class PrivateHandlers:
         return principal
 
     # --- orders -------------------------------------------------------------------------------------------------
-    def _parse_new_order(self, request: web.Request, query: dict[str, Any], principal: Principal | None) -> Any:
+    async def _parse_new_order(self, query: dict[str, Any], principal: Principal | None) -> Any:
+        """A signed order's signer is recovered off the event loop (`recovery.Recoverer`); an API-key order's
+        signature is the exchange's own and needs none."""
         now = self.core.clock_ms()
         if principal is not None:
             return agent_order(query, principal, self.keys, self.markets, self.service.domain, self.core.engine, now)
-        return parse_order({k: v for k, v in query.items() if k != "newOrderRespType"}, self.markets,
-                           self.service.domain, now)
+        return await finish_steps(order_steps({k: v for k, v in query.items() if k != "newOrderRespType"},
+                                              self.markets, self.service.domain, now), self.service.recoverer)
 
     async def new_order(self, request: web.Request) -> web.Response:
         query = await params(request)
         principal = await self.trader(request, query) if "X-MBX-APIKEY" in request.headers else None
-        order = self._parse_new_order(request, query, principal)
+        order = await self._parse_new_order(query, principal)
         headers = self._count_order(order.command.account)
         placed = self.service.place(order, agent=principal.agent if principal is not None else None)
         return json_response(respond(placed, query.get("newOrderRespType"), order.command.type.value),
@@ -118,7 +121,7 @@ class PrivateHandlers:
         query = await params(request)
         compute = str(query.pop("computeCommissionRates", "false")).lower() == "true"
         principal = await self.trader(request, query) if "X-MBX-APIKEY" in request.headers else None
-        order = self._parse_new_order(request, query, principal)
+        order = await self._parse_new_order(query, principal)
         self.service.check_filters(order)
         if not compute:
             return json_response({})

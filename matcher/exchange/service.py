@@ -35,6 +35,7 @@ from .intake import OrderRequest
 from .markets import Markets
 from .order_lists import OrderLists
 from .ratelimits import RateLimiter, RateLimits
+from .recovery import Recoverer
 from .settler import Settler
 from .signed import Domain
 from .streams import Streams
@@ -85,6 +86,7 @@ class ExchangeService:
         self._socket = listening_socket(config.host, config.port)  # then the port: bound before anything is written
         self.port = self._socket.getsockname()[1]
         self.front: Front | None = None  # the HTTP front door, once serving
+        self.recoverer = Recoverer()  # signed orders' signers, recovered in a worker process once serving
         self._lock: Any = None
         try:
             self._open(config, fee_recipient, fee_policy)
@@ -406,8 +408,10 @@ class ExchangeService:
 
     async def serve(self, ready: threading.Event | None = None) -> None:
         self.core.schedule_commit = asyncio.get_running_loop().call_soon  # group commits, one per turn of the loop
+        self.recoverer.start(asyncio.get_running_loop())
         runner = web.AppRunner(self.app, access_log=None)
         await runner.setup()  # aiohttp serves what the front door hands it (all but order entry)
+        assert runner.server is not None
         self.front = front = Front(self.app, runner.server)
         server = await asyncio.get_running_loop().create_server(front, sock=self._socket, backlog=1024)
         tasks = [asyncio.create_task(c) for c in (self.follow_forever(), self.settle_forever(),
@@ -422,6 +426,7 @@ class ExchangeService:
             server.close()
             front.close()
             await runner.cleanup()
+            self.recoverer.close()
             self.core.close()
             self._lock.release()
 

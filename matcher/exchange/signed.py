@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from coincurve import PublicKey
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import is_address, to_checksum_address
@@ -15,6 +14,7 @@ from eth_utils import is_address, to_checksum_address
 from contracts.settlement import Order, keccak, order_hash
 
 from .errors import INVALID_SIGNATURE, MALFORMED, ApiError
+from .recovery import recover_address
 
 SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 EXCHANGE_DOMAIN = "Bourse Exchange"
@@ -77,37 +77,30 @@ def split_signature(signature: object) -> tuple[int, bytes, bytes]:
     return v, r, s
 
 
-def recover(digest: bytes, signature: tuple[int, bytes, bytes]) -> bytes:
-    """The 20 address bytes that signed `digest` (libsecp256k1 straight through coincurve: this runs for every
-    order, and eth_account's path costs several times the curve arithmetic)."""
-    v, r, s = signature
-    try:
-        public = PublicKey.from_signature_and_message(r + s + bytes((v - 27,)), digest, hasher=None)
-    except Exception:  # r or s out of range, or a signature that recovers to no point
-        raise ApiError(INVALID_SIGNATURE, "Signature for this request is not valid.") from None
-    return keccak(public.format(compressed=False)[1:])[12:]
+def check_recovered(recovered: bytes | None, expected: str) -> None:
+    """-1022 unless `recovered` (the address a signature recovers to, None if none) is `expected`."""
+    if recovered is None or recovered != bytes.fromhex(expected[2:]):
+        raise ApiError(INVALID_SIGNATURE, "Signature for this request is not valid.")
 
 
 def check_signer(digest: bytes, signature: object, expected: str) -> tuple[int, bytes, bytes]:
     parts = split_signature(signature)
-    if recover(digest, parts) != bytes.fromhex(expected[2:]):
-        raise ApiError(INVALID_SIGNATURE, "Signature for this request is not valid.")
+    check_recovered(recover_address(digest, parts), expected)
     return parts
 
 
-def verify_order(order: Order, signature: object, domain: Domain, signer: str | None = None,
-                 signed_here: tuple[Order, bytes] | None = None) -> tuple[bytes, tuple[int, bytes, bytes]]:
-    """The order's EIP-712 hash and its (v, r, s), if the maker (or `signer`, its agent) signed it, exactly as the
-    vault checks. `signed_here`: the order and hash the exchange itself just signed with `signer`'s key (an API-key
-    order; the key store checked once that the key is the agent's): the order must be that one, and a signature
-    the exchange made needs no recovery to know who made it."""
+def signed_digest(order: Order, signature: object, domain: Domain,
+                  signed_here: tuple[Order, bytes] | None = None) -> tuple[bytes, tuple[int, bytes, bytes]]:
+    """The order's EIP-712 hash, as the vault computes it, and the signature's (v, r, s) (-1022 if malformed);
+    who signed is still to be checked (`check_recovered`), unless `signed_here`: the order and hash the exchange
+    itself just signed with an agent's key for an API-key order (the key store checked once that the key is the
+    agent's): the order must be that one, and a signature the exchange made needs no recovery."""
     if signed_here is not None:
         made, digest = signed_here
         if order != made:
             raise ApiError(INVALID_SIGNATURE, "Signature for this request is not valid.")
         return digest, split_signature(signature)
-    digest = order_hash(order, domain.chain_id, domain.vault)
-    return digest, check_signer(digest, signature, signer or order.maker)
+    return order_hash(order, domain.chain_id, domain.vault), split_signature(signature)
 
 
 _CHECKSUMMED: dict[str, str] = {}  # addresses seen, checksummed (a keccak each, on every order otherwise)

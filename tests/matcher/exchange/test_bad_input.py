@@ -282,6 +282,7 @@ def test_order_entry_answers_alike_through_the_front_door_and_through_aiohttp(st
     forged = {**good, "signature": ExchangeClient(stack.exchange_url, OTHER_KEY, stack.rpc_url).order_body(
         "BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.009")["signature"]}
     before = state(stack)
+    recovered = stack.exchange.service.recoverer.batches
     for method, body in (("POST", b"{not json"), ("POST", json.dumps(forged).encode()),
                          ("POST", json.dumps({**good, "symbol": "NOPE"}).encode()), ("DELETE", b"{}"),
                          ("DELETE", json.dumps({"symbol": "BRSWBNB", "orderId": 1}).encode())):
@@ -297,6 +298,7 @@ def test_order_entry_answers_alike_through_the_front_door_and_through_aiohttp(st
     assert set(placed[0][2]) == set(placed[1][2])
     assert {h for h in placed[0][1] if h.startswith("x-mbx")} == {h for h in placed[1][1] if h.startswith("x-mbx")}
     assert front.served == served + 6  # the lean connection's six requests, none of the handed one's
+    assert stack.exchange.service.recoverer.batches >= recovered + 4  # signers recovered by the worker process
     for p in placed:
         trader.cancel("BRSWBNB", p[2]["orderId"])
     lean.close()

@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from .errors import MALFORMED, NOT_FOUND, REJECTED_MBX_KEY, UNKNOWN, ApiError
-from .front import LEAN_ROUTES
+from .front import LEAN_ROUTES, lean_routes
 from .private import PrivateHandlers
 from .public import PublicHandlers
 from .core import GROUP_COMMIT
@@ -68,7 +68,6 @@ def build_app(service: Any) -> web.Application:
     PublicHandlers(service).routes(app)
     private = PrivateHandlers(service)
     private.routes(app)
-    app[LEAN_ROUTES] = {("POST", "/api/v3/order"): private.new_order, ("DELETE", "/api/v3/order"): private.cancel_order}
     from .reserves import ReservesHandlers
     ReservesHandlers(service.config.data_dir / "por", private).routes(app)
     handlers = Handlers(service)
@@ -87,6 +86,7 @@ def build_app(service: Any) -> web.Application:
     app.router.add_get("/bourse/v1/web", handlers.web_config)
     app.router.add_get("/trade", handlers.page)
     app.router.add_get("/trade/{path:.*}", handlers.page)
+    app[LEAN_ROUTES] = lean_routes(app, aiohttp_only={handlers.websocket, handlers.page})  # see front.py
     return app
 
 

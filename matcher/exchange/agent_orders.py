@@ -4,13 +4,14 @@ maker approved on the vault) and then checked exactly like an order the maker si
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Generator
 
-from contracts.settlement import Order, order_hash, sign_recoverable
+from contracts.settlement import Order, order_hash
 
 from .apikeys import KeyStore, Principal
+from .curve_worker import Sign, Work, run_here
 from .errors import FILTER_FAILURE, MALFORMED, NEW_ORDER_REJECTED, REJECTED_MBX_KEY, UNKNOWN_PARAM, ApiError
-from .intake import OrderRequest, parse_order
+from .intake import OrderRequest, order_steps
 from .markets import Market, Markets
 from .signed import Domain
 from .units import format_units
@@ -26,6 +27,13 @@ MARKET_STOPS = ("STOP_LOSS", "TAKE_PROFIT")
 
 def agent_order(params: dict[str, Any], principal: Principal, keys: KeyStore, markets: Markets, domain: Domain,
                 engine: Any, now_ms: int) -> OrderRequest:
+    """An API-key order, signed here with the key's agent, on the caller's thread."""
+    return run_here(agent_order_steps(params, principal, keys, markets, domain, engine, now_ms))  # type: ignore
+
+
+def agent_order_steps(params: dict[str, Any], principal: Principal, keys: KeyStore, markets: Markets,
+                      domain: Domain, engine: Any, now_ms: int) -> Generator[Work, "bytes | None", OrderRequest]:
+    """`agent_order` as steps: it yields the agent's `Sign` and is sent the signature (see `intake.order_steps`)."""
     if not principal.can_trade or principal.agent is None:
         raise ApiError(REJECTED_MBX_KEY, "Invalid API-key, IP, or permissions for action.", status=401)
     extra = sorted(set(params) - BINANCE_ORDER_FIELDS)
@@ -50,10 +58,13 @@ def agent_order(params: dict[str, Any], principal: Principal, keys: KeyStore, ma
     max_fee_bps = max(spec.maker_fee_bps, spec.taker_fee_bps)
     order = _order(body, market, principal.account, expiry, nonce, max_fee_bps)
     digest = order_hash(order, domain.chain_id, domain.vault)
-    signature = sign_recoverable(keys.agent_key(principal.agent), digest)  # r || s || recovery id
+    signature = yield Sign(digest, keys.agent_key(principal.agent))  # r || s || recovery id
+    if signature is None:
+        raise ValueError("the agent's stored key is not a valid secp256k1 key")
     signed = {**body, "address": principal.account, "nonce": nonce, "expiry": expiry, "maxFeeBps": max_fee_bps,
               "signature": "0x" + (signature[:64] + bytes([signature[64] + 27])).hex()}
-    return parse_order(signed, markets, domain, now_ms, signer=principal.agent, signed_here=(order, digest))
+    return (yield from order_steps(signed, markets, domain, now_ms, signer=principal.agent,
+                                   signed_here=(order, digest)))
 
 
 

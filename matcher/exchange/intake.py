@@ -15,7 +15,7 @@ from matcher.model import OrderType, PlaceOrder, Side, Stp, TimeInForce
 from .errors import (FILTER_FAILURE, ILLEGAL_PARAM, INVALID_ORDER_TYPE, INVALID_SIDE, INVALID_TIF, MALFORMED,
                      TIMESTAMP, UNKNOWN_PARAM, ApiError)
 from .markets import Market, Markets
-from .recovery import Recoverer, recover_address
+from .curve_worker import Recover, Work, run_here
 from .signed import (Domain, address, check_recovered, check_signer, exchange_message, message_digest,
                      signed_digest)
 from .store import SignedOrderRow
@@ -41,34 +41,18 @@ class OrderRequest:
 def parse_order(body: dict[str, Any], markets: Markets, domain: Domain, now_ms: int,
                 signer: str | None = None, signed_here: tuple[Order, bytes] | None = None) -> OrderRequest:
     """`signer`: the maker's agent that signed, for an order placed with an API key; `signed_here`: the order and
-    hash the exchange signed for it (see `signed.signed_digest`). The signer is recovered here, on the caller's thread."""
-    steps = order_steps(body, markets, domain, now_ms, signer, signed_here)
-    try:
-        digest, signature = next(steps)
-        steps.send(recover_address(digest, signature))
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
-    raise AssertionError("order_steps asks for one recovery at most")
+    hash the exchange signed for it (see `signed.signed_digest`). The signer is recovered on the caller's thread."""
+    return run_here(order_steps(body, markets, domain, now_ms, signer, signed_here))  # type: ignore[no-any-return]
 
 
-async def finish_steps(steps: OrderSteps, recoverer: Recoverer) -> OrderRequest:
-    """Run `order_steps`, its recovery done by `recoverer` (off the event loop)."""
-    try:
-        digest, signature = next(steps)
-        steps.send(await recoverer.recover(digest, signature))
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
-    raise AssertionError("order_steps asks for one recovery at most")
-
-
-OrderSteps = Generator[tuple[bytes, tuple[int, bytes, bytes]], "bytes | None", OrderRequest]
+OrderSteps = Generator[Work, "bytes | None", OrderRequest]
 
 
 def order_steps(body: dict[str, Any], markets: Markets, domain: Domain, now_ms: int, signer: str | None = None,
                 signed_here: tuple[Order, bytes] | None = None) -> OrderSteps:
-    """`parse_order` as steps: it yields (digest, signature) when it needs to know who signed (every order but
-    one the exchange signed itself) and is sent the recovered address bytes (or None), so the caller may recover
-    it elsewhere - off the event loop (`recovery.Recoverer`) - and every check still runs in the same order."""
+    """`parse_order` as steps: it yields `Recover` when it needs to know who signed (every order but one the
+    exchange signed itself) and is sent the recovered address bytes (or None), so the caller may have it done
+    elsewhere - off the event loop (`curve_worker.run_off_loop`) - and every check still runs in the same order."""
     _only(body, ORDER_FIELDS)
     market = markets.get(_required(body, "symbol"))
     spec = market.spec
@@ -121,7 +105,7 @@ def order_steps(body: dict[str, Any], markets: Markets, domain: Domain, now_ms: 
     _check_settleable(order)
     digest, (v, r, s) = signed_digest(order, body.get("signature"), domain, signed_here)
     if signed_here is None:
-        recovered = yield digest, (v, r, s)
+        recovered = yield Recover(digest, (v, r, s))
         check_recovered(recovered, signer or order.maker)
     if expiry * 1000 < now_ms + MIN_TTL_SECONDS * 1000:
         raise ApiError(TIMESTAMP, f"Order expiry must be at least {MIN_TTL_SECONDS}s in the future.")

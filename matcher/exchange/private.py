@@ -12,11 +12,11 @@ from aiohttp import web
 from matcher.model import CancelOrder
 
 from . import store
-from .agent_orders import agent_order
+from .agent_orders import agent_order_steps
+from .curve_worker import run_off_loop
 from .apikeys import ED25519, HMAC, READ, TRADE, Principal, check_timestamp
 from .errors import MALFORMED, NO_SUCH_ORDER, REJECTED_MBX_KEY, ApiError
-from .intake import (finish_steps, order_steps, parse_cancel, parse_cancel_all, parse_cancel_replace,
-                     parse_withdraw)
+from .intake import order_steps, parse_cancel, parse_cancel_all, parse_cancel_replace, parse_withdraw
 from .order_lists import leg_params
 from .params import integer, limit, params
 from .responses import json_response
@@ -95,13 +95,16 @@ class PrivateHandlers:
 
     # --- orders -------------------------------------------------------------------------------------------------
     async def _parse_new_order(self, query: dict[str, Any], principal: Principal | None) -> Any:
-        """A signed order's signer is recovered off the event loop (`recovery.Recoverer`); an API-key order's
-        signature is the exchange's own and needs none."""
+        """The secp256k1 work - recovering a signed order's signer, signing an API-key order with its agent - is
+        done off the event loop (`curve_worker`)."""
         now = self.core.clock_ms()
         if principal is not None:
-            return agent_order(query, principal, self.keys, self.markets, self.service.domain, self.core.engine, now)
-        return await finish_steps(order_steps({k: v for k, v in query.items() if k != "newOrderRespType"},
-                                              self.markets, self.service.domain, now), self.service.recoverer)
+            steps = agent_order_steps(query, principal, self.keys, self.markets, self.service.domain,
+                                      self.core.engine, now)
+        else:
+            steps = order_steps({k: v for k, v in query.items() if k != "newOrderRespType"}, self.markets,
+                                self.service.domain, now)
+        return await run_off_loop(steps, self.service.curve)
 
     async def new_order(self, request: web.Request) -> web.Response:
         query = await params(request)

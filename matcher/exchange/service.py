@@ -27,6 +27,7 @@ from .api import build_app
 from .apikeys import KeyStore, Sealer
 from .backlog import Backlog
 from .core import ExchangeCore, trade_effects
+from .curve_worker import CurveWorker
 from .errors import (AMEND_INCREASE, CANCEL_REJECTED, CANCEL_REPLACE_FAILED, CANCEL_REPLACE_PARTIALLY_FAILED,
                      NEW_ORDER_REJECTED, NO_SUCH_ORDER, REPLAYED_ORDER, ApiError)
 from .follower import Follower
@@ -35,7 +36,6 @@ from .intake import OrderRequest
 from .markets import Markets
 from .order_lists import OrderLists
 from .ratelimits import RateLimiter, RateLimits
-from .recovery import Recoverer
 from .settler import Settler
 from .signed import Domain
 from .streams import Streams
@@ -86,7 +86,7 @@ class ExchangeService:
         self._socket = listening_socket(config.host, config.port)  # then the port: bound before anything is written
         self.port = self._socket.getsockname()[1]
         self.front: Front | None = None  # the HTTP front door, once serving
-        self.recoverer = Recoverer()  # signed orders' signers, recovered in a worker process once serving
+        self.curve = CurveWorker()  # signers recovered, API-key orders signed: in a worker process once serving
         self._lock: Any = None
         try:
             self._open(config, fee_recipient, fee_policy)
@@ -408,7 +408,7 @@ class ExchangeService:
 
     async def serve(self, ready: threading.Event | None = None) -> None:
         self.core.schedule_commit = asyncio.get_running_loop().call_soon  # group commits, one per turn of the loop
-        self.recoverer.start(asyncio.get_running_loop())
+        self.curve.start(asyncio.get_running_loop())
         runner = web.AppRunner(self.app, access_log=None)
         await runner.setup()  # aiohttp serves what the front door hands it (all but order entry)
         assert runner.server is not None
@@ -426,7 +426,7 @@ class ExchangeService:
             server.close()
             front.close()
             await runner.cleanup()
-            self.recoverer.close()
+            self.curve.close()
             self.core.close()
             self._lock.release()
 

@@ -124,3 +124,43 @@ def test_the_agent_s_approval_read_with_the_key_is_the_one_checked(keys: KeyStor
     with pytest.raises(ApiError) as refused:
         place(keys, principal)  # no approval carried: read from the store, which says revoked
     assert refused.value.code == -2015
+
+
+def test_the_agent_signs_in_the_secp256k1_worker_as_it_would_here(keys: KeyStore) -> None:
+    """The exchange's path: the agent's signature made by the worker process (curve_worker), the same bytes as
+    made on the loop for the same order (RFC 6979 is deterministic)."""
+    import asyncio
+
+    from matcher.exchange.curve_worker import CurveWorker, Sign, run_off_loop
+
+    principal = approved_agent(keys)
+    markets = Markets([market_from_table(TABLE)])
+    signed: list[Sign] = []
+
+    async def off_loop() -> Any:
+        worker = CurveWorker()
+        worker.start(asyncio.get_running_loop())
+        steps = agent_orders.agent_order_steps(dict(LIMIT), principal, keys, markets, DOMAIN, None,
+                                               int(time.time() * 1000))
+
+        def watched() -> Any:  # the same steps, noting what is asked of the worker
+            try:
+                work = next(steps)
+                while True:
+                    signed.append(work)
+                    work = steps.send((yield work))
+            except StopIteration as done:
+                return done.value
+        try:
+            return await run_off_loop(watched(), worker), worker.batches
+        finally:
+            worker.close()
+
+    request, batches = asyncio.run(off_loop())
+    assert batches == 1 and len(signed) == 1 and isinstance(signed[0], Sign)
+    digest = bytes.fromhex(request.signed.order_hash[2:])
+    assert signed[0].digest == digest
+    check_signer(digest, request.signed.signature, principal.agent)
+    from contracts.settlement import sign_recoverable
+    here = sign_recoverable(keys.agent_key(principal.agent), digest)
+    assert request.signed.signature == "0x" + (here[:64] + bytes([here[64] + 27])).hex()

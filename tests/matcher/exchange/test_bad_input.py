@@ -282,7 +282,7 @@ def test_order_entry_answers_alike_through_the_front_door_and_through_aiohttp(st
     forged = {**good, "signature": ExchangeClient(stack.exchange_url, OTHER_KEY, stack.rpc_url).order_body(
         "BRSWBNB", "SELL", "LIMIT", quantity="1", price="0.009")["signature"]}
     before = state(stack)
-    recovered = stack.exchange.service.recoverer.batches
+    recovered = stack.exchange.service.curve.batches
     for method, body in (("POST", b"{not json"), ("POST", json.dumps(forged).encode()),
                          ("POST", json.dumps({**good, "symbol": "NOPE"}).encode()), ("DELETE", b"{}"),
                          ("DELETE", json.dumps({"symbol": "BRSWBNB", "orderId": 1}).encode())):
@@ -302,7 +302,7 @@ def test_order_entry_answers_alike_through_the_front_door_and_through_aiohttp(st
         a, b = ask(lean, "GET", b"", path), ask(handed, "GET", b"", path)
         assert a[0] == b[0] and a[2] == b[2], (path, a, b)
         assert a[1]["x-mbx-used-weight-1m"] and b[1]["x-mbx-used-weight-1m"]
-    assert stack.exchange.service.recoverer.batches >= recovered + 4  # signers recovered by the worker process
+    assert stack.exchange.service.curve.batches >= recovered + 4  # signers recovered by the worker process
     for p in placed:
         trader.cancel("BRSWBNB", p[2]["orderId"])
     lean.close()

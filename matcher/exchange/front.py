@@ -176,6 +176,7 @@ class FrontProtocol(asyncio.Protocol):
         self.active_at = 0.0
         self._buffer = bytearray()
         self._busy = False  # a request is being answered: the next waits (HTTP/1.1 answers in order)
+        self._task: asyncio.Task[None] | None = None  # the answer being worked out (held: the loop keeps weak refs)
         self._loop = asyncio.get_running_loop()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -227,7 +228,7 @@ class FrontProtocol(asyncio.Protocol):
             handler, lean, keep_alive = request
             self._busy = True
             self.front.served += 1
-            self._loop.create_task(self._answer(handler, lean, keep_alive))
+            self._task = self._loop.create_task(self._answer(handler, lean, keep_alive))
 
     def _read_request(self) -> Any:
         """(handler, LeanRequest, keep_alive) for a complete lean request, None while its bytes are still coming,
@@ -298,7 +299,7 @@ class FrontProtocol(asyncio.Protocol):
             log.exception("request %s %s failed", request.method, request.path)
             answer = self._encode(json_response({"code": UNKNOWN, "msg": "An unknown error occurred while "
                                                  "processing the request."}, status=500), keep_alive)
-        self._busy = False
+        self._busy, self._task = False, None
         if self.transport is None:  # the client left; what it asked for was done all the same (as with aiohttp)
             return
         self.transport.write(answer)

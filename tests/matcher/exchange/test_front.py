@@ -290,3 +290,17 @@ def test_stopping_closes_the_front_doors_connections() -> None:
     sock.settimeout(5)
     assert sock.recv(100) == b""
     assert not running.front.connections
+
+
+def test_an_idle_connection_is_closed_after_the_keep_alive_timeout(served: Served,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from matcher.exchange import front as front_module
+    busy, idle = served.connect(), served.connect()
+    time.sleep(1.5)
+    assert served.front is not None
+    monkeypatch.setattr(front_module, "KEEPALIVE_SECONDS", 1.0)
+    assert exchange(busy, post("/api/v3/order"))[0] == 200  # active just now
+    served.loop.call_soon_threadsafe(served.front._sweep)
+    idle.settimeout(5)
+    assert idle.recv(100) == b""  # idle since it connected: closed by the sweep
+    assert exchange(busy, post("/api/v3/order"))[0] == 200

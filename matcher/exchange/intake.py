@@ -12,10 +12,10 @@ from typing import Any, Generator
 from contracts.settlement import ORDER_FIELD_LIMITS, Order, unsettleable_field
 from matcher.model import OrderType, PlaceOrder, Side, Stp, TimeInForce
 
+from .curve_worker import Recover, Work, run_here
 from .errors import (FILTER_FAILURE, ILLEGAL_PARAM, INVALID_ORDER_TYPE, INVALID_SIDE, INVALID_TIF, MALFORMED,
                      TIMESTAMP, UNKNOWN_PARAM, ApiError)
 from .markets import Market, Markets
-from .curve_worker import Recover, Work, run_here
 from .signed import (Domain, address, check_recovered, check_signer, exchange_message, message_digest,
                      signed_digest)
 from .store import SignedOrderRow

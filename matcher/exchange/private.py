@@ -13,8 +13,8 @@ from matcher.model import CancelOrder
 
 from . import store
 from .agent_orders import agent_order_steps
-from .curve_worker import run_off_loop
 from .apikeys import ED25519, HMAC, READ, TRADE, Principal, check_timestamp
+from .curve_worker import run_off_loop
 from .errors import MALFORMED, NO_SUCH_ORDER, REJECTED_MBX_KEY, ApiError
 from .intake import order_steps, parse_cancel, parse_cancel_all, parse_cancel_replace, parse_withdraw
 from .order_lists import leg_params

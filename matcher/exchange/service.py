@@ -410,7 +410,7 @@ class ExchangeService:
         self.core.schedule_commit = asyncio.get_running_loop().call_soon  # group commits, one per turn of the loop
         self.curve.start(asyncio.get_running_loop())
         runner = web.AppRunner(self.app, access_log=None)
-        await runner.setup()  # aiohttp serves what the front door hands it (all but order entry)
+        await runner.setup()  # aiohttp serves what the front door hands it (WebSockets, pages, the unusual)
         assert runner.server is not None
         self.front = front = Front(self.app, runner.server)
         server = await asyncio.get_running_loop().create_server(front, sock=self._socket, backlog=1024)

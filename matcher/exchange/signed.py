@@ -13,8 +13,8 @@ from eth_utils import is_address, to_checksum_address
 
 from contracts.settlement import Order, keccak, order_hash
 
-from .errors import INVALID_SIGNATURE, MALFORMED, ApiError
 from .curve_worker import recover_address
+from .errors import INVALID_SIGNATURE, MALFORMED, ApiError
 
 SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 EXCHANGE_DOMAIN = "Bourse Exchange"

@@ -8,11 +8,7 @@ from typing import Any
 
 from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
-from sha3 import keccak_256  # safe-pysha3: ~0.8 us a hash where eth_utils' checked keccak costs ~5 (every order)
-
-
-def keccak(data: bytes) -> bytes:
-    return keccak_256(data).digest()
+from .secp import keccak, sign_recoverable  # noqa: F401 - this module's names too (the vault's hash and signature)
 
 
 PRICE_SCALE = 10**18
@@ -80,23 +76,6 @@ def sign_order(order: Order, private_key: bytes, chain_id: int, vault: str) -> t
     return raw[64] + 27, raw[:32], raw[32:64]
 
 
-def sign_recoverable(private_key: bytes, digest: bytes) -> bytes:
-    """r || s || recovery id of `digest` signed with `private_key`: coincurve's
-    `PrivateKey(private_key).sign_recoverable(digest, hasher=None)`, without the two public keys that constructor
-    derives (two curve multiplications a signature does not use; the exchange signs every API-key order).
-    ValueError for a key outside 1..n-1 or a digest that is not 32 bytes."""
-    from coincurve._libsecp256k1 import ffi, lib
-    from coincurve.context import GLOBAL_CONTEXT
-    from coincurve.ecdsa import serialize_recoverable
-    from coincurve.utils import DEFAULT_NONCE, validate_secret
-
-    if len(digest) != 32:
-        raise ValueError("a digest is 32 bytes")
-    signature = ffi.new("secp256k1_ecdsa_recoverable_signature *")
-    if not lib.secp256k1_ecdsa_sign_recoverable(GLOBAL_CONTEXT.ctx, signature, digest, validate_secret(private_key),
-                                                *DEFAULT_NONCE):
-        raise ValueError("the private key is not valid")
-    return serialize_recoverable(signature, GLOBAL_CONTEXT)
 
 
 _ORDER_TYPEHASH = keccak(("Order(" + ",".join(f"{f['type']} {f['name']}" for f in ORDER_FIELDS) + ")").encode())

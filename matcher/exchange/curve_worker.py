@@ -27,7 +27,7 @@ from typing import Any, Union
 
 from coincurve import PublicKey
 
-from contracts.settlement import keccak, sign_recoverable
+from contracts.secp import keccak, sign_recoverable
 
 log = logging.getLogger("bourse.exchange.curve_worker")
 

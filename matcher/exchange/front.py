@@ -155,7 +155,10 @@ class Front:
     def _sweep(self) -> None:
         """Close connections idle for longer than aiohttp's keep-alive timeout (one timer for all of them)."""
         loop = asyncio.get_running_loop()
-        for connection in [c for c in self.connections if loop.time() - c.active_at > KEEPALIVE_SECONDS]:
+        if self._sweeper is not None:
+            self._sweeper.cancel()  # when called early (the tests): one timer still
+        for connection in [c for c in self.connections
+                           if not c.busy and loop.time() - c.active_at > KEEPALIVE_SECONDS]:
             connection.close()
         self._sweeper = loop.call_later(60.0, self._sweep)
 
@@ -175,7 +178,7 @@ class FrontProtocol(asyncio.Protocol):
         self.remote: str | None = None
         self.active_at = 0.0
         self._buffer = bytearray()
-        self._busy = False  # a request is being answered: the next waits (HTTP/1.1 answers in order)
+        self.busy = False  # a request is being answered: the next waits (HTTP/1.1 answers in order)
         self._task: asyncio.Task[None] | None = None  # the answer being worked out (held: the loop keeps weak refs)
         self._loop = asyncio.get_running_loop()
 
@@ -214,11 +217,11 @@ class FrontProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self._buffer += data
         self.active_at = self._loop.time()
-        if not self._busy:
+        if not self.busy:
             self._next()
 
     def _next(self) -> None:
-        while self._buffer and not self._busy and self.transport is not None:
+        while self._buffer and not self.busy and self.transport is not None:
             request = self._read_request()
             if request is None:
                 return
@@ -226,7 +229,7 @@ class FrontProtocol(asyncio.Protocol):
                 self._hand_over()
                 return
             handler, lean, keep_alive = request
-            self._busy = True
+            self.busy = True
             self.front.served += 1
             self._task = self._loop.create_task(self._answer(handler, lean, keep_alive))
 
@@ -299,7 +302,7 @@ class FrontProtocol(asyncio.Protocol):
             log.exception("request %s %s failed", request.method, request.path)
             answer = self._encode(json_response({"code": UNKNOWN, "msg": "An unknown error occurred while "
                                                  "processing the request."}, status=500), keep_alive)
-        self._busy, self._task = False, None
+        self.busy, self._task = False, None
         if self.transport is None:  # the client left; what it asked for was done all the same (as with aiohttp)
             return
         self.transport.write(answer)

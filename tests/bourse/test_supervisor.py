@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-def parts_of(pid: int) -> dict[str, int]:
-    """The supervisor's part processes by name (`python -m bourse.child <name>`)."""
+def children_of(pid: int) -> dict[int, list[bytes]]:
+    """The processes whose parent is `pid`, with their command lines."""
     found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -29,9 +29,20 @@ def parts_of(pid: int) -> dict[str, int]:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except (OSError, IndexError, ValueError):
             continue
-        if ppid == pid and b"bourse.child" in argv:
-            found[argv[argv.index(b"bourse.child") + 1].decode()] = int(entry.name)
+        if ppid == pid:
+            found[int(entry.name)] = argv
     return found
+
+
+def parts_of(pid: int) -> dict[str, int]:
+    """The supervisor's part processes by name (`python -m bourse.child <name>`)."""
+    return {argv[argv.index(b"bourse.child") + 1].decode(): child for child, argv in children_of(pid).items()
+            if b"bourse.child" in argv}
+
+
+def curve_worker_of(exchange: int) -> list[int]:
+    """The exchange's secp256k1 worker process (`python -m matcher.exchange.curve_worker`)."""
+    return [child for child, argv in children_of(exchange).items() if b"matcher.exchange.curve_worker" in argv]
 
 
 def alive(pid: int) -> bool:
@@ -67,12 +78,14 @@ def test_each_part_is_a_process_and_one_that_dies_stops_the_others_with_a_messag
     try:
         parts = parts_of(proc.pid)
         assert set(parts) == {"node", "signer", "exchange"}
+        worker = curve_worker_of(parts["exchange"])
+        assert len(worker) == 1
         os.kill(parts["exchange"], signal.SIGKILL)
         _, stderr = proc.communicate(timeout=90)
         assert proc.returncode == 1
         assert "error: the exchange stopped: no message (killed by SIGKILL); stopping the other parts" in stderr
         assert "Traceback" not in stderr
-        assert wait_gone(list(parts.values())) == []
+        assert wait_gone(list(parts.values()) + worker) == []  # the worker too: its input pipe closed
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -8,8 +8,9 @@ loop wait for it. Records are fixed-size per kind (see `KINDS`) and answered in 
 travels to the worker on the anonymous pipe between the exchange and its own child (the same user; the exchange
 holds the key in memory already), and is used there for that one signature, never kept or written.
 
-If the worker cannot start or dies, all it owed, and everything after, is done on the loop: the answers are the
-same either way (RFC 6979 signatures are deterministic). The worker exits when its input ends, so it never
+If the worker cannot start, dies, or keeps a batch unanswered for `ANSWER_WITHIN` (it is then killed), all it owed
+and everything until it is started again (after a back-off, `RESTART_AFTER`) is done on the loop: the answers are
+the same either way (RFC 6979 signatures are deterministic). The worker exits when its input ends, so it never
 outlives the exchange, SIGKILL included.
 """
 
@@ -52,6 +53,8 @@ Work = Union[Recover, Sign]
 KINDS = {b"R": (97, 21), b"S": (64, 66)}  # kind: (record size after the kind byte, answer size)
 COUNT = struct.Struct("<I")
 MAX_BATCH = 1024  # records in one write (a turn of the loop rarely has more than its connections)
+ANSWER_WITHIN = 2.0  # seconds a batch may wait for its answers before the worker is taken for stuck (~1 ms usual)
+RESTART_AFTER = (1.0, 60.0)  # a failed worker is started again after 1 s, then 2, 4 ... at most 60 between tries
 
 
 def recover_address(digest: bytes, signature: Signature) -> bytes | None:
@@ -118,27 +121,41 @@ Pending = list[tuple[Work, "asyncio.Future[bytes | None]"]]
 class CurveWorker:
     """secp256k1 work for the event loop, batched per turn and done by the worker process (or, failing it, here)."""
 
-    def __init__(self) -> None:
+    def __init__(self, restart_after: tuple[float, float] = RESTART_AFTER,
+                 answer_within: float = ANSWER_WITHIN) -> None:
+        self._restart_after, self._answer_within = restart_after, answer_within
         self._process: subprocess.Popen[bytes] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._batch: Pending = []
         self._sent: deque[Pending] = deque()
         self._answers = bytearray()
         self._outgoing = bytearray()  # written to the worker as its input pipe takes it
-        self.worker_failed = False  # from then on, the work is done on the loop
+        self.worker_failed = False  # until a restart, the work is done on the loop
         self.batches = 0  # batches the worker answered
+        self.starts = 0  # worker processes started
+        self._delay = restart_after[0]  # before the next restart
+        self._timer: asyncio.TimerHandle | None = None  # the restart, or the watch on the oldest unanswered batch
+        self._sent_at: deque[float] = deque()  # loop time each unanswered batch was sent
+        self._closed = False
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+        self._loop, self._timer = loop, None
+        if self._closed:
+            return
         try:
             self._process = subprocess.Popen([sys.executable, "-m", "matcher.exchange.curve_worker"],
                                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            self.starts += 1
             assert self._process.stdout is not None and self._process.stdin is not None
             os.set_blocking(self._process.stdout.fileno(), False)
             os.set_blocking(self._process.stdin.fileno(), False)
             loop.add_reader(self._process.stdout.fileno(), self._read)
         except (OSError, NotImplementedError, RuntimeError) as exc:
             self._fail(f"the secp256k1 worker did not start ({exc})")
+            return
+        if self.worker_failed:
+            log.warning("the secp256k1 worker started again")
+        self.worker_failed = False
 
     @property
     def pid(self) -> int | None:
@@ -167,6 +184,10 @@ class CurveWorker:
             self._answer_here([batch])
             return
         self._sent.append(batch)
+        assert self._loop is not None
+        self._sent_at.append(self._loop.time())
+        if self._timer is None:
+            self._timer = self._loop.call_later(self._answer_within, self._watch)
         pending = bool(self._outgoing)
         self._outgoing += COUNT.pack(len(batch)) + b"".join(record(work) for work, _ in batch)
         if not pending:
@@ -208,7 +229,9 @@ class CurveWorker:
             if len(self._answers) < sum(sizes):
                 return
             self._sent.popleft()
+            self._sent_at.popleft()
             self.batches += 1
+            self._delay = self._restart_after[0]  # it works: a later failure starts the back-off again
             at = 0
             for (work, future), size in zip(batch, sizes):
                 if not future.done():
@@ -222,22 +245,43 @@ class CurveWorker:
                 if not future.done():
                     future.set_result(do_here(work))
 
+    def _watch(self) -> None:
+        """A worker that keeps a batch longer than `answer_within` is stuck: it is killed and its work done here."""
+        self._timer = None
+        if not self._sent_at or self._loop is None:
+            return
+        waited = self._loop.time() - self._sent_at[0]
+        if waited >= self._answer_within:
+            self._fail(f"the secp256k1 worker did not answer within {self._answer_within:g} s")
+        else:
+            self._timer = self._loop.call_later(self._answer_within - waited, self._watch)
+
     def _fail(self, why: str) -> None:
-        """Do on the loop what the worker owed, and everything from now on."""
+        """Do on the loop what the worker owed, and everything until it is started again (after a back-off)."""
         if not self.worker_failed:
             log.warning("%s: doing its work on the event loop instead", why)
         self.worker_failed = True
-        self._stop_process()
-        owed, self._sent = list(self._sent), deque()
+        self._stop_process(kill=True)
+        owed, self._sent, self._sent_at = list(self._sent), deque(), deque()
         self._answers = bytearray()
         self._answer_here(owed)
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._loop is not None and not self._closed:
+            loop = self._loop
+            self._timer = loop.call_later(self._delay, self.start, loop)
+            self._delay = min(self._delay * 2, self._restart_after[1])
 
     def close(self) -> None:
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._answer_here([self._batch, *self._sent])
-        self._batch, self._sent = [], deque()
+        self._batch, self._sent, self._sent_at = [], deque(), deque()
         self._stop_process()
 
-    def _stop_process(self) -> None:
+    def _stop_process(self, kill: bool = False) -> None:
         process, self._process = self._process, None
         if process is None:
             return
@@ -254,6 +298,8 @@ class CurveWorker:
                     stream.close()
             except OSError:
                 pass
+        if kill:  # failed: it may be stopped or stuck, and nothing it might still say is wanted
+            process.kill()
         try:
             process.wait(timeout=5)  # its input closed: it exits
         except subprocess.TimeoutExpired:

@@ -145,3 +145,71 @@ def test_the_worker_answers_its_records_and_exits_when_its_input_ends() -> None:
     assert expected[:21] == b"\x01" + cases[0][1]  # type: ignore[operator]
     worker.stdin.close()
     assert worker.wait(timeout=30) == 0
+
+
+async def until(condition: Any, seconds: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+def test_a_dead_worker_is_started_again_after_a_back_off(caplog: pytest.LogCaptureFixture) -> None:
+    cases = works(4)
+
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        worker = CurveWorker(restart_after=(0.05, 0.2))
+        worker.start(loop)
+        try:
+            assert await worker.do(cases[0][0]) == cases[0][1]
+            first = worker.pid
+            assert first is not None
+            os.kill(first, signal.SIGKILL)
+            await until(lambda: worker.worker_failed)
+            await until(lambda: not worker.worker_failed)  # started again
+            assert worker.starts == 2 and worker.pid not in (None, first)
+            batches = worker.batches
+            assert await asyncio.gather(*[worker.do(work) for work, _ in cases]) == [e for _, e in cases]
+            assert worker.batches == batches + 1  # answered by the new worker
+        finally:
+            worker.close()
+
+    with caplog.at_level(logging.WARNING, "bourse.exchange.curve_worker"):
+        run(check)
+    assert "the secp256k1 worker started again" in caplog.text
+
+
+def test_a_stuck_worker_is_killed_its_work_done_here_and_it_is_started_again() -> None:
+    cases = works(4)
+
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        worker = CurveWorker(restart_after=(0.05, 0.2), answer_within=0.3)
+        worker.start(loop)
+        try:
+            assert await worker.do(cases[0][0]) == cases[0][1]
+            stuck = worker.pid
+            assert stuck is not None
+            os.kill(stuck, signal.SIGSTOP)
+            answers = await asyncio.wait_for(asyncio.gather(*[worker.do(work) for work, _ in cases]), 30)
+            assert answers == [e for _, e in cases]  # done here once the worker was taken for stuck
+            await until(lambda: not worker.worker_failed and worker.starts == 2)
+            assert worker.pid != stuck
+            assert not os.path.exists(f"/proc/{stuck}")  # killed and reaped
+        finally:
+            worker.close()
+
+    run(check)
+
+
+def test_a_closed_worker_is_not_started_again() -> None:
+    async def check(loop: asyncio.AbstractEventLoop) -> int:
+        worker = CurveWorker(restart_after=(0.05, 0.2))
+        worker.start(loop)
+        assert worker.pid is not None
+        os.kill(worker.pid, signal.SIGKILL)
+        await until(lambda: worker.worker_failed)
+        worker.close()
+        await asyncio.sleep(0.3)
+        return worker.starts
+
+    assert run(check) == 1

@@ -148,13 +148,12 @@ def check(command: PlaceOrder, market: Any, average_price: Callable[[Any, int, i
                      else (limits.min_trailing_below_delta, limits.max_trailing_below_delta))
         if not low <= command.trailing_delta <= high:
             _fail("TRAILING_DELTA")
-    counts = open_orders
     key = (command.account, command.symbol)
-    if counts.per_market.get(key, 0) + 1 > limits.max_num_orders:
+    if open_orders.per_market.get(key, 0) + 1 > limits.max_num_orders:
         _fail("MAX_NUM_ORDERS")
-    if command.type.value in ALGO_TYPES and counts.algo.get(key, 0) + 1 > limits.max_num_algo_orders:
+    if command.type.value in ALGO_TYPES and open_orders.algo.get(key, 0) + 1 > limits.max_num_algo_orders:
         _fail("MAX_NUM_ALGO_ORDERS")
-    if counts.per_account.get(command.account, 0) + 1 > exchange_max_orders:
+    if open_orders.per_account.get(command.account, 0) + 1 > exchange_max_orders:
         _fail("EXCHANGE_MAX_NUM_ORDERS")
 
 

@@ -185,14 +185,7 @@ class FrontProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
-        self.remote = peer[0] if isinstance(peer, (tuple, list)) and peer else None
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            import socket
-            try:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:
-                pass
+        self.remote = peer[0] if isinstance(peer, (tuple, list)) and peer else None  # (TCP_NODELAY: the loop sets it)
         self.active_at = self._loop.time()
         self.front.connections.add(self)
 

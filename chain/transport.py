@@ -95,10 +95,12 @@ class RpcProtocol(asyncio.Protocol):
         self._fragments: list[bytes] = []
         self.connection: Any = None  # the WebSocket subscriber, once upgraded
         self.transport: asyncio.Transport | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # found once: asking asyncio costs a getpid() each time
 
     # -- asyncio callbacks ---------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self._loop = asyncio.get_running_loop()
         sock = transport.get_extra_info("socket")
         if sock is not None:
             import socket
@@ -122,10 +124,10 @@ class RpcProtocol(asyncio.Protocol):
         when it runs out early it sets itself for the rest (no timer churn per request)."""
         if self._timer_kind == kind and self._timer is not None:
             if kind == "idle":
-                self._idle_since = asyncio.get_running_loop().time()
+                self._idle_since = (self._loop or asyncio.get_running_loop()).time()
             return
         self._disarm()
-        loop = asyncio.get_running_loop()
+        loop = self._loop or asyncio.get_running_loop()
         seconds = self._limits.idle_timeout if kind == "idle" else self._limits.request_timeout
         self._idle_since = loop.time()
         self._timer = loop.call_later(seconds, self._timed_out)
@@ -138,7 +140,7 @@ class RpcProtocol(asyncio.Protocol):
 
     def _timed_out(self) -> None:
         if self._timer_kind == "idle":
-            loop = asyncio.get_running_loop()
+            loop = self._loop or asyncio.get_running_loop()
             rest = self._idle_since + self._limits.idle_timeout - loop.time()
             if rest > 0:  # it served requests since the clock was set: idle only since the last one
                 self._timer = loop.call_later(rest, self._timed_out)

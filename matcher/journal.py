@@ -34,6 +34,9 @@ _COMMANDS = {cls.__name__: cls for cls in (model.Deposit, model.Withdraw, model.
                                            model.AddMarket)}
 CHECKPOINT_EVERY = 100  # commits between wake-ups of the checkpoint thread (about the 1,000 WAL pages SQLite waits for)
 SNAPSHOTS_KEPT = 2  # the newest, and the one before it should the newest ever be unreadable
+# The connection's page cache, at most (SQLite's default is 2 MiB): the exchange's order indexes are written at random
+# places, and a page that fell out of the cache is read back with a system call by the next order that touches it.
+CACHE_KIB = 64 * 1024
 
 _ENUMS = {"side": model.Side, "type": model.OrderType, "tif": model.TimeInForce, "stp": model.Stp}
 
@@ -121,6 +124,7 @@ class Journal:
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         # checkpoints run on a thread of their own (checkpoints.py), woken every CHECKPOINT_EVERY commits
         self._checkpointer: Checkpointer | None = None
         self._commits = 0

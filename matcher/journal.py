@@ -64,13 +64,14 @@ _CANCEL_FIELDS = ("account", "symbol", "order_id", "client_order_id", "ts")
 if _FIELDS[model.PlaceOrder] != _PLACE_FIELDS or _FIELDS[model.CancelOrder] != _CANCEL_FIELDS:
     raise JournalError("journal.py's field lists for PlaceOrder / CancelOrder do not match model.py")
 BUY: Final = model.Side.BUY
+SELL: Final = model.Side.SELL
 LIMIT: Final = model.OrderType.LIMIT
 GTC: Final = model.TimeInForce.GTC
 STP_NONE: Final = model.Stp.NONE
 
 
 def _place_values(c: model.PlaceOrder) -> list[Any]:
-    side = "BUY" if c.side is BUY else "SELL"
+    side = "BUY" if c.side is BUY else "SELL" if c.side is SELL else c.side.value  # (not a Side: raises)
     kind = "LIMIT" if c.type is LIMIT else c.type.value
     tif = "GTC" if c.tif is GTC else c.tif.value
     stp = "NONE" if c.stp is STP_NONE else c.stp.value

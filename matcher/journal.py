@@ -18,7 +18,7 @@ import sqlite3
 
 import orjson
 from pathlib import Path
-from typing import Any, Callable, Final, Iterable
+from typing import Any, Callable, Iterable
 
 from . import model
 from .checkpoints import BACKSTOP_PAGES, Checkpointer
@@ -27,6 +27,7 @@ from .fees import FeePolicy
 from .errors import JournalError
 from .market import MarketSpec
 from .snapshot import dump, load
+from .state import BUY, GTC, LIMIT, SELL, STP_NONE
 
 _COMMANDS = {cls.__name__: cls for cls in (model.Deposit, model.Withdraw, model.Transfer, model.PlaceOrder,
                                            model.CancelOrder, model.AmendOrder, model.CancelReplace,
@@ -63,11 +64,6 @@ _PLACE_FIELDS = ("account", "symbol", "side", "type", "qty", "price", "quote_qty
 _CANCEL_FIELDS = ("account", "symbol", "order_id", "client_order_id", "ts")
 if _FIELDS[model.PlaceOrder] != _PLACE_FIELDS or _FIELDS[model.CancelOrder] != _CANCEL_FIELDS:
     raise JournalError("journal.py's field lists for PlaceOrder / CancelOrder do not match model.py")
-BUY: Final = model.Side.BUY
-SELL: Final = model.Side.SELL
-LIMIT: Final = model.OrderType.LIMIT
-GTC: Final = model.TimeInForce.GTC
-STP_NONE: Final = model.Stp.NONE
 
 
 def _place_values(c: model.PlaceOrder) -> list[Any]:

@@ -124,14 +124,17 @@ class RpcProtocol(asyncio.Protocol):
         when it runs out early it sets itself for the rest (no timer churn per request)."""
         if self._timer_kind == kind and self._timer is not None:
             if kind == "idle":
-                self._idle_since = (self._loop or asyncio.get_running_loop()).time()
+                self._idle_since = self._event_loop().time()
             return
         self._disarm()
-        loop = self._loop or asyncio.get_running_loop()
+        loop = self._event_loop()
         seconds = self._limits.idle_timeout if kind == "idle" else self._limits.request_timeout
         self._idle_since = loop.time()
         self._timer = loop.call_later(seconds, self._timed_out)
         self._timer_kind = kind
+
+    def _event_loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop or asyncio.get_running_loop()
 
     def _disarm(self) -> None:
         if self._timer is not None:
@@ -140,7 +143,7 @@ class RpcProtocol(asyncio.Protocol):
 
     def _timed_out(self) -> None:
         if self._timer_kind == "idle":
-            loop = self._loop or asyncio.get_running_loop()
+            loop = self._event_loop()
             rest = self._idle_since + self._limits.idle_timeout - loop.time()
             if rest > 0:  # it served requests since the clock was set: idle only since the last one
                 self._timer = loop.call_later(rest, self._timed_out)

@@ -33,8 +33,11 @@ MAX_HEAD = 8190  # aiohttp's own limit on a request line and on a header: a long
 MAX_BODY = 1 << 20  # the app's client_max_size: aiohttp answers a larger body with 413
 KEEPALIVE_SECONDS = 3630.0  # aiohttp's keep-alive timeout: an idle connection is closed after it
 HAND_OVER = object()  # _read_request: this request is aiohttp's
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n")  # not in a well-formed head
-TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # a header name (RFC 9110's token)
+# A head this door takes, whole: "METHOD TARGET HTTP/1.1", then "name:value" lines, each after CRLF. No control
+# character but tab, no CR or LF but the line ends; method and target without spaces; names are RFC 9110 tokens.
+_TEXT = r"[^\x00-\x08\x0a-\x1f\x7f]"  # a character of a line: tab, or printable (latin-1 decoded: \x80-\xff too)
+_WORD = r"[^\x00-\x08\x0a-\x20\x7f]"  # the same but space
+HEAD = re.compile(rf"({_WORD}*) ({_WORD}*) HTTP/1\.1((?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:{_TEXT}*)*)")
 
 Handler = Callable[[Any], Awaitable[web.StreamResponse]]
 
@@ -233,14 +236,10 @@ class FrontProtocol(asyncio.Protocol):
         end = buf.find(b"\r\n\r\n", 0, MAX_HEAD + 4)
         if end < 0:
             return HAND_OVER if len(buf) > MAX_HEAD else None
-        head = bytes(buf[:end]).decode("latin-1")
-        if CONTROL.search(head):
-            return HAND_OVER
-        lines = head.split("\r\n")
-        request_line = lines[0].split(" ")
-        if len(request_line) != 3 or request_line[2] != "HTTP/1.1":
-            return HAND_OVER
-        method, target, _ = request_line
+        parts = HEAD.fullmatch(buf[:end].decode("latin-1"))
+        if parts is None:
+            return HAND_OVER  # folded, malformed or unusual: aiohttp's to answer
+        method, target, header_lines = parts.groups()
         if not target.isascii():
             return HAND_OVER
         path, _, raw_query = target.partition("?")
@@ -248,10 +247,8 @@ class FrontProtocol(asyncio.Protocol):
         if handler is None:
             return HAND_OVER
         headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            if not sep or not TOKEN.fullmatch(name):
-                return HAND_OVER  # folded or malformed: aiohttp's to answer
+        for line in header_lines.split("\r\n")[1:]:
+            name, _, value = line.partition(":")  # a token has no colon: this is the name's end
             key = name.lower()
             if key in headers:
                 if key in ("content-length", "content-type", "host", "x-mbx-apikey"):

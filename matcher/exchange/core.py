@@ -48,6 +48,7 @@ class ExchangeCore:
         self.announcers: list[Listener] = []  # streams to clients: told once the command is durable
         self._unannounced: deque[tuple[int, Command, Result]] = deque()  # written, announcers not yet told
         self.schedule_commit: Callable[[Callable[[], None]], Any] | None = None  # set on an event loop
+        self.loop: Any = None  # that loop, once serving: `committed` need not look it up (a getpid() call each)
         self._commit_scheduled = False
         self._waiters: list[Any] = []  # futures of requests waiting for the group's commit
         # Counts the transactions that may have changed what is derived from fills: every command with fills and
@@ -133,8 +134,11 @@ class ExchangeCore:
     def committed(self) -> Any:
         """An awaitable done once everything written so far is durable: an API request's answer waits for it, so
         nothing is acknowledged before its group commits. Done at once when nothing waits."""
-        import asyncio
-        future = asyncio.get_running_loop().create_future()
+        loop = self.loop
+        if loop is None:
+            import asyncio
+            loop = asyncio.get_running_loop()
+        future = loop.create_future()
         if self.journal.uncommitted:
             self._waiters.append(future)
         else:

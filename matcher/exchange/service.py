@@ -407,8 +407,9 @@ class ExchangeService:
                 self.core.cancel(row["account"], row["symbol"], row["order_id"], "EXPIRED", "signed expiry reached")
 
     async def serve(self, ready: threading.Event | None = None) -> None:
-        self.core.schedule_commit = asyncio.get_running_loop().call_soon  # group commits, one per turn of the loop
-        self.curve.start(asyncio.get_running_loop())
+        loop = self.core.loop = asyncio.get_running_loop()
+        self.core.schedule_commit = loop.call_soon  # group commits, one per turn of the loop
+        self.curve.start(loop)
         runner = web.AppRunner(self.app, access_log=None)
         await runner.setup()  # aiohttp serves what the front door hands it (WebSockets, pages, the unusual)
         assert runner.server is not None

@@ -72,14 +72,40 @@ class Market:
 
     # Binance writes every price and quantity with (at least) 8 decimals: clients compare strings such as
     # "0.00000000" (python-binance's depth cache removes a level only on exactly that)
+    # An order's answer shows seven amounts, most of them 0 or a price or size seen before: each text is kept
+    # (up to TEXTS_KEPT of each kind) rather than formatted again.
     def price_text(self, ticks: int) -> str:
-        return format_units(ticks * self.spec.tick_size, self.spec.quote.decimals, max(8, self.price_places))
+        text = self._price_texts.get(ticks) if type(ticks) is int else None
+        if text is None:
+            text = format_units(ticks * self.spec.tick_size, self.spec.quote.decimals, max(8, self.price_places))
+            _keep(self._price_texts, ticks, text)
+        return text
 
     def qty_text(self, lots: int) -> str:
-        return format_units(lots * self.spec.lot_size, self.spec.base.decimals, max(8, self.qty_places))
+        text = self._qty_texts.get(lots) if type(lots) is int else None
+        if text is None:
+            text = format_units(lots * self.spec.lot_size, self.spec.base.decimals, max(8, self.qty_places))
+            _keep(self._qty_texts, lots, text)
+        return text
 
     def quote_text(self, units: int) -> str:
-        return format_units(units, self.spec.quote.decimals, max(8, self.price_places))
+        text = self._quote_texts.get(units) if type(units) is int else None
+        if text is None:
+            text = format_units(units, self.spec.quote.decimals, max(8, self.price_places))
+            _keep(self._quote_texts, units, text)
+        return text
+
+    @cached_property
+    def _price_texts(self) -> dict[int, str]:
+        return {}
+
+    @cached_property
+    def _qty_texts(self) -> dict[int, str]:
+        return {}
+
+    @cached_property
+    def _quote_texts(self) -> dict[int, str]:
+        return {}
 
     def derived_price_text(self, units: int) -> str:
         """A computed price (an average: quote units per whole base unit) cut to the API's decimals."""
@@ -164,6 +190,16 @@ class Markets:
     @property
     def specs(self) -> list[MarketSpec]:
         return [m.spec for m in self]
+
+
+TEXTS_KEPT = 4096  # of each kind, per market: a few hundred KB at most
+
+
+def _keep(texts: dict[int, str], amount: Any, text: str) -> None:
+    if type(amount) is int:
+        if len(texts) >= TEXTS_KEPT:
+            texts.clear()  # bounded: a spread of new amounts costs the kept texts, not memory
+        texts[amount] = text
 
 
 def market_from_table(table: dict[str, Any]) -> Market:

@@ -76,3 +76,24 @@ def test_markets_file_loads_and_rejects_inconsistent_specs(tmp_path: Path) -> No
     path.write_text("nothing = 1\n")
     with pytest.raises(BadMarketSpec, match="no \\[\\[market\\]\\]"):
         load_markets(path)
+
+
+def test_kept_texts_are_the_formatted_ones_and_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+
+    from matcher.exchange import markets as markets_module
+    monkeypatch.setattr(markets_module, "TEXTS_KEPT", 64)
+    market, fresh = market_from_table(TABLE), market_from_table(TABLE)
+    rng = random.Random(5)
+    amounts = [0, 1, 7, 10**6, 2**70, -3, *(rng.randrange(10**9) for _ in range(500))]
+    for amount in amounts + amounts[::-1]:  # asked twice: formatted, then kept
+        spec = market.spec
+        assert market.price_text(amount) == format_units(amount * spec.tick_size, spec.quote.decimals,
+                                                         max(8, market.price_places))
+        assert market.qty_text(amount) == format_units(amount * spec.lot_size, spec.base.decimals,
+                                                       max(8, market.qty_places))
+        assert market.quote_text(amount) == format_units(amount, spec.quote.decimals, max(8, market.price_places))
+    assert all(len(texts) <= 64 for texts in (market._price_texts, market._qty_texts, market._quote_texts))
+    assert market.price_text(True) == fresh.price_text(1)  # a bool is formatted, not kept as a key
+    assert all(type(amount) is int for amount in market._price_texts)
+    assert market == fresh and hash(market) == hash(fresh)  # the kept texts are not part of what a market is

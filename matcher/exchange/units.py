@@ -12,6 +12,23 @@ _DECIMAL = re.compile(r"^(\d+)(?:\.(\d*))?$")
 
 def parse_units(text: object, decimals: int, field: str) -> int:
     """`"1.5"` with 18 decimals -> 1500000000000000000; more digits than `decimals` is an error, not a rounding."""
+    if type(text) is str and len(text) <= 80:
+        known = _PARSED.get((text, decimals))
+        if known is not None:
+            return known
+        units = _parse_units(text, decimals, field)
+        if len(_PARSED) >= PARSED_KEPT:
+            _PARSED.clear()  # bounded: a spread of new amounts costs the kept ones, not memory
+        _PARSED[text, decimals] = units
+        return units
+    return _parse_units(text, decimals, field)
+
+
+PARSED_KEPT = 8192  # amounts read recently (an order's price and size, mostly seen before), by text of <= 80 chars
+_PARSED: dict[tuple[str, int], int] = {}
+
+
+def _parse_units(text: object, decimals: int, field: str) -> int:
     if isinstance(text, bool) or not isinstance(text, (str, int)):
         raise ApiError(MALFORMED, f"Mandatory parameter '{field}' was not sent, was empty/null, or malformed.")
     match = _DECIMAL.match(str(text).strip())

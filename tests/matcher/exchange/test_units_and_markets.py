@@ -97,3 +97,27 @@ def test_kept_texts_are_the_formatted_ones_and_stay_bounded(monkeypatch: pytest.
     assert market.price_text(True) == fresh.price_text(1)  # a bool is formatted, not kept as a key
     assert all(type(amount) is int for amount in market._price_texts)
     assert market == fresh and hash(market) == hash(fresh)  # the kept texts are not part of what a market is
+
+
+def test_kept_amounts_read_as_fresh_ones_and_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from matcher.exchange import units
+    monkeypatch.setattr(units, "PARSED_KEPT", 32)
+    monkeypatch.setattr(units, "_PARSED", {})
+    texts = ["1", "1.5", "0.000001", "007", "1.", "12.3400", " 2 ", "0", *(f"{i}.{i % 7}" for i in range(100))]
+    for text in texts + texts:  # read twice: parsed, then kept
+        for decimals in (0, 6, 18):
+            try:
+                expected: object = units._parse_units(text, decimals, "price")
+            except ApiError as refused:
+                expected = (refused.code, refused.msg)
+            try:
+                got: object = units.parse_units(text, decimals, "price")
+            except ApiError as refused:
+                got = (refused.code, refused.msg)
+            assert got == expected, (text, decimals)
+    assert len(units._PARSED) <= 32
+    for refused_text in ("1.5", "abc", "-1", "1e3"):  # refusals are never kept, and name the field asked for
+        with pytest.raises(ApiError, match="'quantity'"):
+            units.parse_units(refused_text, 0, "quantity")
+    assert ("abc", 0) not in units._PARSED and units.parse_units("9" * 81, 0, "q") == int("9" * 81)
+    assert ("9" * 81, 0) not in units._PARSED  # long texts are not kept

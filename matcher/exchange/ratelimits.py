@@ -79,7 +79,7 @@ class RateLimiter:
 
     def admit(self, ip: str, weight: int, now: int) -> dict[str, str]:
         """Count a request of `weight` from `ip`; its headers, or ApiError 429/418 (nothing counted)."""
-        client = self._clients.setdefault(ip, _Client())
+        client = self._clients.get(ip) or self._clients.setdefault(ip, _Client())  # built only when new
         if client.banned_until > now:
             raise ApiError(TOO_MANY_REQUESTS, f"Way too much request weight used; IP banned until "
                                               f"{client.banned_until}. Please use WebSocket Streams for live updates "
@@ -104,7 +104,7 @@ class RateLimiter:
 
     def count_order(self, who: str, now: int) -> dict[str, str]:
         """Count a new order of `who` (an account or an IP); its headers, or ApiError 429 (not counted)."""
-        orders = self._orders.setdefault(who, _Orders())
+        orders = self._orders.get(who) or self._orders.setdefault(who, _Orders())  # built only when new
         limits = self.limits
         for window, limit, text in ((orders.ten_seconds, limits.orders_per_10_seconds, "10 SECOND"),
                                     (orders.day, limits.orders_per_day, "1 DAY")):
@@ -118,7 +118,7 @@ class RateLimiter:
 
     def order_usage(self, who: str, now: int) -> list[dict[str, Any]]:
         """`GET /api/v3/rateLimit/order`: the order limits with what `who` has used of them."""
-        orders = self._orders.setdefault(who, _Orders())
+        orders = self._orders.get(who) or self._orders.setdefault(who, _Orders())  # built only when new
         return [{"rateLimitType": "ORDERS", "interval": unit, "intervalNum": number, "limit": limit,
                  "count": window.current(now)}
                 for unit, number, limit, window in (("SECOND", 10, self.limits.orders_per_10_seconds,

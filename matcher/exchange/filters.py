@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any, Callable, NamedTuple
 
 from matcher.errors import BadMarketSpec
-from matcher.model import OrderType, PlaceOrder
+from matcher.model import ExecType, OrderType, OrderUpdate, PlaceOrder, Status
 
 from . import history
 from .errors import FILTER_FAILURE, ApiError
@@ -92,6 +92,7 @@ class OpenOrders:
     commit, so the MAX_NUM_ORDERS filters cost O(1) however many orders are open."""
 
     TERMINAL = ("FILLED", "CANCELED", "EXPIRED", "REJECTED", "EXPIRED_IN_MATCH")
+    _TERMINAL = tuple(Status(status) for status in TERMINAL)  # the members: found by identity
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.per_market: dict[tuple[str, str], int] = {}
@@ -110,12 +111,11 @@ class OpenOrders:
 
     def listener(self, seq: int, command: Any, result: Any) -> None:
         """A core listener: +1 for each order that opens, -1 for each that ends."""
-        from matcher.model import OrderUpdate
         for event in result.events:
-            if isinstance(event, OrderUpdate):
-                if event.exec_type.value == "NEW":
+            if type(event) is OrderUpdate:
+                if event.exec_type is ExecType.NEW:
                     self._add(event.account, event.symbol, event.type.value, 1)
-                if event.status.value in self.TERMINAL:
+                if event.status in self._TERMINAL:
                     self._add(event.account, event.symbol, event.type.value, -1)
 
 

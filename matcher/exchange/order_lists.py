@@ -114,6 +114,8 @@ class OrderLists:
     # --- what comes next --------------------------------------------------------------------------------------
     def listener(self, seq: int, command: Any, result: Any) -> None:
         """After a command: any list whose leg it touched takes its next step (on the loop, after this one)."""
+        if not self._leg_orders and not self._parked_legs:
+            return  # no list waits on anything (most of the time): nothing to look for
         from matcher.model import OrderUpdate, Trade
         touched = {e.order_id for e in result.events if isinstance(e, OrderUpdate)} & self._leg_orders
         if self._parked_legs and any(isinstance(e, Trade) for e in result.events):

@@ -51,7 +51,7 @@ def _flat_json(text: str) -> dict[str, Any] | None:
         body = orjson.loads(text)
     except orjson.JSONDecodeError:
         return None
-    if type(body) is not dict or any(type(value) not in _FLAT for value in body.values()):
+    if type(body) is not dict or not _FLAT.issuperset(map(type, body.values())):
         return None
     return body
 

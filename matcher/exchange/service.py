@@ -19,7 +19,8 @@ from aiohttp import web
 
 from matcher.errors import MatcherError
 from matcher.fees import FeePolicy
-from matcher.model import CancelOrder, CancelReplace, OrderUpdate, SetFeeDiscount, SetPlatformFeeRate, Trade, Withdraw
+from matcher.model import (CancelOrder, CancelReplace, ExecType, OrderUpdate, SetFeeDiscount, SetPlatformFeeRate, Trade,
+                           Withdraw)
 from wallet.rpc import Rpc
 
 from . import filters, store
@@ -275,7 +276,7 @@ class ExchangeService:
         def also(db: Any, seq: int, result: Any) -> None:
             if result.ok:
                 new = next(e for e in result.events if isinstance(e, OrderUpdate) and e.order_id == result.order_id
-                           and e.exec_type.value == "NEW")
+                           and e.exec_type is ExecType.NEW)
                 written.append(store.order_row(new, signed, command, now))
                 store.insert_order(db, written[-1])
                 if agent is not None:
@@ -290,7 +291,7 @@ class ExchangeService:
         was prevented...)."""
         row = inserted
         if row is None or any(isinstance(e, OrderUpdate) and e.order_id == result.order_id and
-                              e.exec_type.value != "NEW" for e in result.events):
+                              e.exec_type is not ExecType.NEW for e in result.events):
             row = store.one(self.core.db, "SELECT * FROM orders WHERE order_id = ?", result.order_id)
         market = request.market
         fills = [{"price": market.price_text(t.price), "qty": market.qty_text(t.qty),

@@ -103,7 +103,14 @@ def order_hash(order: Order, chain_id: int, vault: str) -> bytes:
 
 
 def _address_word(address: str) -> bytes:
-    raw = bytes.fromhex(address[2:]) if isinstance(address, str) and address.startswith("0x") else b""
+    if not isinstance(address, str):
+        raise ValueError(f"not an address: {address!r}")
+    return _text_address_word(address)
+
+
+@lru_cache(maxsize=4096)  # the same few makers and tokens, three times an order
+def _text_address_word(address: str) -> bytes:
+    raw = bytes.fromhex(address[2:]) if address.startswith("0x") else b""
     if len(raw) != 20:
         raise ValueError(f"not an address: {address!r}")
     return b"\0" * 12 + raw
@@ -146,7 +153,10 @@ NONCE_WORD_SHIFT = 6  # a word of the vault's nonceState holds 64 consecutive no
 
 def unsettleable_field(order: Order) -> str | None:
     """The first field of `order` above what the vault's batch format holds (ORDER_FIELD_LIMITS), or None."""
-    return _field_beyond_limits({field: getattr(order, field) for field in ORDER_FIELD_LIMITS})  # on intake's path
+    for field, limit in ORDER_FIELD_LIMITS.items():  # on intake's path: no dict built
+        if getattr(order, field) >= limit:
+            return field
+    return None
 
 
 def _field_beyond_limits(fields: dict[str, Any]) -> str | None:

@@ -206,6 +206,8 @@ def _fresh(body: dict[str, Any], now_ms: int) -> int:
 
 
 def _only(body: dict[str, Any], allowed: set[str]) -> None:
+    if allowed.issuperset(body):
+        return
     extra = sorted(set(body) - allowed)
     if extra:
         raise ApiError(UNKNOWN_PARAM, f"Not all sent parameters were read; unknown: {', '.join(extra)}.")
@@ -242,6 +244,10 @@ def _enum(kind: Any, body: dict[str, Any], field: str, code: int, default: Any =
     value = body.get(field)
     if value is None and default is not None:
         return default
+    if type(value) is str:  # the member by its value, as kind(value) finds it first (without Enum's call path)
+        member = kind._value2member_map_.get(value)
+        if member is not None:
+            return member
     try:
         return kind(value)
     except ValueError:

@@ -135,6 +135,7 @@ class Journal:
         self.commit_every = max(1, commit_every)
         self._pending: list[str] = []  # encoded commands not yet committed, the last one numbered last_seq
         self._open = False  # a transaction holds written, uncommitted rows (flush(commit=False))
+        self._in_group = 0  # how many of the pending commands belong to that transaction (written with its commit)
         self._legacy = self._db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'commands'").fetchone() is not None
         last = self._db.execute("SELECT MAX(last_seq) FROM command_groups").fetchone()[0]
@@ -153,17 +154,17 @@ class Journal:
     def flush(self, also: Callable[[sqlite3.Connection], None] | None = None, commit: bool = True) -> None:
         """Make every appended command durable (survives a killed process). `also` writes more rows (what the
         exchange derives from the same commands) in the same transaction: both land, or neither does.
-        `commit=False` writes them into the open transaction and leaves it open (a group commit: `commit()` makes
-        the whole group durable at once; nothing in it may be acknowledged before). A failure rolls back the
-        whole open transaction."""
+        `commit=False` writes `also`'s rows into the open transaction and leaves it open (a group commit: `commit()`
+        makes the whole group durable at once, its commands as one row; nothing in it may be acknowledged before).
+        A failure rolls back the whole open transaction."""
         if not (self._pending or also is not None or (commit and self._open)):
             return
         if not self._open:
             self._db.execute("BEGIN")
             self._open = True
-        pending, self._pending = self._pending, []
+        pending = self._pending
         try:
-            if pending:
+            if commit and pending:
                 self._db.execute("INSERT INTO command_groups VALUES (?, ?, ?)",
                                  (self.last_seq, self.last_seq - len(pending) + 1, "\n".join(pending)))
             if also is not None:
@@ -171,14 +172,17 @@ class Journal:
             if commit:
                 self._db.execute("COMMIT")
                 self._open = False
+                self._pending, self._in_group = [], 0
                 self._commits += 1
                 if self._commits % CHECKPOINT_EVERY == 0 and self._checkpointer is not None:
                     self._checkpointer.poke()
+            else:
+                self._in_group = len(pending)
         except BaseException:
             self._db.execute("ROLLBACK")  # with any earlier uncommitted group: its owner must stop (the engine is
             self._open = False            # ahead of the disk), as ExchangeCore does
-            self._pending = pending
-            raise
+            self._pending, self._in_group = pending[self._in_group:], 0  # the open group's commands are gone with
+            raise                                                       # it; those of this flush may be retried
 
     def commit(self) -> None:
         """Make the open group durable (no-op when none is open)."""

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from matcher import Engine
 from matcher.flow import random_flow
@@ -260,3 +261,45 @@ def wait_for(predicate: Any, timeout: float = 30.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def test_a_group_commit_writes_its_commands_as_one_row_with_the_derived_rows_or_nothing(tmp_path: Path) -> None:
+    import sqlite3
+
+    import pytest
+
+    from matcher.journal import Journal
+
+    path = tmp_path / "grouped.sqlite3"
+    flow = list(random_flow(MARKET, 9, 30))
+    journal = Journal(path, commit_every=1 << 30)  # as the exchange's core: committed explicitly
+    journal.db.execute("CREATE TABLE derived (seq INTEGER)")
+    outside = sqlite3.connect(path)
+
+    def derive(seq: int) -> Any:
+        return lambda db: db.execute("INSERT INTO derived VALUES (?)", (seq,))
+
+    for group in (flow[:4], flow[4:5], flow[5:12]):
+        for command in group:
+            seq = journal.append(command)
+            journal.flush(derive(seq), commit=False)
+            assert journal.uncommitted
+        assert outside.execute("SELECT COUNT(*) FROM derived").fetchone()[0] == seq - len(group)  # not yet
+        journal.commit()
+        assert not journal.uncommitted
+    rows = outside.execute("SELECT first_seq, last_seq FROM command_groups ORDER BY last_seq").fetchall()
+    assert rows == [(1, 4), (5, 5), (6, 12)]  # one row per group
+    assert outside.execute("SELECT COUNT(*) FROM derived").fetchone()[0] == 12
+    seq = journal.append(flow[12])
+    journal.flush(derive(seq), commit=False)
+
+    def broken(db: Any) -> None:
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        journal.flush(broken)  # fails: the open group - its command and its derived row - is rolled back
+    journal.close()
+    again = Journal(path)
+    assert [c for _, c in again.commands_after(0)] == flow[:12] and again.last_seq == 12
+    assert outside.execute("SELECT COUNT(*) FROM derived").fetchone()[0] == 12
+    again.close()

@@ -8,6 +8,7 @@ out what happened instead of paying twice. Amounts are stored as decimal text: S
 from __future__ import annotations
 
 import json
+import operator
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
@@ -158,9 +159,16 @@ _INSERTED = ("order_id", "symbol", "account", "client_order_id", "side", "type",
 _INSERT_ORDER = (f"INSERT INTO orders ({', '.join(_INSERTED)}) VALUES ({','.join('?' * len(_INSERTED))})")
 
 
+_INSERTED_VALUES = operator.itemgetter(*_INSERTED)
+_INSERTED_AMOUNTS = [i for i, name in enumerate(_INSERTED) if name in INT_COLUMNS]
+
+
 def insert_order(db: sqlite3.Connection, row: dict[str, Any]) -> None:
     """Write an `order_row` (amounts as text, as every amount column holds them)."""
-    db.execute(_INSERT_ORDER, [str(row[name]) if name in INT_COLUMNS else row[name] for name in _INSERTED])
+    values = list(_INSERTED_VALUES(row))
+    for i in _INSERTED_AMOUNTS:
+        values[i] = str(values[i])
+    db.execute(_INSERT_ORDER, values)
 
 
 def update_order(db: sqlite3.Connection, update: Any, now_ms: int, status: str | None = None,

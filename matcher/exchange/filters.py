@@ -7,6 +7,7 @@ changes state: an order that fails a filter changes nothing.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from dataclasses import dataclass
 from fractions import Fraction
@@ -136,8 +137,12 @@ def check(command: PlaceOrder, market: Any, average_price: Callable[[Any, int, i
     if not is_market:
         reference = average_price(market, now, last_price)
         if reference:
-            price = Fraction(command.price)
-            if price > reference * limits.multiplier_up or price < reference * limits.multiplier_down:
+            known = _PERCENT_BOUNDS.get(command.symbol)
+            if known is None or known[0] is not reference or known[1] is not limits:  # the same objects: exact
+                known = _PERCENT_BOUNDS[command.symbol] = (reference, limits, percent_price_bounds(
+                    reference, limits.multiplier_down, limits.multiplier_up))
+            low, high = known[2]
+            if not low <= command.price <= high:
                 _fail("PERCENT_PRICE_BY_SIDE")
     if command.iceberg_qty and -(-command.qty // command.iceberg_qty) > limits.iceberg_parts:
         _fail("ICEBERG_PARTS")
@@ -155,6 +160,17 @@ def check(command: PlaceOrder, market: Any, average_price: Callable[[Any, int, i
         _fail("MAX_NUM_ALGO_ORDERS")
     if open_orders.per_account.get(command.account, 0) + 1 > exchange_max_orders:
         _fail("EXCHANGE_MAX_NUM_ORDERS")
+
+
+# per market: the average and limits the bounds were worked out for (AveragePrices hands out the same Fraction
+# until the average can have moved), and the bounds
+_PERCENT_BOUNDS: dict[str, tuple[Fraction, Any, tuple[int, int]]] = {}
+
+
+def percent_price_bounds(reference: Fraction, down: Fraction, up: Fraction) -> tuple[int, int]:
+    """The whole tick prices PERCENT_PRICE_BY_SIDE allows: reference x down <= price <= reference x up (for a whole
+    price, price <= x is price <= floor(x), and price >= x is price >= ceil(x))."""
+    return math.ceil(reference * down), math.floor(reference * up)
 
 
 def average_price_ticks(db: sqlite3.Connection, market: Any, now: int, last_price: int) -> Fraction:

@@ -178,3 +178,34 @@ def test_open_order_counts_follow_the_engine_through_random_flow(tmp_path: Path)
         expected[order.account, order.symbol] = expected.get((order.account, order.symbol), 0) + 1
     assert {k: v for k, v in counts.per_market.items() if v} == expected and expected
     assert sum(counts.per_account.values()) == len(resumed.engine.orders)
+
+
+def test_percent_price_bounds_are_the_fraction_rule_in_whole_ticks() -> None:
+    import random
+    from fractions import Fraction
+
+    rng = random.Random(11)
+    for _ in range(20000):
+        reference = Fraction(rng.randrange(1, 10 ** rng.randrange(1, 25)), rng.randrange(1, 10 ** rng.randrange(1, 9)))
+        up, down = Fraction(rng.randrange(1, 500), rng.randrange(1, 100)), Fraction(rng.randrange(0, 100),
+                                                                                     rng.randrange(1, 500))
+        low, high = filters.percent_price_bounds(reference, down, up)
+        for price in {int(reference * up) + d for d in (-1, 0, 1)} | {int(reference * down) + d for d in (-1, 0, 1)}:
+            allowed = not (Fraction(price) > reference * up or Fraction(price) < reference * down)
+            assert allowed == (low <= price <= high), (reference, down, up, price)
+
+
+def test_the_percent_price_bounds_move_with_the_average(tmp_path: Path) -> None:
+    core = ExchangeCore(tmp_path / "x.sqlite3", Markets([market_from_table(LIMITED)]), FEES, clock_ms=lambda: 10**6)
+    core.deposit("alice", "BRS", 10**22, "tx:a", 1)
+    core.deposit("bob", "WBNB", 10**22, "tx:b", 1)
+    place(core, "alice", Side.SELL, 100, 2000, 1)
+    place(core, "bob", Side.BUY, 100, 2000, 1)  # average 2000: up to 3000
+    accepted(core, order(OrderType.LIMIT, Side.BUY, 10, 3000))
+    place(core, "alice", Side.SELL, 100, 1000, 2)
+    place(core, "bob", Side.BUY, 100, 1000, 2)  # average (2000 + 1000) / 2 = 1500: up to 2250
+    accepted(core, order(OrderType.LIMIT, Side.BUY, 10, 2250))
+    assert refused(core, order(OrderType.LIMIT, Side.BUY, 10, 2251)) == "PERCENT_PRICE_BY_SIDE"
+    assert refused(core, order(OrderType.LIMIT, Side.BUY, 10, 3000)) == "PERCENT_PRICE_BY_SIDE"
+    accepted(core, order(OrderType.LIMIT, Side.SELL, 10, 750))
+    assert refused(core, order(OrderType.LIMIT, Side.SELL, 10, 749)) == "PERCENT_PRICE_BY_SIDE"

@@ -43,10 +43,12 @@ def traded(stack: Stack, clients: dict[str, ExchangeClient]) -> dict[str, Any]:
     recorder = StreamRecorder(alice, *STREAMS)
     snapshot = alice.depth(SYMBOL, 1000)  # taken after subscribing, as Binance's depth-cache recipe says
     rng = random.Random(5)
-    for _ in range(80):
+    for i in range(80):
         who, side = (alice, "SELL") if rng.random() < 0.5 else (bob, "BUY")
         price = f"0.00{rng.randint(190, 210)}"
         who.order(SYMBOL, side, "LIMIT", quantity=str(rng.randint(1, 20)), price=price, time_in_force="GTC")
+        if i % 10 == 9:  # eight bursts, each in a 100 ms push of its own however fast the orders go in
+            time.sleep(0.25)
     final_depth = alice.depth(SYMBOL, 1000)
     aggs = alice.request("GET", "/api/v3/aggTrades", {"symbol": SYMBOL, "limit": 1000})
     assert len(aggs) > 10

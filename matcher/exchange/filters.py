@@ -120,10 +120,11 @@ class OpenOrders:
                     self._add(event.account, event.symbol, event.type.value, -1)
 
 
-def check(command: PlaceOrder, market: Any, average_price: Callable[[Any, int, int], Fraction], now: int,
-          last_price: int, exchange_max_orders: int, open_orders: OpenOrders) -> None:
+def check(command: PlaceOrder, market: Any, percent_bounds: Callable[[Any, int, int], tuple[int, int] | None],
+          now: int, last_price: int, exchange_max_orders: int, open_orders: OpenOrders) -> None:
     """-1013 for the first filter `command` fails (the engine checks tick, lot and minimum notional).
-    `average_price(market, now, last_price)`: the 5-minute average in ticks (AveragePrices.ticks)."""
+    `percent_bounds(market, now, last_price)`: the tick prices PERCENT_PRICE_BY_SIDE allows around the 5-minute
+    average, None before any trade (AveragePrices.percent_bounds)."""
     limits, bounds = market.limits, market.bounds
     is_market = command.type is OrderType.MARKET or command.type.value in ("STOP_LOSS", "TAKE_PROFIT")
     if not is_market and command.price > bounds.max_price_ticks:
@@ -135,15 +136,9 @@ def check(command: PlaceOrder, market: Any, average_price: Callable[[Any, int, i
     if not is_market and market.spec.notional(command.price, command.qty) > bounds.max_notional_units:
         _fail("NOTIONAL")
     if not is_market:
-        reference = average_price(market, now, last_price)
-        if reference:
-            known = _PERCENT_BOUNDS.get(command.symbol)
-            if known is None or known[0] is not reference or known[1] is not limits:  # the same objects: exact
-                known = _PERCENT_BOUNDS[command.symbol] = (reference, limits, percent_price_bounds(
-                    reference, limits.multiplier_down, limits.multiplier_up))
-            low, high = known[2]
-            if not low <= command.price <= high:
-                _fail("PERCENT_PRICE_BY_SIDE")
+        allowed = percent_bounds(market, now, last_price)
+        if allowed is not None and not allowed[0] <= command.price <= allowed[1]:
+            _fail("PERCENT_PRICE_BY_SIDE")
     if command.iceberg_qty and -(-command.qty // command.iceberg_qty) > limits.iceberg_parts:
         _fail("ICEBERG_PARTS")
     if command.trailing_delta:
@@ -160,11 +155,6 @@ def check(command: PlaceOrder, market: Any, average_price: Callable[[Any, int, i
         _fail("MAX_NUM_ALGO_ORDERS")
     if open_orders.per_account.get(command.account, 0) + 1 > exchange_max_orders:
         _fail("EXCHANGE_MAX_NUM_ORDERS")
-
-
-# per market: the average and limits the bounds were worked out for (AveragePrices hands out the same Fraction
-# until the average can have moved), and the bounds
-_PERCENT_BOUNDS: dict[str, tuple[Fraction, Any, tuple[int, int]]] = {}
 
 
 def percent_price_bounds(reference: Fraction, down: Fraction, up: Fraction) -> tuple[int, int]:
@@ -191,16 +181,27 @@ class AveragePrices:
 
     def __init__(self, db: sqlite3.Connection, changes: Callable[[], int]) -> None:
         self.db, self.changes = db, changes
-        self._cached: dict[str, tuple[tuple[int, int, int], Fraction]] = {}
+        # per market: the inputs, the average, and the percent-price bounds around it (None: no average yet)
+        self._cached: dict[str, tuple[tuple[int, int, int], Fraction, tuple[int, int] | None]] = {}
 
     def ticks(self, market: Any, now: int, last_price: int) -> Fraction:
+        return self._entry(market, now, last_price)[1]
+
+    def percent_bounds(self, market: Any, now: int, last_price: int) -> tuple[int, int] | None:
+        """`percent_price_bounds` around the average with the market's multipliers, worked out once per average (an
+        order compares integers); None when there is no average yet."""
+        return self._entry(market, now, last_price)[2]
+
+    def _entry(self, market: Any, now: int,
+               last_price: int) -> tuple[tuple[int, int, int], Fraction, tuple[int, int] | None]:
         key = (now // MINUTE, self.changes(), last_price)
         cached = self._cached.get(market.symbol)
         if cached is not None and cached[0] == key:
-            return cached[1]
-        value = average_price_ticks(self.db, market, now, last_price)
-        self._cached[market.symbol] = (key, value)
-        return value
+            return cached
+        value, limits = average_price_ticks(self.db, market, now, last_price), market.limits
+        bounds = percent_price_bounds(value, limits.multiplier_down, limits.multiplier_up) if value else None
+        entry = self._cached[market.symbol] = (key, value, bounds)
+        return entry
 
 
 class Bounds(NamedTuple):

@@ -251,7 +251,7 @@ class ExchangeService:
 
     def check_filters(self, request: OrderRequest) -> None:
         command = request.command
-        filters.check(command, request.market, self.average_prices.ticks, self.core.clock_ms(),
+        filters.check(command, request.market, self.average_prices.percent_bounds, self.core.clock_ms(),
                       self.core.engine.last_price.get(command.symbol, 0), self.config.exchange_max_open_orders,
                       self.open_orders)
 

@@ -49,7 +49,7 @@ CACHES: WeakKeyDictionary[ExchangeCore, filters.AveragePrices] = WeakKeyDictiona
 
 def average_prices(core: ExchangeCore) -> Any:
     """The core's average-price cache, one per core as the service keeps it (so the checks here go through it)."""
-    return CACHES.setdefault(core, filters.AveragePrices(core.db, lambda: core.changes)).ticks
+    return CACHES.setdefault(core, filters.AveragePrices(core.db, lambda: core.changes)).percent_bounds
 
 
 def test_the_average_price_is_read_again_exactly_when_it_may_have_moved(tmp_path: Path) -> None:

@@ -75,37 +75,17 @@ class Market:
     # An order's answer shows seven amounts, most of them 0 or a price or size seen before: each text is kept
     # (up to TEXTS_KEPT of each kind) rather than formatted again.
     def price_text(self, ticks: int) -> str:
-        text = self._price_texts.get(ticks) if type(ticks) is int else None
-        if text is None:
-            text = format_units(ticks * self.spec.tick_size, self.spec.quote.decimals, max(8, self.price_places))
-            _keep(self._price_texts, ticks, text)
-        return text
+        return _kept_text(self._texts[0], ticks, self.spec.tick_size, self.spec.quote.decimals, self.price_places)
 
     def qty_text(self, lots: int) -> str:
-        text = self._qty_texts.get(lots) if type(lots) is int else None
-        if text is None:
-            text = format_units(lots * self.spec.lot_size, self.spec.base.decimals, max(8, self.qty_places))
-            _keep(self._qty_texts, lots, text)
-        return text
+        return _kept_text(self._texts[1], lots, self.spec.lot_size, self.spec.base.decimals, self.qty_places)
 
     def quote_text(self, units: int) -> str:
-        text = self._quote_texts.get(units) if type(units) is int else None
-        if text is None:
-            text = format_units(units, self.spec.quote.decimals, max(8, self.price_places))
-            _keep(self._quote_texts, units, text)
-        return text
+        return _kept_text(self._texts[2], units, 1, self.spec.quote.decimals, self.price_places)
 
     @cached_property
-    def _price_texts(self) -> dict[int, str]:
-        return {}
-
-    @cached_property
-    def _qty_texts(self) -> dict[int, str]:
-        return {}
-
-    @cached_property
-    def _quote_texts(self) -> dict[int, str]:
-        return {}
+    def _texts(self) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+        return {}, {}, {}  # prices, quantities, quote amounts
 
     def derived_price_text(self, units: int) -> str:
         """A computed price (an average: quote units per whole base unit) cut to the API's decimals."""
@@ -195,11 +175,17 @@ class Markets:
 TEXTS_KEPT = 4096  # of each kind, per market: a few hundred KB at most
 
 
-def _keep(texts: dict[int, str], amount: Any, text: str) -> None:
-    if type(amount) is int:
+def _kept_text(texts: dict[int, str], amount: int, unit: int, decimals: int, places: int) -> str:
+    """`amount` x `unit` units as the API writes them (at least 8 decimals), kept in `texts` by amount."""
+    if type(amount) is not int:  # a bool, say: formatted, never a key
+        return format_units(amount * unit, decimals, max(8, places))
+    text = texts.get(amount)
+    if text is None:
+        text = format_units(amount * unit, decimals, max(8, places))
         if len(texts) >= TEXTS_KEPT:
             texts.clear()  # bounded: a spread of new amounts costs the kept texts, not memory
         texts[amount] = text
+    return text
 
 
 def market_from_table(table: dict[str, Any]) -> Market:

@@ -93,9 +93,9 @@ def test_kept_texts_are_the_formatted_ones_and_stay_bounded(monkeypatch: pytest.
         assert market.qty_text(amount) == format_units(amount * spec.lot_size, spec.base.decimals,
                                                        max(8, market.qty_places))
         assert market.quote_text(amount) == format_units(amount, spec.quote.decimals, max(8, market.price_places))
-    assert all(len(texts) <= 64 for texts in (market._price_texts, market._qty_texts, market._quote_texts))
+    assert all(len(texts) <= 64 for texts in market._texts)
     assert market.price_text(True) == fresh.price_text(1)  # a bool is formatted, not kept as a key
-    assert all(type(amount) is int for amount in market._price_texts)
+    assert all(type(amount) is int for amount in market._texts[0])
     assert market == fresh and hash(market) == hash(fresh)  # the kept texts are not part of what a market is
 
 

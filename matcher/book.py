@@ -83,6 +83,9 @@ def shown(order: Order) -> int:
 # best bid, its quantity, best ask, its quantity (0 when a side is empty); a plain tuple (see engine.Key)
 Top = Any
 Levels = tuple[tuple[int, int], ...]  # (price, total quantity) pairs
+# the same levels flattened (price, total, price, total, ...): what the engine records, one tuple per side (see
+# model.levels, which pairs them when an event is read)
+Flat = tuple[Any, ...]
 
 
 class _Side:
@@ -94,7 +97,13 @@ class _Side:
         self.levels: dict[Price, list[Order]] = {}  # a list beats a deque at a level's usual few orders
         self.prices: list[Price] = []
         self.totals: dict[Price, int] = {}
-        self.touched: set[Price] = set()  # prices changed since the engine last published depth
+        # prices changed since the engine last published depth, each once: a list, as a command changes one or two
+        # (a set's add and pop cost more, and leave dummies that make it resize now and then)
+        self.touched: list[Price] = []
+
+    def touch(self, price: Price) -> None:
+        if price not in self.touched:
+            self.touched.append(price)
 
     def drop(self, price: Price) -> None:
         del self.levels[price]
@@ -103,21 +112,24 @@ class _Side:
         del prices[bisect_left(prices, price)]
 
 
-def _changed(s: _Side, descending: bool) -> Levels:
+def _changed(s: _Side, descending: bool) -> Flat:
     touched, totals = s.touched, s.totals
     count = len(touched)
     if count == 1:
         price = touched.pop()
-        return ((price, totals.get(price, 0)),)
-    if count == 2:  # a cancel-replace on one side: no list, no sort
-        first = touched.pop()
+        return (price, totals.get(price, 0))
+    if count == 2:  # a cancel-replace on one side: no sort
         second = touched.pop()
+        first = touched.pop()
         if (first < second) == descending:
             first, second = second, first
-        return ((first, totals.get(first, 0)), (second, totals.get(second, 0)))
-    levels = tuple(sorted([(p, totals.get(p, 0)) for p in touched], reverse=descending))
+        return (first, totals.get(first, 0), second, totals.get(second, 0))
+    flat: list[Any] = []
+    for price in sorted(touched, reverse=descending):
+        flat.append(price)
+        flat.append(totals.get(price, 0))
     touched.clear()
-    return levels
+    return tuple(flat)
 
 
 class Book:
@@ -133,7 +145,7 @@ class Book:
         """A resting order showed `qty` fewer lots (a fill or an amend) without leaving its place."""
         s = self._bids if order.side is BUY else self._asks
         s.totals[order.price] -= qty
-        s.touched.add(order.price)
+        s.touch(order.price)
 
     def level_qty(self, side: Side, price: int) -> int:
         return self._side(side).totals.get(price, 0)
@@ -141,7 +153,7 @@ class Book:
     def add(self, order: Order) -> None:
         s = self._bids if order.side is BUY else self._asks
         price = order.price
-        s.touched.add(price)
+        s.touch(price)
         level = s.levels.get(price)
         if level is None:
             s.levels[price] = [order]
@@ -154,7 +166,7 @@ class Book:
     def remove(self, order: Order) -> None:
         s = self._bids if order.side is BUY else self._asks
         price = order.price
-        s.touched.add(price)
+        s.touch(price)
         level = s.levels[price]
         level.remove(order)
         if level:
@@ -179,7 +191,7 @@ class Book:
     def pop_front(self, side: Side) -> None:
         s = self._bids if side is BUY else self._asks
         price = s.prices[-1] if side is BUY else s.prices[0]
-        s.touched.add(price)
+        s.touch(price)
         level = s.levels[price]
         order = level.pop(0)
         if level:
@@ -204,8 +216,9 @@ class Book:
         yield from self.walk(Side.BUY)
         yield from self.walk(Side.SELL)
 
-    def take_touched(self) -> tuple[Levels, Levels] | None:
-        """The levels changed since the last call, with their totals (0 = gone), best first; None if none."""
+    def take_touched(self) -> tuple[Flat, Flat] | None:
+        """The levels changed since the last call, with their totals (0 = gone), best first, flattened; None if
+        none."""
         bids, asks = self._bids, self._asks
         if not bids.touched and not asks.touched:
             return None
@@ -283,13 +296,13 @@ class ReferenceBook(Book):
         for side in (Side.BUY, Side.SELL):
             yield from self.walk(side)
 
-    def take_touched(self) -> tuple[Levels, Levels] | None:
+    def take_touched(self) -> tuple[Flat, Flat] | None:
         if not self._touched:
             return None
         changed = {side: sorted({p for s, p in self._touched if s is side}) for side in (Side.BUY, Side.SELL)}
         self._touched.clear()
-        return (tuple((p, self.level_qty(Side.BUY, p)) for p in reversed(changed[Side.BUY])),
-                tuple((p, self.level_qty(Side.SELL, p)) for p in changed[Side.SELL]))
+        return (tuple(x for p in reversed(changed[Side.BUY]) for x in (p, self.level_qty(Side.BUY, p))),
+                tuple(x for p in changed[Side.SELL] for x in (p, self.level_qty(Side.SELL, p))))
 
     def clear_touched(self) -> None:
         self._touched.clear()

@@ -313,11 +313,16 @@ def typed_event(record: Any) -> Event:
         return BalanceUpdate(account, asset, free, locked)
     if kind == DEPTH_EVENT:
         _, symbol, update_id, bids, asks = record
-        return DepthUpdate(symbol, update_id, update_id, bids, asks)
+        return DepthUpdate(symbol, update_id, update_id, levels(bids), levels(asks))
     if kind == TICKER_EVENT:
         _, symbol, update_id, top = record
         return BookTicker(symbol, update_id, *top)
     raise ValueError(f"not an event record: {record!r}")
+
+
+def levels(flat: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """(price, total) pairs from a depth record's flat (price, total, price, total, ...) tuple."""
+    return tuple(zip(flat[::2], flat[1::2]))
 
 
 class Result:

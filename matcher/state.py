@@ -12,7 +12,7 @@ import hashlib
 from typing import Any, Final, Iterable
 
 from .balances import Balance, Key, Ledger
-from .book import Book, Levels, Order, Top
+from .book import Book, Flat, Order, Top
 from .errors import BadMarketSpec
 from .fees import FeePolicy
 from .market import Asset, MarketSpec
@@ -97,7 +97,7 @@ class EngineState:
         self._dirty: list[Market] = []  # markets whose book it may have changed
 
     # -- market data ---------------------------------------------------------------------------------
-    def _publish(self, m: Market, bids: Levels, asks: Levels, log: list[Any]) -> None:
+    def _publish(self, m: Market, bids: Flat, asks: Flat, log: list[Any]) -> None:
         """Binance's diff depth for the levels a command changed, and the book ticker if the best bid or ask
         moved. The ticker can only have moved if a changed level is at or better than the old best (or a side
         was empty): otherwise the old best levels are untouched and still the best."""
@@ -105,7 +105,7 @@ class EngineState:
         m.update_id = update_id
         log.append((DEPTH_EVENT, m.symbol, update_id, bids, asks))
         old = m.top
-        if (bids and (not old[0] or bids[0][0] >= old[0])) or (asks and (not old[2] or asks[0][0] <= old[2])):
+        if (bids and (not old[0] or bids[0] >= old[0])) or (asks and (not old[2] or asks[0] <= old[2])):
             top = m.book.top()
             if top != old:
                 m.top = top

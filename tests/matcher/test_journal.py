@@ -60,7 +60,8 @@ def test_the_frequent_commands_encode_exactly_as_their_dataclass_fields_do() -> 
             assert decode_command(text) == command
     small = PlaceOrder("a", MARKET.symbol, Side.BUY, OrderType.LIMIT, qty=1, price=2)
     assert encode_command(small) == \
-        '["PlaceOrder","a","BRSWBNB","BUY","LIMIT",1,2,0,"GTC",0,"","NONE",0,0,0,0]'.replace("BRSWBNB", MARKET.symbol)
+        b'["PlaceOrder","a","BRSWBNB","BUY","LIMIT",1,2,0,"GTC",0,"","NONE",0,0,0,0]'.replace(b"BRSWBNB",
+                                                                                      MARKET.symbol.encode())
 
 
 def test_reopening_replays_to_the_same_state(tmp_path: Path) -> None:
@@ -128,7 +129,10 @@ def test_group_commits_replay_from_any_point_and_damage_is_refused(tmp_path: Pat
     from matcher.journal import Journal
 
     path = tmp_path / "groups.sqlite3"
-    flow = list(random_flow(MARKET, 5, 400))
+    odd = 'é"\n\u2028'  # UTF-8, a quote and line ends in a name: escaped in the row's lines, read back as written
+    flow = [Deposit(odd, MARKET.base.symbol, 10**30),  # beyond 64 bits: the standard library's encoding
+            PlaceOrder(odd, MARKET.symbol, Side.SELL, OrderType.LIMIT, qty=1, price=10**25, client_order_id=odd),
+            *random_flow(MARKET, 5, 398)]
     journal = Journal(path, commit_every=7)
     for command in flow:
         journal.append(command)
@@ -142,6 +146,7 @@ def test_group_commits_replay_from_any_point_and_damage_is_refused(tmp_path: Pat
         assert [c for _, c in replayed] == flow[start:]
     reopened.close()
     db = sqlite3.connect(path)
+    assert {kind for (kind,) in db.execute("SELECT DISTINCT typeof(bodies) FROM command_groups")} == {"text"}
     db.execute("DELETE FROM command_groups WHERE first_seq = 8")  # a lost group: a gap
     db.commit()
     with pytest.raises(JournalError, match="gap: expected command 8"):

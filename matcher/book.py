@@ -88,15 +88,25 @@ Levels = tuple[tuple[int, int], ...]  # (price, total quantity) pairs
 Flat = tuple[Any, ...]
 
 
-class _Side:
-    """One side: a queue per price, the prices sorted ascending, a running total per price."""
+class Level:
+    """The orders resting at one price, in time order, and the lots they show in total."""
 
-    __slots__ = ("levels", "prices", "totals", "touched")
+    __slots__ = ("orders", "total")
+
+    def __init__(self, order: Order) -> None:
+        self.orders: list[Order] = [order]  # a list beats a deque at a level's usual few orders
+        self.total: int = shown(order)
+
+
+class _Side:
+    """One side: a level per price (one dict lookup finds both its queue and its total), the prices sorted
+    ascending."""
+
+    __slots__ = ("levels", "prices", "touched")
 
     def __init__(self) -> None:
-        self.levels: dict[Price, list[Order]] = {}  # a list beats a deque at a level's usual few orders
+        self.levels: dict[Price, Level] = {}
         self.prices: list[Price] = []
-        self.totals: dict[Price, int] = {}
         # prices changed since the engine last published depth, each once: a list, as a command changes one or two
         # (a set's add and pop cost more, and leave dummies that make it resize now and then)
         self.touched: list[Price] = []
@@ -105,29 +115,32 @@ class _Side:
         if price not in self.touched:
             self.touched.append(price)
 
+    def total(self, price: Price) -> int:
+        level = self.levels.get(price)
+        return 0 if level is None else level.total
+
     def drop(self, price: Price) -> None:
         del self.levels[price]
-        del self.totals[price]
         prices = self.prices
         del prices[bisect_left(prices, price)]
 
 
 def _changed(s: _Side, descending: bool) -> Flat:
-    touched, totals = s.touched, s.totals
+    touched = s.touched
     count = len(touched)
     if count == 1:
         price = touched.pop()
-        return (price, totals.get(price, 0))
+        return (price, s.total(price))
     if count == 2:  # a cancel-replace on one side: no sort
         second = touched.pop()
         first = touched.pop()
         if (first < second) == descending:
             first, second = second, first
-        return (first, totals.get(first, 0), second, totals.get(second, 0))
+        return (first, s.total(first), second, s.total(second))
     flat: list[Any] = []
     for price in sorted(touched, reverse=descending):
         flat.append(price)
-        flat.append(totals.get(price, 0))
+        flat.append(s.total(price))
     touched.clear()
     return tuple(flat)
 
@@ -144,11 +157,11 @@ class Book:
     def reduce(self, order: Order, qty: int) -> None:
         """A resting order showed `qty` fewer lots (a fill or an amend) without leaving its place."""
         s = self._bids if order.side is BUY else self._asks
-        s.totals[order.price] -= qty
+        s.levels[order.price].total -= qty
         s.touch(order.price)
 
     def level_qty(self, side: Side, price: int) -> int:
-        return self._side(side).totals.get(price, 0)
+        return self._side(side).total(price)
 
     def add(self, order: Order) -> None:
         s = self._bids if order.side is BUY else self._asks
@@ -156,21 +169,21 @@ class Book:
         s.touch(price)
         level = s.levels.get(price)
         if level is None:
-            s.levels[price] = [order]
-            s.totals[price] = shown(order)
+            s.levels[price] = Level(order)
             insort(s.prices, price)
         else:
-            level.append(order)
-            s.totals[price] += shown(order)
+            level.orders.append(order)
+            level.total += shown(order)
 
     def remove(self, order: Order) -> None:
         s = self._bids if order.side is BUY else self._asks
         price = order.price
         s.touch(price)
         level = s.levels[price]
-        level.remove(order)
-        if level:
-            s.totals[price] -= shown(order)
+        orders = level.orders
+        orders.remove(order)
+        if orders:
+            level.total -= shown(order)
         else:
             s.drop(price)
 
@@ -184,18 +197,18 @@ class Book:
         """The first order in time at the best price of `side`."""
         if side is BUY:
             s = self._bids
-            return s.levels[s.prices[-1]][0] if s.prices else None
+            return s.levels[s.prices[-1]].orders[0] if s.prices else None
         s = self._asks
-        return s.levels[s.prices[0]][0] if s.prices else None
+        return s.levels[s.prices[0]].orders[0] if s.prices else None
 
     def pop_front(self, side: Side) -> None:
         s = self._bids if side is BUY else self._asks
         price = s.prices[-1] if side is BUY else s.prices[0]
         s.touch(price)
         level = s.levels[price]
-        order = level.pop(0)
-        if level:
-            s.totals[price] -= shown(order)
+        order = level.orders.pop(0)
+        if level.orders:
+            level.total -= shown(order)
         else:
             s.drop(price)
 
@@ -204,13 +217,13 @@ class Book:
         s = self._side(side)
         ordered = reversed(s.prices) if side is BUY else iter(s.prices)
         for price in list(ordered):
-            yield from list(s.levels[price])
+            yield from list(s.levels[price].orders)
 
     def depth(self, side: Side, limit: int) -> list[tuple[int, int]]:
         """Aggregated (price, qty) levels from the best price outwards."""
         s = self._side(side)
         ordered = s.prices[::-1] if side is BUY else s.prices
-        return [(p, s.totals[p]) for p in ordered[:limit]]
+        return [(p, s.levels[p].total) for p in ordered[:limit]]
 
     def orders(self) -> Iterator[Order]:
         yield from self.walk(Side.BUY)
@@ -232,7 +245,7 @@ class Book:
         bids, asks = self._bids.prices, self._asks.prices
         bid = bids[-1] if bids else 0
         ask = asks[0] if asks else 0
-        return (bid, self._bids.totals[bid] if bid else 0, ask, self._asks.totals[ask] if ask else 0)
+        return (bid, self._bids.levels[bid].total if bid else 0, ask, self._asks.levels[ask].total if ask else 0)
 
 
 class ReferenceBook(Book):

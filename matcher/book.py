@@ -181,7 +181,12 @@ class Book:
         s.touch(price)
         level = s.levels[price]
         orders = level.orders
-        orders.remove(order)
+        for i in range(len(orders)):  # by identity: list.remove would ask each order before it for equality first
+            if orders[i] is order:
+                del orders[i]
+                break
+        else:
+            raise ValueError(f"order {order.order_id} is not in the book")
         if orders:
             level.total -= shown(order)
         else:

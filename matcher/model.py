@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Sequence
 
 from .market import Asset, MarketSpec
 
@@ -332,7 +332,9 @@ class Result:
 
     def __init__(self, code: Code, order_id: int = 0, reason: str = "") -> None:
         self.code, self.order_id, self.reason = code, order_id, reason
-        self.log: list[Any] = []  # event records, as the engine wrote them
+        # event records, as the engine wrote them: the engine sets its list here (none until then; not a fresh list
+        # per result, which the engine would throw away at once)
+        self.log: Sequence[Any] = ()
         self._events: list[Event] | None = None
 
     @property

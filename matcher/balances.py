@@ -62,6 +62,8 @@ class Ledger:
         balance = self.balances.get(key)
         return 0 if balance is None else balance.free
 
+    # Each check is made on the result, against 0: a balance is usually beyond 64 bits and an amount is not, and a
+    # compiled build boxes the amount into a new object for every comparison of the two (the result is boxed anyway).
     def add_free(self, balance: Balance, amount: int) -> None:
         value = balance.free + amount
         assert value >= 0, f"free balance of {balance.key} would go negative"
@@ -74,15 +76,20 @@ class Ledger:
         balance.locked = value
         self._touch(balance)
 
-    def lock(self, balance: Balance, amount: int) -> None:
-        assert balance.free >= amount, f"free balance of {balance.key} would go negative"
-        balance.free -= amount
+    def try_lock(self, balance: Balance, amount: int) -> bool:
+        """Move `amount` from free to locked, if the free balance holds it (else change nothing: False)."""
+        free = balance.free - amount
+        if free < 0:
+            return False
+        balance.free = free
         balance.locked += amount
         self._touch(balance)
+        return True
 
     def unlock(self, balance: Balance, amount: int) -> None:
-        assert balance.locked >= amount, f"locked balance of {balance.key} would go negative"
-        balance.locked -= amount
+        locked = balance.locked - amount
+        assert locked >= 0, f"locked balance of {balance.key} would go negative"
+        balance.locked = locked
         balance.free += amount
         self._touch(balance)
 

@@ -25,7 +25,7 @@ from .model import (BALANCE_EVENT, ORDER_EVENT, AddMarket, AmendOrder, CancelOrd
                     PlaceOrder, Result, SetFeeDiscount, SetFeePreference, SetPlatformFeeRate, Transfer, Withdraw)
 from .orders import lock_for_market_order, validate_market_order, validate_stop_order
 from .state import (BUY, CANCELED, FEE_ACCOUNT, GTC, LIMIT, LIMIT_MAKER, MARKET, NEW, OK, X_CANCELED, X_NEW,
-                    X_REPLACED, Market, crosses, is_stop)
+                    X_REPLACED, Market, crosses, is_stop, order_value)
 
 
 class Engine(Matching):
@@ -154,7 +154,7 @@ class Engine(Matching):
             invalid = validate_stop_order(cmd, m.min_notional, m.per_lot_tick, self.last_price.get(m.symbol, 0))
             if invalid is not None:
                 return Result(invalid[0], reason=invalid[1])
-            notional = price * qty * m.per_lot_tick
+            notional = order_value(m, price, qty)
         elif price <= 0:
             return Result(Code.PRICE_FILTER, reason="price must be a positive whole number of ticks")
         elif qty <= 0:
@@ -162,7 +162,7 @@ class Engine(Matching):
         elif cmd.quote_qty:
             return Result(Code.INVALID_ORDER, reason="quoteOrderQty is only for MARKET orders")
         else:
-            notional = price * qty * m.per_lot_tick
+            notional = order_value(m, price, qty)
             if notional < m.min_notional:
                 return Result(Code.MIN_NOTIONAL, reason="order value below the market's minimum notional")
         account, client_order_id = cmd.account, cmd.client_order_id
@@ -183,11 +183,13 @@ class Engine(Matching):
             lock = self.ledger.balances.get((account, asset))
             if lock is not None:
                 holders[account] = lock
-        if lock is None or lock.free < amount:
+        if lock is None:
             if amount:
                 return Result(Code.INSUFFICIENT_BALANCE,
                               reason="account has insufficient balance for requested action")
             lock = self.ledger.get((account, asset))  # a MARKET order with nothing to take locks nothing
+        if not self.ledger.try_lock(lock, amount):  # what the order could spend
+            return Result(Code.INSUFFICIENT_BALANCE, reason="account has insufficient balance for requested action")
         order_id = self.next_order_id
         self.next_order_id = order_id + 1
         order = Order(order_id, account, m.symbol, side, kind, cmd.tif, price, qty, client_order_id, cmd.stp, cmd.ts,
@@ -200,7 +202,6 @@ class Engine(Matching):
             order.trailing_delta = cmd.trailing_delta
             if not cmd.stop_price:  # tracks from the last price at once (or from the first trade)
                 order.trail_price = self.last_price.get(m.symbol, 0)
-        self.ledger.lock(lock, amount)  # what the order could spend
         self.orders[order.order_id] = order
         if client_order_id:
             self.client_ids[(account, client_order_id)] = order.order_id

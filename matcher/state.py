@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Final, Iterable
 
+from mypy_extensions import i64
+
 from .balances import Balance, Key, Ledger
 from .book import Book, Flat, Order, Top
 from .errors import BadMarketSpec
@@ -54,12 +56,17 @@ class Market:
     """A market's spec flattened for the hot path, with its book and parked stop orders."""
 
     __slots__ = ("spec", "symbol", "base", "quote", "per_lot_tick", "lot_size", "min_notional", "maker_fee_bps",
-                 "taker_fee_bps", "book", "stops", "fired", "top", "update_id", "base_holders", "quote_holders")
+                 "taker_fee_bps", "book", "stops", "fired", "top", "update_id", "base_holders", "quote_holders",
+                 "native_per_lot_tick", "native_ticks_lots")
 
     def __init__(self, spec: MarketSpec, book: Book) -> None:
         self.spec, self.symbol, self.book = spec, spec.symbol, book
         self.base, self.quote = spec.base.symbol, spec.quote.symbol
         self.per_lot_tick, self.lot_size, self.min_notional = spec.quote_per_lot_tick, spec.lot_size, spec.min_notional
+        # below `native_ticks_lots` ticks x lots, the value fits in 62 bits: multiplied natively (see order_value)
+        fits = 0 < self.per_lot_tick < NATIVE_LIMIT
+        self.native_per_lot_tick: i64 = self.per_lot_tick if fits else 0
+        self.native_ticks_lots = NATIVE_LIMIT // self.per_lot_tick if fits else -1
         self.maker_fee_bps, self.taker_fee_bps = spec.maker_fee_bps, spec.taker_fee_bps
         self.stops: list[Order] = []  # parked stop orders, oldest first
         self.fired: list[Order] = []  # stop orders a trade of the current command triggered, in trigger order
@@ -68,6 +75,19 @@ class Market:
         # each account's ledger balance in the base and the quote asset, found once (balances are never dropped)
         self.base_holders: dict[str, Balance] = {}
         self.quote_holders: dict[str, Balance] = {}
+
+
+NATIVE_LIMIT: Final = 1 << 62  # a compiled build's ints below this are kept unboxed
+
+
+def order_value(m: Market, price: int, qty: int) -> int:
+    """price x qty x the market's quote per lot and tick: an order's value in quote units. A compiled build's int
+    multiply takes a slow path (both operands boxed into new objects) whenever one is 2**30 or more, as the quote per
+    lot and tick usually is; when the product cannot pass 62 bits it is worked out as a native 64-bit product."""
+    ticks_lots = price * qty
+    if 0 <= ticks_lots < m.native_ticks_lots:
+        return i64(ticks_lots) * m.native_per_lot_tick
+    return ticks_lots * m.per_lot_tick
 
 
 class EngineState:

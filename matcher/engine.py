@@ -25,7 +25,7 @@ from .model import (BALANCE_EVENT, ORDER_EVENT, AddMarket, AmendOrder, CancelOrd
                     PlaceOrder, Result, SetFeeDiscount, SetFeePreference, SetPlatformFeeRate, Transfer, Withdraw)
 from .orders import lock_for_market_order, validate_market_order, validate_stop_order
 from .state import (BUY, CANCELED, FEE_ACCOUNT, GTC, LIMIT, LIMIT_MAKER, MARKET, NEW, OK, X_CANCELED, X_NEW,
-                    X_REPLACED, Market, crosses, is_stop, order_value)
+                    X_REPLACED, Market, base_units, crosses, is_stop, order_value)
 
 
 class Engine(Matching):
@@ -42,10 +42,10 @@ class Engine(Matching):
     def process(self, command: Command) -> Result:
         log: list[Any] = []
         self._log = log
-        ledger, dirty = self.ledger, self._dirty  # kept between commands (one allocation fewer each)
-        if ledger.count or dirty:  # only after a command raised (a bug): leave nothing behind from it
+        ledger = self.ledger  # kept between commands (one allocation fewer each)
+        if ledger.count or self._dirty_count:  # only after a command raised (a bug): leave nothing behind from it
             ledger.take_changed()
-            dirty.clear()
+            self._dirty_count = 0
         if isinstance(command, CancelReplace):  # the commands by how often they come
             result = self._cancel_replace(command)
         elif isinstance(command, PlaceOrder):
@@ -65,20 +65,28 @@ class Engine(Matching):
                 b.changed = False
                 log.append((BALANCE_EVENT, b.key, b.free, b.locked))
             ledger.count = 0
-        if dirty:
-            for m in dirty:
+        count = self._dirty_count
+        if count:
+            dirty = self._dirty
+            for i in range(count):
+                m = dirty[i]
                 changed = m.book.take_touched()
                 if changed is not None:
                     self._publish(m, changed[0], changed[1], log)
-            dirty.clear()
+            self._dirty_count = 0
         result.log = log
         return result
 
     def _mark_dirty(self, m: Market) -> None:
         """`m`'s book may have changed: publish its depth after the command (once, however often it changed)."""
-        dirty = self._dirty
-        if not dirty or dirty[-1] is not m:
+        dirty, count = self._dirty, self._dirty_count
+        if count and dirty[count - 1] is m:
+            return
+        if count < len(dirty):
+            dirty[count] = m
+        else:
             dirty.append(m)
+        self._dirty_count = count + 1
 
     def _cancel_replace(self, command: CancelReplace) -> Result:
         if self._cancel_order(command.cancel) is None:
@@ -176,7 +184,7 @@ class Engine(Matching):
         elif side is BUY:
             asset, amount = m.quote, notional
         else:
-            asset, amount = m.base, qty * m.lot_size
+            asset, amount = m.base, base_units(m, qty)
         holders = m.quote_holders if asset == m.quote else m.base_holders
         lock = holders.get(account)
         if lock is None:

@@ -57,16 +57,20 @@ class Market:
 
     __slots__ = ("spec", "symbol", "base", "quote", "per_lot_tick", "lot_size", "min_notional", "maker_fee_bps",
                  "taker_fee_bps", "book", "stops", "fired", "top", "update_id", "base_holders", "quote_holders",
-                 "native_per_lot_tick", "native_ticks_lots")
+                 "native_per_lot_tick", "native_ticks_lots", "native_lot_size", "native_lots")
 
     def __init__(self, spec: MarketSpec, book: Book) -> None:
         self.spec, self.symbol, self.book = spec, spec.symbol, book
         self.base, self.quote = spec.base.symbol, spec.quote.symbol
         self.per_lot_tick, self.lot_size, self.min_notional = spec.quote_per_lot_tick, spec.lot_size, spec.min_notional
-        # below `native_ticks_lots` ticks x lots, the value fits in 62 bits: multiplied natively (see order_value)
+        # below `native_ticks_lots` ticks x lots (`native_lots` lots), an order's value (its base units) fits in 62
+        # bits: multiplied natively (see order_value and base_units)
         fits = 0 < self.per_lot_tick < NATIVE_LIMIT
         self.native_per_lot_tick: i64 = self.per_lot_tick if fits else 0
         self.native_ticks_lots = NATIVE_LIMIT // self.per_lot_tick if fits else -1
+        fits = 0 < self.lot_size < NATIVE_LIMIT
+        self.native_lot_size: i64 = self.lot_size if fits else 0
+        self.native_lots = NATIVE_LIMIT // self.lot_size if fits else -1
         self.maker_fee_bps, self.taker_fee_bps = spec.maker_fee_bps, spec.taker_fee_bps
         self.stops: list[Order] = []  # parked stop orders, oldest first
         self.fired: list[Order] = []  # stop orders a trade of the current command triggered, in trigger order
@@ -88,6 +92,13 @@ def order_value(m: Market, price: int, qty: int) -> int:
     if 0 <= ticks_lots < m.native_ticks_lots:
         return i64(ticks_lots) * m.native_per_lot_tick
     return ticks_lots * m.per_lot_tick
+
+
+def base_units(m: Market, qty: int) -> int:
+    """qty lots in the base asset's units (natively when that cannot pass 62 bits, as in order_value)."""
+    if 0 <= qty < m.native_lots:
+        return i64(qty) * m.native_lot_size
+    return qty * m.lot_size
 
 
 class EngineState:
@@ -114,7 +125,10 @@ class EngineState:
         self.next_order_id = 1
         self.next_trade_id = 1
         self._log: list[Any] = []  # the current command's event records
-        self._dirty: list[Market] = []  # markets whose book it may have changed
+        # markets whose book the current command may have changed: the first `_dirty_count` entries (the list is
+        # reused, not cleared, so that marking one allocates nothing)
+        self._dirty: list[Market] = []
+        self._dirty_count = 0
 
     # -- market data ---------------------------------------------------------------------------------
     def _publish(self, m: Market, bids: Flat, asks: Flat, log: list[Any]) -> None:

@@ -421,14 +421,15 @@ def test_an_iceberg_taker_takes_its_whole_quantity_then_rests_a_slice(ex: Harnes
 
 
 def test_an_orders_value_is_the_exact_product_at_and_around_the_native_64_bit_bound() -> None:
-    """`order_value` multiplies natively when the product stays below 2**62 and as Python ints otherwise: the same
-    number either way, including just below and at the bound, for a quote per lot and tick of 1, a usual one, and
-    one at and beyond the bound itself."""
+    """`order_value` (and `base_units`) multiply natively when the product stays below 2**62 and as Python ints
+    otherwise: the same number either way, including just below and at the bound, for a quote per lot and tick (a lot
+    size) of 1, a usual one, and one at and beyond the bound itself."""
     from matcher.book import Book
     from matcher.market import Asset, MarketSpec
-    from matcher.state import NATIVE_LIMIT, Market, order_value
+    from matcher.state import NATIVE_LIMIT, Market, base_units, order_value
 
-    for tick_size, lot_size, base_decimals in ((1, 1, 0), (10**14, 10**16, 18), (2**62, 1, 0), (2**70, 3, 0)):
+    for tick_size, lot_size, base_decimals in ((1, 1, 0), (10**14, 10**16, 18), (2**62, 1, 0), (2**70, 3, 0),
+                                                (1, 2**62, 0), (1, 2**64 + 1, 0)):
         spec = MarketSpec("XQ", Asset("X", "0x" + "c1" * 20, base_decimals), Asset("Q", "0x" + "c2" * 20, 18),
                           tick_size=tick_size, lot_size=lot_size, min_notional=1, maker_fee_bps=0, taker_fee_bps=0)
         m = Market(spec, Book())
@@ -439,3 +440,6 @@ def test_an_orders_value_is_the_exact_product_at_and_around_the_native_64_bit_bo
                 if price >= 0 and qty >= 0:
                     assert order_value(m, price, qty) == price * qty * per, (tick_size, price, qty)
         assert order_value(m, -3, 5) == -15 * per
+        bound = NATIVE_LIMIT // m.lot_size
+        for qty in {0, 1, 2, 460, bound - 1, bound, bound + 1, 10**30}:
+            assert base_units(m, qty) == qty * m.lot_size, (lot_size, qty)

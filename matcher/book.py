@@ -14,6 +14,7 @@ from .balances import Balance
 from .model import OrderType, Side, Status, Stp, TimeInForce
 
 BUY: Final = Side.BUY
+SELL: Final = Side.SELL
 
 NO_BALANCE: Final = Balance(("", ""))
 
@@ -237,10 +238,15 @@ class Book:
     def take_touched(self) -> tuple[Flat, Flat] | None:
         """The levels changed since the last call, with their totals (0 = gone), best first, flattened; None if
         none."""
-        bids, asks = self._bids, self._asks
-        if not bids.touched and not asks.touched:
+        if not self._bids.touched and not self._asks.touched:
             return None
-        return _changed(bids, True) if bids.touched else (), _changed(asks, False) if asks.touched else ()
+        return self.take_touched_side(BUY), self.take_touched_side(SELL)
+
+    def take_touched_side(self, side: Side) -> Flat:
+        """take_touched's levels of one side (the engine asks for each side: no pair to build per command)."""
+        if side is BUY:
+            return _changed(self._bids, True) if self._bids.touched else ()
+        return _changed(self._asks, False) if self._asks.touched else ()
 
     def clear_touched(self) -> None:
         self._bids.touched.clear()
@@ -317,10 +323,12 @@ class ReferenceBook(Book):
     def take_touched(self) -> tuple[Flat, Flat] | None:
         if not self._touched:
             return None
-        changed = {side: sorted({p for s, p in self._touched if s is side}) for side in (Side.BUY, Side.SELL)}
-        self._touched.clear()
-        return (tuple(x for p in reversed(changed[Side.BUY]) for x in (p, self.level_qty(Side.BUY, p))),
-                tuple(x for p in changed[Side.SELL] for x in (p, self.level_qty(Side.SELL, p))))
+        return self.take_touched_side(Side.BUY), self.take_touched_side(Side.SELL)
+
+    def take_touched_side(self, side: Side) -> Flat:
+        prices = sorted({p for s, p in self._touched if s is side}, reverse=side is Side.BUY)
+        self._touched = {(s, p) for s, p in self._touched if s is not side}
+        return tuple(x for p in prices for x in (p, self.level_qty(side, p)))
 
     def clear_touched(self) -> None:
         self._touched.clear()

@@ -24,7 +24,7 @@ from .errors import BadMarketSpec
 from .model import (BALANCE_EVENT, ORDER_EVENT, AddMarket, AmendOrder, CancelOrder, CancelReplace, Code, Command, Deposit,
                     PlaceOrder, Result, SetFeeDiscount, SetFeePreference, SetPlatformFeeRate, Transfer, Withdraw)
 from .orders import lock_for_market_order, validate_market_order, validate_stop_order
-from .state import (BUY, CANCELED, FEE_ACCOUNT, GTC, LIMIT, LIMIT_MAKER, MARKET, NEW, OK, X_CANCELED, X_NEW,
+from .state import (BUY, CANCELED, FEE_ACCOUNT, GTC, LIMIT, LIMIT_MAKER, MARKET, NEW, OK, SELL, X_CANCELED, X_NEW,
                     X_REPLACED, Market, base_units, crosses, is_stop, order_value)
 
 
@@ -70,9 +70,10 @@ class Engine(Matching):
             dirty = self._dirty
             for i in range(count):
                 m = dirty[i]
-                changed = m.book.take_touched()
-                if changed is not None:
-                    self._publish(m, changed[0], changed[1], log)
+                bids = m.book.take_touched_side(BUY)
+                asks = m.book.take_touched_side(SELL)
+                if bids or asks:
+                    self._publish(m, bids, asks, log)
             self._dirty_count = 0
         result.log = log
         return result

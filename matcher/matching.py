@@ -14,7 +14,7 @@ from .fees import PRICE_SCALE
 from .model import TRADE_EVENT
 from .state import (BUY, EXPIRE_BOTH, EXPIRE_MAKER, EXPIRE_TAKER, EXPIRED, EXPIRED_IN_MATCH, FILLED, FOK, GTC, MARKET,
                     ORDER_EVENT, PARTIALLY_FILLED, SELL, STOP_LOSS, STP_NONE, TAKE_PROFIT, X_EXPIRED, X_PREVENTION,
-                    X_TRADE, EngineState, Market, follow, within)
+                    X_TRADE, EngineState, Market, base_units, fee_of, follow, order_value, within)
 
 
 class Matching(EngineState):
@@ -114,11 +114,11 @@ class Matching(EngineState):
 
     def _trade(self, maker: Order, taker: Order, qty: int, m: Market) -> None:
         price = maker.price
-        quote = price * qty * m.per_lot_tick
-        base = qty * m.lot_size
+        quote = order_value(m, price, qty)
+        base = base_units(m, qty)
         buyer, seller = (taker, maker) if taker.side is BUY else (maker, taker)
         # the buyer releases what it locked for these lots at its own limit and pays the trade price
-        release = buyer.price * qty * m.per_lot_tick if buyer.type is not MARKET else quote
+        release = order_value(m, buyer.price, qty) if buyer.type is not MARKET else quote
         ledger = self.ledger
         buyer.locked -= release
         ledger.add_locked(buyer.lock, -release)  # (buyer, quote asset)
@@ -127,9 +127,9 @@ class Matching(EngineState):
         ledger.add_locked(seller.lock, -base)  # (seller, base asset)
         maker_bps, taker_bps = m.maker_fee_bps, m.taker_fee_bps
         buyer_fee, buyer_fee_asset = self._credit_after_fee(
-            buyer, m.base, base, base * (taker_bps if buyer is taker else maker_bps) // 10_000)
+            buyer, m.base, base, fee_of(base, taker_bps if buyer is taker else maker_bps))
         seller_fee, seller_fee_asset = self._credit_after_fee(
-            seller, m.quote, quote, quote * (taker_bps if seller is taker else maker_bps) // 10_000)
+            seller, m.quote, quote, fee_of(quote, taker_bps if seller is taker else maker_bps))
         book = m.book
         book.reduce(maker, qty)
         maker.filled += qty

@@ -94,6 +94,13 @@ def order_value(m: Market, price: int, qty: int) -> int:
     return ticks_lots * m.per_lot_tick
 
 
+def fee_of(amount: int, bps: int) -> int:
+    """`bps` basis points of `amount`, rounded down (natively when the product cannot pass 62 bits)."""
+    if 0 <= bps <= 10_000 and 0 <= amount < NATIVE_LIMIT // (bps + 1):
+        return i64(amount) * i64(bps) // 10_000
+    return amount * bps // 10_000
+
+
 def base_units(m: Market, qty: int) -> int:
     """qty lots in the base asset's units (natively when that cannot pass 62 bits, as in order_value)."""
     if 0 <= qty < m.native_lots:

@@ -443,3 +443,13 @@ def test_an_orders_value_is_the_exact_product_at_and_around_the_native_64_bit_bo
         bound = NATIVE_LIMIT // m.lot_size
         for qty in {0, 1, 2, 460, bound - 1, bound, bound + 1, 10**30}:
             assert base_units(m, qty) == qty * m.lot_size, (lot_size, qty)
+
+
+def test_a_fee_is_the_exact_rounded_down_share_at_and_around_the_native_64_bit_bound() -> None:
+    from matcher.state import NATIVE_LIMIT, fee_of
+
+    for bps in (0, 1, 7, 20, 9_999, 10_000, 10_001, 2**40):
+        bound = NATIVE_LIMIT // (bps + 1)
+        for amount in {0, 1, 9_999, 10_000, 10**17, bound - 1, bound, bound + 1, 10**40}:
+            assert fee_of(amount, bps) == amount * bps // 10_000, (amount, bps)
+    assert fee_of(-10_001, 20) == -10_001 * 20 // 10_000 and fee_of(10_001, -3) == 10_001 * -3 // 10_000

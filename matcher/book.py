@@ -103,18 +103,27 @@ class _Side:
     """One side: a level per price (one dict lookup finds both its queue and its total), the prices sorted
     ascending."""
 
-    __slots__ = ("levels", "prices", "touched")
+    __slots__ = ("levels", "prices", "touched", "touched_count")
 
     def __init__(self) -> None:
         self.levels: dict[Price, Level] = {}
         self.prices: list[Price] = []
-        # prices changed since the engine last published depth, each once: a list, as a command changes one or two
-        # (a set's add and pop cost more, and leave dummies that make it resize now and then)
+        # prices changed since the engine last published depth, each once: the first `touched_count` entries of a list
+        # that is reused, not emptied (a command changes one or two: a set's add and pop, or a list's pop and clear,
+        # would free and allocate its storage every command)
         self.touched: list[Price] = []
+        self.touched_count = 0
 
     def touch(self, price: Price) -> None:
-        if price not in self.touched:
-            self.touched.append(price)
+        touched, count = self.touched, self.touched_count
+        for i in range(count):
+            if touched[i] == price:
+                return
+        if count < len(touched):
+            touched[count] = price
+        else:
+            touched.append(price)
+        self.touched_count = count + 1
 
     def total(self, price: Price) -> int:
         level = self.levels.get(price)
@@ -127,22 +136,20 @@ class _Side:
 
 
 def _changed(s: _Side, descending: bool) -> Flat:
-    touched = s.touched
-    count = len(touched)
+    touched, count = s.touched, s.touched_count
+    s.touched_count = 0
     if count == 1:
-        price = touched.pop()
+        price = touched[0]
         return (price, s.total(price))
     if count == 2:  # a cancel-replace on one side: no sort
-        second = touched.pop()
-        first = touched.pop()
+        first, second = touched[0], touched[1]
         if (first < second) == descending:
             first, second = second, first
         return (first, s.total(first), second, s.total(second))
     flat: list[Any] = []
-    for price in sorted(touched, reverse=descending):
+    for price in sorted(touched[:count], reverse=descending):
         flat.append(price)
         flat.append(s.total(price))
-    touched.clear()
     return tuple(flat)
 
 
@@ -238,19 +245,19 @@ class Book:
     def take_touched(self) -> tuple[Flat, Flat] | None:
         """The levels changed since the last call, with their totals (0 = gone), best first, flattened; None if
         none."""
-        if not self._bids.touched and not self._asks.touched:
+        if not self._bids.touched_count and not self._asks.touched_count:
             return None
         return self.take_touched_side(BUY), self.take_touched_side(SELL)
 
     def take_touched_side(self, side: Side) -> Flat:
         """take_touched's levels of one side (the engine asks for each side: no pair to build per command)."""
         if side is BUY:
-            return _changed(self._bids, True) if self._bids.touched else ()
-        return _changed(self._asks, False) if self._asks.touched else ()
+            return _changed(self._bids, True) if self._bids.touched_count else ()
+        return _changed(self._asks, False) if self._asks.touched_count else ()
 
     def clear_touched(self) -> None:
-        self._bids.touched.clear()
-        self._asks.touched.clear()
+        self._bids.touched_count = 0
+        self._asks.touched_count = 0
 
     def top(self) -> Top:
         bids, asks = self._bids.prices, self._asks.prices

@@ -30,7 +30,7 @@ class Order:
 
     __slots__ = ("order_id", "account", "symbol", "side", "type", "tif", "price", "qty", "client_order_id", "stp",
                  "ts", "stop_price", "quote_qty", "filled", "cum_quote", "locked", "status", "max_platform_fee_rate",
-                 "trailing_delta", "trail_price", "iceberg_qty", "visible", "lock")
+                 "trailing_delta", "trail_price", "iceberg_qty", "visible", "lock", "level")
 
     def __init__(self, order_id: OrderId, account: str, symbol: str, side: Side, type: OrderType, tif: TimeInForce,
                  price: Price, qty: int, client_order_id: str, stp: Stp, ts: int, stop_price: int = 0,
@@ -60,6 +60,7 @@ class Order:
         self.iceberg_qty = iceberg_qty  # an iceberg's display size in lots (0: not an iceberg)
         self.visible = visible  # an iceberg's lots still shown in the book from its current slice
         self.lock: Balance = NO_BALANCE  # the balance it locks funds in, set by the engine
+        self.level: Any = None  # the Book level it rests in (set by Book.add: removing it needs no lookup)
 
     @property
     def remaining(self) -> int:
@@ -177,17 +178,18 @@ class Book:
         s.touch(price)
         level = s.levels.get(price)
         if level is None:
-            s.levels[price] = Level(order)
+            level = s.levels[price] = Level(order)
             insort(s.prices, price)
         else:
             level.orders.append(order)
             level.total += shown(order)
+        order.level = level
 
     def remove(self, order: Order) -> None:
         s = self._bids if order.side is BUY else self._asks
         price = order.price
         s.touch(price)
-        level = s.levels[price]
+        level: Level = order.level
         orders = level.orders
         for i in range(len(orders)):  # by identity: list.remove would ask each order before it for equality first
             if orders[i] is order:

@@ -52,6 +52,17 @@ EXPIRE_BOTH: Final = Stp.EXPIRE_BOTH
 OK: Final = Code.OK
 
 
+def _compiled() -> bool:
+    """Whether this module runs compiled: mypyc makes its functions built-in ones."""
+    return type(_compiled).__name__ != "function"
+
+
+COMPILED: Final = _compiled()
+# A compiled build keeps ints below this unboxed, and multiplies i64s natively: the native paths below (order_value,
+# base_units, fee_of) are taken there only; in the Python sources i64() would be one more call, for nothing.
+NATIVE_LIMIT: Final = 1 << 62
+
+
 class Market:
     """A market's spec flattened for the hot path, with its book and parked stop orders."""
 
@@ -65,10 +76,10 @@ class Market:
         self.per_lot_tick, self.lot_size, self.min_notional = spec.quote_per_lot_tick, spec.lot_size, spec.min_notional
         # below `native_ticks_lots` ticks x lots (`native_lots` lots), an order's value (its base units) fits in 62
         # bits: multiplied natively (see order_value and base_units)
-        fits = 0 < self.per_lot_tick < NATIVE_LIMIT
+        fits = COMPILED and 0 < self.per_lot_tick < NATIVE_LIMIT
         self.native_per_lot_tick: i64 = self.per_lot_tick if fits else 0
         self.native_ticks_lots = NATIVE_LIMIT // self.per_lot_tick if fits else -1
-        fits = 0 < self.lot_size < NATIVE_LIMIT
+        fits = COMPILED and 0 < self.lot_size < NATIVE_LIMIT
         self.native_lot_size: i64 = self.lot_size if fits else 0
         self.native_lots = NATIVE_LIMIT // self.lot_size if fits else -1
         self.maker_fee_bps, self.taker_fee_bps = spec.maker_fee_bps, spec.taker_fee_bps
@@ -81,7 +92,6 @@ class Market:
         self.quote_holders: dict[str, Balance] = {}
 
 
-NATIVE_LIMIT: Final = 1 << 62  # a compiled build's ints below this are kept unboxed
 
 
 def order_value(m: Market, price: int, qty: int) -> int:
@@ -96,7 +106,7 @@ def order_value(m: Market, price: int, qty: int) -> int:
 
 def fee_of(amount: int, bps: int) -> int:
     """`bps` basis points of `amount`, rounded down (natively when the product cannot pass 62 bits)."""
-    if 0 <= bps <= 10_000 and 0 <= amount < NATIVE_LIMIT // (bps + 1):
+    if COMPILED and 0 <= bps <= 10_000 and 0 <= amount < NATIVE_LIMIT // (bps + 1):
         return i64(amount) * i64(bps) // 10_000
     return amount * bps // 10_000
 

@@ -426,7 +426,10 @@ def test_an_orders_value_is_the_exact_product_at_and_around_the_native_64_bit_bo
     size) of 1, a usual one, and one at and beyond the bound itself."""
     from matcher.book import Book
     from matcher.market import Asset, MarketSpec
-    from matcher.state import NATIVE_LIMIT, Market, base_units, order_value
+    from matcher.compiled import is_compiled
+    from matcher.state import COMPILED, NATIVE_LIMIT, Market, base_units, order_value
+
+    assert COMPILED == is_compiled()  # the native paths are taken in a compiled build (and only there)
 
     for tick_size, lot_size, base_decimals in ((1, 1, 0), (10**14, 10**16, 18), (2**62, 1, 0), (2**70, 3, 0),
                                                 (1, 2**62, 0), (1, 2**64 + 1, 0)):

@@ -84,8 +84,7 @@ def shown(order: Order) -> int:
 
 # best bid, its quantity, best ask, its quantity (0 when a side is empty); a plain tuple (see engine.Key)
 Top = Any
-Levels = tuple[tuple[int, int], ...]  # (price, total quantity) pairs
-# the same levels flattened (price, total, price, total, ...): what the engine records, one tuple per side (see
+# changed levels, flattened (price, total, price, total, ...): what the engine records, one tuple per side (see
 # model.levels, which pairs them when an event is read)
 Flat = tuple[Any, ...]
 

@@ -42,7 +42,7 @@ class Engine(Matching):
     def process(self, command: Command) -> Result:
         log: list[Any] = []
         self._log = log
-        ledger = self.ledger  # kept between commands (one allocation fewer each)
+        ledger = self.ledger
         if ledger.count or self._dirty_count:  # only after a command raised (a bug): leave nothing behind from it
             ledger.take_changed()
             self._dirty_count = 0
@@ -192,12 +192,9 @@ class Engine(Matching):
             lock = self.ledger.balances.get((account, asset))
             if lock is not None:
                 holders[account] = lock
-        if lock is None:
-            if amount:
-                return Result(Code.INSUFFICIENT_BALANCE,
-                              reason="account has insufficient balance for requested action")
+        if lock is None and not amount:
             lock = self.ledger.get((account, asset))  # a MARKET order with nothing to take locks nothing
-        if not self.ledger.try_lock(lock, amount):  # what the order could spend
+        if lock is None or not self.ledger.try_lock(lock, amount):  # what the order could spend
             return Result(Code.INSUFFICIENT_BALANCE, reason="account has insufficient balance for requested action")
         order_id = self.next_order_id
         self.next_order_id = order_id + 1

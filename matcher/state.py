@@ -92,8 +92,6 @@ class Market:
         self.quote_holders: dict[str, Balance] = {}
 
 
-
-
 def order_value(m: Market, price: int, qty: int) -> int:
     """price x qty x the market's quote per lot and tick: an order's value in quote units. A compiled build's int
     multiply takes a slow path (both operands boxed into new objects) whenever one is 2**30 or more, as the quote per

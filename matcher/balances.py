@@ -14,6 +14,16 @@ from typing import Any
 Key = Any
 
 
+def put_at(items: list[Any], count: int, item: Any) -> int:
+    """Store `item` as entry `count` of a list that is reused rather than emptied (its first `count` entries are the
+    live ones; clearing it would free its storage and the next append allocate it again); the new count."""
+    if count < len(items):
+        items[count] = item
+    else:
+        items.append(item)
+    return count + 1
+
+
 class Balance:
     __slots__ = ("key", "free", "locked", "changed")
 
@@ -38,11 +48,7 @@ class Ledger:
     def _touch(self, balance: Balance) -> None:
         if not balance.changed:
             balance.changed = True
-            if self.count < len(self.changed):
-                self.changed[self.count] = balance
-            else:
-                self.changed.append(balance)
-            self.count += 1
+            self.count = put_at(self.changed, self.count, balance)
 
     def take_changed(self) -> list[Balance]:
         """The balances changed since the last call, in the order they first changed."""

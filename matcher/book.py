@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from typing import Any, Final, Iterator
 
-from .balances import Balance
+from .balances import Balance, put_at
 from .model import OrderType, Side, Status, Stp, TimeInForce
 
 BUY: Final = Side.BUY
@@ -119,11 +119,7 @@ class _Side:
         for i in range(count):
             if touched[i] == price:
                 return
-        if count < len(touched):
-            touched[count] = price
-        else:
-            touched.append(price)
-        self.touched_count = count + 1
+        self.touched_count = put_at(touched, count, price)
 
     def total(self, price: Price) -> int:
         level = self.levels.get(price)

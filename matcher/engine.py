@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
+from .balances import put_at
 from .book import Book, Order, shown
 from .fees import FeePolicy
 from .market import MarketSpec
@@ -81,13 +82,8 @@ class Engine(Matching):
     def _mark_dirty(self, m: Market) -> None:
         """`m`'s book may have changed: publish its depth after the command (once, however often it changed)."""
         dirty, count = self._dirty, self._dirty_count
-        if count and dirty[count - 1] is m:
-            return
-        if count < len(dirty):
-            dirty[count] = m
-        else:
-            dirty.append(m)
-        self._dirty_count = count + 1
+        if not count or dirty[count - 1] is not m:
+            self._dirty_count = put_at(dirty, count, m)
 
     def _cancel_replace(self, command: CancelReplace) -> Result:
         if self._cancel_order(command.cancel) is None:

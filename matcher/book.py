@@ -7,7 +7,7 @@ Python-level call and these structures are on every order's path.
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from typing import Any, Final, Iterator
 
 from .balances import Balance, put_at
@@ -90,63 +90,85 @@ Flat = tuple[Any, ...]
 
 
 class Level:
-    """The orders resting at one price, in time order, and the lots they show in total."""
+    """The orders resting at one price, in time order, and the lots they show in total (0 once the level is gone)."""
 
-    __slots__ = ("orders", "total")
+    __slots__ = ("price", "orders", "total")
 
     def __init__(self, order: Order) -> None:
+        self.price: Price = order.price
         self.orders: list[Order] = [order]  # a list beats a deque at a level's usual few orders
         self.total: int = shown(order)
 
 
 class _Side:
-    """One side: a level per price (one dict lookup finds both its queue and its total), the prices sorted
-    ascending."""
+    """One side: a level per price, found by price (`levels`) and in price order (`prices` ascending, `ladder` the
+    levels in the same order: the best level without a lookup)."""
 
-    __slots__ = ("levels", "prices", "touched", "touched_count")
+    __slots__ = ("levels", "prices", "ladder", "touched", "touched_count")
 
     def __init__(self) -> None:
         self.levels: dict[Price, Level] = {}
         self.prices: list[Price] = []
-        # prices changed since the engine last published depth, each once: the first `touched_count` entries of a list
-        # that is reused, not emptied (a command changes one or two: a set's add and pop, or a list's pop and clear,
-        # would free and allocate its storage every command)
-        self.touched: list[Price] = []
+        self.ladder: list[Level] = []
+        # levels changed since the engine last published depth, one per price (the latest level there): the first
+        # `touched_count` entries of a list that is reused, not emptied (a command changes one or two: a set's add
+        # and pop, or a list's pop and clear, would free and allocate its storage every command). A level keeps its
+        # total, 0 once gone, so publishing needs no lookup.
+        self.touched: list[Level] = []
         self.touched_count = 0
 
-    def touch(self, price: Price) -> None:
+    def touch(self, level: Level) -> None:
         touched, count = self.touched, self.touched_count
         for i in range(count):
-            if touched[i] == price:
+            seen = touched[i]
+            if seen is level:
                 return
-        self.touched_count = put_at(touched, count, price)
+            if seen.price == level.price:  # gone and opened again in the same command: the new level counts
+                touched[i] = level
+                return
+        self.touched_count = put_at(touched, count, level)
 
     def total(self, price: Price) -> int:
         level = self.levels.get(price)
         return 0 if level is None else level.total
 
-    def drop(self, price: Price) -> None:
+    def open(self, order: Order) -> Level:
+        level = self.levels[order.price] = Level(order)
+        i = bisect_left(self.prices, level.price)
+        self.prices.insert(i, level.price)
+        self.ladder.insert(i, level)
+        return level
+
+    def drop(self, level: Level) -> None:
+        level.total = 0
+        price = level.price
         del self.levels[price]
         prices = self.prices
-        del prices[bisect_left(prices, price)]
+        i = bisect_left(prices, price)
+        del prices[i]
+        del self.ladder[i]
 
 
 def _changed(s: _Side, descending: bool) -> Flat:
     touched, count = s.touched, s.touched_count
     s.touched_count = 0
     if count == 1:
-        price = touched[0]
-        return (price, s.total(price))
+        level = touched[0]
+        return (level.price, level.total)
     if count == 2:  # a cancel-replace on one side: no sort
         first, second = touched[0], touched[1]
-        if (first < second) == descending:
+        if (first.price < second.price) == descending:
             first, second = second, first
-        return (first, s.total(first), second, s.total(second))
+        return (first.price, first.total, second.price, second.total)
     flat: list[Any] = []
-    for price in sorted(touched[:count], reverse=descending):
-        flat.append(price)
-        flat.append(s.total(price))
+    for level in sorted(touched[:count], key=_price, reverse=descending):
+        flat.append(level.price)
+        flat.append(level.total)
     return tuple(flat)
+
+
+def _price(level: Level) -> Price:
+    return level.price
 
 
 class Book:
@@ -160,31 +182,28 @@ class Book:
 
     def reduce(self, order: Order, qty: int) -> None:
         """A resting order showed `qty` fewer lots (a fill or an amend) without leaving its place."""
-        s = self._bids if order.side is BUY else self._asks
-        s.levels[order.price].total -= qty
-        s.touch(order.price)
+        level: Level = order.level
+        level.total -= qty
+        (self._bids if order.side is BUY else self._asks).touch(level)
 
     def level_qty(self, side: Side, price: int) -> int:
         return self._side(side).total(price)
 
     def add(self, order: Order) -> None:
         s = self._bids if order.side is BUY else self._asks
-        price = order.price
-        s.touch(price)
-        level = s.levels.get(price)
+        level = s.levels.get(order.price)
         if level is None:
-            level = s.levels[price] = Level(order)
-            insort(s.prices, price)
+            level = s.open(order)
         else:
             level.orders.append(order)
             level.total += shown(order)
+        s.touch(level)
         order.level = level
 
     def remove(self, order: Order) -> None:
         s = self._bids if order.side is BUY else self._asks
-        price = order.price
-        s.touch(price)
         level: Level = order.level
+        s.touch(level)
         orders = level.orders
         for i in range(len(orders)):  # by identity: list.remove would ask each order before it for equality first
             if orders[i] is order:
@@ -195,7 +214,7 @@ class Book:
         if orders:
             level.total -= shown(order)
         else:
-            s.drop(price)
+            s.drop(level)
 
     def best(self, side: Side) -> int | None:
         prices = (self._bids if side is BUY else self._asks).prices
@@ -206,34 +225,31 @@ class Book:
     def front(self, side: Side) -> Order | None:
         """The first order in time at the best price of `side`."""
         if side is BUY:
-            s = self._bids
-            return s.levels[s.prices[-1]].orders[0] if s.prices else None
-        s = self._asks
-        return s.levels[s.prices[0]].orders[0] if s.prices else None
+            ladder = self._bids.ladder
+            return ladder[-1].orders[0] if ladder else None
+        ladder = self._asks.ladder
+        return ladder[0].orders[0] if ladder else None
 
     def pop_front(self, side: Side) -> None:
         s = self._bids if side is BUY else self._asks
-        price = s.prices[-1] if side is BUY else s.prices[0]
-        s.touch(price)
-        level = s.levels[price]
+        level = s.ladder[-1] if side is BUY else s.ladder[0]
+        s.touch(level)
         order = level.orders.pop(0)
         if level.orders:
             level.total -= shown(order)
         else:
-            s.drop(price)
+            s.drop(level)
 
     def walk(self, side: Side) -> Iterator[Order]:
         """Orders of `side` from the best price outwards, each level in time order."""
-        s = self._side(side)
-        ordered = reversed(s.prices) if side is BUY else iter(s.prices)
-        for price in list(ordered):
-            yield from list(s.levels[price].orders)
+        ladder = self._side(side).ladder
+        for level in (ladder[::-1] if side is BUY else ladder[:]):
+            yield from list(level.orders)
 
     def depth(self, side: Side, limit: int) -> list[tuple[int, int]]:
         """Aggregated (price, qty) levels from the best price outwards."""
-        s = self._side(side)
-        ordered = s.prices[::-1] if side is BUY else s.prices
-        return [(p, s.levels[p].total) for p in ordered[:limit]]
+        ladder = self._side(side).ladder
+        return [(level.price, level.total) for level in (ladder[::-1] if side is BUY else ladder)[:limit]]
 
     def orders(self) -> Iterator[Order]:
         yield from self.walk(Side.BUY)
@@ -257,10 +273,17 @@ class Book:
         self._asks.touched_count = 0
 
     def top(self) -> Top:
-        bids, asks = self._bids.prices, self._asks.prices
-        bid = bids[-1] if bids else 0
-        ask = asks[0] if asks else 0
-        return (bid, self._bids.levels[bid].total if bid else 0, ask, self._asks.levels[ask].total if ask else 0)
+        bids, asks = self._bids.ladder, self._asks.ladder
+        if bids:
+            bid = bids[-1]
+            if asks:
+                ask = asks[0]
+                return (bid.price, bid.total, ask.price, ask.total)
+            return (bid.price, bid.total, 0, 0)
+        if asks:
+            ask = asks[0]
+            return (0, 0, ask.price, ask.total)
+        return (0, 0, 0, 0)
 
 
 class ReferenceBook(Book):

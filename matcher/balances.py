@@ -92,6 +92,21 @@ class Ledger:
         self._touch(balance)
         return True
 
+    def try_relock(self, balance: Balance, released: int, amount: int) -> bool:
+        """Release `released` of the locked balance and lock `amount` in its place, if free plus what is released
+        holds it (else release only: False). As `unlock` then `try_lock`, with one change to each figure."""
+        delta = amount - released
+        free = balance.free - delta
+        if free < 0:
+            self.unlock(balance, released)
+            return False
+        locked = balance.locked + delta
+        assert locked >= 0, f"locked balance of {balance.key} would go negative"
+        balance.free = free
+        balance.locked = locked
+        self._touch(balance)
+        return True
+
     def unlock(self, balance: Balance, amount: int) -> None:
         locked = balance.locked - amount
         assert locked >= 0, f"locked balance of {balance.key} would go negative"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from .balances import put_at
+from .balances import Balance, put_at
 from .book import Book, Order, shown
 from .fees import FeePolicy
 from .market import MarketSpec
@@ -33,6 +33,9 @@ class Engine(Matching):
     def __init__(self, markets: Iterable[MarketSpec], fee_account: str = FEE_ACCOUNT,
                  book_class: type[Book] = Book, fee_policy: FeePolicy | None = None) -> None:
         super().__init__(markets, fee_account, book_class, fee_policy)
+        # a cancel-replace's cancelled order's funds, not yet released: the balance and the amount (see _lock)
+        self._held: Balance | None = None
+        self._held_amount = 0
         self._handlers: dict[type, Callable[[Any], Result]] = {  # the rest (see process)
             AmendOrder: self._amend, Deposit: self._deposit, Withdraw: self._withdraw,
             SetFeePreference: self._set_fee_preference, Transfer: self._transfer,
@@ -86,9 +89,29 @@ class Engine(Matching):
             self._dirty_count = put_at(dirty, count, m)
 
     def _cancel_replace(self, command: CancelReplace) -> Result:
-        if self._cancel_order(command.cancel) is None:
+        # what the cancelled order held stays locked until the new order locks its funds: where both are in one
+        # balance (a moved order), the release and the new lock are one change to it (see _lock)
+        if self._cancel_order(command.cancel, False) is None:
             return Result(Code.UNKNOWN_ORDER, reason="unknown order sent")
-        return self._place(command.place)
+        try:
+            return self._place(command.place)
+        finally:
+            held = self._held
+            if held is not None:  # the new order was refused before it locked anything
+                self._held = None
+                self.ledger.unlock(held, self._held_amount)
+
+    def _lock(self, lock: Balance, amount: int) -> bool:
+        """Lock what a new order could spend, if its balance holds it. A cancel-replace's held release (the
+        cancelled order's funds) is released first, in the same change when it is in the same balance."""
+        held = self._held
+        if held is None:
+            return self.ledger.try_lock(lock, amount)
+        self._held = None
+        if held is lock:
+            return self.ledger.try_relock(lock, self._held_amount, amount)
+        self.ledger.unlock(held, self._held_amount)
+        return self.ledger.try_lock(lock, amount)
 
     def _set_fee_preference(self, command: SetFeePreference) -> Result:
         if command.pay_in_platform_token:
@@ -190,7 +213,7 @@ class Engine(Matching):
                 holders[account] = lock
         if lock is None and not amount:
             lock = self.ledger.get((account, asset))  # a MARKET order with nothing to take locks nothing
-        if lock is None or not self.ledger.try_lock(lock, amount):  # what the order could spend
+        if lock is None or not self._lock(lock, amount):  # what the order could spend
             return Result(Code.INSUFFICIENT_BALANCE, reason="account has insufficient balance for requested action")
         order_id = self.next_order_id
         self.next_order_id = order_id + 1
@@ -231,12 +254,14 @@ class Engine(Matching):
         return order
 
     def _cancel(self, cmd: CancelOrder) -> Result:
-        order = self._cancel_order(cmd)
+        order = self._cancel_order(cmd, True)
         if order is None:
             return Result(Code.UNKNOWN_ORDER, reason="unknown order sent")
         return Result(OK, order.order_id)
 
-    def _cancel_order(self, cmd: CancelOrder) -> Order | None:
+    def _cancel_order(self, cmd: CancelOrder, release: bool) -> Order | None:
+        """Cancel an open order of the command's account; None if there is none. What it held locked is released,
+        or (`release` False: a cancel-replace) held for the new order (`_held`)."""
         order = self.orders.get(cmd.order_id or self.client_ids.get((cmd.account, cmd.client_order_id), 0))
         if order is None or order.account != cmd.account or order.symbol != cmd.symbol:
             return None
@@ -251,7 +276,10 @@ class Engine(Matching):
         if order.client_order_id:
             del self.client_ids[(order.account, order.client_order_id)]
         if order.locked:
-            self.ledger.unlock(order.lock, order.locked)
+            if release:
+                self.ledger.unlock(order.lock, order.locked)
+            else:
+                self._held, self._held_amount = order.lock, order.locked
             order.locked = 0
         self._log.append((ORDER_EVENT, order, CANCELED, X_CANCELED, order.qty, order.filled, order.cum_quote, 0, 0,
                           ""))

@@ -456,3 +456,120 @@ def test_a_fee_is_the_exact_rounded_down_share_at_and_around_the_native_64_bit_b
         for amount in {0, 1, 9_999, 10_000, 10**17, bound - 1, bound, bound + 1, 10**40}:
             assert fee_of(amount, bps) == amount * bps // 10_000, (amount, bps)
     assert fee_of(-10_001, 20) == -10_001 * 20 // 10_000 and fee_of(10_001, -3) == 10_001 * -3 // 10_000
+
+
+def test_a_cancel_replace_can_lock_the_funds_its_cancel_releases(ex: Harness) -> None:
+    from matcher.model import BalanceUpdate
+
+    ex.fund("dave", brs=0, wbnb=MARKET.notional(1000, 2))
+    first = ex(limit("dave", Side.BUY, 1000, 2)).order_id
+    assert ex.engine.balance("dave", "WBNB") == (0, MARKET.notional(1000, 2))
+    moved = ex(CancelReplace(CancelOrder("dave", S, order_id=first), limit("dave", Side.BUY, 999, 2)))
+    assert moved.ok and ex.engine.balance("dave", "WBNB") == (MARKET.notional(1, 2), MARKET.notional(999, 2))
+    assert [(e.free, e.locked) for e in moved.events if isinstance(e, BalanceUpdate)] == [
+        (MARKET.notional(1, 2), MARKET.notional(999, 2))]
+    # more than free plus what the cancel releases: refused, and the cancelled order's funds are free again
+    refused = ex(CancelReplace(CancelOrder("dave", S, order_id=moved.order_id), limit("dave", Side.BUY, 1000, 3)))
+    assert refused.code is Code.INSUFFICIENT_BALANCE and moved.order_id not in ex.engine.orders
+    assert ex.engine.balance("dave", "WBNB") == (MARKET.notional(1000, 2), 0)
+    assert [(e.free, e.locked) for e in refused.events if isinstance(e, BalanceUpdate)] == [
+        (MARKET.notional(1000, 2), 0)]
+    # refused before locking anything (an unknown market, a bad price): the funds are released all the same
+    for bad in (PlaceOrder("dave", "NOPE", Side.BUY, OrderType.LIMIT, qty=1, price=1000),
+                limit("dave", Side.BUY, 0, 1)):
+        resting = ex(limit("dave", Side.BUY, 1000, 2)).order_id
+        assert not ex(CancelReplace(CancelOrder("dave", S, order_id=resting), bad)).ok
+        assert resting not in ex.engine.orders and ex.engine.balance("dave", "WBNB") == (MARKET.notional(1000, 2), 0)
+    # into another balance (the other side): released, then locked there
+    ex.fund("dave", brs=MARKET.base_units(5), wbnb=0)
+    resting = ex(limit("dave", Side.BUY, 1000, 2)).order_id
+    switched = ex(CancelReplace(CancelOrder("dave", S, order_id=resting), limit("dave", Side.SELL, 1200, 5)))
+    assert switched.ok and ex.engine.balance("dave", "WBNB") == (MARKET.notional(1000, 2), 0)
+    assert ex.engine.balance("dave", "BRS") == (0, MARKET.base_units(5))
+
+
+def test_a_cancel_replace_ends_where_its_cancel_then_its_place_end() -> None:
+    """On random flow with tight balances, three markets, platform-token fees and replacements that change side,
+    market or account balance, or are refused: one engine takes each CancelReplace, another its cancel and (if that
+    succeeded) its place as two commands; both reach the same state after every command, with the same codes."""
+    import random
+
+    from matcher import Asset, Deposit, Engine, MarketSpec
+    from matcher.fees import PRICE_SCALE, FeePolicy
+    from matcher.model import SetFeePreference
+
+    from .conftest import BRS, WBNB
+
+    eth = Asset("ETH", "0x" + "e1" * 20, 18)
+    markets = [MARKET] + [MarketSpec(f"ETH{quote.symbol}", eth, quote, tick_size=10**14, lot_size=10**16,
+                                     min_notional=10**14, maker_fee_bps=10, taker_fee_bps=20) for quote in (BRS, WBNB)]
+    policy = FeePolicy(platform_asset="BRS", discount_bps=2_500, rates={"WBNB": 3 * PRICE_SCALE, "ETH": PRICE_SCALE})
+    for seed in range(30):
+        rng = random.Random(seed)
+        joined, split = Engine(markets, fee_policy=policy), Engine(markets, fee_policy=policy)
+        accounts = ["a", "b", "c"]
+        setup = [Deposit(a, asset, rng.randint(1, 6) * MARKET.notional(1000, 3))
+                 for a in accounts for asset in ("BRS", "WBNB", "ETH")]
+        setup += [SetFeePreference("a", True), SetFeePreference("b", True)]
+        for command in setup:
+            joined.process(command)
+            split.process(command)
+        issued = 0
+        for _ in range(300):
+            who = rng.choice(accounts)
+            market = rng.choice(markets)
+            side = rng.choice((Side.BUY, Side.SELL))
+            place = PlaceOrder(who, market.symbol, side, OrderType.LIMIT, qty=rng.randint(1, 12),
+                               price=rng.choice((rng.randint(990, 1010), rng.randint(990, 1010), 0)),
+                               tif=rng.choice((TimeInForce.GTC, TimeInForce.GTC, TimeInForce.IOC)),
+                               max_platform_fee_rate=rng.choice((0, 10**18)))
+            if not issued or rng.random() < 0.3:
+                results = joined.process(place), split.process(place)
+                assert (results[0].code, results[0].order_id) == (results[1].code, results[1].order_id)
+                issued = max(issued, results[0].order_id)
+            else:
+                order_id = rng.randint(1, issued)
+                owner = who if rng.random() < 0.1 else getattr(joined.orders.get(order_id), "account", who)
+                symbol = getattr(joined.orders.get(order_id), "symbol", market.symbol)
+                cancel = CancelOrder(owner, symbol, order_id=order_id)
+                place = PlaceOrder(owner, place.symbol if rng.random() < 0.9 else "NOPE", place.side, place.type,
+                                   qty=place.qty, price=place.price, tif=place.tif,
+                                   max_platform_fee_rate=place.max_platform_fee_rate)
+                result = joined.process(CancelReplace(cancel, place))
+                cancelled = split.process(cancel)
+                placed = split.process(place) if cancelled.ok else cancelled
+                assert (result.code, result.order_id) == (placed.code, placed.order_id)
+                issued = max(issued, result.order_id)
+            assert _state(joined) == _state(split)
+
+
+def _state(engine) -> tuple:  # type: ignore[no-untyped-def]
+    """Balances, open orders in book order and counters: state_hash but the depth update ids (two commands publish
+    depth twice)."""
+    books = [(o.order_id, o.side, o.price, o.qty, o.filled, o.locked, o.status) for symbol in sorted(engine.books)
+             for o in engine.books[symbol].orders()]
+    return engine.free, engine.locked, books, sorted(engine.orders), engine.next_trade_id, engine.last_price
+
+
+def test_a_cancel_replace_releases_its_funds_before_the_new_order_trades() -> None:
+    """The cancelled order's platform tokens are free again when the replacement (in another balance) trades: its
+    fee can be paid with them, as after a cancel and then a place."""
+    from matcher import Asset, Deposit, Engine, MarketSpec
+    from matcher.fees import PRICE_SCALE, FeePolicy
+    from matcher.model import SetFeePreference
+
+    from .conftest import WBNB
+
+    eth = MarketSpec("ETHWBNB", Asset("ETH", "0x" + "e1" * 20, 18), WBNB, tick_size=10**14, lot_size=10**16,
+                     min_notional=10**14, maker_fee_bps=10, taker_fee_bps=20)
+    engine = Engine([MARKET, eth], fee_policy=FeePolicy(platform_asset="BRS", rates={"WBNB": PRICE_SCALE}))
+    for command in (Deposit("alice", "BRS", MARKET.base_units(1)), Deposit("alice", "ETH", eth.base_units(5)),
+                    Deposit("bob", "WBNB", 10**21), SetFeePreference("alice", True)):
+        assert engine.process(command).ok
+    parked = engine.process(limit("alice", Side.SELL, 5000, 1)).order_id  # all her BRS, locked
+    assert engine.process(PlaceOrder("bob", "ETHWBNB", Side.BUY, OrderType.LIMIT, qty=5, price=1000)).ok
+    replaced = engine.process(CancelReplace(CancelOrder("alice", S, order_id=parked), PlaceOrder(
+        "alice", "ETHWBNB", Side.SELL, OrderType.LIMIT, qty=5, price=1000, max_platform_fee_rate=PRICE_SCALE)))
+    [trade] = trades(replaced)
+    assert trade.taker_fee_asset == "BRS" and 0 < trade.taker_fee < MARKET.base_units(1)
+    assert engine.balance("alice", "BRS") == (MARKET.base_units(1) - trade.taker_fee, 0)

@@ -255,15 +255,9 @@ class Book:
         yield from self.walk(Side.BUY)
         yield from self.walk(Side.SELL)
 
-    def take_touched(self) -> tuple[Flat, Flat] | None:
-        """The levels changed since the last call, with their totals (0 = gone), best first, flattened; None if
-        none."""
-        if not self._bids.touched_count and not self._asks.touched_count:
-            return None
-        return self.take_touched_side(BUY), self.take_touched_side(SELL)
-
     def take_touched_side(self, side: Side) -> Flat:
-        """take_touched's levels of one side (the engine asks for each side: no pair to build per command)."""
+        """The levels of `side` changed since the last call, with their totals (0 = gone), best first, flattened
+        (() if none)."""
         if side is BUY:
             return _changed(self._bids, True) if self._bids.touched_count else ()
         return _changed(self._asks, False) if self._asks.touched_count else ()
@@ -346,11 +340,6 @@ class ReferenceBook(Book):
     def orders(self) -> Iterator[Order]:
         for side in (Side.BUY, Side.SELL):
             yield from self.walk(side)
-
-    def take_touched(self) -> tuple[Flat, Flat] | None:
-        if not self._touched:
-            return None
-        return self.take_touched_side(Side.BUY), self.take_touched_side(Side.SELL)
 
     def take_touched_side(self, side: Side) -> Flat:
         prices = sorted({p for s, p in self._touched if s is side}, reverse=side is Side.BUY)

@@ -59,9 +59,36 @@ def test_the_frequent_commands_encode_exactly_as_their_dataclass_fields_do() -> 
             assert json.loads(text) == [type(command).__name__, *generic(command)]
             assert decode_command(text) == command
     small = PlaceOrder("a", MARKET.symbol, Side.BUY, OrderType.LIMIT, qty=1, price=2)
-    assert encode_command(small) == \
-        b'["PlaceOrder","a","BRSWBNB","BUY","LIMIT",1,2,0,"GTC",0,"","NONE",0,0,0,0]'.replace(b"BRSWBNB",
-                                                                                      MARKET.symbol.encode())
+    assert encode_command(small) == b'["PlaceOrder","a","BRSWBNB","BUY","LIMIT",1,2]'.replace(
+        b"BRSWBNB", MARKET.symbol.encode())
+
+
+def test_fields_left_at_their_defaults_at_the_end_are_not_written_and_read_back_as_the_defaults() -> None:
+    """Every combination of defaulted and set optional fields: the encoding is the generic one (every field) with
+    trailing values dropped, never a set one, and it reads back as the same command."""
+    import dataclasses
+    import itertools
+    import json
+
+    set_values = {"quote_qty": 5, "tif": TimeInForce.IOC, "stop_price": 4, "client_order_id": "c", "stp": Stp.EXPIRE_TAKER,
+                  "ts": 7, "max_platform_fee_rate": 3, "trailing_delta": 2, "iceberg_qty": 1}
+    names = list(set_values)
+    for mask in range(1 << len(names)):
+        chosen = {name: set_values[name] for i, name in enumerate(names) if mask >> i & 1}
+        place = PlaceOrder("a", MARKET.symbol, Side.SELL, OrderType.LIMIT, qty=3, price=9, **chosen)  # type: ignore[arg-type]
+        written = json.loads(encode_command(place))[1:]
+        full = [getattr(place, f.name) for f in dataclasses.fields(place)]
+        full = [v.value if isinstance(v, Enum) else v for v in full]
+        assert 6 <= len(written) <= 15 and written == full[:len(written)]
+        last_set = max((names.index(name) + 6 for name in chosen), default=5)
+        assert len(written) > last_set  # nothing set is left out
+        assert decode_command(encode_command(place)) == place
+    for cancel in (CancelOrder("a", "S", 3), CancelOrder("a", "S", 0, "c"), CancelOrder("a", "S", 3, ts=1)):
+        written = json.loads(encode_command(cancel))[1:]
+        assert written == ["a", "S", 3] if cancel == CancelOrder("a", "S", 3) else len(written) == 5
+        assert decode_command(encode_command(cancel)) == cancel
+        replace = CancelReplace(cancel, PlaceOrder("a", "S", Side.BUY, OrderType.LIMIT, qty=1, price=2))
+        assert decode_command(encode_command(replace)) == replace
 
 
 def test_reopening_replays_to_the_same_state(tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ class Engine(Matching):
         # a cancel-replace's cancelled order's funds, not yet released: the balance and the amount (see _lock)
         self._held: Balance | None = None
         self._held_amount = 0
+        self._cancelled_in: Market | None = None  # the market of the order _cancel_order last cancelled
         self._handlers: dict[type, Callable[[Any], Result]] = {  # the rest (see process)
             AmendOrder: self._amend, Deposit: self._deposit, Withdraw: self._withdraw,
             SetFeePreference: self._set_fee_preference, Transfer: self._transfer,
@@ -53,7 +54,7 @@ class Engine(Matching):
         if isinstance(command, CancelReplace):  # the commands by how often they come
             result = self._cancel_replace(command)
         elif isinstance(command, PlaceOrder):
-            result = self._place(command)
+            result = self._place(command, self._markets.get(command.symbol))
         elif isinstance(command, CancelOrder):
             result = self._cancel(command)
         else:
@@ -91,10 +92,13 @@ class Engine(Matching):
     def _cancel_replace(self, command: CancelReplace) -> Result:
         # what the cancelled order held stays locked until the new order locks its funds: where both are in one
         # balance (a moved order), the release and the new lock are one change to it (see _lock)
-        if self._cancel_order(command.cancel, False) is None:
+        cancelled = self._cancel_order(command.cancel, False)
+        if cancelled is None:
             return Result(Code.UNKNOWN_ORDER, reason="unknown order sent")
-        try:
-            return self._place(command.place)
+        place = command.place
+        try:  # the new order's market is usually the cancelled one's: no second lookup then
+            return self._place(place, self._cancelled_in if place.symbol == cancelled.symbol else
+                               self._markets.get(place.symbol))
         finally:
             held = self._held
             if held is not None:  # the new order was refused before it locked anything
@@ -167,8 +171,8 @@ class Engine(Matching):
         return None
 
     # -- placing ----------------------------------------------------------------------------------------
-    def _place(self, cmd: PlaceOrder) -> Result:
-        m = self._markets.get(cmd.symbol)
+    def _place(self, cmd: PlaceOrder, m: Market | None) -> Result:
+        """Place an order in `m`, the market its symbol names (None: none does)."""
         if m is None:
             return Result(Code.UNKNOWN_MARKET, reason=f"unknown symbol {cmd.symbol}")
         kind, side, price, qty = cmd.type, cmd.side, cmd.price, cmd.qty
@@ -266,6 +270,7 @@ class Engine(Matching):
         if order is None or order.account != cmd.account or order.symbol != cmd.symbol:
             return None
         m = self._markets[order.symbol]
+        self._cancelled_in = m
         if order.type is not LIMIT and is_stop(order.type) and order in m.stops:
             m.stops.remove(order)
         else:

@@ -180,8 +180,47 @@ def test_group_commits_replay_from_any_point_and_damage_is_refused(tmp_path: Pat
         list(Journal(path).commands_after(0))
     db.execute("UPDATE command_groups SET bodies = substr(bodies, 1, 10) WHERE first_seq = 1")
     db.commit()
-    with pytest.raises(JournalError, match="holds 1 commands"):
+    with pytest.raises(JournalError, match="group 1..7 is damaged"):
         list(Journal(path).commands_after(0))
+    db.execute("UPDATE command_groups SET bodies = '[[\"Withdraw\",\"a\",\"BRS\",1]]' WHERE first_seq = 1")
+    db.commit()
+    with pytest.raises(JournalError, match="group 1..7 holds 1 commands"):
+        list(Journal(path).commands_after(0))
+
+
+def test_groups_written_a_command_per_line_by_earlier_versions_are_read_and_continued(tmp_path: Path) -> None:
+    """Before a group was one JSON array its commands were a JSON text per line: such a journal replays, and a
+    damaged one of its groups is refused."""
+    import sqlite3
+
+    import pytest
+
+    from matcher.errors import JournalError
+
+    path = tmp_path / "lines.sqlite3"
+    flow = [Deposit("a", MARKET.base.symbol, 10**30), *list(random_flow(MARKET, 4, 600))[:299]]
+    journaled = JournaledEngine.open(path, [MARKET], commit_every=16)
+    journaled.close()
+    db = sqlite3.connect(path)
+    db.executemany("INSERT INTO command_groups VALUES (?, ?, ?)",
+                   [(min(first + 16, 200), first + 1, "\n".join(encode_command(c).decode() for c in flow[first:200][:16]))
+                    for first in range(0, 200, 16)])
+    db.commit()
+    journaled = JournaledEngine.open(path, [MARKET], commit_every=16)
+    assert journaled.seq == 200
+    for command in flow[200:]:
+        journaled.submit(command)
+    journaled.close()
+    reopened = JournaledEngine.open(path, [MARKET])
+    expected = Engine([MARKET])
+    for command in flow:
+        expected.process(command)
+    assert reopened.engine.state_hash() == expected.state_hash()
+    reopened.close()
+    db.execute("UPDATE command_groups SET bodies = substr(bodies, 1, 10) WHERE first_seq = 1")
+    db.commit()
+    with pytest.raises(JournalError, match="group 1..16 holds 1 commands"):
+        list(JournaledEngine.open(path, [MARKET]).journal.commands_after(0))
 
 
 def test_a_journal_of_the_one_row_per_command_format_is_read_and_continued(tmp_path: Path) -> None:

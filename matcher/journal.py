@@ -284,7 +284,12 @@ class Journal:
                 raise JournalError(f"journal gap: expected command {expected}, found {first}")
             for number, item in enumerate(items, start=first):
                 if number >= expected:
-                    yield number, (decode_command(item) if isinstance(item, str) else command_from_values(item))
+                    try:
+                        command = decode_command(item) if isinstance(item, str) else command_from_values(item)
+                    except (ValueError, TypeError, KeyError, IndexError) as exc:
+                        raise JournalError(f"journal command {number} (group {first}..{last}) is damaged: {exc}") \
+                            from None
+                    yield number, command
             expected = last + 1
 
     def close(self) -> None:

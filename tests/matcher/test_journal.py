@@ -186,6 +186,13 @@ def test_group_commits_replay_from_any_point_and_damage_is_refused(tmp_path: Pat
     db.commit()
     with pytest.raises(JournalError, match="group 1..7 holds 1 commands"):
         list(Journal(path).commands_after(0))
+    db.execute("UPDATE command_groups SET bodies = '[[\"Withdraw\",\"a\"],[\"Nothing\"],[],[],[],[],[]]' "
+               "WHERE first_seq = 1")
+    db.commit()
+    with pytest.raises(JournalError, match=r"journal command 1 \(group 1..7\) is damaged"):
+        list(Journal(path).commands_after(0))
+    with pytest.raises(JournalError, match=r"journal command 2 \(group 1..7\) is damaged"):
+        list(Journal(path).commands_after(1))
 
 
 def test_groups_written_a_command_per_line_by_earlier_versions_are_read_and_continued(tmp_path: Path) -> None:

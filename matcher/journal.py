@@ -27,7 +27,7 @@ from .fees import FeePolicy
 from .errors import JournalError
 from .market import MarketSpec
 from .snapshot import dump, load
-from .state import BUY, GTC, LIMIT, SELL, STP_NONE
+from .state import BUY, COMPILED, GTC, LIMIT, SELL, STP_NONE
 
 _COMMANDS = {cls.__name__: cls for cls in (model.Deposit, model.Withdraw, model.Transfer, model.PlaceOrder,
                                            model.CancelOrder, model.AmendOrder, model.CancelReplace,
@@ -108,9 +108,7 @@ def command_values(command: model.Command) -> tuple[Any, ...]:
         return ("PlaceOrder", *_place_values(command))  # type: ignore[arg-type]
     if kind is model.CancelOrder:
         return ("CancelOrder", *_cancel_values(command))  # type: ignore[arg-type]
-    values = (kind.__name__, *_GETTERS[kind](command))
-    _dumps(values)  # the rare commands' fields are checked here, at append, rather than when their group is written
-    return values
+    return (kind.__name__, *_GETTERS[kind](command))
 
 
 def encode_command(command: model.Command) -> bytes:
@@ -175,9 +173,9 @@ class Journal:
             " bodies TEXT NOT NULL);"
             "CREATE TABLE IF NOT EXISTS snapshots (seq INTEGER PRIMARY KEY, state TEXT NOT NULL);")
         self.commit_every = max(1, commit_every)
-        # commands not yet committed, the last one numbered last_seq: their values, taken at append (a command that
-        # cannot be written is refused there: enums are read, other commands' fields tried, and the frequent ones'
-        # fields are strings and ints, which a compiled build checks as the command is made)
+        # commands not yet committed, the last one numbered last_seq: their values, taken at append, where a command
+        # that cannot be written is refused (before the engine applies it): written once as a check, except for the
+        # three frequent commands in a compiled build, whose fields (strings, ints, enums) it checks as they are made
         self._pending: list[tuple[Any, ...]] = []
         self._open = False  # a transaction holds written, uncommitted rows (flush(commit=False))
         self._in_group = 0  # how many of the pending commands belong to that transaction (written with its commit)
@@ -190,7 +188,11 @@ class Journal:
 
     def append(self, command: model.Command) -> int:
         """Record a command; durable at once (commit_every=1) or at the next group commit / flush."""
-        self._pending.append(command_values(command))
+        values = command_values(command)
+        kind = type(command)
+        if not (COMPILED and (kind is model.CancelReplace or kind is model.PlaceOrder or kind is model.CancelOrder)):
+            _dumps(values)  # refused now if it cannot be written (see _pending), not when its group is
+        self._pending.append(values)
         self.last_seq += 1
         if len(self._pending) >= self.commit_every:
             self.flush()

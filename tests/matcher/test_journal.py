@@ -381,3 +381,57 @@ def test_a_group_commit_writes_its_commands_as_one_row_with_the_derived_rows_or_
     assert [c for _, c in again.commands_after(0)] == flow[:12] and again.last_seq == 12
     assert outside.execute("SELECT COUNT(*) FROM derived").fetchone()[0] == 12
     again.close()
+
+
+REFUSED_AT_APPEND = """
+import sys, tempfile
+from decimal import Decimal
+from pathlib import Path
+from matcher.compiled import is_compiled
+from matcher.journal import JournaledEngine
+from matcher.market import Asset, MarketSpec
+from matcher.model import CancelOrder, CancelReplace, Deposit, OrderType, PlaceOrder, Side
+market = MarketSpec("BRSWBNB", Asset("BRS", "0x" + "b1" * 20, 18), Asset("WBNB", "0x" + "b2" * 20, 18),
+                    tick_size=10**14, lot_size=10**16, min_notional=10**14, maker_fee_bps=10, taker_fee_bps=20)
+path = Path(tempfile.mkdtemp()) / "j.sqlite3"
+journaled = JournaledEngine.open(path, [market], commit_every=16)
+journaled.submit(Deposit("a", "WBNB", 10**24))
+before = journaled.engine.state_hash()
+place = lambda **kw: PlaceOrder("a", "BRSWBNB", Side.BUY, OrderType.LIMIT, **kw)
+makers = [lambda: place(qty=Decimal(1), price=100), lambda: place(qty=1, price=100, client_order_id=object()),
+          lambda: CancelReplace(CancelOrder("a", "BRSWBNB", Decimal(1)), place(qty=1, price=100)),
+          lambda: Deposit("a", "WBNB", Decimal(5))]
+outcomes = []
+for make in makers:
+    try:
+        command = make()
+    except TypeError:
+        outcomes.append("made")  # refused as it is made
+        continue
+    try:
+        journaled.submit(command)
+        outcomes.append("accepted")
+    except TypeError:
+        outcomes.append("append")  # refused by the journal, before the engine saw it
+assert journaled.engine.state_hash() == before and journaled.seq == 1, (journaled.seq, outcomes)
+journaled.submit(place(qty=1, price=100))  # the journal goes on: its group is written whole
+after = journaled.engine.state_hash()
+journaled.close()
+assert JournaledEngine.open(path, [market]).engine.state_hash() == after
+print(is_compiled(), " ".join(outcomes))
+"""
+
+
+def test_a_command_that_cannot_be_written_is_refused_before_it_is_applied() -> None:
+    """Fields the journal cannot write (a Decimal amount, an object for a string) are refused before the engine
+    applies the command: a compiled build refuses them as the command is made, the Python sources at append."""
+    from .test_compiled import ROOT, _run
+
+    from matcher import compiled
+
+    runs = [_run(REFUSED_AT_APPEND, ROOT, BOURSE_PURE_PYTHON="1")]
+    if compiled.is_compiled():
+        runs.append(_run(REFUSED_AT_APPEND, ROOT))
+    for run in runs:
+        built, *outcomes = run.stdout.split()
+        assert outcomes == (["made"] * 4 if built == "True" else ["append"] * 4), run.stdout

@@ -108,7 +108,10 @@ def command_values(command: model.Command) -> tuple[Any, ...]:
         return ("PlaceOrder", *_place_values(command))  # type: ignore[arg-type]
     if kind is model.CancelOrder:
         return ("CancelOrder", *_cancel_values(command))  # type: ignore[arg-type]
-    return (kind.__name__, *_GETTERS[kind](command))
+    values = (kind.__name__, *_GETTERS[kind](command))
+    if COMPILED:  # see Journal.append: the rare commands' fields are checked here
+        _dumps(values)
+    return values
 
 
 def encode_command(command: model.Command) -> bytes:
@@ -189,8 +192,7 @@ class Journal:
     def append(self, command: model.Command) -> int:
         """Record a command; durable at once (commit_every=1) or at the next group commit / flush."""
         values = command_values(command)
-        kind = type(command)
-        if not (COMPILED and (kind is model.CancelReplace or kind is model.PlaceOrder or kind is model.CancelOrder)):
+        if not COMPILED:  # compiled: checked as the command was made (the rare ones again in command_values)
             _dumps(values)  # refused now if it cannot be written (see _pending), not when its group is
         self._pending.append(values)
         self.last_seq += 1

@@ -68,7 +68,7 @@ if _FIELDS[model.PlaceOrder] != _PLACE_FIELDS or _FIELDS[model.CancelOrder] != _
 
 def _place_values(c: model.PlaceOrder) -> tuple[Any, ...]:
     """The fields in order, those at the end that hold their defaults left out (decode_command restores them): a
-    plain limit order is 6 values where all of them are 15, a third of the bytes the journal writes for it."""
+    plain limit order is written as 6 values rather than 15."""
     side = "BUY" if c.side is BUY else "SELL" if c.side is SELL else c.side.value  # (not a Side: raises)
     kind = "LIMIT" if c.type is LIMIT else c.type.value
     if c.max_platform_fee_rate or c.trailing_delta or c.iceberg_qty:

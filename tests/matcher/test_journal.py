@@ -195,6 +195,15 @@ def test_group_commits_replay_from_any_point_and_damage_is_refused(tmp_path: Pat
         list(Journal(path).commands_after(1))
 
 
+def _continue_after_200(path: Path, flow: list[Any]) -> None:
+    """Open a journal of an earlier format holding flow's first 200 commands, and journal the rest of it."""
+    journaled = JournaledEngine.open(path, [MARKET], commit_every=16)
+    assert journaled.seq == 200
+    for command in flow[200:]:
+        journaled.submit(command)
+    journaled.close()
+
+
 def test_groups_written_a_command_per_line_by_earlier_versions_are_read_and_continued(tmp_path: Path) -> None:
     """Before a group was one JSON array its commands were a JSON text per line: such a journal replays, and a
     damaged one of its groups is refused."""
@@ -213,11 +222,7 @@ def test_groups_written_a_command_per_line_by_earlier_versions_are_read_and_cont
                    [(min(first + 16, 200), first + 1, "\n".join(encode_command(c).decode() for c in flow[first:200][:16]))
                     for first in range(0, 200, 16)])
     db.commit()
-    journaled = JournaledEngine.open(path, [MARKET], commit_every=16)
-    assert journaled.seq == 200
-    for command in flow[200:]:
-        journaled.submit(command)
-    journaled.close()
+    _continue_after_200(path, flow)
     reopened = JournaledEngine.open(path, [MARKET])
     expected = Engine([MARKET])
     for command in flow:
@@ -241,11 +246,7 @@ def test_a_journal_of_the_one_row_per_command_format_is_read_and_continued(tmp_p
                    [(n, encode_command(c)) for n, c in enumerate(flow[:200], start=1)])
     db.commit()
     db.close()
-    journaled = JournaledEngine.open(path, [MARKET], commit_every=16)
-    assert journaled.seq == 200
-    for command in flow[200:]:
-        journaled.submit(command)
-    journaled.close()
+    _continue_after_200(path, flow)
     again = JournaledEngine.open(path, [MARKET])
     assert again.seq == 300 and again.engine.state_hash() == _reference(300, 9)
 

@@ -22,7 +22,7 @@ from .fees import FeePolicy
 from .market import MarketSpec
 from .matching import Matching
 from .errors import BadMarketSpec
-from .model import (BALANCE_EVENT, ORDER_EVENT, AddMarket, AmendOrder, CancelOrder, CancelReplace, Code, Command, Deposit,
+from .model import (BALANCE_EVENT, NEW_EVENT, AddMarket, AmendOrder, CancelOrder, CancelReplace, Code, Command, Deposit,
                     PlaceOrder, Result, SetFeeDiscount, SetFeePreference, SetPlatformFeeRate, Transfer, Withdraw)
 from .orders import lock_for_market_order, validate_market_order, validate_stop_order
 from .state import (BUY, CANCELED, FEE_ACCOUNT, GTC, LIMIT, LIMIT_MAKER, MARKET, NEW, OK, SELL, X_CANCELED, X_NEW,
@@ -234,7 +234,7 @@ class Engine(Matching):
         self.orders[order.order_id] = order
         if client_order_id:
             self.client_ids[(account, client_order_id)] = order.order_id
-        self._log.append((ORDER_EVENT, order, NEW, X_NEW, qty, 0, 0, 0, 0, ""))
+        self._log.append((NEW_EVENT, order, qty))
         if stop:
             m.stops.append(order)
             return Result(OK, order_id)
@@ -286,8 +286,7 @@ class Engine(Matching):
             else:
                 self._held, self._held_amount = order.lock, order.locked
             order.locked = 0
-        self._log.append((ORDER_EVENT, order, CANCELED, X_CANCELED, order.qty, order.filled, order.cum_quote, 0, 0,
-                          ""))
+        self._log.append(order)  # a cancelled order never changes again: the order is its event's record
         return order
 
     def _amend(self, cmd: AmendOrder) -> Result:

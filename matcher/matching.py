@@ -108,7 +108,7 @@ class Matching(EngineState):
         log = self._log
         for i in range(len(log) - 1, -1, -1):  # its last trade report is where it became FILLED, as on Binance
             record = log[i]
-            if record[0] == ORDER_EVENT and record[1] is order:
+            if type(record) is tuple and record[0] == ORDER_EVENT and record[1] is order:
                 log[i] = (ORDER_EVENT, order, FILLED, record[3], order.qty, *record[5:])
                 break
 

@@ -292,15 +292,22 @@ Event = OrderUpdate | Trade | BalanceUpdate | DepthUpdate | BookTicker
 # The engine records events as flat tuples, tagged by kind: a typed event costs several times more to build than
 # the tuple, and the engine writes several per command. `Result.events` turns them into the typed records above,
 # once, on first access (values are copied into the tuple when the event happens; only an order's fixed fields,
-# such as its id, account and price, are read from the order later).
+# such as its id, account and price, are read from the order later). Two records are shorter, as most commands
+# write them: an accepted order's is (NEW_EVENT, order, qty), and a cancelled order is its own record (it never
+# changes again, so its fields are still those of the moment it was cancelled).
 ORDER_EVENT: Final = 0
 BALANCE_EVENT: Final = 1
 DEPTH_EVENT: Final = 2
 TICKER_EVENT: Final = 3
 TRADE_EVENT: Final = 4
+NEW_EVENT: Final = 5
 
 
 def typed_event(record: Any) -> Event:
+    if type(record) is not tuple:  # a cancelled order
+        o = record
+        return OrderUpdate(o.order_id, o.client_order_id, o.account, o.symbol, o.side, o.type, o.tif, o.price, o.qty,
+                           Status.CANCELED, ExecType.CANCELED, o.filled, o.cum_quote, 0, 0, "", o.ts)
     kind = record[0]
     if kind == TRADE_EVENT:
         return Trade(*record[1:])
@@ -308,6 +315,10 @@ def typed_event(record: Any) -> Event:
         _, o, status, exec_type, qty, filled, cum_quote, last_qty, last_price, reason = record
         return OrderUpdate(o.order_id, o.client_order_id, o.account, o.symbol, o.side, o.type, o.tif, o.price, qty,
                            status, exec_type, filled, cum_quote, last_qty, last_price, reason, o.ts)
+    if kind == NEW_EVENT:
+        _, o, qty = record
+        return OrderUpdate(o.order_id, o.client_order_id, o.account, o.symbol, o.side, o.type, o.tif, o.price, qty,
+                           Status.NEW, ExecType.NEW, 0, 0, 0, 0, "", o.ts)
     if kind == BALANCE_EVENT:
         _, (account, asset), free, locked = record
         return BalanceUpdate(account, asset, free, locked)

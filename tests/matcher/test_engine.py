@@ -311,6 +311,28 @@ def test_events_read_late_still_say_what_happened_then(ex: Harness) -> None:
     assert placed.events is placed.events  # typed once
 
 
+def test_cancel_events_read_late_say_what_the_order_was_when_cancelled(ex: Harness) -> None:
+    """A cancel's event is typed from the cancelled order itself, which nothing changes afterwards: read after later
+    commands (a fill of the order that replaced it, a cancel of the same id again), it still says CANCELED with the
+    quantities of that moment."""
+    placed = ex(limit("alice", Side.SELL, 1000, 5))
+    ex(limit("bob", Side.BUY, 1000, 2))  # fills 2 of 5
+    moved = ex(CancelReplace(CancelOrder("alice", S, placed.order_id), limit("alice", Side.SELL, 1001, 3)))
+    cancelled = ex(CancelOrder("alice", S, moved.order_id))
+    again = ex(CancelOrder("alice", S, moved.order_id))
+    assert again.code is Code.UNKNOWN_ORDER and not again.events
+    ex(limit("alice", Side.SELL, 1001, 3))
+    ex(limit("carol", Side.BUY, 1001, 3))  # trades at the same price and size as the cancelled order had
+    [old] = updates(moved, placed.order_id)
+    assert (old.status, old.exec_type, old.qty, old.filled, old.cum_quote, old.last_qty, old.price) == (
+        Status.CANCELED, ExecType.CANCELED, 5, 2, 2 * 1000 * MARKET.quote_per_lot_tick, 0, 1000)
+    [new] = updates(moved, moved.order_id)
+    assert (new.status, new.exec_type, new.qty, new.filled, new.price) == (Status.NEW, ExecType.NEW, 3, 0, 1001)
+    [gone] = updates(cancelled, moved.order_id)
+    assert (gone.status, gone.exec_type, gone.qty, gone.filled, gone.cum_quote, gone.account, gone.symbol) == (
+        Status.CANCELED, ExecType.CANCELED, 3, 0, 0, "alice", S)
+
+
 def test_a_stop_that_the_last_price_already_reached_is_refused(ex: Harness) -> None:
     ex(limit("alice", Side.SELL, 1000, 1))
     ex(limit("bob", Side.BUY, 1000, 1))  # last price 1000

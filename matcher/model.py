@@ -295,12 +295,14 @@ Event = OrderUpdate | Trade | BalanceUpdate | DepthUpdate | BookTicker
 # such as its id, account and price, are read from the order later). Two records are shorter, as most commands
 # write them: an accepted order's is (NEW_EVENT, order, qty), and a cancelled order is its own record (it never
 # changes again, so its fields are still those of the moment it was cancelled).
-ORDER_EVENT: Final = 0
-BALANCE_EVENT: Final = 1
-DEPTH_EVENT: Final = 2
-TICKER_EVENT: Final = 3
-TRADE_EVENT: Final = 4
-NEW_EVENT: Final = 5
+# The tags are strings: a compiled build keeps a string constant as an object, where an int constant is boxed again
+# for every record.
+ORDER_EVENT: Final = "order"
+BALANCE_EVENT: Final = "balance"
+DEPTH_EVENT: Final = "depth"
+TICKER_EVENT: Final = "ticker"
+TRADE_EVENT: Final = "trade"
+NEW_EVENT: Final = "new"
 
 
 def typed_event(record: Any) -> Event:

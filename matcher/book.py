@@ -92,10 +92,11 @@ Flat = tuple[Any, ...]
 class Level:
     """The orders resting at one price, in time order, and the lots they show in total (0 once the level is gone)."""
 
-    __slots__ = ("price", "orders", "total")
+    __slots__ = ("price", "tick", "orders", "total")
 
     def __init__(self, order: Order) -> None:
         self.price: Price = order.price
+        self.tick: int = order.price  # the same, unboxed in a compiled build: compared natively
         self.orders: list[Order] = [order]  # a list beats a deque at a level's usual few orders
         self.total: int = shown(order)
 
@@ -123,7 +124,7 @@ class _Side:
             seen = touched[i]
             if seen is level:
                 return
-            if seen.price == level.price:  # gone and opened again in the same command: the new level counts
+            if seen.tick == level.tick:  # gone and opened again in the same command: the new level counts
                 touched[i] = level
                 return
         self.touched_count = put_at(touched, count, level)
@@ -157,7 +158,7 @@ def _changed(s: _Side, descending: bool) -> Flat:
         return (level.price, level.total)
     if count == 2:  # a cancel-replace on one side: no sort
         first, second = touched[0], touched[1]
-        if (first.price < second.price) == descending:
+        if (first.tick < second.tick) == descending:
             first, second = second, first
         return (first.price, first.total, second.price, second.total)
     flat: list[Any] = []

@@ -68,7 +68,7 @@ class Market:
 
     __slots__ = ("spec", "symbol", "base", "quote", "per_lot_tick", "lot_size", "min_notional", "maker_fee_bps",
                  "taker_fee_bps", "book", "stops", "fired", "top", "update_id", "base_holders", "quote_holders",
-                 "native_per_lot_tick", "native_ticks_lots", "native_lot_size", "native_lots")
+                 "native_per_lot_tick", "native_ticks_lots", "native_lot_size", "native_lots", "top_bid", "top_ask")
 
     def __init__(self, spec: MarketSpec, book: Book) -> None:
         self.spec, self.symbol, self.book = spec, spec.symbol, book
@@ -86,10 +86,17 @@ class Market:
         self.stops: list[Order] = []  # parked stop orders, oldest first
         self.fired: list[Order] = []  # stop orders a trade of the current command triggered, in trigger order
         self.top: Top = (0, 0, 0, 0)  # the best bid/ask last published
+        self.top_bid = self.top_ask = 0  # its prices (0: the side was empty), unboxed in a compiled build
         self.update_id = 0  # of the last diff-depth event
         # each account's ledger balance in the base and the quote asset, found once (balances are never dropped)
         self.base_holders: dict[str, Balance] = {}
         self.quote_holders: dict[str, Balance] = {}
+
+
+def set_top(m: Market, top: Top) -> None:
+    """The book ticker last published, and its prices."""
+    m.top = top
+    m.top_bid, m.top_ask = top[0], top[2]
 
 
 def order_value(m: Market, price: int, qty: int) -> int:
@@ -153,12 +160,20 @@ class EngineState:
         update_id = m.update_id + 1
         m.update_id = update_id
         log.append((DEPTH_EVENT, m.symbol, update_id, bids, asks))
-        old = m.top
-        if (bids and (not old[0] or bids[0] >= old[0])) or (asks and (not old[2] or asks[0] <= old[2])):
+        if bids:
+            best: int = bids[0]
+            moved = not m.top_bid or best >= m.top_bid
+        else:
+            moved = False
+        if not moved and asks:
+            best = asks[0]
+            moved = not m.top_ask or best <= m.top_ask
+        if moved:
             top = m.book.top()
-            if top != old:
-                m.top = top
+            if top != m.top:
+                set_top(m, top)
                 log.append((TICKER_EVENT, m.symbol, update_id, top))
+
 
     @property
     def update_ids(self) -> dict[str, int]:
@@ -212,7 +227,7 @@ class EngineState:
         """After state was loaded from a snapshot: restoring is not a change, and the ticker is where it is."""
         for m in self._markets.values():
             m.book.clear_touched()
-            m.top = m.book.top()
+            set_top(m, m.book.top())
 
     # -- balances ---------------------------------------------------------------------------------------
     def balance(self, account: str, asset: str) -> tuple[int, int]:

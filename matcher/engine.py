@@ -5,7 +5,7 @@ same commands rebuilds the same state, checked by `state_hash()`.
 
 This is the exchange's hot path, written for CPython and for mypyc, which
 compiles it at install (see compiled.py): enum members come from `Final` module
-constants (state.py), events are recorded as flat tuples (see `model.Result`),
+constants (state.py), events are recorded as short tuples (see `model.Result`),
 an order holds the ledger balance it locks, and the three frequent commands are
 dispatched without a lookup. The layers: state.py (what a command can change,
 and the reads on it) <- matching.py (the matching rules) <- this module (the

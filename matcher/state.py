@@ -174,7 +174,6 @@ class EngineState:
                 set_top(m, top)
                 log.append((TICKER_EVENT, m.symbol, update_id, top))
 
-
     @property
     def update_ids(self) -> dict[str, int]:
         """Each market's last diff-depth update id (Binance's `u`)."""

@@ -11,7 +11,7 @@ from bisect import bisect_left
 from typing import Any, Final, Iterator
 
 from .balances import Balance, put_at
-from .model import OrderType, Side, Status, Stp, TimeInForce
+from .model import DEPTH_ASKS_EVENT, DEPTH_BIDS_EVENT, DEPTH_EVENT, OrderType, Side, Status, Stp, TimeInForce
 
 BUY: Final = Side.BUY
 SELL: Final = Side.SELL
@@ -168,6 +168,21 @@ def _changed(s: _Side, descending: bool) -> Flat:
     return tuple(flat)
 
 
+def _side_record(s: _Side, descending: bool, kind: str, symbol: str, update_id: int) -> tuple[Any, ...]:
+    """The depth record of one side's one or two changed levels, the levels in the record itself (one tuple, where
+    the general record holds a tuple per side): (kind, symbol, update_id, price, total[, price, total]), best first."""
+    touched = s.touched
+    count = s.touched_count
+    s.touched_count = 0
+    first = touched[0]
+    if count == 1:
+        return (kind, symbol, update_id, first.price, first.total)
+    second = touched[1]
+    if (first.tick < second.tick) == descending:
+        first, second = second, first
+    return (kind, symbol, update_id, first.price, first.total, second.price, second.total)
+
+
 def _price(level: Level) -> Price:
     return level.price
 
@@ -263,6 +278,22 @@ class Book:
             return _changed(self._bids, True) if self._bids.touched_count else ()
         return _changed(self._asks, False) if self._asks.touched_count else ()
 
+    def take_depth(self, symbol: str, update_id: int) -> tuple[Any, ...] | None:
+        """The depth record of the levels changed since the last call (None if none): where one side changed one or
+        two levels (most commands), (DEPTH_BIDS_EVENT or DEPTH_ASKS_EVENT, symbol, update_id, price, total, ...);
+        otherwise (DEPTH_EVENT, symbol, update_id, bids, asks), each side as `take_touched_side` gives it."""
+        bids, asks = self._bids, self._asks
+        changed_bids, changed_asks = bids.touched_count, asks.touched_count
+        if not changed_asks:
+            if not changed_bids:
+                return None
+            if changed_bids <= 2:
+                return _side_record(bids, True, DEPTH_BIDS_EVENT, symbol, update_id)
+        elif not changed_bids and changed_asks <= 2:
+            return _side_record(asks, False, DEPTH_ASKS_EVENT, symbol, update_id)
+        return (DEPTH_EVENT, symbol, update_id, _changed(bids, True) if changed_bids else (),
+                _changed(asks, False) if changed_asks else ())
+
     def clear_touched(self) -> None:
         self._bids.touched_count = 0
         self._asks.touched_count = 0
@@ -346,6 +377,10 @@ class ReferenceBook(Book):
         prices = sorted({p for s, p in self._touched if s is side}, reverse=side is Side.BUY)
         self._touched = {(s, p) for s, p in self._touched if s is not side}
         return tuple(x for p in prices for x in (p, self.level_qty(side, p)))
+
+    def take_depth(self, symbol: str, update_id: int) -> tuple[Any, ...] | None:
+        bids, asks = self.take_touched_side(Side.BUY), self.take_touched_side(Side.SELL)
+        return (DEPTH_EVENT, symbol, update_id, bids, asks) if bids or asks else None
 
     def clear_touched(self) -> None:
         self._touched.clear()

@@ -74,11 +74,7 @@ class Engine(Matching):
         if count:
             dirty = self._dirty
             for i in range(count):
-                m = dirty[i]
-                bids = m.book.take_touched_side(BUY)
-                asks = m.book.take_touched_side(SELL)
-                if bids or asks:
-                    self._publish(m, bids, asks, log)
+                self._publish(dirty[i], log)
             self._dirty_count = 0
         result.log = log
         return result

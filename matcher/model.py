@@ -300,6 +300,8 @@ Event = OrderUpdate | Trade | BalanceUpdate | DepthUpdate | BookTicker
 ORDER_EVENT: Final = "order"
 BALANCE_EVENT: Final = "balance"
 DEPTH_EVENT: Final = "depth"
+DEPTH_BIDS_EVENT: Final = "depth-bids"  # one side's levels in the record itself (see Book.take_depth)
+DEPTH_ASKS_EVENT: Final = "depth-asks"
 TICKER_EVENT: Final = "ticker"
 TRADE_EVENT: Final = "trade"
 NEW_EVENT: Final = "new"
@@ -327,6 +329,10 @@ def typed_event(record: Any) -> Event:
     if kind == DEPTH_EVENT:
         _, symbol, update_id, bids, asks = record
         return DepthUpdate(symbol, update_id, update_id, levels(bids), levels(asks))
+    if kind == DEPTH_BIDS_EVENT:
+        return DepthUpdate(record[1], record[2], record[2], levels(record[3:]), ())
+    if kind == DEPTH_ASKS_EVENT:
+        return DepthUpdate(record[1], record[2], record[2], (), levels(record[3:]))
     if kind == TICKER_EVENT:
         _, symbol, update_id, top = record
         return BookTicker(symbol, update_id, *top)

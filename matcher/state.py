@@ -14,11 +14,11 @@ from typing import Any, Final, Iterable
 from mypy_extensions import i64
 
 from .balances import Balance, Key, Ledger
-from .book import Book, Flat, Order, Top
+from .book import Book, Order, Top
 from .errors import BadMarketSpec
 from .fees import FeePolicy
 from .market import Asset, MarketSpec
-from .model import DEPTH_EVENT, ORDER_EVENT, TICKER_EVENT, Code, ExecType, OrderType, Side, Status, Stp, TimeInForce
+from .model import DEPTH_ASKS_EVENT, DEPTH_BIDS_EVENT, ORDER_EVENT, TICKER_EVENT, Code, ExecType, OrderType, Side, Status, Stp, TimeInForce
 
 FEE_ACCOUNT = "fees"
 
@@ -153,21 +153,32 @@ class EngineState:
         self._dirty_count = 0
 
     # -- market data ---------------------------------------------------------------------------------
-    def _publish(self, m: Market, bids: Flat, asks: Flat, log: list[Any]) -> None:
-        """Binance's diff depth for the levels a command changed, and the book ticker if the best bid or ask
-        moved. The ticker can only have moved if a changed level is at or better than the old best (or a side
-        was empty): otherwise the old best levels are untouched and still the best."""
+    def _publish(self, m: Market, log: list[Any]) -> None:
+        """Binance's diff depth for the levels a command changed (if any did), and the book ticker if the best bid
+        or ask moved. The ticker can only have moved if a changed level is at or better than the old best (or a
+        side was empty): otherwise the old best levels are untouched and still the best."""
         update_id = m.update_id + 1
+        record = m.book.take_depth(m.symbol, update_id)
+        if record is None:
+            return
         m.update_id = update_id
-        log.append((DEPTH_EVENT, m.symbol, update_id, bids, asks))
-        if bids:
-            best: int = bids[0]
+        log.append(record)
+        kind = record[0]
+        moved = False
+        if kind is DEPTH_BIDS_EVENT:
+            best: int = record[3]
             moved = not m.top_bid or best >= m.top_bid
-        else:
-            moved = False
-        if not moved and asks:
-            best = asks[0]
+        elif kind is DEPTH_ASKS_EVENT:
+            best = record[3]
             moved = not m.top_ask or best <= m.top_ask
+        else:
+            bids, asks = record[3], record[4]
+            if bids:
+                best = bids[0]
+                moved = not m.top_bid or best >= m.top_bid
+            if not moved and asks:
+                best = asks[0]
+                moved = not m.top_ask or best <= m.top_ask
         if moved:
             top = m.book.top()
             if top != m.top:

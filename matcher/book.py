@@ -84,8 +84,8 @@ def shown(order: Order) -> int:
 
 # best bid, its quantity, best ask, its quantity (0 when a side is empty); a plain tuple (see engine.Key)
 Top = Any
-# changed levels, flattened (price, total, price, total, ...): what the engine records, one tuple per side (see
-# model.levels, which pairs them when an event is read)
+# changed levels, flattened (price, total, price, total, ...): what the engine records for a side (see Book.take_depth,
+# and model.levels, which pairs them when an event is read)
 Flat = tuple[Any, ...]
 
 
@@ -271,17 +271,11 @@ class Book:
         yield from self.walk(Side.BUY)
         yield from self.walk(Side.SELL)
 
-    def take_touched_side(self, side: Side) -> Flat:
-        """The levels of `side` changed since the last call, with their totals (0 = gone), best first, flattened
-        (() if none)."""
-        if side is BUY:
-            return _changed(self._bids, True) if self._bids.touched_count else ()
-        return _changed(self._asks, False) if self._asks.touched_count else ()
-
     def take_depth(self, symbol: str, update_id: int) -> tuple[Any, ...] | None:
         """The depth record of the levels changed since the last call (None if none): where one side changed one or
         two levels (most commands), (DEPTH_BIDS_EVENT or DEPTH_ASKS_EVENT, symbol, update_id, price, total, ...);
-        otherwise (DEPTH_EVENT, symbol, update_id, bids, asks), each side as `take_touched_side` gives it."""
+        otherwise (DEPTH_EVENT, symbol, update_id, bids, asks), each side's changed levels flattened (price, total,
+        price, total, ...; () if none). A level's total is 0 once it is gone; levels are best first."""
         bids, asks = self._bids, self._asks
         changed_bids, changed_asks = bids.touched_count, asks.touched_count
         if not changed_asks:
@@ -373,13 +367,13 @@ class ReferenceBook(Book):
         for side in (Side.BUY, Side.SELL):
             yield from self.walk(side)
 
-    def take_touched_side(self, side: Side) -> Flat:
+    def _take_touched_side(self, side: Side) -> Flat:
         prices = sorted({p for s, p in self._touched if s is side}, reverse=side is Side.BUY)
         self._touched = {(s, p) for s, p in self._touched if s is not side}
         return tuple(x for p in prices for x in (p, self.level_qty(side, p)))
 
     def take_depth(self, symbol: str, update_id: int) -> tuple[Any, ...] | None:
-        bids, asks = self.take_touched_side(Side.BUY), self.take_touched_side(Side.SELL)
+        bids, asks = self._take_touched_side(Side.BUY), self._take_touched_side(Side.SELL)
         return (DEPTH_EVENT, symbol, update_id, bids, asks) if bids or asks else None
 
     def clear_touched(self) -> None:

@@ -25,7 +25,7 @@ from .errors import BadMarketSpec
 from .model import (BALANCE_EVENT, NEW_EVENT, AddMarket, AmendOrder, CancelOrder, CancelReplace, Code, Command, Deposit,
                     PlaceOrder, Result, SetFeeDiscount, SetFeePreference, SetPlatformFeeRate, Transfer, Withdraw)
 from .orders import lock_for_market_order, validate_market_order, validate_stop_order
-from .state import (BUY, CANCELED, FEE_ACCOUNT, GTC, LIMIT, LIMIT_MAKER, MARKET, NEW, OK, SELL, X_REPLACED, Market,
+from .state import (BUY, CANCELED, FEE_ACCOUNT, GTC, LIMIT, LIMIT_MAKER, MARKET, NEW, OK, X_REPLACED, Market,
                     base_units, crosses, is_stop, order_value)
 
 

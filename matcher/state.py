@@ -18,7 +18,8 @@ from .book import Book, Order, Top
 from .errors import BadMarketSpec
 from .fees import FeePolicy
 from .market import Asset, MarketSpec
-from .model import DEPTH_ASKS_EVENT, DEPTH_BIDS_EVENT, ORDER_EVENT, TICKER_EVENT, Code, ExecType, OrderType, Side, Status, Stp, TimeInForce
+from .model import (DEPTH_ASKS_EVENT, DEPTH_BIDS_EVENT, ORDER_EVENT, TICKER_EVENT, Code, ExecType, OrderType, Side,
+                    Status, Stp, TimeInForce)
 
 FEE_ACCOUNT = "fees"
 
@@ -163,12 +164,12 @@ class EngineState:
             return
         m.update_id = update_id
         log.append(record)
-        kind = record[0]
+        kind: str = record[0]
         moved = False
-        if kind is DEPTH_BIDS_EVENT:
+        if kind == DEPTH_BIDS_EVENT:
             best: int = record[3]
             moved = not m.top_bid or best >= m.top_bid
-        elif kind is DEPTH_ASKS_EVENT:
+        elif kind == DEPTH_ASKS_EVENT:
             best = record[3]
             moved = not m.top_ask or best <= m.top_ask
         else:

@@ -157,9 +157,7 @@ def _changed(s: _Side, descending: bool) -> Flat:
         level = touched[0]
         return (level.price, level.total)
     if count == 2:  # a cancel-replace on one side: no sort
-        first, second = touched[0], touched[1]
-        if (first.tick < second.tick) == descending:
-            first, second = second, first
+        first, second = _best_first(touched, descending)
         return (first.price, first.total, second.price, second.total)
     flat: list[Any] = []
     for level in sorted(touched[:count], key=_price, reverse=descending):
@@ -168,18 +166,21 @@ def _changed(s: _Side, descending: bool) -> Flat:
     return tuple(flat)
 
 
+def _best_first(touched: list[Level], descending: bool) -> tuple[Level, Level]:
+    """The first two touched levels, the better price first (the higher for bids: `descending`)."""
+    first, second = touched[0], touched[1]
+    return (second, first) if (first.tick < second.tick) == descending else (first, second)
+
+
 def _side_record(s: _Side, descending: bool, kind: str, symbol: str, update_id: int) -> tuple[Any, ...]:
     """The depth record of one side's one or two changed levels, the levels in the record itself (one tuple, where
     the general record holds a tuple per side): (kind, symbol, update_id, price, total[, price, total]), best first."""
-    touched = s.touched
     count = s.touched_count
     s.touched_count = 0
-    first = touched[0]
     if count == 1:
-        return (kind, symbol, update_id, first.price, first.total)
-    second = touched[1]
-    if (first.tick < second.tick) == descending:
-        first, second = second, first
+        level = s.touched[0]
+        return (kind, symbol, update_id, level.price, level.total)
+    first, second = _best_first(s.touched, descending)
     return (kind, symbol, update_id, first.price, first.total, second.price, second.total)
 
 

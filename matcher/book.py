@@ -10,6 +10,8 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import Any, Final, Iterator
 
+from mypy_extensions import mypyc_attr
+
 from .balances import Balance, put_at
 from .model import DEPTH_ASKS_EVENT, DEPTH_BIDS_EVENT, DEPTH_EVENT, OrderType, Side, Status, Stp, TimeInForce
 
@@ -24,6 +26,10 @@ Price = Any
 OrderId = Any
 
 
+# free_list_len: a compiled build keeps the last freed order for the next one (a cancel-replace frees one and makes
+# one), rather than freeing and allocating it; a no-op in the sources. Not acyclic: a resting order and its level
+# refer to each other.
+@mypyc_attr(free_list_len=1)
 class Order:
     """An open (or just closed) order. An entity: compared by identity. A plain class rather than a dataclass so
     that a compiled build constructs it natively (a dataclass keeps a generated Python `__init__`)."""
@@ -89,6 +95,7 @@ Top = Any
 Flat = tuple[Any, ...]
 
 
+@mypyc_attr(free_list_len=1)  # as Order's
 class Level:
     """The orders resting at one price, in time order, and the lots they show in total (0 once the level is gone)."""
 

@@ -5,7 +5,7 @@ same commands rebuilds the same state, checked by `state_hash()`.
 
 This is the exchange's hot path, written for CPython and for mypyc, which
 compiles it at install (see compiled.py): enum members come from `Final` module
-constants (state.py), events are recorded as short tuples (see `model.Result`),
+constants (state.py), events are recorded as short records (see `model.Result`),
 an order holds the ledger balance it locks, and the three frequent commands are
 dispatched without a lookup. The layers: state.py (what a command can change,
 and the reads on it) <- matching.py (the matching rules) <- this module (the
@@ -22,7 +22,7 @@ from .fees import FeePolicy
 from .market import MarketSpec
 from .matching import Matching
 from .errors import BadMarketSpec
-from .model import (BALANCE_EVENT, NEW_EVENT, AddMarket, AmendOrder, CancelOrder, CancelReplace, Code, Command, Deposit,
+from .model import (AddMarket, AmendOrder, BalanceRecord, CancelOrder, CancelReplace, Code, Command, Deposit, NewRecord,
                     PlaceOrder, Result, SetFeeDiscount, SetFeePreference, SetPlatformFeeRate, Transfer, Withdraw)
 from .orders import lock_for_market_order, validate_market_order, validate_stop_order
 from .state import (BUY, CANCELED, FEE_ACCOUNT, GTC, LIMIT, LIMIT_MAKER, MARKET, NEW, OK, X_REPLACED, Market,
@@ -68,7 +68,7 @@ class Engine(Matching):
             for i in range(count):
                 b = balances[i]
                 b.changed = False
-                log.append((BALANCE_EVENT, b.key, b.free, b.locked))
+                log.append(BalanceRecord(b.key, b.free, b.locked))
             ledger.count = 0
         count = self._dirty_count
         if count:
@@ -230,7 +230,7 @@ class Engine(Matching):
         self.orders[order.order_id] = order
         if client_order_id:
             self.client_ids[(account, client_order_id)] = order.order_id
-        self._log.append((NEW_EVENT, order, qty))
+        self._log.append(NewRecord(order, qty))
         if stop:
             m.stops.append(order)
             return Result(OK, order_id)

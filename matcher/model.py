@@ -294,24 +294,56 @@ Event = OrderUpdate | Trade | BalanceUpdate | DepthUpdate | BookTicker
 # The engine records events as flat tuples, tagged by kind: a typed event costs several times more to build than
 # the tuple, and the engine writes several per command. `Result.events` turns them into the typed records above,
 # once, on first access (values are copied into the tuple when the event happens; only an order's fixed fields,
-# such as its id, account and price, are read from the order later). Two records are shorter, as most commands
-# write them: an accepted order's is (NEW_EVENT, order, qty), and a cancelled order is its own record (it never
-# changes again, so its fields are still those of the moment it was cancelled).
+# such as its id, account and price, are read from the order later). The three records most commands write are not
+# tuples: an accepted order's is a `NewRecord` (the order and its quantity then), a changed balance's a
+# `BalanceRecord`, and a cancelled order is its own record (it never changes again, so its fields are still those
+# of the moment it was cancelled).
 # The tags are strings: a compiled build keeps a string constant as an object, where an int constant is boxed again
 # for every record.
 ORDER_EVENT: Final = "order"
-BALANCE_EVENT: Final = "balance"
 DEPTH_EVENT: Final = "depth"
 DEPTH_BIDS_EVENT: Final = "depth-bids"  # one side's levels in the record itself (see Book.take_depth)
 DEPTH_ASKS_EVENT: Final = "depth-asks"
 TICKER_EVENT: Final = "ticker"
 TRADE_EVENT: Final = "trade"
-NEW_EVENT: Final = "new"
+
+
+# The two record classes are what a compiled build makes natively: kept out of the garbage collector (nothing they
+# hold refers back to them) and each reusing the last one freed (a command usually writes one of each and its caller
+# drops them before the next); their int fields are kept unboxed. No-ops in the sources.
+@mypyc_attr(free_list_len=1, acyclic=True)
+class NewRecord:
+    """An accepted order's event record: the order, and its quantity when it was accepted (an amend may change it)."""
+
+    __slots__ = ("order", "qty")
+
+    def __init__(self, order: Any, qty: int) -> None:
+        self.order = order
+        self.qty = qty
+
+
+@mypyc_attr(free_list_len=1, acyclic=True)
+class BalanceRecord:
+    """A changed balance's event record: its (account, asset) key and its free and locked amounts then."""
+
+    __slots__ = ("key", "free", "locked")
+
+    def __init__(self, key: Any, free: int, locked: int) -> None:
+        self.key = key
+        self.free = free
+        self.locked = locked
 
 
 def typed_event(record: Any) -> Event:
-    if type(record) is not tuple:  # a cancelled order
-        o = record
+    if type(record) is not tuple:
+        if type(record) is BalanceRecord:
+            account, asset = record.key
+            return BalanceUpdate(account, asset, record.free, record.locked)
+        if type(record) is NewRecord:
+            o = record.order
+            return OrderUpdate(o.order_id, o.client_order_id, o.account, o.symbol, o.side, o.type, o.tif, o.price,
+                               record.qty, Status.NEW, ExecType.NEW, 0, 0, 0, 0, "", o.ts)
+        o = record  # a cancelled order
         return OrderUpdate(o.order_id, o.client_order_id, o.account, o.symbol, o.side, o.type, o.tif, o.price, o.qty,
                            Status.CANCELED, ExecType.CANCELED, o.filled, o.cum_quote, 0, 0, "", o.ts)
     kind = record[0]
@@ -321,13 +353,6 @@ def typed_event(record: Any) -> Event:
         _, o, status, exec_type, qty, filled, cum_quote, last_qty, last_price, reason = record
         return OrderUpdate(o.order_id, o.client_order_id, o.account, o.symbol, o.side, o.type, o.tif, o.price, qty,
                            status, exec_type, filled, cum_quote, last_qty, last_price, reason, o.ts)
-    if kind == NEW_EVENT:
-        _, o, qty = record
-        return OrderUpdate(o.order_id, o.client_order_id, o.account, o.symbol, o.side, o.type, o.tif, o.price, qty,
-                           Status.NEW, ExecType.NEW, 0, 0, 0, 0, "", o.ts)
-    if kind == BALANCE_EVENT:
-        _, (account, asset), free, locked = record
-        return BalanceUpdate(account, asset, free, locked)
     if kind == DEPTH_EVENT:
         _, symbol, update_id, bids, asks = record
         return DepthUpdate(symbol, update_id, update_id, levels(bids), levels(asks))

@@ -13,7 +13,7 @@ from typing import Any, Final, Iterator
 from mypy_extensions import mypyc_attr
 
 from .balances import Balance, put_at
-from .model import DEPTH_ASKS_EVENT, DEPTH_BIDS_EVENT, DEPTH_EVENT, OrderType, Side, Status, Stp, TimeInForce
+from .model import DEPTH_EVENT, OrderType, Side, SideDepthRecord, Status, Stp, TimeInForce
 
 BUY: Final = Side.BUY
 SELL: Final = Side.SELL
@@ -179,16 +179,15 @@ def _best_first(touched: list[Level], descending: bool) -> tuple[Level, Level]:
     return (second, first) if (first.tick < second.tick) == descending else (first, second)
 
 
-def _side_record(s: _Side, descending: bool, kind: str, symbol: str, update_id: int) -> tuple[Any, ...]:
-    """The depth record of one side's one or two changed levels, the levels in the record itself (one tuple, where
-    the general record holds a tuple per side): (kind, symbol, update_id, price, total[, price, total]), best first."""
+def _side_record(s: _Side, bids: bool, symbol: str, update_id: int) -> SideDepthRecord:
+    """The depth record of one side's one or two changed levels, best first."""
     count = s.touched_count
     s.touched_count = 0
     if count == 1:
         level = s.touched[0]
-        return (kind, symbol, update_id, level.price, level.total)
-    first, second = _best_first(s.touched, descending)
-    return (kind, symbol, update_id, first.price, first.total, second.price, second.total)
+        return SideDepthRecord(bids, symbol, update_id, level.tick, level.total)
+    first, second = _best_first(s.touched, bids)
+    return SideDepthRecord(bids, symbol, update_id, first.tick, first.total, True, second.tick, second.total)
 
 
 def _price(level: Level) -> Price:
@@ -279,20 +278,20 @@ class Book:
         yield from self.walk(Side.BUY)
         yield from self.walk(Side.SELL)
 
-    def take_depth(self, symbol: str, update_id: int) -> tuple[Any, ...] | None:
+    def take_depth(self, symbol: str, update_id: int) -> SideDepthRecord | tuple[Any, ...] | None:
         """The depth record of the levels changed since the last call (None if none): where one side changed one or
-        two levels (most commands), (DEPTH_BIDS_EVENT or DEPTH_ASKS_EVENT, symbol, update_id, price, total, ...);
-        otherwise (DEPTH_EVENT, symbol, update_id, bids, asks), each side's changed levels flattened (price, total,
-        price, total, ...; () if none). A level's total is 0 once it is gone; levels are best first."""
+        two levels (most commands), a `SideDepthRecord`; otherwise (DEPTH_EVENT, symbol, update_id, bids, asks),
+        each side's changed levels flattened (price, total, price, total, ...; () if none). A level's total is 0
+        once it is gone; levels are best first."""
         bids, asks = self._bids, self._asks
         changed_bids, changed_asks = bids.touched_count, asks.touched_count
         if not changed_asks:
             if not changed_bids:
                 return None
             if changed_bids <= 2:
-                return _side_record(bids, True, DEPTH_BIDS_EVENT, symbol, update_id)
+                return _side_record(bids, True, symbol, update_id)
         elif not changed_bids and changed_asks <= 2:
-            return _side_record(asks, False, DEPTH_ASKS_EVENT, symbol, update_id)
+            return _side_record(asks, False, symbol, update_id)
         return (DEPTH_EVENT, symbol, update_id, _changed(bids, True) if changed_bids else (),
                 _changed(asks, False) if changed_asks else ())
 
@@ -380,7 +379,7 @@ class ReferenceBook(Book):
         self._touched = {(s, p) for s, p in self._touched if s is not side}
         return tuple(x for p in prices for x in (p, self.level_qty(side, p)))
 
-    def take_depth(self, symbol: str, update_id: int) -> tuple[Any, ...] | None:
+    def take_depth(self, symbol: str, update_id: int) -> SideDepthRecord | tuple[Any, ...] | None:
         bids, asks = self._take_touched_side(Side.BUY), self._take_touched_side(Side.SELL)
         return (DEPTH_EVENT, symbol, update_id, bids, asks) if bids or asks else None
 

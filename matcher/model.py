@@ -294,21 +294,19 @@ Event = OrderUpdate | Trade | BalanceUpdate | DepthUpdate | BookTicker
 # The engine records events as flat tuples, tagged by kind: a typed event costs several times more to build than
 # the tuple, and the engine writes several per command. `Result.events` turns them into the typed records above,
 # once, on first access (values are copied into the tuple when the event happens; only an order's fixed fields,
-# such as its id, account and price, are read from the order later). The three records most commands write are not
+# such as its id, account and price, are read from the order later). The records most commands write are not
 # tuples: an accepted order's is a `NewRecord` (the order and its quantity then), a changed balance's a
-# `BalanceRecord`, and a cancelled order is its own record (it never changes again, so its fields are still those
-# of the moment it was cancelled).
+# `BalanceRecord`, one side's one or two changed levels a `SideDepthRecord`, and a cancelled order is its own record
+# (it never changes again, so its fields are still those of the moment it was cancelled).
 # The tags are strings: a compiled build keeps a string constant as an object, where an int constant is boxed again
 # for every record.
 ORDER_EVENT: Final = "order"
 DEPTH_EVENT: Final = "depth"
-DEPTH_BIDS_EVENT: Final = "depth-bids"  # one side's levels in the record itself (see Book.take_depth)
-DEPTH_ASKS_EVENT: Final = "depth-asks"
 TICKER_EVENT: Final = "ticker"
 TRADE_EVENT: Final = "trade"
 
 
-# The two record classes are what a compiled build makes natively: kept out of the garbage collector (nothing they
+# The record classes are what a compiled build makes natively: kept out of the garbage collector (nothing they
 # hold refers back to them) and each reusing the last one freed (a command usually writes one of each and its caller
 # drops them before the next); their int fields are kept unboxed. No-ops in the sources.
 @mypyc_attr(free_list_len=1, acyclic=True)
@@ -320,6 +318,31 @@ class NewRecord:
     def __init__(self, order: Any, qty: int) -> None:
         self.order = order
         self.qty = qty
+
+
+@mypyc_attr(free_list_len=1, acyclic=True)
+class SideDepthRecord:
+    """The depth record of a command that changed one or two levels of one side of a book (most commands; others
+    write (DEPTH_EVENT, symbol, update_id, bids, asks)): which side, the update id, and the levels, best first (a
+    level's total is 0 once it is gone)."""
+
+    __slots__ = ("bids", "symbol", "update_id", "price", "total", "two", "price2", "total2")
+
+    def __init__(self, bids: bool, symbol: str, update_id: int, price: int, total: int, two: bool = False,
+                 price2: int = 0, total2: int = 0) -> None:
+        self.bids = bids
+        self.symbol = symbol
+        self.update_id = update_id
+        self.price = price
+        self.total = total
+        self.two = two  # a second level
+        self.price2 = price2
+        self.total2 = total2
+
+    def levels(self) -> tuple[tuple[int, int], ...]:
+        if self.two:
+            return ((self.price, self.total), (self.price2, self.total2))
+        return ((self.price, self.total),)
 
 
 @mypyc_attr(free_list_len=1, acyclic=True)
@@ -339,6 +362,10 @@ def typed_event(record: Any) -> Event:
         if type(record) is BalanceRecord:
             account, asset = record.key
             return BalanceUpdate(account, asset, record.free, record.locked)
+        if type(record) is SideDepthRecord:
+            changed = record.levels()
+            return DepthUpdate(record.symbol, record.update_id, record.update_id, changed if record.bids else (),
+                               () if record.bids else changed)
         if type(record) is NewRecord:
             o = record.order
             return OrderUpdate(o.order_id, o.client_order_id, o.account, o.symbol, o.side, o.type, o.tif, o.price,
@@ -356,10 +383,6 @@ def typed_event(record: Any) -> Event:
     if kind == DEPTH_EVENT:
         _, symbol, update_id, bids, asks = record
         return DepthUpdate(symbol, update_id, update_id, levels(bids), levels(asks))
-    if kind == DEPTH_BIDS_EVENT:
-        return DepthUpdate(record[1], record[2], record[2], levels(record[3:]), ())
-    if kind == DEPTH_ASKS_EVENT:
-        return DepthUpdate(record[1], record[2], record[2], (), levels(record[3:]))
     if kind == TICKER_EVENT:
         _, symbol, update_id, top = record
         return BookTicker(symbol, update_id, *top)

@@ -18,8 +18,8 @@ from .book import Book, Order, Top
 from .errors import BadMarketSpec
 from .fees import FeePolicy
 from .market import Asset, MarketSpec
-from .model import (DEPTH_ASKS_EVENT, DEPTH_BIDS_EVENT, ORDER_EVENT, TICKER_EVENT, Code, ExecType, OrderType, Side,
-                    Status, Stp, TimeInForce)
+from .model import (ORDER_EVENT, TICKER_EVENT, Code, ExecType, OrderType, Side, SideDepthRecord, Status, Stp,
+                    TimeInForce)
 
 FEE_ACCOUNT = "fees"
 
@@ -164,14 +164,13 @@ class EngineState:
             return
         m.update_id = update_id
         log.append(record)
-        kind: str = record[0]
         moved = False
-        if kind == DEPTH_BIDS_EVENT:
-            best: int = record[3]
-            moved = not m.top_bid or best >= m.top_bid
-        elif kind == DEPTH_ASKS_EVENT:
-            best = record[3]
-            moved = not m.top_ask or best <= m.top_ask
+        if isinstance(record, SideDepthRecord):
+            best = record.price
+            if record.bids:
+                moved = not m.top_bid or best >= m.top_bid
+            else:
+                moved = not m.top_ask or best <= m.top_ask
         else:
             bids, asks = record[3], record[4]
             if bids:

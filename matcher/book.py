@@ -36,7 +36,7 @@ class Order:
 
     __slots__ = ("order_id", "account", "symbol", "side", "type", "tif", "price", "qty", "client_order_id", "stp",
                  "ts", "stop_price", "quote_qty", "filled", "cum_quote", "locked", "status", "max_platform_fee_rate",
-                 "trailing_delta", "trail_price", "iceberg_qty", "visible", "lock", "level")
+                 "trailing_delta", "trail_price", "iceberg_qty", "visible", "lock", "level", "market")
 
     def __init__(self, order_id: OrderId, account: str, symbol: str, side: Side, type: OrderType, tif: TimeInForce,
                  price: Price, qty: int, client_order_id: str, stp: Stp, ts: int, stop_price: int = 0,
@@ -67,6 +67,7 @@ class Order:
         self.visible = visible  # an iceberg's lots still shown in the book from its current slice
         self.lock: Balance = NO_BALANCE  # the balance it locks funds in, set by the engine
         self.level: Any = None  # the Book level it rests in (set by Book.add: removing it needs no lookup)
+        self.market: Any = None  # the engine's market it is in (set by the engine: cancelling it needs no lookup)
 
     @property
     def remaining(self) -> int:

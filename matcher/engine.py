@@ -92,9 +92,13 @@ class Engine(Matching):
         if cancelled is None:
             return Result(Code.UNKNOWN_ORDER, reason="unknown order sent")
         place = command.place
-        try:  # the new order's market is usually the cancelled one's: no second lookup then
-            return self._place(place, self._cancelled_in if place.symbol == cancelled.symbol else
-                               self._markets.get(place.symbol))
+        try:  # the new order is usually the cancelled one moved: the same market (no second lookup) and, on the same
+            # side for the same account, the same balance to lock funds in (no lookup either)
+            if place.symbol == cancelled.symbol:
+                m = self._cancelled_in
+                return self._place(place, m, cancelled.lock if place.side is cancelled.side and
+                                   place.account == cancelled.account else None)
+            return self._place(place, self._markets.get(place.symbol))
         finally:
             held = self._held
             if held is not None:  # the new order was refused before it locked anything
@@ -167,8 +171,9 @@ class Engine(Matching):
         return None
 
     # -- placing ----------------------------------------------------------------------------------------
-    def _place(self, cmd: PlaceOrder, m: Market | None) -> Result:
-        """Place an order in `m`, the market its symbol names (None: none does)."""
+    def _place(self, cmd: PlaceOrder, m: Market | None, lock: Balance | None = None) -> Result:
+        """Place an order in `m`, the market its symbol names (None: none does). `lock`, if given, is the balance the
+        order locks its funds in (its account's in the asset a buy or sell of `m` spends)."""
         if m is None:
             return Result(Code.UNKNOWN_MARKET, reason=f"unknown symbol {cmd.symbol}")
         kind, side, price, qty = cmd.type, cmd.side, cmd.price, cmd.qty
@@ -205,12 +210,13 @@ class Engine(Matching):
             asset, amount = m.quote, notional
         else:
             asset, amount = m.base, base_units(m, qty)
-        holders = m.quote_holders if asset == m.quote else m.base_holders
-        lock = holders.get(account)
         if lock is None:
-            lock = self.ledger.balances.get((account, asset))
-            if lock is not None:
-                holders[account] = lock
+            holders = m.quote_holders if asset == m.quote else m.base_holders
+            lock = holders.get(account)
+            if lock is None:
+                lock = self.ledger.balances.get((account, asset))
+                if lock is not None:
+                    holders[account] = lock
         if lock is None and not amount:
             lock = self.ledger.get((account, asset))  # a MARKET order with nothing to take locks nothing
         if lock is None or not self._lock(lock, amount):  # what the order could spend
@@ -220,6 +226,7 @@ class Engine(Matching):
         order = Order(order_id, account, m.symbol, side, kind, cmd.tif, price, qty, client_order_id, cmd.stp, cmd.ts,
                       cmd.stop_price, cmd.quote_qty, 0, 0, amount, NEW, cmd.max_platform_fee_rate)
         order.lock = lock
+        order.market = m
         if cmd.iceberg_qty:
             order.iceberg_qty = cmd.iceberg_qty
             order.visible = min(cmd.iceberg_qty, qty)
@@ -265,7 +272,7 @@ class Engine(Matching):
         order = self.orders.get(cmd.order_id or self.client_ids.get((cmd.account, cmd.client_order_id), 0))
         if order is None or order.account != cmd.account or order.symbol != cmd.symbol:
             return None
-        m = self._markets[order.symbol]
+        m: Market = order.market
         self._cancelled_in = m
         if order.type is not LIMIT and is_stop(order.type) and order in m.stops:
             m.stops.remove(order)

@@ -194,6 +194,7 @@ class EngineState:
         """Take in an open order restored from a snapshot: into its book, or among the parked stop orders."""
         m = self._markets[order.symbol]
         order.lock = self.ledger.get((order.account, m.quote if order.side is BUY else m.base))
+        order.market = m
         if parked:
             m.stops.append(order)
         else:

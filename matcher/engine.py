@@ -36,7 +36,6 @@ class Engine(Matching):
         # a cancel-replace's cancelled order's funds, not yet released: the balance and the amount (see _lock)
         self._held: Balance | None = None
         self._held_amount = 0
-        self._cancelled_in: Market | None = None  # the market of the order _cancel_order last cancelled
         self._handlers: dict[type, Callable[[Any], Result]] = {  # the rest (see process)
             AmendOrder: self._amend, Deposit: self._deposit, Withdraw: self._withdraw,
             SetFeePreference: self._set_fee_preference, Transfer: self._transfer,
@@ -95,8 +94,7 @@ class Engine(Matching):
         try:  # the new order is usually the cancelled one moved: the same market (no second lookup) and, on the same
             # side for the same account, the same balance to lock funds in (no lookup either)
             if place.symbol == cancelled.symbol:
-                m = self._cancelled_in
-                return self._place(place, m, cancelled.lock if place.side is cancelled.side and
+                return self._place(place, cancelled.market, cancelled.lock if place.side is cancelled.side and
                                    place.account == cancelled.account else None)
             return self._place(place, self._markets.get(place.symbol))
         finally:
@@ -273,7 +271,6 @@ class Engine(Matching):
         if order is None or order.account != cmd.account or order.symbol != cmd.symbol:
             return None
         m: Market = order.market
-        self._cancelled_in = m
         if order.type is not LIMIT and is_stop(order.type) and order in m.stops:
             m.stops.remove(order)
         else:

@@ -4,8 +4,10 @@ Every state-changing command gets the next sequence number and is written
 (and committed) before the engine applies it. Recovery loads the latest
 snapshot and replays the journal after it; since the engine never reads the
 clock, the result is the same state, byte for byte (`Engine.state_hash`).
-Group commit: with `commit_every > 1`, commands are committed in groups and
-`flush()` must run before any of them is acknowledged to a client.
+Group commit: with `commit_every > 1`, commands are committed in groups,
+written by a thread of their own (journal_writer.py) while the engine goes on,
+and `flush()` must run before any of them is acknowledged to a client: it
+waits for that thread and commits the rest.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .checkpoints import BACKSTOP_PAGES, Checkpointer
 from .engine import Engine
 from .fees import FeePolicy
 from .errors import JournalError
+from .journal_writer import GroupWriter
 from .market import MarketSpec
 from .snapshot import dump, load
 from .state import BUY, COMPILED, GTC, LIMIT, SELL, STP_NONE
@@ -185,6 +188,7 @@ class Journal:
         self._pending: list[tuple[Any, ...]] = []
         self._open = False  # a transaction holds written, uncommitted rows (flush(commit=False))
         self._in_group = 0  # how many of the pending commands belong to that transaction (written with its commit)
+        self._writer: GroupWriter | None = None  # writes full groups (started by the first one)
         self._legacy = self._db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'commands'").fetchone() is not None
         last = self._db.execute("SELECT MAX(last_seq) FROM command_groups").fetchone()[0]
@@ -193,15 +197,52 @@ class Journal:
         self.last_seq: int = last or 0
 
     def append(self, command: model.Command) -> int:
-        """Record a command; durable at once (commit_every=1) or at the next group commit / flush."""
+        """Record a command; durable at once (commit_every=1), or once `flush()` has returned."""
         values = command_values(command)
         if not COMPILED:  # compiled: checked as the command was made (the rare ones again in command_values)
             _dumps(values)  # refused now if it cannot be written (see _pending), not when its group is
         self._pending.append(values)
         self.last_seq += 1
         if len(self._pending) >= self.commit_every:
-            self.flush()
+            if self.commit_every == 1 or self._open:  # (an open transaction commits with the group, here)
+                self.flush()
+            else:
+                self._hand_over()
         return self.last_seq
+
+    def _hand_over(self) -> None:
+        """Give the full group to the writer thread, which commits it while the engine goes on."""
+        writer = self._writer
+        if writer is None:
+            writer = self._writer = GroupWriter(self._db, self._committed)
+        elif writer.failed:
+            self._settle()  # raises the writer's error
+        pending = self._pending
+        writer.submit((self.last_seq, self.last_seq - len(pending) + 1, encode_group(pending).decode()))
+        self._pending = []
+
+    def _settle(self) -> None:
+        """Wait until the writer thread has committed every group given to it. Should a write have failed, its
+        groups and those after it come back to `_pending` (to be written again by a later flush) and its error is
+        raised: as for a failed flush, the engine is then ahead of the disk."""
+        writer = self._writer
+        if writer is None:
+            return
+        failed = writer.wait()
+        if failed is not None:
+            error, groups = failed
+            returned: list[tuple[Any, ...]] = []
+            for group in groups:  # their values, as encode_group reads them (arrays as lists)
+                returned.extend([tuple(values) for values in json.loads(group[2])])
+            self._pending = returned + self._pending
+            raise error
+
+    def _committed(self, groups: int = 1) -> None:
+        """`groups` group commits landed (the writer thread commits several at once)."""
+        commits = self._commits + groups
+        self._commits = commits
+        if commits // CHECKPOINT_EVERY != (commits - groups) // CHECKPOINT_EVERY and self._checkpointer is not None:
+            self._checkpointer.poke()
 
     def flush(self, also: Callable[[sqlite3.Connection], None] | None = None, commit: bool = True) -> None:
         """Make every appended command durable (survives a killed process). `also` writes more rows (what the
@@ -209,6 +250,8 @@ class Journal:
         `commit=False` writes `also`'s rows into the open transaction and leaves it open (a group commit: `commit()`
         makes the whole group durable at once, its commands as one row; nothing in it may be acknowledged before).
         A failure rolls back the whole open transaction."""
+        if self._writer is not None:
+            self._settle()
         if not (self._pending or also is not None or (commit and self._open)):
             return
         if not self._open:
@@ -225,9 +268,7 @@ class Journal:
                 self._db.execute("COMMIT")
                 self._open = False
                 self._pending, self._in_group = [], 0
-                self._commits += 1
-                if self._commits % CHECKPOINT_EVERY == 0 and self._checkpointer is not None:
-                    self._checkpointer.poke()
+                self._committed()
             else:
                 self._in_group = len(pending)
         except BaseException:
@@ -242,12 +283,15 @@ class Journal:
 
     @property
     def uncommitted(self) -> bool:
-        """Whether written commands or rows wait in an open transaction (or appended commands in memory)."""
-        return self._open or bool(self._pending)
+        """Whether written commands or rows wait in an open transaction (or appended commands in memory, or
+        groups the writer thread has not committed yet)."""
+        return self._open or bool(self._pending) or (self._writer is not None and self._writer.busy)
 
     @property
     def db(self) -> sqlite3.Connection:
-        """The journal's connection, for tables kept beside it (written only inside `flush(also=...)`)."""
+        """The journal's connection, for tables kept beside it (written only inside `flush(also=...)`), once the
+        writer thread has committed what it was given (it uses the same connection)."""
+        self._settle()
         return self._db
 
     def save_snapshot(self, seq: int, state: dict[str, Any]) -> None:
@@ -301,6 +345,9 @@ class Journal:
 
     def close(self) -> None:
         self.flush()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
         if self._checkpointer is not None:
             self._checkpointer.close()
         self._db.close()

@@ -161,8 +161,10 @@ def test_group_commits_replay_from_any_point_and_damage_is_refused(tmp_path: Pat
             PlaceOrder(odd, MARKET.symbol, Side.SELL, OrderType.LIMIT, qty=1, price=10**25, client_order_id=odd),
             *random_flow(MARKET, 5, 398)]
     journal = Journal(path, commit_every=7)
-    for command in flow:
+    for count, command in enumerate(flow, start=1):
         journal.append(command)
+        if count % 7 == 0:  # a row per group (unflushed, the writer thread writes those that queued up as one row)
+            journal.flush()
     journal.flush()
     journal.close()
     reopened = Journal(path, commit_every=7)
@@ -436,3 +438,100 @@ def test_a_command_that_cannot_be_written_is_refused_before_it_is_applied() -> N
     for run in runs:
         built, *outcomes = run.stdout.split()
         assert outcomes == (["made"] * 4 if built == "True" else ["append"] * 4), run.stdout
+
+
+def _rows(path: Path) -> list[tuple[int, int]]:
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("SELECT first_seq, last_seq FROM command_groups ORDER BY last_seq").fetchall()
+    finally:
+        db.close()
+
+
+def test_full_groups_are_committed_by_the_writer_thread_and_flush_waits_for_them(tmp_path: Path) -> None:
+    """Unflushed full groups go to the writer thread, which may write several as one row: rows still cover every
+    command once, in order, a flush leaves nothing uncommitted, and the journal replays to the same state."""
+    path = tmp_path / "background.sqlite3"
+    flow = list(random_flow(MARKET, 21, 3000))
+    journaled = JournaledEngine.open(path, [MARKET], commit_every=16)
+    for command in flow:
+        journaled.submit(command)
+    journaled.journal.flush()
+    assert not journaled.journal.uncommitted
+    rows = _rows(path)  # read by another connection: committed
+    assert rows[0][0] == 1 and rows[-1][1] == len(flow)
+    assert all(first == previous_last + 1 for (_, previous_last), (first, _) in zip(rows, rows[1:]))
+    expected = journaled.engine.state_hash()
+    journaled.close()
+    again = JournaledEngine.open(path, [MARKET])
+    assert again.engine.state_hash() == expected and again.seq == len(flow)
+    again.close()
+
+
+def test_a_failed_background_write_is_raised_and_its_commands_are_written_by_a_later_flush(tmp_path: Path) -> None:
+    """A group the writer thread could not write (here a trigger refuses it) is not lost: its error is raised by the
+    next flush, its commands and every later one stay pending, and a flush once the cause is gone writes them all."""
+    import sqlite3
+
+    import pytest
+
+    from matcher.journal import Journal
+
+    path = tmp_path / "refused.sqlite3"
+    flow = list(random_flow(MARKET, 8, 200))
+    journal = Journal(path, commit_every=10)
+    outside = sqlite3.connect(path, isolation_level=None)
+    outside.execute("CREATE TRIGGER full BEFORE INSERT ON command_groups WHEN NEW.last_seq > 50 "
+                    "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    for command in flow[:50]:
+        journal.append(command)
+    journal.flush()  # groups up to 50 land
+    for command in flow[50:95]:  # four full groups handed over (the first one fails), five commands pending
+        journal.append(command)
+    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+        journal.flush()
+    assert journal.uncommitted and journal.last_seq == 95
+    assert _rows(path)[-1][1] == 50
+    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+        journal.flush()  # nothing is written past a refused group
+    outside.execute("DROP TRIGGER full")
+    for command in flow[95:]:
+        journal.append(command)
+    journal.flush()
+    assert not journal.uncommitted and _rows(path)[-1][1] == len(flow)
+    journal.close()
+    again = Journal(path)
+    assert [c for _, c in again.commands_after(0)] == flow
+    again.close()
+    outside.close()
+
+
+def test_the_writer_thread_ends_when_idle_and_the_next_group_starts_another(tmp_path: Path,
+                                                                           monkeypatch: Any) -> None:
+    from matcher import journal_writer
+    from matcher.journal import Journal
+
+    monkeypatch.setattr(journal_writer, "IDLE_SECONDS", 0.05)
+    path = tmp_path / "idle.sqlite3"
+    flow = list(random_flow(MARKET, 3, 100))
+    journal = Journal(path, commit_every=10)
+    for command in flow[:50]:
+        journal.append(command)
+    writer = journal._writer
+    assert writer is not None and writer._thread is not None
+    first = writer._thread
+    journal.flush()
+    wait_for(lambda: writer._thread is None and not first.is_alive())
+    for command in flow[50:]:
+        journal.append(command)
+    assert writer._thread is not None and writer._thread is not first
+    journal.flush()
+    assert _rows(path)[-1][1] == len(flow)
+    second = writer._thread
+    journal.close()
+    assert second is None or not second.is_alive()
+    again = Journal(path)
+    assert [c for _, c in again.commands_after(0)] == flow
+    again.close()

@@ -134,13 +134,126 @@ def _dumps(values: Any) -> bytes:
         return json.dumps(values, separators=(",", ":"), default=_enum_value).encode()
 
 
-def encode_group(commands: list[tuple[Any, ...]]) -> bytes:
-    """A group's commands (their `command_values`) as one JSON array: one call for all of them, where each alone
-    costs about half again as much; a group with a command orjson refuses is written command by command."""
-    try:
-        return orjson.dumps(commands)
-    except TypeError:
-        return b"[" + b",".join([_dumps(values) for values in commands]) + b"]"
+# A group is written as one flat JSON array: each command's kind, then how many values follow and the values (for a
+# CancelReplace: the cancel's count and values, then the order's). The usual forms of the three frequent commands
+# have short kinds of their own and a fixed number of values (SHORT_FORMS): a plain limit order, a cancel by order
+# id, and a cancel-replace that moves a plain limit order of the same account and symbol. Built by appending to one
+# list, where an array per command cost a tuple or three each (allocated, tracked by the collector, freed) and
+# twice the values: most of what journaling cost the engine's thread. Groups of earlier versions, an array per
+# command, are read as well.
+SHORT_FORMS: Final = {"P": 5, "C": 3, "CR": 6}  # kind -> values: see _short_values
+
+
+def append_flat(flat: list[Any], command: model.Command) -> None:
+    """Append a command's `command_values`, in its short form if it has one, to a group's flat list."""
+    if isinstance(command, CancelReplace):
+        cancel, place = command.cancel, command.place
+        if _is_plain(place) and not (cancel.client_order_id or cancel.ts) and place.account == cancel.account \
+                and place.symbol == cancel.symbol:
+            flat.append("CR")
+            flat.append(cancel.account)
+            flat.append(cancel.symbol)
+            flat.append(cancel.order_id)
+            flat.append("BUY" if place.side is BUY else "SELL")
+            flat.append(place.qty)
+            flat.append(place.price)
+            return
+    elif isinstance(command, PlaceOrder):
+        if _is_plain(command):
+            flat.append("P")
+            flat.append(command.account)
+            flat.append(command.symbol)
+            flat.append("BUY" if command.side is BUY else "SELL")
+            flat.append(command.qty)
+            flat.append(command.price)
+            return
+    elif isinstance(command, CancelOrder):
+        if not (command.client_order_id or command.ts):
+            flat.append("C")
+            flat.append(command.account)
+            flat.append(command.symbol)
+            flat.append(command.order_id)
+            return
+    append_values(flat, command_values(command))
+
+
+def _is_plain(c: model.PlaceOrder) -> bool:
+    """A buy or sell limit order, good till cancelled, with nothing else set (the short form "P")."""
+    return c.type is LIMIT and (c.side is BUY or c.side is SELL) and c.tif is GTC and c.stp is STP_NONE and not (
+        c.quote_qty or c.stop_price or c.client_order_id or c.ts or c.max_platform_fee_rate or c.trailing_delta
+        or c.iceberg_qty)
+
+
+def append_values(flat: list[Any], values: tuple[Any, ...] | list[Any]) -> None:
+    """Append a command's values ([kind, field values...], a CancelReplace's two as arrays) to a flat list, counted."""
+    flat.append(values[0])
+    if values[0] == "CancelReplace":
+        for part in values[1:]:
+            flat.append(len(part))
+            flat.extend(part)
+    else:
+        flat.append(len(values) - 1)
+        flat.extend(values[1:])
+
+
+FLAT_PREFIX: Final = "[1,"  # a flat group's text starts with a 1 (an earlier version's with an array or a kind)
+
+
+def encode_group(flat: list[Any]) -> str:
+    """A group's flat list as JSON text (orjson, or the standard library for what orjson refuses), marked flat."""
+    return FLAT_PREFIX + _dumps(flat).decode()[1:]
+
+
+def merge_groups(groups: list[tuple[int, int, str]]) -> tuple[int, int, str]:
+    """Consecutive groups (last_seq, first_seq, text) as one: a row may hold any run of commands."""
+    if len(groups) == 1:
+        return groups[0]
+    start = len(FLAT_PREFIX)
+    return groups[-1][0], groups[0][1], FLAT_PREFIX + ",".join([text[start:-1] for _, _, text in groups]) + "]"
+
+
+def values_of_flat(flat: list[Any]) -> list[list[Any]]:
+    """A flat group's commands as `command_values` lists (a CancelReplace's parts as lists); ValueError if it is not
+    a whole number of commands."""
+    out: list[list[Any]] = []
+    i, end = 0, len(flat)
+    while i < end:
+        kind = flat[i]
+        if not isinstance(kind, str):
+            raise ValueError(f"a command kind was expected at {i}")
+        count = SHORT_FORMS.get(kind)
+        if count is not None:
+            if i + 1 + count > end:
+                raise ValueError("the group ends inside a command")
+            out.append(_short_values(kind, flat[i + 1:i + 1 + count]))
+            i += 1 + count
+        elif kind == "CancelReplace":
+            cancel, i = _counted(flat, i + 1)
+            place, i = _counted(flat, i)
+            out.append([kind, cancel, place])
+        else:
+            fields, i = _counted(flat, i + 1)
+            out.append([kind, *fields])
+    return out
+
+
+def _short_values(kind: str, v: list[Any]) -> list[Any]:
+    """A short form's `command_values` (see append_flat)."""
+    if kind == "P":  # account, symbol, side, qty, price
+        return ["PlaceOrder", v[0], v[1], v[2], "LIMIT", v[3], v[4]]
+    if kind == "C":  # account, symbol, order id
+        return ["CancelOrder", *v]
+    return ["CancelReplace", v[:3], [v[0], v[1], v[3], "LIMIT", v[4], v[5]]]  # account, symbol, id, side, qty, price
+
+
+def _counted(flat: list[Any], i: int) -> tuple[list[Any], int]:
+    """The values counted at flat[i], and the index after them."""
+    if i >= len(flat):
+        raise ValueError("the group ends inside a command")
+    count = flat[i]
+    if type(count) is not int or count < 0 or i + 1 + count > len(flat):
+        raise ValueError(f"a bad value count at {i}")
+    return flat[i + 1:i + 1 + count], i + 1 + count
 
 
 def _enum_value(value: Any) -> Any:
@@ -161,10 +274,11 @@ def command_from_values(values: list[Any]) -> model.Command:
 
 
 class Journal:
-    """Commands in SQLite, one row per group commit (`command_groups`: the group's sequence numbers and its
-    commands as one JSON array). A row per group rather than per command halves the journal's cost per command.
-    Journals of earlier versions are read as well: groups written as a JSON text per line, and one command per row
-    (the `commands` table)."""
+    """Commands in SQLite, a row per group commit (`command_groups`: the first and last sequence numbers and the
+    commands as one flat JSON array, see append_flat; the writer thread writes the groups that queued up while it
+    wrote the last ones as one row). A row per group rather than per command halves the journal's cost per command.
+    Journals of earlier versions are read as well: groups written as an array per command or a JSON text per line,
+    and one command per row (the `commands` table)."""
 
     def __init__(self, path: Path | str, commit_every: int = 1) -> None:
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
@@ -183,11 +297,14 @@ class Journal:
             "CREATE TABLE IF NOT EXISTS snapshots (seq INTEGER PRIMARY KEY, state TEXT NOT NULL);")
         self.commit_every = max(1, commit_every)
         # commands not yet committed, the last one numbered last_seq: their values, taken at append, where a command
-        # that cannot be written is refused (before the engine applies it): written once as a check, except for the
+        # that cannot be written is refused (before the engine applies it): encoded once as a check, except for the
         # three frequent commands in a compiled build, whose fields (strings, ints, enums) it checks as they are made
-        self._pending: list[tuple[Any, ...]] = []
+        self._pending: list[Any] = []  # their values, flat (see append_flat)
+        self._count = 0  # how many commands _pending holds
         self._open = False  # a transaction holds written, uncommitted rows (flush(commit=False))
-        self._in_group = 0  # how many of the pending commands belong to that transaction (written with its commit)
+        # how much of _pending (values, commands) belongs to that transaction (written with its commit)
+        self._in_group = 0
+        self._in_group_count = 0
         self._writer: GroupWriter | None = None  # writes full groups (started by the first one)
         self._legacy = self._db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'commands'").fetchone() is not None
@@ -198,12 +315,12 @@ class Journal:
 
     def append(self, command: model.Command) -> int:
         """Record a command; durable at once (commit_every=1), or once `flush()` has returned."""
-        values = command_values(command)
         if not COMPILED:  # compiled: checked as the command was made (the rare ones again in command_values)
-            _dumps(values)  # refused now if it cannot be written (see _pending), not when its group is
-        self._pending.append(values)
+            _dumps(command_values(command))  # refused now if it cannot be written (see _pending), not when its
+        append_flat(self._pending, command)  # group is
+        self._count += 1
         self.last_seq += 1
-        if len(self._pending) >= self.commit_every:
+        if self._count >= self.commit_every:
             if self.commit_every == 1 or self._open:  # (an open transaction commits with the group, here)
                 self.flush()
             else:
@@ -214,12 +331,11 @@ class Journal:
         """Give the full group to the writer thread, which commits it while the engine goes on."""
         writer = self._writer
         if writer is None:
-            writer = self._writer = GroupWriter(self._db, self._committed)
+            writer = self._writer = GroupWriter(self._db, self._committed, merge_groups)
         elif writer.failed:
             self._settle()  # raises the writer's error
-        pending = self._pending
-        writer.submit((self.last_seq, self.last_seq - len(pending) + 1, encode_group(pending).decode()))
-        self._pending = []
+        writer.submit((self.last_seq, self.last_seq - self._count + 1, encode_group(self._pending)))
+        self._pending, self._count = [], 0
 
     def _settle(self) -> None:
         """Wait until the writer thread has committed every group given to it. Should a write have failed, its
@@ -231,9 +347,10 @@ class Journal:
         failed = writer.wait()
         if failed is not None:
             error, groups = failed
-            returned: list[tuple[Any, ...]] = []
-            for group in groups:  # their values, as encode_group reads them (arrays as lists)
-                returned.extend([tuple(values) for values in json.loads(group[2])])
+            returned: list[Any] = []
+            for last, first, body in groups:
+                returned.extend(json.loads(body)[1:])  # (after the flat mark)
+                self._count += last - first + 1
             self._pending = returned + self._pending
             raise error
 
@@ -252,30 +369,31 @@ class Journal:
         A failure rolls back the whole open transaction."""
         if self._writer is not None:
             self._settle()
-        if not (self._pending or also is not None or (commit and self._open)):
+        if not (self._count or also is not None or (commit and self._open)):
             return
         if not self._open:
             self._db.execute("BEGIN")
             self._open = True
-        pending = self._pending
+        pending, count = self._pending, self._count
         try:
-            if commit and pending:
+            if commit and count:
                 self._db.execute("INSERT INTO command_groups VALUES (?, ?, ?)",
-                                 (self.last_seq, self.last_seq - len(pending) + 1, encode_group(pending).decode()))
+                                 (self.last_seq, self.last_seq - count + 1, encode_group(pending)))
             if also is not None:
                 also(self._db)
             if commit:
                 self._db.execute("COMMIT")
                 self._open = False
-                self._pending, self._in_group = [], 0
+                self._pending, self._count, self._in_group, self._in_group_count = [], 0, 0, 0
                 self._committed()
             else:
-                self._in_group = len(pending)
+                self._in_group, self._in_group_count = len(pending), count
         except BaseException:
             self._db.execute("ROLLBACK")  # with any earlier uncommitted group: its owner must stop (the engine is
             self._open = False            # ahead of the disk), as ExchangeCore does
-            self._pending, self._in_group = pending[self._in_group:], 0  # the open group's commands are gone with
-            raise                                                       # it; those of this flush may be retried
+            self._pending, self._count = pending[self._in_group:], count - self._in_group_count  # the open group's
+            self._in_group, self._in_group_count = 0, 0  # commands are gone with it; those of this flush may be
+            raise                                        # retried
 
     def commit(self) -> None:
         """Make the open group durable (no-op when none is open)."""
@@ -285,7 +403,7 @@ class Journal:
     def uncommitted(self) -> bool:
         """Whether written commands or rows wait in an open transaction (or appended commands in memory, or
         groups the writer thread has not committed yet)."""
-        return self._open or bool(self._pending) or (self._writer is not None and self._writer.busy)
+        return self._open or self._count > 0 or (self._writer is not None and self._writer.busy)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -322,9 +440,12 @@ class Journal:
                                 "ORDER BY last_seq", (expected,))
         for last, first, bodies in rows:
             items: list[Any]
-            if bodies.startswith("[["):  # one JSON array
+            if bodies.startswith(FLAT_PREFIX) or bodies.startswith("[["):  # one JSON array: flat, or (earlier
+                # versions) an array per command
                 try:
                     items = json.loads(bodies)
+                    if bodies.startswith(FLAT_PREFIX):
+                        items = values_of_flat(items[1:])
                 except ValueError:
                     raise JournalError(f"journal group {first}..{last} is damaged") from None
             else:  # a JSON text per line (earlier versions)

@@ -23,23 +23,18 @@ import sqlite3
 import threading
 from typing import Callable
 
-# (last_seq, first_seq, the group's commands as one JSON array): a row of `command_groups`. Only text: what this
+# (last_seq, first_seq, the group's commands as JSON text): a row of `command_groups`. Only text: what this
 # thread frees it frees holding the GIL, and a group's command tuples would keep the engine waiting.
 Group = tuple[int, int, str]
 IDLE_SECONDS = 5.0  # the thread ends after this long without a group
 INSERT = "INSERT INTO command_groups VALUES (?, ?, ?)"
 
 
-def _merged(groups: list[Group]) -> tuple[int, int, str]:
-    """Consecutive groups as one: the journal's rows may hold any run of commands."""
-    if len(groups) == 1:
-        return groups[0]
-    return groups[-1][0], groups[0][1], "[" + ",".join([group[2][1:-1] for group in groups]) + "]"
-
-
 class GroupWriter:
-    def __init__(self, db: sqlite3.Connection, committed: Callable[[int], None]) -> None:
+    def __init__(self, db: sqlite3.Connection, committed: Callable[[int], None],
+                 merge: Callable[[list[Group]], Group]) -> None:
         self._db = db
+        self._merge = merge  # consecutive groups as one row
         self._committed = committed  # called on this thread after each commit, with how many groups it held
         self._cond = threading.Condition()
         self._queue: list[Group] = []
@@ -101,7 +96,7 @@ class GroupWriter:
                 self._busy = True
             error: BaseException | None = None
             try:  # one row, one statement (kept prepared): each statement waits for the GIL once more
-                db.execute(INSERT, _merged(batch))
+                db.execute(INSERT, self._merge(batch))
             except BaseException as exc:  # the journal's owner sees it at its next append or flush
                 error = exc
             else:

@@ -535,3 +535,112 @@ def test_the_writer_thread_ends_when_idle_and_the_next_group_starts_another(tmp_
     again = Journal(path)
     assert [c for _, c in again.commands_after(0)] == flow
     again.close()
+
+
+def _every_kind() -> list[Any]:
+    """Commands of every kind, with every optional field, amounts beyond 64 bits and awkward strings."""
+    from matcher.market import Asset, MarketSpec
+    from matcher.model import AddMarket, SetFeeDiscount, SetFeePreference, SetPlatformFeeRate, Transfer
+
+    odd = 'é"\n\u2028'
+    places = [PlaceOrder("a", MARKET.symbol, side, kind, qty=3, price=9, quote_qty=q, tif=tif, stop_price=stop,
+                         client_order_id=coid, stp=stp, ts=ts, max_platform_fee_rate=fee, trailing_delta=trail,
+                         iceberg_qty=ice)
+              for side in Side for kind in OrderType for tif in TimeInForce for stp in Stp
+              for q, stop, coid, ts, fee, trail, ice in ((0, 0, "", 0, 0, 0, 0), (2, 1, odd, 9, 10**30, 5, 1))]
+    places += [PlaceOrder(odd, MARKET.symbol, Side.BUY, OrderType.LIMIT, qty=10**30, price=10**25),
+               PlaceOrder("a", MARKET.symbol, Side.SELL, OrderType.LIMIT, qty=1, price=2, ts=7),
+               PlaceOrder("a", MARKET.symbol, Side.SELL, OrderType.LIMIT, qty=1, price=2, client_order_id="c")]
+    cancels = [CancelOrder("a", MARKET.symbol, 7), CancelOrder(odd, MARKET.symbol, 10**30, "x", 3),
+               CancelOrder("a", MARKET.symbol, 0, "only-the-client-id")]
+    spec = MarketSpec("NEWWBNB", Asset("NEW", "0x" + "c1" * 20, 18), MARKET.quote, tick_size=10**14,
+                      lot_size=10**16, min_notional=1, maker_fee_bps=10, taker_fee_bps=20)
+    rare = [Deposit(odd, "BRS", 10**40), Withdraw("a", "BRS", 1), Transfer("a", "b", "BRS", 5),
+            AmendOrder("a", MARKET.symbol, 1, 2, 3), SetFeePreference("a", True), SetPlatformFeeRate("WBNB", 10**18),
+            SetFeeDiscount(2_500), AddMarket.of(spec)]
+    return [*places, *cancels, *[CancelReplace(c, p) for c in cancels for p in places[::7]],
+            *rare]
+
+
+def test_a_group_is_written_flat_and_reads_back_as_the_same_commands() -> None:
+    """The flat group form: the short forms of the frequent commands and the counted form of any command (each
+    command's values) read back as the same commands, for every kind and field; the group's text as well."""
+    import json
+
+    from matcher.journal import (FLAT_PREFIX, append_flat, append_values, command_from_values, command_values,
+                                 encode_group, values_of_flat)
+
+    commands = [*_every_kind(), *random_flow(MARKET, 12, 400)]
+    fast: list[Any] = []
+    generic: list[Any] = []
+    for command in commands:
+        append_flat(fast, command)
+        append_values(generic, command_values(command))
+    expected = [json.loads(json.dumps(command_values(command))) for command in commands]  # (arrays as lists)
+    assert values_of_flat(generic) == expected
+    assert values_of_flat(fast) == expected
+    assert len(fast) < len(generic) and {"P", "C", "CR"} <= set(fast)  # the short forms were used
+    text = encode_group(fast)
+    assert text.startswith(FLAT_PREFIX)
+    read = values_of_flat(json.loads(text)[1:])
+    assert len(read) == len(commands)
+    assert [command_from_values(values) for values in read] == commands
+
+
+def test_a_damaged_flat_group_is_refused(tmp_path: Path) -> None:
+    import sqlite3
+
+    import pytest
+
+    from matcher.errors import JournalError
+    from matcher.journal import Journal
+
+    path = tmp_path / "flat.sqlite3"
+    journal = Journal(path, commit_every=1 << 30)
+    flow = list(random_flow(MARKET, 2, 20))
+    for command in flow:
+        journal.append(command)
+    journal.flush()
+    journal.close()
+    db = sqlite3.connect(path, isolation_level=None)
+    (good,) = db.execute("SELECT bodies FROM command_groups").fetchone()
+    assert good.startswith("[1,") and [c for _, c in Journal(path).commands_after(0)] == flow
+    for damaged, why in ((good[:-1] + ',"Deposit"]', "ends inside a command"),
+                         (good[:-1] + ',"Deposit",9,"a"]', "count overruns the group"),
+                         (good[:-1] + ',"Deposit","3","a","BRS",1]', "a count that is not a number"),
+                         (good[:-1] + ',7,3,"a","BRS",1]', "a kind that is not a string"),
+                         (good.replace('"Deposit",4', '"Deposit",3', 1), "a count one short")):
+        db.execute("UPDATE command_groups SET bodies = ?", (damaged,))
+        with pytest.raises(JournalError, match="damaged"):
+            list(Journal(path).commands_after(0))
+        assert why
+    db.close()
+
+
+def test_a_journal_of_the_array_per_command_format_is_read_and_continued(tmp_path: Path) -> None:
+    """Groups written by earlier versions, an array per command, replay; new groups are written flat after them."""
+    import json
+    import sqlite3
+
+    from matcher.journal import command_values
+
+    path = tmp_path / "arrays.sqlite3"
+    flow = [Deposit("a", MARKET.base.symbol, 10**18), *list(random_flow(MARKET, 6, 600))[:299]]
+    journaled = JournaledEngine.open(path, [MARKET], commit_every=16)
+    journaled.close()
+    db = sqlite3.connect(path)
+    db.executemany("INSERT INTO command_groups VALUES (?, ?, ?)",
+                   [(min(first + 16, 200), first + 1,
+                     json.dumps([command_values(c) for c in flow[first:min(first + 16, 200)]], separators=(",", ":")))
+                    for first in range(0, 200, 16)])
+    db.commit()
+    _continue_after_200(path, flow)
+    kinds = {body[:3] for (body,) in db.execute("SELECT bodies FROM command_groups")}
+    assert kinds == {"[[\"", "[1,"}
+    reopened = JournaledEngine.open(path, [MARKET])
+    expected = Engine([MARKET])
+    for command in flow:
+        expected.process(command)
+    assert reopened.engine.state_hash() == expected.state_hash() and reopened.seq == 300
+    reopened.close()
+    db.close()

@@ -7,7 +7,6 @@ Python-level call and these structures are on every order's path.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from typing import Any, Final, Iterator
 
 from mypy_extensions import mypyc_attr
@@ -143,19 +142,30 @@ class _Side:
 
     def open(self, order: Order) -> Level:
         level = self.levels[order.price] = Level(order)
-        i = bisect_left(self.prices, level.price)
+        i = _place_of(self.ladder, level.tick)
         self.prices.insert(i, level.price)
         self.ladder.insert(i, level)
         return level
 
     def drop(self, level: Level) -> None:
         level.total = 0
-        price = level.price
-        del self.levels[price]
-        prices = self.prices
-        i = bisect_left(prices, price)
-        del prices[i]
-        del self.ladder[i]
+        del self.levels[level.price]
+        i = _place_of(self.ladder, level.tick)
+        self.prices.pop(i)
+        self.ladder.pop(i)
+
+
+def _place_of(ladder: list[Level], tick: int) -> int:
+    """Where a level at `tick` is (or goes) in a ladder in ascending price order: bisect_left on the levels' ticks,
+    compared natively in a compiled build (bisect compares the boxed prices through the generic protocol)."""
+    lo, hi = 0, len(ladder)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if ladder[mid].tick < tick:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 def _changed(s: _Side, descending: bool) -> Flat:
@@ -231,7 +241,7 @@ class Book:
         orders = level.orders
         for i in range(len(orders)):  # by identity: list.remove would ask each order before it for equality first
             if orders[i] is order:
-                del orders[i]
+                orders.pop(i)  # (a native pop: `del orders[i]` boxes i and goes through the generic protocol)
                 break
         else:
             raise ValueError(f"order {order.order_id} is not in the book")

@@ -19,15 +19,33 @@ land after a lost one); its groups go back to the journal with the error.
 
 from __future__ import annotations
 
+import atexit
+import logging
 import sqlite3
 import threading
+import weakref
 from typing import Callable
+
+log = logging.getLogger("bourse.matcher.journal_writer")
 
 # (last_seq, first_seq, the group's commands as JSON text): a row of `command_groups`. Only text: what this
 # thread frees it frees holding the GIL, and a group's command tuples would keep the engine waiting.
 Group = tuple[int, int, str]
 IDLE_SECONDS = 5.0  # the thread ends after this long without a group
 INSERT = "INSERT INTO command_groups VALUES (?, ?, ?)"
+
+
+_RUNNING: weakref.WeakSet[GroupWriter] = weakref.WeakSet()  # writers whose thread runs
+
+
+@atexit.register
+def _write_before_exit() -> None:
+    """At a normal exit, the groups handed over are still written (the thread is a daemon: it would be stopped),
+    as they were when a full group was committed on the engine's thread."""
+    for writer in list(_RUNNING):
+        failed = writer.wait()
+        if failed is not None:
+            log.error("the journal's last groups could not be written: %s", failed[0])
 
 
 class GroupWriter:
@@ -50,6 +68,7 @@ class GroupWriter:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
                 self._thread.start()
+                _RUNNING.add(self)
             elif not self._busy:
                 self._cond.notify()
 
@@ -68,7 +87,12 @@ class GroupWriter:
         every group not written (in order), once: the writer then takes new groups again."""
         with self._cond:
             while self._busy or (self._queue and self._failed is None):
-                self._cond.wait()
+                thread = self._thread
+                if thread is None or not thread.is_alive():  # (it ends only idle or closed: never, short of a bug)
+                    self._failed = (RuntimeError("the journal's writer thread stopped"), [])
+                    self._busy = False
+                    break
+                self._cond.wait(1.0)
             failed, self._failed = self._failed, None
             if failed is not None:
                 failed = (failed[0], failed[1] + self._queue)
@@ -91,6 +115,7 @@ class GroupWriter:
                 while not self._queue or self._failed is not None:
                     if self._closed or (not cond.wait(IDLE_SECONDS) and not self._queue):
                         self._thread = None  # (the next group starts another)
+                        _RUNNING.discard(self)
                         return
                 batch, self._queue = self._queue, []
                 self._busy = True
@@ -100,7 +125,10 @@ class GroupWriter:
             except BaseException as exc:  # the journal's owner sees it at its next append or flush
                 error = exc
             else:
-                self._committed(len(batch))
+                try:
+                    self._committed(len(batch))
+                except Exception:  # (bookkeeping: the rows are committed)
+                    log.exception("after a journal commit")
             with cond:
                 self._busy = False
                 if error is not None:

@@ -644,3 +644,36 @@ def test_a_journal_of_the_array_per_command_format_is_read_and_continued(tmp_pat
     assert reopened.engine.state_hash() == expected.state_hash() and reopened.seq == 300
     reopened.close()
     db.close()
+
+
+EXIT_WITHOUT_FLUSH = """
+import sys, time
+from matcher import journal_writer
+from matcher.flow import random_flow
+from matcher.journal import JournaledEngine
+from tests.matcher.conftest import MARKET
+run = journal_writer.GroupWriter._run
+def slow_run(self):  # the writer is still busy when the program ends
+    time.sleep(0.5)
+    run(self)
+journal_writer.GroupWriter._run = slow_run
+journaled = JournaledEngine.open(sys.argv[1], [MARKET], commit_every=16)
+for command in list(random_flow(MARKET, 4, 400))[:400]:
+    journaled.submit(command)
+print(journaled.seq)
+"""
+
+
+def test_groups_handed_to_the_writer_are_written_at_a_normal_exit(tmp_path: Path) -> None:
+    """A program that ends without flush() or close() still leaves its full groups on disk, as when each full
+    group was committed on the engine's thread: the writer thread is waited for at exit."""
+    path = tmp_path / "exit.sqlite3"
+    from .test_compiled import ROOT
+
+    run = subprocess.run([sys.executable, "-c", EXIT_WITHOUT_FLUSH, str(path)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, check=True)
+    appended = int(run.stdout)
+    reopened = JournaledEngine.open(path, [MARKET])
+    assert reopened.seq == appended - appended % 16  # every full group; the last, partial one was never flushed
+    assert reopened.engine.state_hash() == _reference(reopened.seq, 4)
+    reopened.close()

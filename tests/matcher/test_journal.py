@@ -197,6 +197,20 @@ def test_group_commits_replay_from_any_point_and_damage_is_refused(tmp_path: Pat
         list(Journal(path).commands_after(1))
 
 
+def _with_earlier_groups(path: Path, flow: list[Any], body: Any) -> Any:
+    """A new journal holding flow's first 200 commands in groups of 16 as an earlier version wrote them (`body`: a
+    group's text); its connection."""
+    import sqlite3
+
+    JournaledEngine.open(path, [MARKET], commit_every=16).close()
+    db = sqlite3.connect(path)
+    db.executemany("INSERT INTO command_groups VALUES (?, ?, ?)",
+                   [(min(first + 16, 200), first + 1, body(flow[first:min(first + 16, 200)]))
+                    for first in range(0, 200, 16)])
+    db.commit()
+    return db
+
+
 def _continue_after_200(path: Path, flow: list[Any]) -> None:
     """Open a journal of an earlier format holding flow's first 200 commands, and journal the rest of it."""
     journaled = JournaledEngine.open(path, [MARKET], commit_every=16)
@@ -209,21 +223,13 @@ def _continue_after_200(path: Path, flow: list[Any]) -> None:
 def test_groups_written_a_command_per_line_by_earlier_versions_are_read_and_continued(tmp_path: Path) -> None:
     """Before a group was one JSON array its commands were a JSON text per line: such a journal replays, and a
     damaged one of its groups is refused."""
-    import sqlite3
-
     import pytest
 
     from matcher.errors import JournalError
 
     path = tmp_path / "lines.sqlite3"
     flow = [Deposit("a", MARKET.base.symbol, 10**30), *list(random_flow(MARKET, 4, 600))[:299]]
-    journaled = JournaledEngine.open(path, [MARKET], commit_every=16)
-    journaled.close()
-    db = sqlite3.connect(path)
-    db.executemany("INSERT INTO command_groups VALUES (?, ?, ?)",
-                   [(min(first + 16, 200), first + 1, "\n".join(encode_command(c).decode() for c in flow[first:200][:16]))
-                    for first in range(0, 200, 16)])
-    db.commit()
+    db = _with_earlier_groups(path, flow, lambda group: "\n".join(encode_command(c).decode() for c in group))
     _continue_after_200(path, flow)
     reopened = JournaledEngine.open(path, [MARKET])
     expected = Engine([MARKET])
@@ -620,20 +626,13 @@ def test_a_damaged_flat_group_is_refused(tmp_path: Path) -> None:
 def test_a_journal_of_the_array_per_command_format_is_read_and_continued(tmp_path: Path) -> None:
     """Groups written by earlier versions, an array per command, replay; new groups are written flat after them."""
     import json
-    import sqlite3
 
     from matcher.journal import command_values
 
     path = tmp_path / "arrays.sqlite3"
     flow = [Deposit("a", MARKET.base.symbol, 10**18), *list(random_flow(MARKET, 6, 600))[:299]]
-    journaled = JournaledEngine.open(path, [MARKET], commit_every=16)
-    journaled.close()
-    db = sqlite3.connect(path)
-    db.executemany("INSERT INTO command_groups VALUES (?, ?, ?)",
-                   [(min(first + 16, 200), first + 1,
-                     json.dumps([command_values(c) for c in flow[first:min(first + 16, 200)]], separators=(",", ":")))
-                    for first in range(0, 200, 16)])
-    db.commit()
+    db = _with_earlier_groups(path, flow, lambda group: json.dumps([command_values(c) for c in group],
+                                                                    separators=(",", ":")))
     _continue_after_200(path, flow)
     kinds = {body[:3] for (body,) in db.execute("SELECT bodies FROM command_groups")}
     assert kinds == {"[[\"", "[1,"}

@@ -204,6 +204,11 @@ def encode_group(flat: list[Any]) -> str:
     return FLAT_PREFIX + _dumps(flat).decode()[1:]
 
 
+def flat_of_group(text: str) -> list[Any]:
+    """A flat group's list back from its text (`encode_group`'s inverse); ValueError if it is not JSON."""
+    return json.loads(text)[1:]  # type: ignore[no-any-return]  # (after the flat mark)
+
+
 def merge_groups(groups: list[tuple[int, int, str]]) -> tuple[int, int, str]:
     """Consecutive groups (last_seq, first_seq, text) as one: a row may hold any run of commands."""
     if len(groups) == 1:
@@ -349,7 +354,7 @@ class Journal:
             error, groups = failed
             returned: list[Any] = []
             for last, first, body in groups:
-                returned.extend(json.loads(body)[1:])  # (after the flat mark)
+                returned.extend(flat_of_group(body))
                 self._count += last - first + 1
             self._pending = returned + self._pending
             raise error
@@ -440,12 +445,10 @@ class Journal:
                                 "ORDER BY last_seq", (expected,))
         for last, first, bodies in rows:
             items: list[Any]
-            if bodies.startswith(FLAT_PREFIX) or bodies.startswith("[["):  # one JSON array: flat, or (earlier
-                # versions) an array per command
+            flat = bodies.startswith(FLAT_PREFIX)
+            if flat or bodies.startswith("[["):  # one JSON array: flat, or (earlier versions) an array per command
                 try:
-                    items = json.loads(bodies)
-                    if bodies.startswith(FLAT_PREFIX):
-                        items = values_of_flat(items[1:])
+                    items = values_of_flat(flat_of_group(bodies)) if flat else json.loads(bodies)
                 except ValueError:
                     raise JournalError(f"journal group {first}..{last} is damaged") from None
             else:  # a JSON text per line (earlier versions)

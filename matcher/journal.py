@@ -150,22 +150,12 @@ def append_flat(flat: list[Any], command: model.Command) -> None:
         cancel, place = command.cancel, command.place
         if _is_plain(place) and not (cancel.client_order_id or cancel.ts) and place.account == cancel.account \
                 and place.symbol == cancel.symbol:
-            flat.append("CR")
-            flat.append(cancel.account)
-            flat.append(cancel.symbol)
+            _append_plain(flat, "CR", place)
             flat.append(cancel.order_id)
-            flat.append("BUY" if place.side is BUY else "SELL")
-            flat.append(place.qty)
-            flat.append(place.price)
             return
     elif isinstance(command, PlaceOrder):
         if _is_plain(command):
-            flat.append("P")
-            flat.append(command.account)
-            flat.append(command.symbol)
-            flat.append("BUY" if command.side is BUY else "SELL")
-            flat.append(command.qty)
-            flat.append(command.price)
+            _append_plain(flat, "P", command)
             return
     elif isinstance(command, CancelOrder):
         if not (command.client_order_id or command.ts):
@@ -175,6 +165,16 @@ def append_flat(flat: list[Any], command: model.Command) -> None:
             flat.append(command.order_id)
             return
     append_values(flat, command_values(command))
+
+
+def _append_plain(flat: list[Any], kind: str, c: model.PlaceOrder) -> None:
+    """A plain limit order's short form: kind, account, symbol, side, qty, price."""
+    flat.append(kind)
+    flat.append(c.account)
+    flat.append(c.symbol)
+    flat.append("BUY" if c.side is BUY else "SELL")
+    flat.append(c.qty)
+    flat.append(c.price)
 
 
 def _is_plain(c: model.PlaceOrder) -> bool:
@@ -244,11 +244,12 @@ def values_of_flat(flat: list[Any]) -> list[list[Any]]:
 
 def _short_values(kind: str, v: list[Any]) -> list[Any]:
     """A short form's `command_values` (see append_flat)."""
-    if kind == "P":  # account, symbol, side, qty, price
-        return ["PlaceOrder", v[0], v[1], v[2], "LIMIT", v[3], v[4]]
     if kind == "C":  # account, symbol, order id
         return ["CancelOrder", *v]
-    return ["CancelReplace", v[:3], [v[0], v[1], v[3], "LIMIT", v[4], v[5]]]  # account, symbol, id, side, qty, price
+    place = [v[0], v[1], v[2], "LIMIT", v[3], v[4]]  # account, symbol, side, qty, price
+    if kind == "P":
+        return ["PlaceOrder", *place]
+    return ["CancelReplace", [v[0], v[1], v[5]], place]  # and the cancelled order's id
 
 
 def _counted(flat: list[Any], i: int) -> tuple[list[Any], int]:

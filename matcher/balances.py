@@ -3,15 +3,44 @@
 One `Balance` object per (account, asset): an order keeps a reference to the
 balance it locks, so releasing it costs no lookup, and the balances a command
 changed are tracked by identity for its balance events.
+
+A balance is kept in two limbs, `hi * 2**62 + lo` with `0 <= lo < 2**62`: wei balances run past 64 bits, and
+a Python int that large is an object, so every change to it allocated a new one (and a compiled build boxed the
+amount to add it, and compared the result with 0 through the generic protocol). An order's amounts fit in 61 bits,
+so a change is a native add to `lo` unless it carries into `hi` (rarely: `lo` spans 4.6e18); `hi` stays >= 0,
+so a balance is negative only if a carry makes it so, checked where it happens. The limbs are the ledger's own
+business: `free` and `locked` read and set the whole amount.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
+
+from mypy_extensions import i64
 
 # (account, asset). Typed Any rather than tuple[str, str] because a compiled build keeps a fixed-length tuple
 # unboxed, and boxing it again (as a dict key, or into an event) allocates a new tuple.
 Key = Any
+
+LIMB_BITS: Final = 62
+LIMB: Final[i64] = 1 << 62  # lo < LIMB
+LOW_MASK: Final = (1 << 62) - 1
+SMALL: Final = 1 << 61  # amounts of less than this size are added to a limb natively
+
+
+def joined(hi: int, lo: i64) -> int:
+    """The amount a pair of limbs holds."""
+    if hi == 0:
+        return lo
+    return (hi << LIMB_BITS) + int(lo)  # (int(): an int plus an i64 is worked out as an i64)
+
+
+def high_limb(value: int) -> int:
+    return value >> LIMB_BITS
+
+
+def low_limb(value: int) -> i64:
+    return i64(value & LOW_MASK)
 
 
 def put_at(items: list[Any], count: int, item: Any) -> int:
@@ -25,13 +54,31 @@ def put_at(items: list[Any], count: int, item: Any) -> int:
 
 
 class Balance:
-    __slots__ = ("key", "free", "locked", "changed")
+    __slots__ = ("key", "free_hi", "free_lo", "locked_hi", "locked_lo", "changed")
 
     def __init__(self, key: Key) -> None:
         self.key = key
-        self.free = 0
-        self.locked = 0
+        self.free_hi = 0
+        self.free_lo: i64 = 0
+        self.locked_hi = 0
+        self.locked_lo: i64 = 0
         self.changed = False  # by the current command (it is in Ledger.changed)
+
+    @property
+    def free(self) -> int:
+        return joined(self.free_hi, self.free_lo)
+
+    @free.setter
+    def free(self, value: int) -> None:
+        self.free_hi, self.free_lo = high_limb(value), low_limb(value)
+
+    @property
+    def locked(self) -> int:
+        return joined(self.locked_hi, self.locked_lo)
+
+    @locked.setter
+    def locked(self, value: int) -> None:
+        self.locked_hi, self.locked_lo = high_limb(value), low_limb(value)
 
     def __repr__(self) -> str:
         return f"Balance({self.key!r}, free={self.free}, locked={self.locked})"
@@ -68,15 +115,27 @@ class Ledger:
         balance = self.balances.get(key)
         return 0 if balance is None else balance.free
 
-    # Each check is made on the result, against 0: a balance is usually beyond 64 bits and an amount is not, and a
-    # compiled build boxes the amount into a new object for every comparison of the two (the result is boxed anyway).
+    # Each method changes the low limbs natively when the amounts are small and nothing carries; otherwise it works
+    # on the whole amounts (the reference for what the native path does).
     def add_free(self, balance: Balance, amount: int) -> None:
+        if -SMALL < amount < SMALL:
+            lo = balance.free_lo + i64(amount)
+            if 0 <= lo < LIMB:
+                balance.free_lo = lo
+                self._touch(balance)
+                return
         value = balance.free + amount
         assert value >= 0, f"free balance of {balance.key} would go negative"
         balance.free = value
         self._touch(balance)
 
     def add_locked(self, balance: Balance, amount: int) -> None:
+        if -SMALL < amount < SMALL:
+            lo = balance.locked_lo + i64(amount)
+            if 0 <= lo < LIMB:
+                balance.locked_lo = lo
+                self._touch(balance)
+                return
         value = balance.locked + amount
         assert value >= 0, f"locked balance of {balance.key} would go negative"
         balance.locked = value
@@ -84,34 +143,59 @@ class Ledger:
 
     def try_lock(self, balance: Balance, amount: int) -> bool:
         """Move `amount` from free to locked, if the free balance holds it (else change nothing: False)."""
-        free = balance.free - amount
-        if free < 0:
+        if 0 <= amount < SMALL:
+            free = balance.free_lo - i64(amount)
+            locked = balance.locked_lo + i64(amount)
+            if free >= 0 and locked < LIMB:
+                balance.free_lo = free
+                balance.locked_lo = locked
+                self._touch(balance)
+                return True
+        value = balance.free - amount
+        if value < 0:
             return False
-        balance.free = free
-        balance.locked += amount
+        balance.free = value
+        balance.locked = balance.locked + amount
         self._touch(balance)
         return True
 
     def try_relock(self, balance: Balance, released: int, amount: int) -> bool:
         """Release `released` of the locked balance and lock `amount` in its place, if free plus what is released
         holds it (else release only: False). As `unlock` then `try_lock`, with one change to each figure."""
-        delta = amount - released
-        free = balance.free - delta
-        if free < 0:
+        if 0 <= released < SMALL and 0 <= amount < SMALL:
+            delta = i64(amount) - i64(released)
+            free = balance.free_lo - delta
+            locked = balance.locked_lo + delta
+            if 0 <= free < LIMB and 0 <= locked < LIMB:
+                balance.free_lo = free
+                balance.locked_lo = locked
+                self._touch(balance)
+                return True
+        delta_value = amount - released
+        value = balance.free - delta_value
+        if value < 0:
             self.unlock(balance, released)
             return False
-        locked = balance.locked + delta
-        assert locked >= 0, f"locked balance of {balance.key} would go negative"
-        balance.free = free
-        balance.locked = locked
+        locked_value = balance.locked + delta_value
+        assert locked_value >= 0, f"locked balance of {balance.key} would go negative"
+        balance.free = value
+        balance.locked = locked_value
         self._touch(balance)
         return True
 
     def unlock(self, balance: Balance, amount: int) -> None:
-        locked = balance.locked - amount
-        assert locked >= 0, f"locked balance of {balance.key} would go negative"
-        balance.locked = locked
-        balance.free += amount
+        if 0 <= amount < SMALL:
+            locked = balance.locked_lo - i64(amount)
+            free = balance.free_lo + i64(amount)
+            if locked >= 0 and free < LIMB:
+                balance.locked_lo = locked
+                balance.free_lo = free
+                self._touch(balance)
+                return
+        value = balance.locked - amount
+        assert value >= 0, f"locked balance of {balance.key} would go negative"
+        balance.locked = value
+        balance.free = balance.free + amount
         self._touch(balance)
 
     def free_view(self) -> dict[Key, int]:

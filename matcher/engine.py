@@ -67,7 +67,7 @@ class Engine(Matching):
             for i in range(count):
                 b = balances[i]
                 b.changed = False
-                log.append(BalanceRecord(b.key, b.free, b.locked))
+                log.append(BalanceRecord(b.key, b.free_hi, b.free_lo, b.locked_hi, b.locked_lo))
             ledger.count = 0
         count = self._dirty_count
         if count:

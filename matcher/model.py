@@ -6,8 +6,9 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Final, Sequence
 
-from mypy_extensions import mypyc_attr
+from mypy_extensions import i64, mypyc_attr
 
+from .balances import joined
 from .market import Asset, MarketSpec
 
 
@@ -347,14 +348,25 @@ class SideDepthRecord:
 
 @mypyc_attr(free_list_len=1, acyclic=True)
 class BalanceRecord:
-    """A changed balance's event record: its (account, asset) key and its free and locked amounts then."""
+    """A changed balance's event record: its (account, asset) key and its free and locked amounts then, in the
+    ledger's limbs (see balances.py: joining them is left to whoever reads the amounts)."""
 
-    __slots__ = ("key", "free", "locked")
+    __slots__ = ("key", "free_hi", "free_lo", "locked_hi", "locked_lo")
 
-    def __init__(self, key: Any, free: int, locked: int) -> None:
+    def __init__(self, key: Any, free_hi: int, free_lo: i64, locked_hi: int, locked_lo: i64) -> None:
         self.key = key
-        self.free = free
-        self.locked = locked
+        self.free_hi = free_hi
+        self.free_lo = free_lo
+        self.locked_hi = locked_hi
+        self.locked_lo = locked_lo
+
+    @property
+    def free(self) -> int:
+        return joined(self.free_hi, self.free_lo)
+
+    @property
+    def locked(self) -> int:
+        return joined(self.locked_hi, self.locked_lo)
 
 
 def typed_event(record: Any) -> Event:

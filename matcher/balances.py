@@ -22,8 +22,7 @@ from mypy_extensions import i64
 # unboxed, and boxing it again (as a dict key, or into an event) allocates a new tuple.
 Key = Any
 
-LIMB_BITS: Final = 62
-LIMB: Final[i64] = 1 << 62  # lo < LIMB
+LIMB_BITS: Final = 62  # 0 <= lo < 2**62: tested as `lo >> LIMB_BITS == 0` (a 2**62 constant would be boxed)
 LOW_MASK: Final = (1 << 62) - 1
 SMALL: Final = 1 << 61  # amounts of less than this size are added to a limb natively
 
@@ -120,7 +119,7 @@ class Ledger:
     def add_free(self, balance: Balance, amount: int) -> None:
         if -SMALL < amount < SMALL:
             lo = balance.free_lo + i64(amount)
-            if 0 <= lo < LIMB:
+            if lo >> LIMB_BITS == 0:
                 balance.free_lo = lo
                 self._touch(balance)
                 return
@@ -132,7 +131,7 @@ class Ledger:
     def add_locked(self, balance: Balance, amount: int) -> None:
         if -SMALL < amount < SMALL:
             lo = balance.locked_lo + i64(amount)
-            if 0 <= lo < LIMB:
+            if lo >> LIMB_BITS == 0:
                 balance.locked_lo = lo
                 self._touch(balance)
                 return
@@ -146,7 +145,7 @@ class Ledger:
         if 0 <= amount < SMALL:
             free = balance.free_lo - i64(amount)
             locked = balance.locked_lo + i64(amount)
-            if free >= 0 and locked < LIMB:
+            if (free | locked) >> LIMB_BITS == 0:
                 balance.free_lo = free
                 balance.locked_lo = locked
                 self._touch(balance)
@@ -166,7 +165,7 @@ class Ledger:
             delta = i64(amount) - i64(released)
             free = balance.free_lo - delta
             locked = balance.locked_lo + delta
-            if 0 <= free < LIMB and 0 <= locked < LIMB:
+            if (free | locked) >> LIMB_BITS == 0:  # both in the low limb's range
                 balance.free_lo = free
                 balance.locked_lo = locked
                 self._touch(balance)
@@ -187,7 +186,7 @@ class Ledger:
         if 0 <= amount < SMALL:
             locked = balance.locked_lo - i64(amount)
             free = balance.free_lo + i64(amount)
-            if locked >= 0 and free < LIMB:
+            if (free | locked) >> LIMB_BITS == 0:
                 balance.locked_lo = locked
                 balance.free_lo = free
                 self._touch(balance)

@@ -60,8 +60,9 @@ def _compiled() -> bool:
 
 COMPILED: Final = _compiled()
 # A compiled build keeps ints below this unboxed, and multiplies i64s natively: the native paths below (order_value,
-# base_units, fee_of) are taken there only; in the Python sources i64() would be one more call, for nothing.
-NATIVE_LIMIT: Final = 1 << 62
+# base_units, fee_of) are taken there only; in the Python sources i64() would be one more call, for nothing. One
+# short of 2**62: the largest int a compiled build keeps unboxed, so that arithmetic with it is native too.
+NATIVE_LIMIT: Final = (1 << 62) - 1
 
 
 class Market:

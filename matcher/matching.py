@@ -9,6 +9,7 @@ order bounded by its protection price (what it locked for a buy; 0 = none for a 
 
 from __future__ import annotations
 
+from .balances import Balance
 from .book import Book, Order
 from .fees import PRICE_SCALE
 from .model import TRADE_EVENT
@@ -127,9 +128,9 @@ class Matching(EngineState):
         ledger.add_locked(seller.lock, -base)  # (seller, base asset)
         maker_bps, taker_bps = m.maker_fee_bps, m.taker_fee_bps
         buyer_fee, buyer_fee_asset = self._credit_after_fee(
-            buyer, m.base, base, fee_of(base, taker_bps if buyer is taker else maker_bps))
+            buyer, m.base, m.base_holders, base, fee_of(base, taker_bps if buyer is taker else maker_bps))
         seller_fee, seller_fee_asset = self._credit_after_fee(
-            seller, m.quote, quote, fee_of(quote, taker_bps if seller is taker else maker_bps))
+            seller, m.quote, m.quote_holders, quote, fee_of(quote, taker_bps if seller is taker else maker_bps))
         book = m.book
         book.reduce(maker, qty)
         maker.filled += qty
@@ -165,10 +166,20 @@ class Matching(EngineState):
         if m.stops:
             self._follow_stops(m, price)
 
-    def _credit_after_fee(self, order: Order, asset: str, amount: int, fee: int) -> tuple[int, str]:
-        """Credit a trade's proceeds; the fee comes out of them, or out of the platform token at the discount
-        when the account opted in, has enough free, and the order signed a platform-token rate that covers it
-        (the settlement vault checks that bound: fee x 10**18 <= amount x the signed rate)."""
+    def _holding(self, holders: dict[str, Balance], account: str, asset: str) -> Balance:
+        """`account`'s balance in `asset`, one of a market's two assets, found through the market's holders of it
+        (`holders`: a lookup by the account's name, where the ledger's needs a new (account, asset) key)."""
+        balance = holders.get(account)
+        if balance is None:
+            balance = holders[account] = self.ledger.get((account, asset))
+        return balance
+
+    def _credit_after_fee(self, order: Order, asset: str, holders: dict[str, Balance], amount: int,
+                          fee: int) -> tuple[int, str]:
+        """Credit a trade's proceeds in `asset` (one of the market's two; `holders` its holders); the fee comes out
+        of them, or out of the platform token at the discount when the account opted in, has enough free, and the
+        order signed a platform-token rate that covers it (the settlement vault checks that bound: fee x 10**18 <=
+        amount x the signed rate)."""
         policy = self.fee_policy
         account = order.account
         if fee and account in self.pays_in_platform_token and asset != policy.platform_asset:
@@ -180,11 +191,11 @@ class Matching(EngineState):
                 if platform_fee:
                     ledger.add_free(ledger.get(key), -platform_fee)
                     ledger.add_free(ledger.get((self.fee_account, policy.platform_asset)), platform_fee)
-                ledger.add_free(ledger.get((account, asset)), amount)
+                ledger.add_free(self._holding(holders, account, asset), amount)
                 return platform_fee, policy.platform_asset
-        self.ledger.add_free(self.ledger.get((account, asset)), amount - fee)
+        self.ledger.add_free(self._holding(holders, account, asset), amount - fee)
         if fee:
-            self.ledger.add_free(self.ledger.get((self.fee_account, asset)), fee)
+            self.ledger.add_free(self._holding(holders, self.fee_account, asset), fee)
         return fee, asset
 
     def _follow_stops(self, m: Market, price: int) -> None:

@@ -115,10 +115,12 @@ class Ledger:
         return 0 if balance is None else balance.free
 
     # Each method changes the low limbs natively when the amounts are small and nothing carries; otherwise it works
-    # on the whole amounts (the reference for what the native path does).
+    # on the whole amounts (the reference for what the native path does). An int added to an i64 is converted to
+    # one by a compiled build (natively: the amounts are checked to be small first), so no i64() call is written,
+    # which in the sources would be a call for nothing.
     def add_free(self, balance: Balance, amount: int) -> None:
         if -SMALL < amount < SMALL:
-            lo = balance.free_lo + i64(amount)
+            lo = balance.free_lo + amount
             if lo >> LIMB_BITS == 0:
                 balance.free_lo = lo
                 self._touch(balance)
@@ -130,7 +132,7 @@ class Ledger:
 
     def add_locked(self, balance: Balance, amount: int) -> None:
         if -SMALL < amount < SMALL:
-            lo = balance.locked_lo + i64(amount)
+            lo = balance.locked_lo + amount
             if lo >> LIMB_BITS == 0:
                 balance.locked_lo = lo
                 self._touch(balance)
@@ -143,8 +145,8 @@ class Ledger:
     def try_lock(self, balance: Balance, amount: int) -> bool:
         """Move `amount` from free to locked, if the free balance holds it (else change nothing: False)."""
         if 0 <= amount < SMALL:
-            free = balance.free_lo - i64(amount)
-            locked = balance.locked_lo + i64(amount)
+            free = balance.free_lo - amount
+            locked = balance.locked_lo + amount
             if (free | locked) >> LIMB_BITS == 0:
                 balance.free_lo = free
                 balance.locked_lo = locked
@@ -162,7 +164,7 @@ class Ledger:
         """Release `released` of the locked balance and lock `amount` in its place, if free plus what is released
         holds it (else release only: False). As `unlock` then `try_lock`, with one change to each figure."""
         if 0 <= released < SMALL and 0 <= amount < SMALL:
-            delta = i64(amount) - i64(released)
+            delta = amount - released
             free = balance.free_lo - delta
             locked = balance.locked_lo + delta
             if (free | locked) >> LIMB_BITS == 0:  # both in the low limb's range
@@ -184,8 +186,8 @@ class Ledger:
 
     def unlock(self, balance: Balance, amount: int) -> None:
         if 0 <= amount < SMALL:
-            locked = balance.locked_lo - i64(amount)
-            free = balance.free_lo + i64(amount)
+            locked = balance.locked_lo - amount
+            free = balance.free_lo + amount
             if (free | locked) >> LIMB_BITS == 0:
                 balance.locked_lo = locked
                 balance.free_lo = free

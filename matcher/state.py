@@ -260,9 +260,13 @@ class EngineState:
     def _close(self, order: Order, status: Status) -> None:
         """Take an order out of the open set and release what it still locks."""
         order.status = status
-        self.orders.pop(order.order_id, None)
+        orders, order_id = self.orders, order.order_id
+        if order_id in orders:  # (a compiled build calls `pop(key, None)` as a method looked up by name)
+            del orders[order_id]
         if order.client_order_id:
-            self.client_ids.pop((order.account, order.client_order_id), None)
+            key = (order.account, order.client_order_id)
+            if key in self.client_ids:
+                del self.client_ids[key]
         if order.locked:
             self.ledger.unlock(order.lock, order.locked)
             order.locked = 0

@@ -21,8 +21,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Sequence
 
-COMPILED_MODULES = ("model", "market", "fees", "balances", "book", "orders", "state", "matching", "engine",
-                    "snapshot", "journal")
+COMPILED_MODULES = ("model", "market", "fees", "balances", "book", "open_orders", "orders", "state", "matching",
+                    "engine", "snapshot", "journal")
 HERE = Path(__file__).resolve().parent
 BUILD_RECORD = "_built_from"
 

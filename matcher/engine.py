@@ -232,7 +232,7 @@ class Engine(Matching):
             order.trailing_delta = cmd.trailing_delta
             if not cmd.stop_price:  # tracks from the last price at once (or from the first trade)
                 order.trail_price = self.last_price.get(m.symbol, 0)
-        self.orders[order.order_id] = order
+        self.orders.add(order)
         if client_order_id:
             self.client_ids[(account, client_order_id)] = order.order_id
         self._log.append(NewRecord(order, qty))
@@ -253,7 +253,7 @@ class Engine(Matching):
         """An open order of `account` in `symbol`, by id or (id 0) by client order id; None if there is none."""
         if not order_id and client_order_id:
             order_id = self.client_ids.get((account, client_order_id), 0)
-        order = self.orders.get(order_id)
+        order = self.orders.find(order_id)
         if order is None or order.account != account or order.symbol != symbol:
             return None
         return order
@@ -267,7 +267,7 @@ class Engine(Matching):
     def _cancel_order(self, cmd: CancelOrder, release: bool) -> Order | None:
         """Cancel an open order of the command's account; None if there is none. What it held locked is released,
         or (`release` False: a cancel-replace) held for the new order (`_held`)."""
-        order = self.orders.get(cmd.order_id or self.client_ids.get((cmd.account, cmd.client_order_id), 0))
+        order = self.orders.find(cmd.order_id or self.client_ids.get((cmd.account, cmd.client_order_id), 0))
         if order is None or order.account != cmd.account or order.symbol != cmd.symbol:
             return None
         m: Market = order.market
@@ -277,7 +277,7 @@ class Engine(Matching):
             m.book.remove(order)
             self._mark_dirty(m)
         order.status = CANCELED  # _close, inlined: this is most of every cancel-replace
-        del self.orders[order.order_id]
+        self.orders.remove(order.order_id)
         if order.client_order_id:
             del self.client_ids[(order.account, order.client_order_id)]
         if order.locked:

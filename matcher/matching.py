@@ -25,7 +25,7 @@ class Matching(EngineState):
             self._report(order, X_EXPIRED, reason="FOK order could not be filled in full")
             return
         self._match(order, m)
-        if order.order_id not in self.orders:  # filled, expired in match, or a finished quote-sized order
+        if self.orders.find(order.order_id) is None:  # filled, expired in match, or a finished quote-sized order
             return
         if order.type is not MARKET and order.tif is GTC and order.type is not STOP_LOSS \
                 and order.type is not TAKE_PROFIT:

@@ -20,6 +20,7 @@ from .fees import FeePolicy
 from .market import Asset, MarketSpec
 from .model import (ORDER_EVENT, TICKER_EVENT, Code, ExecType, OrderType, Side, SideDepthRecord, Status, Stp,
                     TimeInForce)
+from .open_orders import OpenOrders
 
 FEE_ACCOUNT = "fees"
 
@@ -143,7 +144,7 @@ class EngineState:
                 raise BadMarketSpec(refused)
         self.fee_account = fee_account
         self.ledger = Ledger()
-        self.orders: dict[Any, Order] = {}  # open orders, resting or parked stops
+        self.orders = OpenOrders()  # open orders, resting or parked stops, by id
         self.client_ids: dict[Key, int] = {}
         self.last_price: dict[str, int] = {}
         self.next_order_id = 1
@@ -200,7 +201,7 @@ class EngineState:
             m.stops.append(order)
         else:
             m.book.add(order)
-        self.orders[order.order_id] = order
+        self.orders.add(order)
         if order.client_order_id:
             self.client_ids[(order.account, order.client_order_id)] = order.order_id
 
@@ -260,9 +261,7 @@ class EngineState:
     def _close(self, order: Order, status: Status) -> None:
         """Take an order out of the open set and release what it still locks."""
         order.status = status
-        orders, order_id = self.orders, order.order_id
-        if order_id in orders:  # (a compiled build calls `pop(key, None)` as a method looked up by name)
-            del orders[order_id]
+        self.orders.discard(order.order_id)
         if order.client_order_id:
             key = (order.account, order.client_order_id)
             if key in self.client_ids:

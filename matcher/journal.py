@@ -28,7 +28,7 @@ from .checkpoints import BACKSTOP_PAGES, Checkpointer
 from .engine import Engine
 from .fees import FeePolicy
 from .errors import JournalError
-from .journal_writer import GroupWriter
+from .journal_writer import INSERT, GroupWriter
 from .market import MarketSpec
 from .snapshot import dump, load
 from .state import BUY, COMPILED, GTC, LIMIT, SELL, STP_NONE
@@ -383,8 +383,7 @@ class Journal:
         pending, count = self._pending, self._count
         try:
             if commit and count:
-                self._db.execute("INSERT INTO command_groups VALUES (?, ?, ?)",
-                                 (self.last_seq, self.last_seq - count + 1, encode_group(pending)))
+                self._db.execute(INSERT, (self.last_seq, self.last_seq - count + 1, encode_group(pending)))
             if also is not None:
                 also(self._db)
             if commit:

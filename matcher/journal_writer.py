@@ -32,7 +32,7 @@ log = logging.getLogger("bourse.matcher.journal_writer")
 # thread frees it frees holding the GIL, and a group's command tuples would keep the engine waiting.
 Group = tuple[int, int, str]
 IDLE_SECONDS = 5.0  # the thread ends after this long without a group
-INSERT = "INSERT INTO command_groups VALUES (?, ?, ?)"
+INSERT = "INSERT INTO command_groups VALUES (?, ?, ?)"  # a group's row (the journal's own flush too)
 
 
 _RUNNING: weakref.WeakSet[GroupWriter] = weakref.WeakSet()  # writers whose thread runs

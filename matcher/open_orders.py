@@ -118,7 +118,7 @@ class OpenOrders:
         return default if order is None else order
 
     def __iter__(self) -> Iterator[int]:
-        return iter([order_id for order_id, _ in self.items()])
+        return iter(self.keys())
 
     def items(self) -> list[tuple[int, Order]]:
         """(id, order) for every open order, by id."""

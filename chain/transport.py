@@ -2,9 +2,11 @@
 
 JSON-RPC over HTTP is one small POST after another on a keep-alive
 connection; a general web framework spends more per request than the node
-spends on eth_blockNumber. This protocol parses just what JSON-RPC clients
-send (Content-Length or chunked bodies, keep-alive, CORS preflight) and hands
-WebSocket upgrades to the `websockets` library's sans-I/O protocol.
+spends on eth_blockNumber. This protocol parses requests with http_wire (what
+JSON-RPC clients send) and hands WebSocket upgrades to the `websockets`
+library's sans-I/O protocol. It serves every WebSocket; HTTP connections are
+served here when the per-core connection threads (http_threads.py) are off or
+full.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import orjson
 from websockets.frames import Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
+from .http_wire import (ANY_ORIGIN, MAX_BODY, HttpError, HttpRequest, internal_error, other_reply, reply, rpc_error,
+                        take_request)
+
 log = logging.getLogger("bourse.transport")
-MAX_BODY = 16 * 1024 * 1024
-MAX_HEADER = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -32,49 +34,22 @@ class Limits:
     idle_timeout: float = 120.0  # a keep-alive HTTP connection with no request (geth's idle timeout)
     max_send_buffer: int = 64 * 1024 * 1024  # unsent reply bytes before a client that does not read is dropped
 
-_CORS_REST = (b"Access-Control-Allow-Methods: POST, GET, OPTIONS\r\n"
-              b"Access-Control-Allow-Headers: Content-Type, Authorization\r\n"
-              b"Access-Control-Max-Age: 86400\r\n")
-ANY_ORIGIN = ("*",)
-REASONS = {200: b"OK", 204: b"No Content", 400: b"Bad Request", 403: b"Forbidden", 405: b"Method Not Allowed",
-           408: b"Request Timeout", 413: b"Payload Too Large", 431: b"Request Header Fields Too Large"}
-
-PAGE_REASONS = {301: b"Moved Permanently", 304: b"Not Modified", 404: b"Not Found"}
 
 # handle(body, connection) -> reply bytes or None; connection is None for HTTP
 Handler = Callable[[bytes, Any], "bytes | None"]
 
 
-class _HttpError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-async def _awaited(deferred: Any) -> Any:
+async def awaited(deferred: Any) -> Any:
     return await deferred
 
 
-def _task_reply(task: asyncio.Task[Any]) -> bytes:
+def task_reply(task: "asyncio.Future[Any]") -> bytes:
+    """The reply of a deferred request once done; an internal error (logged) if it failed."""
     if task.cancelled() or task.exception() is not None:
         if not task.cancelled():
             log.error("a deferred request failed", exc_info=task.exception())
-        return orjson.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32603, "message": "internal error"}})
+        return internal_error()
     return task.result() or b""
-
-
-def _rpc_error(message: str) -> bytes:
-    return orjson.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}})
-
-
-def cors_headers(allowed: tuple[str, ...], origin: str | None) -> bytes:
-    """CORS response headers: `*` for every page (what tools and wallets expect of a dev node), else the
-    request's Origin when it is one of `allowed`, else none (the browser then refuses the page the answer)."""
-    if allowed == ANY_ORIGIN:
-        return b"Access-Control-Allow-Origin: *\r\n" + _CORS_REST
-    if origin is not None and origin in allowed:
-        return b"Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n" % origin.encode("latin-1") + _CORS_REST
-    return b"Vary: Origin\r\n"
 
 
 class RpcProtocol(asyncio.Protocol):
@@ -150,7 +125,7 @@ class RpcProtocol(asyncio.Protocol):
                 return
         self._timer = None
         if self._timer_kind == "request":
-            self._respond(408, _rpc_error("request not completed in time"), keep_alive=False)
+            self._respond(408, rpc_error("request not completed in time"), keep_alive=False)
         self._close()
 
     def _watch(self) -> None:
@@ -174,8 +149,9 @@ class RpcProtocol(asyncio.Protocol):
                     break
                 if self._timer_kind == "request":
                     self._disarm()  # a request completed: the next one gets a clock of its own
-        except _HttpError as exc:  # a JSON-RPC error object too, for clients that read only the body
-            self._respond(exc.status, _rpc_error(str(exc)), keep_alive=False)
+        except HttpError as exc:  # a JSON-RPC error object too, for clients that read only the body
+            self._origin = exc.origin
+            self._respond(exc.status, rpc_error(str(exc)), keep_alive=False)
             self._close()
         self._watch()
         if self._ws is not None and self._buffer:
@@ -186,76 +162,27 @@ class RpcProtocol(asyncio.Protocol):
     # -- HTTP ----------------------------------------------------------------------
     def _one_request(self) -> bool:
         """Handle one complete request from the buffer; False if more bytes are needed."""
-        buf = self._buffer
-        end = buf.find(b"\r\n\r\n")
-        if end < 0 or end > MAX_HEADER:
-            if len(buf) > MAX_HEADER:
-                raise _HttpError(431, f"request headers too large: at most {MAX_HEADER} bytes")
+        request = take_request(self._buffer, self._cors_origins)
+        if request is None:
             return False
-        head = bytes(buf[:end]).decode("latin-1")
-        lines = head.split("\r\n")
-        try:
-            method, target, version = lines[0].split(" ", 2)
-        except ValueError:
-            raise _HttpError(400, "malformed request line") from None
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            if not sep:
-                raise _HttpError(400, "malformed header line")
-            key = name.strip().lower()
-            if key in ("content-length", "transfer-encoding") and key in headers:
-                raise _HttpError(400, f"duplicate {name.strip()} header")
-            headers[key] = value.strip()
-        self._origin = headers.get("origin")
-        if self._cors_origins != ANY_ORIGIN and self._origin is not None and self._origin not in self._cors_origins:
-            # a page from another origin: no answer at all (a WebSocket is not covered by CORS, so refuse it here)
-            raise _HttpError(403, f"origin {self._origin} is not allowed (see --cors-origin)")
-        if method == "GET" and headers.get("upgrade", "").lower() == "websocket":
-            self._upgrade(bytes(buf[:end + 4]))
-            del buf[:end + 4]
+        self._origin = request.origin
+        if request.is_upgrade:
+            self._upgrade(request.head)
             return True
-        body_start = end + 4
-        if "transfer-encoding" in headers and "content-length" in headers:
-            raise _HttpError(400, "both Content-Length and Transfer-Encoding given")
-        if headers.get("transfer-encoding", "chunked").lower() != "chunked":
-            raise _HttpError(400, f"unsupported Transfer-Encoding {headers['transfer-encoding']!r}")
-        if headers.get("transfer-encoding", "").lower() == "chunked":
-            parsed = _dechunk(buf, body_start)
-            if parsed is None:
-                return False
-            body, consumed = parsed
-        else:
-            text = headers.get("content-length", "0")
-            if not text.isascii() or not text.isdigit():
-                raise _HttpError(400, f"bad Content-Length {text[:40]!r}: expected a non-negative decimal number")
-            length = int(text) if len(text) <= 20 else MAX_BODY + 1
-            if length > MAX_BODY:
-                raise _HttpError(413, f"request body too large: at most {MAX_BODY} bytes")
-            if len(buf) < body_start + length:
-                return False
-            body, consumed = bytes(buf[body_start:body_start + length]), body_start + length
-        del buf[:consumed]
-        keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
-        if method == "POST":
-            reply = self._handle(body, None)
-            if hasattr(reply, "__await__"):  # a request that waits (eth_sendRawTransactionSync): answered when done
-                self._finish_later(reply, keep_alive)
-                return True
-            self._respond(200, b"" if reply is None else reply, keep_alive)  # a notification: 200, empty body
-        elif method == "OPTIONS":
-            self._respond(204, b"", keep_alive)
-        elif method in ("GET", "HEAD") and self._pages is not None and self._pages.handles(target):
-            page = self._pages.get(target, headers.get("if-none-match"))
-            self._respond_page(page.status, page.body if method == "GET" else b"", page.headers, keep_alive)
-        elif method in ("GET", "HEAD"):
-            self._respond(200, self._info() if method == "GET" else b"", keep_alive)
-        else:
-            self._respond(405, _rpc_error(f"HTTP method {method[:20]} not allowed: POST JSON-RPC requests"),
-                          keep_alive)
-        if not keep_alive:
+        self._answer(request)
+        if not request.keep_alive:
             self._close()
         return True
+
+    def _answer(self, request: HttpRequest) -> None:
+        if request.method != "POST":
+            self._write(other_reply(request, self._info, self._pages, self._cors_origins))
+            return
+        answer = self._handle(request.body, None)
+        if hasattr(answer, "__await__"):  # a request that waits (eth_sendRawTransactionSync): answered when done
+            self._finish_later(answer, request.keep_alive)
+        else:
+            self._respond(200, b"" if answer is None else answer, request.keep_alive)  # a notification: empty body
 
     def _finish_later(self, deferred: Any, keep_alive: bool) -> None:
         """Answer once `deferred` completes; requests pipelined behind it wait their turn (HTTP/1.1 order)."""
@@ -265,34 +192,21 @@ class RpcProtocol(asyncio.Protocol):
             self._waiting = False
             if self.transport is None:
                 return
-            self._respond(200, _task_reply(task), keep_alive)
+            self._respond(200, task_reply(task), keep_alive)
             if not keep_alive:
                 self._close()
             elif self._buffer:
                 self.data_received(b"")
 
-        asyncio.ensure_future(_awaited(deferred)).add_done_callback(done)
+        asyncio.ensure_future(awaited(deferred)).add_done_callback(done)
 
     def _respond(self, status: int, body: bytes, keep_alive: bool) -> None:
-        if self.transport is None:
-            return
-        head = b"HTTP/1.1 %d %s\r\n" % (status, REASONS.get(status, b"OK"))
-        if body:
-            head += b"Content-Type: application/json\r\n"
-        head += b"Content-Length: %d\r\n" % len(body) + cors_headers(self._cors_origins, self._origin)
-        head += b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n"
-        self.transport.write(head + body)
-        self._check_backlog()
+        self._write(reply(status, body, keep_alive, self._cors_origins, self._origin))
 
-    def _respond_page(self, status: int, body: bytes, headers: tuple[tuple[str, str], ...], keep_alive: bool) -> None:
-        """A page's file (or its redirect or 304): its own headers, no CORS (a page is read by a browser tab)."""
+    def _write(self, data: bytes) -> None:
         if self.transport is None:
             return
-        head = b"HTTP/1.1 %d %s\r\n" % (status, PAGE_REASONS.get(status, REASONS.get(status, b"OK")))
-        head += b"".join(f"{name}: {value}\r\n".encode("latin-1") for name, value in headers)
-        head += b"Content-Length: %d\r\n" % len(body)
-        head += b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n"
-        self.transport.write(head + body)
+        self.transport.write(data)
         self._check_backlog()
 
     def _check_backlog(self) -> None:
@@ -314,7 +228,7 @@ class RpcProtocol(asyncio.Protocol):
         events = ws.events_received()
         request = events[0] if events and isinstance(events[0], Request) else None
         if request is None:
-            raise _HttpError(400, "bad WebSocket handshake")
+            raise HttpError(400, "bad WebSocket handshake")
         response = ws.accept(request)
         ws.send_response(response)
         self._ws = ws
@@ -333,12 +247,12 @@ class RpcProtocol(asyncio.Protocol):
                 self._fragments.append(frame.data)
                 if frame.fin:
                     message, self._fragments = b"".join(self._fragments), []
-                    reply = self._handle(message, self.connection)
-                    if hasattr(reply, "__await__"):
-                        asyncio.ensure_future(_awaited(reply)).add_done_callback(
-                            lambda task: self.send_text(_task_reply(task)))
-                    elif reply is not None:
-                        ws.send_text(reply)
+                    answer = self._handle(message, self.connection)
+                    if hasattr(answer, "__await__"):
+                        asyncio.ensure_future(awaited(answer)).add_done_callback(
+                            lambda task: self.send_text(task_reply(task)))
+                    elif answer is not None:
+                        ws.send_text(answer)
         self._flush_ws()
         if ws.close_expected() or ws.state.name == "CLOSED":
             self._close()
@@ -360,31 +274,3 @@ class RpcProtocol(asyncio.Protocol):
             if chunk:
                 self.transport.write(chunk)
         self._check_backlog()
-
-
-def _dechunk(buf: bytearray, start: int) -> tuple[bytes, int] | None:
-    """Decode a chunked body starting at `start`; None until it is complete."""
-    body = bytearray()
-    pos = start
-    while True:
-        line_end = buf.find(b"\r\n", pos)
-        if line_end < 0:
-            return None
-        try:
-            size = int(bytes(buf[pos:line_end]).split(b";")[0], 16)
-        except ValueError:
-            raise _HttpError(400, "bad chunk size") from None
-        pos = line_end + 2
-        if size == 0:  # then optional trailer lines, then an empty line
-            if buf[pos:pos + 2] == b"\r\n":
-                return bytes(body), pos + 2
-            trailer_end = buf.find(b"\r\n\r\n", pos)
-            if trailer_end < 0:
-                return None
-            return bytes(body), trailer_end + 4
-        if len(buf) < pos + size + 2:
-            return None
-        body += buf[pos:pos + size]
-        if len(body) > MAX_BODY:
-            raise _HttpError(413, "request body too large")
-        pos += size + 2

@@ -18,7 +18,8 @@ from chain import Node, NodeConfig
 from chain.errors import LimitExceeded, ResourceNotFound
 from chain.filters import Filters
 from chain.server import ServerThread
-from chain.transport import MAX_HEADER, Limits
+from chain.http_wire import MAX_HEADER
+from chain.transport import Limits
 
 from .conftest import rpc
 

@@ -149,6 +149,9 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
 @click.option("--order", type=click.Choice(ORDERS), default="fees", show_default=True,
               help="How blocks take pending transactions: the highest priority fee first, or first come first served "
                    "(each sender's in nonce order either way).")
+@click.option("--http-threads/--no-http-threads", default=True, show_default=True,
+              help="Serve each HTTP connection on a thread pinned to each CPU core, so a client is answered on the "
+                   "core it asks from (see chain/http_threads.py); off: on the event loop, as WebSockets are.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the URL.")
 def node_command(host: str, port: int, chain_name: str, chain_id: int | None, account_count: int, balance: str, mnemonic: str,
                  block_time: float | None, no_mining: bool, data_dir: Path | None, gas_limit: int | None,
@@ -158,7 +161,7 @@ def node_command(host: str, port: int, chain_name: str, chain_id: int | None, ac
                  max_batch: int, load_state: Path | None, dump_state: Path | None, state_path: Path | None,
                  state_interval: float | None, slots_in_an_epoch: int, fork_url: str | None,
                  fork_block_number: int | None, fork_chain_id: int | None, fork_timeout: float,
-                 enable_tx_gas_limit: bool, order: str,
+                 enable_tx_gas_limit: bool, order: str, http_threads: bool,
                  quiet: bool) -> None:
     """Run a local EVM chain (an anvil for Python)."""
     if block_time and no_mining:
@@ -208,7 +211,7 @@ def node_command(host: str, port: int, chain_name: str, chain_id: int | None, ac
     gc.set_threshold(50_000, 50, 100)
     try:
         _run_loop(_serve(node, host, port, quiet, tuple(cors_origins) or ("*",), max_batch, dump_state,
-                         state_interval))
+                         state_interval, http_threads))
     finally:
         node.close()
 
@@ -239,8 +242,9 @@ def _run_loop(main: Any) -> None:
 
 
 async def _serve(node: Node, host: str, port: int, quiet: bool, cors_origins: tuple[str, ...],
-                 max_batch: int, dump_state: Path | None = None, state_interval: float | None = None) -> None:
-    server = RpcServer(node, cors_origins, max_batch=max_batch)
+                 max_batch: int, dump_state: Path | None = None, state_interval: float | None = None,
+                 http_threads: bool = True) -> None:
+    server = RpcServer(node, cors_origins, max_batch=max_batch, http_threads=http_threads)
     try:
         await server.start(host, port)
     except OSError as exc:

@@ -55,8 +55,12 @@ def task_reply(task: "asyncio.Future[Any]") -> bytes:
 class RpcProtocol(asyncio.Protocol):
     def __init__(self, handle: Handler, info: Callable[[], bytes],
                  on_websocket: Callable[["RpcProtocol"], Any], on_close: Callable[[Any], None],
-                 cors_origins: tuple[str, ...] = ANY_ORIGIN, limits: Limits = Limits(), pages: Any = None) -> None:
+                 cors_origins: tuple[str, ...] = ANY_ORIGIN, limits: Limits = Limits(), pages: Any = None,
+                 initial: bytes = b"", move: "Callable[[RpcProtocol, bytes], bool] | None" = None) -> None:
         self._handle, self._info, self._on_websocket, self._on_close = handle, info, on_websocket, on_close
+        self._initial = initial  # bytes already read from the connection (by a connection thread handing it over)
+        self._move = move  # offered a kept-alive HTTP connection (and its next bytes) to serve elsewhere
+        self._answered = 0  # HTTP requests answered
         self._pages = pages  # a webui.StaticSite (the explorer) answering GETs under its prefix
         self._cors_origins = cors_origins
         self._limits = limits
@@ -85,6 +89,9 @@ class RpcProtocol(asyncio.Protocol):
             except OSError:
                 pass
         self._arm("idle")
+        if self._initial:
+            initial, self._initial = self._initial, b""
+            self.data_received(initial)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -142,6 +149,10 @@ class RpcProtocol(asyncio.Protocol):
             self._ws.receive_data(data)
             self._ws_pump()
             return
+        if (self._move is not None and self._answered and not self._buffer and not self._waiting
+                and self.transport is not None and not self.transport.get_write_buffer_size()
+                and self._move(self, data)):
+            return  # a second request on this connection: it is served by the connection threads from now on
         self._buffer += data
         try:
             while self._buffer and self._ws is None and self.transport is not None and not self._waiting:
@@ -170,9 +181,18 @@ class RpcProtocol(asyncio.Protocol):
             self._upgrade(request.head)
             return True
         self._answer(request)
-        if not request.keep_alive:
+        self._answered += 1
+        if not request.keep_alive and not self._waiting:  # a deferred answer closes once it is sent
             self._close()
         return True
+
+    def leave(self) -> None:
+        """Stop serving this connection without ending it (it has moved to the connection threads, which hold
+        a descriptor of their own): the loop's descriptor is closed, which sends nothing to the client."""
+        self._disarm()
+        transport, self.transport = self.transport, None
+        if transport is not None:
+            transport.close()
 
     def _answer(self, request: HttpRequest) -> None:
         if request.method != "POST":

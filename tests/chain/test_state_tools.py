@@ -200,7 +200,7 @@ def test_sync_send_waits_for_the_interval_miner_over_http_and_websocket(interval
     waiter.start()
     assert "result" in rpc(interval_server.url, "eth_blockNumber")
     waiter.join(20)
-    assert result["result"]["status"] == "0x1"
+    assert result["result"]["status"] == "0x1", result
 
     from websockets.asyncio.client import connect
 

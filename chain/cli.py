@@ -150,8 +150,8 @@ def banner(node: Node, url: str, cors_origins: tuple[str, ...] = ("*",)) -> str:
               help="How blocks take pending transactions: the highest priority fee first, or first come first served "
                    "(each sender's in nonce order either way).")
 @click.option("--http-threads/--no-http-threads", default=True, show_default=True,
-              help="Serve each HTTP connection on a thread pinned to each CPU core, so a client is answered on the "
-                   "core it asks from (see chain/http_threads.py); off: on the event loop, as WebSockets are.")
+              help="Serve a light client's HTTP connection on a thread pinned to each CPU core, so it is answered on "
+                   "the core it asks from (see chain/http_threads.py); off: every connection on the event loop.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the URL.")
 def node_command(host: str, port: int, chain_name: str, chain_id: int | None, account_count: int, balance: str, mnemonic: str,
                  block_time: float | None, no_mining: bool, data_dir: Path | None, gas_limit: int | None,

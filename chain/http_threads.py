@@ -6,16 +6,16 @@ that costs more than the request. On this project's 2-core VM a do-nothing Pytho
 client 14,000-16,000 times a second from one thread, 45,000-57,000 with a thread pinned to each core, and a perf
 profile of the node under one client had 70 % of its CPU in the kernel's wakeup paths.
 
-So the event loop (transport.py) accepts every connection and answers its first request, and a connection kept
-alive for a second one moves here (a one-request client never starts a thread): it gets a thread pinned to each core
-the process may use (up to `MAX_PINNED_CORES`; on a larger machine one unpinned thread), all waiting (poll) for its
-next bytes. When a request arrives every waiter wakes, the one on the client's core first (the client is blocked on
-the answer, so its core is free); it takes the request under the connection's lock and answers it, and the others
-find nothing to read and wait again. Requests are handled on these threads: the node's methods are thread-safe (the
-node lock), as for the in-process provider and the interval miner; a request for a method that waits on the event
-loop (eth_sendRawTransactionSync) is answered there, as before, while its connection's threads wait. A WebSocket
-upgrade hands the connection back to the event loop, which serves every WebSocket, as it serves HTTP connections
-beyond `max_connections`.
+So the event loop (transport.py) accepts every connection and answers its first requests, and the connection of a
+light client moves here (client_pace.py; a one-request client never starts a thread, a heavy one is better served by
+the loop and goes back to it): it gets a thread pinned to each core the process may use (up to `MAX_PINNED_CORES`;
+on a larger machine one unpinned thread), all waiting (poll) for its next bytes. When a request arrives every waiter
+wakes, the one on the client's core first (the client is blocked on the answer, so its core is free); it takes the
+request under the connection's lock and answers it, and the others find nothing to read and wait again. Requests are
+handled on these threads: the node's methods are thread-safe (the node lock), as for the in-process provider and the
+interval miner; a request for a method that waits on the event loop (eth_sendRawTransactionSync) is answered there,
+as before, while its connection's threads wait. A WebSocket upgrade hands the connection back to the event loop,
+which serves every WebSocket, as it serves HTTP connections beyond `max_connections`.
 
 The limits are those of the event loop's transport: a request must arrive whole within `request_timeout` (408), a
 keep-alive connection idle for `idle_timeout` is closed, and a client that takes no bytes of an answer for
@@ -33,6 +33,7 @@ import threading
 import time
 from typing import Any, Callable
 
+from .client_pace import Pace
 from .http_wire import HttpError, other_reply, reply, rpc_error, take_request
 from .transport import Limits
 
@@ -61,6 +62,7 @@ class Connection:
         self.lock = threading.Lock()
         self.buffer = bytearray()
         self.initial = initial  # bytes the event loop read (the start of the next request): answered first
+        self.pace = Pace()  # how soon the client asks again after an answer
         self.done = False  # closed, or handed to the event loop: every thread leaves
         self.handed_off = False
         self.idle_since = time.monotonic()  # the idle clock counts from here while nothing is buffered
@@ -129,6 +131,10 @@ class Connection:
 
     def _received(self, data: bytes) -> bool:
         if not self.buffer:
+            self.pace.asked()
+            if self.pace.heavy:  # a client busy between requests is answered sooner from the event loop
+                self._hand_off(data)
+                return False
             self.request_since = time.monotonic()
         self.buffer += data
         try:
@@ -140,6 +146,7 @@ class Connection:
                     self._hand_off(request.head + bytes(self.buffer))
                     return False
                 self._send(self._answer(request))
+                self.pace.answered()
                 if not request.keep_alive:
                     self._close()
                     return False

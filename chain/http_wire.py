@@ -57,13 +57,16 @@ def internal_error() -> bytes:
     return orjson.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32603, "message": "internal error"}})
 
 
-def cors_headers(allowed: tuple[str, ...], origin: str | None) -> bytes:
+def cors_headers(allowed: tuple[str, ...], origin: str | None, preflight: bool = False) -> bytes:
     """CORS response headers: `*` for every page (what tools and wallets expect of a dev node), else the
-    request's Origin when it is one of `allowed`, else none (the browser then refuses the page the answer)."""
+    request's Origin when it is one of `allowed`, else none (the browser then refuses the page the answer). The
+    methods, headers and how long to remember them are for a preflight (OPTIONS) only: a browser reads them nowhere
+    else, and every header is parsed by every client."""
+    rest = _CORS_REST if preflight else b""
     if allowed == ANY_ORIGIN:
-        return b"Access-Control-Allow-Origin: *\r\n" + _CORS_REST
+        return b"Access-Control-Allow-Origin: *\r\n" + rest
     if origin is not None and origin in allowed:
-        return b"Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n" % origin.encode("latin-1") + _CORS_REST
+        return b"Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n" % origin.encode("latin-1") + rest
     return b"Vary: Origin\r\n"
 
 
@@ -122,13 +125,14 @@ def take_request(buf: bytearray, cors_origins: tuple[str, ...]) -> HttpRequest |
     return HttpRequest(method, target, headers, body, keep_alive, head)
 
 
-def reply(status: int, body: bytes, keep_alive: bool, cors_origins: tuple[str, ...], origin: str | None) -> bytes:
+def reply(status: int, body: bytes, keep_alive: bool, cors_origins: tuple[str, ...], origin: str | None,
+          preflight: bool = False) -> bytes:
+    """An answer; an HTTP/1.1 connection stays open unless it says `Connection: close`."""
     head = b"HTTP/1.1 %d %s\r\n" % (status, REASONS.get(status, b"OK"))
     if body:
         head += b"Content-Type: application/json\r\n"
-    head += b"Content-Length: %d\r\n" % len(body) + cors_headers(cors_origins, origin)
-    head += b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n"
-    return head + body
+    head += b"Content-Length: %d\r\n" % len(body) + cors_headers(cors_origins, origin, preflight)
+    return head + (b"\r\n" if keep_alive else b"Connection: close\r\n\r\n") + body
 
 
 def page_reply(status: int, body: bytes, headers: tuple[tuple[str, str], ...], keep_alive: bool) -> bytes:
@@ -136,15 +140,14 @@ def page_reply(status: int, body: bytes, headers: tuple[tuple[str, str], ...], k
     head = b"HTTP/1.1 %d %s\r\n" % (status, PAGE_REASONS.get(status, REASONS.get(status, b"OK")))
     head += b"".join(f"{name}: {value}\r\n".encode("latin-1") for name, value in headers)
     head += b"Content-Length: %d\r\n" % len(body)
-    head += b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n"
-    return head + body
+    return head + (b"\r\n" if keep_alive else b"Connection: close\r\n\r\n") + body
 
 
 def other_reply(request: HttpRequest, info: Callable[[], bytes], pages: Any, cors_origins: tuple[str, ...]) -> bytes:
     """The answer to anything but a POST: a CORS preflight, a page, the method list, or 405."""
     method, keep_alive, origin = request.method, request.keep_alive, request.origin
     if method == "OPTIONS":
-        return reply(204, b"", keep_alive, cors_origins, origin)
+        return reply(204, b"", keep_alive, cors_origins, origin, preflight=True)
     if method in ("GET", "HEAD") and pages is not None and pages.handles(request.target):
         page = pages.get(request.target, request.headers.get("if-none-match"))
         return page_reply(page.status, page.body if method == "GET" else b"", page.headers, keep_alive)

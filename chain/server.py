@@ -93,8 +93,8 @@ class RpcServer:
                            self.cors_origins, self.limits, self.pages, initial, move)
 
     def _move_to_threads(self, protocol: RpcProtocol, data: bytes) -> bool:
-        """A kept-alive HTTP connection's next request has come: serve it on the connection threads (which answer
-        each request on the core it came from), with a descriptor of their own. False if they cannot take it."""
+        """A light client's HTTP connection: serve it on the connection threads (which answer each request on the
+        core it came from), from `data` on, with a descriptor of their own. False if they cannot take it."""
         transport = protocol.transport
         sock = transport.get_extra_info("socket") if transport is not None else None
         if self.http_threads is None or sock is None:

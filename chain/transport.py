@@ -20,6 +20,7 @@ from websockets.frames import Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
+from .client_pace import Pace
 from .http_wire import (ANY_ORIGIN, MAX_BODY, HttpError, HttpRequest, internal_error, other_reply, reply, rpc_error,
                         take_request)
 
@@ -60,7 +61,7 @@ class RpcProtocol(asyncio.Protocol):
         self._handle, self._info, self._on_websocket, self._on_close = handle, info, on_websocket, on_close
         self._initial = initial  # bytes already read from the connection (by a connection thread handing it over)
         self._move = move  # offered a kept-alive HTTP connection (and its next bytes) to serve elsewhere
-        self._answered = 0  # HTTP requests answered
+        self._pace = Pace()  # how soon the client asks again after an answer
         self._pages = pages  # a webui.StaticSite (the explorer) answering GETs under its prefix
         self._cors_origins = cors_origins
         self._limits = limits
@@ -149,10 +150,11 @@ class RpcProtocol(asyncio.Protocol):
             self._ws.receive_data(data)
             self._ws_pump()
             return
-        if (self._move is not None and self._answered and not self._buffer and not self._waiting
-                and self.transport is not None and not self.transport.get_write_buffer_size()
-                and self._move(self, data)):
-            return  # a second request on this connection: it is served by the connection threads from now on
+        if not self._buffer:
+            self._pace.asked()
+            if (self._pace.light and self._move is not None and not self._waiting and self.transport is not None
+                    and not self.transport.get_write_buffer_size() and self._move(self, data)):
+                return  # a light client: served by the connection threads from now on (client_pace.py)
         self._buffer += data
         try:
             while self._buffer and self._ws is None and self.transport is not None and not self._waiting:
@@ -181,7 +183,6 @@ class RpcProtocol(asyncio.Protocol):
             self._upgrade(request.head)
             return True
         self._answer(request)
-        self._answered += 1
         if not request.keep_alive and not self._waiting:  # a deferred answer closes once it is sent
             self._close()
         return True
@@ -227,6 +228,7 @@ class RpcProtocol(asyncio.Protocol):
         if self.transport is None:
             return
         self.transport.write(data)
+        self._pace.answered()
         self._check_backlog()
 
     def _check_backlog(self) -> None:

@@ -1,6 +1,6 @@
-"""HTTP connections kept alive move from the event loop to the per-core connection threads at their second request:
-framing, limits, waiting handlers, WebSocket upgrades, the connection cap, thread reuse, many clients at once, and
-the threads pinned one to each core."""
+"""HTTP connections of light clients move from the event loop to the per-core connection threads, and back when
+their clients turn heavy: how a client is judged, framing, limits, waiting handlers, WebSocket upgrades, the
+connection cap, thread reuse, many clients at once, and the threads pinned one to each core."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import pytest
 from eth_account import Account
 
-from chain import Node, NodeConfig
+from chain import Node, NodeConfig, client_pace
 from chain.http_threads import MAX_PINNED_CORES, serving_cores
 from chain.server import RpcServer, ServerThread
 from chain.transport import Limits
@@ -103,6 +103,15 @@ def _wait_until(condition: Any, limit: float = 10.0) -> None:
 
 def _http_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("bourse-http-")]
+
+
+@pytest.fixture(autouse=True)
+def every_client_light(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Judge each client by its first gap and call it light, whatever this machine's speed: a connection moves to
+    the threads at its second request (the tests of the judgement itself set their own bounds)."""
+    monkeypatch.setattr(client_pace, "SAMPLES", 1)
+    monkeypatch.setattr(client_pace, "LIGHT", 3600.0)
+    monkeypatch.setattr(client_pace, "HEAVY", 7200.0)
 
 
 @pytest.fixture(scope="module")
@@ -439,3 +448,70 @@ def test_a_connection_no_thread_could_be_started_for_is_closed(monkeypatch: pyte
     assert theirs.recv(100) == b""  # closed, not left hanging
     assert not threads.connections and not threads.threads
     theirs.close()
+
+
+# -- judging clients --------------------------------------------------------------------------------------------
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(client_pace.time, "perf_counter", fake)
+    monkeypatch.setattr(client_pace, "SAMPLES", 16)
+    monkeypatch.setattr(client_pace, "LIGHT", 100e-6)
+    monkeypatch.setattr(client_pace, "HEAVY", 300e-6)
+    return fake
+
+
+def _gaps(pace: client_pace.Pace, clock: FakeClock, gaps: list[float]) -> None:
+    for gap in gaps:
+        pace.answered()
+        clock.now += gap
+        pace.asked()
+
+
+def test_a_client_is_judged_by_its_gaps_once_it_has_shown_enough(clock: FakeClock) -> None:
+    pace = client_pace.Pace()
+    pace.asked()  # a first request: no answer before it, no gap
+    _gaps(pace, clock, [20e-6] * 15)
+    assert pace.seen == 15 and not pace.light and not pace.heavy  # too few to judge
+    _gaps(pace, clock, [20e-6])
+    assert pace.light and abs(pace.mean - 20e-6) < 1e-9
+    _gaps(pace, clock, [500e-6] * 3)
+    assert not pace.light and not pace.heavy  # between the bounds: stays where it is
+    _gaps(pace, clock, [500e-6] * 10)
+    assert pace.heavy
+    pace.asked()  # bytes without an answer before them (the rest of a request) are no gap
+    assert pace.seen == 29
+
+
+def test_gaps_between_the_bounds_leave_a_client_where_it_is(clock: FakeClock) -> None:
+    pace = client_pace.Pace()
+    _gaps(pace, clock, [200e-6] * 40)
+    assert not pace.light and not pace.heavy
+
+
+def test_a_heavy_client_stays_on_the_loop_and_goes_back_to_it(served: ServerThread,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client_pace, "LIGHT", 0.0)  # nobody is light: nothing moves
+    client = Client(served.url)
+    for i in range(10):
+        assert client.call("eth_chainId", ident=i)["id"] == i
+    assert not served.server.http_threads.connections
+    client.close()
+    monkeypatch.setattr(client_pace, "LIGHT", 3600.0)
+    client = _moved(served)
+    monkeypatch.setattr(client_pace, "HEAVY", 0.0)  # now everybody is heavy: back to the loop at the next request
+    assert client.call("eth_blockNumber", ident=3)["id"] == 3
+    _wait_until(lambda: not served.server.http_threads.connections)
+    monkeypatch.setattr(client_pace, "HEAVY", 7200.0)
+    for i in range(4, 10):  # served by the loop, then (light again) moved once more
+        assert client.call("eth_chainId", ident=i)["id"] == i
+    assert len(served.server.http_threads.connections) == 1
+    client.close()

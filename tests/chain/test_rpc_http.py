@@ -165,13 +165,18 @@ def test_envelope_errors_follow_eip_1474(url: str) -> None:
 
 
 def test_cors_headers_on_preflight_and_post(url: str) -> None:
-    req = urllib.request.Request(url, method="OPTIONS")
+    req = urllib.request.Request(url, method="OPTIONS", headers={"Origin": "http://localhost:3000",
+                                                                 "Access-Control-Request-Method": "POST"})
     with urllib.request.urlopen(req) as resp:
         assert resp.headers["Access-Control-Allow-Origin"] == "*"
+        assert "POST" in resp.headers["Access-Control-Allow-Methods"]
+        assert "Content-Type" in resp.headers["Access-Control-Allow-Headers"]
+        assert int(resp.headers["Access-Control-Max-Age"]) > 0
     req = urllib.request.Request(url, b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}',
                                  {"Content-Type": "application/json", "Origin": "http://localhost:3000"})
     with urllib.request.urlopen(req) as resp:
         assert resp.headers["Access-Control-Allow-Origin"] == "*"
+        assert resp.headers["Access-Control-Allow-Methods"] is None  # a preflight's, not every answer's
 
 
 def test_logs_get_logs_and_polling_filters(web3: Web3, url: str) -> None:

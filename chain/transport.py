@@ -4,9 +4,9 @@ JSON-RPC over HTTP is one small POST after another on a keep-alive
 connection; a general web framework spends more per request than the node
 spends on eth_blockNumber. This protocol parses requests with http_wire (what
 JSON-RPC clients send) and hands WebSocket upgrades to the `websockets`
-library's sans-I/O protocol. It serves every WebSocket; HTTP connections are
-served here when the per-core connection threads (http_threads.py) are off or
-full.
+library's sans-I/O protocol. It serves every WebSocket and every HTTP
+connection's first requests; a light client's connection then moves to the
+per-core connection threads (http_threads.py, client_pace.py).
 """
 
 from __future__ import annotations
@@ -40,11 +40,11 @@ class Limits:
 Handler = Callable[[bytes, Any], "bytes | None"]
 
 
-async def awaited(deferred: Any) -> Any:
+async def _awaited(deferred: Any) -> Any:
     return await deferred
 
 
-def task_reply(task: "asyncio.Future[Any]") -> bytes:
+def _task_reply(task: "asyncio.Future[Any]") -> bytes:
     """The reply of a deferred request once done; an internal error (logged) if it failed."""
     if task.cancelled() or task.exception() is not None:
         if not task.cancelled():
@@ -213,13 +213,13 @@ class RpcProtocol(asyncio.Protocol):
             self._waiting = False
             if self.transport is None:
                 return
-            self._respond(200, task_reply(task), keep_alive)
+            self._respond(200, _task_reply(task), keep_alive)
             if not keep_alive:
                 self._close()
             elif self._buffer:
                 self.data_received(b"")
 
-        asyncio.ensure_future(awaited(deferred)).add_done_callback(done)
+        asyncio.ensure_future(_awaited(deferred)).add_done_callback(done)
 
     def _respond(self, status: int, body: bytes, keep_alive: bool) -> None:
         self._write(reply(status, body, keep_alive, self._cors_origins, self._origin))
@@ -271,8 +271,8 @@ class RpcProtocol(asyncio.Protocol):
                     message, self._fragments = b"".join(self._fragments), []
                     answer = self._handle(message, self.connection)
                     if hasattr(answer, "__await__"):
-                        asyncio.ensure_future(awaited(answer)).add_done_callback(
-                            lambda task: self.send_text(task_reply(task)))
+                        asyncio.ensure_future(_awaited(answer)).add_done_callback(
+                            lambda task: self.send_text(_task_reply(task)))
                     elif answer is not None:
                         ws.send_text(answer)
         self._flush_ws()

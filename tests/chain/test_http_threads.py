@@ -39,10 +39,13 @@ def _post(body: bytes, extra: str = "") -> bytes:
 class Client:
     """A raw keep-alive connection that reads answers one by one."""
 
+    opened: list[Client] = []  # closed after each test, so a failed test leaves no connection to the next
+
     def __init__(self, url: str) -> None:
         u = urlparse(url)
         self.sock = socket.create_connection((u.hostname, u.port), timeout=10)
         self.rest = b""
+        Client.opened.append(self)
 
     def answer(self) -> tuple[int, dict[str, str], bytes]:
         data = self.rest
@@ -106,6 +109,13 @@ def _http_threads() -> list[threading.Thread]:
 
 
 @pytest.fixture(autouse=True)
+def close_clients() -> Iterator[None]:
+    yield
+    while Client.opened:
+        Client.opened.pop().close()
+
+
+@pytest.fixture(autouse=True)
 def every_client_light(monkeypatch: pytest.MonkeyPatch) -> None:
     """Judge each client by its first gap and call it light, whatever this machine's speed: a connection moves to
     the threads at its second request (the tests of the judgement itself set their own bounds)."""
@@ -150,6 +160,7 @@ def test_a_kept_alive_connection_is_served_by_a_thread_pinned_to_each_core(serve
     for i in range(50):
         assert client.call("eth_blockNumber", ident=i)["id"] == i
     cores = serving_cores()
+    _wait_until(lambda: all(t.native_id is not None for t in _http_threads()))  # started (a loaded machine is slow)
     names = sorted(t.name for t in _http_threads())
     assert {f"bourse-http-{'any' if core is None else core}" for core in cores} <= set(names)
     if cores == [None]:
@@ -164,11 +175,19 @@ def test_a_kept_alive_connection_is_served_by_a_thread_pinned_to_each_core(serve
 
 
 def test_threads_are_kept_for_the_next_connections(served: ServerThread) -> None:
-    for _ in range(12):
-        client = _moved(served)
-        client.close()
-    # twelve connections one after another reuse the threads of the first: one waiting on each core
-    assert len(_http_threads()) <= 2 * len(serving_cores())
+    threads = served.server.http_threads
+
+    def all_waiting() -> bool:
+        with threads._lock:
+            return sum(threads._idle.values()) == len(threads.threads)
+
+    _moved(served).close()
+    _wait_until(all_waiting)
+    before = {t.ident for t in _http_threads()}
+    for _ in range(12):  # one after another: each is served by threads the earlier ones used
+        _moved(served).close()
+        _wait_until(all_waiting)
+    assert {t.ident for t in _http_threads()} == before
 
 
 def test_pipelined_and_split_requests_are_answered_in_order(served: ServerThread) -> None:

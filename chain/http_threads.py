@@ -33,6 +33,7 @@ import threading
 import time
 from typing import Any, Callable
 
+from . import client_pace
 from .client_pace import Pace
 from .http_wire import HttpError, other_reply, reply, rpc_error, take_request
 from .transport import Limits
@@ -132,8 +133,8 @@ class Connection:
     def _received(self, data: bytes) -> bool:
         if not self.buffer:
             self.pace.asked()
-            if self.pace.heavy:  # a client busy between requests is answered sooner from the event loop
-                self._hand_off(data)
+            if self.pace.leave_threads():  # not a light client: answered sooner from the event loop
+                self._hand_off(data, client_pace.HOLD)
                 return False
             self.request_since = time.monotonic()
         self.buffer += data
@@ -143,7 +144,7 @@ class Connection:
                 if request is None:
                     break
                 if request.is_upgrade:
-                    self._hand_off(request.head + bytes(self.buffer))
+                    self._hand_off(request.head + bytes(self.buffer), 0)
                     return False
                 self._send(self._answer(request))
                 self.pace.answered()
@@ -205,10 +206,12 @@ class Connection:
                 raise _Dropped()
 
     # -- ending -------------------------------------------------------------------------
-    def _hand_off(self, data: bytes) -> None:
+    def _hand_off(self, data: bytes, hold: int) -> None:
+        """Give the connection back to the event loop, with the bytes read (and requests to go before it may
+        move here again)."""
         self.handed_off = True
         self._finish()
-        self.owner.adopt(self.sock, data)
+        self.owner.adopt(self.sock, data, hold)
 
     def _close(self) -> None:
         if not self.done:
@@ -240,12 +243,12 @@ class ThreadedHttp:
     no thread start."""
 
     def __init__(self, handle: Callable[[bytes], "bytes | None"], info: Callable[[], bytes], pages: Any,
-                 cors_origins: tuple[str, ...], limits: Limits, adopt: Callable[[socket.socket, bytes], None],
+                 cors_origins: tuple[str, ...], limits: Limits, adopt: Callable[[socket.socket, bytes, int], None],
                  cores: list[int | None] | None = None, max_connections: int = MAX_CONNECTIONS,
                  max_idle: int = MAX_IDLE_THREADS) -> None:
         self.handle = handle  # a POST body -> the reply body (None: a notification), called on a connection thread
         self.info, self.pages, self.cors_origins, self.limits = info, pages, cors_origins, limits
-        self.adopt = adopt  # give a socket (and the bytes read from it) back to the event loop (thread-safe)
+        self.adopt = adopt  # give a socket, the bytes read from it and a hold back to the event loop (thread-safe)
         self.cores = serving_cores() if cores is None else cores
         self.max_connections, self.max_idle = max_connections, max_idle
         self.connections: set[Connection] = set()

@@ -87,10 +87,10 @@ class RpcServer:
         self.subscribe.attach(subscriber)
         return subscriber
 
-    def _protocol(self, initial: bytes = b"") -> RpcProtocol:
+    def _protocol(self, initial: bytes = b"", hold: int = 0) -> RpcProtocol:
         move = self._move_to_threads if self.http_threads is not None else None
         return RpcProtocol(self._handle, lambda: self._info, self._on_websocket, self.subscribe.detach,
-                           self.cors_origins, self.limits, self.pages, initial, move)
+                           self.cors_origins, self.limits, self.pages, initial, move, hold)
 
     def _move_to_threads(self, protocol: RpcProtocol, data: bytes) -> bool:
         """A light client's HTTP connection: serve it on the connection threads (which answer each request on the
@@ -128,10 +128,12 @@ class RpcServer:
             log.exception("a deferred request failed")
             return internal_error()
 
-    def _adopt(self, sock: Any, initial: bytes) -> None:
-        """Serve a connection the connection threads hand back (a WebSocket upgrade) on the loop (thread-safe)."""
+    def _adopt(self, sock: Any, initial: bytes, hold: int) -> None:
+        """Serve a connection the connection threads hand back (a WebSocket upgrade, a client that is not light)
+        on the loop (thread-safe)."""
         def adopt() -> None:
-            adopted = asyncio.ensure_future(loop.connect_accepted_socket(lambda: self._protocol(initial), sock))
+            adopted = asyncio.ensure_future(loop.connect_accepted_socket(lambda: self._protocol(initial, hold),
+                                                                         sock))
             adopted.add_done_callback(_log_failure)
 
         loop = self._loop

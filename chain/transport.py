@@ -57,11 +57,12 @@ class RpcProtocol(asyncio.Protocol):
     def __init__(self, handle: Handler, info: Callable[[], bytes],
                  on_websocket: Callable[["RpcProtocol"], Any], on_close: Callable[[Any], None],
                  cors_origins: tuple[str, ...] = ANY_ORIGIN, limits: Limits = Limits(), pages: Any = None,
-                 initial: bytes = b"", move: "Callable[[RpcProtocol, bytes], bool] | None" = None) -> None:
+                 initial: bytes = b"", move: "Callable[[RpcProtocol, bytes], bool] | None" = None,
+                 hold: int = 0) -> None:
         self._handle, self._info, self._on_websocket, self._on_close = handle, info, on_websocket, on_close
         self._initial = initial  # bytes already read from the connection (by a connection thread handing it over)
         self._move = move  # offered a kept-alive HTTP connection (and its next bytes) to serve elsewhere
-        self._pace = Pace()  # how soon the client asks again after an answer
+        self._pace = Pace(hold)  # how soon the client asks again after an answer (hold: requests before moving)
         self._pages = pages  # a webui.StaticSite (the explorer) answering GETs under its prefix
         self._cors_origins = cors_origins
         self._limits = limits
@@ -152,7 +153,7 @@ class RpcProtocol(asyncio.Protocol):
             return
         if not self._buffer:
             self._pace.asked()
-            if (self._pace.light and self._move is not None and not self._waiting and self.transport is not None
+            if (self._pace.try_threads() and self._move is not None and not self._waiting and self.transport is not None
                     and not self.transport.get_write_buffer_size() and self._move(self, data)):
                 return  # a light client: served by the connection threads from now on (client_pace.py)
         self._buffer += data

@@ -34,7 +34,6 @@ import time
 from typing import Any, Callable
 
 from . import client_pace
-from .client_pace import Pace
 from .http_wire import HttpError, other_reply, reply, rpc_error, take_request
 from .transport import Limits
 
@@ -63,7 +62,7 @@ class Connection:
         self.lock = threading.Lock()
         self.buffer = bytearray()
         self.initial = initial  # bytes the event loop read (the start of the next request): answered first
-        self.pace = Pace()  # how soon the client asks again after an answer
+        self.pace = client_pace.Pace()  # how soon the client asks again after an answer
         self.done = False  # closed, or handed to the event loop: every thread leaves
         self.handed_off = False
         self.idle_since = time.monotonic()  # the idle clock counts from here while nothing is buffered

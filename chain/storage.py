@@ -4,6 +4,14 @@ Every mined block (or dev-method state edit) is one SQLite transaction, so a
 crash leaves the chain at a block boundary. WAL mode with synchronous=NORMAL
 survives a killed process (SIGKILL); it trades only power-loss durability of
 the last commits, as anvil and hardhat do not persist at all.
+
+Without a data dir the database is in memory, where a crash loses everything
+anyway: there blocks and edits are written without a rollback journal and many
+to one SQLite transaction (a journal copies every page a block touches, and
+each commit walks the whole page cache, both dearer as the chain grows), and a
+write that fails part-way is undone by deleting what it added and writing back
+the old state it was given. Rarer writes (rewinds, a fork's cache, blobs) take
+a journal for their own transaction.
 """
 
 from __future__ import annotations
@@ -104,6 +112,9 @@ class MinedTx:
     to: bytes | None = None  # the recipient, for the address index (None: a contract creation)
 
 
+IN_MEMORY_COMMIT_EVERY = 1024  # in-memory blocks and edits folded into one SQLite transaction
+
+
 class Storage:
     """One SQLite database per chain; `path=None` keeps it in memory."""
 
@@ -117,13 +128,16 @@ class Storage:
             self._db.execute("PRAGMA cache_size=-16000")
         else:
             # An in-memory database lives in the page cache; a cache limit smaller than
-            # the database makes every commit walk all pages trying to shrink it. Its
-            # commits also cost time in proportion to the number of pages: 16 KiB pages
-            # (a quarter as many) keep a chain 100,000 blocks high nearly as fast as a
-            # new one, where 4 KiB pages made each block's commit 30x dearer.
+            # the database makes every commit walk all pages trying to shrink it. Each
+            # commit walks the cache's page table even so (20 us a block at 100,000
+            # blocks): commits come once a batch, and 16 KiB pages make a quarter as
+            # many pages as 4 KiB ones. No journal: see the module's docstring.
             self._db.execute("PRAGMA page_size=16384")
             self._db.execute("PRAGMA cache_size=-64000000")
+            self._db.execute("PRAGMA journal_mode=OFF")
         self._db.executescript(_SCHEMA)
+        self._unjournaled = path is None
+        self._batched = 0  # in-memory writes in the open SQLite transaction
 
     def close(self) -> None:
         self._db.close()
@@ -131,13 +145,44 @@ class Storage:
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         """One atomic SQLite transaction: everything inside lands, or nothing does."""
-        self._db.execute("BEGIN")
+        if self._unjournaled:
+            self._end_batch()
+            self._db.execute("PRAGMA journal_mode=MEMORY")
+        try:
+            self._db.execute("BEGIN")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:  # a failed COMMIT can leave it open
+                    self._db.execute("ROLLBACK")
+                raise
+        finally:
+            if self._unjournaled:
+                self._db.execute("PRAGMA journal_mode=OFF")
+
+    @contextmanager
+    def _change(self, undo: Callable[[], None]) -> Iterator[None]:
+        """A block or edit: a transaction of its own, or, in memory, part of a batch that `undo` takes it out of."""
+        if not self._unjournaled:
+            with self._transaction():
+                yield
+            return
+        if not self._db.in_transaction:
+            self._db.execute("BEGIN")
         try:
             yield
+            self._batched += 1
+            if self._batched >= IN_MEMORY_COMMIT_EVERY:
+                self._end_batch()
         except BaseException:
-            self._db.execute("ROLLBACK")
+            undo()
             raise
-        self._db.execute("COMMIT")
+
+    def _end_batch(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("COMMIT")
+        self._batched = 0
 
     # -- meta ------------------------------------------------------------------
     def get_meta(self, key: str) -> bytes | None:
@@ -153,7 +198,8 @@ class Storage:
     ) -> None:
         """Store a block, its transactions, logs and state changes atomically."""
         db = self._db
-        with self._transaction():
+        new_codes = self._new_codes(diff)
+        with self._change(lambda: self._forget_block(header.number, txs, undo, seq, new_codes)):
             db.execute(
                 "INSERT INTO blocks VALUES (?, ?, ?, ?, ?)",
                 (header.number, block_hash, header.encode(), b"".join(t.hash for t in txs), seq),
@@ -171,17 +217,43 @@ class Storage:
                            [(a, header.number, i) for i, t in enumerate(txs) for a in _addresses_of(t)])
             if log_rows:
                 db.executemany("INSERT INTO logs VALUES (?, ?, ?, ?)", log_rows)
-            if txs:
-                db.executemany("DELETE FROM pool WHERE hash=?", [(t.hash,) for t in txs])
             self._write_state(diff, undo, seq)
+            if txs:  # last: the pool table is read back only from a data dir, whose writes are journaled
+                db.executemany("DELETE FROM pool WHERE hash=?", [(t.hash,) for t in txs])
             db.execute("INSERT OR REPLACE INTO meta VALUES ('seq', ?)", (_u(seq),))
 
     def commit_edit(self, diff: StateDiff, undo: StateDiff, seq: int) -> None:
         """Store a state edit made outside a block (anvil_setBalance and friends)."""
         db = self._db
-        with self._transaction():
+        new_codes = self._new_codes(diff)
+        with self._change(lambda: self._forget_edit(undo, seq, new_codes)):
             self._write_state(diff, undo, seq)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('seq', ?)", (_u(seq),))
+
+    def _new_codes(self, diff: StateDiff) -> list[bytes]:
+        """The code hashes `diff` brings that are not stored yet (what undoing it in memory deletes)."""
+        if not self._unjournaled:
+            return []
+        return [h for h in diff.codes if self.code(h) is None]
+
+    def _forget_block(self, number: int, txs: list[MinedTx], undo: StateDiff, seq: int,
+                      new_codes: list[bytes]) -> None:
+        """Take out whatever part of block `number` was written (rows of a block never there before it)."""
+        db = self._db
+        db.execute("DELETE FROM blocks WHERE number=?", (number,))
+        db.executemany("DELETE FROM txs WHERE hash=?", [(t.hash,) for t in txs])
+        db.executemany("DELETE FROM address_txs WHERE address=? AND block=?",
+                       [(a, number) for t in txs for a in _addresses_of(t)])
+        db.execute("DELETE FROM logs WHERE block=?", (number,))
+        self._forget_edit(undo, seq, new_codes)
+
+    def _forget_edit(self, undo: StateDiff, seq: int, new_codes: list[bytes]) -> None:
+        """Take out whatever part of change `seq` was written: its history rows and new code, and the state put
+        back."""
+        self._db.execute("DELETE FROM history WHERE seq=?", (seq,))
+        self._db.executemany("DELETE FROM codes WHERE hash=?", [(h,) for h in new_codes])
+        self._write_state(undo, StateDiff(), seq)
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('seq', ?)", (_u(seq - 1),))
 
     def _write_state(self, diff: StateDiff, undo: StateDiff, seq: int) -> None:
         db = self._db

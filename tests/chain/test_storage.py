@@ -117,6 +117,7 @@ def test_a_write_failing_at_any_statement_leaves_the_store_as_it_was(kind: str, 
     (tmp_path / "count").mkdir()
     statements = _statements(make, kind, tmp_path)
     assert statements >= 4
+    written = _written(make, kind, tmp_path)
     failed_at = []
     for at in range(1, statements + 1):
         for part_way in (False, True):
@@ -135,7 +136,7 @@ def test_a_write_failing_at_any_statement_leaves_the_store_as_it_was(kind: str, 
             assert failing.statements >= at
             assert _dump(store) == before, (at, part_way)
             write()  # and the same write then lands whole, as if nothing had failed
-            assert _dump(store) == _written(make, kind, where), (at, part_way)
+            assert _dump(store) == written, (at, part_way)
             store.close()
     if kind == "memory-batch-ends":
         assert "failed: COMMIT" in failed_at
